@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from prm.tenancy.models import Domain
+
+
+def user_may_use_site(user, site_kind: str | None) -> bool:
+    if not user.is_active:
+        return False
+    if site_kind == Domain.Kind.CONSOLE:
+        return user.is_vendor_staff
+    if site_kind == Domain.Kind.PORTAL:
+        return user.is_partner_user
+    if site_kind == Domain.Kind.PLATFORM:
+        return user.is_superuser and not user.role
+    return False
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Kyoso is invitation-only, and each account signs in on its own site."""
+
+    def is_open_for_signup(self, request) -> bool:
+        return False
+
+    def pre_login(self, request, user, **kwargs):
+        site_kind = getattr(request, "site_kind", None)
+        if not user_may_use_site(user, site_kind):
+            if site_kind == Domain.Kind.CONSOLE and user.is_partner_user:
+                message = _("This account belongs to a partner. Please sign in at the partner portal.")
+            elif site_kind == Domain.Kind.PORTAL and user.is_vendor_staff:
+                message = _("This is a vendor staff account. Please sign in at the vendor console.")
+            else:
+                message = _("This account cannot sign in here.")
+            messages.error(request, message)
+            return redirect(settings.LOGIN_URL)
+        return super().pre_login(request, user, **kwargs)
+
+    def get_from_email(self) -> str:
+        return settings.DEFAULT_FROM_EMAIL

@@ -1,0 +1,155 @@
+"""./kyoso — the two commands of the README, and a few helpers.
+
+    ./kyoso run            set up, seed the demo and serve: web, Celery worker and beat
+    ./kyoso test [ARGS]    run the whole test suite (ARGS go to pytest)
+    ./kyoso manage ARGS    any manage.py command, with the same services
+    ./kyoso bench          print the platform benchmarks
+    ./kyoso lock           rewrite requirements.lock from the virtualenv
+
+Without DATABASE_URL / REDIS_URL it starts the embedded PostgreSQL and Redis itself, hands
+their addresses to every child process and stops them when it exits (Ctrl-C included).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def _say(message: str) -> None:
+    print(f"\033[1;36m[kyoso]\033[0m {message}", flush=True)
+
+
+def _services_env() -> dict[str, str]:
+    """Start what is embedded and return the environment every child should get."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.local")
+    sys.path.insert(0, str(ROOT))
+    from prm import embedded
+
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        started = time.monotonic()
+        socket_dir = embedded.ensure_postgres()
+        env["DATABASE_URL"] = f"postgresql://postgres@/{embedded.DATABASE_NAME}?host={socket_dir}"
+        _say(f"embedded PostgreSQL ready in {time.monotonic() - started:.1f} s ({embedded.postgres_dir()})")
+    else:
+        _say("using DATABASE_URL")
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = embedded.ensure_redis()
+        _say(f"embedded Redis ready ({embedded.redis_socket_path()})")
+    else:
+        _say("using REDIS_URL")
+    return env
+
+
+def _manage(env: dict[str, str], *args: str, check: bool = True) -> int:
+    result = subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT)
+    if check and result.returncode != 0:
+        raise SystemExit(result.returncode)
+    return result.returncode
+
+
+def cmd_run(argv: list[str]) -> int:
+    started = time.monotonic()
+    env = _services_env()
+    env.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.local")
+    port = env.get("KYOSO_PORT", "8000")
+    _say("migrating and seeding the demo vendor …")
+    _manage(env, "setup_platform")
+    _manage(env, "seed_demo")
+    celery = [PYTHON, "-m", "celery", "-A", "prm"]
+    children = {
+        "web": subprocess.Popen([PYTHON, str(ROOT / "manage.py"), "runserver", f"0.0.0.0:{port}", "--noreload"], env=env, cwd=ROOT),
+        "worker": subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env=env, cwd=ROOT),
+        "beat": subprocess.Popen([*celery, "beat", "--loglevel=INFO"], env=env, cwd=ROOT),
+    }
+    _wait_for_http(port)
+    _say(f"serving in {time.monotonic() - started:.1f} s — web, worker and beat are running. Ctrl-C stops everything.")
+    _say(f"platform admin  : http://localhost:{port}/admin/")
+    try:
+        while True:
+            for name, process in children.items():
+                if process.poll() is not None:
+                    _say(f"{name} exited with status {process.returncode}; stopping the rest.")
+                    return process.returncode or 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        _say("stopping …")
+        return 0
+    finally:
+        _stop(children.values())
+
+
+def _wait_for_http(port: str, timeout: float = 60) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", int(port)), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+
+
+def _stop(processes) -> None:
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def cmd_test(argv: list[str]) -> int:
+    env = _services_env()
+    env["DJANGO_SETTINGS_MODULE"] = "prm.settings.test"
+    result = subprocess.run([PYTHON, "-m", "pytest", *argv], env=env, cwd=ROOT)
+    return result.returncode
+
+
+def cmd_manage(argv: list[str]) -> int:
+    env = _services_env()
+    return _manage(env, *argv, check=False)
+
+
+def cmd_bench(argv: list[str]) -> int:
+    env = _services_env()
+    return subprocess.run([PYTHON, str(ROOT / "bench" / "run.py"), *argv], env=env, cwd=ROOT).returncode
+
+
+def cmd_lock(argv: list[str]) -> int:
+    frozen = subprocess.run(
+        [PYTHON, "-m", "pip", "freeze", "--exclude-editable", "--all"], capture_output=True, text=True, check=True
+    ).stdout
+    lines = [line for line in frozen.splitlines() if line and not line.startswith(("pip==", "setuptools==", "kyoso"))]
+    header = "# Exact versions of every dependency; generated by ./kyoso lock from pyproject.toml.\n"
+    (ROOT / "requirements.lock").write_text(header + "\n".join(sorted(lines, key=str.lower)) + "\n")
+    _say(f"requirements.lock: {len(lines)} packages")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "test": cmd_test, "manage": cmd_manage, "bench": cmd_bench, "lock": cmd_lock}
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        return 2
+    return COMMANDS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

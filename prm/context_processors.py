@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.conf import settings
+
+from prm.tenancy.models import Domain
+
+LAYOUTS = {
+    Domain.Kind.CONSOLE: "console/base.html",
+    Domain.Kind.PORTAL: "portal/base.html",
+    Domain.Kind.PLATFORM: "public/base.html",
+}
+
+
+def site(request) -> dict:
+    kind = getattr(request, "site_kind", None)
+    tenant = getattr(request, "tenant", None)
+    vendor = tenant if tenant is not None and tenant.schema_name != settings.PUBLIC_SCHEMA_NAME else None
+    return {
+        "site_kind": kind,
+        "site_layout": LAYOUTS.get(kind, "public/base.html"),
+        "vendor": vendor,
+        "languages": settings.LANGUAGES,
+    }

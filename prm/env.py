@@ -1,0 +1,135 @@
+"""Strict environment parsing.
+
+Every setting read from the environment goes through one of these functions. A value that
+cannot be parsed stops the process with a message naming the variable, instead of
+starting with a half-understood configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class ImproperlyConfiguredEnv(Exception):
+    """A bad environment value. The message names the variable."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def env_str(name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    value = _raw(name)
+    if value is None:
+        if required:
+            raise ImproperlyConfiguredEnv(f"{name} must be set.")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfiguredEnv(
+        f"{name}={value!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off."
+    )
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name}={value!r} is not a whole number.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfiguredEnv(f"{name}={number} is below the minimum {minimum}.")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfiguredEnv(f"{name}={number} is above the maximum {maximum}.")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    items = [item.strip() for item in value.split(",")]
+    if any(not item for item in items):
+        raise ImproperlyConfiguredEnv(f"{name}={value!r} has an empty item in its comma-separated list.")
+    return items
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value not in choices:
+        raise ImproperlyConfiguredEnv(f"{name}={value!r} must be one of: {', '.join(choices)}.")
+    return value
+
+
+def parse_database_url(name: str, url: str) -> dict:
+    """postgresql://user:password@host:port/dbname?host=/socket/dir -> Django DATABASES entry."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfiguredEnv(
+            f"{name} must start with postgresql:// (django-tenants needs PostgreSQL); got {parts.scheme or 'no scheme'}."
+        )
+    database = unquote(parts.path.lstrip("/"))
+    if not database:
+        raise ImproperlyConfiguredEnv(f"{name} has no database name (postgresql://…/NAME).")
+    query = parse_qs(parts.query)
+    host = query.get("host", [parts.hostname or ""])[0]
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name} has an invalid port.") from None
+    return {
+        "ENGINE": "django_tenants.postgresql_backend",
+        "NAME": database,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": host,
+        "PORT": str(port or ""),
+        "CONN_MAX_AGE": 0,
+    }
+
+
+def check_redis_url(name: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfiguredEnv(f"{name} must start with redis://, rediss:// or unix://; got {url!r}.")
+    if parts.scheme == "unix" and not parts.path:
+        raise ImproperlyConfiguredEnv(f"{name} has no socket path (unix:///path/to/redis.sock).")
+    try:
+        parts.port
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name} has an invalid port.") from None
+    return url
+
+
+def celery_broker_url(redis_url: str) -> str:
+    """Kombu spells a Redis unix socket redis+socket:///path; Django and redis-py use unix://."""
+    if redis_url.startswith("unix://"):
+        return "redis+socket://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+def project_dir() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,47 @@
+"""How Kyoso writes numbers, money and dates for Japanese (and English) readers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_DOWN, Decimal
+
+from django.utils import timezone, translation
+
+_EN_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def format_number(value: int | Decimal | None) -> str:
+    if value is None or value == "":
+        return "—"
+    return f"{int(value):,}"
+
+
+def format_yen(value: int | Decimal | None) -> str:
+    """¥ with thousands separators and no decimals; fractions are cut toward zero (切り捨て)."""
+    if value is None or value == "":
+        return "—"
+    amount = int(Decimal(value).quantize(Decimal(1), rounding=ROUND_DOWN))
+    sign = "-" if amount < 0 else ""
+    return f"{sign}¥{abs(amount):,}"
+
+
+def _japanese() -> bool:
+    return (translation.get_language() or "ja").startswith("ja")
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        value = value.date()
+    if _japanese():
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{_EN_MONTHS[value.month - 1]} {value.day}, {value.year}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{format_date(local)} {local:%H:%M}"

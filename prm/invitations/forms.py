@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Partner
+from prm.accounts.models import Role
+
+
+class ServiceErrorsMixin:
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Show a service's ValidationError on the form: on its field, or above the form."""
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, error)
+
+
+class InvitationAcceptForm(ServiceErrorsMixin, forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(label=_("Password (again)"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        return cleaned
+
+
+class StaffInvitationForm(ServiceErrorsMixin, forms.Form):
+    email = forms.CharField(label=_("E-mail address"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    partner = forms.ModelChoiceField(
+        label=_("Partner company"), queryset=Partner.objects.filter(is_active=True), required=False,
+        help_text=_("Required for partner admins and reps."),
+    )
+
+    def __init__(self, *args, inviter, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not inviter.is_vendor_admin:
+            self.fields["role"].choices = [(Role.PARTNER_ADMIN, Role.PARTNER_ADMIN.label), (Role.PARTNER_REP, Role.PARTNER_REP.label)]
+
+
+class ColleagueInvitationForm(ServiceErrorsMixin, forms.Form):
+    email = forms.CharField(label=_("E-mail address"), max_length=254)
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(Role.PARTNER_REP, Role.PARTNER_REP.label), (Role.PARTNER_ADMIN, Role.PARTNER_ADMIN.label)],
+    )

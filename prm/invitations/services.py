@@ -1,0 +1,185 @@
+"""Inviting people and accepting invitations."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django_tenants.utils import tenant_context
+from django.utils.translation import gettext as _
+
+from partners.models import Partner, PartnerMembership
+from prm.accounts.models import PARTNER_ROLES, STAFF_ROLES, Role, User
+from prm.invitations.models import Invitation
+from prm.tenancy.models import Domain
+from prm.tenancy.urls import site_url
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_inviter(inviter: User, role: str, partner: Partner | None) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose a valid role.")})
+    if inviter.is_vendor_admin:
+        allowed = True
+    elif inviter.is_vendor_staff:
+        allowed = role in PARTNER_ROLES
+    elif inviter.is_partner_admin:
+        own = getattr(inviter, "partner_membership", None)
+        if role not in PARTNER_ROLES:
+            allowed = False
+        elif partner is None or own is None or own.partner_id != partner.pk:
+            raise PermissionDenied(_("You can only invite colleagues of your own company."))
+        else:
+            allowed = True
+    else:
+        allowed = False
+    if not allowed:
+        raise PermissionDenied(_("You are not allowed to invite users with this role."))
+    if role in PARTNER_ROLES and partner is None:
+        raise ValidationError({"partner": _("Choose the partner company this person belongs to.")})
+    if role in STAFF_ROLES and partner is not None:
+        raise ValidationError({"partner": _("Vendor staff do not belong to a partner company.")})
+    if partner is not None and not partner.is_active:
+        raise ValidationError({"partner": _("This partner company is not active.")})
+
+
+@transaction.atomic
+def invitation_create(*, inviter: User, email: str, role: str, partner: Partner | None = None) -> tuple[Invitation, str]:
+    """Invite a person; returns the invitation and the raw link token (sent by e-mail only).
+
+    A pending invitation for the same address is replaced, so a resend never leaves two
+    valid links.
+    """
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
+    _check_inviter(inviter, role, partner)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("A user with this e-mail address already exists.")})
+
+    return invitation_issue(email=email, role=role, partner=partner, invited_by=inviter, language=inviter.language)
+
+
+@transaction.atomic
+def invitation_issue(
+    *, email: str, role: str, partner: Partner | None, invited_by: User | None, language: str = "ja"
+) -> tuple[Invitation, str]:
+    """Create the invitation and send its link, without permission checks (callers check)."""
+    Invitation.objects.select_for_update().filter(email=email, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.REVOKED
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        email=email,
+        role=role,
+        partner=partner,
+        invited_by=invited_by,
+        token_hash=_hash(token),
+        expires_at=timezone.now() + timedelta(days=settings.KYOSO_INVITATION_DAYS),
+    )
+    vendor = connection.tenant
+    transaction.on_commit(lambda: _send_invitation(vendor, invitation, token, language=language))
+    return invitation, token
+
+
+def invitation_url(invitation: Invitation, token: str, vendor=None) -> str:
+    kind = Domain.Kind.PORTAL if invitation.role in PARTNER_ROLES else Domain.Kind.CONSOLE
+    return site_url(vendor or connection.tenant, kind, reverse_path("invitation_accept", kind, token=token))
+
+
+def reverse_path(name: str, kind: str, **kwargs) -> str:
+    from prm.tenancy.middleware import URLCONFS
+
+    return reverse(name, urlconf=URLCONFS[kind], kwargs=kwargs)
+
+
+def _send_invitation(vendor, invitation: Invitation, token: str, *, language: str) -> None:
+    # Runs after commit, possibly once the connection has moved on: pin the vendor's schema.
+    with tenant_context(vendor), translation.override(language):
+        context = {
+            "invitation": invitation,
+            "vendor": vendor,
+            "url": invitation_url(invitation, token, vendor),
+            "days": settings.KYOSO_INVITATION_DAYS,
+        }
+        subject = _("[%(vendor)s] You are invited to Kyoso") % {"vendor": vendor.name}
+        body = render_to_string("invitations/email.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+
+
+def invitation_for_token(token: str) -> Invitation:
+    """The invitation a link names, or a ValidationError saying why the link cannot be used."""
+    invitation = Invitation.objects.select_related("partner").filter(token_hash=_hash(token or "")).first()
+    if invitation is None:
+        raise ValidationError(_("This invitation link is not valid. Ask for a new invitation."))
+    if invitation.status == Invitation.Status.ACCEPTED:
+        raise ValidationError(_("This invitation has already been used. Sign in with your e-mail address instead."))
+    if invitation.status == Invitation.Status.REVOKED:
+        raise ValidationError(_("This invitation was withdrawn. Ask for a new invitation."))
+    if invitation.status == Invitation.Status.EXPIRED or invitation.is_expired:
+        raise ValidationError(_("This invitation has expired. Ask for a new invitation."))
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, full_name: str, password: str) -> User:
+    """Create the invited person's account. The link proves the e-mail address."""
+    invitation = invitation_for_token(token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        # Another request accepted it between the check and the lock.
+        raise ValidationError(_("This invitation has already been used. Sign in with your e-mail address instead."))
+    full_name = (full_name or "").strip()
+    if not full_name:
+        raise ValidationError({"full_name": _("Enter your name.")})
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ValidationError(_("A user with this e-mail address already exists."))
+    user = User(email=invitation.email, full_name=full_name, role=invitation.role,
+                is_staff=invitation.role == Role.VENDOR_ADMIN,
+                is_superuser=invitation.role == Role.VENDOR_ADMIN)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password1": error.messages}) from None
+    user.set_password(password)
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    if invitation.partner_id:
+        PartnerMembership.objects.create(user=user, partner=invitation.partner)
+    invitation.status = Invitation.Status.ACCEPTED
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_user = user
+    invitation.save(update_fields=["status", "accepted_at", "accepted_user"])
+    return user
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation: Invitation) -> None:
+    _check_inviter(actor, invitation.role, invitation.partner)
+    if invitation.status != Invitation.Status.PENDING:
+        raise ValidationError(_("Only a pending invitation can be withdrawn."))
+    invitation.status = Invitation.Status.REVOKED
+    invitation.save(update_fields=["status"])
+
+
+def invitations_expire() -> int:
+    """Mark pending invitations past their date as expired; returns how many."""
+    return Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__lte=timezone.now()).update(
+        status=Invitation.Status.EXPIRED
+    )

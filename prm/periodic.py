@@ -1,0 +1,49 @@
+"""Per-tenant periodic jobs.
+
+Beat fires one fan-out task per job; the fan-out enqueues the job once per tenant with a
+countdown derived from a hash of the schema and the job, spread over the job's window, so
+the tenants do not all hit the database at the same instant and each tenant keeps the same
+slot from run to run.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from celery.schedules import crontab
+
+from prm.celery import app
+
+
+@dataclass(frozen=True)
+class TenantJob:
+    task: str
+    schedule: crontab
+    spread_seconds: int
+
+
+TENANT_JOBS: dict[str, TenantJob] = {
+    "invitations-expire": TenantJob(
+        task="prm.invitations.tasks.invitations_expire",
+        schedule=crontab(minute=5),
+        spread_seconds=15 * 60,
+    ),
+}
+
+
+def tenant_offset_seconds(schema_name: str, task_name: str, spread_seconds: int) -> int:
+    if spread_seconds <= 0:
+        return 0
+    return zlib.crc32(f"{schema_name}:{task_name}".encode()) % spread_seconds
+
+
+app.conf.beat_schedule = {
+    name: {
+        "task": "prm.tasks.tenants_fan_out",
+        "schedule": job.schedule,
+        "args": (job.task, job.spread_seconds),
+        "options": {"headers": {"_schema_name": "public"}},
+    }
+    for name, job in TENANT_JOBS.items()
+}

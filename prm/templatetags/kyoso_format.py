@@ -1,0 +1,10 @@
+from django import template
+
+from prm import formatting
+
+register = template.Library()
+
+register.filter("number", formatting.format_number)
+register.filter("yen", formatting.format_yen)
+register.filter("date_ja", formatting.format_date)
+register.filter("datetime_ja", formatting.format_datetime)

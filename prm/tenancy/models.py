@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,29}$"
+slug_validator = RegexValidator(
+    SLUG_PATTERN,
+    _("Use 2–30 lower-case letters, digits or hyphens, starting with a letter."),
+)
+colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
+
+
+class Vendor(TenantMixin):
+    """One vendor = one tenant = one PostgreSQL schema."""
+
+    slug = models.SlugField(_("slug"), max_length=30, unique=True, validators=[slug_validator])
+    name = models.CharField(_("company name"), max_length=200)
+    brand_colour = models.CharField(_("brand colour"), max_length=7, default="#1f6feb", validators=[colour_validator])
+    logo = models.ImageField(_("logo"), upload_to="branding/", blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Tokyo")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    auto_create_schema = True
+    auto_drop_schema = True
+
+    class Meta:
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def domain_for(self, kind: str) -> Domain | None:
+        return self.domains.filter(kind=kind).order_by("-is_primary", "id").first()
+
+
+class Domain(DomainMixin):
+    class Kind(models.TextChoices):
+        CONSOLE = "console", _("Vendor console")
+        PORTAL = "portal", _("Partner portal")
+        PLATFORM = "platform", _("Platform")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CONSOLE)
+
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
+    def __str__(self) -> str:
+        return self.domain

@@ -1,0 +1,141 @@
+"""Creating vendors (tenants). Used by `manage.py create_vendor` and the platform admin."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context, schema_exists, tenant_context
+
+from prm.accounts.models import Role, User
+from prm.tenancy.models import SLUG_PATTERN, Domain, Vendor
+
+logger = logging.getLogger(__name__)
+
+RESERVED_SLUGS = frozenset(
+    {"public", "platform", "www", "admin", "api", "app", "static", "media", "partners", "portal", "console", "mail",
+     "localhost", "kyoso", "pg_catalog", "information_schema", "test"}
+)
+
+
+@dataclass(frozen=True)
+class VendorCreated:
+    vendor: Vendor
+    console_domain: str
+    portal_domain: str
+    admin: User | None
+    invitation_token: str | None
+
+
+def default_domains(slug: str) -> tuple[str, str]:
+    base = settings.KYOSO_BASE_DOMAIN
+    return f"{slug}.{base}", f"partners.{slug}.{base}"
+
+
+def schema_name_for(slug: str) -> str:
+    return "v_" + slug.replace("-", "_")
+
+
+def _validate(*, slug: str, name: str, admin_email: str, console_domain: str, portal_domain: str,
+              admin_password: str | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if not re.match(SLUG_PATTERN, slug):
+        errors["slug"] = [_("Use 2–30 lower-case letters, digits or hyphens, starting with a letter.")]
+    elif slug in RESERVED_SLUGS:
+        errors["slug"] = [_("“%(slug)s” is reserved. Choose another slug.") % {"slug": slug}]
+    elif Vendor.objects.filter(slug=slug).exists() or schema_exists(schema_name_for(slug)):
+        errors["slug"] = [_("A vendor with the slug “%(slug)s” already exists.") % {"slug": slug}]
+    if not name.strip():
+        errors["name"] = [_("Enter the vendor's company name.")]
+    try:
+        validate_email(admin_email)
+    except ValidationError:
+        errors["admin_email"] = [_("Enter a valid e-mail address.")]
+    if "slug" not in errors:  # the default domains derive from the slug: one message is enough
+        for field, domain in (("console_domain", console_domain), ("portal_domain", portal_domain)):
+            if Domain.objects.filter(domain=domain).exists():
+                errors[field] = [_("The domain %(domain)s is already in use.") % {"domain": domain}]
+    if console_domain == portal_domain:
+        errors["portal_domain"] = [_("The portal domain must differ from the console domain.")]
+    if admin_password is not None:
+        try:
+            validate_password(admin_password, User(email=admin_email))
+        except ValidationError as error:
+            errors["admin_password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+def vendor_create(
+    *,
+    slug: str,
+    name: str,
+    admin_email: str,
+    admin_name: str = "",
+    admin_password: str | None = None,
+    console_domain: str | None = None,
+    portal_domain: str | None = None,
+    brand_colour: str = "#1f6feb",
+) -> VendorCreated:
+    """Create the schema, both domains and the first vendor admin, or nothing at all.
+
+    With a password the admin can sign in at once (and must set up MFA); without one, an
+    invitation link is issued. If any step fails, the schema and every row are removed.
+    """
+    slug = (slug or "").strip().lower()
+    admin_email = (admin_email or "").strip().lower()
+    default_console, default_portal = default_domains(slug)
+    console_domain = (console_domain or default_console).lower()
+    portal_domain = (portal_domain or default_portal).lower()
+    with schema_context("public"):
+        _validate(slug=slug, name=name or "", admin_email=admin_email, console_domain=console_domain,
+                  portal_domain=portal_domain, admin_password=admin_password)
+        vendor = Vendor(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), brand_colour=brand_colour)
+        try:
+            vendor.save(verbosity=0)  # creates and migrates the schema
+            with transaction.atomic():
+                Domain.objects.create(domain=console_domain, tenant=vendor, kind=Domain.Kind.CONSOLE, is_primary=True)
+                Domain.objects.create(domain=portal_domain, tenant=vendor, kind=Domain.Kind.PORTAL, is_primary=False)
+            admin, token = _create_first_admin(vendor, admin_email, admin_name, admin_password)
+        except BaseException:
+            _remove_vendor(vendor)
+            raise
+    logger.info("vendor %s created (schema %s)", slug, vendor.schema_name)
+    return VendorCreated(vendor, console_domain, portal_domain, admin, token)
+
+
+def _create_first_admin(vendor: Vendor, email: str, full_name: str, password: str | None):
+    from prm.invitations.services import invitation_issue
+
+    with tenant_context(vendor), transaction.atomic():
+        if password is None:
+            _invitation, token = invitation_issue(email=email, role=Role.VENDOR_ADMIN, partner=None, invited_by=None)
+            return None, token
+        user = User.objects.create_user(
+            email=email, password=password, full_name=full_name, role=Role.VENDOR_ADMIN,
+            is_staff=True, is_superuser=True,
+        )
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        return user, None
+
+
+def _remove_vendor(vendor: Vendor) -> None:
+    """Undo a half-created vendor: drop its schema and delete its rows."""
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        # Inside an outer transaction, deferred foreign-key checks of the half-made schema
+        # would block the drop; fire them first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{vendor.schema_name}" CASCADE')
+    if vendor.pk:
+        Domain.objects.filter(tenant_id=vendor.pk).delete()
+        Vendor.objects.filter(pk=vendor.pk).delete()
+    logger.warning("vendor %s creation failed; schema and rows removed", vendor.slug)

@@ -1,0 +1,19 @@
+"""Absolute URLs of a vendor's sites, for e-mails and for what commands print."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def origin(domain: str) -> str:
+    port = settings.KYOSO_PUBLIC_PORT
+    default_port = "443" if settings.KYOSO_URL_SCHEME == "https" else "80"
+    suffix = f":{port}" if port and port != default_port else ""
+    return f"{settings.KYOSO_URL_SCHEME}://{domain}{suffix}"
+
+
+def site_url(vendor, kind: str, path: str = "/") -> str:
+    domain = vendor.domain_for(kind)
+    if domain is None:
+        raise LookupError(f"vendor {vendor.slug} has no {kind} domain")
+    return origin(domain.domain) + path

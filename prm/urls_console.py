@@ -1,0 +1,19 @@
+"""The vendor console: vendor staff only (every view uses prm.accounts.access.console_view)."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from prm import views
+from prm.urls_common import common_patterns
+
+urlpatterns = [
+    path("", views.console_home, name="home"),
+    path("team/", include("prm.invitations.urls_console")),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("admin/", admin.site.urls),
+    *common_patterns,
+]
+
+handler403 = "prm.views.permission_denied"
+handler404 = "prm.views.page_not_found"
+handler500 = "prm.views.server_error"

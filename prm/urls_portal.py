@@ -1,0 +1,17 @@
+"""The partner portal: partner users only (every view uses portal.access.portal_view)."""
+
+from django.urls import include, path
+
+from prm import views
+from prm.urls_common import common_patterns
+
+urlpatterns = [
+    path("", include("portal.urls")),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("brand.css", views.brand_css, name="brand_css"),
+    *common_patterns,
+]
+
+handler403 = "prm.views.permission_denied"
+handler404 = "prm.views.page_not_found"
+handler500 = "prm.views.server_error"

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
+
+from prm.accounts.access import console_view
+from prm.accounts.adapter import user_may_use_site
+from prm.invitations import services as invitation_services
+from prm.invitations.forms import InvitationAcceptForm
+
+
+@console_view
+@require_GET
+def console_home(request: HttpRequest) -> HttpResponse:
+    from partners.models import Partner
+    from prm.accounts.models import STAFF_ROLES, User
+    from prm.invitations.models import Invitation
+
+    stats = {
+        "partners": Partner.objects.filter(is_active=True).count(),
+        "partner_users": User.objects.filter(is_active=True, partner_membership__isnull=False).count(),
+        "staff": User.objects.filter(is_active=True, role__in=STAFF_ROLES).count(),
+        "pending_invitations": Invitation.objects.filter(status=Invitation.Status.PENDING).count(),
+    }
+    return render(request, "console/home.html", {"stats": stats})
+
+
+@require_GET
+def platform_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/home.html")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Anyone holding a valid link may open it; it creates the account and signs in."""
+    try:
+        invitation = invitation_services.invitation_for_token(token)
+    except ValidationError as error:
+        return render(request, "invitations/invalid.html", {"reason": error.messages[0]}, status=410)
+    if not user_may_use_site_role(invitation.role, request.site_kind):
+        return render(request, "invitations/invalid.html", {"reason": _("This invitation link is not valid. Ask for a new invitation.")}, status=404)
+    form = InvitationAcceptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_services.invitation_accept(
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"],
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to Kyoso, %(name)s.") % {"name": user.full_name})
+            return redirect("home")
+    return render(request, "invitations/accept.html", {"invitation": invitation, "form": form})
+
+
+def user_may_use_site_role(role: str, site_kind: str | None) -> bool:
+    from prm.accounts.models import User
+
+    return user_may_use_site(User(role=role, is_active=True), site_kind)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, also remembered on the signed-in user's account."""
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES) and request.user.language != language:
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    return response
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "schema": connection.schema_name})
+
+
+@require_GET
+@cache_control(max_age=300)
+def brand_css(request: HttpRequest) -> HttpResponse:
+    """The vendor's colour as CSS variables, so pages need no inline style under the CSP."""
+    colour = getattr(request.tenant, "brand_colour", "#1f6feb")
+    body = loader.render_to_string("portal/brand.css", {"colour": colour})
+    return HttpResponse(body, content_type="text/css; charset=utf-8")
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "errors/403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(loader.render_to_string("errors/500.html"), status=500)

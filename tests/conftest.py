@@ -1,0 +1,136 @@
+"""Test fixtures: two vendors made once per session; every test runs in a rolled-back transaction.
+
+Requests go through TenantClient, which sends the right Host header (glibc does not resolve
+*.localhost) and puts the connection back on the schema the test was using afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context, tenant_context
+
+from tests.factories import PartnerFactory, UserFactory
+
+TENANTS = {
+    "a": {"slug": "alpha", "name": "株式会社アルファ"},
+    "b": {"slug": "bravo", "name": "ブラボー株式会社"},
+}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After pytest-django builds the test database, add the platform and two vendors."""
+    from django.core.management import call_command
+
+    from prm.tenancy.models import Vendor
+    from prm.tenancy.services import vendor_create
+
+    with django_db_blocker.unblock():
+        call_command("setup_platform", verbosity=0)
+        for spec in TENANTS.values():
+            if not Vendor.objects.filter(slug=spec["slug"]).exists():
+                vendor_create(slug=spec["slug"], name=spec["name"], admin_email=f"founder@{spec['slug']}.example",
+                              admin_password="founder-password-1")
+        connection.set_schema_to_public()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    """Each test starts on the public schema with an empty cache."""
+    connection.set_schema_to_public()
+    cache.clear()
+    yield
+    connection.set_schema_to_public()
+
+
+def _vendor(key: str):
+    from prm.tenancy.models import Vendor
+
+    with schema_context("public"):
+        return Vendor.objects.get(slug=TENANTS[key]["slug"])
+
+
+@pytest.fixture
+def tenant_a(db):
+    return _vendor("a")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return _vendor("b")
+
+
+class TenantClient(Client):
+    """A browser on one of a vendor's sites."""
+
+    def __init__(self, tenant, kind: str = "console", **defaults):
+        self.tenant = tenant
+        self.kind = kind
+        host = tenant.domain_for(kind).domain
+        super().__init__(HTTP_HOST=host, **defaults)
+
+    def request(self, **request):
+        previous = connection.tenant
+        try:
+            return super().request(**request)
+        finally:
+            connection.set_tenant(previous)
+
+    def force_login(self, user, backend=None):
+        with tenant_context(self.tenant):
+            super().force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+
+
+@contextlib.contextmanager
+def in_tenant(tenant):
+    with tenant_context(tenant):
+        yield
+
+
+class Personas:
+    """The people of one vendor, made inside the test's transaction."""
+
+    def __init__(self, tenant):
+        self.tenant = tenant
+        with tenant_context(tenant):
+            self.partner = PartnerFactory(name=f"パートナー甲 {tenant.slug}")
+            self.other_partner = PartnerFactory(name=f"パートナー乙 {tenant.slug}")
+            self.vendor_admin = UserFactory(role="vendor_admin", is_staff=True, is_superuser=True)
+            TOTP.activate(self.vendor_admin, generate_totp_secret())
+            self.channel_manager = UserFactory(role="channel_manager")
+            self.partner_admin = UserFactory(role="partner_admin", partner=self.partner)
+            self.partner_rep = UserFactory(role="partner_rep", partner=self.partner)
+            self.other_partner_admin = UserFactory(role="partner_admin", partner=self.other_partner)
+            for user in (self.vendor_admin, self.channel_manager, self.partner_admin, self.partner_rep,
+                         self.other_partner_admin):
+                EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+    def console(self, user=None) -> TenantClient:
+        client = TenantClient(self.tenant, "console")
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    def portal(self, user=None) -> TenantClient:
+        client = TenantClient(self.tenant, "portal")
+        if user is not None:
+            client.force_login(user)
+        return client
+
+
+@pytest.fixture
+def people_a(tenant_a) -> Personas:
+    return Personas(tenant_a)
+
+
+@pytest.fixture
+def people_b(tenant_b) -> Personas:
+    return Personas(tenant_b)
