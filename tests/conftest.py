@@ -134,3 +134,58 @@ def people_a(tenant_a) -> Personas:
 @pytest.fixture
 def people_b(tenant_b) -> Personas:
     return Personas(tenant_b)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on the test database and the real broker.
+
+    Yields the name of a queue only this worker consumes, so tests never pick up stray work.
+    """
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from prm.celery import app
+
+    with django_db_blocker.unblock():
+        params = connection.get_connection_params()
+    host = params.get("host", "")
+    location = f"@/{connection.settings_dict['NAME']}?host={host}" if host.startswith("/") else (
+        f"@{host or '127.0.0.1'}:{params.get('port') or 5432}/{connection.settings_dict['NAME']}"
+    )
+    credentials = params.get("user", "postgres") + (f":{params['password']}" if params.get("password") else "")
+    import socket
+
+    queue = f"kyoso-test-{uuid.uuid4().hex[:8]}"
+    node = f"{queue}@{socket.gethostname()}"
+    env = {**os.environ, "DATABASE_URL": f"postgresql://{credentials}{location}",
+           "DJANGO_SETTINGS_MODULE": "prm.settings.test"}
+    if "REDIS_URL" not in env:
+        from django.conf import settings
+
+        env["REDIS_URL"] = settings.REDIS_URL
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "-Q", queue, "-n", node,
+         "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
+        env=env,
+    )
+    try:
+        deadline = 60
+        import time
+
+        started = time.monotonic()
+        while not app.control.ping(destination=[node], timeout=0.5):
+            if process.poll() is not None:
+                raise RuntimeError(f"celery worker exited with {process.returncode}")
+            if time.monotonic() - started > deadline:
+                raise RuntimeError("celery worker did not answer within 60 s")
+        yield queue
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.contrib import messages
@@ -42,3 +44,17 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_from_email(self) -> str:
         return settings.DEFAULT_FROM_EMAIL
+
+    def send_mail(self, template_prefix, email, context):
+        """allauth's e-mails greet with the vendor's name, not the bare host name."""
+        request = context.get("request") or getattr(self, "request", None)
+        vendor = getattr(request, "tenant", None)
+        if request is not None and vendor is not None and vendor.schema_name != "public":
+            context = {**context, "current_site": VendorSite(name=vendor.name, domain=request.get_host())}
+        return super().send_mail(template_prefix, email, context)
+
+
+@dataclass(frozen=True)
+class VendorSite:
+    name: str
+    domain: str
