@@ -56,7 +56,21 @@ def _manage(env: dict[str, str], *args: str, check: bool = True) -> int:
     return result.returncode
 
 
+def _interrupt_on_signals() -> None:
+    """Ctrl-C, `kill` and a closed terminal all stop everything cleanly.
+
+    SIGINT is set explicitly: a shell that starts us in the background leaves it ignored.
+    """
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
+
+
 def cmd_run(argv: list[str]) -> int:
+    _interrupt_on_signals()
     started = time.monotonic()
     env = _services_env()
     env.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.local")
@@ -114,6 +128,7 @@ def _stop(processes) -> None:
 
 
 def cmd_test(argv: list[str]) -> int:
+    _interrupt_on_signals()
     env = _services_env()
     env["DJANGO_SETTINGS_MODULE"] = "prm.settings.test"
     result = subprocess.run([PYTHON, "-m", "pytest", *argv], env=env, cwd=ROOT)

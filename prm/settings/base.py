@@ -60,6 +60,10 @@ TENANT_APPS = [
     "prm.accounts",
     "prm.invitations",
     "partners",
+    "deals",
+    "programs",
+    "enablement",
+    "incentives",
     "portal",
 ]
 

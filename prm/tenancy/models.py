@@ -34,6 +34,14 @@ class Vendor(TenantMixin):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def initial(self) -> str:
+        """The first character of the name without its legal form, for the portal's mark."""
+        bare = self.name
+        for legal_form in ("株式会社", "有限会社", "合同会社", "（株）", "(株)", "㈱"):
+            bare = bare.replace(legal_form, "")
+        return (bare.strip() or self.name)[:1]
+
     def domain_for(self, kind: str) -> Domain | None:
         return self.domains.filter(kind=kind).order_by("-is_primary", "id").first()
 

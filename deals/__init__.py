@@ -1,0 +1,1 @@
+"""Deal registration, conflict rules (バッティング), direct-sales accounts and vendor leads."""

@@ -1,0 +1,1 @@
+"""E-learning, quizzes, certifications, content library, study sessions, FAQ and announcements."""

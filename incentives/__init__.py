@@ -1,0 +1,1 @@
+"""Incentive plans, commission runs, payouts, statements, bank transfer files and MDF."""

@@ -1,0 +1,1 @@
+"""Partner programs, tiers, requirements, benefits and tier evaluation."""
