@@ -5,7 +5,9 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+import mimetypes
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -97,6 +99,19 @@ def brand_css(request: HttpRequest) -> HttpResponse:
     colour = getattr(request.tenant, "brand_colour", "#1f6feb")
     body = loader.render_to_string("portal/brand.css", {"colour": colour})
     return HttpResponse(body, content_type="text/css; charset=utf-8")
+
+
+@require_GET
+@cache_control(max_age=300)
+def brand_logo(request: HttpRequest) -> HttpResponse:
+    """The vendor's logo for the portal header (uploaded in the platform or tenant admin)."""
+    logo = getattr(request.tenant, "logo", None)
+    if not logo:
+        raise Http404
+    content_type = mimetypes.guess_type(logo.name)[0] or "application/octet-stream"
+    if not content_type.startswith("image/"):
+        raise Http404
+    return FileResponse(logo.open("rb"), content_type=content_type)
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:

@@ -39,7 +39,7 @@ class RequireMfaMiddleware:
         return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
-_ANY_SIGNED_IN_USER_MAY = ("account_logout", "set_language", "healthz", "brand_css")
+_ANY_SIGNED_IN_USER_MAY = ("account_logout", "set_language", "healthz", "brand_css", "brand_logo")
 
 
 class SiteAccessMiddleware:

@@ -15,3 +15,4 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(embedded.data_dir() / "celerybeat-schedule-t
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
+MEDIA_ROOT = embedded.data_dir() / "test-media"  # noqa: F405

@@ -13,13 +13,21 @@ slug_validator = RegexValidator(
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
 
 
+def branding_storage():
+    from django.conf import settings
+    from django.core.files.storage import FileSystemStorage
+
+    return FileSystemStorage(location=settings.MEDIA_ROOT, base_url=None)
+
+
 class Vendor(TenantMixin):
     """One vendor = one tenant = one PostgreSQL schema."""
 
     slug = models.SlugField(_("slug"), max_length=30, unique=True, validators=[slug_validator])
     name = models.CharField(_("company name"), max_length=200)
     brand_colour = models.CharField(_("brand colour"), max_length=7, default="#1f6feb", validators=[colour_validator])
-    logo = models.ImageField(_("logo"), upload_to="branding/", blank=True)
+    # Shared by every schema, so not the tenant-aware default storage.
+    logo = models.ImageField(_("logo"), upload_to="branding/", blank=True, storage=branding_storage)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Tokyo")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
