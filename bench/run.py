@@ -45,16 +45,85 @@ def bench_create_vendor(runs: int) -> None:
     assert not Vendor.objects.filter(slug__startswith="bench").exists()
 
 
+def _tenant(slug: str, name: str):
+    from prm.tenancy.models import Vendor
+    from prm.tenancy.services import vendor_create
+
+    vendor = Vendor.objects.filter(slug=slug).first()
+    if vendor is None:
+        vendor = vendor_create(slug=slug, name=name, admin_email=f"admin@{slug}.example",
+                               admin_password="bench-password-123").vendor
+    return vendor
+
+
+def _timed_get(client, url: str, runs: int) -> tuple[float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings, queries = [], 0
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+        queries = len(captured)
+    return statistics.median(timings) * 1000, queries
+
+
+def bench_partners(runs: int) -> None:
+    """List and detail pages of a vendor with 10,000 partners (30,000 contacts, 100,000 events)."""
+    from django.db import connection
+    from django.test import Client
+    from django_tenants.utils import tenant_context
+
+    from partners.models import Contact, Partner, PartnerEvent, Stage
+    from prm.accounts.models import User
+
+    vendor = _tenant("benchpartners", "ベンチパートナーズ株式会社")
+    with tenant_context(vendor):
+        staff = User.objects.get(email="admin@benchpartners.example")
+        staff.role = "channel_manager"
+        staff.save(update_fields=["role"])
+        if Partner.objects.count() < 10_000:
+            started = time.perf_counter()
+            stages = list(Stage.values)
+            Partner.objects.bulk_create(
+                Partner(name=f"株式会社ベンチ{n:05d}", name_kana=f"ベンチ{n:05d}", partner_type="resale",
+                        stage=stages[n % len(stages)], owner=staff, prefectures=["13", "27"][: 1 + n % 2])
+                for n in range(10_000)
+            )
+            ids = list(Partner.objects.values_list("pk", flat=True))
+            Contact.objects.bulk_create(
+                Contact(partner_id=pk, full_name=f"担当 {n}", email=f"c{n}@bench.example", stage=["potential", "active"][n % 2])
+                for n, pk in enumerate(ids * 3)
+            )
+            PartnerEvent.objects.bulk_create(
+                PartnerEvent(partner_id=pk, kind="updated", actor=staff, data={"fields": ["phone"]}) for pk in ids * 10
+            )
+            print(f"partners: seeded 10,000 partners, 30,000 contacts, 100,000 events in {time.perf_counter() - started:.1f} s")
+        busiest = Partner.objects.order_by("pk").first()
+    host = vendor.domain_for("console").domain
+    client = Client(HTTP_HOST=host)
+    with tenant_context(vendor):
+        client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    connection.set_schema_to_public()
+    for label, url in (("partner list", "/partners/"), ("partner list, filtered and searched", "/partners/?stage=activation&q=ベンチ01&sort=-created"),
+                       ("partner list, page 150", "/partners/?page=150"), ("partner detail", f"/partners/{busiest.pk}/")):
+        median_ms, queries = _timed_get(client, url, runs)
+        print(f"{label}: median {median_ms:.0f} ms over {runs} requests, {queries} SQL queries")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", nargs="*", default=["create_vendor"])
+    parser.add_argument("which", nargs="*", default=["create_vendor", "partners"])
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     import django
 
     django.setup()
     for name in args.which:
-        {"create_vendor": bench_create_vendor}[name](args.runs)
+        {"create_vendor": bench_create_vendor, "partners": bench_partners}[name](args.runs)
 
 
 if __name__ == "__main__":

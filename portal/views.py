@@ -1,15 +1,21 @@
-"""The partner portal. Views call the same services as the console."""
+"""The partner portal. Views call the same services and selectors as the console."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from partners import selectors as partner_selectors
+from partners import services as partner_services
+from partners.forms import ApplicationForm, ProfileForm
+from partners.models import PartnerType
 from portal.access import portal_view
+from prm.accounts.models import User
 from prm.invitations import selectors as invitation_selectors
 from prm.invitations import services as invitation_services
 from prm.invitations.forms import ColleagueInvitationForm
@@ -18,8 +24,17 @@ from prm.invitations.forms import ColleagueInvitationForm
 @portal_view
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    colleagues = invitation_selectors.colleague_list(request.partner).filter(is_active=True)
-    return render(request, "portal/home.html", {"partner": request.partner, "colleague_count": colleagues.count()})
+    partner = request.partner
+    checklist = partner_selectors.checklist_of(partner)
+    context = {
+        "partner": partner,
+        "colleague_count": invitation_selectors.colleague_list(partner).filter(is_active=True).count(),
+        "checklist_open": [item for item in checklist if not item.is_done][:5],
+        "checklist_total": len(checklist),
+        "checklist_done": sum(1 for item in checklist if item.is_done),
+        "contact_stages": partner_selectors.contact_stage_rows(partner),
+    }
+    return render(request, "portal/home.html", context)
 
 
 @portal_view
@@ -52,3 +67,100 @@ def invite(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             return redirect("portal_team")
     return render(request, "portal/invite.html", {"form": form})
+
+
+@portal_view(admin_only=True)
+@require_POST
+def deactivate(request: HttpRequest, user_pk: int) -> HttpResponse:
+    colleague = get_object_or_404(User, pk=user_pk, partner_membership__partner=request.partner)
+    try:
+        partner_services.partner_user_deactivate(actor=request.user, user=colleague)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, _("%(name)s can no longer sign in.") % {"name": colleague.get_short_name()})
+    return redirect("portal_team")
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def company(request: HttpRequest) -> HttpResponse:
+    partner = request.partner
+    editable = request.user.is_partner_admin
+    initial = {name: getattr(partner, name) for name in ProfileForm.base_fields}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                partner_services.partner_profile_update(partner=partner, actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Company profile saved."))
+                return redirect("portal_company")
+    return render(request, "portal/company.html", {"partner": partner, "form": form, "editable": editable})
+
+
+@portal_view
+@require_GET
+def onboarding(request: HttpRequest) -> HttpResponse:
+    checklist = partner_selectors.checklist_of(request.partner)
+    return render(request, "portal/onboarding.html", {
+        "partner": request.partner, "checklist": checklist,
+        "checklist_done": sum(1 for item in checklist if item.is_done),
+        "agreements": partner_selectors.agreement_rows(request.partner),
+    })
+
+
+@portal_view
+@require_GET
+def plan(request: HttpRequest) -> HttpResponse:
+    current = partner_selectors.current_plan(request.partner)
+    return render(request, "portal/plan.html", {
+        "partner": request.partner, "plan": current,
+        "progress": partner_selectors.plan_progress(current) if current else [],
+    })
+
+
+@portal_view(admin_only=True)
+@require_GET
+def network(request: HttpRequest) -> HttpResponse:
+    """A distributor's summary of its sub-resellers (二次店)."""
+    if request.partner.partner_type != PartnerType.DISTRIBUTOR:
+        raise Http404
+    children = partner_selectors.children_summary(request.partner)
+    return render(request, "portal/network.html", {"partner": request.partner, "children": children})
+
+
+APPLY_RATE_LIMIT = 5  # applications per address per hour
+
+
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest) -> HttpResponse:
+    """The public パートナー募集 form: anyone may apply."""
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST":
+        key = f"apply:{request.META.get('REMOTE_ADDR', '')}"
+        attempts = cache.get_or_set(key, 0, 3600)
+        if attempts >= APPLY_RATE_LIMIT:
+            form.is_valid()
+            form.add_error(None, _("Too many applications from your network. Please try again later."))
+            return render(request, "portal/apply.html", {"form": form}, status=429)
+        if form.is_valid():
+            try:
+                partner_services.application_submit(**form.application_fields())
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                cache.incr(key)
+                return redirect("portal_apply_thanks")
+    return render(request, "portal/apply.html", {"form": form})
+
+
+@require_GET
+def apply_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/apply_thanks.html")
+
+

@@ -29,6 +29,11 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(minute=5),
         spread_seconds=15 * 60,
     ),
+    "contact-stages-recompute": TenantJob(
+        task="partners.tasks.contact_stages_recompute",
+        schedule=crontab(hour=3, minute=0),
+        spread_seconds=60 * 60,
+    ),
 }
 
 

@@ -9,6 +9,7 @@ from prm.urls_common import common_patterns
 urlpatterns = [
     path("", views.console_home, name="home"),
     path("team/", include("prm.invitations.urls_console")),
+    path("partners/", include("partners.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("admin/", admin.site.urls),
     *common_patterns,

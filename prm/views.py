@@ -10,6 +10,7 @@ import mimetypes
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,17 +25,21 @@ from prm.invitations.forms import InvitationAcceptForm
 @console_view
 @require_GET
 def console_home(request: HttpRequest) -> HttpResponse:
-    from partners.models import Partner
-    from prm.accounts.models import STAFF_ROLES, User
-    from prm.invitations.models import Invitation
+    from partners import selectors as partner_selectors
+    from partners.models import Partner, PartnerApplication
 
     stats = {
-        "partners": Partner.objects.filter(is_active=True).count(),
-        "partner_users": User.objects.filter(is_active=True, partner_membership__isnull=False).count(),
-        "staff": User.objects.filter(is_active=True, role__in=STAFF_ROLES).count(),
-        "pending_invitations": Invitation.objects.filter(status=Invitation.Status.PENDING).count(),
+        "partners": Partner.objects.signed().count(),
+        "program_participation": partner_selectors.program_participation_count(),
+        "active_contacts": partner_selectors.contact_stage_counts()["active"],
+        "pending_applications": PartnerApplication.objects.filter(status="pending").count(),
     }
-    return render(request, "console/home.html", {"stats": stats})
+    return render(request, "console/home.html", {
+        "stats": stats,
+        "today": timezone.localdate(),
+        "stage_rows": partner_selectors.stage_rows(),
+        "contact_rows": partner_selectors.contact_stage_rows(),
+    })
 
 
 @require_GET

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import factory
 
-from partners.models import Partner, PartnerMembership, PartnerType
+from partners.models import Partner, PartnerMembership, PartnerType, Stage
 from prm.accounts.models import User
 
 
@@ -13,6 +13,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"テストパートナー{n}株式会社")
     name_kana = factory.Sequence(lambda n: f"テストパートナー{n}")
     partner_type = PartnerType.RESALE
+    stage = Stage.ACTIVATION
 
 
 class UserFactory(factory.django.DjangoModelFactory):

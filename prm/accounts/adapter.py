@@ -42,6 +42,14 @@ class AccountAdapter(DefaultAccountAdapter):
             return redirect(settings.LOGIN_URL)
         return super().pre_login(request, user, **kwargs)
 
+    def post_login(self, request, user, **kwargs):
+        response = super().post_login(request, user, **kwargs)
+        if getattr(request, "site_kind", None) == Domain.Kind.PORTAL:
+            from partners.services import record_portal_login
+
+            record_portal_login(user)
+        return response
+
     def get_from_email(self) -> str:
         return settings.DEFAULT_FROM_EMAIL
 

@@ -34,7 +34,7 @@ class StaffInvitationForm(ServiceErrorsMixin, forms.Form):
     email = forms.CharField(label=_("E-mail address"), max_length=254)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     partner = forms.ModelChoiceField(
-        label=_("Partner company"), queryset=Partner.objects.filter(is_active=True), required=False,
+        label=_("Partner company"), queryset=Partner.objects.active(), required=False,
         help_text=_("Required for partner admins and reps."),
     )
 

@@ -19,7 +19,8 @@ from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 from django.utils.translation import gettext as _
 
-from partners.models import Partner, PartnerMembership
+from partners.models import Partner
+from partners.services import membership_create
 from prm.accounts.models import PARTNER_ROLES, STAFF_ROLES, Role, User
 from prm.invitations.models import Invitation
 from prm.tenancy.models import Domain
@@ -161,7 +162,7 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
     user.save()
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     if invitation.partner_id:
-        PartnerMembership.objects.create(user=user, partner=invitation.partner)
+        membership_create(user=user, partner=invitation.partner)
     invitation.status = Invitation.Status.ACCEPTED
     invitation.accepted_at = timezone.now()
     invitation.accepted_user = user

@@ -8,3 +8,8 @@ register.filter("number", formatting.format_number)
 register.filter("yen", formatting.format_yen)
 register.filter("date_ja", formatting.format_date)
 register.filter("datetime_ja", formatting.format_datetime)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

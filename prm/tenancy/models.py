@@ -29,6 +29,9 @@ class Vendor(TenantMixin):
     # Shared by every schema, so not the tenant-aware default storage.
     logo = models.ImageField(_("logo"), upload_to="branding/", blank=True, storage=branding_storage)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Tokyo")
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        _("fiscal year starts in month"), default=4, choices=[(m, str(m)) for m in range(1, 13)]
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     auto_create_schema = True

@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 ANONYMOUS_OK = re.compile(
     r"^(account_(login|logout|signup|reset_password.*|confirm_email|email_verification_sent|inactive|"
     r"confirm_login_code|request_login_code|login_code_confirm|reauthenticate)|"
-    r"mfa_(authenticate|trust|login_webauthn|signup_webauthn)|invitation_accept|set_language|healthz|brand_css|brand_logo|"
+    r"mfa_(authenticate|trust|login_webauthn|signup_webauthn)|invitation_accept|portal_apply|portal_apply_thanks|set_language|healthz|brand_css|brand_logo|"
     r"admin:(login|logout|javascript-catalog))$"
 )
 # What a signed-in account may reach on a site that is not its own.
@@ -76,12 +76,14 @@ def _fill(pattern) -> str:
 
 def urls(urlconf: str):
     found = []
-    for name, path, _entry in _walk(get_resolver(urlconf).url_patterns):
+    for name, path, entry in _walk(get_resolver(urlconf).url_patterns):
         found.append((name, "/" + path + QUERY_SAMPLES.get(name, "")))
+        ACCESS[(urlconf, name)] = getattr(entry.callback, "kyoso_access", None)
     assert len(found) > 20, found
     return found
 
 
+ACCESS: dict[tuple[str, str], str | None] = {}
 CONSOLE_URLS = urls("prm.urls_console")
 PORTAL_URLS = urls("prm.urls_portal")
 
@@ -167,6 +169,9 @@ def test_it_keeps_admin_only_pages_from_channel_managers(people_a):
         if name.startswith("admin:") and not ANONYMOUS_OK.match(name):
             if not _is_login_redirect(response):
                 return "Django admin open to a channel manager"
+        elif ACCESS[("prm.urls_console", name)] == "console_admin":
+            if response.status_code != 403:
+                return "vendor-admin page open to a channel manager"
         elif response.status_code == 403 or _is_login_redirect(response):
             return "channel manager refused a staff page"
 
@@ -209,3 +214,14 @@ def test_it_answers_405_to_the_wrong_method(people_a):
     assert client.get("/team/invitations/1/revoke/").status_code == 405
     portal = people_a.portal(people_a.partner_admin)
     assert portal.post("/").status_code == 405
+
+
+def test_every_page_declares_who_may_open_it():
+    """A view without console_view / portal_view (and not a sign-in page) fails here."""
+    undeclared = [
+        key for key, access in ACCESS.items()
+        if access is None and not ANONYMOUS_OK.match(key[1]) and not key[1].startswith(("admin:", "account_", "mfa_"))
+    ]
+    assert undeclared == []
+    assert {a for (conf, _), a in ACCESS.items() if conf == "prm.urls_console"} - {None} == {"console", "console_admin"}
+    assert {a for (conf, _), a in ACCESS.items() if conf == "prm.urls_portal"} - {None} == {"portal", "portal_admin"}

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+from partners import demo as partner_demo
+from partners import services as partner_services
 from partners.models import Partner, PartnerMembership
 from prm import demo_data as demo
 from prm.accounts.models import Role, User
@@ -65,6 +67,10 @@ def seed_tenant() -> None:
     for email, name, kana, role, partner_name in demo.PARTNER_USERS:
         user = _user(email, name, kana, role)
         PartnerMembership.objects.get_or_create(user=user, defaults={"partner": partners[partner_name]})
+        partner_services.contact_link_user(user=user)
+    staff = list(User.objects.filter(role=Role.CHANNEL_MANAGER).order_by("email"))
+    admin = User.objects.get(email=demo.STAFF[0][0])
+    partner_demo.seed(admin=admin, managers=staff)
 
 
 def demo_summary(vendor: Vendor) -> list[str]:

@@ -1,0 +1,507 @@
+"""Writes of the partners module: one verb per user action, each atomic."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partners import japan
+from partners.contact_stages import Thresholds, stage_expression
+from partners.models import (
+    Activity,
+    Agreement,
+    AgreementKind,
+    ApplicationStatus,
+    BusinessPlan,
+    ChecklistItem,
+    Contact,
+    ContactRole,
+    ContactSignal,
+    EventKind,
+    OnboardingTemplate,
+    Partner,
+    PartnerApplication,
+    PartnerEvent,
+    PartnerMembership,
+    PartnerSettings,
+    Stage,
+)
+from prm.accounts.models import Role, User
+
+PROFILE_FIELDS_FOR_PARTNERS = (
+    "website", "phone", "postal_code", "address", "invoice_number",
+    "bank_code", "bank_name", "branch_code", "branch_name", "account_type", "account_number", "account_holder",
+)
+PRE_SIGNING_STAGES = (Stage.PROSPECT, Stage.APPLIED, Stage.RECRUITING)
+
+
+def event_record(partner: Partner, kind: str, *, actor: User | None = None, activity: Activity | None = None,
+                 occurred_at: datetime | None = None, **data) -> PartnerEvent:
+    return PartnerEvent.objects.create(
+        partner=partner, kind=kind, actor=actor, activity=activity, occurred_at=occurred_at or timezone.now(), data=data
+    )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def clean_identifiers(fields: dict, *, partner: Partner | None = None) -> dict:
+    """Normalise and check 法人番号, invoice number and bank account; ValidationError per field."""
+    errors: dict[str, str] = {}
+    cleaned = dict(fields)
+    if "corporate_number" in cleaned:
+        number = japan.normalise_corporate_number(cleaned["corporate_number"] or "")
+        cleaned["corporate_number"] = number
+        if number and not japan.is_valid_corporate_number(number):
+            errors["corporate_number"] = _("Enter the 13-digit corporate number (法人番号); its check digit does not match.")
+        elif number:
+            clash = Partner.objects.filter(corporate_number=number).exclude(pk=getattr(partner, "pk", None)).first()
+            if clash:
+                errors["corporate_number"] = _("The partner %(name)s already has this corporate number.") % {"name": clash.name}
+    if "invoice_number" in cleaned:
+        number = japan.normalise_invoice_number(cleaned["invoice_number"] or "")
+        cleaned["invoice_number"] = number
+        if number and not japan.is_valid_invoice_number(number):
+            errors["invoice_number"] = _("Enter the registration number as T followed by 13 digits with a valid check digit.")
+    bank_keys = ("bank_code", "branch_code", "account_type", "account_number", "account_holder")
+    if any(key in cleaned for key in bank_keys):
+        for key, width in (("bank_code", 4), ("branch_code", 3)):
+            value = japan.normalise_digits(cleaned.get(key) or "")
+            cleaned[key] = value
+            if value and (not value.isdigit() or len(value) != width):
+                errors[key] = _("Enter %(width)s digits.") % {"width": width}
+        account = japan.normalise_digits(cleaned.get("account_number") or "")
+        if account and (not account.isdigit() or len(account) > 7):
+            errors["account_number"] = _("Enter up to 7 digits.")
+        cleaned["account_number"] = account.zfill(7) if account.isdigit() else account
+        holder = japan.to_zengin_kana(cleaned.get("account_holder") or "")
+        cleaned["account_holder"] = holder
+        if holder and not japan.is_valid_zengin_name(holder):
+            errors["account_holder"] = _("Write the account holder in katakana, letters and digits as on the passbook.")
+        given = [key for key in bank_keys if cleaned.get(key)]
+        if given and len(given) < len(bank_keys):
+            for key in bank_keys:
+                if not cleaned.get(key) and key not in errors:
+                    errors[key] = _("Complete the bank account: this field is required with the others.")
+    if "prefectures" in cleaned:
+        unknown = [code for code in cleaned["prefectures"] if code not in japan.PREFECTURE_CODES]
+        if unknown:
+            errors["prefectures"] = _("Unknown prefecture: %(value)s") % {"value": ", ".join(unknown)}
+    if "parent" in cleaned and cleaned["parent"] is not None and partner is not None:
+        ancestor = cleaned["parent"]
+        while ancestor is not None:
+            if ancestor.pk == partner.pk:
+                errors["parent"] = _("A partner cannot sit below itself.")
+                break
+            ancestor = ancestor.parent
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+# --------------------------------------------------------------------------- partners
+
+
+@transaction.atomic
+def partner_create(*, actor: User | None, **fields) -> Partner:
+    fields = clean_identifiers(fields)
+    if Partner.objects.filter(name=fields.get("name", "")).exists():
+        raise ValidationError({"name": _("A partner with this name already exists.")})
+    partner = Partner.objects.create(**fields)
+    event_record(partner, EventKind.CREATED, actor=actor, stage=partner.stage)
+    if partner.stage == Stage.ONBOARDING:
+        onboarding_start(partner=partner, actor=actor)
+    return partner
+
+
+@transaction.atomic
+def partner_update(*, partner: Partner, actor: User | None, **fields) -> Partner:
+    fields = clean_identifiers(fields, partner=partner)
+    new_stage = fields.pop("stage", partner.stage)
+    if "name" in fields and Partner.objects.filter(name=fields["name"]).exclude(pk=partner.pk).exists():
+        raise ValidationError({"name": _("A partner with this name already exists.")})
+    changed = [name for name, value in fields.items() if getattr(partner, name) != value]
+    for name in changed:
+        setattr(partner, name, fields[name])
+    if changed:
+        partner.save(update_fields=[*changed, "updated_at"])
+        event_record(partner, EventKind.UPDATED, actor=actor, fields=changed)
+    if new_stage != partner.stage:
+        partner_set_stage(partner=partner, stage=new_stage, actor=actor)
+    return partner
+
+
+@transaction.atomic
+def partner_set_stage(*, partner: Partner, stage: str, actor: User | None, reason: str = "") -> Partner:
+    if stage not in Stage.values:
+        raise ValidationError({"stage": _("Choose a valid stage.")})
+    previous = partner.stage
+    if previous == stage:
+        return partner
+    partner.stage = stage
+    partner.stage_changed_at = timezone.now()
+    partner.save(update_fields=["stage", "stage_changed_at", "updated_at"])
+    event_record(partner, EventKind.STAGE_CHANGED, actor=actor, previous=previous, stage=stage, reason=reason)
+    if stage == Stage.ONBOARDING:
+        onboarding_start(partner=partner, actor=actor)
+    return partner
+
+
+@transaction.atomic
+def prospect_convert(*, partner: Partner, actor: User) -> Partner:
+    """Planning → Recruiting: the prospect is approached and the four agreements begin."""
+    if partner.stage != Stage.PROSPECT:
+        raise ValidationError(_("Only a prospect can be converted; this partner is already %(stage)s.")
+                              % {"stage": partner.get_stage_display()})
+    if partner.owner_id is None:
+        partner.owner = actor
+        partner.save(update_fields=["owner", "updated_at"])
+    return partner_set_stage(partner=partner, stage=Stage.RECRUITING, actor=actor)
+
+
+@transaction.atomic
+def partner_profile_update(*, partner: Partner, actor: User, **fields) -> Partner:
+    """The partner admin edits what the partner owns: contact details, invoice number, bank account."""
+    if not actor.is_partner_admin or getattr(getattr(actor, "partner_membership", None), "partner_id", None) != partner.pk:
+        raise PermissionDenied
+    unknown = set(fields) - set(PROFILE_FIELDS_FOR_PARTNERS)
+    if unknown:
+        raise PermissionDenied
+    return partner_update(partner=partner, actor=actor, **fields)
+
+
+# --------------------------------------------------------------------------- recruiting
+
+
+@transaction.atomic
+def application_submit(**fields) -> PartnerApplication:
+    fields = dict(fields)
+    fields["contact_email"] = (fields.get("contact_email") or "").strip().lower()
+    number = japan.normalise_corporate_number(fields.get("corporate_number") or "")
+    fields["corporate_number"] = number
+    if number and not japan.is_valid_corporate_number(number):
+        raise ValidationError({"corporate_number": _("Enter the 13-digit corporate number (法人番号); its check digit does not match.")})
+    pending = PartnerApplication.objects.filter(status=ApplicationStatus.PENDING)
+    if pending.filter(contact_email=fields["contact_email"]).exists() or (
+        number and pending.filter(corporate_number=number).exists()
+    ):
+        raise ValidationError(_("We already have your application and will be in touch soon. There is no need to send it again."))
+    try:
+        with transaction.atomic():
+            return PartnerApplication.objects.create(**fields)
+    except IntegrityError:  # the same form sent twice at the same moment
+        raise ValidationError(_("We already have your application and will be in touch soon. There is no need to send it again.")) from None
+
+
+@transaction.atomic
+def application_approve(*, application: PartnerApplication, actor: User, owner: User | None = None) -> Partner:
+    """Create the partner from the application and invite the applicant as its partner admin."""
+    from prm.invitations.services import invitation_issue
+
+    application = PartnerApplication.objects.select_for_update().get(pk=application.pk)
+    if application.status != ApplicationStatus.PENDING:
+        raise ValidationError(_("This application has already been reviewed."))
+    if User.objects.filter(email__iexact=application.contact_email).exists():
+        raise ValidationError(_("A user with the applicant's e-mail address already exists."))
+    partner = partner_create(
+        actor=actor,
+        name=application.company_name,
+        name_kana=application.company_name_kana,
+        corporate_number=application.corporate_number,
+        website=application.website,
+        partner_type=application.partner_type,
+        prefectures=application.prefectures,
+        industries=application.industries,
+        stage=Stage.RECRUITING,
+        owner=owner or actor,
+        phone=application.contact_phone,
+    )
+    Contact.objects.create(
+        partner=partner, full_name=application.contact_name, full_name_kana=application.contact_name_kana,
+        email=application.contact_email, phone=application.contact_phone, title=application.contact_title,
+        role=ContactRole.SALES_MANAGER, is_key_person=True,
+    )
+    invitation_issue(email=application.contact_email, role=Role.PARTNER_ADMIN, partner=partner, invited_by=actor,
+                     language=actor.language)
+    application.status = ApplicationStatus.APPROVED
+    application.reviewed_at = timezone.now()
+    application.reviewed_by = actor
+    application.partner = partner
+    application.save(update_fields=["status", "reviewed_at", "reviewed_by", "partner"])
+    event_record(partner, EventKind.APPLICATION_APPROVED, actor=actor, application=application.pk)
+    event_record(partner, EventKind.INVITATION, actor=actor, email=application.contact_email, role=Role.PARTNER_ADMIN)
+    return partner
+
+
+@transaction.atomic
+def application_reject(*, application: PartnerApplication, actor: User, reason: str) -> PartnerApplication:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the rejection.")})
+    application = PartnerApplication.objects.select_for_update().get(pk=application.pk)
+    if application.status != ApplicationStatus.PENDING:
+        raise ValidationError(_("This application has already been reviewed."))
+    application.status = ApplicationStatus.REJECTED
+    application.rejection_reason = reason
+    application.reviewed_at = timezone.now()
+    application.reviewed_by = actor
+    application.save(update_fields=["status", "rejection_reason", "reviewed_at", "reviewed_by"])
+    return application
+
+
+@transaction.atomic
+def agreement_record(*, partner: Partner, kind: str, agreed_on: date, actor: User, signatory: Contact | None = None,
+                     summary: str = "", details: dict | None = None) -> Agreement:
+    if kind not in AgreementKind.values:
+        raise ValidationError({"kind": _("Choose one of the four agreements.")})
+    if signatory is not None and signatory.partner_id != partner.pk:
+        raise ValidationError({"partner_signatory": _("Choose a contact of this partner.")})
+    if agreed_on > timezone.localdate():
+        raise ValidationError({"agreed_on": _("An agreement cannot be dated in the future.")})
+    agreement, _created = Agreement.objects.update_or_create(
+        partner=partner, kind=kind,
+        defaults={"agreed_on": agreed_on, "partner_signatory": signatory, "recorded_by": actor,
+                  "recorded_at": timezone.now(), "summary": summary, "details": details or {}},
+    )
+    event_record(partner, EventKind.AGREEMENT, actor=actor, agreement=kind)
+    if Agreement.objects.filter(partner=partner).count() == len(AgreementKind.values):
+        if not PartnerEvent.objects.filter(partner=partner, kind=EventKind.PROGRAM_JOINED).exists():
+            event_record(partner, EventKind.PROGRAM_JOINED, actor=actor)
+        if partner.stage in PRE_SIGNING_STAGES:
+            partner_set_stage(partner=partner, stage=Stage.ONBOARDING, actor=actor,
+                              reason=str(_("All four agreements recorded")))
+    return agreement
+
+
+# --------------------------------------------------------------------------- contacts and stages
+
+
+@transaction.atomic
+def contact_save(*, partner: Partner, actor: User | None, contact: Contact | None = None, **fields) -> Contact:
+    fields["email"] = (fields.get("email") or "").strip().lower()
+    if fields["email"] and Contact.objects.filter(partner=partner, email=fields["email"]).exclude(
+        pk=getattr(contact, "pk", None)
+    ).exists():
+        raise ValidationError({"email": _("This partner already has a contact with this e-mail address.")})
+    creating = contact is None
+    contact = contact or Contact(partner=partner)
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    contact.save()
+    if creating:
+        event_record(partner, EventKind.CONTACT_ADDED, actor=actor, contact=contact.pk, name=contact.full_name)
+    contact_stages_recompute(contact_ids=[contact.pk])
+    return contact
+
+
+def contact_link_user(*, user: User) -> Contact | None:
+    """Give a partner user's account to the contact with their address (created if needed)."""
+    membership = getattr(user, "partner_membership", None)
+    if membership is None:
+        return None
+    contact = Contact.objects.filter(partner_id=membership.partner_id, email=user.email).first()
+    if contact is None:
+        contact = Contact.objects.create(
+            partner_id=membership.partner_id, full_name=user.full_name or user.email, email=user.email,
+            full_name_kana=user.full_name_kana,
+            role=ContactRole.SALES_MANAGER if user.role == Role.PARTNER_ADMIN else ContactRole.REP,
+        )
+    if contact.user_id != user.pk:
+        contact.user = user
+        contact.save(update_fields=["user"])
+    contact_stages_recompute(contact_ids=[contact.pk])
+    return contact
+
+
+def contact_stages_recompute(*, contact_ids=None, partner_ids=None, now: datetime | None = None) -> int:
+    """Recompute derived contact stages in one statement per stage; returns how many changed.
+
+    With no ids, every contact of the vendor (the nightly run: activity windows expire with time).
+    """
+    now = now or timezone.now()
+    thresholds = Thresholds.from_settings(PartnerSettings.current())
+    contacts = Contact.objects.all()
+    if contact_ids is not None:
+        contacts = contacts.filter(pk__in=contact_ids)
+    if partner_ids is not None:
+        contacts = contacts.filter(partner_id__in=partner_ids)
+    changes = list(
+        contacts.annotate(new_stage=stage_expression(now, thresholds))
+        .exclude(stage=F("new_stage"))
+        .values_list("pk", "partner_id", "stage", "new_stage", "full_name")
+    )
+    by_stage: dict[str, list[int]] = defaultdict(list)
+    for pk, _partner, _old, new, _name in changes:
+        by_stage[new].append(pk)
+    for stage, pks in by_stage.items():
+        Contact.objects.filter(pk__in=pks).update(stage=stage, stage_computed_at=now)
+    PartnerEvent.objects.bulk_create(
+        PartnerEvent(partner_id=partner_id, kind=EventKind.CONTACT_STAGE, occurred_at=now,
+                     data={"contact": pk, "name": name, "previous": old, "stage": new})
+        for pk, partner_id, old, new, name in changes
+    )
+    return len(changes)
+
+
+@transaction.atomic
+def signal_record(*, partner: Partner, kind: str, contact: Contact | None = None, occurred_at: datetime | None = None,
+                  amount: int | None = None, source: str = "") -> ContactSignal | None:
+    """Record a fact another module observed (a certification, a registered lead …).
+
+    Idempotent per source; recomputes the contact's stage and ticks the checklist items this
+    fact completes. Returns None when the source was already recorded.
+    """
+    if contact is not None and contact.partner_id != partner.pk:
+        raise ValidationError("contact of another partner")
+    if source and ContactSignal.objects.filter(kind=kind, source=source).exists():
+        return None
+    signal = ContactSignal.objects.create(partner=partner, contact=contact, kind=kind,
+                                          occurred_at=occurred_at or timezone.now(), amount=amount, source=source)
+    if contact is not None:
+        contact_stages_recompute(contact_ids=[contact.pk])
+    checklist_autocomplete(partner=partner)
+    return signal
+
+
+def record_portal_login(user: User) -> None:
+    """Called after a partner user signs in to the portal."""
+    contact = getattr(user, "contact", None) or contact_link_user(user=user)
+    if contact is not None:
+        signal_record(partner=contact.partner, contact=contact, kind="portal_login")
+
+
+@transaction.atomic
+def partner_user_deactivate(*, actor: User, user: User) -> User:
+    own = getattr(actor, "partner_membership", None)
+    theirs = getattr(user, "partner_membership", None)
+    if not actor.is_partner_admin or own is None or theirs is None or own.partner_id != theirs.partner_id:
+        raise PermissionDenied(_("You can only deactivate colleagues of your own company."))
+    if user.pk == actor.pk:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    contact = getattr(user, "contact", None)
+    if contact is not None:
+        contact_stages_recompute(contact_ids=[contact.pk])
+    return user
+
+
+# --------------------------------------------------------------------------- onboarding
+
+
+@transaction.atomic
+def onboarding_start(*, partner: Partner, actor: User | None) -> list[ChecklistItem]:
+    """Give the partner its checklist from the template for its type (once)."""
+    if partner.checklist.exists():
+        return list(partner.checklist.all())
+    template = OnboardingTemplate.objects.filter(partner_type=partner.partner_type).prefetch_related("items").first()
+    if template is None:
+        return []
+    today = timezone.localdate()
+    items = ChecklistItem.objects.bulk_create(
+        ChecklistItem(partner=partner, title=item.title, due_on=today + timedelta(days=item.due_days),
+                      auto_event=item.auto_event, position=item.position)
+        for item in template.items.all()
+    )
+    checklist_autocomplete(partner=partner)
+    return items
+
+
+def checklist_autocomplete(*, partner: Partner) -> int:
+    """Tick open items whose event the system has already observed for this partner."""
+    open_items = list(partner.checklist.filter(completed_at__isnull=True).exclude(auto_event=""))
+    if not open_items:
+        return 0
+    kinds = {item.auto_event for item in open_items}
+    first_seen = dict(
+        ContactSignal.objects.filter(partner=partner, kind__in=kinds)
+        .order_by("kind", "occurred_at").distinct("kind").values_list("kind", "occurred_at")
+    )
+    done = 0
+    for item in open_items:
+        if item.auto_event in first_seen:
+            item.completed_at = first_seen[item.auto_event]
+            item.save(update_fields=["completed_at"])
+            event_record(partner, EventKind.CHECKLIST_DONE, item=item.title, automatic=True)
+            done += 1
+    return done
+
+
+@transaction.atomic
+def checklist_item_set(*, item: ChecklistItem, done: bool, actor: User) -> ChecklistItem:
+    if item.auto_event:
+        raise ValidationError(_("This item completes itself when the system sees it happen."))
+    if done and item.completed_at is None:
+        item.completed_at, item.completed_by = timezone.now(), actor
+        event_record(item.partner, EventKind.CHECKLIST_DONE, actor=actor, item=item.title, automatic=False)
+    elif not done:
+        item.completed_at, item.completed_by = None, None
+    item.save(update_fields=["completed_at", "completed_by"])
+    return item
+
+
+# --------------------------------------------------------------------------- activities and plans
+
+
+@transaction.atomic
+def activity_log(*, partner: Partner, actor: User, contacts=(), staff=(), **fields) -> Activity:
+    if any(contact.partner_id != partner.pk for contact in contacts):
+        raise ValidationError({"contacts": _("Choose contacts of this partner.")})
+    activity = Activity.objects.create(partner=partner, created_by=actor, **fields)
+    activity.contacts.set(contacts)
+    activity.staff.set(staff)
+    event_record(partner, EventKind.ACTIVITY, actor=actor, activity=activity, occurred_at=activity.occurred_at,
+                 activity_kind=activity.kind, subject=activity.subject)
+    return activity
+
+
+def fiscal_year_bounds(fiscal_year: int) -> tuple[date, date]:
+    """FY2026 with an April start runs 2026-04-01 to 2027-03-31 (the Japanese convention)."""
+    start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4
+    starts = date(fiscal_year, start_month, 1)
+    return starts, date(fiscal_year + 1, start_month, 1) - timedelta(days=1)
+
+
+def fiscal_year_of(day: date) -> int:
+    start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4
+    return day.year if day.month >= start_month else day.year - 1
+
+
+@transaction.atomic
+def plan_save(*, partner: Partner, fiscal_year: int, actor: User, **targets) -> BusinessPlan:
+    if not 2000 <= fiscal_year <= 2100:
+        raise ValidationError({"fiscal_year": _("Enter a fiscal year such as 2026.")})
+    starts_on, ends_on = fiscal_year_bounds(fiscal_year)
+    plan, created = BusinessPlan.objects.update_or_create(
+        partner=partner, fiscal_year=fiscal_year, defaults={"starts_on": starts_on, "ends_on": ends_on, **targets}
+    )
+    event_record(partner, EventKind.PLAN, actor=actor, fiscal_year=fiscal_year, created=created)
+    return plan
+
+
+@transaction.atomic
+def settings_update(*, actor: User, **fields) -> PartnerSettings:
+    if not actor.is_vendor_admin:
+        raise PermissionDenied
+    weights = [fields.get(f"weight_{name}", 0) for name in ("customer_overlap", "core_business", "characteristics", "sales_capacity")]
+    if sum(weights) == 0:
+        raise ValidationError(_("At least one planning weight must be above zero."))
+    row = PartnerSettings.current()
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.full_clean()
+    row.save()
+    contact_stages_recompute()
+    return row
+
+
+def membership_create(*, user: User, partner: Partner) -> PartnerMembership:
+    membership = PartnerMembership.objects.create(user=user, partner=partner)
+    contact_link_user(user=user)
+    return membership

@@ -1,0 +1,11 @@
+from celery import shared_task
+
+from partners import services
+from prm.tasks import require_schema
+
+
+@shared_task(name="partners.tasks.contact_stages_recompute", time_limit=1800)
+def contact_stages_recompute(schema_name: str) -> int:
+    """Nightly: activity and training windows run out with time, so stages move without new data."""
+    require_schema(schema_name)
+    return services.contact_stages_recompute()

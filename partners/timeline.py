@@ -1,0 +1,57 @@
+"""How each timeline event reads, in the reader's language."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from partners.models import ActivityKind, AgreementKind, ContactStage, EventKind, PartnerEvent, Stage
+
+ICONS = {
+    EventKind.CREATED: "building-add", EventKind.UPDATED: "pencil", EventKind.STAGE_CHANGED: "signpost-2",
+    EventKind.APPLICATION_APPROVED: "check2-circle", EventKind.AGREEMENT: "pen", EventKind.PROGRAM_JOINED: "trophy",
+    EventKind.CONTACT_ADDED: "person-plus", EventKind.CONTACT_STAGE: "person-up", EventKind.CHECKLIST_DONE: "check2-square",
+    EventKind.ACTIVITY: "chat-square-text", EventKind.PLAN: "graph-up-arrow", EventKind.INVITATION: "envelope",
+    EventKind.IMPORTED: "file-earmark-arrow-up", EventKind.SIGNAL: "lightning",
+}
+
+
+def _label(choices, value) -> str:
+    return str(dict(choices.choices).get(value, value))
+
+
+def describe(event: PartnerEvent) -> str:
+    data = event.data or {}
+    kind = event.kind
+    if kind == EventKind.CREATED:
+        return _("Partner created at stage %(stage)s") % {"stage": _label(Stage, data.get("stage"))}
+    if kind == EventKind.UPDATED:
+        return _("Profile updated (%(count)s fields)") % {"count": len(data.get("fields", []))}
+    if kind == EventKind.STAGE_CHANGED:
+        text = _("Stage changed from %(previous)s to %(stage)s") % {
+            "previous": _label(Stage, data.get("previous")), "stage": _label(Stage, data.get("stage"))}
+        return f"{text}: {data['reason']}" if data.get("reason") else text
+    if kind == EventKind.APPLICATION_APPROVED:
+        return _("Application approved")
+    if kind == EventKind.AGREEMENT:
+        return _("Agreement recorded: %(agreement)s") % {"agreement": _label(AgreementKind, data.get("agreement"))}
+    if kind == EventKind.PROGRAM_JOINED:
+        return _("All four agreements in place: joined the partner program")
+    if kind == EventKind.CONTACT_ADDED:
+        return _("Contact added: %(name)s") % {"name": data.get("name", "")}
+    if kind == EventKind.CONTACT_STAGE:
+        return _("%(name)s is now %(stage)s (was %(previous)s)") % {
+            "name": data.get("name", ""), "stage": _label(ContactStage, data.get("stage")),
+            "previous": _label(ContactStage, data.get("previous"))}
+    if kind == EventKind.CHECKLIST_DONE:
+        if data.get("automatic"):
+            return _("Onboarding item done automatically: %(item)s") % {"item": data.get("item", "")}
+        return _("Onboarding item done: %(item)s") % {"item": data.get("item", "")}
+    if kind == EventKind.ACTIVITY:
+        return f"{_label(ActivityKind, data.get('activity_kind'))}: {data.get('subject', '')}"
+    if kind == EventKind.PLAN:
+        return _("Business plan FY%(year)s saved") % {"year": data.get("fiscal_year")}
+    if kind == EventKind.INVITATION:
+        return _("Invitation sent to %(email)s") % {"email": data.get("email", "")}
+    if kind == EventKind.IMPORTED:
+        return _("Imported from %(file)s") % {"file": data.get("file", "CSV")}
+    return _label(EventKind, kind)

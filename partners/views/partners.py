@@ -1,0 +1,120 @@
+"""Console: the partner list, detail, create and edit."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from partners import selectors, services
+from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageForm
+from partners.models import PartnerSettings, PartnerType, Stage
+from partners.views.common import get_partner, paginate, querystring_without_page
+from prm.accounts.access import console_view
+
+
+@console_view
+@require_GET
+@vary_on_headers("HX-Request")
+def partner_list(request: HttpRequest) -> HttpResponse:
+    form = PartnerFilterForm(request.GET or None)
+    page = paginate(request, selectors.partner_list(form.filters()))
+    page.object_list = selectors.attach_contact_counts(page.object_list)
+    context = {"form": form, "page": page, "query": querystring_without_page(request),
+               "export_query": request.GET.urlencode()}
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "partners/_partner_table.html", context)
+    context["stage_counts"] = selectors.stage_counts()
+    context["stages"] = Stage.choices
+    return render(request, "partners/partner_list.html", context)
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def partner_create(request: HttpRequest) -> HttpResponse:
+    form = PartnerForm(request.POST or None, initial={"stage": Stage.PROSPECT, "owner": request.user.pk})
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = services.partner_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Partner %(name)s created.") % {"name": partner.name})
+            return redirect("partner_detail", pk=partner.pk)
+    return render(request, "partners/partner_form.html", {"form": form, "partner": None})
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = get_partner(pk)
+    form = PartnerForm(request.POST or None, partner=partner)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.partner_update(partner=partner, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Partner %(name)s saved.") % {"name": partner.name})
+            return redirect("partner_detail", pk=partner.pk)
+    return render(request, "partners/partner_form.html", {"form": form, "partner": partner})
+
+
+@console_view
+@require_POST
+def partner_stage(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = get_partner(pk)
+    form = StageForm(request.POST)
+    if form.is_valid():
+        services.partner_set_stage(partner=partner, stage=form.cleaned_data["stage"], actor=request.user,
+                                   reason=form.cleaned_data["reason"])
+        messages.success(request, _("Stage changed to %(stage)s.") % {"stage": partner.get_stage_display()})
+    else:
+        messages.error(request, _("Choose a valid stage."))
+    return redirect("partner_detail", pk=partner.pk)
+
+
+@console_view
+@require_GET
+def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = get_partner(pk)
+    checklist = selectors.checklist_of(partner)
+    plan = selectors.current_plan(partner)
+    context = {
+        "partner": partner,
+        "contacts": list(selectors.contacts_of(partner)),
+        "contact_stages": selectors.contact_stage_rows(partner),
+        "agreements": selectors.agreement_rows(partner),
+        "checklist": checklist,
+        "checklist_done": sum(1 for item in checklist if item.is_done),
+        "activities": selectors.activities_of(partner, limit=5),
+        "events": list(selectors.timeline_of(partner)[:15]),
+        "plan": plan,
+        "plan_progress": selectors.plan_progress(plan) if plan else [],
+        "children": list(selectors.children_summary(partner)[:50]) if partner.partner_type == PartnerType.DISTRIBUTOR else [],
+        "stage_form": StageForm(initial={"stage": partner.stage}),
+    }
+    return render(request, "partners/partner_detail.html", context)
+
+
+@console_view
+@require_GET
+def partner_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = get_partner(pk)
+    page = paginate(request, selectors.timeline_of(partner), per_page=50)
+    return render(request, "partners/partner_timeline.html", {"partner": partner, "page": page})
+
+
+@console_view(admin_only=True)
+@require_http_methods(["GET", "POST"])
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    form = SettingsForm(request.POST or None, instance=PartnerSettings.current())
+    if request.method == "POST" and form.is_valid():
+        services.settings_update(actor=request.user, **{name: form.cleaned_data[name] for name in SettingsForm.Meta.fields})
+        messages.success(request, _("Partner settings saved; contact stages recomputed."))
+        return redirect("partner_settings")
+    return render(request, "partners/settings.html", {"form": form})
