@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.db import models
 
 from partners.models import (
     Activity,
@@ -23,8 +25,12 @@ class ContactInline(admin.TabularInline):
     readonly_fields = ["stage"]
 
 
+HTTPS_URLS = {models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}}
+
+
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["name", "name_kana", "partner_type", "stage", "owner", "corporate_number", "created_at"]
     list_filter = ["partner_type", "stage"]
     search_fields = ["name", "name_kana", "corporate_number"]
@@ -64,7 +70,7 @@ class OnboardingTemplateAdmin(admin.ModelAdmin):
 
 admin.site.register(PartnerSettings)
 admin.site.register(PartnerApplication, list_display=["company_name", "contact_email", "status", "submitted_at"],
-                    list_filter=["status"])
+                    list_filter=["status"], formfield_overrides=HTTPS_URLS)
 admin.site.register(Agreement, list_display=["partner", "kind", "agreed_on"], list_select_related=["partner"],
                     raw_id_fields=["partner", "partner_signatory"])
 admin.site.register(ChecklistItem, list_display=["partner", "title", "due_on", "completed_at"],

@@ -138,7 +138,9 @@ def partner_update(*, partner: Partner, actor: User | None, **fields) -> Partner
 
 
 @transaction.atomic
-def partner_set_stage(*, partner: Partner, stage: str, actor: User | None, reason: str = "") -> Partner:
+def partner_set_stage(*, partner: Partner, stage: str, actor: User | None, reason: str = "", cause: str = "") -> Partner:
+    """Move the partner to another lifecycle stage. `reason` is what a person typed; `cause`
+    names a rule that moved it (shown translated on the timeline)."""
     if stage not in Stage.values:
         raise ValidationError({"stage": _("Choose a valid stage.")})
     previous = partner.stage
@@ -147,7 +149,7 @@ def partner_set_stage(*, partner: Partner, stage: str, actor: User | None, reaso
     partner.stage = stage
     partner.stage_changed_at = timezone.now()
     partner.save(update_fields=["stage", "stage_changed_at", "updated_at"])
-    event_record(partner, EventKind.STAGE_CHANGED, actor=actor, previous=previous, stage=stage, reason=reason)
+    event_record(partner, EventKind.STAGE_CHANGED, actor=actor, previous=previous, stage=stage, reason=reason, cause=cause)
     if stage == Stage.ONBOARDING:
         onboarding_start(partner=partner, actor=actor)
     return partner
@@ -274,8 +276,7 @@ def agreement_record(*, partner: Partner, kind: str, agreed_on: date, actor: Use
         if not PartnerEvent.objects.filter(partner=partner, kind=EventKind.PROGRAM_JOINED).exists():
             event_record(partner, EventKind.PROGRAM_JOINED, actor=actor)
         if partner.stage in PRE_SIGNING_STAGES:
-            partner_set_stage(partner=partner, stage=Stage.ONBOARDING, actor=actor,
-                              reason=str(_("All four agreements recorded")))
+            partner_set_stage(partner=partner, stage=Stage.ONBOARDING, actor=actor, cause="agreements_complete")
     return agreement
 
 

@@ -29,6 +29,8 @@ def describe(event: PartnerEvent) -> str:
     if kind == EventKind.STAGE_CHANGED:
         text = _("Stage changed from %(previous)s to %(stage)s") % {
             "previous": _label(Stage, data.get("previous")), "stage": _label(Stage, data.get("stage"))}
+        if data.get("cause") == "agreements_complete":
+            return _("%(text)s (all four agreements recorded)") % {"text": text}
         return f"{text}: {data['reason']}" if data.get("reason") else text
     if kind == EventKind.APPLICATION_APPROVED:
         return _("Application approved")

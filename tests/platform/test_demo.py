@@ -5,16 +5,31 @@ import io
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
-from partners.models import Partner, PartnerMembership
+from partners import selectors
+from partners.models import (
+    Activity,
+    Agreement,
+    BusinessPlan,
+    ChecklistItem,
+    Contact,
+    ContactSignal,
+    Partner,
+    PartnerApplication,
+    PartnerEvent,
+    PartnerMembership,
+)
 from prm import demo_data
 from prm.accounts.models import User
 from prm.tenancy.models import Domain, Vendor
 
 
+MODELS = [User, Partner, PartnerMembership, Contact, ContactSignal, Agreement, ChecklistItem, Activity, BusinessPlan,
+          PartnerApplication, PartnerEvent]
+
+
 def _counts(vendor) -> tuple[int, ...]:
     with tenant_context(vendor):
-        return (User.objects.count(), Partner.objects.count(), PartnerMembership.objects.count(),
-                Domain.objects.filter(tenant=vendor).count())
+        return (*(model.objects.count() for model in MODELS), Domain.objects.filter(tenant=vendor).count())
 
 
 def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db):
@@ -22,12 +37,22 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
     call_command("seed_demo", stdout=out)
     vendor = Vendor.objects.get(slug=demo_data.DEMO_SLUG)
     first = _counts(vendor)
-    assert first == (len(demo_data.STAFF) + len(demo_data.PARTNER_USERS), len(demo_data.PARTNERS),
-                     len(demo_data.PARTNER_USERS), 2)
+    assert first[:3] == (len(demo_data.STAFF) + len(demo_data.PARTNER_USERS), len(demo_data.PARTNERS),
+                         len(demo_data.PARTNER_USERS))
+    assert first[-1] == 2
     assert len(demo_data.PARTNERS) >= 30
     with tenant_context(vendor):
         assert Partner.objects.values("partner_type").distinct().count() >= 6
         assert User.objects.get(email=demo_data.STAFF[1][0]).check_password(demo_data.DEMO_PASSWORD)
+        # Every part of Planning–Onboarding has something to show.
+        assert all(selectors.stage_counts().values()), selectors.stage_counts()
+        assert all(selectors.contact_stage_counts().values()), selectors.contact_stage_counts()
+        assert selectors.program_participation_count() >= 10
+        assert Partner.objects.filter(parent__isnull=False).count() >= 3
+        assert PartnerApplication.objects.filter(status="pending").count() >= 2
+        assert ChecklistItem.objects.filter(completed_at__isnull=True).exists()
+        assert ChecklistItem.objects.filter(completed_at__isnull=False).exists()
+        assert all(count > 0 for count in first), dict(zip([m.__name__ for m in MODELS], first))
     printed = out.getvalue()
     assert "http://demo.localhost:8000/" in printed and "http://partners.demo.localhost:8000/" in printed
 
