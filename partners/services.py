@@ -237,7 +237,6 @@ def application_approve(*, application: PartnerApplication, actor: User, owner: 
     application.partner = partner
     application.save(update_fields=["status", "reviewed_at", "reviewed_by", "partner"])
     event_record(partner, EventKind.APPLICATION_APPROVED, actor=actor, application=application.pk)
-    event_record(partner, EventKind.INVITATION, actor=actor, email=application.contact_email, role=Role.PARTNER_ADMIN)
     return partner
 
 

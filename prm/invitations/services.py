@@ -94,6 +94,11 @@ def invitation_issue(
         token_hash=_hash(token),
         expires_at=timezone.now() + timedelta(days=settings.KYOSO_INVITATION_DAYS),
     )
+    if partner is not None:
+        from partners.models import EventKind
+        from partners.services import event_record
+
+        event_record(partner, EventKind.INVITATION, actor=invited_by, email=email, role=role)
     vendor = connection.tenant
     transaction.on_commit(lambda: _send_invitation(vendor, invitation, token, language=language))
     return invitation, token

@@ -54,6 +54,9 @@ def test_it_lets_a_partner_admin_invite_a_colleague_into_their_own_company(peopl
     visitor = people_a.portal()
     visitor.post(_path(link), {"full_name": "営業 太郎", "password1": "a-fine-password-42", "password2": "a-fine-password-42"})
     with tenant_context(people_a.tenant):
+        invited = people_a.partner.events.get(kind="invitation")
+        assert (invited.actor, invited.data["email"]) == (people_a.partner_admin, "rep@partner.example")
+    with tenant_context(people_a.tenant):
         user = User.objects.get(email="rep@partner.example")
         assert user.partner_membership.partner == people_a.partner
         assert user.role == "partner_rep"
