@@ -1,4 +1,4 @@
-"""Platform benchmarks: ./kyoso bench [create_vendor] [--runs N]
+"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [--runs N]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
 """
@@ -114,16 +114,40 @@ def bench_partners(runs: int) -> None:
         print(f"{label}: median {median_ms:.0f} ms over {runs} requests, {queries} SQL queries")
 
 
+def bench_matching(runs: int) -> None:
+    """Customer matcher: precision and recall on the labelled set, and grouping at scale."""
+    from deals.matching import customer_keys, group_records
+    from deals.matching_eval import evaluate, synthetic_records
+
+    result = evaluate()
+    print(f"matching: {result.records} labelled records, {result.true_pairs} true pairs, "
+          f"{result.predicted_pairs} predicted pairs, precision {result.precision:.4f}, recall {result.recall:.4f}")
+    started = time.perf_counter()
+    for n in range(10_000):
+        customer_keys(f"株式会社ベンチ{n}", "", f"info@bench{n}.co.jp")
+    print(f"matching: keys of 10,000 records in {(time.perf_counter() - started) * 1000:.0f} ms")
+    for count in (10_000, 100_000):
+        records = synthetic_records(count)
+        timings = []
+        for _ in range(max(1, runs)):
+            started = time.perf_counter()
+            groups = group_records(records)
+            timings.append(time.perf_counter() - started)
+        print(f"matching: group {count:,} synthetic records into {len(groups):,} groups, "
+              f"median {statistics.median(timings) * 1000:.0f} ms over {max(1, runs)} runs "
+              f"(all pairs would be {count * (count - 1) // 2:,} comparisons)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", nargs="*", default=["create_vendor", "partners"])
+    parser.add_argument("which", nargs="*", default=["create_vendor", "partners", "matching"])
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     import django
 
     django.setup()
     for name in args.which:
-        {"create_vendor": bench_create_vendor, "partners": bench_partners}[name](args.runs)
+        {"create_vendor": bench_create_vendor, "partners": bench_partners, "matching": bench_matching}[name](args.runs)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import views
+from portal import deals, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,14 @@ urlpatterns = [
     path("onboarding/", views.onboarding, name="portal_onboarding"),
     path("plan/", views.plan, name="portal_plan"),
     path("network/", views.network, name="portal_network"),
+    path("deals/", deals.deal_list, name="portal_deals"),
+    path("deals/new/", deals.deal_create, name="portal_deal_create"),
+    path("deals/check/", deals.deal_check, name="portal_deal_check"),
+    path("deals/<int:pk>/", deals.deal_detail, name="portal_deal_detail"),
+    path("deals/<int:pk>/move/", deals.deal_move, name="portal_deal_move"),
+    path("deals/<int:pk>/extend/", deals.deal_extend, name="portal_deal_extend"),
+    path("leads/", deals.lead_offers, name="portal_leads"),
+    path("leads/<int:pk>/answer/", deals.lead_answer, name="portal_lead_answer"),
     path("apply/", views.apply, name="portal_apply"),
     path("apply/thanks/", views.apply_thanks, name="portal_apply_thanks"),
 ]

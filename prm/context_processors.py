@@ -15,7 +15,14 @@ def site(request) -> dict:
     kind = getattr(request, "site_kind", None)
     tenant = getattr(request, "tenant", None)
     vendor = tenant if tenant is not None and tenant.schema_name != settings.PUBLIC_SCHEMA_NAME else None
+    user = getattr(request, "user", None)
+    unread = 0
+    if vendor is not None and user is not None and user.is_authenticated:
+        from prm.notifications.services import unread_count
+
+        unread = unread_count(user)
     return {
+        "unread_notifications": unread,
         "site_kind": kind,
         "site_layout": LAYOUTS.get(kind, "public/base.html"),
         "vendor": vendor,

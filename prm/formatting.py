@@ -45,3 +45,11 @@ def format_datetime(value: datetime | None) -> str:
         return "—"
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{format_date(local)} {local:%H:%M}"
+
+
+def format_datetime_seconds(value: datetime | None) -> str:
+    """To the second, in the vendor's zone: for 'who registered first' comparisons."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{format_date(local)} {local:%H:%M:%S}"

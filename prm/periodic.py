@@ -29,6 +29,16 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(minute=5),
         spread_seconds=15 * 60,
     ),
+    "deals-expire": TenantJob(
+        task="deals.tasks.deals_expire",
+        schedule=crontab(hour=6, minute=0),
+        spread_seconds=30 * 60,
+    ),
+    "lead-offers-expire": TenantJob(
+        task="deals.tasks.lead_offers_expire",
+        schedule=crontab(minute=20),
+        spread_seconds=10 * 60,
+    ),
     "contact-stages-recompute": TenantJob(
         task="partners.tasks.contact_stages_recompute",
         schedule=crontab(hour=3, minute=0),

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.console_home, name="home"),
     path("team/", include("prm.invitations.urls_console")),
     path("partners/", include("partners.urls")),
+    path("deals/", include("deals.urls")),
+    path("notifications/", include("prm.notifications.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("admin/", admin.site.urls),
     *common_patterns,

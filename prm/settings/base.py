@@ -59,6 +59,7 @@ TENANT_APPS = [
     "allauth.mfa",
     "prm.accounts",
     "prm.invitations",
+    "prm.notifications",
     "partners",
     "deals",
     "programs",

@@ -8,7 +8,10 @@ register = template.Library()
 @register.filter
 def bootstrap(field):
     widget = field.field.widget
-    if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect, forms.CheckboxInput)):
+    if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect)):
+        # Django puts these attrs on the wrapper and on every option; the lists are styled in CSS.
+        return field.as_widget()
+    if isinstance(widget, forms.CheckboxInput):
         css = "form-check-input"
     elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
         css = "form-select"
@@ -28,3 +31,8 @@ def is_checkbox(field) -> bool:
 @register.filter
 def is_multi_checkbox(field) -> bool:
     return isinstance(field.field.widget, (forms.CheckboxSelectMultiple, forms.RadioSelect))
+
+
+@register.filter
+def get_form_field(form, name: str):
+    return form[name]

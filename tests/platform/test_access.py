@@ -223,5 +223,6 @@ def test_every_page_declares_who_may_open_it():
         if access is None and not ANONYMOUS_OK.match(key[1]) and not key[1].startswith(("admin:", "account_", "mfa_"))
     ]
     assert undeclared == []
-    assert {a for (conf, _), a in ACCESS.items() if conf == "prm.urls_console"} - {None} == {"console", "console_admin"}
-    assert {a for (conf, _), a in ACCESS.items() if conf == "prm.urls_portal"} - {None} == {"portal", "portal_admin"}
+    # "own": pages about the signed-in user only (their notifications), on either site.
+    assert {a for (conf, _), a in ACCESS.items() if conf == "prm.urls_console"} - {None} == {"console", "console_admin", "own"}
+    assert {a for (conf, _), a in ACCESS.items() if conf == "prm.urls_portal"} - {None} == {"portal", "portal_admin", "own"}

@@ -5,6 +5,7 @@ import io
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
+from deals.models import DealMeeting, DealRegistration, DirectAccount, Lead, LeadOffer
 from partners import selectors
 from partners.models import (
     Activity,
@@ -24,7 +25,7 @@ from prm.tenancy.models import Domain, Vendor
 
 
 MODELS = [User, Partner, PartnerMembership, Contact, ContactSignal, Agreement, ChecklistItem, Activity, BusinessPlan,
-          PartnerApplication, PartnerEvent]
+          PartnerApplication, PartnerEvent, DealRegistration, DealMeeting, DirectAccount, Lead, LeadOffer]
 
 
 def _counts(vendor) -> tuple[int, ...]:
@@ -53,6 +54,9 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
         assert ChecklistItem.objects.filter(completed_at__isnull=True).exists()
         assert ChecklistItem.objects.filter(completed_at__isnull=False).exists()
         assert all(count > 0 for count in first), dict(zip([m.__name__ for m in MODELS], first))
+        stages = set(DealRegistration.objects.values_list("stage", flat=True))
+        assert {"registered", "approved", "proposal", "negotiation", "won", "lost"} <= stages
+        assert DealRegistration.objects.filter(priority="conflict").exists()
     printed = out.getvalue()
     assert "http://demo.localhost:8000/" in printed and "http://partners.demo.localhost:8000/" in printed
 

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+from deals import demo as deal_demo
 from partners import demo as partner_demo
 from partners import services as partner_services
 from partners.models import Partner, PartnerMembership
@@ -71,6 +72,7 @@ def seed_tenant() -> None:
     staff = list(User.objects.filter(role=Role.CHANNEL_MANAGER).order_by("email"))
     admin = User.objects.get(email=demo.STAFF[0][0])
     partner_demo.seed(admin=admin, managers=staff)
+    deal_demo.seed(admin=admin, managers=staff)
 
 
 def demo_summary(vendor: Vendor) -> list[str]:

@@ -1,0 +1,56 @@
+from django.contrib import admin
+
+from deals.models import (
+    DealRegistration,
+    DealSettings,
+    DirectAccount,
+    DirectOpportunity,
+    Lead,
+    LeadOffer,
+    LeadRecipient,
+    Product,
+)
+
+
+@admin.register(DealRegistration)
+class DealRegistrationAdmin(admin.ModelAdmin):
+    list_display = ["customer_name", "partner", "stage", "priority", "amount", "registered_at", "expires_on"]
+    list_filter = ["stage", "priority"]
+    search_fields = ["customer_name", "corporate_number", "partner__name"]
+    list_select_related = ["partner"]
+    raw_id_fields = ["partner", "registered_by", "contact", "conflict_with", "conflict_direct", "decided_by", "lead"]
+    readonly_fields = ["name_key", "corporate_key", "domain_key"]
+
+
+class OpportunityInline(admin.TabularInline):
+    model = DirectOpportunity
+    extra = 0
+
+
+@admin.register(DirectAccount)
+class DirectAccountAdmin(admin.ModelAdmin):
+    list_display = ["customer_name", "corporate_number", "web_domain", "owner"]
+    search_fields = ["customer_name", "corporate_number", "web_domain"]
+    readonly_fields = ["name_key", "corporate_key", "domain_key"]
+    inlines = [OpportunityInline]
+
+    def save_model(self, request, obj, form, change):
+        from deals.services import apply_keys, customer_keys_for
+
+        apply_keys(obj, customer_keys_for(obj.customer_name, obj.corporate_number, obj.web_domain))
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(LeadRecipient)
+class LeadRecipientAdmin(admin.ModelAdmin):
+    list_display = ["partner", "priority", "weight", "is_active"]
+    list_select_related = ["partner"]
+    raw_id_fields = ["partner"]
+
+
+admin.site.register(Product, list_display=["code", "name", "is_active"])
+admin.site.register(DealSettings)
+admin.site.register(Lead, list_display=["customer_name", "status", "accepted_by", "created_at"], raw_id_fields=["accepted_by"],
+                    readonly_fields=["name_key", "corporate_key", "domain_key"])
+admin.site.register(LeadOffer, list_display=["lead", "partner", "status", "offered_at", "expires_at"],
+                    raw_id_fields=["lead", "partner"])

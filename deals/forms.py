@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from deals.models import DealSettings, Product, Side, Stage
+from partners import japan
+from prm.accounts.models import STAFF_ROLES, User
+from prm.invitations.forms import ServiceErrorsMixin
+
+
+class RegistrationForm(ServiceErrorsMixin, forms.Form):
+    customer_name = forms.CharField(label=_("Customer company"), max_length=200)
+    corporate_number = forms.CharField(label=_("Corporate number (法人番号)"), max_length=30, required=False)
+    web_domain = forms.CharField(label=_("Web domain or contact e-mail"), max_length=254, required=False,
+                                 help_text=_("e.g. example.co.jp or yamada@example.co.jp"))
+    customer_contact_name = forms.CharField(label=_("Customer contact person"), max_length=150, required=False)
+    customer_contact_email = forms.EmailField(label=_("Customer contact e-mail"), required=False)
+    products = forms.ModelMultipleChoiceField(label=_("Products"), queryset=Product.objects.none(), required=False,
+                                              widget=forms.CheckboxSelectMultiple)
+    amount = forms.IntegerField(label=_("Amount (¥)"), min_value=0)
+    expected_close = forms.DateField(label=_("Expected close date"), widget=forms.DateInput(attrs={"type": "date"}))
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    role_lead = forms.ChoiceField(label=_("Lead generation"), choices=Side.choices, initial=Side.PARTNER)
+    role_proposal = forms.ChoiceField(label=_("Proposal"), choices=Side.choices, initial=Side.PARTNER)
+    role_contract = forms.ChoiceField(label=_("Contract"), choices=Side.choices, initial=Side.PARTNER)
+    role_billing = forms.ChoiceField(label=_("Billing"), choices=Side.choices, initial=Side.PARTNER)
+    role_support = forms.ChoiceField(label=_("Support"), choices=Side.choices, initial=Side.PARTNER)
+
+    CUSTOMER = ("customer_name", "corporate_number", "web_domain")
+    ROLES = ("role_lead", "role_proposal", "role_contract", "role_billing", "role_support")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["products"].queryset = Product.objects.filter(is_active=True)
+        for name in self.CUSTOMER:  # the live duplicate check listens to these
+            self.fields[name].widget.attrs["class"] = "kyoso-customer"
+
+    def clean_expected_close(self):
+        value = self.cleaned_data["expected_close"]
+        if value < timezone.localdate():
+            raise forms.ValidationError(_("The expected close date is in the past."))
+        return value
+
+    def clean_corporate_number(self):
+        value = japan.normalise_corporate_number(self.cleaned_data["corporate_number"])
+        if value and not japan.is_valid_corporate_number(value):
+            raise forms.ValidationError(_("Enter the 13-digit corporate number (法人番号); its check digit does not match."))
+        return value
+
+    def fields_for_service(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("products")
+        return data
+
+
+class DecisionForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MoveForm(ServiceErrorsMixin, forms.Form):
+    stage = forms.ChoiceField(label=_("New stage"), choices=[(s, s.label) for s in (
+        Stage.PROPOSAL, Stage.NEGOTIATION, Stage.WON, Stage.LOST, Stage.CANCELLED)])
+    won_amount = forms.IntegerField(label=_("Won amount (¥)"), required=False, min_value=0)
+    won_on = forms.DateField(label=_("Won on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+class MeetingForm(ServiceErrorsMixin, forms.Form):
+    held_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    staff = forms.ModelMultipleChoiceField(label=_("Vendor staff"), queryset=User.objects.none(),
+                                           widget=forms.CheckboxSelectMultiple)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = User.objects.filter(role__in=STAFF_ROLES, is_active=True)
+
+
+class ExtensionForm(ServiceErrorsMixin, forms.Form):
+    days = forms.IntegerField(label=_("Extend by (days)"), min_value=1, initial=30)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SettingsForm(ServiceErrorsMixin, forms.ModelForm):
+    class Meta:
+        model = DealSettings
+        fields = ["mode", "partner_over_direct", "validity_days", "warn_days_before", "max_extension_days",
+                  "capacity_default", "lead_sla_hours", "lead_distribution"]
+        widgets = {"mode": forms.RadioSelect}
+
+    def clean(self):
+        cleaned = super().clean()
+        if (cleaned.get("warn_days_before") or 0) >= (cleaned.get("validity_days") or 1):
+            self.add_error("warn_days_before", _("Warn before the registration expires: use fewer days than the validity."))
+        return cleaned
+
+
+class DirectAccountForm(ServiceErrorsMixin, forms.Form):
+    customer_name = forms.CharField(label=_("Customer company"), max_length=200)
+    corporate_number = forms.CharField(label=_("Corporate number (法人番号)"), max_length=30, required=False)
+    web_domain = forms.CharField(label=_("Web domain"), max_length=254, required=False)
+    owner = forms.ModelChoiceField(label=_("Sales owner"), queryset=User.objects.none(), required=False)
+    opportunity = forms.CharField(label=_("Open opportunity"), max_length=200, required=False)
+    amount = forms.IntegerField(label=_("Amount (¥)"), min_value=0, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(role__in=STAFF_ROLES, is_active=True)
+
+
+class LeadForm(ServiceErrorsMixin, forms.Form):
+    customer_name = forms.CharField(label=_("Customer company"), max_length=200)
+    corporate_number = forms.CharField(label=_("Corporate number (法人番号)"), max_length=30, required=False)
+    web_domain = forms.CharField(label=_("Web domain"), max_length=254, required=False)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=150, required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
+    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False)
+    products = forms.ModelMultipleChoiceField(label=_("Products"), queryset=Product.objects.none(), required=False,
+                                              widget=forms.CheckboxSelectMultiple)
+    amount = forms.IntegerField(label=_("Estimated amount (¥)"), min_value=0, initial=0)
+    source = forms.CharField(label=_("Source"), max_length=100, required=False, help_text=_("e.g. seminar, website inquiry"))
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["products"].queryset = Product.objects.filter(is_active=True)
+        self.fields["prefecture"].choices = [("", "—"), *japan.prefecture_choices()]
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return upload

@@ -1,0 +1,312 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class RuleMode(models.TextChoices):
+    FIRST_COME = "first_come", _("First come: the earliest registration holds priority")
+    CUSTOMER_CHOICE = "customer_choice", _("Customer's choice: the channel manager records whom the customer chose")
+    MANUAL = "manual", _("Manual review of every conflict")
+
+
+class DistributionRule(models.TextChoices):
+    TIER = "tier", _("Tier priority")
+    TERRITORY = "territory", _("Territory first")
+    ROUND_ROBIN = "round_robin", _("Weighted round robin")
+
+
+class DealSettings(models.Model):
+    """One row per vendor: the deal-registration rules (案件登録ルール)."""
+
+    mode = models.CharField(_("conflict rule"), max_length=20, choices=RuleMode.choices, default=RuleMode.FIRST_COME)
+    partner_over_direct = models.BooleanField(
+        _("partners over direct sales (パートナー優先)"), default=False,
+        help_text=_("On: a partner's registration wins over the vendor's own open opportunity for the same customer."),
+    )
+    validity_days = models.PositiveIntegerField(_("validity (days)"), default=90, validators=[MinValueValidator(1)])
+    warn_days_before = models.PositiveIntegerField(_("warn this many days before expiry"), default=14)
+    max_extension_days = models.PositiveIntegerField(_("longest extension (days)"), default=90, validators=[MinValueValidator(1)])
+    capacity_default = models.PositiveIntegerField(
+        _("open registrations per partner"), null=True, blank=True,
+        help_text=_("Empty: no limit. Tier benefits can set their own capacity."),
+    )
+    lead_sla_hours = models.PositiveIntegerField(_("lead acceptance SLA (hours)"), default=48, validators=[MinValueValidator(1)])
+    lead_distribution = models.CharField(_("lead distribution"), max_length=20, choices=DistributionRule.choices,
+                                         default=DistributionRule.TERRITORY)
+
+    class Meta:
+        verbose_name = _("deal settings")
+        verbose_name_plural = _("deal settings")
+
+    def __str__(self) -> str:
+        return str(_("Deal settings"))
+
+    @classmethod
+    def current(cls) -> DealSettings:
+        row, _created = cls.objects.get_or_create(pk=1)
+        return row
+
+
+class Product(models.Model):
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerKeyFields(models.Model):
+    """What every record taking part in conflict checks stores: the matcher's keys, indexed."""
+
+    customer_name = models.CharField(_("customer company"), max_length=200)
+    corporate_number = models.CharField(_("corporate number"), max_length=13, blank=True)
+    web_domain = models.CharField(_("web domain or contact e-mail"), max_length=254, blank=True)
+    name_key = models.CharField(max_length=200, db_index=True, editable=False)
+    corporate_key = models.CharField(max_length=13, blank=True, db_index=True, editable=False)
+    domain_key = models.CharField(max_length=254, blank=True, db_index=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Stage(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    APPROVED = "approved", _("Approved")
+    PROPOSAL = "proposal", _("Proposal")
+    NEGOTIATION = "negotiation", _("Negotiation")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    CANCELLED = "cancelled", _("Cancelled")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Expired")
+
+
+OPEN_STAGES = (Stage.REGISTERED, Stage.APPROVED, Stage.PROPOSAL, Stage.NEGOTIATION)
+PROTECTED_STAGES = (Stage.APPROVED, Stage.PROPOSAL, Stage.NEGOTIATION)
+
+
+class Priority(models.TextChoices):
+    HOLDER = "holder", _("Holds priority")
+    CONFLICT = "conflict", _("Conflict: another registration came first")
+    DIRECT = "direct", _("Conflict with the vendor's direct sales")
+    REVIEW = "review", _("Conflict waiting for review")
+
+
+class Side(models.TextChoices):
+    PARTNER = "partner", pgettext_lazy("role split", "Partner")
+    VENDOR = "vendor", pgettext_lazy("role split", "Vendor")
+
+
+class DealRegistration(CustomerKeyFields):
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="deals", verbose_name=_("partner"))
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                                      verbose_name=_("registered by"))
+    contact = models.ForeignKey("partners.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="deals")
+    customer_contact_name = models.CharField(_("customer contact person"), max_length=150, blank=True)
+    customer_contact_email = models.EmailField(_("customer contact e-mail"), blank=True)
+    products = models.ManyToManyField(Product, blank=True, related_name="deals", verbose_name=_("products"))
+    amount = models.BigIntegerField(_("amount (¥)"), validators=[MinValueValidator(0)])
+    expected_close = models.DateField(_("expected close date"))
+    notes = models.TextField(_("notes"), blank=True)
+    role_lead = models.CharField(_("lead generation"), max_length=10, choices=Side.choices, default=Side.PARTNER)
+    role_proposal = models.CharField(_("proposal"), max_length=10, choices=Side.choices, default=Side.PARTNER)
+    role_contract = models.CharField(_("contract"), max_length=10, choices=Side.choices, default=Side.PARTNER)
+    role_billing = models.CharField(_("billing"), max_length=10, choices=Side.choices, default=Side.PARTNER)
+    role_support = models.CharField(_("support"), max_length=10, choices=Side.choices, default=Side.PARTNER)
+
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.REGISTERED)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.HOLDER)
+    conflict_with = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                      verbose_name=_("conflicts with"))
+    conflict_direct = models.ForeignKey("DirectAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                        verbose_name=_("conflicts with direct account"))
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now, db_index=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("decided by"))
+    decision_reason = models.TextField(_("reason"), blank=True)
+    expires_on = models.DateField(_("valid until"), null=True, blank=True)
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+    won_amount = models.BigIntegerField(_("won amount (¥)"), null=True, blank=True)
+    won_on = models.DateField(_("won on"), null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    lead = models.OneToOneField("Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="deal")
+
+    class Meta:
+        ordering = ["-registered_at", "-id"]
+        verbose_name = _("deal registration")
+        verbose_name_plural = _("deal registrations")
+        indexes = [
+            models.Index(fields=["partner", "stage"]),
+            models.Index(fields=["stage", "registered_at"]),
+            models.Index(fields=["stage", "expires_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_name} ({self.partner})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    @property
+    def roles(self) -> list[tuple[str, str]]:
+        return [(self._meta.get_field(f"role_{name}").verbose_name, getattr(self, f"get_role_{name}_display")())
+                for name in ("lead", "proposal", "contract", "billing", "support")]
+
+
+class DealEvent(models.Model):
+    deal = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+
+class DealMeeting(models.Model):
+    """The vendor joining a meeting with the customer (商談同行)."""
+
+    deal = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="meetings")
+    held_on = models.DateField(_("date"))
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", verbose_name=_("vendor staff"))
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        verbose_name = _("joint meeting")
+        verbose_name_plural = _("joint meetings")
+
+
+class ExtensionRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    deal = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="extensions")
+    days = models.PositiveIntegerField(_("extend by (days)"), validators=[MinValueValidator(1)])
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [models.UniqueConstraint(fields=["deal"], condition=Q(status="pending"), name="one_pending_extension")]
+
+
+class DirectAccount(CustomerKeyFields):
+    """A customer the vendor's own sales team works (直販アカウント)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              verbose_name=_("sales owner"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer_name"]
+        verbose_name = _("direct-sales account")
+        verbose_name_plural = _("direct-sales accounts")
+
+    def __str__(self) -> str:
+        return self.customer_name
+
+
+class DirectOpportunity(models.Model):
+    account = models.ForeignKey(DirectAccount, on_delete=models.CASCADE, related_name="opportunities")
+    name = models.CharField(_("opportunity"), max_length=200)
+    amount = models.BigIntegerField(_("amount (¥)"), default=0)
+    expected_close = models.DateField(_("expected close date"), null=True, blank=True)
+    is_open = models.BooleanField(_("open"), default=True)
+
+    class Meta:
+        ordering = ["account", "name"]
+        verbose_name = _("direct-sales opportunity")
+        verbose_name_plural = _("direct-sales opportunities")
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", _("New")
+    OFFERED = "offered", _("Offered")
+    ACCEPTED = "accepted", _("Accepted")
+    UNPLACED = "unplaced", _("No partner took it")
+    CLOSED = "closed", _("Closed")
+
+
+class Lead(CustomerKeyFields):
+    """A lead the vendor passes to partners (メーカーによるリード提供)."""
+
+    contact_name = models.CharField(_("contact person"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    prefecture = models.CharField(_("prefecture"), max_length=2, blank=True)
+    products = models.ManyToManyField(Product, blank=True, related_name="leads", verbose_name=_("products"))
+    amount = models.BigIntegerField(_("estimated amount (¥)"), default=0)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    accepted_by = models.ForeignKey("partners.Partner", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+
+    def __str__(self) -> str:
+        return self.customer_name
+
+
+class LeadRecipient(models.Model):
+    """A partner that receives vendor leads, with its priority and round-robin weight."""
+
+    partner = models.OneToOneField("partners.Partner", on_delete=models.CASCADE, related_name="lead_recipient")
+    priority = models.PositiveSmallIntegerField(_("priority"), default=1, help_text=_("Higher is offered first."))
+    weight = models.PositiveSmallIntegerField(_("round-robin weight"), default=1, validators=[MinValueValidator(1)])
+    is_active = models.BooleanField(_("receives leads"), default=True)
+
+    class Meta:
+        verbose_name = _("lead recipient")
+        verbose_name_plural = _("lead recipients")
+
+
+class LeadOffer(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the partner")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="offers")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="lead_offers")
+    offered_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["-offered_at"]
+        constraints = [
+            # A partner is offered a lead at most once: one that declined is never asked again.
+            models.UniqueConstraint(fields=["lead", "partner"], name="lead_offered_once_per_partner"),
+            models.UniqueConstraint(fields=["lead"], condition=Q(status="pending"), name="one_pending_offer_per_lead"),
+        ]

@@ -1,0 +1,102 @@
+"""Reads of deal registration: the approval queue with conflicts side by side, pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from deals.models import (
+    OPEN_STAGES,
+    DealRegistration,
+    DirectAccount,
+    ExtensionRequest,
+    Lead,
+    Stage,
+)
+from deals.services import _stored_keys, matching_direct_accounts, matching_registrations
+from partners.models import Partner
+
+
+@dataclass
+class QueueRow:
+    deal: DealRegistration
+    conflicts: list[DealRegistration]
+    direct: list[DirectAccount]
+
+
+def approval_queue() -> list[QueueRow]:
+    """Registrations waiting for a decision, each with every registration and direct account it
+    conflicts with (who registered first and when)."""
+    waiting = list(
+        DealRegistration.objects.filter(stage=Stage.REGISTERED)
+        .select_related("partner", "registered_by").prefetch_related("products").order_by("registered_at", "pk")[:200]
+    )
+    return [QueueRow(deal, conflicts_of(deal), direct_conflicts_of(deal)) for deal in waiting]
+
+
+def conflicts_of(deal: DealRegistration) -> list[DealRegistration]:
+    return matching_registrations(_stored_keys(deal), exclude_pk=deal.pk)
+
+
+def direct_conflicts_of(deal: DealRegistration) -> list[DirectAccount]:
+    return matching_direct_accounts(_stored_keys(deal))
+
+
+def pending_extensions() -> QuerySet[ExtensionRequest]:
+    return ExtensionRequest.objects.filter(status=ExtensionRequest.Status.PENDING).select_related(
+        "deal", "deal__partner", "requested_by")
+
+
+def deal_list(*, partner: Partner | None = None, stage: str = "") -> QuerySet[DealRegistration]:
+    deals = DealRegistration.objects.select_related("partner", "registered_by")
+    if partner is not None:
+        deals = deals.filter(partner=partner)
+    if stage in Stage.values:
+        deals = deals.filter(stage=stage)
+    return deals.order_by("-registered_at", "-pk")
+
+
+def deals_for_partner(partner: Partner) -> QuerySet[DealRegistration]:
+    return DealRegistration.objects.filter(partner=partner).select_related("registered_by").prefetch_related("products")
+
+
+@dataclass(frozen=True)
+class StageTotal:
+    stage: str
+    label: str
+    count: int
+    amount: int
+
+
+def pipeline_summary(*, partner: Partner | None = None) -> list[StageTotal]:
+    deals = DealRegistration.objects.all() if partner is None else DealRegistration.objects.filter(partner=partner)
+    rows = {r["stage"]: r for r in deals.values("stage").annotate(n=Count("pk"), total=Sum("amount"), won=Sum("won_amount"))}
+    result = []
+    for stage, label in Stage.choices:
+        row = rows.get(stage, {"n": 0, "total": 0, "won": 0})
+        amount = row["won"] if stage == Stage.WON else row["total"]
+        result.append(StageTotal(stage, label, row["n"], amount or 0))
+    return result
+
+
+def pipeline_by_partner() -> QuerySet[Partner]:
+    return (
+        Partner.objects.annotate(
+            open_count=Count("deals", filter=Q(deals__stage__in=OPEN_STAGES)),
+            open_amount=Sum("deals__amount", filter=Q(deals__stage__in=OPEN_STAGES)),
+            won_count=Count("deals", filter=Q(deals__stage=Stage.WON)),
+            won_amount=Sum("deals__won_amount", filter=Q(deals__stage=Stage.WON)),
+        )
+        .filter(Q(open_count__gt=0) | Q(won_count__gt=0))
+        .order_by("-won_amount", "-open_amount", "name_kana")
+    )
+
+
+def direct_account_list() -> QuerySet[DirectAccount]:
+    return DirectAccount.objects.select_related("owner").annotate(
+        open_count=Count("opportunities", filter=Q(opportunities__is_open=True))).order_by("customer_name")
+
+
+def lead_list() -> QuerySet[Lead]:
+    return Lead.objects.select_related("accepted_by", "created_by").prefetch_related("offers__partner").order_by("-created_at")

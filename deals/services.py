@@ -1,0 +1,424 @@
+"""Deal registration (案件登録): registering, conflict rules, approval, stages, expiry."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from deals import matching
+from deals.models import (
+    OPEN_STAGES,
+    PROTECTED_STAGES,
+    DealEvent,
+    DealMeeting,
+    DealRegistration,
+    DealSettings,
+    DirectAccount,
+    ExtensionRequest,
+    Priority,
+    RuleMode,
+    Stage,
+)
+from partners import japan
+from partners.models import Partner, SignalKind
+from partners.services import signal_record
+from prm.accounts.models import Role, User
+from prm.notifications.services import notify
+
+TRANSITIONS = {
+    Stage.REGISTERED: {Stage.APPROVED, Stage.REJECTED, Stage.CANCELLED},
+    Stage.APPROVED: {Stage.PROPOSAL, Stage.NEGOTIATION, Stage.WON, Stage.LOST, Stage.CANCELLED, Stage.EXPIRED},
+    Stage.PROPOSAL: {Stage.NEGOTIATION, Stage.WON, Stage.LOST, Stage.CANCELLED, Stage.EXPIRED},
+    Stage.NEGOTIATION: {Stage.WON, Stage.LOST, Stage.CANCELLED, Stage.EXPIRED},
+}
+PARTNER_MOVES = {Stage.PROPOSAL, Stage.NEGOTIATION, Stage.WON, Stage.LOST, Stage.CANCELLED}
+
+
+# --------------------------------------------------------------------------- customer keys and conflicts
+
+
+def customer_keys_for(customer_name: str, corporate_number: str, web_domain: str) -> matching.CustomerKeys:
+    return matching.customer_keys(customer_name, corporate_number, web_domain)
+
+
+def apply_keys(record, keys: matching.CustomerKeys) -> None:
+    # Normalisation can, rarely, lengthen a name; both sides of a comparison are cut the same way.
+    record.name_key = keys.name_key[:200]
+    record.corporate_key = keys.corporate_number or ""
+    record.domain_key = (keys.domain or "")[:254]
+
+
+def _stored_keys(record) -> matching.CustomerKeys:
+    """Keys as stored (possibly cut to the column); compare them with keys cut the same way."""
+    return matching.CustomerKeys(name_key=record.name_key, corporate_number=record.corporate_key or None,
+                                 domain=record.domain_key or None)
+
+
+def _key_filter(keys: matching.CustomerKeys) -> Q:
+    """Index look-ups only: the rows sharing at least one key. The matcher then decides."""
+    condition = Q(pk__in=[])
+    if keys.name_key:
+        condition |= Q(name_key=keys.name_key)
+    if keys.corporate_number:
+        condition |= Q(corporate_key=keys.corporate_number)
+    if keys.domain:
+        condition |= Q(domain_key=keys.domain)
+    return condition
+
+
+def _as_stored(keys: matching.CustomerKeys) -> matching.CustomerKeys:
+    return matching.CustomerKeys(name_key=keys.name_key[:200], corporate_number=keys.corporate_number,
+                                 domain=(keys.domain or "")[:254] or None)
+
+
+def matching_registrations(keys: matching.CustomerKeys, *, exclude_pk: int | None = None) -> list[DealRegistration]:
+    keys = _as_stored(keys)
+    candidates = (
+        DealRegistration.objects.filter(_key_filter(keys), stage__in=OPEN_STAGES)
+        .exclude(pk=exclude_pk).select_related("partner").order_by("registered_at", "pk")
+    )
+    return [deal for deal in candidates if matching.same_customer(keys, _stored_keys(deal))]
+
+
+def matching_direct_accounts(keys: matching.CustomerKeys) -> list[DirectAccount]:
+    keys = _as_stored(keys)
+    candidates = DirectAccount.objects.filter(_key_filter(keys), opportunities__is_open=True).distinct()
+    return [account for account in candidates if matching.same_customer(keys, _stored_keys(account))]
+
+
+def _lock_customer(keys: matching.CustomerKeys) -> None:
+    """Serialise registrations of one customer: two records that match share at least one key,
+    so taking a transaction lock on each key (in a fixed order) makes the second wait for the first."""
+    names = sorted(f"{kind}:{value}" for kind, value in
+                   (("n", keys.name_key), ("c", keys.corporate_number), ("d", keys.domain)) if value)
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}/{name}"])
+
+
+def customer_status(*, partner: Partner, customer_name: str, corporate_number: str = "", web_domain: str = "") -> str:
+    """For the portal's live check: 'none', 'own' (this partner has it) or 'taken' — nothing more."""
+    keys = customer_keys_for(customer_name, corporate_number, web_domain)
+    if not (keys.name_key or keys.corporate_number or keys.domain):
+        return "none"
+    deals = matching_registrations(keys)
+    if any(deal.partner_id == partner.pk for deal in deals):
+        return "own"
+    if deals or matching_direct_accounts(keys):
+        return "taken"
+    return "none"
+
+
+# --------------------------------------------------------------------------- registering
+
+
+def _event(deal: DealRegistration, kind: str, actor: User | None = None, **data) -> None:
+    DealEvent.objects.create(deal=deal, kind=kind, actor=actor, data=data)
+
+
+def _capacity(partner: Partner) -> int | None:
+    from programs.benefits import benefits_for  # tier benefits, when programs are on
+
+    limit = benefits_for(partner).deal_capacity
+    return limit if limit is not None else DealSettings.current().capacity_default
+
+
+def _validate(fields: dict) -> dict:
+    errors = {}
+    if not (fields.get("customer_name") or "").strip():
+        errors["customer_name"] = _("Enter the customer's company name.")
+    number = japan.normalise_corporate_number(fields.get("corporate_number") or "")
+    fields["corporate_number"] = number
+    if number and not japan.is_valid_corporate_number(number):
+        errors["corporate_number"] = _("Enter the 13-digit corporate number (法人番号); its check digit does not match.")
+    if (fields.get("amount") or 0) < 0:
+        errors["amount"] = _("The amount cannot be negative.")
+    close = fields.get("expected_close")
+    if close and close < timezone.localdate():
+        errors["expected_close"] = _("The expected close date is in the past.")
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+@transaction.atomic
+def deal_register(*, partner: Partner, user: User | None, products=(), lead=None, **fields) -> DealRegistration:
+    """Register a customer opportunity and decide its priority under the vendor's rules.
+
+    Concurrent registrations of one customer are serialised on the customer's keys, so with
+    first come exactly one of them holds priority and every other one is a conflict.
+    """
+    if not partner.is_active:
+        raise PermissionDenied(_("This partner cannot register deals."))
+    fields = _validate(dict(fields))
+    keys = customer_keys_for(fields["customer_name"], fields["corporate_number"], fields.get("web_domain", ""))
+    _lock_customer(keys)
+    capacity = _capacity(partner)
+    if capacity is not None and lead is None:
+        open_count = DealRegistration.objects.filter(partner=partner, stage__in=OPEN_STAGES).count()
+        if open_count >= capacity:
+            raise ValidationError(_("Your company already has %(count)s open registrations, the most your programme allows.")
+                                  % {"count": open_count})
+    earlier = matching_registrations(keys)
+    if any(deal.partner_id == partner.pk for deal in earlier):
+        raise ValidationError(_("Your company has already registered this customer."))
+    direct = matching_direct_accounts(keys)
+    rules = DealSettings.current()
+    deal = DealRegistration(partner=partner, registered_by=user, lead=lead, **fields)
+    apply_keys(deal, keys)
+    holder = next((d for d in earlier if d.priority == Priority.HOLDER), earlier[0] if earlier else None)
+    if rules.mode == RuleMode.FIRST_COME and holder is not None:
+        deal.priority, deal.conflict_with = Priority.CONFLICT, holder
+    elif earlier and rules.mode in (RuleMode.MANUAL, RuleMode.CUSTOMER_CHOICE):
+        deal.priority, deal.conflict_with = Priority.REVIEW, holder
+    elif direct and not rules.partner_over_direct:
+        deal.priority, deal.conflict_direct = Priority.DIRECT, direct[0]
+    else:
+        deal.priority = Priority.HOLDER
+        deal.conflict_direct = direct[0] if direct else None
+    if lead is not None and deal.priority != Priority.HOLDER:
+        deal.priority = Priority.HOLDER  # a lead the vendor handed over belongs to the partner that accepted it
+    deal.save()
+    deal.products.set(products)
+    _event(deal, "registered", user, priority=deal.priority)
+    contact = getattr(user, "contact", None) if user else None
+    signal_record(partner=partner, contact=contact, kind=SignalKind.DEAL_REGISTERED, occurred_at=deal.registered_at,
+                  source=f"deals.DealRegistration:{deal.pk}")
+    _notify_registered(deal)
+    return deal
+
+
+def deal_url(deal: DealRegistration, *, console: bool) -> str:
+    from prm.tenancy.middleware import URLCONFS
+
+    kind = "console" if console else "portal"
+    return reverse("deal_detail" if console else "portal_deal_detail", urlconf=URLCONFS[kind], kwargs={"pk": deal.pk})
+
+
+def _staff_for(partner: Partner) -> list[User]:
+    if partner.owner_id and partner.owner.is_active:
+        return [partner.owner]
+    return list(User.objects.filter(role=Role.CHANNEL_MANAGER, is_active=True))
+
+
+def _notify_registered(deal: DealRegistration) -> None:
+    conflict = deal.priority != Priority.HOLDER
+    notify(users=_staff_for(deal.partner), kind="deal_registered", url=deal_url(deal, console=True),
+           message=lambda: (
+               (_("Deal registration to review (conflict): %(customer)s") if conflict
+                else _("Deal registration to review: %(customer)s")) % {"customer": deal.customer_name},
+               _("%(partner)s registered %(customer)s, ¥%(amount)s.") % {
+                   "partner": deal.partner.name, "customer": deal.customer_name, "amount": f"{deal.amount:,}"}))
+    if deal.registered_by:
+        notify(users=[deal.registered_by], kind="deal_received", url=deal_url(deal, console=False),
+               message=lambda: (_("Registration received: %(customer)s") % {"customer": deal.customer_name},
+                                _outcome_text(deal)))
+
+
+def _outcome_text(deal: DealRegistration) -> str:
+    if deal.priority == Priority.HOLDER:
+        return str(_("You hold priority for this customer. The channel manager will confirm it."))
+    if deal.priority == Priority.DIRECT:
+        return str(_("The vendor's own sales team is already working with this customer. The channel manager will review it."))
+    if deal.priority == Priority.REVIEW:
+        return str(_("This customer is already registered. The channel manager will review the registrations."))
+    return str(_("This customer was registered earlier by someone else. The channel manager will review it."))
+
+
+def outcome_text(deal: DealRegistration) -> str:
+    return _outcome_text(deal)
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def _require_staff(actor: User) -> None:
+    if not actor.is_vendor_staff:
+        raise PermissionDenied
+
+
+@transaction.atomic
+def deal_approve(*, deal: DealRegistration, actor: User, reason: str = "") -> DealRegistration:
+    _require_staff(actor)
+    deal = DealRegistration.objects.select_for_update().get(pk=deal.pk)
+    if deal.stage != Stage.REGISTERED:
+        raise ValidationError(_("Only a registration waiting for approval can be approved."))
+    rules = DealSettings.current()
+    others = [d for d in matching_registrations(_stored_keys(deal), exclude_pk=deal.pk) if d.stage in PROTECTED_STAGES]
+    if others:
+        raise ValidationError(_("Another partner's registration for this customer is already approved. Reject one of them first."))
+    today = timezone.localdate()
+    deal.stage, deal.priority = Stage.APPROVED, Priority.HOLDER
+    deal.decided_at, deal.decided_by, deal.decision_reason = timezone.now(), actor, reason
+    deal.expires_on = today + timedelta(days=rules.validity_days)
+    deal.save(update_fields=["stage", "priority", "decided_at", "decided_by", "decision_reason", "expires_on"])
+    _event(deal, "approved", actor, reason=reason, expires_on=deal.expires_on.isoformat())
+    notify(users=[deal.registered_by], kind="deal_approved", url=deal_url(deal, console=False),
+           message=lambda: (_("Registration approved: %(customer)s") % {"customer": deal.customer_name},
+                            _("Valid until %(date)s.") % {"date": deal.expires_on.isoformat()}))
+    return deal
+
+
+@transaction.atomic
+def deal_reject(*, deal: DealRegistration, actor: User, reason: str) -> DealRegistration:
+    _require_staff(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the rejection.")})
+    deal = DealRegistration.objects.select_for_update().get(pk=deal.pk)
+    if deal.stage != Stage.REGISTERED:
+        raise ValidationError(_("Only a registration waiting for approval can be rejected."))
+    deal.stage = Stage.REJECTED
+    deal.decided_at, deal.decided_by, deal.decision_reason = timezone.now(), actor, reason
+    deal.closed_at = deal.decided_at
+    deal.save(update_fields=["stage", "decided_at", "decided_by", "decision_reason", "closed_at"])
+    _event(deal, "rejected", actor, reason=reason)
+    notify(users=[deal.registered_by], kind="deal_rejected", url=deal_url(deal, console=False),
+           message=lambda: (_("Registration rejected: %(customer)s") % {"customer": deal.customer_name}, reason))
+    return deal
+
+
+def deals_bulk_decide(*, actor: User, deals, approve: bool, reason: str = "") -> tuple[int, list[str]]:
+    """Approve or reject many registrations; each is its own transaction. Returns (done, errors)."""
+    done, errors = 0, []
+    for deal in deals:
+        try:
+            if approve:
+                deal_approve(deal=deal, actor=actor, reason=reason)
+            else:
+                deal_reject(deal=deal, actor=actor, reason=reason)
+            done += 1
+        except ValidationError as error:
+            errors.append(f"{deal.customer_name}: {' '.join(error.messages)}")
+    return done, errors
+
+
+@transaction.atomic
+def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: int | None = None,
+              won_on: date | None = None, reason: str = "") -> DealRegistration:
+    """Move an approved deal along the pipeline (proposal → negotiation → won / lost / cancelled)."""
+    deal = DealRegistration.objects.select_for_update().select_related("partner").get(pk=deal.pk)
+    if actor.is_partner_user:
+        own = getattr(actor, "partner_membership", None)
+        if own is None or own.partner_id != deal.partner_id or stage not in PARTNER_MOVES:
+            raise PermissionDenied
+    else:
+        _require_staff(actor)
+    if stage not in TRANSITIONS.get(deal.stage, set()) or stage in (Stage.APPROVED, Stage.REJECTED):
+        raise ValidationError({"stage": _("A deal that is %(current)s cannot move to %(stage)s.") % {
+            "current": deal.get_stage_display(), "stage": Stage(stage).label}})
+    fields = ["stage"]
+    if stage == Stage.WON:
+        if won_amount is None or won_amount < 0:
+            raise ValidationError({"won_amount": _("Enter the won amount.")})
+        deal.won_amount, deal.won_on = won_amount, won_on or timezone.localdate()
+        fields += ["won_amount", "won_on"]
+    if stage in (Stage.WON, Stage.LOST, Stage.CANCELLED):
+        deal.closed_at = timezone.now()
+        fields.append("closed_at")
+    previous = deal.stage
+    deal.stage = stage
+    deal.save(update_fields=fields)
+    _event(deal, "stage", actor, previous=previous, stage=stage, reason=reason,
+           won_amount=deal.won_amount if stage == Stage.WON else None)
+    if stage == Stage.WON:
+        contact = getattr(deal.registered_by, "contact", None) if deal.registered_by else None
+        signal_record(partner=deal.partner, contact=contact, kind=SignalKind.DEAL_WON, amount=deal.won_amount,
+                      occurred_at=timezone.now(), source=f"deals.DealRegistration:{deal.pk}")
+    watchers = [deal.registered_by] if actor.is_vendor_staff else _staff_for(deal.partner)
+    notify(users=watchers, kind="deal_stage", url=deal_url(deal, console=not actor.is_vendor_staff),
+           message=lambda: (_("%(customer)s is now %(stage)s") % {"customer": deal.customer_name,
+                                                                   "stage": deal.get_stage_display()}, reason))
+    return deal
+
+
+@transaction.atomic
+def meeting_record(*, deal: DealRegistration, actor: User, held_on: date, staff, notes: str = "") -> DealMeeting:
+    _require_staff(actor)
+    meeting = DealMeeting.objects.create(deal=deal, held_on=held_on, notes=notes, recorded_by=actor)
+    meeting.staff.set(staff)
+    _event(deal, "meeting", actor, held_on=held_on.isoformat())
+    return meeting
+
+
+# --------------------------------------------------------------------------- validity
+
+
+@transaction.atomic
+def extension_request(*, deal: DealRegistration, actor: User, days: int, reason: str) -> ExtensionRequest:
+    own = getattr(actor, "partner_membership", None)
+    if own is None or own.partner_id != deal.partner_id:
+        raise PermissionDenied
+    if deal.stage not in PROTECTED_STAGES:
+        raise ValidationError(_("Only an approved, open deal can be extended."))
+    limit = DealSettings.current().max_extension_days
+    if not 1 <= days <= limit:
+        raise ValidationError({"days": _("Ask for 1 to %(limit)s days.") % {"limit": limit}})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the deal needs more time.")})
+    if deal.extensions.filter(status=ExtensionRequest.Status.PENDING).exists():
+        raise ValidationError(_("An extension request for this deal is already waiting."))
+    request = ExtensionRequest.objects.create(deal=deal, days=days, reason=reason, requested_by=actor)
+    _event(deal, "extension_requested", actor, days=days)
+    notify(users=_staff_for(deal.partner), kind="extension_requested", url=deal_url(deal, console=True),
+           message=lambda: (_("Extension requested: %(customer)s") % {"customer": deal.customer_name},
+                            _("%(days)s more days. %(reason)s") % {"days": days, "reason": reason}))
+    return request
+
+
+@transaction.atomic
+def extension_decide(*, request: ExtensionRequest, actor: User, approve: bool) -> ExtensionRequest:
+    _require_staff(actor)
+    request = ExtensionRequest.objects.select_for_update().select_related("deal").get(pk=request.pk)
+    if request.status != ExtensionRequest.Status.PENDING:
+        raise ValidationError(_("This request has already been decided."))
+    request.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REJECTED
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    deal = request.deal
+    if approve:
+        deal.expires_on = max(deal.expires_on or timezone.localdate(), timezone.localdate()) + timedelta(days=request.days)
+        deal.expiry_warned_at = None
+        deal.save(update_fields=["expires_on", "expiry_warned_at"])
+    _event(deal, "extension_decided", actor, approved=approve, days=request.days)
+    notify(users=[request.requested_by], kind="extension_decided", url=deal_url(deal, console=False),
+           message=lambda: ((_("Extension approved: %(customer)s") if approve else _("Extension declined: %(customer)s"))
+                            % {"customer": deal.customer_name},
+                            _("Valid until %(date)s.") % {"date": deal.expires_on.isoformat()} if deal.expires_on else ""))
+    return request
+
+
+def deals_expire(*, today: date | None = None) -> dict[str, int]:
+    """Expire open deals past their validity and warn reps a set number of days before."""
+    today = today or timezone.localdate()
+    rules = DealSettings.current()
+    expired = 0
+    for deal in DealRegistration.objects.filter(stage__in=PROTECTED_STAGES, expires_on__lt=today).select_related("registered_by"):
+        with transaction.atomic():
+            DealRegistration.objects.filter(pk=deal.pk, stage=deal.stage).update(
+                stage=Stage.EXPIRED, closed_at=timezone.now())
+            _event(deal, "expired", None, expires_on=deal.expires_on.isoformat())
+            notify(users=[deal.registered_by], kind="deal_expired", url=deal_url(deal, console=False),
+                   message=lambda deal=deal: (_("Registration expired: %(customer)s") % {"customer": deal.customer_name},
+                                              _("Register the customer again if the opportunity is still alive.")))
+            expired += 1
+    warn_until = today + timedelta(days=rules.warn_days_before)
+    warned = 0
+    for deal in DealRegistration.objects.filter(stage__in=PROTECTED_STAGES, expires_on__gte=today,
+                                                expires_on__lte=warn_until, expiry_warned_at__isnull=True):
+        with transaction.atomic():
+            DealRegistration.objects.filter(pk=deal.pk).update(expiry_warned_at=timezone.now())
+            notify(users=[deal.registered_by], kind="deal_expiring", url=deal_url(deal, console=False),
+                   message=lambda deal=deal: (
+                       _("Registration expires soon: %(customer)s") % {"customer": deal.customer_name},
+                       _("Valid until %(date)s. Request an extension if you need more time.")
+                       % {"date": deal.expires_on.isoformat()}))
+            warned += 1
+    return {"expired": expired, "warned": warned}
+

@@ -1,0 +1,24 @@
+from django import template
+from django.utils.translation import gettext as _
+
+from deals.models import Stage
+
+register = template.Library()
+
+
+@register.filter
+def describe_deal_event(event) -> str:
+    data = event.data or {}
+    stage = dict(Stage.choices).get(data.get("stage"), data.get("stage"))
+    texts = {
+        "registered": _("Registered"),
+        "approved": _("Approved, valid until %(date)s") % {"date": data.get("expires_on", "")},
+        "rejected": _("Rejected: %(reason)s") % {"reason": data.get("reason", "")},
+        "stage": _("Moved to %(stage)s") % {"stage": stage},
+        "meeting": _("Vendor joined a meeting on %(date)s") % {"date": data.get("held_on", "")},
+        "extension_requested": _("Extension of %(days)s days requested") % {"days": data.get("days")},
+        "extension_decided": (_("Extension of %(days)s days approved") if data.get("approved")
+                              else _("Extension of %(days)s days declined")) % {"days": data.get("days")},
+        "expired": _("Expired"),
+    }
+    return str(texts.get(event.kind, event.kind))

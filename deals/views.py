@@ -1,0 +1,273 @@
+"""Console: the approval queue, deals, pipeline, direct-sales accounts, leads and rules."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from deals import csv_import, leads, selectors, services
+from deals.forms import (
+    CsvUploadForm,
+    DecisionForm,
+    DirectAccountForm,
+    LeadForm,
+    MeetingForm,
+    MoveForm,
+    SettingsForm,
+)
+from deals.models import DealRegistration, DealSettings, DirectAccount, DirectOpportunity, ExtensionRequest, Lead
+from partners.models import Partner
+from prm.accounts.access import console_view
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+def _deal(pk: int) -> DealRegistration:
+    return get_object_or_404(DealRegistration.objects.select_related("partner", "registered_by", "decided_by"), pk=pk)
+
+
+@console_view
+@require_GET
+def deal_queue(request: HttpRequest) -> HttpResponse:
+    rows = selectors.approval_queue()
+    return render(request, "deals/queue.html", {
+        "rows": rows,
+        "extensions": selectors.pending_extensions(),
+        "decision_form": DecisionForm(),
+    })
+
+
+@console_view
+@require_POST
+def deal_bulk(request: HttpRequest) -> HttpResponse:
+    ids = [int(pk) for pk in request.POST.getlist("deal") if pk.isdigit()]
+    approve = request.POST.get("action") == "approve"
+    deals = DealRegistration.objects.filter(pk__in=ids).order_by("registered_at")
+    if not ids:
+        messages.error(request, _("Select at least one registration."))
+        return redirect("deal_queue")
+    try:
+        done, errors = services.deals_bulk_decide(actor=request.user, deals=deals, approve=approve,
+                                                  reason=request.POST.get("reason", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("deal_queue")
+    if done:
+        messages.success(request, (_("%(count)s registrations approved.") if approve else _("%(count)s registrations rejected."))
+                         % {"count": done})
+    for error in errors:
+        messages.error(request, error)
+    return redirect("deal_queue")
+
+
+@console_view
+@require_GET
+def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = _deal(pk)
+    return render(request, "deals/detail.html", {
+        "deal": deal,
+        "conflicts": selectors.conflicts_of(deal),
+        "direct": selectors.direct_conflicts_of(deal),
+        "events": deal.events.select_related("actor"),
+        "meetings": deal.meetings.prefetch_related("staff"),
+        "extensions": deal.extensions.select_related("requested_by", "decided_by"),
+        "decision_form": DecisionForm(),
+        "move_form": MoveForm(),
+        "meeting_form": MeetingForm(),
+    })
+
+
+@console_view
+@require_POST
+def deal_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in ("approve", "reject"):
+        raise Http404
+    deal = _deal(pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    try:
+        if action == "approve":
+            services.deal_approve(deal=deal, actor=request.user, reason=form.cleaned_data.get("reason", ""))
+            messages.success(request, _("Registration approved: %(customer)s.") % {"customer": deal.customer_name})
+        else:
+            services.deal_reject(deal=deal, actor=request.user, reason=form.cleaned_data.get("reason", ""))
+            messages.success(request, _("Registration rejected: %(customer)s.") % {"customer": deal.customer_name})
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return _back(request, reverse("deal_detail", args=[pk]))
+
+
+@console_view
+@require_POST
+def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = _deal(pk)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.deal_move(deal=deal, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Deal updated."))
+    else:
+        messages.error(request, _("Choose a valid stage."))
+    return redirect("deal_detail", pk=pk)
+
+
+@console_view
+@require_POST
+def deal_meeting(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = _deal(pk)
+    form = MeetingForm(request.POST)
+    if form.is_valid():
+        services.meeting_record(deal=deal, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Joint meeting recorded."))
+    else:
+        messages.error(request, _("Enter the date and who joined."))
+    return redirect("deal_detail", pk=pk)
+
+
+@console_view
+@require_POST
+def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    extension = get_object_or_404(ExtensionRequest, pk=pk)
+    try:
+        services.extension_decide(request=extension, actor=request.user, approve=request.POST.get("action") == "approve")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Extension request decided."))
+    return _back(request, reverse("deal_queue"))
+
+
+@console_view
+@require_GET
+def pipeline(request: HttpRequest) -> HttpResponse:
+    partner = None
+    if request.GET.get("partner", "").isdigit():
+        partner = get_object_or_404(Partner, pk=int(request.GET["partner"]))
+    stage = request.GET.get("stage", "")
+    deals = selectors.deal_list(partner=partner, stage=stage)
+    page = Paginator(deals, 50).get_page(request.GET.get("page"))
+    return render(request, "deals/pipeline.html", {
+        "partner": partner, "stage": stage, "page": page,
+        "summary": selectors.pipeline_summary(partner=partner),
+        "by_partner": selectors.pipeline_by_partner()[:15] if partner is None else [],
+        "query": "&".join(f"{k}={v}" for k, v in (("partner", partner.pk if partner else ""), ("stage", stage)) if v),
+    })
+
+
+@console_view(admin_only=True)
+@require_http_methods(["GET", "POST"])
+def rules(request: HttpRequest) -> HttpResponse:
+    form = SettingsForm(request.POST or None, instance=DealSettings.current())
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Deal registration rules saved."))
+        return redirect("deal_rules")
+    return render(request, "deals/rules.html", {"form": form})
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def direct_accounts(request: HttpRequest) -> HttpResponse:
+    form = DirectAccountForm(request.POST or None)
+    upload = CsvUploadForm()
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        keys = services.customer_keys_for(data["customer_name"], data["corporate_number"], data["web_domain"])
+        account = DirectAccount(customer_name=data["customer_name"], corporate_number=keys.corporate_number or "",
+                                web_domain=data["web_domain"], owner=data["owner"])
+        services.apply_keys(account, keys)
+        account.save()
+        if data["opportunity"]:
+            DirectOpportunity.objects.create(account=account, name=data["opportunity"], amount=data["amount"] or 0)
+        messages.success(request, _("Direct-sales account %(name)s added.") % {"name": account.customer_name})
+        return redirect("direct_accounts")
+    accounts = Paginator(selectors.direct_account_list(), 50).get_page(request.GET.get("page"))
+    return render(request, "deals/direct.html", {"form": form, "upload": upload, "page": accounts})
+
+
+@console_view
+@require_POST
+def direct_import(request: HttpRequest) -> HttpResponse:
+    upload = CsvUploadForm(request.POST, request.FILES)
+    if not upload.is_valid():
+        messages.error(request, " ".join(e for errors in upload.errors.values() for e in errors))
+        return redirect("direct_accounts")
+    try:
+        count = csv_import.import_direct_accounts(upload.cleaned_data["file"].read())
+    except ValidationError as error:
+        for message in error.messages[:20]:
+            messages.error(request, message)
+        messages.error(request, _("Nothing was imported."))
+    else:
+        messages.success(request, _("%(count)s direct-sales accounts imported.") % {"count": count})
+    return redirect("direct_accounts")
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def lead_list(request: HttpRequest) -> HttpResponse:
+    form = LeadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        products = data.pop("products")
+        try:
+            lead = leads.lead_create(actor=request.user, products=products, **data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            offer = leads.lead_offer_next(lead=lead)
+            if offer:
+                messages.success(request, _("Lead offered to %(partner)s.") % {"partner": offer.partner.name})
+            else:
+                messages.warning(request, _("No partner can receive this lead. Add lead recipients in the admin."))
+            return redirect("lead_list")
+    page = Paginator(selectors.lead_list(), 50).get_page(request.GET.get("page"))
+    return render(request, "deals/leads.html", {"form": form, "upload": CsvUploadForm(), "page": page,
+                                                "counts": leads.lead_counts()})
+
+
+@console_view
+@require_POST
+def lead_import(request: HttpRequest) -> HttpResponse:
+    upload = CsvUploadForm(request.POST, request.FILES)
+    if not upload.is_valid():
+        messages.error(request, " ".join(e for errors in upload.errors.values() for e in errors))
+        return redirect("lead_list")
+    try:
+        created = csv_import.import_leads(upload.cleaned_data["file"].read(), actor=request.user)
+    except ValidationError as error:
+        for message in error.messages[:20]:
+            messages.error(request, message)
+        messages.error(request, _("Nothing was imported."))
+        return redirect("lead_list")
+    offered = sum(1 for lead in created if leads.lead_offer_next(lead=lead))
+    messages.success(request, _("%(count)s leads imported, %(offered)s offered to partners.")
+                     % {"count": len(created), "offered": offered})
+    return redirect("lead_list")
+
+
+@console_view
+@require_POST
+def lead_distribute(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(Lead, pk=pk)
+    offer = leads.lead_offer_next(lead=lead)
+    if offer:
+        messages.success(request, _("Lead offered to %(partner)s.") % {"partner": offer.partner.name})
+    else:
+        messages.warning(request, _("No partner can receive this lead now."))
+    return redirect("lead_list")

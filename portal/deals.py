@@ -1,0 +1,132 @@
+"""Portal: a partner's deal registrations and the vendor leads offered to it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from deals import leads, selectors, services
+from deals.forms import ExtensionForm, MoveForm, RegistrationForm
+from deals.models import DealRegistration, LeadOffer
+from portal.access import portal_view
+
+
+def _own_deal(request: HttpRequest, pk: int) -> DealRegistration:
+    """A deal of the signed-in user's own company, or 404: other partners' deals do not exist here."""
+    return get_object_or_404(DealRegistration.objects.select_related("registered_by"), pk=pk, partner=request.partner)
+
+
+@portal_view
+@require_GET
+def deal_list(request: HttpRequest) -> HttpResponse:
+    deals = selectors.deals_for_partner(request.partner).order_by("-registered_at", "-pk")
+    page = Paginator(deals, 30).get_page(request.GET.get("page"))
+    return render(request, "portal/deals/list.html", {
+        "page": page, "summary": selectors.pipeline_summary(partner=request.partner)})
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def deal_create(request: HttpRequest) -> HttpResponse:
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal = services.deal_register(partner=request.partner, user=request.user,
+                                          products=form.cleaned_data["products"], **form.fields_for_service())
+        except (ValidationError, PermissionDenied) as error:
+            if isinstance(error, ValidationError):
+                form.add_service_errors(error)
+            else:
+                form.add_error(None, str(error))
+        else:
+            messages.success(request, services.outcome_text(deal))
+            return redirect("portal_deal_detail", pk=deal.pk)
+    return render(request, "portal/deals/form.html", {"form": form})
+
+
+@portal_view
+@require_GET
+@vary_on_headers("HX-Request")
+def deal_check(request: HttpRequest) -> HttpResponse:
+    """While the rep types: is this customer already registered? Never says by whom."""
+    status = services.customer_status(
+        partner=request.partner,
+        customer_name=request.GET.get("customer_name", ""),
+        corporate_number=request.GET.get("corporate_number", ""),
+        web_domain=request.GET.get("web_domain", ""),
+    )
+    return render(request, "portal/deals/_check.html", {"status": status})
+
+
+@portal_view
+@require_GET
+def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = _own_deal(request, pk)
+    return render(request, "portal/deals/detail.html", {
+        "deal": deal, "move_form": MoveForm(), "extension_form": ExtensionForm(),
+        "extensions": deal.extensions.all(), "outcome": services.outcome_text(deal),
+    })
+
+
+@portal_view
+@require_POST
+def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = _own_deal(request, pk)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.deal_move(deal=deal, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Deal updated."))
+    else:
+        messages.error(request, _("Choose a valid stage."))
+    return redirect("portal_deal_detail", pk=pk)
+
+
+@portal_view
+@require_POST
+def deal_extend(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = _own_deal(request, pk)
+    form = ExtensionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.extension_request(deal=deal, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Extension requested. Your channel manager will decide."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("portal_deal_detail", pk=pk)
+
+
+@portal_view
+@require_GET
+def lead_offers(request: HttpRequest) -> HttpResponse:
+    offers = leads.partner_offers(request.partner)
+    return render(request, "portal/deals/leads.html", {"offers": offers})
+
+
+@portal_view
+@require_POST
+def lead_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = get_object_or_404(LeadOffer, pk=pk, partner=request.partner)
+    accept = request.POST.get("action") == "accept"
+    try:
+        deal = leads.lead_respond(offer=offer, actor=request.user, accept=accept, reason=request.POST.get("reason", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("portal_leads")
+    if deal is not None:
+        messages.success(request, _("Lead accepted and registered as a deal."))
+        return redirect("portal_deal_detail", pk=deal.pk)
+    messages.success(request, _("Lead declined."))
+    return redirect("portal_leads")
