@@ -138,16 +138,98 @@ def bench_matching(runs: int) -> None:
               f"(all pairs would be {count * (count - 1) // 2:,} comparisons)")
 
 
+def _percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p50 = ordered[len(ordered) // 2] * 1000
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+    return f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+
+
+def bench_deals(runs: int) -> None:
+    """One conflict check and one whole registration in a vendor with 1,000,000 registrations."""
+    import random
+    from datetime import timedelta
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from deals import services
+    from deals.models import DealRegistration
+    from partners.models import Partner
+
+    total = 1_000_000
+    vendor = _tenant("benchdeals", "ベンチ案件株式会社")
+    with tenant_context(vendor):
+        if Partner.objects.count() < 200:
+            Partner.objects.bulk_create(Partner(name=f"ベンチ販売店{n:03d}", partner_type="resale", stage="activation")
+                                        for n in range(200))
+        partner_ids = list(Partner.objects.values_list("pk", flat=True))
+        existing = DealRegistration.objects.count()
+        if existing < total:
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                # Set-based: one INSERT … SELECT; keys as the matcher would store them.
+                cursor.execute(
+                    """
+                    INSERT INTO deals_dealregistration
+                        (customer_name, corporate_number, web_domain, name_key, corporate_key, domain_key,
+                         partner_id, customer_contact_name, customer_contact_email, amount, expected_close, notes,
+                         role_lead, role_proposal, role_contract, role_billing, role_support, stage, priority,
+                         registered_at, decision_reason)
+                    SELECT '株式会社ベンチ顧客' || n, '', 'bench' || n || '.co.jp', 'ベンチ顧客' || n, '', 'bench' || n || '.co.jp',
+                           (%s::bigint[])[1 + n %% array_length(%s::bigint[], 1)], '', '', 1000000, CURRENT_DATE + 60, '',
+                           'partner', 'partner', 'partner', 'partner', 'partner',
+                           (ARRAY['registered','approved','proposal','negotiation','won','lost'])[1 + n %% 6], 'holder',
+                           now() - (n || ' seconds')::interval, ''
+                    FROM generate_series(%s, %s) AS n
+                    """,
+                    [partner_ids, partner_ids, existing, total - 1],
+                )
+                cursor.execute("ANALYZE deals_dealregistration")
+            print(f"deals: inserted {total - existing:,} registrations in {time.perf_counter() - started:.1f} s")
+        partners = list(Partner.objects.all()[:50])
+        rng = random.Random(7)
+        checks, registrations = [], []
+        for n in range(max(runs * 20, 200)):
+            customer = rng.randrange(total) if n % 2 else total + n  # half existing, half new customers
+            started = time.perf_counter()
+            services.customer_status(partner=partners[n % len(partners)], customer_name=f"ベンチ顧客{customer}株式会社",
+                                     web_domain=f"https://www.bench{customer}.co.jp/")
+            checks.append(time.perf_counter() - started)
+        for n in range(max(runs * 10, 100)):
+            customer = rng.randrange(total) if n % 2 else total + 10_000 + n
+            started = time.perf_counter()
+            try:
+                with transaction.atomic():
+                    services.deal_register(partner=partners[n % len(partners)], user=None,
+                                           customer_name=f"(株)ベンチ顧客{customer}", corporate_number="",
+                                           web_domain=f"info@bench{customer}.co.jp", amount=500_000,
+                                           expected_close=timezone.localdate() + timedelta(days=30))
+                    raise _Rollback
+            except _Rollback:
+                pass
+            registrations.append(time.perf_counter() - started)
+        count = DealRegistration.objects.count()
+    print(f"deals: {count:,} registrations in the tenant")
+    print(f"deals: conflict check ({len(checks)} samples): {_percentiles(checks)}")
+    print(f"deals: whole registration incl. notifications, rolled back ({len(registrations)} samples): {_percentiles(registrations)}")
+
+
+class _Rollback(Exception):
+    pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", nargs="*", default=["create_vendor", "partners", "matching"])
+    parser.add_argument("which", nargs="*", default=["create_vendor", "partners", "deals", "matching"])
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     import django
 
     django.setup()
     for name in args.which:
-        {"create_vendor": bench_create_vendor, "partners": bench_partners, "matching": bench_matching}[name](args.runs)
+        {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "matching": bench_matching}[name](args.runs)
 
 
 if __name__ == "__main__":

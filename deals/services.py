@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -129,6 +132,25 @@ def _capacity(partner: Partner) -> int | None:
     return limit if limit is not None else DealSettings.current().capacity_default
 
 
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _looks_like_domain_or_email(value: str) -> bool:
+    value = value.strip().lower()
+    if "@" in value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            return False
+        return True
+    host = urlsplit(value if "//" in value else f"//{value}").hostname or ""
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return bool(_DOMAIN.match(host))
+
+
 def _validate(fields: dict) -> dict:
     errors = {}
     if not (fields.get("customer_name") or "").strip():
@@ -137,6 +159,10 @@ def _validate(fields: dict) -> dict:
     fields["corporate_number"] = number
     if number and not japan.is_valid_corporate_number(number):
         errors["corporate_number"] = _("Enter the 13-digit corporate number (法人番号); its check digit does not match.")
+    web = (fields.get("web_domain") or "").strip()
+    fields["web_domain"] = web
+    if web and not _looks_like_domain_or_email(web):
+        errors["web_domain"] = _("Enter a web domain such as example.co.jp, a URL or an e-mail address.")
     if (fields.get("amount") or 0) < 0:
         errors["amount"] = _("The amount cannot be negative.")
     close = fields.get("expected_close")

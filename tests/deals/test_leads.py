@@ -102,3 +102,14 @@ def test_the_console_creates_and_offers_leads(people_a, recipients):
     with tenant_context(people_a.tenant):
         lead = Lead.objects.get(customer_name="株式会社コンソール")
         assert lead.offers.get().partner == recipients["nagoya"]
+
+
+def test_a_lead_cannot_be_accepted_twice(people_a, recipients):
+    with tenant_context(people_a.tenant):
+        offer = leads.lead_offer_next(lead=_lead(people_a, prefecture="13"))
+    client = people_a.portal(recipients["users"][offer.partner.pk])
+    client.post(f"/leads/{offer.pk}/answer/", {"action": "accept"})
+    again = client.post(f"/leads/{offer.pk}/answer/", {"action": "accept"}, follow=True)
+    assert "回答を受け付けていません" in again.content.decode()
+    with tenant_context(people_a.tenant):
+        assert DealRegistration.objects.filter(lead=offer.lead).count() == 1

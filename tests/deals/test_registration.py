@@ -232,3 +232,40 @@ def test_expiry_warns_first_then_expires_and_extensions_are_approved_by_the_chan
         assert services.deals_expire(today=deal.expires_on + timedelta(days=1)) == {"expired": 1, "warned": 0}
         deal.refresh_from_db()
         assert deal.stage == Stage.EXPIRED
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"customer_name": "  "}, "customer_name"),
+    ({"amount": -1}, "amount"),
+    ({"web_domain": "not a domain"}, "web_domain"),
+    ({"expected_close": timezone.localdate() - timedelta(days=1)}, "expected_close"),
+    ({"corporate_number": "7000012050003"}, "corporate_number"),
+])
+def test_each_bad_field_is_named_and_nothing_is_registered(people_a, overrides, field):
+    with tenant_context(people_a.tenant):
+        with pytest.raises(ValidationError) as caught:
+            _register(people_a.partner, people_a.partner_rep, **overrides)
+        assert list(caught.value.message_dict) == [field]
+        assert not DealRegistration.objects.exists()
+
+
+def test_the_portal_refuses_fractions_of_a_yen(people_a):
+    response = people_a.portal(people_a.partner_rep).post("/deals/new/", {
+        "customer_name": "株式会社端数", "amount": "1000.5",
+        "expected_close": (timezone.localdate() + timedelta(days=9)).isoformat(),
+        **{f"role_{r}": "partner" for r in ("lead", "proposal", "contract", "billing", "support")}})
+    assert response.status_code == 200 and "amount" in response.context["form"].errors
+    with tenant_context(people_a.tenant):
+        assert not DealRegistration.objects.exists()
+
+
+def test_a_rejected_deal_cannot_be_approved_and_nothing_changes(people_a):
+    with tenant_context(people_a.tenant):
+        deal = _register(people_a.partner, people_a.partner_rep)
+        services.deal_reject(deal=deal, actor=people_a.channel_manager, reason="重複")
+        with pytest.raises(ValidationError):
+            services.deal_approve(deal=deal, actor=people_a.channel_manager)
+        deal.refresh_from_db()
+        assert (deal.stage, deal.expires_on) == (Stage.REJECTED, None)
+        with pytest.raises(ValidationError):
+            services.deal_move(deal=deal, actor=people_a.channel_manager, stage="won", won_amount=1)
