@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from deals.web import move_from_request
 from deals import csv_import, leads, selectors, services
 from deals.forms import (
     CsvUploadForm,
@@ -112,17 +113,7 @@ def deal_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @console_view
 @require_POST
 def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = _deal(pk)
-    form = MoveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.deal_move(deal=deal, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Deal updated."))
-    else:
-        messages.error(request, _("Choose a valid stage."))
+    move_from_request(request, _deal(pk))
     return redirect("deal_detail", pk=pk)
 
 

@@ -14,7 +14,6 @@ from partners.models import (
     AgreementKind,
     CoSellingModel,
     Contact,
-    ContactRole,
     Industry,
     Partner,
     PartnerSettings,

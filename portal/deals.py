@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from deals.web import move_from_request
 from deals import leads, selectors, services
 from deals.forms import ExtensionForm, MoveForm, RegistrationForm
 from deals.models import DealRegistration, LeadOffer
@@ -77,17 +78,7 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @portal_view
 @require_POST
 def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = _own_deal(request, pk)
-    form = MoveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.deal_move(deal=deal, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Deal updated."))
-    else:
-        messages.error(request, _("Choose a valid stage."))
+    move_from_request(request, _own_deal(request, pk))
     return redirect("portal_deal_detail", pk=pk)
 
 
