@@ -9,6 +9,7 @@ urlpatterns = [
     path("team/<int:user_pk>/deactivate/", views.deactivate, name="portal_team_deactivate"),
     path("company/", views.company, name="portal_company"),
     path("onboarding/", views.onboarding, name="portal_onboarding"),
+    path("program/", views.program, name="portal_program"),
     path("plan/", views.plan, name="portal_plan"),
     path("network/", views.network, name="portal_network"),
     path("deals/", deals.deal_list, name="portal_deals"),

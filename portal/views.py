@@ -164,3 +164,13 @@ def apply_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/apply_thanks.html")
 
 
+
+
+@portal_view
+@require_GET
+def program(request: HttpRequest) -> HttpResponse:
+    from django.utils import timezone
+
+    from programs.selectors import partner_program
+
+    return render(request, "portal/program/tier.html", {"view": partner_program(request.partner, timezone.localdate())})

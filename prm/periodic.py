@@ -39,6 +39,11 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(minute=20),
         spread_seconds=10 * 60,
     ),
+    "tiers-evaluate": TenantJob(
+        task="programs.tasks.tiers_evaluate",
+        schedule=crontab(hour=4, minute=0),
+        spread_seconds=60 * 60,
+    ),
     "contact-stages-recompute": TenantJob(
         task="partners.tasks.contact_stages_recompute",
         schedule=crontab(hour=3, minute=0),

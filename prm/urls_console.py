@@ -11,6 +11,7 @@ urlpatterns = [
     path("team/", include("prm.invitations.urls_console")),
     path("partners/", include("partners.urls")),
     path("deals/", include("deals.urls")),
+    path("programs/", include("programs.urls")),
     path("notifications/", include("prm.notifications.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("admin/", admin.site.urls),

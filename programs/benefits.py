@@ -1,18 +1,17 @@
-"""Tier benefits, read by every other module through `benefits_for`.
-
-Until a vendor runs a partner programme with tiers, every partner has the programme-less
-defaults below; the tiers module fills these from the partner's current tier.
-"""
+"""Tier benefits, read by every other module through `benefits_for`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
 class Benefits:
     tier: str | None = None
-    margin_rate: str | None = None
+    tier_name: str | None = None
+    rank: int = 0
+    margin_rate: Decimal | None = None
     deal_capacity: int | None = None
     lead_priority: int = 0
     mdf_allocation: int = 0
@@ -23,5 +22,20 @@ class Benefits:
 NO_PROGRAMME = Benefits()
 
 
+def benefits_of_tier(tier) -> Benefits:
+    if tier is None:
+        return NO_PROGRAMME
+    return Benefits(tier=tier.code, tier_name=tier.name, rank=tier.rank, margin_rate=tier.margin_rate,
+                    deal_capacity=tier.deal_capacity, lead_priority=tier.lead_priority,
+                    mdf_allocation=tier.mdf_allocation, gated_content=tier.gated_content,
+                    early_roadmap=tier.early_roadmap)
+
+
 def benefits_for(partner) -> Benefits:
-    return NO_PROGRAMME
+    """The benefits of the partner's current tier (programme-less defaults without one)."""
+    from programs.models import PartnerTier
+
+    status = getattr(partner, "_tier_status_cache", None)
+    if status is None:
+        status = PartnerTier.objects.select_related("tier").filter(partner_id=partner.pk).first()
+    return benefits_of_tier(status.tier if status else None)

@@ -36,3 +36,8 @@ def is_multi_checkbox(field) -> bool:
 @register.filter
 def get_form_field(form, name: str):
     return form[name]
+
+
+@register.filter
+def split_words(value: str) -> list[str]:
+    return value.split()

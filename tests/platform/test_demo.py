@@ -57,6 +57,13 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
         stages = set(DealRegistration.objects.values_list("stage", flat=True))
         assert {"registered", "approved", "proposal", "negotiation", "won", "lost"} <= stages
         assert DealRegistration.objects.filter(priority="conflict").exists()
+        from programs import services as program_services
+        from programs.models import PartnerTier, TierChange
+
+        tiers = set(PartnerTier.objects.exclude(tier=None).values_list("tier__code", flat=True))
+        assert tiers == {"bronze", "silver", "gold", "platinum"}
+        assert TierChange.objects.filter(status="grace").exists()
+        assert any(p.direction == "up" for p in program_services.evaluate(dry_run=True).proposals)
     printed = out.getvalue()
     assert "http://demo.localhost:8000/" in printed and "http://partners.demo.localhost:8000/" in printed
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from deals import demo as deal_demo
+from programs import demo as program_demo
 from partners import demo as partner_demo
 from partners import services as partner_services
 from partners.models import Partner, PartnerMembership
@@ -73,6 +74,7 @@ def seed_tenant() -> None:
     admin = User.objects.get(email=demo.STAFF[0][0])
     partner_demo.seed(admin=admin, managers=staff)
     deal_demo.seed(admin=admin, managers=staff)
+    program_demo.seed()
 
 
 def demo_summary(vendor: Vendor) -> list[str]:

@@ -1,0 +1,71 @@
+"""Demo tiers: partners at every tier, one in a downgrade grace period, one about to go up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from deals.models import DealRegistration
+from partners.models import Contact, ContactSignal, Partner, SignalKind
+from partners.services import contact_stages_recompute
+from programs import services
+from programs.models import PartnerTier
+
+# partner → (won deals in ¥ within the year, certified reps, extra registered deals, active contacts)
+PROFILE = {
+    "株式会社北斗情報サービス": ([8_000_000, 9_500_000, 7_200_000, 6_800_000], 3, 6, 3),
+    "株式会社さくらシステムズ": ([4_800_000, 3_600_000, 3_000_000], 2, 8, 2),
+    "税理士法人中央会計": ([2_400_000, 1_800_000], 1, 2, 1),
+    "東和ソリューションズ株式会社": ([3_300_000], 1, 1, 1),
+    "株式会社ワークスタイル研究所": ([3_600_000], 1, 1, 0),
+    "株式会社九州デジタル": ([], 0, 1, 1),
+}
+
+
+def _won(partner: Partner, amount: int, days_ago: int, n: int) -> None:
+    day = timezone.localdate() - timedelta(days=days_ago)
+    name = f"{partner.name_kana}実績{n}"
+    DealRegistration.objects.create(partner=partner, customer_name=f"株式会社{name}", name_key=name, amount=amount,
+                                    expected_close=day, stage="won", won_amount=amount, won_on=day,
+                                    registered_at=timezone.now() - timedelta(days=days_ago + 45), expires_on=day)
+
+
+def seed() -> None:
+    if PartnerTier.objects.exists():
+        return
+    partners = {p.name: p for p in Partner.objects.filter(name__in=PROFILE)}
+    now = timezone.now()
+    for name, (wins, certified, registered, active) in PROFILE.items():
+        partner = partners.get(name)
+        if partner is None:
+            continue
+        days = 340 if name == "株式会社ワークスタイル研究所" else 30
+        for n, amount in enumerate(wins):
+            _won(partner, amount, days + n * 25, n)
+        for n in range(registered):
+            DealRegistration.objects.create(partner=partner, customer_name=f"検討中顧客{n}", name_key=f"{partner.pk}-open-{n}",
+                                            amount=1_000_000, expected_close=timezone.localdate() + timedelta(days=60),
+                                            stage="approved", expires_on=timezone.localdate() + timedelta(days=60))
+        contacts = list(Contact.objects.filter(partner=partner, user__isnull=True).order_by("pk"))
+        have = set(ContactSignal.objects.filter(partner=partner, kind=SignalKind.CERTIFIED).values_list("contact_id", flat=True))
+        for contact in contacts[: certified]:
+            if contact.pk not in have:
+                ContactSignal.objects.create(partner=partner, contact=contact, kind=SignalKind.CERTIFIED,
+                                             occurred_at=now - timedelta(days=60))
+        for contact in contacts[: active]:
+            ContactSignal.objects.create(partner=partner, contact=contact, kind=SignalKind.LEAD_REGISTERED,
+                                         occurred_at=now - timedelta(days=5))
+    contact_stages_recompute()
+    services.evaluate()
+    # Time passes: ワークスタイル研究所's wins leave the 12-month window, so its downgrade grace period starts.
+    workstyle = partners.get("株式会社ワークスタイル研究所")
+    if workstyle is not None:
+        DealRegistration.objects.filter(partner=workstyle, stage="won", name_key__contains="実績").update(
+            won_on=timezone.localdate() - timedelta(days=400))
+        services.evaluate(partner_ids=[workstyle.pk])
+    # 九州デジタル just won a deal that takes it past Silver's revenue: the next evaluation moves it up
+    # (the console's "next evaluation" preview shows it).
+    kyushu = partners.get("株式会社九州デジタル")
+    if kyushu is not None:
+        _won(kyushu, 1_200_000, 2, 9)
