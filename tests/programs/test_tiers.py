@@ -196,6 +196,8 @@ def test_benefits_reach_deal_capacity_and_lead_priority(people_a):
     (lambda t: Requirement.objects.filter(tier=t["gold"], metric="won_revenue").update(threshold=1_000_000), "シルバー"),
     (lambda t: Tier.objects.filter(pk=t["gold"].pk).update(margin_rate=150), "0"),
     (lambda t: Requirement.objects.create(tier=t["silver"], option=3, metric="total_points", threshold=300), "同じ"),
+    (lambda t: Requirement.objects.filter(tier=t["silver"], metric="certified_reps").update(threshold=-1), "マイナス"),
+    (lambda t: Tier.objects.filter(pk=t["platinum"].pk).update(rank=7), "欠番"),
 ])
 def test_it_refuses_a_programme_that_contradicts_itself(people_a, change, message):
     with tenant_context(people_a.tenant):

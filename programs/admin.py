@@ -1,0 +1,39 @@
+from django.contrib import admin
+
+from programs.models import PartnerTier, Program, ProgramSettings, Requirement, Tier, TierChange
+
+
+class TierInline(admin.TabularInline):
+    model = Tier
+    extra = 0
+    fields = ["rank", "code", "name", "margin_rate", "deal_capacity", "lead_priority", "mdf_allocation"]
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):
+    list_display = ["name", "partner_types", "is_active"]
+    inlines = [TierInline]
+
+
+class RequirementInline(admin.TabularInline):
+    model = Requirement
+    extra = 0
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    list_display = ["name", "program", "rank", "margin_rate"]
+    inlines = [RequirementInline]
+
+
+@admin.register(TierChange)
+class TierChangeAdmin(admin.ModelAdmin):
+    list_display = ["partner", "direction", "from_tier", "to_tier", "status", "detected_at"]
+    list_filter = ["status", "direction"]
+    list_select_related = ["partner", "from_tier", "to_tier"]
+    raw_id_fields = ["partner", "decided_by"]
+
+
+admin.site.register(ProgramSettings)
+admin.site.register(PartnerTier, list_display=["partner", "tier", "since", "evaluated_at"],
+                    list_select_related=["partner", "tier"], raw_id_fields=["partner"])
