@@ -340,9 +340,13 @@ def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: in
         raise ValidationError({"stage": _("A deal that is %(current)s cannot move to %(stage)s.") % {
             "current": deal.get_stage_display(), "stage": Stage(stage).label}})
     fields = ["stage"]
+    credit_warning = None
     if stage == Stage.WON:
         if won_amount is None or won_amount < 0:
             raise ValidationError({"won_amount": _("Enter the won amount.")})
+        from incentives import credit
+
+        credit_warning = credit.check(deal.partner, won_amount)
         deal.won_amount, deal.won_on = won_amount, won_on or timezone.localdate()
         fields += ["won_amount", "won_on"]
     if stage in (Stage.WON, Stage.LOST, Stage.CANCELLED):
@@ -353,6 +357,13 @@ def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: in
     deal.save(update_fields=fields)
     _event(deal, "stage", actor, previous=previous, stage=stage, reason=reason,
            won_amount=deal.won_amount if stage == Stage.WON else None)
+    deal.credit_warning = credit_warning if credit_warning and credit_warning.exceeded else None
+    if deal.credit_warning:
+        _event(deal, "credit_warning", actor, limit=credit_warning.limit, after=credit_warning.after)
+        notify(users=_staff_for(deal.partner), kind="credit_limit", url=deal_url(deal, console=True),
+               message=lambda: (_("Credit limit exceeded: %(partner)s") % {"partner": deal.partner.name},
+                                _("Open amount after this deal: ¥%(after)s of a ¥%(limit)s limit.") % {
+                                    "after": f"{credit_warning.after:,}", "limit": f"{credit_warning.limit:,}"}))
     if stage == Stage.WON:
         contact = getattr(deal.registered_by, "contact", None) if deal.registered_by else None
         signal_record(partner=deal.partner, contact=contact, kind=SignalKind.DEAL_WON, amount=deal.won_amount,

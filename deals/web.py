@@ -19,8 +19,11 @@ def move_from_request(request: HttpRequest, deal: DealRegistration) -> None:
         messages.error(request, _("Choose a valid stage."))
         return
     try:
-        services.deal_move(deal=deal, actor=request.user, **form.cleaned_data)
+        deal = services.deal_move(deal=deal, actor=request.user, **form.cleaned_data)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Deal updated."))
+        if getattr(deal, "credit_warning", None):
+            messages.warning(request, _("This deal takes the partner's open amount to ¥%(after)s, past its credit limit of ¥%(limit)s.")
+                             % {"after": f"{deal.credit_warning.after:,}", "limit": f"{deal.credit_warning.limit:,}"})

@@ -107,6 +107,10 @@ class Partner(models.Model):
     account_number = models.CharField(_("account number"), max_length=7, blank=True)
     account_holder = models.CharField(_("account holder (kana)"), max_length=60, blank=True)
 
+    is_individual = models.BooleanField(
+        _("individual (freelance referral partner)"), default=False,
+        help_text=_("Payouts go to a person rather than a company; statements and transfers use the account holder."),
+    )
     co_creation_benefit = models.TextField(_("co-creation benefit"), blank=True)
     co_selling_model = models.CharField(_("co-selling model"), max_length=20, choices=CoSellingModel.choices, blank=True)
 

@@ -20,5 +20,7 @@ def describe_deal_event(event) -> str:
         "extension_decided": (_("Extension of %(days)s days approved") if data.get("approved")
                               else _("Extension of %(days)s days declined")) % {"days": data.get("days")},
         "expired": _("Expired"),
+        "credit_warning": _("Credit limit exceeded: open amount ¥%(after)s of ¥%(limit)s") % {
+            "after": f"{data.get('after', 0):,}", "limit": f"{data.get('limit', 0):,}"},
     }
     return str(texts.get(event.kind, event.kind))

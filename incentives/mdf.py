@@ -1,0 +1,146 @@
+"""MDF (市場開発資金): allocation, requests, approval, claims with proof, reimbursement, ROI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incentives import audit
+from incentives.models import MdfAllocation, MdfClaim, MdfRequest
+from partners.models import Partner
+from programs.benefits import benefits_for
+from prm.accounts.models import User
+
+PROOF_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+PROOF_MAX_BYTES = 10 * 1024 * 1024
+
+
+def allocation_for(partner: Partner, fiscal_year: int) -> int:
+    """The manual allocation if there is one, else the partner's tier benefit."""
+    manual = MdfAllocation.objects.filter(partner=partner, fiscal_year=fiscal_year).first()
+    return manual.amount if manual else benefits_for(partner).mdf_allocation
+
+
+def committed(partner: Partner, fiscal_year: int) -> int:
+    from partners.services import fiscal_year_bounds
+
+    start, end = fiscal_year_bounds(fiscal_year)
+    approved = MdfRequest.objects.filter(partner=partner, starts_on__gte=start, starts_on__lte=end,
+                                         status__in=["approved", "claimed", "reimbursed"])
+    return approved.aggregate(total=Sum("approved_amount"))["total"] or 0
+
+
+def _own_partner(actor: User, partner: Partner) -> None:
+    membership = getattr(actor, "partner_membership", None)
+    if membership is None or membership.partner_id != partner.pk:
+        raise PermissionDenied
+
+
+@transaction.atomic
+def request_create(*, partner: Partner, actor: User, **fields) -> MdfRequest:
+    _own_partner(actor, partner)
+    if fields["ends_on"] < fields["starts_on"]:
+        raise ValidationError({"ends_on": _("The activity cannot end before it starts.")})
+    if fields["budget"] <= 0:
+        raise ValidationError({"budget": _("Enter a budget above zero.")})
+    request = MdfRequest.objects.create(partner=partner, requested_by=actor, **fields)
+    audit.record(actor=actor, action="mdf_requested", obj=request, budget=request.budget)
+    return request
+
+
+@transaction.atomic
+def request_decide(*, request: MdfRequest, actor: User, approve: bool, amount: int | None = None, note: str = "") -> MdfRequest:
+    from partners.services import fiscal_year_of
+
+    if not actor.is_vendor_staff:
+        raise PermissionDenied
+    request = MdfRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != MdfRequest.Status.REQUESTED:
+        raise ValidationError(_("This request has already been decided."))
+    if approve:
+        amount = request.budget if amount is None else amount
+        if amount <= 0 or amount > request.budget:
+            raise ValidationError({"amount": _("Approve between ¥1 and the requested budget.")})
+        year = fiscal_year_of(request.starts_on)
+        remaining = allocation_for(request.partner, year) - committed(request.partner, year)
+        if amount > remaining:
+            raise ValidationError({"amount": _("Only ¥%(remaining)s of this year's MDF allocation is left.") % {
+                "remaining": f"{max(remaining, 0):,}"}})
+        request.status, request.approved_amount = MdfRequest.Status.APPROVED, amount
+    else:
+        if not note.strip():
+            raise ValidationError({"note": _("Give the reason for the rejection.")})
+        request.status = MdfRequest.Status.REJECTED
+    request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note
+    request.save(update_fields=["status", "approved_amount", "decided_by", "decided_at", "decision_note"])
+    audit.record(actor=actor, action="mdf_approved" if approve else "mdf_rejected", obj=request,
+                 amount=request.approved_amount, note=note)
+    return request
+
+
+def check_proof(upload) -> None:
+    name = (upload.name or "").lower()
+    extension = name[name.rfind("."):] if "." in name else ""
+    if extension not in PROOF_TYPES:
+        raise ValidationError({"proof": _("Upload a PDF, PNG or JPEG file.")})
+    if upload.size > PROOF_MAX_BYTES:
+        raise ValidationError({"proof": _("The proof file is larger than 10 MB.")})
+    head = upload.read(8)
+    upload.seek(0)
+    signatures = {".pdf": (b"%PDF",), ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8",), ".jpeg": (b"\xff\xd8",)}
+    if not head.startswith(signatures[extension]):
+        raise ValidationError({"proof": _("The file's content does not match its type.")})
+
+
+@transaction.atomic
+def claim_submit(*, request: MdfRequest, actor: User, amount: int, proof, leads: int = 0) -> MdfClaim:
+    _own_partner(actor, request.partner)
+    request = MdfRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != MdfRequest.Status.APPROVED:
+        raise ValidationError(_("Only an approved request can be claimed, once."))
+    if amount <= 0 or amount > (request.approved_amount or 0):
+        raise ValidationError({"amount": _("Claim at most the approved amount of ¥%(amount)s.") % {
+            "amount": f"{request.approved_amount:,}"}})
+    check_proof(proof)
+    claim = MdfClaim.objects.create(request=request, amount=amount, proof=proof, leads=leads, submitted_by=actor)
+    request.status = MdfRequest.Status.CLAIMED
+    request.save(update_fields=["status"])
+    audit.record(actor=actor, action="mdf_claimed", obj=request, amount=amount)
+    return claim
+
+
+@dataclass(frozen=True)
+class Roi:
+    request: MdfRequest
+    spent: int
+    leads: int
+    won_revenue: int
+
+    @property
+    def ratio(self) -> float | None:
+        return round(self.won_revenue / self.spent, 1) if self.spent else None
+
+
+def roi(requests) -> list[Roi]:
+    """Leads reported and revenue won from deals the partner registered during and up to 90 days
+    after each activity: the attribution a channel team uses for MDF ROI."""
+    from datetime import timedelta
+
+    from deals.models import DealRegistration
+
+    result = []
+    for request in requests:
+        claim = getattr(request, "claim", None)
+        spent = claim.amount if claim else 0
+        won = DealRegistration.objects.filter(
+            Q(partner=request.partner, stage="won"),
+            registered_at__date__gte=request.starts_on,
+            registered_at__date__lte=request.ends_on + timedelta(days=90),
+        ).aggregate(total=Sum("won_amount"))["total"] or 0
+        result.append(Roi(request, spent, claim.leads if claim else 0, won))
+    return result
