@@ -1,4 +1,4 @@
-"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [--runs N]
+"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [--runs N]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
 """
@@ -285,20 +285,187 @@ def bench_tiers(runs: int) -> None:
                   f"{len(result.proposals):,} changes; Python peak {peak / 1e6:.0f} MB, process max RSS {rss:.0f} MB")
 
 
+def bench_incentives(runs: int) -> None:
+    """The incentive engine on 100,000 won deals and 300,000 other events for 2,000 partners."""
+    import csv
+    import io
+    import json
+    import random
+    import tracemalloc
+    from datetime import date, timedelta
+
+    from incentives import engine
+
+    root = Path(__file__).resolve().parent.parent
+    data = json.loads((root / "incentives" / "examples" / "reseller-fy2026.json").read_text(encoding="utf-8"))
+    plan = engine.parse_plan(data)
+    rng = random.Random(2026)
+    distributors = [f"D{n:03d}" for n in range(200)]
+    resellers = [f"P{n:04d}" for n in range(1_800)]
+    partners = {code: engine.PartnerInfo(code, "distributor", "gold") for code in distributors}
+    partners |= {code: engine.PartnerInfo(code, "resale", rng.choice(["silver", "gold", "gold", "bronze"]),
+                                          distributors[n % 200] if n % 2 else None)
+                 for n, code in enumerate(resellers)}
+    codes = distributors + resellers
+    products = ["kyoso-cloud", "kyoso-crm", "kyoso-analytics"]
+    start = date(2026, 4, 1)
+
+    def day(offset: int) -> date:  # invoices and cancellations may fall after valid_to, as in real data
+        return start + timedelta(days=offset)
+
+    tracemalloc.start()
+    events: list[engine.Event] = []
+    won_days: list[tuple[str, str, int]] = []
+    for n in range(100_000):
+        partner, won_on = rng.choice(codes), rng.randrange(365)
+        deal, product = f"DL{n:06d}", rng.choice(products)
+        events.append(engine.Event(f"w{n}", day(won_on), partner, "deal_won", rng.randrange(100_000, 10_000_000),
+                                   deal, product))
+        events.append(engine.Event(f"r{n}", day(max(0, won_on - 30)), partner, "deal_registered", None, deal, product))
+        won_days.append((deal, partner, won_on))
+    for n in range(150_000):  # 1.5 invoices per won deal
+        deal, partner, won_on = won_days[n % 100_000]
+        events.append(engine.Event(f"i{n}", day(won_on + 30 * (1 + n // 100_000) + rng.randrange(20)), partner,
+                                   "invoice_paid", rng.randrange(10_000, 500_000), deal, ""))
+    for n in range(5_000):  # one deal in twenty is cancelled, most within 90 days
+        deal, partner, won_on = won_days[n * 20]
+        events.append(engine.Event(f"c{n}", day(won_on + rng.randrange(1, 120)), partner, "deal_cancelled", None, deal, ""))
+    for n in range(20_000):
+        events.append(engine.Event(f"k{n}", day(rng.randrange(365)), rng.choice(codes), "certification_earned"))
+    for n in range(25_000):
+        events.append(engine.Event(f"s{n}", day(rng.randrange(365)), rng.choice(codes), "session_attended"))
+    events_bytes = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    won = sum(event.kind == "deal_won" for event in events)
+    print(f"incentives: {won:,} won deals + {len(events) - won:,} other events for {len(partners):,} partners, "
+          f"{len(plan.rules)} rules; the events list takes {events_bytes / 1e6:.0f} MB")
+
+    timings = []
+    for _ in range(max(1, min(runs, 3))):
+        started = time.perf_counter()
+        result = engine.compute(plan, events, partners)
+        timings.append(time.perf_counter() - started)
+    lines = sum(len(partner.lines) for partner in result.partners.values())
+    print(f"incentives: compute median {statistics.median(timings):.2f} s over {len(timings)} runs "
+          f"({min(timings):.2f}–{max(timings):.2f} s); {lines:,} lines for {len(result.partners):,} partners")
+    tracemalloc.start()
+    result = engine.compute(plan, events, partners)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"incentives: compute peak {peak / 1e6:.0f} MB above the events list, of which the result keeps "
+          f"{current / 1e6:.0f} MB ({lines:,} lines)")
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(engine.EVENTS_HEADER)
+    writer.writerows((event.event_id, event.occurred_on.isoformat(), event.partner, event.kind,
+                      "" if event.amount is None else event.amount, event.deal, event.product) for event in events)
+    text = buffer.getvalue()
+    started = time.perf_counter()
+    parsed = engine.read_events_csv(text)
+    print(f"incentives: read_events_csv of {len(parsed):,} rows ({len(text) / 1e6:.0f} MB of CSV) in "
+          f"{time.perf_counter() - started:.2f} s")
+
+
+def bench_commissions(runs: int) -> None:
+    """A commission run over 100,000 won deals and 300,000 other events for 2,000 partners."""
+    import json
+    import resource
+    import statistics
+    from datetime import date
+
+    from django.conf import settings
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    from deals.models import DealRegistration
+    from incentives import payouts, runs as commission_runs, statements
+    from incentives.models import CommissionRun, InvoicePayment, LedgerLine, Payout, Plan
+    from partners.models import ContactSignal, Partner
+
+    vendor = _tenant("benchmoney", "ベンチ報酬株式会社")
+    with tenant_context(vendor):
+        if DealRegistration.objects.count() < 100_000:
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute("""
+                    INSERT INTO partners_partner (name, name_kana, partner_type, stage, stage_changed_at, prefectures,
+                        industries, corporate_number, invoice_number, website, phone, postal_code, address, bank_code,
+                        bank_name, branch_code, branch_name, account_type, account_number, account_holder,
+                        co_creation_benefit, co_selling_model, score_customer_overlap, score_core_business,
+                        score_characteristics, score_sales_capacity, notes, created_at, updated_at, is_individual, parent_id)
+                    SELECT '株式会社報酬' || n, 'ホウシュウ' || n, CASE WHEN n %% 10 = 0 THEN 'distributor' ELSE 'resale' END,
+                           'activation', now(), '{}', '{}', '', '', '', '', '', '', '0005', '', '001', '', '1', '1234567',
+                           'ﾎｳｼｭｳ', '', '', 0, 0, 0, 0, '', now(), now(), false, NULL
+                    FROM generate_series(%s, 2000) n""", [Partner.objects.count() + 1])
+                cursor.execute("SELECT array_agg(id ORDER BY id) FROM partners_partner")
+                ids = cursor.fetchone()[0]
+                cursor.execute("""
+                    INSERT INTO deals_dealregistration (customer_name, corporate_number, web_domain, name_key, corporate_key,
+                        domain_key, partner_id, customer_contact_name, customer_contact_email, amount, expected_close, notes,
+                        role_lead, role_proposal, role_contract, role_billing, role_support, stage, priority, registered_at,
+                        decision_reason, won_amount, won_on)
+                    SELECT '顧客' || n, '', '', 'm' || n, '', '', (%s::bigint[])[1 + n %% 2000], '', '', 300000 + (n %% 50) * 20000,
+                           DATE '2026-10-01', '', 'partner', 'partner', 'partner', 'partner', 'partner', 'won', 'holder',
+                           TIMESTAMP '2026-04-01' + ((n %% 200) || ' days')::interval, '', 300000 + (n %% 50) * 20000,
+                           DATE '2026-04-10' + (n %% 200)
+                    FROM generate_series(1, 100000) n""", [ids])
+                cursor.execute("""
+                    INSERT INTO incentives_invoicepayment (deal_id, paid_on, amount)
+                    SELECT id, won_on + 30, 50000 FROM deals_dealregistration WHERE id % 2 = 0""")
+                cursor.execute("""
+                    INSERT INTO partners_contactsignal (partner_id, contact_id, kind, occurred_at, source, amount)
+                    SELECT (%s::bigint[])[1 + n %% 2000], NULL, 'certified',
+                           TIMESTAMP '2026-04-05' + ((n %% 200) || ' days')::interval, '', NULL
+                    FROM generate_series(1, 150000) n""", [ids])
+                cursor.execute("ANALYZE")
+            plan = json.loads((settings.BASE_DIR / "incentives" / "examples" / "reseller-fy2026.json").read_text())
+            plan.pop("applies_to")
+            commission_runs.plan_publish(plan=Plan.objects.get_or_create(code=plan["code"], name=plan["name"])[0],
+                                         document=plan, actor=None)
+            print(f"commissions: seeded 2,000 partners, 100,000 won deals and "
+                  f"{DealRegistration.objects.count() + InvoicePayment.objects.count() + ContactSignal.objects.count():,} "
+                  f"other events' rows in {time.perf_counter() - started:.1f} s")
+        with connection.cursor() as cursor:  # raw: Django's delete() would load every line first
+            cursor.execute("DELETE FROM incentives_ledgerline; DELETE FROM incentives_payout; "
+                           "DELETE FROM incentives_commissionrun")
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started = time.perf_counter()
+        run = commission_runs.run_execute(commission_runs.run_start(period=date(2026, 10, 1)).pk)
+        elapsed = time.perf_counter() - started
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        events = len(commission_runs.recorded_events(date(2026, 10, 31)))
+        print(f"commissions: run over {events:,} events wrote {run.lines_added:,} ledger lines in {elapsed:.1f} s; "
+              f"process max RSS {rss_after:.0f} MB (was {rss_before:.0f} MB before the run)")
+        started = time.perf_counter()
+        again = commission_runs.run_execute(commission_runs.run_start(period=date(2026, 10, 1)).pk)
+        print(f"commissions: the same run again added {again.lines_added} lines in {time.perf_counter() - started:.1f} s")
+        built = payouts.payouts_build(period=date(2026, 10, 1))
+        timings = []
+        for payout in built[:max(runs * 2, 20)]:
+            started = time.perf_counter()
+            statements.render_pdf(payout)
+            timings.append(time.perf_counter() - started)
+        print(f"commissions: {len(built):,} payouts; statement PDF median {statistics.median(timings) * 1000:.0f} ms "
+              f"over {len(timings)} renders")
+
+
 class _Rollback(Exception):
     pass
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", nargs="*", default=["create_vendor", "partners", "deals", "tiers", "matching"])
+    parser.add_argument("which", nargs="*", default=["create_vendor", "partners", "deals", "tiers", "matching", "incentives",
+                                                     "commissions"])
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     import django
 
     django.setup()
     for name in args.which:
-        {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers, "matching": bench_matching}[name](args.runs)
+        {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers, "commissions": bench_commissions, "matching": bench_matching,
+         "incentives": bench_incentives}[name](args.runs)
 
 
 if __name__ == "__main__":

@@ -56,16 +56,24 @@ the line's own event and paid once:
   catch-up that the cancelled deal helped to reach) are final. Lines of the deal after its
   cancellation are paid as usual. Without a `deal_won` there is nothing to claw back (a
   registration bonus stays).
-- A partner's total is the sum of its lines and may be negative; carrying it forward
-  (次回相殺) is the payout run's business.
-- Refused input, reported before anything is computed: an event_id twice, a deal won twice
-  or cancelled twice, a cancellation that runs before its deal's win, an event of a partner
-  missing from the partners given, and a plan with `applies_to` or an override rule without
-  partners. Unknown keys in a plan are refused too: a misspelt `cap_perod` or `applies-to`
-  would otherwise change who is paid without anyone noticing.
-- Scale. One pass over the events in order; state lives in dicts keyed by deal and by
-  (rule, partner, period), and lines are kept for clawback only for deals that have a
-  cancellation, dropped once it has run. Nothing ever rescans earlier events.
+- A partner's total is the sum of its lines. Each line carries its event's day, so
+  `Result.period_totals` gives the totals per month, quarter or fiscal year; the total of the
+  period of a cancellation may be negative, and carrying it forward (次回相殺) is the payout
+  run's business. Callers pass all of a plan's events, never one period's: a clawback needs
+  the lines it reverses and a stepped rule its cumulative amount.
+- Refused input, reported before anything is computed: an event_id twice (by the parsers),
+  a deal won twice or cancelled twice, a cancellation that runs before its deal's win (same
+  day, smaller event_id: the data is wrong, and computing would pay the deal for good), an
+  event of a partner missing from the partners given, and a plan with `applies_to` or an
+  override rule without partners. Unknown keys in a plan are refused too: a misspelt
+  `cap_perod` or `applies-to` would otherwise change who is paid without anyone noticing.
+  Columns that mean nothing for an event (an amount on a registration, a deal on a
+  certification) are refused rather than ignored, which catches shifted CSV columns.
+- Scale. One sort (by day, then one day's ties at a time) and one pass over the events; state
+  lives in dicts keyed by deal and by (rule, partner, period), and lines are kept for
+  clawback only for deals that have a cancellation, dropped once it has run. Nothing ever
+  rescans earlier events, and besides the result only the sorted list of references and the
+  per-deal index grow with the input.
 """
 
 from __future__ import annotations
@@ -75,11 +83,12 @@ import io
 import json
 import re
 from bisect import bisect_right
-from calendar import monthrange
+from calendar import isleap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, Inexact, localcontext
+from itertools import groupby
 from typing import Any, ClassVar, NamedTuple, NoReturn, TypeVar
 
 from django.utils.translation import gettext as _
@@ -96,8 +105,8 @@ EVENTS_HEADER = ("event_id", "occurred_on", "partner", "event", "amount", "deal"
 PARTNERS_HEADER = ("partner", "type", "tier", "parent")
 
 MAX_DIGITS = 15  # amounts up to 999兆円; with 12-decimal rates every product stays exact at 64 digits
-_DECIMAL = re.compile(r"\d{1,6}(?:\.\d{1,12})?")
-_INTEGER = re.compile(r"\d{1,%d}" % MAX_DIGITS)
+_DECIMAL = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,12})?")
+_INTEGER = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)
 _NUMBER_RUNS = re.compile(r"(\d+)")
 T = TypeVar("T")
 
@@ -257,6 +266,7 @@ class Line(NamedTuple):
     event_id: str
     rule: str
     amount: int
+    occurred_on: date  # the day of the event that caused it, which decides its payout period
     kind: str = "pay"  # "pay", "catch_up" or "clawback"
     reverses: Line | None = None  # for a clawback line, the line it gives back
 
@@ -270,7 +280,20 @@ class PartnerResult:
 @dataclass(frozen=True, slots=True)
 class Result:
     currency: str
+    fiscal_year_start_month: int
     partners: dict[str, PartnerResult]
+
+    def period_totals(self, period: str) -> dict[str, dict[tuple[int, int], int]]:
+        """Each partner's total per `period_key` of its lines' days. Over the whole result a total
+        cannot go below 0 (a clawback gives back at most what the same result paid); in the
+        period of a cancellation it can, and the payout run carries that forward (次回相殺)."""
+        totals: dict[str, dict[tuple[int, int], int]] = {}
+        for partner, result in self.partners.items():
+            periods = totals[partner] = {}
+            for line in result.lines:
+                key = period_key(line.occurred_on, period, self.fiscal_year_start_month)
+                periods[key] = periods.get(key, 0) + line.amount
+        return totals
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -317,15 +340,42 @@ def event_order(event: Event) -> tuple[date, tuple[tuple[str | int, ...], str]]:
     return event.occurred_on, natural_key(event.event_id)
 
 
+def in_order(events: Iterable[Event]) -> list[Event]:
+    """The events sorted by `event_order`. Sorted by day first and then one day's ties at a
+    time, so that the natural-order keys never exist for all events at once."""
+    ordered = sorted(events, key=_day)
+    start = 0
+    for _day_value, group in groupby(ordered, key=_day):
+        count = sum(1 for _event in group)
+        if count > 1:
+            ordered[start:start + count] = sorted(ordered[start:start + count], key=_tie_order)
+        start += count
+    return ordered
+
+
+def _day(event: Event) -> date:
+    return event.occurred_on
+
+
+def _tie_order(event: Event) -> tuple[tuple[str | int, ...], str]:
+    return natural_key(event.event_id)
+
+
 def months_after(day: date, months: int) -> date:
     """The same day `months` later; the month's last day when there is none or `day` is the
     last day of its month (民法 143)."""
     year, month = divmod(day.month - 1 + months, 12)
     year, month = day.year + year, month + 1
-    last = monthrange(year, month)[1]
-    if day.day == monthrange(day.year, day.month)[1]:
+    last = _days_in_month(year, month)
+    if day.day == _days_in_month(day.year, day.month):
         return date(year, month, last)
     return date(year, month, min(day.day, last))
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if isleap(year) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def period_key(day: date, period: str, fiscal_year_start_month: int) -> tuple[int, int]:
@@ -604,11 +654,16 @@ def _cell(row: Mapping[str, Any], key: str) -> str:
 def _events(numbered: Iterable[tuple[int, Mapping[str, Any] | str]], source: str | None = "events") -> list[Event]:
     events: list[Event] = []
     problems: list[Problem] = []
+    lines: dict[str, int] = {}
     for line, row in numbered:
         result = row if isinstance(row, str) else _event(row, line)
         if isinstance(result, str):
             problems.append((line, result))
+        elif result.event_id in lines:
+            problems.append((line, _("the event_id %(id)s appears twice (first on line %(line)s)")
+                             % {"id": result.event_id, "line": lines[result.event_id]}))
         else:
+            lines[result.event_id] = line
             events.append(result)
     if problems:
         raise InputError(problems, source)
@@ -618,18 +673,22 @@ def _events(numbered: Iterable[tuple[int, Mapping[str, Any] | str]], source: str
 def _event(row: Mapping[str, Any], line: int) -> Event | str:
     event_id, partner, kind = _cell(row, "event_id"), _cell(row, "partner"), _cell(row, "event")
     amount_text, deal, product = _cell(row, "amount"), _cell(row, "deal"), _cell(row, "product")
-    raw_day = row.get("occurred_on")
-    occurred_on = raw_day if isinstance(raw_day, date) else _iso_date(_cell(row, "occurred_on"))
+    raw_day = row.get("occurred_on")  # a date from other callers; a datetime's day depends on the zone: refused
+    occurred_on = raw_day if isinstance(raw_day, date) and not isinstance(raw_day, datetime) else _iso_date(
+        _cell(row, "occurred_on"))
     if not event_id:
         return _("event_id is empty")
     if occurred_on is None:
-        return _("occurred_on: %(value)s is not an ISO 8601 date such as 2026-04-01") % {"value": _shown(_cell(row, "occurred_on"))}
+        return _("occurred_on: %(value)s is not an ISO 8601 date such as 2026-04-01") % {
+            "value": _shown(_cell(row, "occurred_on"))}
     if not partner:
         return _("partner is empty")
     if kind not in EVENT_KINDS:
         return _("event: %(value)s is not one of %(choices)s") % {"value": _shown(kind), "choices": ", ".join(EVENT_KINDS)}
     amount = None
     if kind in WITH_AMOUNT:
+        if not amount_text:
+            return _("amount is empty; %(event)s needs one") % {"event": kind}
         if not _INTEGER.fullmatch(amount_text):
             return _("amount: %(value)s is not a whole number of yen (digits only, at most %(digits)s)") % {
                 "value": _shown(amount_text), "digits": MAX_DIGITS}
@@ -671,9 +730,11 @@ def _partners(numbered: Iterable[tuple[int, Mapping[str, Any] | str]],
     return partners
 
 
-def _check(plan: Plan, events: Sequence[Event], ordered: Sequence[Event],
-           partners: Mapping[str, PartnerInfo] | None) -> tuple[dict[str, date], set[str]]:
-    """Refuse inconsistent inputs; the win date of each deal and the deals that are cancelled."""
+def _check(plan: Plan, events: Sequence[Event],
+           partners: Mapping[str, PartnerInfo] | None) -> tuple[dict[str, Event], set[str]]:
+    """Refuse inconsistent inputs; the win of each deal and the deals that are cancelled.
+    (Event ids are unique in what the parsers return and in the database; they are not checked
+    again here, which would keep a set of every id.)"""
     if partners is None:
         needs = []
         if plan.limits_partners:
@@ -683,13 +744,9 @@ def _check(plan: Plan, events: Sequence[Event], ordered: Sequence[Event],
         if needs:
             raise InputError(needs)
     problems: list[Problem] = []
-    ids: dict[str, Event] = {}
     won: dict[str, Event] = {}
     cancelled: dict[str, Event] = {}
     for event in events:
-        first = ids.setdefault(event.event_id, event)
-        if first is not event:
-            problems.append((event.line, _("the event_id %(id)s appears twice") % {"id": event.event_id}))
         if partners is not None and event.partner not in partners:
             problems.append((event.line, _("partner %(partner)s is not among the partners") % {"partner": event.partner}))
         if event.kind in (DEAL_WON, DEAL_CANCELLED):
@@ -700,18 +757,15 @@ def _check(plan: Plan, events: Sequence[Event], ordered: Sequence[Event],
                            else _("deal %(deal)s is cancelled twice: %(first)s and %(second)s"))
                 problems.append((event.line, message % {"deal": event.deal, "first": first.event_id,
                                                         "second": event.event_id}))
-    if not problems:
-        won_so_far: set[str] = set()
-        for event in ordered:
-            if event.kind == DEAL_WON:
-                won_so_far.add(event.deal)
-            elif event.kind == DEAL_CANCELLED and event.deal in won and event.deal not in won_so_far:
-                problems.append((event.line, _("%(id)s cancels deal %(deal)s before its win %(won)s (events run by "
-                                               "occurred_on, then event_id)")
-                                 % {"id": event.event_id, "deal": event.deal, "won": won[event.deal].event_id}))
+    for deal, cancellation in cancelled.items():
+        win = won.get(deal)
+        if win is not None and event_order(cancellation) < event_order(win):
+            problems.append((cancellation.line, _("%(id)s cancels deal %(deal)s before its win %(won)s (events run by "
+                                                  "occurred_on, then event_id)")
+                             % {"id": cancellation.event_id, "deal": deal, "won": win.event_id}))
     if problems:
         raise InputError(sorted(problems, key=lambda problem: problem[0] or 0), "events")
-    return {deal: event.occurred_on for deal, event in won.items()}, set(cancelled)
+    return won, set(cancelled)
 
 
 # --------------------------------------------------------------------------- computing
@@ -719,21 +773,21 @@ def _check(plan: Plan, events: Sequence[Event], ordered: Sequence[Event],
 
 def compute(plan: Plan, events: Sequence[Event], partners: Mapping[str, PartnerInfo] | None = None) -> Result:
     """Every line the plan pays for the events, per partner, in processing order."""
-    ordered = sorted(events, key=event_order)
-    won_on, cancelled = _check(plan, events, ordered, partners)
+    wins, cancelled = _check(plan, events, partners)
+    ordered = in_order(events)
     with localcontext() as context:
         context.prec = 64
         context.traps[Inexact] = True
-        return _Run(plan, partners, won_on, cancelled).run(ordered)
+        return _Run(plan, partners, wins, cancelled).run(ordered)
 
 
 CounterKey = tuple[int, str, tuple[int, int]]  # (rule's position, partner, period)
 
 
 class _Run:
-    def __init__(self, plan: Plan, partners: Mapping[str, PartnerInfo] | None, won_on: dict[str, date],
+    def __init__(self, plan: Plan, partners: Mapping[str, PartnerInfo] | None, wins: dict[str, Event],
                  cancelled: set[str]) -> None:
-        self.plan, self.partners, self.won_on = plan, partners, won_on
+        self.plan, self.partners, self.wins = plan, partners, wins
         self.rules_on: dict[str, list[tuple[int, Rule]]] = {}
         for index, rule in enumerate(plan.rules):
             self.rules_on.setdefault(rule.on, []).append((index, rule))
@@ -763,8 +817,8 @@ class _Run:
                 self.watched.discard(event.deal)
                 self.deal_lines.pop(event.deal, None)
         order = sorted(self.lines, key=natural_key)
-        return Result(self.plan.currency, {partner: PartnerResult(self.totals[partner], self.lines[partner])
-                                           for partner in order})
+        return Result(self.plan.currency, self.plan.fiscal_year_start_month,
+                      {partner: PartnerResult(self.totals[partner], self.lines[partner]) for partner in order})
 
     def _earns(self, event: Event) -> bool:
         plan = self.plan
@@ -800,20 +854,25 @@ class _Run:
             return
         amount = event.amount or 0
         written = False
+
+        def pay(yen: int, kind: str = "pay") -> None:
+            nonlocal written
+            written = self._write(partner, event, Line(event.event_id, rule.id, yen, event.occurred_on, kind)) or written
+
         if isinstance(rule, (Percent, Override)):
-            written = self._write(partner, event, Line(event.event_id, rule.id, int(rule.rate * amount)))
+            pay(int(rule.rate * amount))
         elif isinstance(rule, Fixed):
-            written = self._write(partner, event, Line(event.event_id, rule.id, rule.amount))
+            pay(rule.amount)
         elif isinstance(rule, Recurring):
-            won = self.won_on.get(event.deal)
-            if won is not None and won <= event.occurred_on <= months_after(won, rule.months):
-                written = self._write(partner, event, Line(event.event_id, rule.id, int(rule.rate * amount)))
+            win = self.wins.get(event.deal)
+            if win is not None and win.occurred_on <= event.occurred_on <= months_after(win.occurred_on, rule.months):
+                pay(int(rule.rate * amount))
         elif isinstance(rule, ThresholdBonus):
             state = self._counter(index, rule.period, partner, event.occurred_on)
             state[0] += amount
             if not state[1] and state[0] >= rule.threshold:
                 state[1] = 1
-                written = self._write(partner, event, Line(event.event_id, rule.id, rule.amount))
+                pay(rule.amount)
         elif isinstance(rule, Stepped):
             state = self._counter(index, rule.period, partner, event.occurred_on)
             before, after = state[0], state[0] + amount
@@ -825,21 +884,21 @@ class _Run:
                 paid = int(rate * amount)
                 catch_up = int(rate * before) - state[1] if rate > rule.rate_at(before) else 0
             state[1] += paid + catch_up
-            written = self._write(partner, event, Line(event.event_id, rule.id, paid))
-            written = self._write(partner, event, Line(event.event_id, rule.id, catch_up, "catch_up")) or written
+            pay(paid)
+            pay(catch_up, "catch_up")
         if written and cap_key is not None:
             self.capped[cap_key] = self.capped.get(cap_key, 0) + 1
 
     def _clawback(self, index: int, rule: Clawback, event: Event) -> None:
-        won = self.won_on.get(event.deal)
-        if won is None or not 0 <= (event.occurred_on - won).days <= rule.within_days:
+        win = self.wins.get(event.deal)
+        if win is None or not 0 <= (event.occurred_on - win.occurred_on).days <= rule.within_days:
             return
         cap_key = self._cap_key(index, rule, event.partner, event.occurred_on)
         if self._full(rule, cap_key):
             return
         written = False
         for partner, line in self.deal_lines.pop(event.deal, ()):
-            reversal = Line(event.event_id, rule.id, -int(line.amount * rule.share), "clawback", line)
+            reversal = Line(event.event_id, rule.id, -int(line.amount * rule.share), event.occurred_on, "clawback", line)
             written = self._write(partner, None, reversal) or written
         if written and cap_key is not None:
             self.capped[cap_key] = self.capped.get(cap_key, 0) + 1

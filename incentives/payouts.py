@@ -44,8 +44,8 @@ def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
     for claim in MdfClaim.objects.filter(payout__isnull=True, request__status="claimed",
                                          submitted_at__date__lte=close).select_related("request"):
         open_claims.setdefault(claim.request.partner_id, []).append(claim)
-    carried = {p.partner_id: p.carry_forward for p in Payout.objects.filter(period__lt=period).order_by("partner", "-period")
-               .distinct("partner") if p.carry_forward}
+    latest_before = Payout.objects.filter(period__lt=period).order_by("partner_id", "-period").distinct("partner_id")
+    carried = {p.partner_id: p.carry_forward for p in latest_before if p.carry_forward}
     partner_ids = set(commissions) | set(open_claims) | set(carried)
     partners = {p.pk: p for p in Partner.objects.filter(pk__in=partner_ids)}
     existing = {p.partner_id: p for p in Payout.objects.select_for_update().filter(period=period, partner_id__in=partner_ids)}

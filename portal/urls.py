@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import deals, views
+from portal import deals, money, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,6 +20,10 @@ urlpatterns = [
     path("deals/<int:pk>/extend/", deals.deal_extend, name="portal_deal_extend"),
     path("leads/", deals.lead_offers, name="portal_leads"),
     path("leads/<int:pk>/answer/", deals.lead_answer, name="portal_lead_answer"),
+    path("payouts/", money.payouts, name="portal_payouts"),
+    path("payouts/<int:pk>/statement.pdf", money.statement, name="portal_statement"),
+    path("mdf/", money.mdf_requests, name="portal_mdf"),
+    path("mdf/<int:pk>/claim/", money.mdf_claim, name="portal_mdf_claim"),
     path("apply/", views.apply, name="portal_apply"),
     path("apply/thanks/", views.apply_thanks, name="portal_apply_thanks"),
 ]

@@ -64,6 +64,10 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
         assert tiers == {"bronze", "silver", "gold", "platinum"}
         assert TierChange.objects.filter(status="grace").exists()
         assert any(p.direction == "up" for p in program_services.evaluate(dry_run=True).proposals)
+        from incentives.models import LedgerLine, Payout, Plan
+
+        assert Plan.objects.count() >= 3 and LedgerLine.objects.exists()
+        assert set(Payout.objects.values_list("status", flat=True)) == {"review", "approved", "held", "paid", "carried"}
     printed = out.getvalue()
     assert "http://demo.localhost:8000/" in printed and "http://partners.demo.localhost:8000/" in printed
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
@@ -26,17 +27,21 @@ from django.utils.translation import gettext as _
 from incentives import engine
 from partners.csv_io import decode
 
+T = TypeVar("T")
+
 
 class _Unreadable(Exception):
     pass
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _value in pairs]
-    for key in keys:
-        if keys.count(key) > 1:
+    """json.loads keeps the last of two equal keys; a plan with "rate" twice is refused instead."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
             raise _Unreadable(_('the key "%(key)s" appears twice in one object') % {"key": key})
-    return dict(pairs)
+        seen[key] = value
+    return seen
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -85,35 +90,25 @@ class Command(BaseCommand):
             paths["partners"] = Path(options["partners"])
         problems: list[str] = []
 
-        def report(source: str | None, error: engine.InputError | _Unreadable | engine.PlanError) -> None:
-            if isinstance(error, engine.InputError):
-                for line, message in error.problems:
-                    problems.append(self._where(paths.get(error.source or ""), line, message))
-            else:
-                problems.append(self._where(paths.get(source or ""), None, str(error)))
-
-        plan = partners = events = None
-        try:
-            plan = engine.parse_plan(read_plan(paths["plan"]))
-        except (_Unreadable, engine.PlanError) as error:
-            report("plan", error)
-        if "partners" in paths:
+        def attempt(source: str | None, work: Callable[[], T]) -> T | None:
+            """What `work` returns, or None with its problems noted against the file they are in."""
             try:
-                partners = engine.read_partners_csv(read_csv_text(paths["partners"]))
-            except (_Unreadable, engine.InputError) as error:
-                report("partners", error)
-        try:
-            events = engine.read_events_csv(read_csv_text(paths["events"]))
-        except (_Unreadable, engine.InputError) as error:
-            report("events", error)
-        result = None
-        if not problems:
-            assert plan is not None and events is not None
-            try:
-                result = engine.compute(plan, events, partners)
+                return work()
             except engine.InputError as error:
-                report(None, error)
-        if problems or result is None:
+                problems.extend(self._where(paths.get(error.source or ""), line, message) for line, message in error.problems)
+            except (engine.PlanError, _Unreadable) as error:
+                problems.append(self._where(paths.get(source or ""), None, str(error)))
+            return None
+
+        plan = attempt("plan", lambda: engine.parse_plan(read_plan(paths["plan"])))
+        partners = None
+        if "partners" in paths:
+            partners = attempt("partners", lambda: engine.read_partners_csv(read_csv_text(paths["partners"])))
+        events = attempt("events", lambda: engine.read_events_csv(read_csv_text(paths["events"])))
+        result = None
+        if plan is not None and events is not None and not problems:
+            result = attempt(None, lambda: engine.compute(plan, events, partners))
+        if result is None:
             for problem in problems:
                 self.stderr.write(problem)
             sys.exit(2)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from deals import demo as deal_demo
+from incentives import demo as incentive_demo
 from programs import demo as program_demo
 from partners import demo as partner_demo
 from partners import services as partner_services
@@ -75,6 +76,7 @@ def seed_tenant() -> None:
     partner_demo.seed(admin=admin, managers=staff)
     deal_demo.seed(admin=admin, managers=staff)
     program_demo.seed()
+    incentive_demo.seed(admin=admin, managers=staff)
 
 
 def demo_summary(vendor: Vendor) -> list[str]:

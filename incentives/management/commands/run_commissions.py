@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django_tenants.utils import get_tenant_model, tenant_context
+
+from incentives import runs
+
+
+class Command(BaseCommand):
+    help = "Run commissions for one vendor and one month (YYYY-MM), showing progress. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--slug", required=True, help="the vendor's slug, e.g. demo")
+        parser.add_argument("--period", required=True, help="the month, e.g. 2026-10")
+
+    def handle(self, *args, **options):
+        try:
+            year, month = (int(part) for part in options["period"].split("-"))
+            period = date(year, month, 1)
+        except ValueError:
+            self.stderr.write(_("The period must be a month such as 2026-10."))
+            sys.exit(2)
+        vendor = get_tenant_model().objects.filter(slug=options["slug"]).exclude(schema_name="public").first()
+        if vendor is None:
+            self.stderr.write(_("No such vendor."))
+            sys.exit(2)
+
+        def show(run):
+            self.stdout.write(f"\r{run.progress:,} / {run.total:,} ({run.percent}%)", ending="")
+            self.stdout.flush()
+
+        with tenant_context(vendor):
+            run = runs.run_execute(runs.run_start(period=period).pk, progress=show)
+        self.stdout.write("")
+        if run.status != "done":
+            self.stderr.write(_("The run failed: %(error)s") % {"error": run.error})
+            sys.exit(2)
+        self.stdout.write(_("%(period)s: %(added)s new ledger lines.") % {"period": options["period"], "added": run.lines_added})

@@ -1,0 +1,284 @@
+"""Console: commission runs, plans, payouts with statements and transfer files, MDF, audit."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incentives import engine, mdf, payouts, runs, statements, zengin
+from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
+from partners.models import Partner
+from prm.accounts.access import console_view
+
+
+class PeriodForm(forms.Form):
+    period = forms.CharField(label=gettext_lazy("Month"), widget=forms.TextInput(attrs={"type": "month"}))
+
+    def clean_period(self) -> date:
+        try:
+            year, month = (int(part) for part in self.cleaned_data["period"].split("-"))
+            return date(year, month, 1)
+        except ValueError:
+            raise forms.ValidationError(gettext_lazy("Choose a month.")) from None
+
+
+class PlanForm(forms.Form):
+    document = forms.CharField(label=gettext_lazy("Plan (JSON)"), widget=forms.Textarea(attrs={"rows": 22, "class": "font-monospace"}))
+    upload = forms.FileField(label=gettext_lazy("…or import a JSON file"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        text = cleaned.get("document") or ""
+        if cleaned.get("upload"):
+            text = cleaned["upload"].read().decode("utf-8-sig", errors="replace")
+        try:
+            data = json.loads(text)
+            engine.parse_plan(data)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(_("The plan is not valid JSON (line %(line)s, column %(column)s).")
+                                        % {"line": error.lineno, "column": error.colno}) from None
+        except engine.PlanError as error:
+            raise forms.ValidationError(str(error)) from None
+        cleaned["data"] = data
+        return cleaned
+
+
+def _period(request: HttpRequest) -> date:
+    value = request.GET.get("period", "")
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        today = timezone.localdate()
+        return date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)  # last month
+
+
+@console_view
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    return render(request, "incentives/overview.html", {
+        "runs": CommissionRun.objects.all()[:10], "form": PeriodForm(initial={"period": _period(request).strftime("%Y-%m")}),
+        "plans": Plan.objects.prefetch_related("versions"),
+    })
+
+
+@console_view
+@require_POST
+def run_start(request: HttpRequest) -> HttpResponse:
+    form = PeriodForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a month."))
+        return redirect("incentives_overview")
+    run = runs.run_start(period=form.cleaned_data["period"], actor=request.user)
+    from incentives.tasks import commission_run
+
+    schema = connection.schema_name
+    transaction.on_commit(lambda: commission_run.apply_async(kwargs={"schema_name": schema, "run_id": run.pk},
+                                                             headers={"_schema_name": schema}))
+    return redirect("incentives_run", pk=run.pk)
+
+
+@console_view
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(CommissionRun, pk=pk)
+    template = "incentives/_run_progress.html" if request.htmx else "incentives/run.html"
+    response = render(request, template, {"run": run})
+    if request.htmx and run.status in (CommissionRun.Status.DONE, CommissionRun.Status.FAILED):
+        response["HX-Refresh"] = "true"  # show the finished page once
+    return response
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def plan_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=pk) if pk else None
+    current = plan.current_version if plan else None
+    initial = json.dumps(current.document if current else _example_plan(), ensure_ascii=False, indent=2)
+    form = PlanForm(request.POST or None, request.FILES or None, initial={"document": initial})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["data"]
+        if request.POST.get("action") == "simulate":
+            return render(request, "incentives/plan_form.html", {
+                "plan": plan, "form": form, "versions": plan.versions.all() if plan else [],
+                "comparison": _compare(current, data)})
+        plan = plan or Plan.objects.filter(code=data["code"]).first() or Plan.objects.create(code=data["code"], name=data["name"])
+        if plan.name != data["name"]:
+            plan.name = data["name"]
+            plan.save(update_fields=["name"])
+        version = runs.plan_publish(plan=plan, document=data, actor=request.user)
+        messages.success(request, _("Plan %(code)s version %(number)s published.") % {"code": plan.code, "number": version.number})
+        return redirect("incentives_plan", pk=plan.pk)
+    return render(request, "incentives/plan_form.html", {"plan": plan, "form": form,
+                                                         "versions": plan.versions.all() if plan else []})
+
+
+def _example_plan() -> dict:
+    from django.conf import settings
+
+    return json.loads((settings.BASE_DIR / "incentives" / "examples" / "reseller-fy2026.json").read_text())
+
+
+def _compare(current: PlanVersion | None, draft: dict) -> list[dict]:
+    """What the draft would have paid each partner on the recorded events, beside the current plan."""
+    events = runs.recorded_events(timezone.localdate())
+    infos = runs.partner_infos()
+    draft_result = engine.compute(engine.parse_plan(draft), events, infos)
+    current_result = engine.compute(engine.parse_plan(current.document), events, infos) if current else None
+    codes = set(draft_result.partners) | set(current_result.partners if current_result else {})
+    names = dict(Partner.objects.filter(pk__in=[int(c) for c in codes]).values_list("pk", "name"))
+    rows = []
+    for code in sorted(codes, key=int):
+        now_total = current_result.partners[code].total if current_result and code in current_result.partners else 0
+        draft_total = draft_result.partners[code].total if code in draft_result.partners else 0
+        rows.append({"partner": names.get(int(code), code), "current": now_total, "draft": draft_total,
+                     "difference": draft_total - now_total})
+    rows.sort(key=lambda row: -abs(row["difference"]))
+    return rows
+
+
+@console_view
+@require_GET
+def plan_export(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    version = get_object_or_404(PlanVersion, plan_id=pk, number=number)
+    response = HttpResponse(json.dumps(version.document, ensure_ascii=False, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{version.plan.code}-v{number}.json"'
+    return response
+
+
+@console_view
+@require_http_methods(["GET"])
+def payout_list(request: HttpRequest) -> HttpResponse:
+    period = _period(request)
+    rows = Payout.objects.filter(period=period).select_related("partner").order_by("partner__name_kana")
+    totals = rows.aggregate(count=Count("pk"), total=Sum("total"))
+    return render(request, "incentives/payouts.html", {
+        "period": period, "rows": rows, "totals": totals,
+        "late": any(p.late_for_subcontract_act for p in rows),
+        "form": PeriodForm(initial={"period": period.strftime("%Y-%m")}),
+    })
+
+
+@console_view
+@require_POST
+def payouts_build(request: HttpRequest) -> HttpResponse:
+    form = PeriodForm(request.POST)
+    if form.is_valid():
+        built = payouts.payouts_build(period=form.cleaned_data["period"], actor=request.user)
+        messages.success(request, _("%(count)s payouts prepared for review.") % {"count": len(built)})
+        return redirect(f"/incentives/payouts/?period={form.cleaned_data['period']:%Y-%m}")
+    messages.error(request, _("Choose a month."))
+    return redirect("incentives_payouts")
+
+
+ACTIONS = {
+    "approve": payouts.payout_approve,
+    "hold": payouts.payout_hold,
+    "release": payouts.payout_release,
+    "pay": payouts.payout_mark_paid,
+}
+
+
+@console_view
+@require_POST
+def payout_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    payout = get_object_or_404(Payout, pk=pk)
+    if action not in ACTIONS:
+        raise PermissionDenied
+    try:
+        ACTIONS[action](payout=payout, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Payout for %(partner)s updated.") % {"partner": payout.partner.name})
+    return redirect(f"/incentives/payouts/?period={payout.period:%Y-%m}")
+
+
+def statement_response(payout: Payout, language: str) -> HttpResponse:
+    pdf = statements.render_pdf(payout, language=language if language in ("ja", "en") else "ja")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="statement-{payout.period:%Y%m}-{payout.partner_id}.pdf"'
+    return response
+
+
+@console_view
+@require_GET
+def payout_statement(request: HttpRequest, pk: int) -> HttpResponse:
+    return statement_response(get_object_or_404(Payout.objects.select_related("partner"), pk=pk), request.GET.get("lang", "ja"))
+
+
+@console_view
+@require_GET
+def transfer_file(request: HttpRequest) -> HttpResponse:
+    """全銀 file (or CSV) of the period's approved payouts; refused when a bank account is invalid."""
+    period = _period(request)
+    approved = list(Payout.objects.filter(period=period, status=Payout.Status.APPROVED, total__gt=0).select_related("partner"))
+    try:
+        zengin.check({p.partner.name: {"bank_code": p.partner.bank_code, "branch_code": p.partner.branch_code,
+                                       "account_type": p.partner.account_type, "account_number": p.partner.account_number,
+                                       "holder": p.partner.account_holder} for p in approved})
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect(f"/incentives/payouts/?period={period:%Y-%m}")
+    transfers = [zengin.Transfer(p.partner.bank_code, p.partner.bank_name, p.partner.branch_code, p.partner.branch_name,
+                                 p.partner.account_type, p.partner.account_number, p.partner.account_holder, p.total,
+                                 f"{p.period:%Y%m}") for p in approved]
+    rules = IncentiveSettings.current()
+    if request.GET.get("format") == "csv":
+        body, content_type, name = zengin.transfer_csv(transfers), "text/csv; charset=utf-8", f"transfers-{period:%Y%m}.csv"
+    else:
+        due = approved[0].due_date if approved else timezone.localdate()
+        body = zengin.transfer_file(client_code=rules.transfer_client_code, client_name=rules.transfer_client_name,
+                                    transfer_date=due, bank_code=rules.transfer_bank_code or "0000",
+                                    bank_name=rules.transfer_bank_name, branch_code=rules.transfer_branch_code or "000",
+                                    branch_name=rules.transfer_branch_name, account_type=rules.transfer_account_type,
+                                    account_number=rules.transfer_account_number or "0", transfers=transfers)
+        content_type, name = "application/octet-stream", f"zengin-{period:%Y%m}.txt"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@console_view
+@require_GET
+def mdf_queue(request: HttpRequest) -> HttpResponse:
+    requests = MdfRequest.objects.select_related("partner", "claim").order_by("-created_at")[:100]
+    return render(request, "incentives/mdf.html", {"requests": requests, "roi": mdf.roi(
+        [r for r in requests if r.status in ("claimed", "reimbursed")])})
+
+
+@console_view
+@require_POST
+def mdf_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    request_obj = get_object_or_404(MdfRequest, pk=pk)
+    approve = request.POST.get("action") == "approve"
+    amount = request.POST.get("amount", "")
+    try:
+        mdf.request_decide(request=request_obj, actor=request.user, approve=approve,
+                           amount=int(amount) if amount.isdigit() else None, note=request.POST.get("note", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("MDF request decided."))
+    return redirect("incentives_mdf")
+
+
+@console_view
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
+    return render(request, "incentives/audit.html", {"page": page})

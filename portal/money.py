@@ -1,0 +1,91 @@
+"""Portal: the partner's payouts and statements, and its MDF requests and claims."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incentives import mdf
+from incentives.models import MdfRequest, Payout
+from incentives.views import statement_response
+from partners.services import fiscal_year_of
+from portal.access import portal_view
+from prm.invitations.forms import ServiceErrorsMixin
+
+VISIBLE = [Payout.Status.APPROVED, Payout.Status.PAID, Payout.Status.CARRIED, Payout.Status.HELD, Payout.Status.REVIEW]
+
+
+class MdfRequestForm(ServiceErrorsMixin, forms.Form):
+    activity = forms.CharField(label=gettext_lazy("Activity"), max_length=200)
+    description = forms.CharField(label=gettext_lazy("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    starts_on = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    budget = forms.IntegerField(label=gettext_lazy("Budget (¥)"), min_value=1)
+    expected_leads = forms.IntegerField(label=gettext_lazy("Expected leads"), min_value=0, initial=0)
+
+
+class MdfClaimForm(ServiceErrorsMixin, forms.Form):
+    amount = forms.IntegerField(label=gettext_lazy("Amount spent (¥)"), min_value=1)
+    leads = forms.IntegerField(label=gettext_lazy("Leads generated"), min_value=0, initial=0)
+    proof = forms.FileField(label=gettext_lazy("Proof (PDF, PNG or JPEG, up to 10 MB)"))
+
+
+@portal_view(admin_only=True)
+@require_GET
+def payouts(request: HttpRequest) -> HttpResponse:
+    rows = Payout.objects.filter(partner=request.partner, status__in=VISIBLE).order_by("-period")
+    return render(request, "portal/money/payouts.html", {"rows": rows})
+
+
+@portal_view(admin_only=True)
+@require_GET
+def statement(request: HttpRequest, pk: int) -> HttpResponse:
+    payout = get_object_or_404(Payout.objects.select_related("partner"), pk=pk, partner=request.partner,
+                               status__in=[Payout.Status.APPROVED, Payout.Status.PAID, Payout.Status.CARRIED])
+    return statement_response(payout, request.GET.get("lang", request.user.language or "ja"))
+
+
+@portal_view(admin_only=True)
+@require_http_methods(["GET", "POST"])
+def mdf_requests(request: HttpRequest) -> HttpResponse:
+    form = MdfRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mdf.request_create(partner=request.partner, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("MDF request sent to your channel manager."))
+            return redirect("portal_mdf")
+    year = fiscal_year_of(timezone.localdate())
+    allocation = mdf.allocation_for(request.partner, year)
+    used = mdf.committed(request.partner, year)
+    return render(request, "portal/money/mdf.html", {
+        "form": form, "requests": MdfRequest.objects.filter(partner=request.partner).select_related("claim"),
+        "allocation": allocation, "used": used, "remaining": max(allocation - used, 0), "year": year,
+        "claim_form": MdfClaimForm(),
+    })
+
+
+@portal_view(admin_only=True)
+@require_POST
+def mdf_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    request_obj = get_object_or_404(MdfRequest, pk=pk, partner=request.partner)
+    form = MdfClaimForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            mdf.claim_submit(request=request_obj, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Claim submitted. It will be added to your next payout."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("portal_mdf")
