@@ -256,3 +256,44 @@ def test_the_engine_matches_the_example_files():
     partners = engine.read_partners_csv((base / "partners.csv").read_text(encoding="utf-8-sig"))
     result = engine.compute(plan, events, partners)
     assert result.partners and all(isinstance(p.total, int) for p in result.partners.values())
+
+
+def test_plans_are_edited_simulated_published_and_exported_in_the_console(people_a):
+    import json
+
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory()
+        _deal(partner, 1_000_000, date(2026, 10, 5))
+    client = people_a.console(people_a.vendor_admin)
+    assert client.get("/incentives/plans/new/").status_code == 200
+    bad = client.post("/incentives/plans/new/", {"document": json.dumps({**PLAN, "rules": [{"id": "x", "kind": "magic"}]}),
+                                                 "action": "publish"})
+    assert bad.status_code == 200 and "x" in " ".join(bad.context["form"].non_field_errors())
+    with tenant_context(people_a.tenant):
+        assert not Plan.objects.exists()
+    published = client.post("/incentives/plans/new/", {"document": json.dumps(PLAN), "action": "publish"})
+    with tenant_context(people_a.tenant):
+        plan = Plan.objects.get(code="test-plan")
+    assert published["Location"] == f"/incentives/plans/{plan.pk}/"
+    richer = {**PLAN, "rules": [{**PLAN["rules"][0], "rate": "0.20"}]}
+    simulated = client.post(f"/incentives/plans/{plan.pk}/", {"document": json.dumps(richer), "action": "simulate"})
+    row = next(r for r in simulated.context["comparison"] if r["partner"] == partner.name)
+    assert (row["current"], row["draft"], row["difference"]) == (160_000, 200_000, 40_000)
+    with tenant_context(people_a.tenant):
+        assert plan.versions.count() == 1  # simulating publishes nothing
+    exported = client.get(f"/incentives/plans/{plan.pk}/v1.json")
+    assert json.loads(exported.content) == PLAN
+
+
+def test_the_console_starts_a_run_and_polls_its_progress(people_a, django_capture_on_commit_callbacks):
+    client = people_a.console(people_a.channel_manager)
+    response = client.post("/incentives/runs/start/", {"period": "2026-10"})
+    with tenant_context(people_a.tenant):
+        from incentives.models import CommissionRun
+
+        run = CommissionRun.objects.get()
+        assert response["Location"] == f"/incentives/runs/{run.pk}/" and run.status == "queued"
+        runs.run_execute(run.pk)
+    partial = client.get(f"/incentives/runs/{run.pk}/", HTTP_HX_REQUEST="true")
+    assert "<html" not in partial.content.decode() and partial["HX-Refresh"] == "true"
+    assert "kyoso-w-100" in partial.content.decode()
