@@ -31,6 +31,7 @@ from deals.models import (
 from partners import japan
 from partners.models import Partner, SignalKind
 from partners.services import signal_record
+from partners.selectors import staff_for
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
 
@@ -227,15 +228,9 @@ def deal_url(deal: DealRegistration, *, console: bool) -> str:
     return reverse("deal_detail" if console else "portal_deal_detail", urlconf=URLCONFS[kind], kwargs={"pk": deal.pk})
 
 
-def _staff_for(partner: Partner) -> list[User]:
-    if partner.owner_id and partner.owner.is_active:
-        return [partner.owner]
-    return list(User.objects.filter(role=Role.CHANNEL_MANAGER, is_active=True))
-
-
 def _notify_registered(deal: DealRegistration) -> None:
     conflict = deal.priority != Priority.HOLDER
-    notify(users=_staff_for(deal.partner), kind="deal_registered", url=deal_url(deal, console=True),
+    notify(users=staff_for(deal.partner), kind="deal_registered", url=deal_url(deal, console=True),
            message=lambda: (
                (_("Deal registration to review (conflict): %(customer)s") if conflict
                 else _("Deal registration to review: %(customer)s")) % {"customer": deal.customer_name},
@@ -360,7 +355,7 @@ def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: in
     deal.credit_warning = credit_warning if credit_warning and credit_warning.exceeded else None
     if deal.credit_warning:
         _event(deal, "credit_warning", actor, limit=credit_warning.limit, after=credit_warning.after)
-        notify(users=_staff_for(deal.partner), kind="credit_limit", url=deal_url(deal, console=True),
+        notify(users=staff_for(deal.partner), kind="credit_limit", url=deal_url(deal, console=True),
                message=lambda: (_("Credit limit exceeded: %(partner)s") % {"partner": deal.partner.name},
                                 _("Open amount after this deal: ¥%(after)s of a ¥%(limit)s limit.") % {
                                     "after": f"{credit_warning.after:,}", "limit": f"{credit_warning.limit:,}"}))
@@ -368,7 +363,7 @@ def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: in
         contact = getattr(deal.registered_by, "contact", None) if deal.registered_by else None
         signal_record(partner=deal.partner, contact=contact, kind=SignalKind.DEAL_WON, amount=deal.won_amount,
                       occurred_at=timezone.now(), source=f"deals.DealRegistration:{deal.pk}")
-    watchers = [deal.registered_by] if actor.is_vendor_staff else _staff_for(deal.partner)
+    watchers = [deal.registered_by] if actor.is_vendor_staff else staff_for(deal.partner)
     notify(users=watchers, kind="deal_stage", url=deal_url(deal, console=not actor.is_vendor_staff),
            message=lambda: (_("%(customer)s is now %(stage)s") % {"customer": deal.customer_name,
                                                                    "stage": deal.get_stage_display()}, reason))
@@ -403,7 +398,7 @@ def extension_request(*, deal: DealRegistration, actor: User, days: int, reason:
         raise ValidationError(_("An extension request for this deal is already waiting."))
     request = ExtensionRequest.objects.create(deal=deal, days=days, reason=reason, requested_by=actor)
     _event(deal, "extension_requested", actor, days=days)
-    notify(users=_staff_for(deal.partner), kind="extension_requested", url=deal_url(deal, console=True),
+    notify(users=staff_for(deal.partner), kind="extension_requested", url=deal_url(deal, console=True),
            message=lambda: (_("Extension requested: %(customer)s") % {"customer": deal.customer_name},
                             _("%(days)s more days. %(reason)s") % {"days": days, "reason": reason}))
     return request

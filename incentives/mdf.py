@@ -15,6 +15,7 @@ from incentives.models import MdfAllocation, MdfClaim, MdfRequest
 from partners.models import Partner
 from programs.benefits import benefits_for
 from prm.accounts.models import User
+from prm.uploads import check_upload
 
 PROOF_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 PROOF_MAX_BYTES = 10 * 1024 * 1024
@@ -84,17 +85,7 @@ def request_decide(*, request: MdfRequest, actor: User, approve: bool, amount: i
 
 
 def check_proof(upload) -> None:
-    name = (upload.name or "").lower()
-    extension = name[name.rfind("."):] if "." in name else ""
-    if extension not in PROOF_TYPES:
-        raise ValidationError({"proof": _("Upload a PDF, PNG or JPEG file.")})
-    if upload.size > PROOF_MAX_BYTES:
-        raise ValidationError({"proof": _("The proof file is larger than 10 MB.")})
-    head = upload.read(8)
-    upload.seek(0)
-    signatures = {".pdf": (b"%PDF",), ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8",), ".jpeg": (b"\xff\xd8",)}
-    if not head.startswith(signatures[extension]):
-        raise ValidationError({"proof": _("The file's content does not match its type.")})
+    check_upload(upload, field="proof", allowed=tuple(PROOF_TYPES), max_bytes=PROOF_MAX_BYTES)
 
 
 @transaction.atomic

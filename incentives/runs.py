@@ -75,11 +75,14 @@ def recorded_events(until: date) -> list[engine.Event]:
             "pk", "deal_id", "deal__partner_id", "paid_on", "amount").iterator(chunk_size=5000):
         events.append(engine.Event(f"invoice:{pk}", paid_on, partner_code(partner_id), "invoice_paid", amount,
                                    str(deal_id), first_product.get(deal_id, "")))
-    for pk, partner_id, occurred_at in ContactSignal.objects.filter(kind=SignalKind.CERTIFIED).values_list(
-            "pk", "partner_id", "occurred_at").iterator(chunk_size=5000):
+    signal_events = {SignalKind.CERTIFIED: ("certification", engine.CERTIFICATION_EARNED),
+                     SignalKind.SESSION_ATTENDED: ("session", engine.SESSION_ATTENDED)}
+    for pk, kind, partner_id, occurred_at in ContactSignal.objects.filter(kind__in=signal_events).values_list(
+            "pk", "kind", "partner_id", "occurred_at").iterator(chunk_size=5000):
         day = timezone.localtime(occurred_at).date()
         if day <= until:
-            events.append(engine.Event(f"certification:{pk}", day, partner_code(partner_id), "certification_earned"))
+            prefix, event = signal_events[kind]
+            events.append(engine.Event(f"{prefix}:{pk}", day, partner_code(partner_id), event))
     return events
 
 

@@ -245,6 +245,8 @@ class SignalKind(models.TextChoices):
     DEAL_REGISTERED = "deal_registered", _("Deal registered")
     DEAL_WON = "deal_won", _("Deal won")
     PORTAL_LOGIN = "portal_login", _("Portal sign-in")
+    SESSION_ATTENDED = "session_attended", _("Study session attended")
+    CONTENT_DOWNLOADED = "content_downloaded", _("Content downloaded")
 
 
 class ContactSignal(models.Model):

@@ -234,6 +234,15 @@ def stage_rows() -> list[tuple[str, str, int]]:
     return [(stage, label, counts[stage]) for stage, label in Stage.choices]
 
 
+def staff_for(partner: Partner) -> list:
+    """Who at the vendor looks after this partner: its owner, or every channel manager without one."""
+    from prm.accounts.models import Role, User
+
+    if partner.owner_id and partner.owner.is_active:
+        return [partner.owner]
+    return list(User.objects.filter(role=Role.CHANNEL_MANAGER, is_active=True))
+
+
 def partner_for_user(user) -> Partner | None:
     membership = getattr(user, "partner_membership", None)
     return membership.partner if membership else None

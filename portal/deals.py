@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -15,6 +16,8 @@ from deals.web import move_from_request
 from deals import leads, selectors, services
 from deals.forms import ExtensionForm, MoveForm, RegistrationForm
 from deals.models import DealRegistration, LeadOffer
+from enablement.models import StudySession
+from enablement.services.sessions import lead_window
 from portal.access import portal_view
 
 
@@ -36,6 +39,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def deal_create(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
+    session = _session_in_progress(request)
     if request.method == "POST" and form.is_valid():
         try:
             deal = services.deal_register(partner=request.partner, user=request.user,
@@ -47,8 +51,19 @@ def deal_create(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(error))
         else:
             messages.success(request, services.outcome_text(deal))
+            if session is not None:  # at a study session: straight on to the next lead
+                return redirect(f"{reverse('portal_deal_create')}?session={session.pk}")
             return redirect("portal_deal_detail", pk=deal.pk)
-    return render(request, "portal/deals/form.html", {"form": form})
+    return render(request, "portal/deals/form.html", {"form": form, "session": session,
+                                                      "lead_until": lead_window(session)[1] if session else None})
+
+
+def _session_in_progress(request: HttpRequest):
+    """The study session the rep came from (?session=), if they hold a seat in it; counting is by time window."""
+    session_id = request.GET.get("session", "")
+    if not session_id.isdigit():
+        return None
+    return StudySession.objects.filter(pk=int(session_id), seats__user=request.user).first()
 
 
 @portal_view

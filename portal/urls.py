@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import deals, money, views
+from portal import certificates, deals, learning, money, resources, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,6 +24,29 @@ urlpatterns = [
     path("payouts/<int:pk>/statement.pdf", money.statement, name="portal_statement"),
     path("mdf/", money.mdf_requests, name="portal_mdf"),
     path("mdf/<int:pk>/claim/", money.mdf_claim, name="portal_mdf_claim"),
+    path("learning/", learning.learning, name="portal_learning"),
+    path("learning/team/", learning.team_learning, name="portal_learning_team"),
+    path("learning/courses/<int:pk>/", learning.course, name="portal_course"),
+    path("learning/courses/<int:pk>/quiz/", learning.quiz_start, name="portal_quiz_start"),
+    path("learning/modules/<int:pk>/", learning.module, name="portal_module"),
+    path("learning/modules/<int:pk>/done/", learning.module_done, name="portal_module_done"),
+    path("learning/modules/<int:pk>/<str:which>/", learning.module_file, name="portal_module_file"),
+    path("learning/attempts/<int:pk>/", learning.attempt, name="portal_attempt"),
+    path("learning/certificates/<int:pk>.pdf", certificates.certificate_pdf, name="portal_certificate"),
+    path("library/", resources.library, name="portal_library"),
+    path("library/<int:pk>/", resources.content, name="portal_content"),
+    path("library/<int:pk>/download/", resources.content_download, name="portal_content_download"),
+    path("sessions/", resources.sessions, name="portal_sessions"),
+    path("sessions/<int:pk>/", resources.session, name="portal_session"),
+    path("sessions/<int:pk>/join/", resources.session_join, name="portal_session_join"),
+    path("faq/", resources.faq, name="portal_faq"),
+    path("questions/", resources.questions, name="portal_questions"),
+    path("questions/<int:pk>/answer/", resources.question_answer, name="portal_question_answer"),
+    path("questions/<int:pk>/escalate/", resources.question_escalate, name="portal_question_escalate"),
+    path("news/", resources.announcements, name="portal_announcements"),
+    path("news/<int:pk>/", resources.announcement, name="portal_announcement"),
     path("apply/", views.apply, name="portal_apply"),
     path("apply/thanks/", views.apply_thanks, name="portal_apply_thanks"),
+    path("verify/", certificates.verify, name="portal_verify"),
+    path("verify/<str:code>/", certificates.verify, name="portal_verify_code"),
 ]

@@ -10,6 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from enablement import selectors as enablement_selectors
+from enablement import services as enablement_services
+from enablement.audience import Viewer
 from partners import selectors as partner_selectors
 from partners import services as partner_services
 from partners.forms import ApplicationForm, ProfileForm
@@ -33,6 +36,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "checklist_total": len(checklist),
         "checklist_done": sum(1 for item in checklist if item.is_done),
         "contact_stages": partner_selectors.contact_stage_rows(partner),
+        "enablement": enablement_selectors.portal_home(
+            request.user, partner, Viewer.of(partner),
+            manager=enablement_services.is_partner_manager(request.user, partner)),
     }
     return render(request, "portal/home.html", context)
 

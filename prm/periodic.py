@@ -49,6 +49,11 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(hour=3, minute=0),
         spread_seconds=60 * 60,
     ),
+    "certifications-remind": TenantJob(
+        task="enablement.tasks.certifications_remind",
+        schedule=crontab(hour=7, minute=0),
+        spread_seconds=30 * 60,
+    ),
 }
 
 

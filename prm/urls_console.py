@@ -13,6 +13,7 @@ urlpatterns = [
     path("deals/", include("deals.urls")),
     path("programs/", include("programs.urls")),
     path("incentives/", include("incentives.urls")),
+    path("enablement/", include("enablement.urls")),
     path("notifications/", include("prm.notifications.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("admin/", admin.site.urls),

@@ -120,7 +120,9 @@ def brand_logo(request: HttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    return render(request, "errors/403.html", status=403)
+    """A service's reason (e.g. "for partners of a higher tier") is shown; a bare refusal gets the generic text."""
+    reason = str(exception) if exception is not None and exception.args else ""
+    return render(request, "errors/403.html", {"reason": reason}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:

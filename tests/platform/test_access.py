@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 ANONYMOUS_OK = re.compile(
     r"^(account_(login|logout|signup|reset_password.*|confirm_email|email_verification_sent|inactive|"
     r"confirm_login_code|request_login_code|login_code_confirm|reauthenticate)|"
-    r"mfa_(authenticate|trust|login_webauthn|signup_webauthn)|invitation_accept|portal_apply|portal_apply_thanks|set_language|healthz|brand_css|brand_logo|"
+    r"mfa_(authenticate|trust|login_webauthn|signup_webauthn)|invitation_accept|portal_apply|portal_apply_thanks|portal_verify|portal_verify_code|set_language|healthz|brand_css|brand_logo|"
     r"admin:(login|logout|javascript-catalog))$"
 )
 # What a signed-in account may reach on a site that is not its own.

@@ -6,6 +6,21 @@ from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
 from deals.models import DealMeeting, DealRegistration, DirectAccount, Lead, LeadOffer
+from enablement.models import (
+    Announcement,
+    AnnouncementRead,
+    CertificationAward,
+    ContentAccess,
+    ContentItem,
+    ContentVersion,
+    Course,
+    FaqEntry,
+    LearningPath,
+    PartnerQuestion,
+    QuizAttempt,
+    SessionSeat,
+    StudySession,
+)
 from partners import selectors
 from partners.models import (
     Activity,
@@ -25,7 +40,9 @@ from prm.tenancy.models import Domain, Vendor
 
 
 MODELS = [User, Partner, PartnerMembership, Contact, ContactSignal, Agreement, ChecklistItem, Activity, BusinessPlan,
-          PartnerApplication, PartnerEvent, DealRegistration, DealMeeting, DirectAccount, Lead, LeadOffer]
+          PartnerApplication, PartnerEvent, DealRegistration, DealMeeting, DirectAccount, Lead, LeadOffer,
+          Course, LearningPath, QuizAttempt, CertificationAward, ContentItem, ContentVersion, ContentAccess, StudySession,
+          SessionSeat, FaqEntry, PartnerQuestion, Announcement, AnnouncementRead]
 
 
 def _counts(vendor) -> tuple[int, ...]:
@@ -68,6 +85,23 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
 
         assert Plan.objects.count() >= 3 and LedgerLine.objects.exists()
         assert set(Payout.objects.values_list("status", flat=True)) == {"review", "approved", "held", "paid", "carried"}
+        from django.utils import timezone
+
+        from enablement import selectors as enablement_selectors
+
+        now = timezone.now()
+        yamada = User.objects.get(email="yamada@sakura-systems.example")
+        assert CertificationAward.objects.filter(user=yamada, expires_at__gt=now + timezone.timedelta(days=30)).exists()
+        assert CertificationAward.objects.filter(expires_at__gt=now, expires_at__lte=now + timezone.timedelta(days=30)).exists()
+        assert CertificationAward.objects.filter(expires_at__lte=now).exists()
+        assert CertificationAward.objects.filter(certification__requires__isnull=False).exists()
+        assert QuizAttempt.objects.filter(passed=False).exists() and ContentVersion.objects.filter(number=3).exists()
+        past = list(StudySession.objects.filter(ends_at__lt=now).values_list("pk", flat=True))
+        assert StudySession.objects.filter(starts_at__gt=now).count() >= 2
+        assert sum(enablement_selectors.session_leads(past).values()) >= 3
+        assert set(PartnerQuestion.objects.values_list("status", flat=True)) == {"manager", "vendor", "answered"}
+        assert PartnerQuestion.objects.filter(faq__isnull=False).exists()
+        assert Announcement.objects.filter(kind="roadmap", early_access=True).exists()
     printed = out.getvalue()
     assert "http://demo.localhost:8000/" in printed and "http://partners.demo.localhost:8000/" in printed
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from deals import demo as deal_demo
+from enablement import demo as enablement_demo
 from incentives import demo as incentive_demo
 from programs import demo as program_demo
 from partners import demo as partner_demo
@@ -77,6 +78,7 @@ def seed_tenant() -> None:
     deal_demo.seed(admin=admin, managers=staff)
     program_demo.seed()
     incentive_demo.seed(admin=admin, managers=staff)
+    enablement_demo.seed(admin=admin, managers=staff)
 
 
 def demo_summary(vendor: Vendor) -> list[str]:

@@ -1,0 +1,118 @@
+"""Study sessions and kickoffs (勉強会): scheduling, invitations, attendance and the leads they produce."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from enablement.models import SessionSeat, StudySession
+from enablement.services.learning import portal_url
+from partners.models import ContactSignal, Partner, SignalKind
+from partners.selectors import partner_for_user
+from partners.services import signal_record
+from prm.accounts.models import User
+from prm.notifications.services import notify
+
+
+def _staff_only(actor: User) -> None:
+    if not actor.is_vendor_staff:
+        raise PermissionDenied
+
+
+@transaction.atomic
+def session_save(*, actor: User, session: StudySession | None = None, **fields) -> StudySession:
+    _staff_only(actor)
+    session = session or StudySession(host=actor)
+    for name, value in fields.items():
+        setattr(session, name, value)
+    if session.starts_at and session.ends_at and session.ends_at <= session.starts_at:
+        raise ValidationError({"ends_at": _("The end must be after the start.")})
+    session.full_clean()
+    session.save()
+    return session
+
+
+def lead_window(session: StudySession) -> tuple:
+    return session.starts_at, session.ends_at + timedelta(minutes=session.lead_window_minutes)
+
+
+def _when(session: StudySession) -> str:
+    return date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT")
+
+
+@transaction.atomic
+def session_invite(*, session: StudySession, actor: User, partners: Iterable[Partner] = (),
+                   users: Iterable[User] = ()) -> list[SessionSeat]:
+    """Seat every active user of the given partners and the given users; people already seated are skipped."""
+    _staff_only(actor)
+    people = {user.pk: user for user in users if user.is_partner_user and user.is_active}
+    partner_ids = [partner.pk for partner in partners]
+    if session.partner_id is not None and any(pk != session.partner_id for pk in partner_ids):
+        raise ValidationError(_("This session is for one partner only."))
+    for user in User.objects.filter(partner_membership__partner__in=partner_ids, is_active=True):
+        people[user.pk] = user
+    if session.partner_id is not None:
+        strangers = [u for u in people.values() if partner_for_user(u).pk != session.partner_id]
+        if strangers:
+            raise ValidationError(_("This session is for one partner only."))
+    seated = set(session.seats.values_list("user_id", flat=True))
+    new = [SessionSeat(session=session, user=user) for pk, user in people.items() if pk not in seated]
+    if session.capacity is not None and len(seated) + len(new) > session.capacity:
+        raise ValidationError(_("Only %(left)s seats are left; %(asked)s people were invited.") % {
+            "left": max(session.capacity - len(seated), 0), "asked": len(new)})
+    SessionSeat.objects.bulk_create(new)
+    notify(users=[seat.user for seat in new], kind="session_invited", url=portal_url("portal_session", pk=session.pk),
+           message=lambda: (_("Invitation: %(title)s") % {"title": session.title},
+                            _("%(when)s · %(place)s") % {"when": _when(session), "place": session.place or "-"}))
+    return new
+
+
+@transaction.atomic
+def session_join(*, session: StudySession, user: User) -> SessionSeat:
+    """A partner user takes a seat in an open session (or one for their own company) that has not started."""
+    partner = partner_for_user(user)
+    if partner is None or (session.partner_id is not None and session.partner_id != partner.pk):
+        raise PermissionDenied
+    session = StudySession.objects.select_for_update().get(pk=session.pk)
+    if session.starts_at <= timezone.now():
+        raise ValidationError(_("This session has already started."))
+    seat = SessionSeat.objects.filter(session=session, user=user).first()
+    if seat is not None:
+        return seat
+    if session.capacity is not None and session.seats.count() >= session.capacity:
+        raise ValidationError(_("This session is full."))
+    return SessionSeat.objects.create(session=session, user=user)
+
+
+@transaction.atomic
+def attendance_mark(*, session: StudySession, actor: User, statuses: dict[int, str]) -> int:
+    """Set each seat's status; an attended seat records a 'session attended' signal once."""
+    _staff_only(actor)
+    if session.starts_at > timezone.now():
+        raise ValidationError(_("Attendance can be taken once the session has started."))
+    valid = {choice for choice, _label in SessionSeat.Status.choices}
+    seats = {seat.pk: seat for seat in session.seats.select_related("user__contact", "user__partner_membership__partner")}
+    changed = 0
+    for seat_id, status in statuses.items():
+        if status not in valid or seat_id not in seats:
+            raise ValidationError(_("Unknown seat or status."))
+        seat = seats[seat_id]
+        if seat.status == status:
+            continue
+        seat.status, seat.marked_at = status, timezone.now()
+        seat.save(update_fields=["status", "marked_at"])
+        changed += 1
+        if status != SessionSeat.Status.ATTENDED:  # corrected: the signal goes with the attendance
+            ContactSignal.objects.filter(kind=SignalKind.SESSION_ATTENDED, source=f"enablement.SessionSeat:{seat.pk}").delete()
+        else:
+            contact = getattr(seat.user, "contact", None)
+            signal_record(partner=seat.user.partner_membership.partner, contact=contact,
+                          kind=SignalKind.SESSION_ATTENDED, occurred_at=session.starts_at,
+                          source=f"enablement.SessionSeat:{seat.pk}")
+    return changed

@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("enablement.urls_learning")),
+    path("", include("enablement.urls_resources")),
+]

@@ -1,0 +1,1 @@
+"""Console pages of the enablement app, one module per area."""

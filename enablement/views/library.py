@@ -1,0 +1,193 @@
+"""Console: the content library — items, versions, who viewed and downloaded what, and the access log."""
+
+from __future__ import annotations
+
+import csv
+import os
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_tenants.utils import tenant_context
+
+from enablement import selectors, services
+from enablement.forms_resources import (
+    AccessFilterForm,
+    ContentCreateForm,
+    ContentItemForm,
+    ContentVersionForm,
+    PARTNER_TYPE_LABELS,
+    LibraryFilterForm,
+)
+from enablement.models import ContentAccess, ContentItem, ContentVersion
+from enablement.services import resources_admin
+from partners.views.common import paginate, querystring_without_page
+from prm.accounts.access import console_view
+
+PER_PAGE = 50
+
+
+def get_item(pk: int) -> ContentItem:
+    return get_object_or_404(ContentItem, pk=pk)
+
+
+@console_view
+@require_GET
+@vary_on_headers("HX-Request")
+def library(request: HttpRequest) -> HttpResponse:
+    form = LibraryFilterForm(request.GET or None, tags=resources_admin.library_all_tags())
+    page = paginate(request, resources_admin.library_console(**form.filters()), PER_PAGE)
+    context = {"form": form, "page": page, "query": querystring_without_page(request),
+               "tiers": resources_admin.tier_labels(), "type_labels": PARTNER_TYPE_LABELS}
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "enablement/resources/_library_table.html", context)
+    return render(request, "enablement/resources/library.html", context)
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def content_create(request: HttpRequest) -> HttpResponse:
+    form = ContentCreateForm(request.POST or None, request.FILES or None, tiers=resources_admin.tier_labels())
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.content_create(actor=request.user, file=form.cleaned_data["file"],
+                                           notes=form.cleaned_data["notes"], **form.item_fields())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("%(title)s was added to the library.") % {"title": item.title})
+            return redirect("enablement_content", pk=item.pk)
+    return render(request, "enablement/resources/content_form.html", {"form": form, "item": None})
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def content_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_item(pk)
+    form = ContentItemForm(request.POST or None, item=item, tiers=resources_admin.tier_labels())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.content_update(item=item, actor=request.user, **form.item_fields())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("%(title)s saved.") % {"title": item.title})
+            return redirect("enablement_content", pk=item.pk)
+    return render(request, "enablement/resources/content_form.html", {"form": form, "item": item})
+
+
+def _content_page(request: HttpRequest, item: ContentItem, version_form: ContentVersionForm) -> HttpResponse:
+    context = {
+        "item": item,
+        "versions": item.versions.select_related("uploaded_by"),
+        "top": selectors.top_downloaders(item),
+        "page": paginate(request, selectors.accesses(item=item), PER_PAGE),
+        "query": querystring_without_page(request),
+        "version_form": version_form,
+        "tiers": resources_admin.tier_labels(),
+        "type_labels": PARTNER_TYPE_LABELS,
+    }
+    return render(request, "enablement/resources/content_detail.html", context)
+
+
+@console_view
+@require_GET
+def content_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _content_page(request, get_item(pk), ContentVersionForm())
+
+
+@console_view
+@require_POST
+def content_version(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_item(pk)
+    form = ContentVersionForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            version = services.content_version_add(item=item, actor=request.user, file=form.cleaned_data["file"],
+                                                   notes=form.cleaned_data["notes"])
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Version %(number)s uploaded.") % {"number": version.number})
+            return redirect("enablement_content", pk=item.pk)
+    return _content_page(request, item, form)
+
+
+@console_view
+@require_GET
+def content_file(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """A version's file for vendor staff; library files are never linked by their media URL."""
+    version = get_object_or_404(ContentVersion, item_id=pk, number=number)
+    try:
+        handle = version.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=os.path.basename(version.file.name))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --------------------------------------------------------------------------- access log
+
+
+def _csv_headers() -> list[str]:
+    return [_("Date and time"), _("Partner"), _("Person"), _("E-mail address"), _("Contact"), _("Material"),
+            _("Version"), _("Action")]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_stream(rows, headers: list[str]) -> StreamingHttpResponse:
+    """The rows as UTF-8 CSV with a BOM (Excel opens it as UTF-8), written while the database is read.
+
+    The body is produced after the middleware has returned, so the vendor schema, language and time zone
+    of the request are pinned here.
+    """
+    tenant, language, zone = connection.tenant, translation.get_language(), timezone.get_current_timezone()
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff" + writer.writerow(headers)
+        with tenant_context(tenant), translation.override(language):
+            actions = {value: str(label) for value, label in ContentAccess.Action.choices}
+            for row in rows.iterator(chunk_size=2000):
+                yield writer.writerow([
+                    timezone.localtime(row.at, zone).strftime("%Y-%m-%d %H:%M:%S"), row.partner.name,
+                    row.user.get_full_name(), row.user.email, row.contact.full_name if row.contact else "",
+                    row.item.title, row.version.number if row.version else "", actions.get(row.action, row.action)])
+
+    response = StreamingHttpResponse((line.encode("utf-8") for line in lines()), content_type="text/csv; charset=utf-8")
+    filename = f"content-access-{timezone.localdate():%Y%m%d}.csv"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@console_view
+@require_GET
+@vary_on_headers("HX-Request")
+def accesses(request: HttpRequest) -> HttpResponse:
+    params = request.GET.copy()
+    wants_csv = params.pop("format", [""])[0] == "csv"
+    form = AccessFilterForm(params)
+    if not form.is_valid():
+        rows = ContentAccess.objects.none()
+    else:
+        rows = resources_admin.access_log(**form.filters())
+    if wants_csv and form.is_valid():
+        return _csv_stream(rows, _csv_headers())
+    context = {"form": form, "page": paginate(request, rows, PER_PAGE), "query": querystring_without_page(request),
+               "export_query": params.urlencode()}
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "enablement/resources/_access_table.html", context)
+    return render(request, "enablement/resources/accesses.html", context)
