@@ -8,7 +8,7 @@ from datetime import timezone as dt_timezone
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 from enablement import grading, services
@@ -19,6 +19,13 @@ from partners.models import ContactSignal
 from programs.models import PartnerTier, Program
 from tests.enablement.factories import CertificationFactory, CourseFactory, ModuleFactory, quiz_with_questions
 from tests.partners.factories import ContactFactory
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Service messages are asserted in English; the Japanese ones are the same strings translated."""
+    with translation.override("en"):
+        yield
 
 
 def _answers(attempt: QuizAttempt, *, right: int) -> dict[int, set[int]]:

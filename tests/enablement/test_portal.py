@@ -207,7 +207,7 @@ def test_study_sessions_join_and_the_register_your_leads_step(people_a):
     assert "満席" in full or "full" in full
     step = client.get(f"/sessions/{running.pk}/").content.decode()
     assert f"/deals/new/?session={running.pk}" in step
-    assert "1 件" in step or "1 deal" in step
+    assert "1件の案件" in step or "1 deal" in step
     with tenant_context(people_a.tenant):
         assert list(upcoming.seats.values_list("user_id", flat=True)) == [people_a.partner_rep.pk]
 
