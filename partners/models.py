@@ -547,3 +547,13 @@ class ImportBatch(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at"]
+
+
+from partners.health.models import (  # noqa: E402,F401  (models of the health package, registered with this app)
+    HealthAlert,
+    HealthBand,
+    HealthRun,
+    HealthScore,
+    HealthSettings,
+    HealthSnapshot,
+)

@@ -9,3 +9,12 @@ def contact_stages_recompute(schema_name: str) -> int:
     """Nightly: activity and training windows run out with time, so stages move without new data."""
     require_schema(schema_name)
     return services.contact_stages_recompute()
+
+
+@shared_task(name="partners.tasks.health_recalculate", time_limit=1800, acks_late=True)
+def health_recalculate(schema_name: str) -> int:
+    """Nightly health scores for every signed partner; idempotent (one snapshot per partner and day)."""
+    from partners.health.services import recalculate
+
+    require_schema(schema_name)
+    return recalculate().partners

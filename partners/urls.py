@@ -1,12 +1,14 @@
 from django.urls import path
 
-from partners.views import activities, contacts, imports, onboarding, partners, recruiting
+from partners.views import activities, contacts, health, imports, onboarding, partners, recruiting
 
 urlpatterns = [
     path("", partners.partner_list, name="partner_list"),
     path("export.csv", imports.partners_export, name="partner_export"),
     path("new/", partners.partner_create, name="partner_create"),
     path("settings/", partners.settings_edit, name="partner_settings"),
+    path("settings/health/", health.health_settings, name="health_settings"),
+    path("settings/health/recalculate/", health.health_recalculate, name="health_recalculate"),
     path("prospects/", recruiting.prospect_list, name="prospect_list"),
     path("applications/", recruiting.application_queue, name="application_queue"),
     path("applications/<int:pk>/", recruiting.application_detail, name="application_detail"),

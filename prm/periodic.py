@@ -44,6 +44,11 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(hour=4, minute=0),
         spread_seconds=60 * 60,
     ),
+    "health-recalculate": TenantJob(
+        task="partners.tasks.health_recalculate",
+        schedule=crontab(hour=5, minute=0),
+        spread_seconds=60 * 60,
+    ),
     "contact-stages-recompute": TenantJob(
         task="partners.tasks.contact_stages_recompute",
         schedule=crontab(hour=3, minute=0),

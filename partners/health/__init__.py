@@ -1,0 +1,1 @@
+"""Partner health: a 0–100 score per partner from its activity, explained component by component."""

@@ -1,0 +1,72 @@
+"""Next best actions for a channel manager, derived from a partner's data (partner detail page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from partners.models import Contact, ContactSignal, Partner, SignalKind
+
+
+@dataclass(frozen=True)
+class Action:
+    text: str
+    url: str = ""
+    icon: str = "lightning"
+
+
+def next_best_actions(partner: Partner, *, limit: int = 5) -> list[Action]:
+    """What would help this partner most now, most urgent first; a fixed number of queries."""
+    from deals.models import DealRegistration
+    from enablement.models import CertificationAward
+
+    now = timezone.now()
+    actions: list[Action] = []
+    logged_in = ContactSignal.objects.filter(contact=OuterRef("pk"), kind=SignalKind.PORTAL_LOGIN)
+    counts = Contact.objects.filter(partner=partner).annotate(signed_in=Exists(logged_in)).aggregate(
+        never=Count("pk", filter=Q(user__isnull=False, user__is_active=True, signed_in=False)),
+        no_account=Count("pk", filter=Q(user__isnull=True) & ~Q(email="")),
+        total=Count("pk"),
+    )
+    if counts["never"]:
+        actions.append(Action(ngettext("%(n)s rep has never signed in — resend the invitation.",
+                                       "%(n)s reps have never signed in — resend their invitations.",
+                                       counts["never"]) % {"n": counts["never"]},
+                              reverse("partner_detail", kwargs={"pk": partner.pk}) + "#contacts", "envelope"))
+    if counts["no_account"]:
+        actions.append(Action(ngettext("%(n)s contact has no portal account — invite them.",
+                                       "%(n)s contacts have no portal account — invite them.",
+                                       counts["no_account"]) % {"n": counts["no_account"]},
+                              reverse("partner_detail", kwargs={"pk": partner.pk}) + "#contacts", "person-plus"))
+    deals = DealRegistration.objects.filter(partner=partner).exclude(stage="rejected")
+    last = deals.order_by("-registered_at").values_list("registered_at", flat=True).first()
+    if last is None:
+        actions.append(Action(_("No deal registered yet — plan a study session with a “register your leads now” step."),
+                              reverse("enablement_session_create"), "calendar-event"))
+    elif now - last > timedelta(days=60):
+        actions.append(Action(_("No deal registered for %(days)s days — book a pipeline review (定例会).") % {
+            "days": (now - last).days}, reverse("activity_create", kwargs={"pk": partner.pk}), "telephone"))
+    expiring = CertificationAward.objects.filter(partner=partner, expires_at__gt=now,
+                                                 expires_at__lte=now + timedelta(days=30)).count()
+    if expiring:
+        actions.append(Action(ngettext("%(n)s certification expires within 30 days — remind the holder to renew.",
+                                       "%(n)s certifications expire within 30 days — remind the holders to renew.",
+                                       expiring) % {"n": expiring}, "", "patch-exclamation"))
+    certified = CertificationAward.objects.filter(partner=partner, expires_at__gt=now).values("user").distinct().count()
+    if counts["total"] and certified == 0:
+        actions.append(Action(_("Nobody is certified yet — invite the reps to the basic course."),
+                              reverse("enablement_courses"), "mortarboard"))
+    stale = deals.filter(stage__in=["approved", "proposal", "negotiation"], expires_on__lte=(now + timedelta(days=14)).date(),
+                         expires_on__gte=now.date()).count()
+    if stale:
+        actions.append(Action(ngettext("%(n)s registration expires within 14 days — follow up or extend it.",
+                                       "%(n)s registrations expire within 14 days — follow up or extend them.",
+                                       stale) % {"n": stale}, reverse("deal_pipeline") + f"?partner={partner.pk}",
+                              "hourglass-split"))
+    return actions[:limit]

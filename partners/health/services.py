@@ -1,0 +1,129 @@
+"""Recalculating health scores, keeping their history, alerting owners, and the vendor's health settings."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from partners.health import metrics, scoring
+from partners.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
+from partners.models import Partner
+from partners.selectors import staff_for
+from prm.accounts.models import User
+from prm.notifications.services import notify
+
+COMPONENT_LABELS = {
+    "logins": gettext_lazy("Portal sign-ins"),
+    "deals": gettext_lazy("Registered deals"),
+    "certified": gettext_lazy("Certified reps"),
+    "pass_rate": gettext_lazy("Training pass rate"),
+    "active_contacts": gettext_lazy("Active-contact rate"),
+    "conversion": gettext_lazy("Lead-to-deal conversion"),
+    "recency": gettext_lazy("Days since the last deal"),
+    "first_deal": gettext_lazy("Time to first deal"),
+}
+WEIGHT_FIELDS = {key: f"weight_{key}" for key in scoring.COMPONENTS}
+
+
+def rules_of(settings: HealthSettings) -> scoring.Rules:
+    return scoring.Rules(
+        weights={key: getattr(settings, field) for key, field in WEIGHT_FIELDS.items()},
+        healthy_from=settings.healthy_from, at_risk_from=settings.at_risk_from, deal_target=settings.deal_target,
+        recency_full_days=settings.recency_full_days, recency_zero_days=settings.recency_zero_days,
+        new_partner_days=settings.new_partner_days, first_deal_full_days=settings.first_deal_full_days,
+        first_deal_zero_days=settings.first_deal_zero_days,
+    )
+
+
+PROBLEMS = {
+    ("weights", "sum"): ("weight_logins", gettext_lazy("The weights add up to %(total)s; they must add up to 100.")),
+    ("weights", "range"): ("weight_logins", gettext_lazy("Each weight must be between 0 and 100.")),
+    ("weights", "unknown"): ("weight_logins", gettext_lazy("Unknown health components.")),
+    ("bands", "order"): ("at_risk_from", gettext_lazy("“At risk from” must be above 0 and below “healthy from”, "
+                                                      "which may be at most 100.")),
+    ("recency", "order"): ("recency_zero_days", gettext_lazy("“No marks” must come after “full marks”.")),
+    ("first_deal", "order"): ("first_deal_zero_days", gettext_lazy("“No marks” must come after “full marks”.")),
+    ("deal_target", "range"): ("deal_target", gettext_lazy("The deal target must be at least 1.")),
+}
+
+
+@transaction.atomic
+def settings_update(*, actor: User, **fields) -> HealthSettings:
+    """Save the weights and bands only when they make sense together: nothing is saved otherwise."""
+    if not actor.is_vendor_admin:
+        raise PermissionDenied
+    settings = HealthSettings.current()
+    for name, value in fields.items():
+        setattr(settings, name, value)
+    settings.full_clean()
+    rules = rules_of(settings)
+    errors: dict[str, list[str]] = {}
+    for problem in scoring.validate(rules):
+        field, message = PROBLEMS[problem]
+        errors.setdefault(field, []).append(str(message) % {"total": sum(rules.weights.values())})
+    if errors:
+        raise ValidationError(errors)
+    settings.save()
+    return settings
+
+
+def recalculate(*, now: datetime | None = None, partner_ids: list[int] | None = None) -> HealthRun:
+    """Score every signed partner (or the given ones), keep today's snapshot, and alert owners once per fall."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    settings = HealthSettings.current()
+    rules = rules_of(settings)
+    run = HealthRun.objects.create(started_at=now)
+    figures = metrics.figures(settings, now, partner_ids)
+    previous = {row[0]: row[1:] for row in HealthScore.objects.filter(partner_id__in=list(figures)).values_list(
+        "partner_id", "score", "band", "components")}
+    today = timezone.localtime(now).date()
+    scores, snapshots, falls = [], [], []
+    for partner_id, partner_figures in figures.items():
+        result = scoring.score(partner_figures, rules)
+        explanation = result.as_json()
+        old_score, old_band, old_components = previous.get(partner_id, (None, "", {}))
+        scores.append(HealthScore(partner_id=partner_id, score=result.score, band=result.band, components=explanation,
+                                  previous_score=old_score, previous_band=old_band, computed_at=now, run=run))
+        snapshots.append(HealthSnapshot(partner_id=partner_id, day=today, score=result.score, band=result.band,
+                                        components=explanation))
+        if scoring.worse(old_band, result.band):
+            falls.append(HealthAlert(partner_id=partner_id, from_band=old_band, to_band=result.band,
+                                     score=result.score, fallen=scoring.fallen(old_components, explanation),
+                                     created_at=now))
+    with transaction.atomic():
+        HealthScore.objects.bulk_create(
+            scores, batch_size=2000, update_conflicts=True, unique_fields=["partner"],
+            update_fields=["score", "band", "components", "previous_score", "previous_band", "computed_at", "run"])
+        HealthSnapshot.objects.bulk_create(snapshots, batch_size=2000, update_conflicts=True,
+                                           unique_fields=["partner", "day"], update_fields=["score", "band", "components"])
+        if falls:
+            _alert(falls)
+        run.finished_at, run.partners, run.alerts = timezone.now(), len(scores), len(falls)
+        run.seconds = round(time.monotonic() - started, 3)
+        run.save(update_fields=["finished_at", "partners", "alerts", "seconds"])
+    return run
+
+
+def _alert(falls: list[HealthAlert]) -> None:
+    from prm.tenancy.middleware import URLCONFS
+
+    partners = Partner.objects.select_related("owner").in_bulk([fall.partner_id for fall in falls])
+    for fall in falls:
+        partner = partners[fall.partner_id]
+        owners = staff_for(partner)
+        fall.notified = owners[0] if owners else None
+        url = reverse("partner_detail", urlconf=URLCONFS["console"], kwargs={"pk": partner.pk})
+        band = fall.to_band
+        notify(users=owners, kind="health_alert", url=url, message=lambda partner=partner, band=band, fall=fall: (
+            (_("%(partner)s is at risk (health %(score)s)") if band == scoring.AT_RISK
+             else _("%(partner)s has gone dormant (health %(score)s)")) % {"partner": partner.name, "score": fall.score},
+            _("Fell: %(components)s.") % {"components": ", ".join(str(COMPONENT_LABELS[key]) for key in fall.fallen) or "-"}))
+    HealthAlert.objects.bulk_create(falls)
