@@ -152,6 +152,7 @@ class DealRegistration(CustomerKeyFields):
             models.Index(fields=["partner", "stage"]),
             models.Index(fields=["stage", "registered_at"]),
             models.Index(fields=["stage", "expires_on"]),
+            models.Index(fields=["stage", "won_on"], name="deal_stage_won_on"),
         ]
 
     def __str__(self) -> str:

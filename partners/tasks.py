@@ -14,7 +14,10 @@ def contact_stages_recompute(schema_name: str) -> int:
 @shared_task(name="partners.tasks.health_recalculate", time_limit=1800, acks_late=True)
 def health_recalculate(schema_name: str) -> int:
     """Nightly health scores for every signed partner; idempotent (one snapshot per partner and day)."""
+    from partners.dashboards import Filters, overview
     from partners.health.services import recalculate
 
     require_schema(schema_name)
-    return recalculate().partners
+    partners = recalculate().partners
+    overview(Filters.preset())  # warm the default dashboard: the first visitor after the night run waits no second
+    return partners

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partners.views import activities, contacts, health, imports, onboarding, partners, recruiting
+from partners.views import activities, contacts, health, imports, onboarding, partners, qbr, recruiting
 
 urlpatterns = [
     path("", partners.partner_list, name="partner_list"),
@@ -25,6 +25,7 @@ urlpatterns = [
     path("<int:pk>/stage/", partners.partner_stage, name="partner_stage"),
     path("<int:pk>/convert/", recruiting.prospect_convert, name="prospect_convert"),
     path("<int:pk>/timeline/", partners.partner_timeline, name="partner_timeline"),
+    path("<int:pk>/qbr.pdf", qbr.partner_qbr, name="partner_qbr"),
     path("<int:pk>/agreements/<str:kind>/", recruiting.agreement_edit, name="agreement_edit"),
     path("<int:pk>/contacts/new/", contacts.contact_create, name="contact_create"),
     path("<int:pk>/contacts/<int:contact_pk>/edit/", contacts.contact_edit, name="contact_edit"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import certificates, deals, learning, money, resources, views
+from portal import certificates, deals, learning, money, recognition, resources, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -45,6 +45,7 @@ urlpatterns = [
     path("questions/<int:pk>/escalate/", resources.question_escalate, name="portal_question_escalate"),
     path("news/", resources.announcements, name="portal_announcements"),
     path("news/<int:pk>/", resources.announcement, name="portal_announcement"),
+    path("recognition/", recognition.recognition, name="portal_recognition"),
     path("apply/", views.apply, name="portal_apply"),
     path("apply/thanks/", views.apply_thanks, name="portal_apply_thanks"),
     path("verify/", certificates.verify, name="portal_verify"),

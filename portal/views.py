@@ -18,6 +18,7 @@ from partners import services as partner_services
 from partners.forms import ApplicationForm, ProfileForm
 from partners.models import PartnerType
 from portal.access import portal_view
+from programs.recognition import badges_for
 from prm.accounts.models import User
 from prm.invitations import selectors as invitation_selectors
 from prm.invitations import services as invitation_services
@@ -39,6 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "enablement": enablement_selectors.portal_home(
             request.user, partner, Viewer.of(partner),
             manager=enablement_services.is_partner_manager(request.user, partner)),
+        "badges": badges_for(partner),
     }
     return render(request, "portal/home.html", context)
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.console_home, name="home"),
     path("team/", include("prm.invitations.urls_console")),
     path("partners/", include("partners.urls")),
+    path("insights/", include("partners.urls_insights")),
     path("deals/", include("deals.urls")),
     path("programs/", include("programs.urls")),
     path("incentives/", include("incentives.urls")),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from programs.models import PartnerTier, Program, ProgramSettings, Requirement, Tier, TierChange
+from programs.models import Award, PartnerTier, Program, ProgramSettings, Requirement, Tier, TierChange
 
 
 class TierInline(admin.TabularInline):
@@ -37,3 +37,9 @@ class TierChangeAdmin(admin.ModelAdmin):
 admin.site.register(ProgramSettings)
 admin.site.register(PartnerTier, list_display=["partner", "tier", "since", "evaluated_at"],
                     list_select_related=["partner", "tier"], raw_id_fields=["partner"])
+
+
+@admin.register(Award)
+class AwardAdmin(admin.ModelAdmin):
+    list_display = ["kind", "period_start", "partner", "published_by", "published_at"]
+    list_filter = ["kind"]

@@ -181,3 +181,6 @@ class EvaluationRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+
+from programs.recognition_models import Award, AwardKind  # noqa: E402,F401  (recognition awards, registered with this app)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from partners import selectors, services
+from partners import dashboards, selectors, services
 from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageForm
 from partners.models import PartnerSettings, PartnerType, Stage
 from partners.views.common import get_partner, paginate, querystring_without_page
@@ -97,6 +97,7 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan_progress": selectors.plan_progress(plan) if plan else [],
         "children": list(selectors.children_summary(partner)[:50]) if partner.partner_type == PartnerType.DISTRIBUTOR else [],
         "stage_form": StageForm(initial={"stage": partner.stage}),
+        "health": dashboards.health_card(partner),
     }
     return render(request, "partners/partner_detail.html", context)
 

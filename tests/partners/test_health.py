@@ -195,7 +195,7 @@ def test_the_settings_page_saves_good_weights_and_names_bad_ones(people_a):
     with tenant_context(people_a.tenant):
         data = {field.name: getattr(HealthSettings.current(), field.name)
                 for field in HealthSettings._meta.fields if field.name != "id"}
-    client.cookies["django_language"] = "en"
+    client.cookies["kyoso_language"] = "en"
     bad = client.post("/partners/settings/health/", {**data, "weight_deals": 50})
     assert bad.status_code == 200 and "The weights add up to 130; they must add up to 100." in bad.content.decode()
     good = client.post("/partners/settings/health/", {**data, "weight_deals": 10, "weight_logins": 25})

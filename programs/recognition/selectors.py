@@ -1,0 +1,299 @@
+"""Recognition reads, set-based: one aggregate query per leaderboard, award and badge question.
+
+Leaderboards rank with SQL window functions over the whole tenant, so a board of 10,000 partners
+is one query that returns only the rows shown (the top ranks and the viewer's own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from partners.models import Partner, Stage
+from programs.recognition import periods, rules
+from programs.recognition.periods import Period
+from programs.recognition_models import Award, AwardKind
+
+RANKED_STAGES = [Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT]
+
+
+def start_month() -> int:
+    return getattr(connection.tenant, "fiscal_year_start_month", 4) or 4
+
+
+def _rows(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --------------------------------------------------------------------------- leaderboards
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    partner_id: int
+    name: str
+    value: int | None  # None: hidden from this viewer
+
+
+@dataclass(frozen=True)
+class Board:
+    metric: str
+    period: Period
+    rows: list[Standing]  # the top ranks; partners tied at the cut are all shown
+    ranked: int  # partners on the board (a figure above zero)
+    viewer: Standing | None = None  # the viewer's own standing; None when not on the board
+
+    @property
+    def money(self) -> bool:
+        return self.metric in rules.MONEY
+
+    @property
+    def label(self) -> str:
+        return str(rules.METRICS[self.metric])
+
+    @property
+    def viewer_below(self) -> bool:
+        """The viewer is ranked, but below the rows shown."""
+        return self.viewer is not None and all(row.partner_id != self.viewer.partner_id for row in self.rows)
+
+
+def _figures_sql(metric: str, period: Period, today: date) -> tuple[str, dict]:
+    """SQL giving (partner_id, value) for one metric over one period."""
+    since, until = period.bounds()
+    params = {"start": period.start, "end": period.end, "since": since, "until": until}
+    if metric == rules.REVENUE:
+        return ("SELECT partner_id, SUM(won_amount) FROM deals_dealregistration "
+                "WHERE stage = 'won' AND won_on BETWEEN %(start)s AND %(end)s GROUP BY partner_id", params)
+    if metric == rules.DEALS:
+        return ("SELECT partner_id, COUNT(*) FROM deals_dealregistration "
+                "WHERE stage <> 'rejected' AND registered_at >= %(since)s AND registered_at < %(until)s "
+                "GROUP BY partner_id", params)
+    if metric == rules.CERTIFIED:
+        # Reps certified during the period (each counted once, whatever they passed).
+        return ("SELECT partner_id, COUNT(DISTINCT user_id) FROM enablement_certificationaward "
+                "WHERE issued_at >= %(since)s AND issued_at < %(until)s GROUP BY partner_id", params)
+    if metric == rules.HEALTH:
+        if period.end >= today:
+            return "SELECT partner_id, score FROM partners_healthscore", params
+        # A past period: the score each partner had on the period's last computed day (one index probe each).
+        return ("SELECT p.id, (SELECT s.score FROM partners_healthsnapshot s WHERE s.partner_id = p.id "
+                "AND s.day <= %(end)s ORDER BY s.day DESC LIMIT 1) FROM partners_partner p "
+                "WHERE p.stage = ANY(%(stages)s)", params)
+    raise ValueError(metric)
+
+
+def leaderboard(metric: str, period: Period, *, limit: int = 10, viewer_partner_id: int | None = None,
+                today: date | None = None) -> Board:
+    """Partners ranked by one metric: ties share a rank (1, 2, 2, 4) and are listed by name."""
+    today = today or timezone.localdate()
+    figures, params = _figures_sql(metric, period, today)
+    rows = _rows(f"""
+        WITH figures(partner_id, value) AS ({figures}),
+        ranked AS (
+            SELECT p.id, p.name, p.name_kana, f.value::bigint AS value,
+                   RANK() OVER (ORDER BY f.value DESC) AS rank, COUNT(*) OVER () AS ranked
+              FROM figures f JOIN partners_partner p ON p.id = f.partner_id
+             WHERE f.value > 0 AND p.stage = ANY(%(stages)s)
+        )
+        SELECT rank, id, name, value, ranked FROM ranked
+         WHERE rank <= %(limit)s OR id = %(viewer)s
+         ORDER BY rank, COALESCE(NULLIF(name_kana, ''), name) COLLATE "C", name COLLATE "C", id
+    """, {**params, "stages": RANKED_STAGES, "limit": limit, "viewer": viewer_partner_id or 0})
+    standings = [Standing(rank, partner_id, name, int(value)) for rank, partner_id, name, value, _ranked in rows]
+    viewer = next((s for s in standings if s.partner_id == viewer_partner_id), None)
+    return Board(metric, period, [s for s in standings if s.rank <= limit], rows[0][4] if rows else 0, viewer)
+
+
+def leaderboard_for_partner(metric: str, period: Period, partner: Partner, *, limit: int = 10,
+                            today: date | None = None) -> Board:
+    """The portal's board: every partner's rank and name, but figures only for the viewer's own company."""
+    board = leaderboard(metric, period, limit=limit, viewer_partner_id=partner.pk, today=today)
+    hidden = [row if row.partner_id == partner.pk else replace(row, value=None) for row in board.rows]
+    return replace(board, rows=hidden)
+
+
+# --------------------------------------------------------------------------- awards
+
+
+def candidates(period: Period, *, joined_in: Period | None = None) -> list[rules.Candidate]:
+    """Every ranked partner with won revenue in the period; `joined_in` keeps partners whose start
+    (their earliest agreement, else when they were created) falls in that period."""
+    joined = ""
+    params = {"start": period.start, "end": period.end, "stages": RANKED_STAGES}
+    if joined_in is not None:
+        joined = """AND COALESCE((SELECT MIN(a.agreed_on) FROM partners_agreement a WHERE a.partner_id = p.id),
+                                 (p.created_at AT TIME ZONE %(zone)s)::date) BETWEEN %(joined_from)s AND %(joined_to)s"""
+        params.update(zone=timezone.get_current_timezone_name(), joined_from=joined_in.start, joined_to=joined_in.end)
+    rows = _rows(f"""
+        SELECT p.id, p.name, p.name_kana, SUM(d.won_amount), COUNT(*)
+          FROM deals_dealregistration d JOIN partners_partner p ON p.id = d.partner_id
+         WHERE d.stage = 'won' AND d.won_on BETWEEN %(start)s AND %(end)s AND p.stage = ANY(%(stages)s) {joined}
+         GROUP BY p.id, p.name, p.name_kana
+    """, params)
+    return [rules.Candidate(pid, name, kana, int(revenue or 0), won) for pid, name, kana, revenue, won in rows]
+
+
+def mvp_period(today: date) -> Period:
+    """MVP of the month is chosen for the month before the current one."""
+    return periods.period_containing(periods.MONTH, today, start_month()).previous()
+
+
+def rookie_period(today: date) -> Period:
+    return periods.period_containing(periods.YEAR, today, start_month())
+
+
+def mvp_of(period: Period) -> rules.Candidate | None:
+    return rules.pick_winner(candidates(period))
+
+
+def rookie_of(period: Period) -> rules.Candidate | None:
+    return rules.pick_winner(candidates(period, joined_in=period))
+
+
+def published_awards(*, partner: Partner | None = None, limit: int = 24) -> list[Award]:
+    awards = Award.objects.filter(withdrawn_at__isnull=True).select_related("partner", "published_by")
+    if partner is not None:
+        awards = awards.filter(partner=partner)
+    result = list(awards.order_by("-period_start", "kind")[:limit])
+    for award in result:
+        award.period = award_period(award)
+    return result
+
+
+def award_period(award: Award) -> Period:
+    kind = periods.MONTH if award.kind == AwardKind.MVP else periods.YEAR
+    return periods.period_containing(kind, award.period_start, start_month())
+
+
+@dataclass(frozen=True)
+class PublicAward:
+    """A published award as a partner sees it: the figures only when it is the viewer's own."""
+
+    kind: str
+    label: str
+    period: Period
+    partner_name: str
+    own: bool
+    published_at: datetime
+    revenue: int | None
+    won_deals: int | None
+
+
+def published_awards_for_partner(partner: Partner, *, limit: int = 12) -> list[PublicAward]:
+    return [PublicAward(a.kind, a.get_kind_display(), award_period(a), a.partner.name, a.partner_id == partner.pk,
+                        a.published_at, a.revenue if a.partner_id == partner.pk else None,
+                        a.won_deals if a.partner_id == partner.pk else None)
+            for a in published_awards(limit=limit)]
+
+
+def published_award(kind: str, period: Period) -> Award | None:
+    return (Award.objects.filter(kind=kind, period_start=period.start, withdrawn_at__isnull=True)
+            .select_related("partner", "published_by").first())
+
+
+@dataclass(frozen=True)
+class AwardProposal:
+    """An award as the data decides it now, beside the one already published for the period."""
+
+    kind: str
+    period: Period
+    winner: rules.Candidate | None
+    published: Award | None
+
+    @property
+    def label(self) -> str:
+        return str(AwardKind(self.kind).label)
+
+    @property
+    def differs(self) -> bool:
+        """The data changed since publishing: the winner today is someone else."""
+        return bool(self.published and self.winner and self.published.partner_id != self.winner.partner_id)
+
+
+def award_proposals(today: date | None = None) -> list[AwardProposal]:
+    today = today or timezone.localdate()
+    mvp, rookie = mvp_period(today), rookie_period(today)
+    published = {(a.kind, a.period_start): a for a in Award.objects.filter(
+        withdrawn_at__isnull=True, period_start__in=[mvp.start, rookie.start]).select_related("partner", "published_by")}
+    return [
+        AwardProposal(AwardKind.MVP, mvp, mvp_of(mvp), published.get((AwardKind.MVP, mvp.start))),
+        AwardProposal(AwardKind.ROOKIE, rookie, rookie_of(rookie), published.get((AwardKind.ROOKIE, rookie.start))),
+    ]
+
+
+# --------------------------------------------------------------------------- badges
+
+BADGE_SQL = """
+WITH ids(partner_id) AS (SELECT unnest(%(ids)s::bigint[]))
+SELECT ids.partner_id,
+  (SELECT MIN(d.registered_at) FROM deals_dealregistration d WHERE d.partner_id = ids.partner_id),
+  (SELECT MIN(d.won_on) FROM deals_dealregistration d WHERE d.partner_id = ids.partner_id AND d.stage = 'won'),
+  -- the day the n-th rep got a first certification
+  (SELECT first_at FROM (SELECT MIN(a.issued_at) AS first_at FROM enablement_certificationaward a
+                          WHERE a.partner_id = ids.partner_id GROUP BY a.user_id ORDER BY 1
+                         OFFSET %(skip)s LIMIT 1) nth),
+  -- the first day the revenue won within one fiscal quarter reached the target
+  (SELECT MIN(won_on) FROM (
+       SELECT d.won_on, SUM(d.won_amount) OVER (
+                  PARTITION BY date_trunc('quarter', d.won_on - make_interval(months => %(shift)s))
+                  ORDER BY d.won_on, d.id) AS running
+         FROM deals_dealregistration d
+        WHERE d.partner_id = ids.partner_id AND d.stage = 'won' AND d.won_on IS NOT NULL) quarters
+    WHERE running >= %(quarter_target)s),
+  -- the study session that completed the first run of n attended in a row (of those the company was invited to)
+  (SELECT MIN(starts_at) FROM (
+       SELECT starts_at, ROW_NUMBER() OVER (PARTITION BY misses ORDER BY starts_at, id) AS n
+         FROM (SELECT s.id, s.starts_at, BOOL_OR(seat.status = 'attended') AS attended,
+                      SUM(CASE WHEN BOOL_OR(seat.status = 'attended') THEN 0 ELSE 1 END)
+                          OVER (ORDER BY s.starts_at, s.id) AS misses
+                 FROM enablement_studysession s
+                 JOIN enablement_sessionseat seat ON seat.session_id = s.id
+                 JOIN partners_partnermembership m ON m.user_id = seat.user_id AND m.partner_id = ids.partner_id
+                WHERE s.kind = 'study' AND s.starts_at <= %(now)s
+                GROUP BY s.id, s.starts_at) sessions
+        WHERE attended) runs
+    WHERE n = %(sessions)s),
+  (SELECT MIN(w.published_at) FROM programs_award w
+    WHERE w.partner_id = ids.partner_id AND w.kind = 'mvp' AND w.withdrawn_at IS NULL),
+  (SELECT COUNT(*) FROM programs_award w
+    WHERE w.partner_id = ids.partner_id AND w.kind = 'mvp' AND w.withdrawn_at IS NULL),
+  (SELECT MIN(w.published_at) FROM programs_award w
+    WHERE w.partner_id = ids.partner_id AND w.kind = 'rookie' AND w.withdrawn_at IS NULL),
+  (SELECT COUNT(*) FROM programs_award w
+    WHERE w.partner_id = ids.partner_id AND w.kind = 'rookie' AND w.withdrawn_at IS NULL)
+FROM ids
+"""
+
+
+def _local_day(value: date | datetime | None) -> date | None:
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date()
+    return value
+
+
+def badges_by_partner(partner_ids: list[int], *, include_locked: bool = False,
+                      now: datetime | None = None) -> dict[int, list[rules.Badge]]:
+    """Every partner's badges with the day each was first earned: one query for any number of partners."""
+    if not partner_ids:
+        return {}
+    rows = _rows(BADGE_SQL, {
+        "ids": list(partner_ids), "skip": rules.CERTIFIED_REPS_FOR_BADGE - 1, "sessions": rules.ATTENDANCE_STREAK,
+        "quarter_target": rules.QUARTER_REVENUE_FOR_BADGE, "shift": start_month() - 1, "now": now or timezone.now(),
+    })
+    result = {}
+    for partner_id, first_deal, first_win, certified, quarter, attendance, mvp, mvps, rookie, rookies in rows:
+        earned = dict(zip(rules.BADGE_KEYS, map(_local_day, (first_deal, first_win, certified, quarter, attendance,
+                                                              mvp, rookie))))
+        result[partner_id] = rules.badges_from(earned, {"mvp": mvps, "rookie": rookies}, include_locked=include_locked)
+    return result
+
+
+def badges_for(partner: Partner, *, include_locked: bool = False) -> list[rules.Badge]:
+    """The partner's badges, earned ones only unless asked: always one query."""
+    return badges_by_partner([partner.pk], include_locked=include_locked).get(partner.pk, [])

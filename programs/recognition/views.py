@@ -1,0 +1,93 @@
+"""Console: leaderboards, the awards the data proposes and publishing them, and the CSV of a board."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from programs.recognition import rules, selectors, services
+from programs.recognition.forms import AwardPublishForm, LeaderboardForm
+from programs.recognition_models import Award
+from prm.accounts.access import console_view
+
+CONSOLE_LIMIT = 50
+
+
+def _filter(request: HttpRequest) -> LeaderboardForm:
+    return LeaderboardForm(request.GET, today=timezone.localdate(), start_month=selectors.start_month())
+
+
+@console_view
+@require_GET
+@vary_on_headers("HX-Request")
+def recognition(request: HttpRequest) -> HttpResponse:
+    form = _filter(request)
+    selection = form.selection()
+    context = {"form": form, "board": None, "badges": {}, "query": request.GET.urlencode()}
+    if selection is not None:
+        board = selectors.leaderboard(selection[1], selection[0], limit=CONSOLE_LIMIT)
+        context.update(board=board, badges=selectors.badges_by_partner([row.partner_id for row in board.rows]))
+    status = 200 if selection is not None else 400
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "programs/recognition_board.html", context)  # htmx swaps 200s only
+    context.update(proposals=selectors.award_proposals(), history=selectors.published_awards())
+    return render(request, "programs/recognition.html", context, status=status)
+
+
+@console_view
+@require_GET
+def recognition_export(request: HttpRequest) -> HttpResponse:
+    form = _filter(request)
+    selection = form.selection()
+    if selection is None:
+        return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors), status=400,
+                            content_type="text/plain; charset=utf-8")
+    period, metric = selection
+    board = selectors.leaderboard(metric, period, limit=1_000_000)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="leaderboard-{metric}-{period.key.replace(":", "-")}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
+    writer = csv.writer(response)
+    writer.writerow([_("Rank"), _("Partner"), str(rules.METRICS[metric]), _("Period")])
+    for row in board.rows:
+        writer.writerow([row.rank, row.name, row.value, period.label])
+    return response
+
+
+@console_view
+@require_POST
+def award_publish(request: HttpRequest) -> HttpResponse:
+    form = AwardPublishForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an award to publish."))
+        return redirect("program_recognition")
+    try:
+        award = services.award_publish(kind=form.cleaned_data["kind"], actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(award)s published: %(partner)s. Partners see it in the portal now.")
+                         % {"award": award.get_kind_display(), "partner": award.partner.name})
+    return redirect("program_recognition")
+
+
+@console_view
+@require_POST
+def award_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    award = get_object_or_404(Award.objects.select_related("partner"), pk=pk)
+    try:
+        services.award_withdraw(award=award, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(award)s for %(partner)s withdrawn.")
+                         % {"award": award.get_kind_display(), "partner": award.partner.name})
+    return redirect("program_recognition")
