@@ -58,3 +58,20 @@ PARTNER_USERS = [
     ("nakamura@nextlink.example", "中村 優", "ナカムラ ユウ", "partner_admin", "合同会社ネクストリンク"),
     ("kato@towa-sol.example", "加藤 由美", "カトウ ユミ", "partner_admin", "東和ソリューションズ株式会社"),
 ]
+
+# Made by partners.health_demo after the other modules, with a year of portal sign-ins: people who signed in a
+# lot, who stopped signing in, and reps who never have (the health card's "resend the invitation").
+HEALTH_USERS = [
+    # email, full name, kana, role, partner name
+    ("matsuda@kyushu-digital.example", "松田 健二", "マツダ ケンジ", "partner_admin", "株式会社九州デジタル"),
+    ("nishida@kyushu-digital.example", "西田 彩花", "ニシダ アヤカ", "partner_rep", "株式会社九州デジタル"),
+    ("mori@workstyle-lab.example", "森 雅之", "モリ マサユキ", "partner_admin", "株式会社ワークスタイル研究所"),
+    ("ishikawa@chuo-kaikei.example", "石川 恵子", "イシカワ ケイコ", "partner_admin", "税理士法人中央会計"),
+    ("ueda@osaka-bs.example", "上田 浩二", "ウエダ コウジ", "partner_admin", "株式会社大阪ビジネスサポート"),
+    ("fujiwara@osaka-bs.example", "藤原 拓海", "フジワラ タクミ", "partner_rep", "株式会社大阪ビジネスサポート"),
+    ("sakai@towa-sol.example", "酒井 悠斗", "サカイ ユウト", "partner_rep", "東和ソリューションズ株式会社"),
+    ("hirano@towa-sol.example", "平野 葵", "ヒラノ アオイ", "partner_rep", "東和ソリューションズ株式会社"),
+    ("okamoto@kyoto-sysdev.example", "岡本 真由美", "オカモト マユミ", "partner_admin", "株式会社京都システム開発"),
+    ("shimizu@hikari-net.example", "清水 隆", "シミズ タカシ", "partner_admin", "株式会社ひかりネットワークス"),
+    ("kondo@bayside-sys.example", "近藤 里奈", "コンドウ リナ", "partner_admin", "株式会社ベイサイドシステム"),
+]

@@ -171,5 +171,12 @@ def fallen(before: dict, after: dict) -> list[str]:
     return [key for _drop, key in sorted(drops, key=lambda pair: (-pair[0], COMPONENTS.index(pair[1])))]
 
 
+def weakest(explanation: dict, count: int = 2) -> list[str]:
+    """When nothing fell (a component just started to count), name the applicable components scoring lowest."""
+    applicable = [(part["points"], COMPONENTS.index(key), key) for key, part in explanation.items()
+                  if part.get("weight") and part["points"] < 100]
+    return [key for _points, _order, key in sorted(applicable)[:count]]
+
+
 def worse(old_band: str, new_band: str) -> bool:
     return bool(old_band) and BAND_ORDER[new_band] > BAND_ORDER[old_band]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -96,23 +96,34 @@ def recalculate(*, now: datetime | None = None, partner_ids: list[int] | None = 
                                         components=explanation))
         if scoring.worse(old_band, result.band):
             falls.append(HealthAlert(partner_id=partner_id, from_band=old_band, to_band=result.band,
-                                     score=result.score, fallen=scoring.fallen(old_components, explanation),
-                                     created_at=now))
+                                     score=result.score, created_at=now,
+                                     fallen=scoring.fallen(old_components, explanation) or scoring.weakest(explanation)))
     with transaction.atomic():
         HealthScore.objects.bulk_create(
             scores, batch_size=2000, update_conflicts=True, unique_fields=["partner"],
             update_fields=["score", "band", "components", "previous_score", "previous_band", "computed_at", "run"])
         HealthSnapshot.objects.bulk_create(snapshots, batch_size=2000, update_conflicts=True,
                                            unique_fields=["partner", "day"], update_fields=["score", "band", "components"])
+        quiet = _recently_alerted(now) if falls else set()
+        falls = [fall for fall in falls if (fall.partner_id, fall.to_band) not in quiet]
         if falls:
-            _alert(falls)
+            alerts_send(falls)
         run.finished_at, run.partners, run.alerts = timezone.now(), len(scores), len(falls)
         run.seconds = round(time.monotonic() - started, 3)
         run.save(update_fields=["finished_at", "partners", "alerts", "seconds"])
     return run
 
 
-def _alert(falls: list[HealthAlert]) -> None:
+ALERT_QUIET_DAYS = 30  # a partner hovering around a threshold alerts its owner once, not every night
+
+
+def _recently_alerted(now: datetime) -> set[tuple[int, str]]:
+    since = now - timedelta(days=ALERT_QUIET_DAYS)
+    return set(HealthAlert.objects.filter(created_at__gte=since, created_at__lt=now).values_list("partner_id", "to_band"))
+
+
+def alerts_send(falls: list[HealthAlert]) -> None:
+    """Notify each partner's owner and store the alerts (names the components that fell)."""
     from prm.tenancy.middleware import URLCONFS
 
     partners = Partner.objects.select_related("owner").in_bulk([fall.partner_id for fall in falls])

@@ -222,3 +222,25 @@ def test_the_nightly_task_recalculates_on_a_real_worker(celery_worker, django_db
             signed = len(metrics.figures(HealthSettings.current(), timezone.now()))
             result = health_recalculate.apply_async(kwargs={"schema_name": vendor.schema_name}, queue=celery_worker)
             assert result.get(timeout=60) == signed
+
+
+def test_a_partner_hovering_at_a_threshold_alerts_once_a_month_and_names_its_weakest_parts(people_a):
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(stage=Stage.RETENTION, owner=people_a.channel_manager)
+        ContactFactory(partner=partner)
+        HealthScore.objects.create(partner=partner, score=80, band="healthy", components={})
+        recalculate()
+        first = HealthAlert.objects.get(partner=partner)
+        assert first.fallen and set(first.fallen) <= set(scoring.COMPONENTS)  # nothing "fell" from {}: weakest named
+        HealthScore.objects.filter(partner=partner).update(band="healthy", score=80)
+        recalculate(now=timezone.now() + timedelta(days=3))
+        assert HealthAlert.objects.filter(partner=partner).count() == 1
+        HealthScore.objects.filter(partner=partner).update(band="healthy", score=80)
+        recalculate(now=timezone.now() + timedelta(days=31))
+        assert HealthAlert.objects.filter(partner=partner).count() == 2
+
+
+def test_weakest_names_the_lowest_applicable_components():
+    explanation = {"logins": {"points": 10, "weight": 15}, "deals": {"points": 0, "weight": 20},
+                   "pass_rate": {"points": 0, "weight": 0}, "recency": {"points": 100, "weight": 15}}
+    assert scoring.weakest(explanation) == ["deals", "logins"]

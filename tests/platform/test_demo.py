@@ -22,6 +22,7 @@ from enablement.models import (
     StudySession,
 )
 from partners import selectors
+from partners.health.models import HealthAlert, HealthRun, HealthScore, HealthSnapshot
 from partners.models import (
     Activity,
     Agreement,
@@ -42,7 +43,8 @@ from prm.tenancy.models import Domain, Vendor
 MODELS = [User, Partner, PartnerMembership, Contact, ContactSignal, Agreement, ChecklistItem, Activity, BusinessPlan,
           PartnerApplication, PartnerEvent, DealRegistration, DealMeeting, DirectAccount, Lead, LeadOffer,
           Course, LearningPath, QuizAttempt, CertificationAward, ContentItem, ContentVersion, ContentAccess, StudySession,
-          SessionSeat, FaqEntry, PartnerQuestion, Announcement, AnnouncementRead]
+          SessionSeat, FaqEntry, PartnerQuestion, Announcement, AnnouncementRead, HealthScore, HealthSnapshot,
+          HealthAlert, HealthRun]
 
 
 def _counts(vendor) -> tuple[int, ...]:
@@ -55,8 +57,8 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
     call_command("seed_demo", stdout=out)
     vendor = Vendor.objects.get(slug=demo_data.DEMO_SLUG)
     first = _counts(vendor)
-    assert first[:3] == (len(demo_data.STAFF) + len(demo_data.PARTNER_USERS), len(demo_data.PARTNERS),
-                         len(demo_data.PARTNER_USERS))
+    partner_users = len(demo_data.PARTNER_USERS) + len(demo_data.HEALTH_USERS)
+    assert first[:3] == (len(demo_data.STAFF) + partner_users, len(demo_data.PARTNERS), partner_users)
     assert first[-1] == 2
     assert len(demo_data.PARTNERS) >= 30
     with tenant_context(vendor):
@@ -102,9 +104,57 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
         assert set(PartnerQuestion.objects.values_list("status", flat=True)) == {"manager", "vendor", "answered"}
         assert PartnerQuestion.objects.filter(faq__isnull=False).exists()
         assert Announcement.objects.filter(kind="roadmap", early_access=True).exists()
+        _assert_health_and_history(now)
     printed = out.getvalue()
     assert "http://demo.localhost:8000/" in printed and "http://partners.demo.localhost:8000/" in printed
 
     call_command("seed_demo", stdout=io.StringIO())
     assert _counts(vendor) == first
     assert Vendor.objects.filter(slug=demo_data.DEMO_SLUG).count() == 1
+
+
+def _assert_health_and_history(now) -> None:
+    from datetime import timedelta
+
+    from django.db.models import Max, Min
+    from django.db.models.functions import TruncMonth
+    from django.utils import timezone
+
+    from incentives.models import MdfClaim
+    from partners.health import metrics, scoring
+    from partners.health.models import HealthSettings
+    from partners.health.services import rules_of
+    from prm.notifications.models import Notification
+
+    signed = set(Partner.objects.signed().values_list("pk", flat=True))
+    scores = {row.partner_id: row for row in HealthScore.objects.all()}
+    assert set(scores) == signed
+    assert {row.band for row in scores.values()} == {"healthy", "at_risk", "dormant"}
+    # Today's scores are what the data says now, and yesterday's run is their "previous".
+    settings = HealthSettings.current()
+    fresh = {pk: scoring.score(figures, rules_of(settings)) for pk, figures in metrics.figures(settings, now).items()}
+    assert {pk: result.score for pk, result in fresh.items()} == {pk: row.score for pk, row in scores.items()}
+    assert all(row.previous_band for row in scores.values())
+    days = HealthSnapshot.objects.aggregate(first=Min("day"), last=Max("day"))
+    assert days["last"] == timezone.localdate(now) and (days["last"] - days["first"]).days >= 60
+    assert HealthSnapshot.objects.filter(day=days["first"]).count() == len(signed)
+    assert HealthRun.objects.count() == (days["last"] - days["first"]).days + 1
+    # Partners moved between bands: one slid from healthy to at risk, one went dormant today; owners were told.
+    moved = {(row.partner_id, row.band) for row in HealthSnapshot.objects.filter(day=days["first"])}
+    assert any((pk, row.band) not in moved for pk, row in scores.items())
+    assert HealthAlert.objects.filter(from_band="healthy", to_band="at_risk").exists()
+    assert HealthAlert.objects.filter(to_band="dormant", created_at__gte=now - timedelta(days=1)).exists()
+    assert not HealthAlert.objects.filter(notified=None).exists()
+    assert Notification.objects.filter(kind="health_alert").count() == HealthAlert.objects.count()
+    # A year of history behind the dashboards: deals won in most months by several partner types, partners
+    # joining through the year, MDF activities of several partners, and portal sign-ins by most partner users
+    # (some never signed in).
+    won_months = DealRegistration.objects.filter(stage="won", won_on__gte=timezone.localdate(now) - timedelta(days=365))
+    assert won_months.annotate(month=TruncMonth("won_on")).values("month").distinct().count() >= 9
+    assert DealRegistration.objects.filter(stage="won").values("partner__partner_type").distinct().count() >= 5
+    joins = PartnerEvent.objects.filter(kind="stage_changed", data__stage="onboarding")
+    assert joins.annotate(month=TruncMonth("occurred_at")).values("month").distinct().count() >= 6
+    assert MdfClaim.objects.values("request__partner").distinct().count() >= 3
+    portal_users = User.objects.filter(partner_membership__isnull=False)
+    assert portal_users.filter(last_login__isnull=False).count() >= portal_users.count() - 3
+    assert portal_users.filter(last_login__isnull=True).exists()

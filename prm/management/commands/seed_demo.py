@@ -13,6 +13,7 @@ from enablement import demo as enablement_demo
 from incentives import demo as incentive_demo
 from programs import demo as program_demo
 from partners import demo as partner_demo
+from partners import health_demo
 from partners import services as partner_services
 from partners.models import Partner, PartnerMembership
 from prm import demo_data as demo
@@ -79,6 +80,7 @@ def seed_tenant() -> None:
     program_demo.seed()
     incentive_demo.seed(admin=admin, managers=staff)
     enablement_demo.seed(admin=admin, managers=staff)
+    health_demo.seed()  # last: it replays what the others made
 
 
 def demo_summary(vendor: Vendor) -> list[str]:
