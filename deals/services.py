@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,8 +31,9 @@ from partners import japan
 from partners.models import Partner, SignalKind
 from partners.services import signal_record
 from partners.selectors import staff_for
-from prm.accounts.models import Role, User
+from prm.accounts.models import User
 from prm.notifications.services import notify
+from prm.tenancy.urls import reverse_path
 
 TRANSITIONS = {
     Stage.REGISTERED: {Stage.APPROVED, Stage.REJECTED, Stage.CANCELLED},
@@ -222,10 +222,8 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
 
 
 def deal_url(deal: DealRegistration, *, console: bool) -> str:
-    from prm.tenancy.middleware import URLCONFS
-
     kind = "console" if console else "portal"
-    return reverse("deal_detail" if console else "portal_deal_detail", urlconf=URLCONFS[kind], kwargs={"pk": deal.pk})
+    return reverse_path("deal_detail" if console else "portal_deal_detail", kind, pk=deal.pk)
 
 
 def _notify_registered(deal: DealRegistration) -> None:

@@ -21,8 +21,11 @@ class Viewer:
 
     @classmethod
     def of(cls, partner) -> Viewer:
-        benefits: Benefits = benefits_for(partner)
-        return cls(partner_type=partner.partner_type, rank=benefits.rank, gated_content=benefits.gated_content,
+        return cls.of_benefits(partner.partner_type, benefits_for(partner))
+
+    @classmethod
+    def of_benefits(cls, partner_type: str, benefits: Benefits) -> Viewer:
+        return cls(partner_type=partner_type, rank=benefits.rank, gated_content=benefits.gated_content,
                    early_roadmap=benefits.early_roadmap, tier_name=benefits.tier_name)
 
 

@@ -12,9 +12,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from enablement.models import CertificationAward
-from prm.invitations.services import reverse_path
 from prm.tenancy.models import Domain
-from prm.tenancy.urls import site_url
+from prm.tenancy.urls import reverse_path, site_url
 
 # The bundled IPAexGothic: Japanese glyphs render the same on a fresh machine with no system fonts.
 FONT = settings.BASE_DIR / "static" / "fonts" / "ipaexg.ttf"

@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from enablement.audience import Viewer, announcement_q, audience_q, content_q, course_required
+from enablement.audience import Viewer, announcement_q, audience_q, content_q, course_required, sees
 from enablement.models import (
     Announcement,
     AnnouncementRead,
@@ -28,6 +28,7 @@ from enablement.models import (
 )
 from partners.models import Partner
 from prm.accounts.models import User
+from programs.benefits import benefits_of_tier
 
 LIBRARY_SORTS = {"new": ("-updated_at", "-id"), "popular": ("-download_count", "-id"), "title": ("title", "id")}
 
@@ -212,17 +213,21 @@ def announcements_for(user: User, viewer: Viewer, *, kind: str | None = None) ->
     return items.order_by("-published_at")
 
 
+def partner_viewers() -> list[tuple[Partner, Viewer]]:
+    """Every active partner with its audience view (tier read in the same query) and `users`, its number of
+    active users; one query."""
+    partners = (Partner.objects.active().select_related("tier_status__tier")
+                .annotate(users=Count("memberships", filter=Q(memberships__user__is_active=True))))
+    result = []
+    for partner in partners:
+        status = getattr(partner, "tier_status", None)
+        result.append((partner, Viewer.of_benefits(partner.partner_type, benefits_of_tier(status.tier if status else None))))
+    return result
+
+
 def announcement_audience(announcement: Announcement) -> list[User]:
     """The active partner users whose company the announcement targets (type, tier, early access)."""
-    from programs.models import PartnerTier
-
-    ranks = dict(PartnerTier.objects.filter(tier__isnull=False).values_list("partner_id", "tier__rank"))
-    early = set(PartnerTier.objects.filter(tier__early_roadmap=True).values_list("partner_id", flat=True))
-    partners = Partner.objects.active()  # is_active is a property, not a column
-    if announcement.partner_types:
-        partners = partners.filter(partner_type__in=announcement.partner_types)
-    chosen = [pk for pk in partners.values_list("pk", flat=True)
-              if ranks.get(pk, 0) >= announcement.min_tier_rank and (not announcement.early_access or pk in early)]
+    chosen = [partner.pk for partner, viewer in partner_viewers() if sees(announcement, viewer)]
     return list(User.objects.filter(partner_membership__partner__in=chosen, is_active=True))
 
 

@@ -23,16 +23,12 @@ from enablement.models import (
     QuizAttempt,
 )
 from enablement.services.learning import SUBMIT_GRACE
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.uploads import DOCUMENTS, VIDEOS, check_upload
 
 VIDEO_MAX_BYTES = 500 * 1024 * 1024
 DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
-
-
-def _staff_only(actor: User) -> None:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
 
 
 def _assign(obj, fields: dict) -> None:
@@ -46,7 +42,7 @@ def _assign(obj, fields: dict) -> None:
 @transaction.atomic
 def course_save(*, actor: User, course: Course | None = None, **fields) -> Course:
     """Create a course or change one; required-for and audience rules are plain fields."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     course = course or Course()
     _assign(course, fields)
     course.full_clean()
@@ -59,7 +55,7 @@ def module_save(*, actor: User, course: Course, module: Module | None = None, vi
                 document: UploadedFile | None = None, **fields) -> Module:
     """Create or change a module. An upload of the wrong type or over the limit is refused on its field and
     nothing is saved; a video needs a link or a file, a document a file, a text module its text."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     if video_file is not None:
         check_upload(video_file, field="video_file", allowed=VIDEOS, max_bytes=VIDEO_MAX_BYTES)
     if document is not None:
@@ -95,7 +91,7 @@ def module_save(*, actor: User, course: Course, module: Module | None = None, vi
 @transaction.atomic
 def quiz_save(*, actor: User, course: Course, quiz: Quiz | None = None, **fields) -> Quiz:
     """The course's quiz settings; a course has at most one quiz."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     if quiz is None:
         quiz = Quiz.objects.filter(course=course).first() or Quiz(course=course)
     elif quiz.course_id != course.pk:
@@ -132,7 +128,7 @@ def question_save(*, actor: User, quiz: Quiz, text: str, multiple: bool, choices
                   question: Question | None = None) -> Question:
     """Create or change a question with all its choices. Choices keep their ids when edited, so attempts under
     way are graded against the same answers; choices left out are removed."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     choices = [ChoiceInput(text=c.text.strip(), correct=c.correct, pk=c.pk) for c in choices if c.text.strip()]
     check_choices(multiple=multiple, choices=choices)
     if question is None:
@@ -166,7 +162,7 @@ def _in_open_attempts(question: Question) -> bool:
 @transaction.atomic
 def question_delete(*, actor: User, question: Question) -> None:
     """Remove a question from the bank; refused while a rep has it in an attempt under way."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     if _in_open_attempts(question):
         raise ValidationError(_("A rep is answering this question right now; delete it after the attempt ends."))
     question.delete()
@@ -195,7 +191,7 @@ def _creates_cycle(certification: Certification, requires: Certification) -> boo
 def certification_save(*, actor: User, certification: Certification | None = None, **fields) -> Certification:
     """Create or change a certification. An advanced certification (上位認定資格) names the one it needs;
     a certification may not need itself, directly or through others."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     certification = certification or Certification()
     requires = fields.get("requires")
     if requires is not None:
@@ -217,7 +213,7 @@ def certification_save(*, actor: User, certification: Certification | None = Non
 @transaction.atomic
 def path_save(*, actor: User, courses: Sequence[Course], path: LearningPath | None = None, **fields) -> LearningPath:
     """Create or change a learning path with its courses in the given order."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     if len({course.pk for course in courses}) != len(courses):
         raise ValidationError({"courses": _("Each course can appear only once in a path.")})
     path = path or LearningPath()

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -28,16 +27,12 @@ from enablement.models import (
 from partners.models import SignalKind
 from partners.selectors import partner_for_user
 from partners.services import signal_record
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
+from prm.tenancy.urls import reverse_path
 
 SUBMIT_GRACE = timedelta(seconds=30)  # a form posted as the clock runs out still counts
-
-
-def portal_url(name: str, **kwargs) -> str:
-    from prm.tenancy.middleware import URLCONFS
-
-    return reverse(name, urlconf=URLCONFS["portal"], kwargs=kwargs or None)
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -233,7 +228,7 @@ def certification_award(*, certification: Certification, user: User, attempt: Qu
         expires_at=add_months(starts, certification.validity_months), attempt=attempt)
     signal_record(partner=partner, contact=getattr(user, "contact", None), kind=SignalKind.CERTIFIED, occurred_at=now,
                   source=f"enablement.CertificationAward:{award.pk}")
-    notify(users=[user], kind="certified", url=portal_url("portal_learning"), email=True,
+    notify(users=[user], kind="certified", url=reverse_path("portal_learning", "portal"), email=True,
            message=lambda: (_("Certified: %(name)s") % {"name": certification.name},
                             _("Valid until %(date)s. Your certificate can be downloaded from the portal.") % {
                                 "date": date_format(timezone.localtime(award.expires_at), "DATE_FORMAT")}))
@@ -255,7 +250,7 @@ def certifications_remind(*, now: datetime | None = None) -> int:
             continue
         admins = User.objects.filter(partner_membership__partner=award.partner_id, role="partner_admin", is_active=True)
         expiry = date_format(timezone.localtime(award.expires_at), "DATE_FORMAT")
-        notify(users=[award.user, *admins], kind="certification_expiring", url=portal_url("portal_learning"),
+        notify(users=[award.user, *admins], kind="certification_expiring", url=reverse_path("portal_learning", "portal"),
                message=lambda: (_("Certification expires on %(date)s: %(name)s") % {
                    "date": expiry, "name": award.certification.name},
                    _("%(holder)s's “%(name)s” expires on %(date)s. Take the renewal quiz in the portal to keep it.") % {
@@ -267,6 +262,5 @@ def certifications_remind(*, now: datetime | None = None) -> int:
 
 def quiz_allow_retry(*, quiz: Quiz, user: User, actor: User) -> QuizReset:
     """A channel manager gives a rep who used every attempt a fresh allowance; earlier attempts stay on record."""
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
+    require_vendor_staff(actor)
     return QuizReset.objects.create(quiz=quiz, user=user, granted_by=actor)

@@ -12,16 +12,12 @@ from enablement.audience import Viewer, sees
 from enablement.models import ContentAccess, ContentItem, ContentVersion
 from partners.models import ContactSignal, SignalKind
 from partners.selectors import partner_for_user
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.uploads import DOCUMENTS, IMAGES, VIDEOS, check_upload
 
 LIBRARY_TYPES = DOCUMENTS + IMAGES + VIDEOS
 LIBRARY_MAX_BYTES = 50 * 1024 * 1024
-
-
-def _staff_only(actor: User) -> None:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
 
 
 def _clean_tags(tags) -> list[str]:
@@ -33,7 +29,7 @@ def _clean_tags(tags) -> list[str]:
 @transaction.atomic
 def content_create(*, actor: User, file, notes: str = "", **fields) -> ContentItem:
     """A new library item with its first version; nothing is saved when the file is refused."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     check_upload(file, field="file", allowed=LIBRARY_TYPES, max_bytes=LIBRARY_MAX_BYTES)
     fields["tags"] = _clean_tags(fields.get("tags", []))
     item = ContentItem(**fields)
@@ -45,7 +41,7 @@ def content_create(*, actor: User, file, notes: str = "", **fields) -> ContentIt
 
 @transaction.atomic
 def content_update(*, item: ContentItem, actor: User, **fields) -> ContentItem:
-    _staff_only(actor)
+    require_vendor_staff(actor)
     if "tags" in fields:
         fields["tags"] = _clean_tags(fields["tags"])
     for name, value in fields.items():
@@ -57,7 +53,7 @@ def content_update(*, item: ContentItem, actor: User, **fields) -> ContentItem:
 
 @transaction.atomic
 def content_version_add(*, item: ContentItem, actor: User, file, notes: str = "") -> ContentVersion:
-    _staff_only(actor)
+    require_vendor_staff(actor)
     check_upload(file, field="file", allowed=LIBRARY_TYPES, max_bytes=LIBRARY_MAX_BYTES)
     item = ContentItem.objects.select_for_update().get(pk=item.pk)
     number = item.current_version + 1

@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 
 from enablement.audience import Viewer, sees
 from enablement.models import Announcement, AnnouncementRead, FaqEntry, PartnerQuestion
-from enablement.services.learning import portal_url
 from partners.models import ContactRole, Partner
 from partners.selectors import partner_for_user, staff_for
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
+from prm.tenancy.urls import reverse_path
 
 
 def partner_managers(partner: Partner) -> list[User]:
@@ -32,14 +33,6 @@ def is_partner_manager(user: User, partner: Partner) -> bool:
     return user.is_partner_admin or getattr(getattr(user, "contact", None), "role", None) == ContactRole.SALES_MANAGER
 
 
-def _console_url(name: str, **kwargs) -> str:
-    from django.urls import reverse
-
-    from prm.tenancy.middleware import URLCONFS
-
-    return reverse(name, urlconf=URLCONFS["console"], kwargs=kwargs or None)
-
-
 @transaction.atomic
 def question_ask(*, actor: User, text: str) -> PartnerQuestion:
     partner = partner_for_user(actor)
@@ -52,7 +45,7 @@ def question_ask(*, actor: User, text: str) -> PartnerQuestion:
     managers = [user for user in partner_managers(partner) if user.pk != actor.pk]
     if not managers:  # the asker is the company's only manager: straight to the vendor
         return question_escalate(question=question, actor=actor)
-    notify(users=managers, kind="question_asked", url=portal_url("portal_questions"),
+    notify(users=managers, kind="question_asked", url=reverse_path("portal_questions", "portal"),
            message=lambda: (_("A question from %(name)s") % {"name": actor.get_full_name()}, text[:200]))
     return question
 
@@ -66,7 +59,7 @@ def question_escalate(*, question: PartnerQuestion, actor: User) -> PartnerQuest
         raise PermissionDenied
     question.status, question.escalated_at = PartnerQuestion.Status.WITH_VENDOR, timezone.now()
     question.save(update_fields=["status", "escalated_at"])
-    notify(users=staff_for(question.partner), kind="question_escalated", url=_console_url("question_queue"),
+    notify(users=staff_for(question.partner), kind="question_escalated", url=reverse_path("question_queue", "console"),
            message=lambda: (_("Question from %(partner)s") % {"partner": question.partner.name}, question.text[:200]))
     return question
 
@@ -89,7 +82,7 @@ def question_answer(*, question: PartnerQuestion, actor: User, answer: str) -> P
     question.status, question.answer, question.answered_by = PartnerQuestion.Status.ANSWERED, answer, actor
     question.answered_at, question.answered_by_vendor = timezone.now(), by_vendor
     question.save(update_fields=["status", "answer", "answered_by", "answered_at", "answered_by_vendor"])
-    notify(users=[question.asked_by], kind="question_answered", url=portal_url("portal_questions"),
+    notify(users=[question.asked_by], kind="question_answered", url=reverse_path("portal_questions", "portal"),
            message=lambda: (_("Your question was answered"), answer[:200]))
     return question
 
@@ -97,8 +90,7 @@ def question_answer(*, question: PartnerQuestion, actor: User, answer: str) -> P
 @transaction.atomic
 def question_to_faq(*, question: PartnerQuestion, actor: User, faq_question: str, faq_answer: str,
                     tags=()) -> FaqEntry:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
+    require_vendor_staff(actor)
     if question.status != PartnerQuestion.Status.ANSWERED:
         raise ValidationError(_("Only an answered question can become an FAQ entry."))
     if question.faq_id is not None:
@@ -110,11 +102,15 @@ def question_to_faq(*, question: PartnerQuestion, actor: User, faq_question: str
     return entry
 
 
-def faq_search(query: str):
-    entries = FaqEntry.objects.filter(is_published=True)
+def faq_filter(entries, query: str):
+    """Entries containing every word of the query in the question, the answer or the tags."""
     for word in (query or "").split():
         entries = entries.filter(Q(question__icontains=word) | Q(answer__icontains=word) | Q(tags__contains=[word]))
     return entries
+
+
+def faq_search(query: str):
+    return faq_filter(FaqEntry.objects.filter(is_published=True), query)
 
 
 # --------------------------------------------------------------------------- announcements
@@ -122,8 +118,7 @@ def faq_search(query: str):
 
 @transaction.atomic
 def announcement_publish(*, actor: User, notify_partners: bool = False, **fields) -> Announcement:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
+    require_vendor_staff(actor)
     announcement = Announcement(**fields)
     announcement.full_clean()
     announcement.save()
@@ -131,7 +126,7 @@ def announcement_publish(*, actor: User, notify_partners: bool = False, **fields
         from enablement.selectors import announcement_audience
 
         notify(users=announcement_audience(announcement), kind="announcement", email=False,
-               url=portal_url("portal_announcement", pk=announcement.pk),
+               url=reverse_path("portal_announcement", "portal", pk=announcement.pk),
                message=lambda: (announcement.title, announcement.body[:200]))
     return announcement
 

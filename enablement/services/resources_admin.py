@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import CharField, Count, F, Func, Q, QuerySet
+from django.db.models import CharField, Count, F, Func, QuerySet
 from django.utils import timezone
 
 from enablement import selectors
-from enablement.audience import Viewer, sees
+from enablement.audience import sees
 from enablement.models import (
     Announcement,
     AnnouncementRead,
@@ -27,15 +26,11 @@ from enablement.models import (
     StudySession,
 )
 from enablement.services.library import _clean_tags
+from enablement.services.questions import faq_filter
 from enablement.services.sessions import lead_window
 from partners.models import Partner
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
-from programs.benefits import benefits_of_tier
-
-
-def _staff_only(actor: User) -> None:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
 
 
 # --------------------------------------------------------------------------- FAQ
@@ -45,7 +40,7 @@ def _staff_only(actor: User) -> None:
 def faq_save(*, actor: User, entry: FaqEntry | None = None, question: str, answer: str, tags=(),
              is_published: bool = True) -> FaqEntry:
     """Create an FAQ entry, or change one."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     entry = entry or FaqEntry()
     entry.question, entry.answer = question.strip(), answer.strip()
     entry.tags, entry.is_published = _clean_tags(tags), is_published
@@ -57,7 +52,7 @@ def faq_save(*, actor: User, entry: FaqEntry | None = None, question: str, answe
 @transaction.atomic
 def faq_unpublish(*, actor: User, entry: FaqEntry) -> FaqEntry:
     """Take an entry out of the partners' FAQ search; it stays in the console and can be published again."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     entry.is_published = False
     entry.save(update_fields=["is_published"])
     return entry
@@ -73,7 +68,7 @@ ANNOUNCEMENT_FIELDS = ("kind", "title", "body", "partner_types", "min_tier_rank"
 @transaction.atomic
 def announcement_update(*, actor: User, announcement: Announcement, **fields) -> Announcement:
     """Correct an announcement; read receipts stay (partners are not notified again)."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     unknown = set(fields) - set(ANNOUNCEMENT_FIELDS)
     if unknown:
         raise TypeError(f"unknown announcement fields: {sorted(unknown)}")
@@ -146,30 +141,14 @@ def recently_answered(limit: int = 20) -> QuerySet[PartnerQuestion]:
 def faq_console(query: str = "") -> QuerySet[FaqEntry]:
     """Every FAQ entry, unpublished ones too, with how many partner questions it came from."""
     entries = FaqEntry.objects.annotate(question_count=Count("from_questions"))
-    for word in query.split():
-        entries = entries.filter(Q(question__icontains=word) | Q(answer__icontains=word) | Q(tags__contains=[word]))
-    return entries.order_by("-created_at", "-pk")
-
-
-def _partner_viewers() -> list[tuple[Viewer, int]]:
-    """Each active partner's audience view and its number of active users; one query."""
-    partners = (Partner.objects.active().select_related("tier_status__tier")
-                .annotate(users=Count("memberships", filter=Q(memberships__user__is_active=True))))
-    result = []
-    for partner in partners:
-        status = getattr(partner, "tier_status", None)
-        benefits = benefits_of_tier(status.tier if status else None)
-        viewer = Viewer(partner_type=partner.partner_type, rank=benefits.rank, gated_content=benefits.gated_content,
-                        early_roadmap=benefits.early_roadmap, tier_name=benefits.tier_name)
-        result.append((viewer, partner.users))
-    return result
+    return faq_filter(entries, query).order_by("-created_at", "-pk")
 
 
 def announcement_audience_sizes(announcements) -> dict[int, int]:
     """How many partner users each announcement reaches (the rule of announcement_audience); one query for
     any number of announcements."""
-    viewers = _partner_viewers()
-    return {a.pk: sum(users for viewer, users in viewers if sees(a, viewer)) for a in announcements}
+    viewers = selectors.partner_viewers()
+    return {a.pk: sum(partner.users for partner, viewer in viewers if sees(a, viewer)) for a in announcements}
 
 
 @dataclass

@@ -12,22 +12,18 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from enablement.models import SessionSeat, StudySession
-from enablement.services.learning import portal_url
 from partners.models import ContactSignal, Partner, SignalKind
 from partners.selectors import partner_for_user
 from partners.services import signal_record
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
-
-
-def _staff_only(actor: User) -> None:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
+from prm.tenancy.urls import reverse_path
 
 
 @transaction.atomic
 def session_save(*, actor: User, session: StudySession | None = None, **fields) -> StudySession:
-    _staff_only(actor)
+    require_vendor_staff(actor)
     session = session or StudySession(host=actor)
     for name, value in fields.items():
         setattr(session, name, value)
@@ -50,7 +46,7 @@ def _when(session: StudySession) -> str:
 def session_invite(*, session: StudySession, actor: User, partners: Iterable[Partner] = (),
                    users: Iterable[User] = ()) -> list[SessionSeat]:
     """Seat every active user of the given partners and the given users; people already seated are skipped."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     people = {user.pk: user for user in users if user.is_partner_user and user.is_active}
     partner_ids = [partner.pk for partner in partners]
     if session.partner_id is not None and any(pk != session.partner_id for pk in partner_ids):
@@ -67,7 +63,7 @@ def session_invite(*, session: StudySession, actor: User, partners: Iterable[Par
         raise ValidationError(_("Only %(left)s seats are left; %(asked)s people were invited.") % {
             "left": max(session.capacity - len(seated), 0), "asked": len(new)})
     SessionSeat.objects.bulk_create(new)
-    notify(users=[seat.user for seat in new], kind="session_invited", url=portal_url("portal_session", pk=session.pk),
+    notify(users=[seat.user for seat in new], kind="session_invited", url=reverse_path("portal_session", "portal", pk=session.pk),
            message=lambda: (_("Invitation: %(title)s") % {"title": session.title},
                             _("%(when)s · %(place)s") % {"when": _when(session), "place": session.place or "-"}))
     return new
@@ -93,7 +89,7 @@ def session_join(*, session: StudySession, user: User) -> SessionSeat:
 @transaction.atomic
 def attendance_mark(*, session: StudySession, actor: User, statuses: dict[int, str]) -> int:
     """Set each seat's status; an attended seat records a 'session attended' signal once."""
-    _staff_only(actor)
+    require_vendor_staff(actor)
     if session.starts_at > timezone.now():
         raise ValidationError(_("Attendance can be taken once the session has started."))
     valid = {choice for choice, _label in SessionSeat.Status.choices}

@@ -39,7 +39,7 @@ class HealthCard:
     trend: list[tuple[date, int]]
     healthy_from: int
     at_risk_from: int
-    actions: list | None = field(default=None)  # next best actions, when partners.health.actions exists
+    actions: list = field(default_factory=list)  # next best actions (partners.health.actions)
 
     @property
     def colour(self) -> str:
@@ -71,6 +71,7 @@ def health_card(partner: Partner, *, today: date | None = None) -> HealthCard | 
     """None until the partner has been scored (the card shows an empty state)."""
     from partners.health.models import HealthScore, HealthSettings, HealthSnapshot
     from partners.health.scoring import COMPONENTS
+    from partners.health.actions import next_best_actions
     from partners.health.services import COMPONENT_LABELS
 
     score = HealthScore.objects.filter(partner=partner).first()
@@ -94,15 +95,5 @@ def health_card(partner: Partner, *, today: date | None = None) -> HealthCard | 
     return HealthCard(
         score=score.score, band=score.band, band_label=score.get_band_display(), previous_score=score.previous_score,
         computed_at=score.computed_at, components=rows, trend=trend, healthy_from=settings.healthy_from,
-        at_risk_from=settings.at_risk_from, actions=_actions(partner),
+        at_risk_from=settings.at_risk_from, actions=next_best_actions(partner),
     )
-
-
-def _actions(partner: Partner) -> list | None:
-    # INCLUDE POINT: next best actions (the lead's partners.health.actions). Until that module
-    # exists the card simply shows no actions list.
-    try:
-        from partners.health.actions import next_best_actions
-    except ImportError:
-        return None
-    return list(next_best_actions(partner))

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,6 +17,7 @@ from partners.models import Partner
 from partners.selectors import staff_for
 from prm.accounts.models import User
 from prm.notifications.services import notify
+from prm.tenancy.urls import reverse_path
 
 COMPONENT_LABELS = {
     "logins": gettext_lazy("Portal sign-ins"),
@@ -124,14 +124,12 @@ def _recently_alerted(now: datetime) -> set[tuple[int, str]]:
 
 def alerts_send(falls: list[HealthAlert]) -> None:
     """Notify each partner's owner and store the alerts (names the components that fell)."""
-    from prm.tenancy.middleware import URLCONFS
-
     partners = Partner.objects.select_related("owner").in_bulk([fall.partner_id for fall in falls])
     for fall in falls:
         partner = partners[fall.partner_id]
         owners = staff_for(partner)
         fall.notified = owners[0] if owners else None
-        url = reverse("partner_detail", urlconf=URLCONFS["console"], kwargs={"pk": partner.pk})
+        url = reverse_path("partner_detail", "console", pk=partner.pk)
         band = fall.to_band
         notify(users=owners, kind="health_alert", url=url, message=lambda partner=partner, band=band, fall=fall: (
             (_("%(partner)s is at risk (health %(score)s)") if band == scoring.AT_RISK

@@ -25,3 +25,9 @@ def console_view(view=None, *, admin_only: bool = False):
         return wrapper
 
     return decorator(view) if view is not None else decorator
+
+
+def require_vendor_staff(actor) -> None:
+    """For services: only the vendor's staff may do this (the console_view of a write)."""
+    if not actor.is_vendor_staff:
+        raise PermissionDenied

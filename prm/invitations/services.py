@@ -14,7 +14,6 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 from django.utils.translation import gettext as _
@@ -24,7 +23,7 @@ from partners.services import membership_create
 from prm.accounts.models import PARTNER_ROLES, STAFF_ROLES, Role, User
 from prm.invitations.models import Invitation
 from prm.tenancy.models import Domain
-from prm.tenancy.urls import site_url
+from prm.tenancy.urls import reverse_path, site_url
 
 
 def _hash(token: str) -> str:
@@ -107,12 +106,6 @@ def invitation_issue(
 def invitation_url(invitation: Invitation, token: str, vendor=None) -> str:
     kind = Domain.Kind.PORTAL if invitation.role in PARTNER_ROLES else Domain.Kind.CONSOLE
     return site_url(vendor or connection.tenant, kind, reverse_path("invitation_accept", kind, token=token))
-
-
-def reverse_path(name: str, kind: str, **kwargs) -> str:
-    from prm.tenancy.middleware import URLCONFS
-
-    return reverse(name, urlconf=URLCONFS[kind], kwargs=kwargs)
 
 
 def _send_invitation(vendor, invitation: Invitation, token: str, *, language: str) -> None:

@@ -12,6 +12,15 @@ def origin(domain: str) -> str:
     return f"{settings.KYOSO_URL_SCHEME}://{domain}{suffix}"
 
 
+def reverse_path(name: str, kind: str, **kwargs) -> str:
+    """A URL path on one site of the vendor ("console" or "portal"), whichever site the caller is on."""
+    from django.urls import reverse
+
+    from prm.tenancy.middleware import URLCONFS
+
+    return reverse(name, urlconf=URLCONFS[kind], kwargs=kwargs)
+
+
 def site_url(vendor, kind: str, path: str = "/") -> str:
     domain = vendor.domain_for(kind)
     if domain is None:

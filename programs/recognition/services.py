@@ -6,7 +6,6 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +14,7 @@ from programs.recognition import selectors
 from programs.recognition_models import Award, AwardKind
 from prm.accounts.models import User
 from prm.notifications.services import notify
+from prm.tenancy.urls import reverse_path
 
 
 def award_publish(*, kind: str, actor: User, today: date | None = None) -> Award:
@@ -49,11 +49,9 @@ def award_publish(*, kind: str, actor: User, today: date | None = None) -> Award
 
 
 def _congratulate(award: Award) -> None:
-    from prm.tenancy.middleware import URLCONFS
-
     partner = Partner.objects.get(pk=award.partner_id)
     colleagues = User.objects.filter(partner_membership__partner=partner, is_active=True)
-    url = reverse("portal_recognition", urlconf=URLCONFS["portal"])
+    url = reverse_path("portal_recognition", "portal")
     period_start = award.period_start
 
     def message():

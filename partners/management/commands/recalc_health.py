@@ -1,35 +1,23 @@
 from __future__ import annotations
 
 import resource
-import sys
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
-from django_tenants.utils import get_tenant_model, tenant_context
+from django_tenants.utils import tenant_context
 
 from partners.health.services import recalculate
+from prm.management.vendors import add_vendor_arguments, vendors_from_options
 
 
 class Command(BaseCommand):
     help = "Recalculate every signed partner's health score, for one vendor or all, keeping today's snapshot."
 
     def add_arguments(self, parser):
-        scope = parser.add_mutually_exclusive_group(required=True)
-        scope.add_argument("--schema", help="the vendor's schema, e.g. v_demo")
-        scope.add_argument("--slug", help="the vendor's slug, e.g. demo")
-        scope.add_argument("--all", action="store_true", help="every vendor")
+        add_vendor_arguments(parser)
 
     def handle(self, *args, **options):
-        vendors = get_tenant_model().objects.exclude(schema_name="public")
-        if options["schema"]:
-            vendors = vendors.filter(schema_name=options["schema"])
-        elif options["slug"]:
-            vendors = vendors.filter(slug=options["slug"])
-        vendors = list(vendors)
-        if not vendors:
-            self.stderr.write(_("No such vendor."))
-            sys.exit(2)
-        for vendor in vendors:
+        for vendor in vendors_from_options(options, self.stderr):
             with tenant_context(vendor):
                 run = recalculate()
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import sys
 import time
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
-from django_tenants.utils import get_tenant_model, tenant_context
+from django_tenants.utils import tenant_context
 
+from prm.management.vendors import add_vendor_arguments, vendors_from_options
 from programs import services
 
 
@@ -14,23 +14,11 @@ class Command(BaseCommand):
     help = "Evaluate every partner's tier, for one vendor or all. --dry-run shows the changes without making them."
 
     def add_arguments(self, parser):
-        scope = parser.add_mutually_exclusive_group(required=True)
-        scope.add_argument("--schema", help="the vendor's schema, e.g. v_demo")
-        scope.add_argument("--slug", help="the vendor's slug, e.g. demo")
-        scope.add_argument("--all", action="store_true", help="every vendor")
+        add_vendor_arguments(parser)
         parser.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args, **options):
-        vendors = get_tenant_model().objects.exclude(schema_name="public")
-        if options["schema"]:
-            vendors = vendors.filter(schema_name=options["schema"])
-        elif options["slug"]:
-            vendors = vendors.filter(slug=options["slug"])
-        vendors = list(vendors)
-        if not vendors:
-            self.stderr.write(_("No such vendor."))
-            sys.exit(2)
-        for vendor in vendors:
+        for vendor in vendors_from_options(options, self.stderr):
             started = time.perf_counter()
             with tenant_context(vendor):
                 result = services.evaluate(dry_run=options["dry_run"])
