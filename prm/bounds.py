@@ -1,0 +1,73 @@
+"""The bounds a real business needs on numbers and dates, and no more: one place for all apps.
+
+Model fields take the validators (so the admin and services refuse the same values) and
+forms take the fields built here, so every bad value is a translated error naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+# Yen amounts: a trillion yen is beyond any single deal, budget or target a partner business has.
+MAX_YEN = 10**12
+# Counts typed by people (leads, reps, attendees, targets): a million is already generous.
+MAX_COUNT = 1_000_000
+# Dates people type: the business lives in this century.
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+
+yen_validators = [MinValueValidator(0), MaxValueValidator(MAX_YEN)]
+positive_yen_validators = [MinValueValidator(1), MaxValueValidator(MAX_YEN)]
+count_validators = [MinValueValidator(0), MaxValueValidator(MAX_COUNT)]
+
+
+def validate_business_date(value: date) -> None:
+    if value is None:
+        return
+    if not (MIN_DATE <= value <= MAX_DATE):
+        raise ValidationError(
+            _("Enter a date between %(start)s and %(end)s."),
+            code="date_out_of_range",
+            params={"start": MIN_DATE.isoformat(), "end": MAX_DATE.isoformat()},
+        )
+
+
+class AsciiIntegerField(forms.IntegerField):
+    """An integer typed with the digits 0-9 only (no ², no full-width or other scripts' digits
+    slipping through Python's int()), bounded at both ends."""
+
+    default_error_messages = {"invalid": _("Enter a whole number using the digits 0-9.")}
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            text = str(value).strip().replace(",", "")
+            body = text[1:] if text[:1] in "+-" else text
+            if not body or not body.isascii() or not body.isdigit() or len(body) > 18:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            value = text
+        return super().to_python(value)
+
+
+def yen_field(label, *, required: bool = True, allow_zero: bool = True, **kwargs) -> AsciiIntegerField:
+    return AsciiIntegerField(label=label, required=required, min_value=0 if allow_zero else 1,
+                             max_value=MAX_YEN, **kwargs)
+
+
+def count_field(label, *, required: bool = True, min_value: int = 0, max_value: int = MAX_COUNT,
+                **kwargs) -> AsciiIntegerField:
+    return AsciiIntegerField(label=label, required=required, min_value=min_value, max_value=max_value, **kwargs)
+
+
+class BusinessDateField(forms.DateField):
+    """A date within the years a business plans in; refuses 0001-01-01 and 9999-12-31."""
+
+    default_validators = [validate_business_date]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(*args, **kwargs)
