@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partners import japan
+
 
 class IncentiveSettings(models.Model):
     """One row per vendor: payment terms, tax, and who issues the statements."""
@@ -32,6 +34,10 @@ class IncentiveSettings(models.Model):
     transfer_branch_name = models.CharField(_("paying branch name (kana)"), max_length=15, blank=True)
     transfer_account_type = models.CharField(_("paying account type"), max_length=1, default="1")
     transfer_account_number = models.CharField(_("paying account number"), max_length=7, blank=True)
+    separate_approval_and_payment = models.BooleanField(
+        _("separation of duties: whoever approved a payout cannot mark it paid"), default=False,
+        help_text=_("When on, a second person must confirm each payment."),
+    )
 
     class Meta:
         verbose_name = _("incentive settings")
@@ -122,6 +128,8 @@ class LedgerLine(models.Model):
     period = models.DateField(_("period"))
     event_date = models.DateField()
     run = models.ForeignKey(CommissionRun, on_delete=models.PROTECT, related_name="lines")
+    # The one payout that pays this line, set when a payout build takes it; a line is taken once.
+    payout = models.ForeignKey("Payout", on_delete=models.PROTECT, null=True, blank=True, related_name="lines")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -130,7 +138,15 @@ class LedgerLine(models.Model):
             models.UniqueConstraint(fields=["plan_version", "partner", "event_id", "rule_id", "occurrence"],
                                     name="ledger_line_once"),
         ]
-        indexes = [models.Index(fields=["partner", "period"])]
+        indexes = [models.Index(fields=["partner", "period"]),
+                   models.Index(fields=["partner", "period"], condition=models.Q(payout__isnull=True),
+                                name="ledger_line_untaken")]
+
+
+BANK_FIELDS = ("bank_code", "bank_name", "branch_code", "branch_name", "account_type", "account_number",
+               "account_holder")
+# What identifies the account money goes to; a changed bank or branch *name* alone moves no money.
+BANK_IDENTITY = ("bank_code", "branch_code", "account_type", "account_number", "account_holder")
 
 
 class Payout(models.Model):
@@ -159,6 +175,18 @@ class Payout(models.Model):
     payee_invoice_number = models.CharField(max_length=14, blank=True)
     review_until = models.DateField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+")
+    # The partner's bank account as it was when the payout was approved: the transfer goes there.
+    bank_code = models.CharField(_("bank code"), max_length=4, blank=True)
+    bank_name = models.CharField(_("bank name"), max_length=60, blank=True)
+    branch_code = models.CharField(_("branch code"), max_length=3, blank=True)
+    branch_name = models.CharField(_("branch name"), max_length=60, blank=True)
+    account_type = models.CharField(_("account type"), max_length=1, blank=True)
+    account_number = models.CharField(_("account number"), max_length=7, blank=True)
+    account_holder = models.CharField(_("account holder (kana)"), max_length=60, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -173,6 +201,16 @@ class Payout(models.Model):
     def late_for_subcontract_act(self) -> bool:
         """下請法: payment must come within 60 days of the close (receipt)."""
         return (self.due_date - self.close_date).days > 60
+
+    @property
+    def bank_account(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in BANK_FIELDS}
+
+    @property
+    def bank_account_changed(self) -> bool:
+        """Approved but unpaid, and the partner's account is no longer the one that was approved."""
+        return self.status == self.Status.APPROVED and any(
+            getattr(self, name) != getattr(self.partner, name) for name in BANK_IDENTITY)
 
 
 class MdfAllocation(models.Model):
@@ -252,4 +290,16 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    @property
+    def summary(self) -> str:
+        """The entry in words a finance person reads, for the entries where the raw values would not do."""
+        changes = self.changes if isinstance(self.changes, dict) else {}
+        if self.action in ("bank_account_changed", "payout_reapproved") and "before" in changes:
+            accounts = {"before": japan.bank_account_text(changes.get("before") or {}),
+                        "after": japan.bank_account_text(changes.get("after") or {})}
+            if self.action == "bank_account_changed":
+                return _("Bank account changed: %(before)s → %(after)s") % accounts
+            return _("Payout re-approved to the new bank account: %(before)s → %(after)s") % accounts
+        return ""
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incentives import audit, terms
-from incentives.models import IncentiveSettings, LedgerLine, MdfClaim, Payout
+from incentives.models import BANK_FIELDS, IncentiveSettings, LedgerLine, MdfClaim, Payout
 from partners.models import Partner
 from prm.accounts.models import User
 from prm.notifications.services import notify
@@ -28,38 +28,52 @@ def _previous_carry(partner_id: int, period: date) -> int:
     return previous.carry_forward if previous else 0
 
 
+OPEN = (Payout.Status.REVIEW, Payout.Status.CARRIED)
+
+
 @transaction.atomic
 def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
-    """Create (or refresh while still in review) every partner's payout for the period.
+    """Create (or refresh while still open) every partner's payout for the period.
 
+    Every ledger line is paid by exactly one payout: a build takes the partner's untaken lines of
+    this period and of any earlier one. Lines that arrived after an earlier payout was closed
+    (approved, held or paid) therefore land here, shown as additions after the previous close.
+    A partner's payout is refreshed only while it is open (in review or carried) and no later
+    payout exists; otherwise its lines wait for the partner's next open payout.
     A negative balance is not paid: it is carried into the next payout as an offset (次回相殺).
-    Approved, held and paid payouts are never recomputed.
     """
     period = period.replace(day=1)
     rules = IncentiveSettings.current()
     close, due = terms.close_and_due(period, pay_month_offset=rules.pay_month_offset, pay_day=rules.pay_day)
-    commissions = dict(LedgerLine.objects.filter(period=period).values_list("partner").annotate(s=Sum("amount"))
-                       .values_list("partner", "s"))
+    untaken = set(LedgerLine.objects.filter(payout__isnull=True, period__lte=period)
+                  .values_list("partner_id", flat=True).distinct())
     open_claims: dict[int, list[MdfClaim]] = {}
     for claim in MdfClaim.objects.filter(payout__isnull=True, request__status="claimed",
                                          submitted_at__date__lte=close).select_related("request"):
         open_claims.setdefault(claim.request.partner_id, []).append(claim)
     latest_before = Payout.objects.filter(period__lt=period).order_by("partner_id", "-period").distinct("partner_id")
     carried = {p.partner_id: p.carry_forward for p in latest_before if p.carry_forward}
-    partner_ids = set(commissions) | set(open_claims) | set(carried)
+    partner_ids = untaken | set(open_claims) | set(carried) | set(
+        Payout.objects.filter(period=period, status__in=OPEN).values_list("partner_id", flat=True))
+    later = set(Payout.objects.filter(period__gt=period, partner_id__in=partner_ids).values_list("partner_id", flat=True))
     partners = {p.pk: p for p in Partner.objects.filter(pk__in=partner_ids)}
     existing = {p.partner_id: p for p in Payout.objects.select_for_update().filter(period=period, partner_id__in=partner_ids)}
     built = []
-    for partner_id in sorted(partner_ids):
+    for partner_id in sorted(partner_ids - later):
         payout = existing.get(partner_id)
-        if payout is not None and payout.status != Payout.Status.REVIEW and payout.status != Payout.Status.CARRIED:
+        if payout is not None and payout.status not in OPEN:
             continue
         partner = partners[partner_id]
         claims = open_claims.get(partner_id, [])
-        payout = payout or Payout(partner=partner, period=period)
-        payout.commissions = commissions.get(partner_id, 0)
+        payout = payout or Payout(partner=partner, period=period, close_date=close, due_date=due)
+        if payout.pk is None:
+            payout.save()
+        # The WHERE on payout IS NULL makes a concurrent build skip a line this one has taken.
+        LedgerLine.objects.filter(partner_id=partner_id, payout__isnull=True, period__lte=period).update(payout=payout)
+        MdfClaim.objects.filter(pk__in=[claim.pk for claim in claims], payout__isnull=True).update(payout=payout)
+        payout.commissions = LedgerLine.objects.filter(payout=payout).aggregate(s=Sum("amount"))["s"] or 0
         payout.offset = carried.get(partner_id, 0)
-        payout.mdf = sum(claim.amount for claim in claims)
+        payout.mdf = MdfClaim.objects.filter(payout=payout).aggregate(s=Sum("amount"))["s"] or 0
         net = payout.commissions + payout.offset + payout.mdf
         payout.tax_rate_percent = rules.tax_rate_percent
         if net < 0:
@@ -78,9 +92,6 @@ def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
         payout.payee_invoice_number = partner.invoice_number
         payout.review_until = timezone.localdate() + timedelta(days=rules.review_days)
         payout.save()
-        for claim in claims:
-            claim.payout = payout
-            claim.save(update_fields=["payout"])
         built.append(payout)
     if built:
         audit.record(actor=actor, action="payouts_built", obj=built[0], period=period.isoformat(), count=len(built))
@@ -88,14 +99,17 @@ def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
 
 
 def _transition(payout: Payout, *, actor: User, allowed: set[str], target: str, action: str, message: str,
-                **extra) -> Payout:
+                locked: bool = False, also_save: tuple[str, ...] = (), **extra) -> Payout:
+    """Move a payout from one of `allowed` to `target`, once. A caller that has already locked the
+    row (and changed `also_save` on it) passes locked=True."""
     _require_staff(actor)
-    payout = Payout.objects.select_for_update().get(pk=payout.pk)
+    if not locked:
+        payout = Payout.objects.select_for_update().get(pk=payout.pk)
     if payout.status not in allowed:
         raise ValidationError(message % {"status": payout.get_status_display()})
     before = payout.status
     payout.status = target
-    fields = ["status"]
+    fields = ["status", *also_save]
     for name, value in extra.items():
         setattr(payout, name, value)
         fields.append(name)
@@ -104,17 +118,42 @@ def _transition(payout: Payout, *, actor: User, allowed: set[str], target: str, 
     return payout
 
 
+def _snapshot(payout: Payout) -> tuple[str, ...]:
+    """Copy the partner's bank account onto the payout: the transfer goes where it was approved to go."""
+    for name in BANK_FIELDS:
+        setattr(payout, name, getattr(payout.partner, name))
+    return BANK_FIELDS
+
+
 @transaction.atomic
 def payout_approve(*, payout: Payout, actor: User) -> Payout:
-    payout = _transition(payout, actor=actor, allowed={Payout.Status.REVIEW}, target=Payout.Status.APPROVED,
+    _require_staff(actor)
+    locked = Payout.objects.select_for_update().select_related("partner").get(pk=payout.pk)
+    payout = _transition(locked, actor=actor, allowed={Payout.Status.REVIEW}, target=Payout.Status.APPROVED,
                          action="payout_approved", message=_("Only a payout in review can be approved; this one is %(status)s."),
-                         approved_at=timezone.now())
+                         locked=True, also_save=_snapshot(locked), approved_at=timezone.now(), approved_by=actor)
     users = User.objects.filter(partner_membership__partner=payout.partner, role="partner_admin", is_active=True)
     notify(users=users, kind="payout_approved", url="/payouts/",
            message=lambda: (_("Payout approved: ¥%(total)s for %(period)s") % {"total": f"{payout.total:,}",
                                                                               "period": payout.period.strftime("%Y-%m")},
                             _("Payment due %(date)s.") % {"date": payout.due_date.isoformat()}))
     return payout
+
+
+@transaction.atomic
+def payout_reapprove(*, payout: Payout, actor: User) -> Payout:
+    """Accept the partner's changed bank account for an approved, unpaid payout."""
+    _require_staff(actor)
+    locked = Payout.objects.select_for_update().select_related("partner").get(pk=payout.pk)
+    if not locked.bank_account_changed:
+        raise ValidationError(_("Only an approved payout whose bank account changed since approval can be re-approved."))
+    before = locked.bank_account
+    fields = _snapshot(locked)
+    locked.approved_at, locked.approved_by = timezone.now(), actor
+    locked.save(update_fields=[*fields, "approved_at", "approved_by"])
+    audit.record(actor=actor, action="payout_reapproved", obj=locked, total=locked.total, before=before,
+                 after=locked.bank_account)
+    return locked
 
 
 @transaction.atomic
@@ -132,6 +171,25 @@ def payout_release(*, payout: Payout, actor: User) -> Payout:
 
 @transaction.atomic
 def payout_mark_paid(*, payout: Payout, actor: User) -> Payout:
-    return _transition(payout, actor=actor, allowed={Payout.Status.APPROVED}, target=Payout.Status.PAID,
+    _require_staff(actor)
+    locked = Payout.objects.select_for_update().get(pk=payout.pk)
+    if (locked.status == Payout.Status.APPROVED and locked.approved_by_id == actor.pk
+            and IncentiveSettings.current().separate_approval_and_payment):
+        raise ValidationError(_("You approved this payout. With separation of duties on, someone else must mark it paid."))
+    return _transition(locked, actor=actor, allowed={Payout.Status.APPROVED}, target=Payout.Status.PAID,
                        action="payout_paid", message=_("Only an approved payout can be paid; this one is %(status)s."),
-                       paid_at=timezone.now())
+                       locked=True, paid_at=timezone.now(), paid_by=actor)
+
+
+@transaction.atomic
+def payout_settings_update(*, actor: User, separate_approval_and_payment: bool) -> IncentiveSettings:
+    """A vendor admin decides whether approving and paying a payout need two people."""
+    if not actor.is_vendor_admin:
+        raise PermissionDenied
+    rules = IncentiveSettings.objects.select_for_update().get(pk=IncentiveSettings.current().pk)
+    if rules.separate_approval_and_payment != separate_approval_and_payment:
+        rules.separate_approval_and_payment = separate_approval_and_payment
+        rules.save(update_fields=["separate_approval_and_payment"])
+        audit.record(actor=actor, action="payout_settings_changed", obj=rules,
+                     separate_approval_and_payment=separate_approval_and_payment)
+    return rules

@@ -15,8 +15,10 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from deals.models import DealRegistration
 from incentives import engine, terms
@@ -87,7 +89,21 @@ def recorded_events(until: date) -> list[engine.Event]:
 
 
 def run_start(*, period: date, actor=None) -> CommissionRun:
-    return CommissionRun.objects.create(period=period.replace(day=1), started_by=actor)
+    """Queue a run for a month that has begun; a future month has nothing to pay yet."""
+    period = period.replace(day=1)
+    if period > timezone.localdate().replace(day=1):
+        raise ValidationError({"period": _("%(period)s has not started yet: commissions can only be run for this "
+                                           "month or an earlier one.") % {"period": f"{period:%Y-%m}"}})
+    return CommissionRun.objects.create(period=period, started_by=actor)
+
+
+def open_month_warning(period: date) -> str:
+    """A run for the current month is allowed, but its figures will still grow: say so."""
+    if period.replace(day=1) == timezone.localdate().replace(day=1):
+        return _("%(period)s is still open: events recorded later this month will be paid by the next run, and "
+                 "lines arriving after its payout is approved go into the following payout.") % {
+                     "period": f"{period:%Y-%m}"}
+    return ""
 
 
 def run_execute(run_id: int, *, progress: Callable[[CommissionRun], None] | None = None) -> CommissionRun:

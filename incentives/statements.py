@@ -15,16 +15,25 @@ FONT = settings.BASE_DIR / "static" / "fonts" / "ipaexg.ttf"
 
 
 def statement_lines(payout: Payout) -> list[dict]:
-    """Commission lines grouped by plan rule, then offset and MDF, each with its amount."""
-    grouped: dict[tuple[str, str], dict] = defaultdict(lambda: {"count": 0, "amount": 0})
-    lines = LedgerLine.objects.filter(partner=payout.partner, period=payout.period).select_related("plan_version__plan")
-    for line in lines:
-        row = grouped[(line.plan_version.plan.name, line.rule_id)]
+    """The payout's own period's commission lines, grouped by plan and rule, each with its amount."""
+    return [row for row in _grouped(payout) if row["period"] == payout.period]
+
+
+def added_after_close(payout: Payout) -> list[dict]:
+    """Lines of earlier periods that arrived after those periods' payouts were closed (前回締め後の追加分),
+    grouped by their original period, plan and rule."""
+    return [row for row in _grouped(payout) if row["period"] != payout.period]
+
+
+def _grouped(payout: Payout) -> list[dict]:
+    grouped: dict[tuple, dict] = defaultdict(lambda: {"count": 0, "amount": 0})
+    for period, plan, rule, amount in LedgerLine.objects.filter(payout=payout).values_list(
+            "period", "plan_version__plan__name", "rule_id", "amount"):
+        row = grouped[(period, plan, rule)]
         row["count"] += 1
-        row["amount"] += line.amount
-    result = [{"label": f"{plan} / {rule}", "count": row["count"], "amount": row["amount"]}
-              for (plan, rule), row in sorted(grouped.items())]
-    return result
+        row["amount"] += amount
+    return [{"period": period, "label": f"{plan} / {rule}", "count": row["count"], "amount": row["amount"]}
+            for (period, plan, rule), row in sorted(grouped.items())]
 
 
 def render_pdf(payout: Payout, *, language: str = "ja") -> bytes:
@@ -33,7 +42,7 @@ def render_pdf(payout: Payout, *, language: str = "ja") -> bytes:
     rules = IncentiveSettings.current()
     with translation.override(language):
         html = render_to_string("incentives/statement.html", {
-            "payout": payout, "lines": statement_lines(payout), "vendor": connection.tenant, "rules": rules,
+            "payout": payout, "lines": statement_lines(payout), "added_after_close": added_after_close(payout), "vendor": connection.tenant, "rules": rules,
             "font_url": FONT.as_uri(), "language": language,
         })
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

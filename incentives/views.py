@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incentives import engine, mdf, payouts, runs, statements, zengin
+from incentives import engine, mdf, payouts, runs, selectors, statements, zengin
 from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
 from partners.models import Partner
 from prm.accounts.access import console_view
@@ -82,7 +81,14 @@ def run_start(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose a month."))
         return redirect("incentives_overview")
-    run = runs.run_start(period=form.cleaned_data["period"], actor=request.user)
+    try:
+        run = runs.run_start(period=form.cleaned_data["period"], actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("incentives_overview")
+    warning = runs.open_month_warning(run.period)
+    if warning:
+        messages.warning(request, warning)
     from incentives.tasks import commission_run
 
     schema = connection.schema_name
@@ -163,11 +169,8 @@ def plan_export(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def payout_list(request: HttpRequest) -> HttpResponse:
     period = _period(request)
-    rows = Payout.objects.filter(period=period).select_related("partner").order_by("partner__name_kana")
-    totals = rows.aggregate(count=Count("pk"), total=Sum("total"))
     return render(request, "incentives/payouts.html", {
-        "period": period, "rows": rows, "totals": totals,
-        "late": any(p.late_for_subcontract_act for p in rows),
+        "period": period, "page": selectors.payout_page(period=period),
         "form": PeriodForm(initial={"period": period.strftime("%Y-%m")}),
     })
 
@@ -186,6 +189,7 @@ def payouts_build(request: HttpRequest) -> HttpResponse:
 
 ACTIONS = {
     "approve": payouts.payout_approve,
+    "reapprove": payouts.payout_reapprove,
     "hold": payouts.payout_hold,
     "release": payouts.payout_release,
     "pay": payouts.payout_mark_paid,
@@ -223,20 +227,18 @@ def payout_statement(request: HttpRequest, pk: int) -> HttpResponse:
 @console_view
 @require_GET
 def transfer_file(request: HttpRequest) -> HttpResponse:
-    """全銀 file (or CSV) of the period's approved payouts; refused when a bank account is invalid."""
+    """全銀 file (or CSV) of the period's approved payouts, to the accounts they were approved with;
+    refused when such an account is invalid. Payouts whose account changed since approval are left out."""
     period = _period(request)
-    approved = list(Payout.objects.filter(period=period, status=Payout.Status.APPROVED, total__gt=0).select_related("partner"))
     try:
-        zengin.check({p.partner.name: {"bank_code": p.partner.bank_code, "branch_code": p.partner.branch_code,
-                                       "account_type": p.partner.account_type, "account_number": p.partner.account_number,
-                                       "holder": p.partner.account_holder} for p in approved})
+        batch = selectors.transfer_batch(period=period)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return redirect(f"/incentives/payouts/?period={period:%Y-%m}")
-    transfers = [zengin.Transfer(p.partner.bank_code, p.partner.bank_name, p.partner.branch_code, p.partner.branch_name,
-                                 p.partner.account_type, p.partner.account_number, p.partner.account_holder, p.total,
-                                 f"{p.period:%Y%m}") for p in approved]
+    for _payout, reason in batch.excluded:
+        messages.warning(request, reason)
+    approved, transfers = batch.payouts, batch.transfers
     rules = IncentiveSettings.current()
     if request.GET.get("format") == "csv":
         body, content_type, name = zengin.transfer_csv(transfers), "text/csv; charset=utf-8", f"transfers-{period:%Y%m}.csv"
@@ -282,3 +284,20 @@ def mdf_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
     return render(request, "incentives/audit.html", {"page": page})
+
+
+class PayoutSettingsForm(forms.ModelForm):
+    class Meta:
+        model = IncentiveSettings
+        fields = ["separate_approval_and_payment"]
+
+
+@console_view(admin_only=True)
+@require_http_methods(["GET", "POST"])
+def payout_settings(request: HttpRequest) -> HttpResponse:
+    form = PayoutSettingsForm(request.POST or None, instance=IncentiveSettings.current())
+    if request.method == "POST" and form.is_valid():
+        payouts.payout_settings_update(actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Payout settings saved."))
+        return redirect("incentives_settings")
+    return render(request, "incentives/settings.html", {"form": form})

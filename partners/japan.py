@@ -57,6 +57,25 @@ _SMALL_TO_LARGE = dict(zip("ｧｨｩｪｫｯｬｭｮ", "ｱｲｳｴｵﾂﾔ
 ZENGIN_ALLOWED = re.compile(r"^[0-9A-Zｱ-ﾝﾞﾟ ()\-./,｢｣¥]+$")
 
 
+def bank_account_text(account: dict[str, str], *, masked: bool = False) -> str:
+    """An account as a finance person reads it: 「三菱UFJ銀行 本店 普通 1234567 ｶ)ﾐﾗｲ」.
+
+    `masked` keeps only the last 4 digits of the number, for messages that leave the console.
+    """
+    if not any(account.get(key) for key in ("bank_code", "branch_code", "account_number")):
+        return translation.pgettext("bank account", "(none)")
+    kinds = {"1": translation.pgettext("bank account type", "Ordinary"),
+             "2": translation.pgettext("bank account type", "Current"),
+             "4": translation.pgettext("bank account type", "Savings")}
+    number = account.get("account_number") or ""
+    if masked and number:
+        number = "*" * max(len(number) - 4, 0) + number[-4:]
+    parts = [account.get("bank_name") or account.get("bank_code") or "",
+             account.get("branch_name") or account.get("branch_code") or "",
+             kinds.get(account.get("account_type") or "", ""), number, account.get("account_holder") or ""]
+    return " ".join(part for part in parts if part)
+
+
 def to_zengin_kana(value: str) -> str:
     """Write an account holder the way 全銀 files want it: half-width kana, upper case."""
     text = unicodedata.normalize("NFKC", value or "")  # half-width kana → full, full-width ASCII → half

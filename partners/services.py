@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from incentives import audit as money_audit
 from partners import japan
 from partners.contact_stages import Thresholds, stage_expression
 from partners.models import (
@@ -32,13 +33,17 @@ from partners.models import (
     PartnerSettings,
     Stage,
 )
+from partners.selectors import staff_for
 from prm.accounts.models import Role, User
+from prm.notifications.services import notify
+from prm.tenancy.urls import reverse_path
 
 PROFILE_FIELDS_FOR_PARTNERS = (
     "website", "phone", "postal_code", "address", "invoice_number",
     "bank_code", "bank_name", "branch_code", "branch_name", "account_type", "account_number", "account_holder",
 )
 PRE_SIGNING_STAGES = (Stage.PROSPECT, Stage.APPLIED, Stage.RECRUITING)
+BANK_FIELDS = ("bank_code", "bank_name", "branch_code", "branch_name", "account_type", "account_number", "account_holder")
 
 
 def event_record(partner: Partner, kind: str, *, actor: User | None = None, activity: Activity | None = None,
@@ -127,11 +132,14 @@ def partner_update(*, partner: Partner, actor: User | None, **fields) -> Partner
     if "name" in fields and Partner.objects.filter(name=fields["name"]).exclude(pk=partner.pk).exists():
         raise ValidationError({"name": _("A partner with this name already exists.")})
     changed = [name for name, value in fields.items() if getattr(partner, name) != value]
+    bank_before = {name: getattr(partner, name) for name in BANK_FIELDS}
     for name in changed:
         setattr(partner, name, fields[name])
     if changed:
         partner.save(update_fields=[*changed, "updated_at"])
         event_record(partner, EventKind.UPDATED, actor=actor, fields=changed)
+    if set(changed) & set(BANK_FIELDS):
+        _bank_account_changed(partner=partner, before=bank_before, actor=actor)
     if new_stage != partner.stage:
         partner_set_stage(partner=partner, stage=new_stage, actor=actor)
     return partner
@@ -165,6 +173,25 @@ def prospect_convert(*, partner: Partner, actor: User) -> Partner:
         partner.owner = actor
         partner.save(update_fields=["owner", "updated_at"])
     return partner_set_stage(partner=partner, stage=Stage.RECRUITING, actor=actor)
+
+
+def _bank_account_changed(*, partner: Partner, before: dict[str, str], actor: User | None) -> None:
+    """Where the partner's money goes changed: record both accounts for finance, and tell the people
+    who look after the partner when the change came from the partner's side. Approved payouts keep
+    the account they were approved with until a vendor re-approves them."""
+    after = {name: getattr(partner, name) for name in BANK_FIELDS}
+    money_audit.record(actor=actor, action="bank_account_changed", obj=partner, partner=partner.name,
+                       before=before, after=after)
+    if actor is not None and actor.is_vendor_staff:
+        return
+    notify(users=staff_for(partner), kind="bank_account_changed",
+           url=reverse_path("partner_detail", "console", pk=partner.pk),
+           message=lambda: (
+               _("%(partner)s changed its bank account") % {"partner": partner.name},
+               _("Bank account changed: %(before)s → %(after)s. Approved payouts that are not paid yet stay on the "
+                 "approved account and are left out of transfer files until you re-approve them.") % {
+                   "before": japan.bank_account_text(before, masked=True),
+                   "after": japan.bank_account_text(after, masked=True)}))
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_tenant_model, tenant_context
@@ -34,7 +35,15 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         with tenant_context(vendor):
-            run = runs.run_execute(runs.run_start(period=period).pk, progress=show)
+            try:
+                started = runs.run_start(period=period)
+            except ValidationError as error:
+                self.stderr.write(" ".join(error.messages))
+                sys.exit(2)
+            warning = runs.open_month_warning(period)
+            if warning:
+                self.stderr.write(self.style.WARNING(warning))
+            run = runs.run_execute(started.pk, progress=show)
         self.stdout.write("")
         if run.status != "done":
             self.stderr.write(_("The run failed: %(error)s") % {"error": run.error})

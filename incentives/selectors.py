@@ -1,0 +1,82 @@
+"""Reads of the incentives module: payout pages and the transfer batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import F, Sum
+from django.utils.translation import gettext as _
+
+from incentives import zengin
+from incentives.models import LedgerLine, Payout
+
+
+@dataclass(frozen=True)
+class AddedAfterClose:
+    period: date
+    amount: int
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    payout: Payout
+    # 前回締め後の追加分: lines of earlier periods this payout pays, per original period.
+    added_after_close: list[AddedAfterClose] = field(default_factory=list)
+
+    @property
+    def added_total(self) -> int:
+        return sum(item.amount for item in self.added_after_close)
+
+
+@dataclass(frozen=True)
+class PayoutPage:
+    rows: list[PayoutRow]
+    total: int
+    late_for_subcontract_act: bool
+    # Approved payouts kept out of the transfer file until re-approved.
+    bank_changed: int
+
+
+def payout_page(*, period: date) -> PayoutPage:
+    payouts = list(Payout.objects.filter(period=period).select_related("partner").order_by("partner__name_kana", "pk"))
+    added: dict[int, list[AddedAfterClose]] = {}
+    for payout_id, line_period, amount in (
+        LedgerLine.objects.filter(payout__in=payouts).exclude(period=F("payout__period"))
+        .values("payout_id", "period").annotate(amount=Sum("amount")).order_by("payout_id", "period")
+        .values_list("payout_id", "period", "amount")
+    ):
+        added.setdefault(payout_id, []).append(AddedAfterClose(line_period, amount))
+    return PayoutPage(
+        rows=[PayoutRow(payout, added.get(payout.pk, [])) for payout in payouts],
+        total=sum(payout.total for payout in payouts),
+        late_for_subcontract_act=any(payout.late_for_subcontract_act for payout in payouts),
+        bank_changed=sum(1 for payout in payouts if payout.total > 0 and payout.bank_account_changed),
+    )
+
+
+@dataclass(frozen=True)
+class TransferBatch:
+    payouts: list[Payout]
+    transfers: list[zengin.Transfer]
+    # Approved payouts left out of the file, each with the reason a person reads.
+    excluded: list[tuple[Payout, str]]
+
+
+def transfer_batch(*, period: date) -> TransferBatch:
+    """The period's approved payouts as transfers to the account each was approved with.
+
+    A payout whose partner changed the bank account after approval stays out until a vendor
+    re-approves it. Raises ValidationError when an approved account cannot be written to a file.
+    """
+    approved = list(Payout.objects.filter(period=period, status=Payout.Status.APPROVED, total__gt=0)
+                    .select_related("partner").order_by("partner__name_kana", "pk"))
+    excluded = [(p, _("%(partner)s: the bank account changed since approval; re-approve the payout to include it.")
+                 % {"partner": p.payee_name}) for p in approved if p.bank_account_changed]
+    left_out = {p.pk for p, _reason in excluded}
+    included = [p for p in approved if p.pk not in left_out]
+    zengin.check({p.payee_name: {"bank_code": p.bank_code, "branch_code": p.branch_code, "account_type": p.account_type,
+                                 "account_number": p.account_number, "holder": p.account_holder} for p in included})
+    transfers = [zengin.Transfer(p.bank_code, p.bank_name, p.branch_code, p.branch_name, p.account_type,
+                                 p.account_number, p.account_holder, p.total, f"{p.period:%Y%m}") for p in included]
+    return TransferBatch(payouts=included, transfers=transfers, excluded=excluded)
