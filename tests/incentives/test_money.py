@@ -179,7 +179,8 @@ def test_the_zengin_file_has_fixed_length_records_and_refuses_a_bad_branch_code(
         good = PartnerFactory(**bank)
         for partner, total in ((good, 176_000),):
             Payout.objects.create(partner=partner, period=PERIOD, status="approved", subtotal=total, total=total,
-                                  close_date=date(2026, 10, 31), due_date=date(2026, 11, 30), payee_name=partner.name)
+                                  close_date=date(2026, 10, 31), due_date=date(2026, 11, 30), payee_name=partner.name,
+                                  **bank)  # the account as approved
     client = people_a.console(people_a.channel_manager)
     data = client.get("/incentives/payouts/transfer/?period=2026-10").content
     records = data.split(b"\r\n")[:-1]
@@ -191,7 +192,8 @@ def test_the_zengin_file_has_fixed_length_records_and_refuses_a_bad_branch_code(
     with tenant_context(people_a.tenant):
         bad = PartnerFactory(**{**bank, "branch_code": "15"})
         Payout.objects.create(partner=bad, period=PERIOD, status="approved", subtotal=1, total=1,
-                              close_date=date(2026, 10, 31), due_date=date(2026, 11, 30), payee_name=bad.name)
+                              close_date=date(2026, 10, 31), due_date=date(2026, 11, 30), payee_name=bad.name,
+                              **{**bank, "branch_code": "15"})
     refused = client.get("/incentives/payouts/transfer/?period=2026-10", follow=True)
     assert refused["Content-Type"].startswith("text/html") and "3" in refused.content.decode()
     with pytest.raises(ValidationError):
