@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +43,8 @@ def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
     A negative balance is not paid: it is carried into the next payout as an offset (次回相殺).
     """
     period = period.replace(day=1)
+    with connection.cursor() as cursor:  # one build at a time per vendor: each decides which lines it takes
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}/payouts_build"])
     rules = IncentiveSettings.current()
     close, due = terms.close_and_due(period, pay_month_offset=rules.pay_month_offset, pay_day=rules.pay_day)
     untaken = set(LedgerLine.objects.filter(payout__isnull=True, period__lte=period)
