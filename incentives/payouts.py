@@ -7,7 +7,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,9 @@ def _previous_carry(partner_id: int, period: date) -> int:
 
 
 OPEN = (Payout.Status.REVIEW, Payout.Status.CARRIED)
+BUILT_FIELDS = ["commissions", "offset", "mdf", "tax_rate_percent", "status", "subtotal", "tax", "total",
+                "carry_forward", "close_date", "due_date", "payee_name", "payee_is_individual", "payee_invoice_number",
+                "review_until"]
 
 
 @transaction.atomic
@@ -60,22 +63,30 @@ def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
     later = set(Payout.objects.filter(period__gt=period, partner_id__in=partner_ids).values_list("partner_id", flat=True))
     partners = {p.pk: p for p in Partner.objects.filter(pk__in=partner_ids)}
     existing = {p.partner_id: p for p in Payout.objects.select_for_update().filter(period=period, partner_id__in=partner_ids)}
+    eligible = [partner_id for partner_id in sorted(partner_ids - later)
+                if partner_id not in existing or existing[partner_id].status in OPEN]
+    for payout in Payout.objects.bulk_create([
+            Payout(partner=partners[partner_id], period=period, close_date=close, due_date=due,
+                   payee_name=partners[partner_id].name) for partner_id in eligible if partner_id not in existing]):
+        existing[payout.partner_id] = payout
+    # One statement takes every untaken line; "payout IS NULL" means a line is never taken twice.
+    LedgerLine.objects.filter(partner_id__in=eligible, payout__isnull=True, period__lte=period).update(
+        payout=Subquery(Payout.objects.filter(partner_id=OuterRef("partner_id"), period=period).values("pk")[:1]))
+    for partner_id in eligible:
+        if open_claims.get(partner_id):
+            MdfClaim.objects.filter(pk__in=[claim.pk for claim in open_claims[partner_id]],
+                                    payout__isnull=True).update(payout=existing[partner_id])
+    payout_ids = [existing[partner_id].pk for partner_id in eligible]
+    commissions = dict(LedgerLine.objects.filter(payout__in=payout_ids).values_list("payout")
+                       .annotate(s=Sum("amount")).values_list("payout", "s"))
+    reimbursed = dict(MdfClaim.objects.filter(payout__in=payout_ids).values_list("payout")
+                      .annotate(s=Sum("amount")).values_list("payout", "s"))
     built = []
-    for partner_id in sorted(partner_ids - later):
-        payout = existing.get(partner_id)
-        if payout is not None and payout.status not in OPEN:
-            continue
-        partner = partners[partner_id]
-        claims = open_claims.get(partner_id, [])
-        payout = payout or Payout(partner=partner, period=period, close_date=close, due_date=due)
-        if payout.pk is None:
-            payout.save()
-        # The WHERE on payout IS NULL makes a concurrent build skip a line this one has taken.
-        LedgerLine.objects.filter(partner_id=partner_id, payout__isnull=True, period__lte=period).update(payout=payout)
-        MdfClaim.objects.filter(pk__in=[claim.pk for claim in claims], payout__isnull=True).update(payout=payout)
-        payout.commissions = LedgerLine.objects.filter(payout=payout).aggregate(s=Sum("amount"))["s"] or 0
+    for partner_id in eligible:
+        payout, partner = existing[partner_id], partners[partner_id]
+        payout.commissions = commissions.get(payout.pk, 0)
         payout.offset = carried.get(partner_id, 0)
-        payout.mdf = MdfClaim.objects.filter(payout=payout).aggregate(s=Sum("amount"))["s"] or 0
+        payout.mdf = reimbursed.get(payout.pk, 0)
         net = payout.commissions + payout.offset + payout.mdf
         payout.tax_rate_percent = rules.tax_rate_percent
         if net < 0:
@@ -93,8 +104,8 @@ def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
         payout.payee_is_individual = partner.is_individual
         payout.payee_invoice_number = partner.invoice_number
         payout.review_until = timezone.localdate() + timedelta(days=rules.review_days)
-        payout.save()
         built.append(payout)
+    Payout.objects.bulk_update(built, BUILT_FIELDS, batch_size=1000)
     if built:
         audit.record(actor=actor, action="payouts_built", obj=built[0], period=period.isoformat(), count=len(built))
     return built
