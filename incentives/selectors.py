@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from incentives import zengin
 from incentives.models import LedgerLine, Payout
+from partners.models import Partner
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,7 @@ class PayoutPage:
     bank_changed: int
 
 
-def payout_page(*, period: date) -> PayoutPage:
-    payouts = list(Payout.objects.filter(period=period).select_related("partner").order_by("partner__name_kana", "pk"))
+def _rows(payouts: list[Payout]) -> list[PayoutRow]:
     added: dict[int, list[AddedAfterClose]] = {}
     for payout_id, line_period, amount in (
         LedgerLine.objects.filter(payout__in=payouts).exclude(period=F("payout__period"))
@@ -47,8 +47,18 @@ def payout_page(*, period: date) -> PayoutPage:
         .values_list("payout_id", "period", "amount")
     ):
         added.setdefault(payout_id, []).append(AddedAfterClose(line_period, amount))
+    return [PayoutRow(payout, added.get(payout.pk, [])) for payout in payouts]
+
+
+def payout_rows_for_partner(*, partner: Partner, statuses: list[str]) -> list[PayoutRow]:
+    """The partner's own payouts, newest first, for the portal."""
+    return _rows(list(Payout.objects.filter(partner=partner, status__in=statuses).order_by("-period")))
+
+
+def payout_page(*, period: date) -> PayoutPage:
+    payouts = list(Payout.objects.filter(period=period).select_related("partner").order_by("partner__name_kana", "pk"))
     return PayoutPage(
-        rows=[PayoutRow(payout, added.get(payout.pk, [])) for payout in payouts],
+        rows=_rows(payouts),
         total=sum(payout.total for payout in payouts),
         late_for_subcontract_act=any(payout.late_for_subcontract_act for payout in payouts),
         bank_changed=sum(1 for payout in payouts if payout.total > 0 and payout.bank_account_changed),

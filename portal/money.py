@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incentives import mdf
+from incentives import mdf, selectors
 from incentives.models import MdfRequest, Payout
 from incentives.views import statement_response
 from partners.services import fiscal_year_of
@@ -40,7 +40,7 @@ class MdfClaimForm(ServiceErrorsMixin, forms.Form):
 @portal_view(admin_only=True)
 @require_GET
 def payouts(request: HttpRequest) -> HttpResponse:
-    rows = Payout.objects.filter(partner=request.partner, status__in=VISIBLE).order_by("-period")
+    rows = selectors.payout_rows_for_partner(partner=request.partner, statuses=VISIBLE)
     return render(request, "portal/money/payouts.html", {"rows": rows})
 
 

@@ -67,7 +67,7 @@ def _publish(people):
 @pytest.mark.parametrize("closed_as", ["approved", "paid"])
 def test_it_pays_a_line_that_arrives_after_the_close_in_the_next_open_payout(people_a, closed_as):
     with tenant_context(people_a.tenant):
-        partner = PartnerFactory(**BANK_A)
+        partner = people_a.partner
         _publish(people_a)
         _deal(partner, registered=date(2026, 10, 2), won=date(2026, 10, 5), amount=500_000)
         _run(OCTOBER)
@@ -106,7 +106,9 @@ def test_it_pays_a_line_that_arrives_after_the_close_in_the_next_open_payout(peo
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert _in("ja", "Added after the previous close") in text and "2026-10" in text and "1,000" in text
     page = people_a.console(people_a.channel_manager).get("/incentives/payouts/?period=2026-11").content.decode()
-    assert _in("ja", "Added after the previous close") in page and "2026-10" in page
+    assert _in("ja", "Added after the previous close") in page and "2026-10" in page and "¥1,000" in page
+    portal = people_a.portal(people_a.partner_admin).get("/payouts/").content.decode()
+    assert _in("ja", "Added after the previous close") in portal and "¥1,000" in portal
 
 
 def test_a_rebuild_keeps_the_lines_and_mdf_it_already_took(people_a):
