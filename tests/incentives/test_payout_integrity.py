@@ -4,7 +4,7 @@ runs refuse months that have not begun, and a payout pays the bank account it wa
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
@@ -310,3 +310,35 @@ def test_with_separation_of_duties_the_approver_cannot_mark_the_payout_paid(peop
         assert (payout.status, payout.paid_by, payout.approved_by) == ("paid", people_a.vendor_admin,
                                                                        people_a.channel_manager)
         assert AuditEntry.objects.filter(action="payout_settings_changed").exists()
+
+
+def test_the_migration_gives_existing_payouts_their_lines_and_leaves_later_lines_for_the_next_payout(people_a):
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("incentives.migrations.0002_payout_bank_snapshot_and_ledger_payout")
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(**BANK_A)
+        _publish(people_a)
+        _deal(partner, registered=date(2026, 10, 2), won=date(2026, 10, 5), amount=500_000)
+        _run(OCTOBER)
+        october = payouts.payout_approve(payout=payouts.payouts_build(period=OCTOBER)[0], actor=people_a.channel_manager)
+        _deal(partner, registered=date(2026, 10, 20))
+        _run(OCTOBER)
+        # As the data stood before this migration: no line knew its payout, no payout its account.
+        LedgerLine.objects.update(payout=None)
+        late = LedgerLine.objects.order_by("-id").first()
+        LedgerLine.objects.exclude(pk=late.pk).update(created_at=october.approved_at - timedelta(minutes=5))
+        LedgerLine.objects.filter(pk=late.pk).update(created_at=october.approved_at + timedelta(minutes=5))
+        Payout.objects.filter(pk=october.pk).update(**{name: "" for name in BANK_A})
+        with connection.cursor() as cursor:
+            cursor.execute(migration.CLAIM_LINES)
+            cursor.execute(migration.SNAPSHOT_ACCOUNTS)
+        october.refresh_from_db()
+        assert october.bank_account == BANK_A
+        assert LedgerLine.objects.filter(payout=october).aggregate(s=Sum("amount"))["s"] == october.commissions == 51_000
+        late.refresh_from_db()
+        assert late.payout is None and late.amount == 1_000
+        november = payouts.payouts_build(period=NOVEMBER)[0]
+        assert november.commissions == 1_000 and statements.added_after_close(november)[0]["period"] == OCTOBER
