@@ -111,7 +111,7 @@ def test_it_pays_a_line_that_arrives_after_the_close_in_the_next_open_payout(peo
     assert _in("ja", "Added after the previous close") in portal and "¥1,000" in portal
 
 
-def test_a_rebuild_keeps_the_lines_and_mdf_it_already_took(people_a):
+def test_a_rebuild_keeps_the_lines_it_already_took(people_a):
     with tenant_context(people_a.tenant):
         partner = PartnerFactory()
         _publish(people_a)
