@@ -29,7 +29,7 @@ CUSTOMERS = [
     ("株式会社エデュテック", "edutech.example.jp", 2_700_000, "株式会社ワークスタイル研究所", "negotiation"),
     # wins the partner reported, waiting in the console for the channel manager to confirm
     ("株式会社東海精機", "tokai-seiki.co.jp", 2_200_000, "株式会社さくらシステムズ", "won_pending"),
-    ("株式会社みなと商会", "minato-shokai.co.jp", 1_600_000, "株式会社九州デジタル", "won_pending"),
+    ("株式会社みなと商会", "minato-shokai.co.jp", 1_600_000, "株式会社北斗情報サービス", "won_pending"),
 ]
 CONFLICTS = [
     # a later registration of an already registered customer, by another partner
