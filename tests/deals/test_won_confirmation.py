@@ -14,9 +14,10 @@ from deals import selectors, services
 from deals.models import DealEvent, DealRegistration, Priority, Stage
 from incentives import credit, runs
 from incentives.models import CreditLimit, LedgerLine, Plan
-from partners.models import ContactSignal, SignalKind
+from partners.models import AutoEvent, ContactSignal, SignalKind
 from prm.notifications.models import Notification
-from programs.recognition import leaderboard, periods, rules
+from partners.models import ChecklistItem
+from programs.recognition import badges_for, leaderboard, periods, rules
 
 TODAY = timezone.localdate
 LAST_MONTH = periods.period_containing(periods.MONTH, TODAY()).previous
@@ -43,6 +44,10 @@ def _report(people, deal, **data):
     return people.portal(people.partner_rep).post(f"/deals/{deal.pk}/move/", {"stage": "won", **data})
 
 
+def _first_win(partner):
+    return [badge.earned_on for badge in badges_for(partner) if badge.key == "first_win"]
+
+
 def _won_lines():
     return LedgerLine.objects.filter(event_id__endswith=":2-won")
 
@@ -57,6 +62,8 @@ def test_a_partners_win_waits_for_confirmation_and_pays_and_counts_nothing(peopl
     with tenant_context(people_a.tenant):
         deal = _open_deal(people_a.partner, rep=people_a.partner_rep)
         CreditLimit.objects.create(partner=people_a.partner, limit=10_000_000)
+        item = ChecklistItem.objects.create(partner=people_a.partner, title="初受注", due_on=TODAY(),
+                                            auto_event=AutoEvent.FIRST_WIN)
     response = _report(people_a, deal, won_amount="1200000", won_on=month.start.isoformat())
     assert response.status_code == 302
     with tenant_context(people_a.tenant):
@@ -75,6 +82,9 @@ def test_a_partners_win_waits_for_confirmation_and_pays_and_counts_nothing(peopl
         assert (summary[Stage.WON].count, summary[Stage.WON_PENDING].count) == (0, 1)
         assert summary[Stage.WON_PENDING].amount == 1_200_000
         assert not selectors.pipeline_by_partner().filter(pk=people_a.partner.pk, won_count__gt=0).exists()
+        assert _first_win(people_a.partner) == []
+        item.refresh_from_db()
+        assert item.completed_at is None
     with translation.override("ja"):
         waiting = str(Stage.WON_PENDING.label)
     assert waiting in people_a.portal(people_a.partner_rep).get(f"/deals/{deal.pk}/").content.decode()
@@ -116,6 +126,7 @@ def test_the_channel_manager_confirms_with_a_correction_and_then_the_win_counts_
         runs.run_execute(runs.run_start(period=month.start).pk)
         assert list(_won_lines().values_list("amount", flat=True)) == [100_000]
         assert _revenue_board(people_a.partner) == [1_000_000]
+        assert _first_win(people_a.partner) == [month.start + timedelta(days=2)]
     history = console.get(f"/deals/{deal.pk}/").content.decode()
     assert "1,000,000" in history
 
@@ -296,3 +307,22 @@ def test_a_vendor_staff_move_to_won_is_a_confirmed_win(people_a):
             Stage.WON, 800_000, TODAY(), people_a.channel_manager)
         assert ContactSignal.objects.get(kind=SignalKind.DEAL_WON).amount == 800_000
         assert Notification.objects.filter(user=people_a.partner_rep, kind="deal_win_confirmed").exists()
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"won_amount": str(2**63 - 1)}, "won_amount"),
+    ({"won_amount": "0"}, "won_amount"),
+    ({"won_on": (date.today() + timedelta(days=1)).isoformat()}, "won_on"),
+    ({"won_on": "2001-01-01"}, "won_on"),
+])
+def test_the_channel_manager_cannot_correct_a_win_out_of_bounds(people_a, data, field):
+    with tenant_context(people_a.tenant):
+        deal = _open_deal(people_a.partner, rep=people_a.partner_rep)
+    _report(people_a, deal, won_amount="700000")
+    response = people_a.console(people_a.channel_manager).post(f"/deals/{deal.pk}/win/confirm/", data)
+    assert response.status_code == 200 and field in response.context["confirm_form"].errors
+    assert str(response.context["confirm_form"].fields[field].label) in response.content.decode()
+    with tenant_context(people_a.tenant):
+        deal.refresh_from_db()
+        assert (deal.stage, deal.won_amount, deal.reported_won_amount) == (Stage.WON_PENDING, None, 700_000)
+        assert not ContactSignal.objects.filter(kind=SignalKind.DEAL_WON).exists()
