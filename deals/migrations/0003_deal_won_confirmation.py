@@ -8,11 +8,20 @@ from django.db import migrations, models
 
 
 def wins_so_far_were_confirmed(apps, schema_editor):
-    """Wins recorded before confirmation existed were entered when any move to won was final."""
-    from django.db.models import F
+    """Wins recorded before confirmation existed were entered when any move to won was final, so
+    they stay confirmed; except those no vendor could have confirmed (an amount outside ¥1 to
+    ¥1 trillion, or a won date in the future): they go back to waiting, so they stop counting and
+    a channel manager sets the real figures."""
+    from django.db.models import F, Q
     from django.db.models.functions import Coalesce, Now
+    from django.utils import timezone
 
     deals = apps.get_model("deals", "DealRegistration")
+    impossible = Q(won_amount__isnull=True) | Q(won_amount__lt=1) | Q(won_amount__gt=10**12) | Q(
+        won_on__gt=timezone.localdate())
+    deals.objects.filter(impossible, stage="won").update(
+        stage="won_pending", reported_from_stage="negotiation", reported_won_amount=F("won_amount"),
+        reported_won_on=F("won_on"), won_reported_at=Coalesce(F("closed_at"), Now()), won_amount=None, won_on=None)
     deals.objects.filter(stage="won", won_confirmed_at__isnull=True).update(
         won_confirmed_at=Coalesce(F("closed_at"), Now()))
 

@@ -326,3 +326,33 @@ def test_the_channel_manager_cannot_correct_a_win_out_of_bounds(people_a, data, 
         deal.refresh_from_db()
         assert (deal.stage, deal.won_amount, deal.reported_won_amount) == (Stage.WON_PENDING, None, 700_000)
         assert not ContactSignal.objects.filter(kind=SignalKind.DEAL_WON).exists()
+
+
+def test_the_migration_sends_impossible_wins_back_to_waiting_and_keeps_the_others_confirmed(people_a):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("deals.migrations.0003_deal_won_confirmation")
+    with tenant_context(people_a.tenant):
+        good = _open_deal(people_a.partner, customer="株式会社正常受注")
+        huge = _open_deal(people_a.partner, customer="株式会社巨額受注")
+        future = _open_deal(people_a.partner, customer="株式会社未来受注")
+        day = TODAY() - timedelta(days=3)
+        DealRegistration.objects.filter(pk=good.pk).update(stage="won", won_amount=500_000, won_on=day,
+                                                           won_confirmed_at=None)
+        DealRegistration.objects.filter(pk=huge.pk).update(stage="won", won_amount=2**63 - 1, won_on=day)
+        DealRegistration.objects.filter(pk=future.pk).update(stage="won", won_amount=1_000,
+                                                             won_on=TODAY() + timedelta(days=300))
+        migration.wins_so_far_were_confirmed(apps, None)
+        good.refresh_from_db(), huge.refresh_from_db(), future.refresh_from_db()
+        assert (good.stage, good.won_amount) == (Stage.WON, 500_000) and good.won_confirmed_at is not None
+        assert (huge.stage, huge.won_amount, huge.reported_won_amount) == (Stage.WON_PENDING, None, 2**63 - 1)
+        assert (future.stage, future.won_on) == (Stage.WON_PENDING, None)
+        # nothing impossible counts any more
+        assert selectors.pipeline_by_partner().get(pk=people_a.partner.pk).won_amount == 500_000
+        with pytest.raises(ValidationError):  # confirming needs real figures
+            services.deal_win_confirm(deal=huge, actor=people_a.channel_manager)
+        services.deal_win_confirm(deal=huge, actor=people_a.channel_manager, won_amount=5_000_000)
+        huge.refresh_from_db()
+        assert (huge.stage, huge.won_amount, huge.won_on) == (Stage.WON, 5_000_000, day)
