@@ -58,8 +58,7 @@ def deal_queue(request: HttpRequest) -> HttpResponse:
 def win_queue(request: HttpRequest) -> HttpResponse:
     """Wins partners reported, waiting for a channel manager to confirm or reject them."""
     page = Paginator(selectors.wins_awaiting_confirmation(), 50).get_page(request.GET.get("page"))
-    return render(request, "deals/wins.html", {"page": page, "confirm_form": WinConfirmForm(),
-                                               "reject_form": WinRejectForm()})
+    return render(request, "deals/wins.html", {"page": page})
 
 
 @console_view

@@ -356,3 +356,14 @@ def test_the_migration_sends_impossible_wins_back_to_waiting_and_keeps_the_other
         services.deal_win_confirm(deal=huge, actor=people_a.channel_manager, won_amount=5_000_000)
         huge.refresh_from_db()
         assert (huge.stage, huge.won_amount, huge.won_on) == (Stage.WON, 5_000_000, day)
+
+
+def test_the_win_pages_refuse_the_wrong_method_and_people_outside_the_vendor(people_a):
+    with tenant_context(people_a.tenant):
+        deal = _open_deal(people_a.partner, rep=people_a.partner_rep)
+    console = people_a.console(people_a.channel_manager)
+    assert console.get(f"/deals/{deal.pk}/win/confirm/").status_code == 405
+    assert console.get(f"/deals/{deal.pk}/win/reject/").status_code == 405
+    assert console.post("/deals/wins/").status_code == 405
+    assert people_a.console().get("/deals/wins/").status_code == 302  # signed out: to the sign-in page
+    assert people_a.console(people_a.partner_admin).get("/deals/wins/").status_code in (302, 403)
