@@ -27,6 +27,9 @@ CUSTOMERS = [
     ("株式会社湘南リゾート", "shonan-resort.co.jp", 1_500_000, "株式会社ベイサイドシステム", "approved"),
     ("株式会社中央会計サービス", "chuo-kaikei-svc.co.jp", 1_100_000, "税理士法人中央会計", "won"),
     ("株式会社エデュテック", "edutech.example.jp", 2_700_000, "株式会社ワークスタイル研究所", "negotiation"),
+    # wins the partner reported, waiting in the console for the channel manager to confirm
+    ("株式会社東海精機", "tokai-seiki.co.jp", 2_200_000, "株式会社さくらシステムズ", "won_pending"),
+    ("株式会社みなと商会", "minato-shokai.co.jp", 1_600_000, "株式会社北斗情報サービス", "won_pending"),
 ]
 CONFLICTS = [
     # a later registration of an already registered customer, by another partner
@@ -55,11 +58,13 @@ def seed(*, admin: User, managers: list[User]) -> None:
         manager = partner.owner or managers[0]
         services.deal_approve(deal=deal, actor=manager)
         path = {"approved": [], "proposal": ["proposal"], "negotiation": ["proposal", "negotiation"],
-                "won": ["proposal", "negotiation", "won"], "lost": ["proposal", "lost"]}[final]
+                "won": ["proposal", "negotiation", "won"], "lost": ["proposal", "lost"],
+                "won_pending": ["proposal", "negotiation"]}[final]
         for stage in path:
-            services.deal_move(deal=deal, actor=manager, stage=stage,
-                               won_amount=amount if stage == "won" else None,
-                               won_on=today - timedelta(days=n) if stage == "won" else None)
+            # registered today in the demo, so won today: a win cannot predate its registration
+            services.deal_move(deal=deal, actor=manager, stage=stage, won_amount=amount if stage == "won" else None)
+        if final == "won_pending":
+            services.deal_win_report(deal=deal, actor=user, won_amount=amount - 100_000, won_on=today)
         if final in ("won", "negotiation") and n % 2 == 0:
             services.meeting_record(deal=deal, actor=manager, held_on=today - timedelta(days=20 + n),
                                     staff=[manager], notes="役員向けデモに同行")

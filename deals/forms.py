@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from deals.models import DealSettings, Product, Side, Stage
 from partners import japan
 from prm.accounts.models import STAFF_ROLES, User
+from prm.bounds import BusinessDateField, yen_field
 from prm.invitations.forms import ServiceErrorsMixin
 
 
@@ -62,9 +63,47 @@ class DecisionForm(ServiceErrorsMixin, forms.Form):
 class MoveForm(ServiceErrorsMixin, forms.Form):
     stage = forms.ChoiceField(label=_("New stage"), choices=[(s, s.label) for s in (
         Stage.PROPOSAL, Stage.NEGOTIATION, Stage.WON, Stage.LOST, Stage.CANCELLED)])
-    won_amount = forms.IntegerField(label=_("Won amount (¥)"), required=False, min_value=0)
-    won_on = forms.DateField(label=_("Won on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    won_amount = yen_field(_("Won amount (¥)"), required=False, allow_zero=False)
+    won_on = BusinessDateField(label=_("Won on"), required=False, help_text=_("Empty: today."))
     reason = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+    def __init__(self, *args, reporting: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if reporting:  # a partner's win waits for the channel manager: say so where it is chosen
+            self.fields["stage"].choices = [
+                (value, _("Won (the channel manager confirms)") if value == Stage.WON else label)
+                for value, label in self.fields["stage"].choices]
+
+    def clean_won_on(self):
+        value = self.cleaned_data["won_on"]
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("The won date cannot be in the future."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("stage") == Stage.WON and cleaned.get("won_amount") is None and "won_amount" not in self.errors:
+            self.add_error("won_amount", _("Enter the won amount."))
+        return cleaned
+
+
+class WinConfirmForm(ServiceErrorsMixin, forms.Form):
+    """The channel manager confirms a reported win, correcting its figures if the vendor's own differ."""
+
+    won_amount = yen_field(_("Won amount (¥)"), required=False, allow_zero=False,
+                           help_text=_("Empty: the amount the partner reported."))
+    won_on = BusinessDateField(label=_("Won on"), required=False, help_text=_("Empty: the date the partner reported."))
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+    def clean_won_on(self):
+        value = self.cleaned_data["won_on"]
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("The won date cannot be in the future."))
+        return value
+
+
+class WinRejectForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class MeetingForm(ServiceErrorsMixin, forms.Form):

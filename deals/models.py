@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from prm.bounds import positive_yen_validators, validate_business_date
+
 
 class RuleMode(models.TextChoices):
     FIRST_COME = "first_come", _("First come: the earliest registration holds priority")
@@ -87,6 +89,8 @@ class Stage(models.TextChoices):
     PROPOSAL = "proposal", _("Proposal")
     NEGOTIATION = "negotiation", _("Negotiation")
     WON = "won", _("Won")
+    # A win the partner reported: pays and counts nowhere until the vendor confirms it.
+    WON_PENDING = "won_pending", _("Won, awaiting confirmation")
     LOST = "lost", _("Lost")
     CANCELLED = "cancelled", _("Cancelled")
     REJECTED = "rejected", _("Rejected")
@@ -95,6 +99,9 @@ class Stage(models.TextChoices):
 
 OPEN_STAGES = (Stage.REGISTERED, Stage.APPROVED, Stage.PROPOSAL, Stage.NEGOTIATION)
 PROTECTED_STAGES = (Stage.APPROVED, Stage.PROPOSAL, Stage.NEGOTIATION)
+# A reported win keeps its priority: it may still return to its open stage, so until the vendor
+# decides, it holds the customer against other partners' registrations like an open deal.
+HOLDING_STAGES = (*OPEN_STAGES, Stage.WON_PENDING)
 
 
 class Priority(models.TextChoices):
@@ -139,8 +146,21 @@ class DealRegistration(CustomerKeyFields):
     decision_reason = models.TextField(_("reason"), blank=True)
     expires_on = models.DateField(_("valid until"), null=True, blank=True)
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
-    won_amount = models.BigIntegerField(_("won amount (¥)"), null=True, blank=True)
-    won_on = models.DateField(_("won on"), null=True, blank=True)
+    # Set only by a vendor-confirmed win: everything that pays or counts wins reads these.
+    won_amount = models.BigIntegerField(_("won amount (¥)"), null=True, blank=True, validators=positive_yen_validators)
+    won_on = models.DateField(_("won on"), null=True, blank=True, validators=[validate_business_date])
+    won_confirmed_at = models.DateTimeField(_("win confirmed at"), null=True, blank=True)
+    won_confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                         related_name="+", verbose_name=_("win confirmed by"))
+    # What the partner reported, kept apart from the confirmed figures while the win waits.
+    reported_won_amount = models.BigIntegerField(_("reported won amount (¥)"), null=True, blank=True,
+                                                 validators=positive_yen_validators)
+    reported_won_on = models.DateField(_("reported won on"), null=True, blank=True, validators=[validate_business_date])
+    won_reported_at = models.DateTimeField(_("win reported at"), null=True, blank=True)
+    won_reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+", verbose_name=_("win reported by"))
+    reported_from_stage = models.CharField(_("stage before the reported win"), max_length=20, blank=True,
+                                           choices=Stage.choices)
     closed_at = models.DateTimeField(null=True, blank=True)
     lead = models.OneToOneField("Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="deal")
 
@@ -161,6 +181,10 @@ class DealRegistration(CustomerKeyFields):
     @property
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
+
+    @property
+    def is_win_pending(self) -> bool:
+        return self.stage == Stage.WON_PENDING
 
     @property
     def roles(self) -> list[tuple[str, str]]:

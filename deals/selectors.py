@@ -35,6 +35,16 @@ def approval_queue() -> list[QueueRow]:
     return [QueueRow(deal, conflicts_of(deal), direct_conflicts_of(deal)) for deal in waiting]
 
 
+def wins_awaiting_confirmation() -> QuerySet[DealRegistration]:
+    """Wins partners reported that wait for a channel manager, oldest report first."""
+    return (DealRegistration.objects.filter(stage=Stage.WON_PENDING)
+            .select_related("partner", "registered_by", "won_reported_by").order_by("won_reported_at", "pk"))
+
+
+def wins_awaiting_count() -> int:
+    return DealRegistration.objects.filter(stage=Stage.WON_PENDING).count()
+
+
 def conflicts_of(deal: DealRegistration) -> list[DealRegistration]:
     return matching_registrations(_stored_keys(deal), exclude_pk=deal.pk)
 
@@ -71,11 +81,12 @@ class StageTotal:
 
 def pipeline_summary(*, partner: Partner | None = None) -> list[StageTotal]:
     deals = DealRegistration.objects.all() if partner is None else DealRegistration.objects.filter(partner=partner)
-    rows = {r["stage"]: r for r in deals.values("stage").annotate(n=Count("pk"), total=Sum("amount"), won=Sum("won_amount"))}
+    rows = {r["stage"]: r for r in deals.values("stage").annotate(
+        n=Count("pk"), total=Sum("amount"), won=Sum("won_amount"), reported=Sum("reported_won_amount"))}
     result = []
     for stage, label in Stage.choices:
-        row = rows.get(stage, {"n": 0, "total": 0, "won": 0})
-        amount = row["won"] if stage == Stage.WON else row["total"]
+        row = rows.get(stage, {"n": 0, "total": 0, "won": 0, "reported": 0})
+        amount = {Stage.WON: row["won"], Stage.WON_PENDING: row["reported"]}.get(stage, row["total"])
         result.append(StageTotal(stage, label, row["n"], amount or 0))
     return result
 

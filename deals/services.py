@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from deals import matching
 from deals.models import (
+    HOLDING_STAGES,
     OPEN_STAGES,
     PROTECTED_STAGES,
     DealEvent,
@@ -32,6 +33,7 @@ from partners.models import Partner, SignalKind
 from partners.services import signal_record
 from partners.selectors import staff_for
 from prm.accounts.models import User
+from prm.bounds import MAX_YEN, validate_business_date
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
 
@@ -41,7 +43,7 @@ TRANSITIONS = {
     Stage.PROPOSAL: {Stage.NEGOTIATION, Stage.WON, Stage.LOST, Stage.CANCELLED, Stage.EXPIRED},
     Stage.NEGOTIATION: {Stage.WON, Stage.LOST, Stage.CANCELLED, Stage.EXPIRED},
 }
-PARTNER_MOVES = {Stage.PROPOSAL, Stage.NEGOTIATION, Stage.WON, Stage.LOST, Stage.CANCELLED}
+PARTNER_MOVES = {Stage.PROPOSAL, Stage.NEGOTIATION, Stage.LOST, Stage.CANCELLED}  # won: deal_win_report
 
 
 # --------------------------------------------------------------------------- customer keys and conflicts
@@ -84,7 +86,7 @@ def _as_stored(keys: matching.CustomerKeys) -> matching.CustomerKeys:
 def matching_registrations(keys: matching.CustomerKeys, *, exclude_pk: int | None = None) -> list[DealRegistration]:
     keys = _as_stored(keys)
     candidates = (
-        DealRegistration.objects.filter(_key_filter(keys), stage__in=OPEN_STAGES)
+        DealRegistration.objects.filter(_key_filter(keys), stage__in=HOLDING_STAGES)
         .exclude(pk=exclude_pk).select_related("partner").order_by("registered_at", "pk")
     )
     return [deal for deal in candidates if matching.same_customer(keys, _stored_keys(deal))]
@@ -269,7 +271,8 @@ def deal_approve(*, deal: DealRegistration, actor: User, reason: str = "") -> De
     if deal.stage != Stage.REGISTERED:
         raise ValidationError(_("Only a registration waiting for approval can be approved."))
     rules = DealSettings.current()
-    others = [d for d in matching_registrations(_stored_keys(deal), exclude_pk=deal.pk) if d.stage in PROTECTED_STAGES]
+    others = [d for d in matching_registrations(_stored_keys(deal), exclude_pk=deal.pk)
+              if d.stage in (*PROTECTED_STAGES, Stage.WON_PENDING)]
     if others:
         raise ValidationError(_("Another partner's registration for this customer is already approved. Reject one of them first."))
     today = timezone.localdate()
@@ -321,7 +324,15 @@ def deals_bulk_decide(*, actor: User, deals, approve: bool, reason: str = "") ->
 @transaction.atomic
 def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: int | None = None,
               won_on: date | None = None, reason: str = "") -> DealRegistration:
-    """Move an approved deal along the pipeline (proposal → negotiation → won / lost / cancelled)."""
+    """Move an approved deal along the pipeline (proposal → negotiation → won / lost / cancelled).
+
+    A partner's move to won is a reported win that waits for the vendor (deal_win_report); a
+    vendor staff member's move to won is a confirmed win (deal_win_confirm).
+    """
+    if stage == Stage.WON:
+        if actor.is_partner_user:
+            return deal_win_report(deal=deal, actor=actor, won_amount=won_amount, won_on=won_on, note=reason)
+        return deal_win_confirm(deal=deal, actor=actor, won_amount=won_amount, won_on=won_on, note=reason)
     deal = DealRegistration.objects.select_for_update().select_related("partner").get(pk=deal.pk)
     if actor.is_partner_user:
         own = getattr(actor, "partner_membership", None)
@@ -333,23 +344,118 @@ def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: in
         raise ValidationError({"stage": _("A deal that is %(current)s cannot move to %(stage)s.") % {
             "current": deal.get_stage_display(), "stage": Stage(stage).label}})
     fields = ["stage"]
-    credit_warning = None
-    if stage == Stage.WON:
-        if won_amount is None or won_amount < 0:
-            raise ValidationError({"won_amount": _("Enter the won amount.")})
-        from incentives import credit
-
-        credit_warning = credit.check(deal.partner, won_amount)
-        deal.won_amount, deal.won_on = won_amount, won_on or timezone.localdate()
-        fields += ["won_amount", "won_on"]
-    if stage in (Stage.WON, Stage.LOST, Stage.CANCELLED):
+    if stage in (Stage.LOST, Stage.CANCELLED):
         deal.closed_at = timezone.now()
         fields.append("closed_at")
     previous = deal.stage
     deal.stage = stage
     deal.save(update_fields=fields)
-    _event(deal, "stage", actor, previous=previous, stage=stage, reason=reason,
-           won_amount=deal.won_amount if stage == Stage.WON else None)
+    _event(deal, "stage", actor, previous=previous, stage=stage, reason=reason)
+    deal.credit_warning = None
+    watchers = [deal.registered_by] if actor.is_vendor_staff else staff_for(deal.partner)
+    notify(users=watchers, kind="deal_stage", url=deal_url(deal, console=not actor.is_vendor_staff),
+           message=lambda: (_("%(customer)s is now %(stage)s") % {"customer": deal.customer_name,
+                                                                   "stage": deal.get_stage_display()}, reason))
+    return deal
+
+
+# --------------------------------------------------------------------------- wins: reported by the partner, confirmed by the vendor
+
+
+def checked_win(deal: DealRegistration, won_amount: int | None, won_on: date | None) -> tuple[int, date]:
+    """The one rule for a win's figures, whoever records them: an amount of ¥1 to ¥1 trillion and
+    a day between the registration and today. Refuses with the field named."""
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    if won_amount is None:
+        errors["won_amount"] = _("Enter the won amount.")
+    elif isinstance(won_amount, bool) or not isinstance(won_amount, int) or not 1 <= won_amount <= MAX_YEN:
+        errors["won_amount"] = _("Enter a won amount from ¥1 to ¥%(max)s.") % {"max": f"{MAX_YEN:,}"}
+    won_on = won_on or today
+    registered_on = timezone.localtime(deal.registered_at).date()
+    try:
+        validate_business_date(won_on)
+    except ValidationError as error:
+        errors["won_on"] = error.messages[0]
+    else:
+        if won_on > today:
+            errors["won_on"] = _("The won date cannot be in the future.")
+        elif won_on < registered_on:
+            errors["won_on"] = _("The won date cannot be before the deal was registered (%(date)s).") % {
+                "date": registered_on.isoformat()}
+    if errors:
+        raise ValidationError(errors)
+    return won_amount, won_on
+
+
+def _lock_deal(deal: DealRegistration) -> DealRegistration:
+    return DealRegistration.objects.select_for_update(of=("self",)).select_related("partner", "registered_by").get(pk=deal.pk)
+
+
+def _partner_watchers(deal: DealRegistration) -> list[User]:
+    people = [deal.registered_by, deal.won_reported_by]
+    return list({user.pk: user for user in people if user is not None}.values())
+
+
+@transaction.atomic
+def deal_win_report(*, deal: DealRegistration, actor: User, won_amount: int | None, won_on: date | None = None,
+                    note: str = "") -> DealRegistration:
+    """A partner reports that its deal is won. The win waits for the channel manager (受注（確認待ち）):
+    it pays nothing and counts nowhere until deal_win_confirm, and it keeps the customer's priority."""
+    deal = _lock_deal(deal)
+    own = getattr(actor, "partner_membership", None)
+    if not actor.is_partner_user or own is None or own.partner_id != deal.partner_id:
+        raise PermissionDenied
+    if deal.stage not in PROTECTED_STAGES:
+        raise ValidationError({"stage": _("A deal that is %(current)s cannot move to %(stage)s.") % {
+            "current": deal.get_stage_display(), "stage": Stage.WON.label}})
+    won_amount, won_on = checked_win(deal, won_amount, won_on)
+    previous = deal.stage
+    deal.stage, deal.reported_from_stage = Stage.WON_PENDING, previous
+    deal.reported_won_amount, deal.reported_won_on = won_amount, won_on
+    deal.won_reported_at, deal.won_reported_by = timezone.now(), actor
+    deal.save(update_fields=["stage", "reported_from_stage", "reported_won_amount", "reported_won_on",
+                             "won_reported_at", "won_reported_by"])
+    _event(deal, "win_reported", actor, previous=previous, stage=Stage.WON_PENDING, won_amount=won_amount,
+           won_on=won_on.isoformat(), reason=note)
+    deal.credit_warning = None
+    notify(users=staff_for(deal.partner), kind="deal_win_reported", url=deal_url(deal, console=True),
+           message=lambda: (_("Win to confirm: %(customer)s") % {"customer": deal.customer_name},
+                            _("%(partner)s reports %(customer)s won on %(date)s for ¥%(amount)s.") % {
+                                "partner": deal.partner.name, "customer": deal.customer_name,
+                                "date": won_on.isoformat(), "amount": f"{won_amount:,}"}))
+    return deal
+
+
+@transaction.atomic
+def deal_win_confirm(*, deal: DealRegistration, actor: User, won_amount: int | None = None,
+                     won_on: date | None = None, note: str = "") -> DealRegistration:
+    """The vendor's word that a deal is won: a partner's reported win (its figures, or corrected
+    ones) or a win the vendor records itself, by hand or from its own systems. Only now does the
+    win pay, count and fire what a win fires (signal, notifications, credit-limit warning)."""
+    _require_staff(actor)
+    deal = _lock_deal(deal)
+    reported = deal.stage == Stage.WON_PENDING
+    if reported:
+        won_amount = deal.reported_won_amount if won_amount is None else won_amount
+        won_on = won_on or deal.reported_won_on
+    elif deal.stage not in PROTECTED_STAGES:
+        raise ValidationError({"stage": _("A deal that is %(current)s cannot move to %(stage)s.") % {
+            "current": deal.get_stage_display(), "stage": Stage.WON.label}})
+    won_amount, won_on = checked_win(deal, won_amount, won_on)
+    from incentives import credit
+
+    credit_warning = credit.check(deal.partner, won_amount)
+    previous = deal.stage
+    now = timezone.now()
+    deal.stage, deal.won_amount, deal.won_on, deal.closed_at = Stage.WON, won_amount, won_on, now
+    deal.won_confirmed_at, deal.won_confirmed_by = now, actor
+    deal.save(update_fields=["stage", "won_amount", "won_on", "closed_at", "won_confirmed_at", "won_confirmed_by"])
+    corrected = reported and (won_amount, won_on) != (deal.reported_won_amount, deal.reported_won_on)
+    _event(deal, "win_confirmed", actor, previous=previous, stage=Stage.WON, won_amount=won_amount,
+           won_on=won_on.isoformat(), reported_amount=deal.reported_won_amount if reported else None,
+           reported_on=deal.reported_won_on.isoformat() if reported and deal.reported_won_on else None,
+           corrected=corrected, reason=note)
     deal.credit_warning = credit_warning if credit_warning and credit_warning.exceeded else None
     if deal.credit_warning:
         _event(deal, "credit_warning", actor, limit=credit_warning.limit, after=credit_warning.after)
@@ -357,14 +463,40 @@ def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: in
                message=lambda: (_("Credit limit exceeded: %(partner)s") % {"partner": deal.partner.name},
                                 _("Open amount after this deal: ¥%(after)s of a ¥%(limit)s limit.") % {
                                     "after": f"{credit_warning.after:,}", "limit": f"{credit_warning.limit:,}"}))
-    if stage == Stage.WON:
-        contact = getattr(deal.registered_by, "contact", None) if deal.registered_by else None
-        signal_record(partner=deal.partner, contact=contact, kind=SignalKind.DEAL_WON, amount=deal.won_amount,
-                      occurred_at=timezone.now(), source=f"deals.DealRegistration:{deal.pk}")
-    watchers = [deal.registered_by] if actor.is_vendor_staff else staff_for(deal.partner)
-    notify(users=watchers, kind="deal_stage", url=deal_url(deal, console=not actor.is_vendor_staff),
-           message=lambda: (_("%(customer)s is now %(stage)s") % {"customer": deal.customer_name,
-                                                                   "stage": deal.get_stage_display()}, reason))
+    contact = getattr(deal.registered_by, "contact", None) if deal.registered_by else None
+    signal_record(partner=deal.partner, contact=contact, kind=SignalKind.DEAL_WON, amount=deal.won_amount,
+                  occurred_at=now, source=f"deals.DealRegistration:{deal.pk}")
+    notify(users=_partner_watchers(deal), kind="deal_win_confirmed", url=deal_url(deal, console=False),
+           message=lambda: (_("Win confirmed: %(customer)s") % {"customer": deal.customer_name},
+                            _("Won on %(date)s for ¥%(amount)s.") % {"date": won_on.isoformat(),
+                                                                     "amount": f"{won_amount:,}"}))
+    return deal
+
+
+@transaction.atomic
+def deal_win_reject(*, deal: DealRegistration, actor: User, reason: str) -> DealRegistration:
+    """The vendor does not confirm a reported win: the deal returns to the open stage it came from,
+    with its priority, and the partner is told why."""
+    _require_staff(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason the win is not confirmed.")})
+    deal = _lock_deal(deal)
+    if deal.stage != Stage.WON_PENDING:
+        raise ValidationError(_("Only a win awaiting confirmation can be rejected."))
+    back_to = deal.reported_from_stage if deal.reported_from_stage in PROTECTED_STAGES else Stage.NEGOTIATION
+    watchers = _partner_watchers(deal)
+    reported_amount, reported_on = deal.reported_won_amount, deal.reported_won_on
+    deal.stage, deal.reported_from_stage = back_to, ""
+    deal.reported_won_amount = deal.reported_won_on = deal.won_reported_at = deal.won_reported_by = None
+    deal.save(update_fields=["stage", "reported_from_stage", "reported_won_amount", "reported_won_on",
+                             "won_reported_at", "won_reported_by"])
+    _event(deal, "win_rejected", actor, previous=Stage.WON_PENDING, stage=back_to, reason=reason,
+           reported_amount=reported_amount, reported_on=reported_on.isoformat() if reported_on else None)
+    notify(users=watchers, kind="deal_win_rejected", url=deal_url(deal, console=False),
+           message=lambda: (_("Win not confirmed: %(customer)s") % {"customer": deal.customer_name},
+                            _("The deal is back in %(stage)s. %(reason)s") % {"stage": deal.get_stage_display(),
+                                                                              "reason": reason}))
     return deal
 
 

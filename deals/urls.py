@@ -5,6 +5,7 @@ from deals import views
 urlpatterns = [
     path("", views.deal_queue, name="deal_queue"),
     path("bulk/", views.deal_bulk, name="deal_bulk"),
+    path("wins/", views.win_queue, name="deal_wins"),
     path("pipeline/", views.pipeline, name="deal_pipeline"),
     path("rules/", views.rules, name="deal_rules"),
     path("direct/", views.direct_accounts, name="direct_accounts"),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
     path("<int:pk>/", views.deal_detail, name="deal_detail"),
     path("<int:pk>/move/", views.deal_move, name="deal_move"),
+    path("<int:pk>/win/confirm/", views.win_confirm, name="deal_win_confirm"),
+    path("<int:pk>/win/reject/", views.win_reject, name="deal_win_reject"),
     path("<int:pk>/meetings/", views.deal_meeting, name="deal_meeting"),
     path("<int:pk>/<str:action>/", views.deal_decide, name="deal_decide"),
 ]

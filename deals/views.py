@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deals.web import move_from_request
+from deals.web import errors_naming_fields, move_from_request
 from deals import csv_import, leads, selectors, services
 from deals.forms import (
     CsvUploadForm,
@@ -22,6 +22,8 @@ from deals.forms import (
     MeetingForm,
     MoveForm,
     SettingsForm,
+    WinConfirmForm,
+    WinRejectForm,
 )
 from deals.models import DealRegistration, DealSettings, DirectAccount, DirectOpportunity, ExtensionRequest, Lead
 from partners.models import Partner
@@ -47,7 +49,16 @@ def deal_queue(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "extensions": selectors.pending_extensions(),
         "decision_form": DecisionForm(),
+        "wins_waiting": selectors.wins_awaiting_count(),
     })
+
+
+@console_view
+@require_GET
+def win_queue(request: HttpRequest) -> HttpResponse:
+    """Wins partners reported, waiting for a channel manager to confirm or reject them."""
+    page = Paginator(selectors.wins_awaiting_confirmation(), 50).get_page(request.GET.get("page"))
+    return render(request, "deals/wins.html", {"page": page})
 
 
 @console_view
@@ -73,10 +84,7 @@ def deal_bulk(request: HttpRequest) -> HttpResponse:
     return redirect("deal_queue")
 
 
-@console_view
-@require_GET
-def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = _deal(pk)
+def _detail(request: HttpRequest, deal: DealRegistration, **forms) -> HttpResponse:
     return render(request, "deals/detail.html", {
         "deal": deal,
         "conflicts": selectors.conflicts_of(deal),
@@ -87,7 +95,16 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "decision_form": DecisionForm(),
         "move_form": MoveForm(),
         "meeting_form": MeetingForm(),
+        "confirm_form": WinConfirmForm(),
+        "reject_form": WinRejectForm(),
+        **forms,
     })
+
+
+@console_view
+@require_GET
+def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _deal(pk))
 
 
 @console_view
@@ -113,8 +130,48 @@ def deal_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @console_view
 @require_POST
 def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
-    move_from_request(request, _deal(pk))
+    refused = move_from_request(request, _deal(pk))
+    if refused is not None:
+        return _detail(request, _deal(pk), move_form=refused)
     return redirect("deal_detail", pk=pk)
+
+
+@console_view
+@require_POST
+def win_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = _deal(pk)
+    form = WinConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            deal = services.deal_win_confirm(deal=deal, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Win confirmed: %(customer)s.") % {"customer": deal.customer_name})
+            if deal.credit_warning:
+                messages.warning(request, _("This deal takes the partner's open amount to ¥%(after)s, past its credit limit of ¥%(limit)s.")
+                                 % {"after": f"{deal.credit_warning.after:,}", "limit": f"{deal.credit_warning.limit:,}"})
+            return _back(request, reverse("deal_detail", args=[pk]))
+    messages.error(request, errors_naming_fields(form))
+    return _detail(request, _deal(pk), confirm_form=form)
+
+
+@console_view
+@require_POST
+def win_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = _deal(pk)
+    form = WinRejectForm(request.POST)
+    if form.is_valid():
+        try:
+            deal = services.deal_win_reject(deal=deal, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Win not confirmed: %(customer)s is back in %(stage)s.") % {
+                "customer": deal.customer_name, "stage": deal.get_stage_display()})
+            return _back(request, reverse("deal_detail", args=[pk]))
+    messages.error(request, errors_naming_fields(form))
+    return _detail(request, _deal(pk), reject_form=form)
 
 
 @console_view

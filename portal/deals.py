@@ -83,9 +83,12 @@ def deal_check(request: HttpRequest) -> HttpResponse:
 @portal_view
 @require_GET
 def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = _own_deal(request, pk)
+    return _detail(request, _own_deal(request, pk))
+
+
+def _detail(request: HttpRequest, deal: DealRegistration, move_form: MoveForm | None = None) -> HttpResponse:
     return render(request, "portal/deals/detail.html", {
-        "deal": deal, "move_form": MoveForm(), "extension_form": ExtensionForm(),
+        "deal": deal, "move_form": move_form or MoveForm(reporting=True), "extension_form": ExtensionForm(),
         "extensions": deal.extensions.all(), "outcome": services.outcome_text(deal),
     })
 
@@ -93,7 +96,9 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @portal_view
 @require_POST
 def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
-    move_from_request(request, _own_deal(request, pk))
+    refused = move_from_request(request, _own_deal(request, pk))
+    if refused is not None:
+        return _detail(request, _own_deal(request, pk), refused)
     return redirect("portal_deal_detail", pk=pk)
 
 

@@ -25,6 +25,7 @@ from prm.invitations.forms import InvitationAcceptForm
 @console_view
 @require_GET
 def console_home(request: HttpRequest) -> HttpResponse:
+    from deals import selectors as deal_selectors
     from partners import selectors as partner_selectors
     from partners.models import Partner, PartnerApplication
 
@@ -33,6 +34,7 @@ def console_home(request: HttpRequest) -> HttpResponse:
         "program_participation": partner_selectors.program_participation_count(),
         "active_contacts": partner_selectors.contact_stage_counts()["active"],
         "pending_applications": PartnerApplication.objects.filter(status="pending").count(),
+        "wins_to_confirm": deal_selectors.wins_awaiting_count(),
     }
     return render(request, "console/home.html", {
         "stats": stats,

@@ -20,6 +20,12 @@ def describe_deal_event(event) -> str:
         "extension_decided": (_("Extension of %(days)s days approved") if data.get("approved")
                               else _("Extension of %(days)s days declined")) % {"days": data.get("days")},
         "expired": _("Expired"),
+        "win_reported": _("Win reported: ¥%(amount)s on %(date)s, awaiting confirmation") % {
+            "amount": f"{data.get('won_amount') or 0:,}", "date": data.get("won_on", "")},
+        "win_confirmed": _("Win confirmed: ¥%(amount)s on %(date)s") % {
+            "amount": f"{data.get('won_amount') or 0:,}", "date": data.get("won_on", "")},
+        "win_rejected": _("Win not confirmed, back to %(stage)s: %(reason)s") % {
+            "stage": stage, "reason": data.get("reason", "")},
         "credit_warning": _("Credit limit exceeded: open amount ¥%(after)s of ¥%(limit)s") % {
             "after": f"{data.get('after', 0):,}", "limit": f"{data.get('limit', 0):,}"},
     }

@@ -191,21 +191,27 @@ def test_bulk_approval_and_rejection(people_a):
         assert [DealRegistration.objects.get(pk=d.pk).stage for d in deals] == ["approved", "approved", "rejected"]
 
 
-def test_the_pipeline_moves_to_won_with_amount_and_date_and_records_the_joint_meeting(people_a):
+def test_the_pipeline_moves_to_a_reported_win_the_vendor_confirms_and_records_the_joint_meeting(people_a):
     with tenant_context(people_a.tenant):
         deal = _register(people_a.partner, people_a.partner_rep)
         services.deal_approve(deal=deal, actor=people_a.channel_manager)
+    won_on = timezone.localdate().isoformat()
     portal = people_a.portal(people_a.partner_rep)
     portal.post(f"/deals/{deal.pk}/move/", {"stage": "proposal"})
     no_amount = portal.post(f"/deals/{deal.pk}/move/", {"stage": "won"}, follow=True)
     assert "受注金額" in no_amount.content.decode()
-    portal.post(f"/deals/{deal.pk}/move/", {"stage": "won", "won_amount": "1100000", "won_on": "2026-11-01"})
+    portal.post(f"/deals/{deal.pk}/move/", {"stage": "won", "won_amount": "1100000", "won_on": won_on})
     console = people_a.console(people_a.channel_manager)
     console.post(f"/deals/{deal.pk}/meetings/", {"held_on": "2026-10-20", "staff": [people_a.channel_manager.pk],
                                                  "notes": "役員同席"})
     with tenant_context(people_a.tenant):
         deal.refresh_from_db()
-        assert (deal.stage, deal.won_amount, str(deal.won_on)) == (Stage.WON, 1_100_000, "2026-11-01")
+        assert (deal.stage, deal.reported_won_amount, deal.won_amount) == (Stage.WON_PENDING, 1_100_000, None)
+        assert not ContactSignal.objects.filter(kind=SignalKind.DEAL_WON).exists()  # the partner's word alone
+    console.post(f"/deals/{deal.pk}/win/confirm/", {})
+    with tenant_context(people_a.tenant):
+        deal.refresh_from_db()
+        assert (deal.stage, deal.won_amount, str(deal.won_on)) == (Stage.WON, 1_100_000, won_on)
         assert ContactSignal.objects.get(kind=SignalKind.DEAL_WON).amount == 1_100_000
         assert deal.meetings.get().staff.get() == people_a.channel_manager
     summary = {row.stage: row for row in console.get("/deals/pipeline/").context["summary"]}

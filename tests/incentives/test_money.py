@@ -238,8 +238,10 @@ def test_a_won_deal_past_the_credit_limit_warns_the_channel_manager(people_a):
         _deal(people_a.partner, 700_000, timezone.localdate() - timedelta(days=5))
         deal = DealRegistration.objects.create(partner=people_a.partner, customer_name="与信超過", name_key="yoshin",
                                                amount=500_000, expected_close=timezone.localdate(), stage="negotiation")
-    response = people_a.portal(people_a.partner_rep).post(f"/deals/{deal.pk}/move/", {"stage": "won", "won_amount": "500000"},
-                                                          follow=True)
+    people_a.portal(people_a.partner_rep).post(f"/deals/{deal.pk}/move/", {"stage": "won", "won_amount": "500000"})
+    with tenant_context(people_a.tenant):
+        assert not Notification.objects.filter(kind="credit_limit").exists()  # reported, not yet a win
+    response = people_a.console(people_a.channel_manager).post(f"/deals/{deal.pk}/win/confirm/", {}, follow=True)
     assert "与信" in response.content.decode()
     with tenant_context(people_a.tenant):
         assert Notification.objects.filter(user=people_a.channel_manager, kind="credit_limit").exists()

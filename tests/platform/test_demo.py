@@ -75,6 +75,8 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
         assert all(count > 0 for count in first), dict(zip([m.__name__ for m in MODELS], first))
         stages = set(DealRegistration.objects.values_list("stage", flat=True))
         assert {"registered", "approved", "proposal", "negotiation", "won", "lost"} <= stages
+        # the console's queue of wins to confirm is not empty, and those wins count nowhere yet
+        assert DealRegistration.objects.filter(stage="won_pending", won_amount__isnull=True).count() >= 2
         assert DealRegistration.objects.filter(priority="conflict").exists()
         from programs import services as program_services
         from programs.models import PartnerTier, TierChange
