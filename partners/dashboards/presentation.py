@@ -6,8 +6,6 @@ exactly the same columns with raw values.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
@@ -20,6 +18,7 @@ from partners import charts
 from partners.dashboards import selectors
 from partners.dashboards.filters import Filters
 from partners.models import PartnerType, Stage
+from prm import csv_export
 from prm.formatting import format_date, format_number, format_yen
 
 BAND_COLOURS = {"healthy": "success", "at_risk": "warning", "dormant": "danger"}
@@ -81,13 +80,8 @@ class Table:
         return [(header, index < len(first) and first[index].numeric) for index, header in enumerate(self.headers)]
 
     def csv_bytes(self) -> bytes:
-        """UTF-8 with a BOM, so that Excel opens Japanese text correctly."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(self.headers)
-        for row in self.rows:
-            writer.writerow([cell.csv for cell in row])
-        return out.getvalue().encode("utf-8-sig")
+        """UTF-8 with a BOM, so that Excel opens Japanese text correctly; formulas escaped."""
+        return csv_export.csv_bytes(self.headers, ([cell.csv for cell in row] for row in self.rows))
 
 
 def _stage_label(code: str) -> str:
