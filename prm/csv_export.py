@@ -122,14 +122,15 @@ def _unwritable(number: int, line: str, names: list[str]) -> list[str]:
 
 def _chunks(header: Sequence[object], rows: Iterable[Sequence[object]], encoding: str) -> Iterator[bytes]:
     """Streamed Shift_JIS cannot refuse halfway through a download: characters it cannot hold become `?`."""
-    buffer: list[str] = [BOM] if encoding == "utf-8" else []
+    buffer: list[str] = []
+    prefix = BOM if encoding == "utf-8" else ""
     for line in lines(header, rows):
         buffer.append(line)
         if len(buffer) >= STREAM_CHUNK:
-            yield _encode("".join(buffer), encoding)
-            buffer = []
+            yield _encode(prefix + "".join(buffer), encoding)
+            buffer, prefix = [], ""
     if buffer:
-        yield _encode("".join(buffer), encoding)
+        yield _encode(prefix + "".join(buffer), encoding)
 
 
 def _encode(text: str, encoding: str) -> bytes:

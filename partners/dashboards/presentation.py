@@ -29,13 +29,13 @@ BAND_COLOURS = {"healthy": "success", "at_risk": "warning", "dormant": "danger"}
 @dataclass(frozen=True)
 class Cell:
     value: object  # raw: what the CSV holds
-    kind: str = "text"  # text | number | money | percent | days | date | ratio
+    kind: str = "text"  # text | number | change | money | percent | days | date | ratio
     href: str = ""
     badge: str = ""  # a Bootstrap colour: shown as a badge
 
     @property
     def numeric(self) -> bool:
-        return self.kind in {"number", "money", "percent", "days", "ratio"}
+        return self.kind in {"number", "change", "money", "percent", "days", "ratio"}
 
     @property
     def display(self) -> str:
@@ -44,6 +44,8 @@ class Cell:
             return "—"
         if self.kind == "number":
             return format_number(value)
+        if self.kind == "change":  # signed, so a rise reads as one: +12, -38
+            return f"{value:+,}"
         if self.kind == "money":
             return format_yen(value)
         if self.kind == "percent":
@@ -200,7 +202,7 @@ def movers_table(health: selectors.Health) -> Table:
         _("Partner"), _("First score in the period"), _("First scored on"), _("Latest score"), _("Latest scored on"),
         _("Score change"), _("Band")], [
         [Cell(m.name, href=_partner_url(m.partner_id)), Cell(m.before, "number"), Cell(m.before_day, "date"),
-         Cell(m.after, "number"), Cell(m.after_day, "date"), Cell(f"{m.change:+d}", badge="success" if m.change > 0 else "danger"),
+         Cell(m.after, "number"), Cell(m.after_day, "date"), Cell(m.change, "change", badge="success" if m.change > 0 else "danger"),
          Cell(_band_label(m.band), badge=BAND_COLOURS.get(m.band, "secondary"))]
         for m in health.movers], empty=_("No score changed in this period."))
 
