@@ -14,12 +14,13 @@ writes while the rows are read, for exports that can be large.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
@@ -108,7 +109,7 @@ def csv_bytes(header: Sequence[object], rows: Iterable[Sequence[object]], *, enc
 
 
 def _unwritable(number: int, line: str, names: list[str]) -> list[str]:
-    cells = next(csv.reader([line]))
+    cells = next(csv.reader(io.StringIO(line, newline="")))
     places = []
     for index, cell in enumerate(cells):
         try:
@@ -140,13 +141,13 @@ def _encode(text: str, encoding: str) -> bytes:
 
 
 def csv_response(filename: str, header: Sequence[object], rows: Iterable[Sequence[object]], *,
-                 encoding: str = "utf-8", stream: bool = False) -> HttpResponse:
+                 encoding: str = "utf-8", stream: bool = False) -> HttpResponseBase:
     """A download of the rows. `stream=True` writes while `rows` is iterated, after the view has
     returned: give it a generator over `.iterator()` that pins the tenant schema and the language
     it needs (the middleware has reset them by then)."""
     _check_encoding(encoding)
     if stream:
-        response: HttpResponse = StreamingHttpResponse(_chunks(header, rows, encoding))
+        response: HttpResponseBase = StreamingHttpResponse(_chunks(header, rows, encoding))
     else:
         response = HttpResponse(csv_bytes(header, rows, encoding=encoding))
     return attachment(response, filename, encoding=encoding)
@@ -155,10 +156,12 @@ def csv_response(filename: str, header: Sequence[object], rows: Iterable[Sequenc
 def download(body: bytes, filename: str, *, encoding: str = "utf-8") -> HttpResponse:
     """A response for a file `csv_bytes` has already written (when a refusal must be shown first)."""
     _check_encoding(encoding)
-    return attachment(HttpResponse(body), filename, encoding=encoding)
+    response = HttpResponse(body)
+    attachment(response, filename, encoding=encoding)
+    return response
 
 
-def attachment(response: HttpResponse, filename: str, *, encoding: str) -> HttpResponse:
+def attachment(response: HttpResponseBase, filename: str, *, encoding: str) -> HttpResponseBase:
     response["Content-Type"] = f"text/csv; charset={CHARSETS[encoding]}"
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     response["Cache-Control"] = "no-store"

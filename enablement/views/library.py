@@ -7,7 +7,7 @@ import os
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -141,7 +141,7 @@ def _csv_headers() -> list[str]:
             _("Version"), _("Action")]
 
 
-def _csv_stream(rows, headers: list[str]) -> HttpResponse:
+def _csv_stream(rows, headers: list[str]) -> HttpResponseBase:
     """The rows as CSV, written while the database is read.
 
     The body is produced after the middleware has returned, so the vendor schema, language and time zone

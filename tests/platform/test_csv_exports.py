@@ -163,7 +163,7 @@ def test_it_writes_shift_jis_or_names_what_shift_jis_cannot_hold():
     body = csv_export.csv_bytes(["name", "amount"], [["=株式会社〜", -5]], encoding="cp932")
     assert body.decode("cp932") == "name,amount\r\n'=株式会社～,-5\r\n"
     with translation.override("en"), pytest.raises(ValidationError, match="line 2, name"):
-        csv_export.csv_bytes(["name"], [["😀"]], encoding="cp932")
+        csv_export.csv_bytes(["name"], [["複数行の\r\n備考 😀"]], encoding="cp932")
 
 
 def test_it_streams_in_chunks():
