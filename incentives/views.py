@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incentives import engine, mdf, payouts, runs, selectors, statements, zengin
 from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
 from partners.models import Partner
+from prm import csv_export
 from prm.accounts.access import console_view
 
 
@@ -241,7 +242,7 @@ def transfer_file(request: HttpRequest) -> HttpResponse:
     approved, transfers = batch.payouts, batch.transfers
     rules = IncentiveSettings.current()
     if request.GET.get("format") == "csv":
-        body, content_type, name = zengin.transfer_csv(transfers), "text/csv; charset=utf-8", f"transfers-{period:%Y%m}.csv"
+        return csv_export.download(zengin.transfer_csv(transfers), f"transfers-{period:%Y%m}.csv")
     else:
         due = approved[0].due_date if approved else timezone.localdate()
         body = zengin.transfer_file(client_code=rules.transfer_client_code, client_name=rules.transfer_client_name,

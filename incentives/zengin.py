@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from partners import japan
+from prm import csv_export
 
 RECORD = 120
 
@@ -90,14 +89,10 @@ def transfer_file(*, client_code: str, client_name: str, transfer_date: date, ba
 
 
 def transfer_csv(transfers: list[Transfer]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["bank_code", "bank_name", "branch_code", "branch_name", "account_type", "account_number",
-                     "account_holder", "amount", "reference"])
-    for t in transfers:
-        writer.writerow([t.bank_code, t.bank_name, t.branch_code, t.branch_name, t.account_type, t.account_number,
-                         t.holder, t.amount, t.reference])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    header = ["bank_code", "bank_name", "branch_code", "branch_name", "account_type", "account_number",
+              "account_holder", "amount", "reference"]
+    return csv_export.csv_bytes(header, ([t.bank_code, t.bank_name, t.branch_code, t.branch_name, t.account_type,
+                                          t.account_number, t.holder, t.amount, t.reference] for t in transfers))
 
 
 def check(transfers_by_name: dict[str, dict]) -> None:

@@ -41,6 +41,7 @@ from partners.models import (
     PartnerType,
     Stage,
 )
+from prm import csv_export
 from prm.accounts.models import STAFF_ROLES, User
 
 MAX_ROWS = 10_000
@@ -141,8 +142,7 @@ _FALSE = {"0", "false", "no", "n", "いいえ", "×", "f", "-"}
 _PREFECTURE_NAMES = {code: ja for code, ja, _en in japan.PREFECTURES}
 
 # Shift_JIS look-alikes: what Japanese text contains but only the Unicode side of CP932 can't hold.
-_CP932_SUBSTITUTES = str.maketrans({"〜": "～", "−": "－", "‖": "∥", "—": "―", "¢": "￠", "£": "￡", "¬": "￢"})
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = csv_export.FORMULA_START
 _EXCEL_TEXT = re.compile(r'="(.*)"', re.S)
 
 
@@ -888,15 +888,6 @@ def discard(batch: ImportBatch, actor: User | None) -> None:
 # --------------------------------------------------------------------------- export
 
 
-def _excel_cell(value: str) -> str:
-    """Keep Excel from running formulas or turning codes into numbers (0001 → 1, 13 digits → 1.2E+12)."""
-    if value.startswith(_FORMULA_START):
-        return "'" + value
-    if value.isascii() and value.isdigit() and (value.startswith("0") or len(value) >= 12):
-        return f'="{value}"'
-    return value
-
-
 def _partner_cells(partner: Partner) -> dict[str, str]:
     cells = {column.key: _display(column.key, getattr(partner, column.key, None)) for column in PARTNER_COLUMNS}
     cells["owner_email"] = partner.owner.email if partner.owner_id else ""
@@ -912,31 +903,11 @@ def _contact_cells(contact: Contact) -> dict[str, str]:
 
 
 def _write(columns: tuple[Column, ...], records: Iterator[dict[str, str]], encoding: str) -> bytes:
-    if encoding not in ("utf-8", "cp932"):
-        raise ValidationError(_("Choose UTF-8 or Shift_JIS as the encoding."), code="encoding")
+    """Every value as text; digit codes (0001, 13-digit corporate numbers) kept as codes, so that
+    Excel neither drops their leading zeros nor shows them as 1.2E+12, and the import reads them back."""
     keys = [column.key for column in columns]
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(keys)
-    unwritable: list[str] = []
-    for line, record in enumerate(records, start=2):
-        cells = [_excel_cell(record[key]) for key in keys]
-        if encoding == "cp932":
-            cells = [cell.translate(_CP932_SUBSTITUTES) for cell in cells]
-            for key, cell in zip(keys, cells, strict=True):
-                try:
-                    cell.encode("cp932")
-                except UnicodeEncodeError as error:
-                    unwritable.append(_("line %(line)s, %(column)s: “%(char)s”") % {
-                        "line": line, "column": key, "char": cell[error.start:error.end]})
-        writer.writerow(cells)
-    if unwritable:
-        shown = "; ".join(unwritable[:5]) + (" …" if len(unwritable) > 5 else "")
-        raise ValidationError(
-            _("Shift_JIS cannot hold some characters (%(places)s). Export in UTF-8 instead, or change those values.")
-            % {"places": shown}, code="encoding")
-    text = buffer.getvalue()
-    return text.encode("cp932") if encoding == "cp932" else text.encode("utf-8-sig")
+    rows = ([csv_export.Code(record[key]) for key in keys] for record in records)
+    return csv_export.csv_bytes(keys, rows, encoding=encoding)
 
 
 def export_partners(queryset: QuerySet[Partner] | Iterable[Partner], encoding: str = "utf-8") -> bytes:

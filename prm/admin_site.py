@@ -44,3 +44,40 @@ class PlatformAdminSite(admin.AdminSite):
 
 
 platform_admin = PlatformAdminSite(name="platform_admin")
+
+
+class ServiceOwnedAdmin(admin.ModelAdmin):
+    """Records that only the services write, because the services enforce the rules, audit and notify
+    (a deal's stage, ledger lines, payouts, plan versions): the tenant admin shows them and does not
+    add, change or delete them. `editable_fields` opens descriptive fields of rows `may_change` allows;
+    `deletable` opens deletion of the rows `may_delete` allows."""
+
+    editable_fields: tuple[str, ...] = ()
+    deletable = False
+
+    def may_change(self, obj) -> bool:
+        return True
+
+    def may_delete(self, obj) -> bool:
+        return True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return (bool(self.editable_fields) and super().has_change_permission(request, obj)
+                and (obj is None or self.may_change(obj)))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.deletable and super().has_delete_permission(request, obj) and (obj is None or self.may_delete(obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        """Every field but the editable ones, so that a field added to the model later is read-only too."""
+        fields = [*self.opts.concrete_fields, *self.opts.many_to_many]
+        return [field.name for field in fields if not field.auto_created and field.name not in self.editable_fields]
+
+    def get_urls(self):
+        """No add page (and no delete page when nothing may be deleted) rather than pages that answer 403."""
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        dropped = {f"{info}_add"} | (set() if self.deletable else {f"{info}_delete"})
+        return [url for url in super().get_urls() if getattr(url, "name", None) not in dropped]

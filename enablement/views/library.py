@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import os
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -29,6 +27,7 @@ from enablement.forms_resources import (
 from enablement.models import ContentAccess, ContentItem, ContentVersion
 from enablement.services import resources_admin
 from partners.views.common import paginate, querystring_without_page
+from prm import csv_export
 from prm.accounts.access import console_view
 
 PER_PAGE = 50
@@ -142,35 +141,23 @@ def _csv_headers() -> list[str]:
             _("Version"), _("Action")]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_stream(rows, headers: list[str]) -> StreamingHttpResponse:
-    """The rows as UTF-8 CSV with a BOM (Excel opens it as UTF-8), written while the database is read.
+def _csv_stream(rows, headers: list[str]) -> HttpResponseBase:
+    """The rows as CSV, written while the database is read.
 
     The body is produced after the middleware has returned, so the vendor schema, language and time zone
     of the request are pinned here.
     """
     tenant, language, zone = connection.tenant, translation.get_language(), timezone.get_current_timezone()
-    writer = csv.writer(_Echo())
 
-    def lines():
-        yield "\ufeff" + writer.writerow(headers)
+    def cells():
         with tenant_context(tenant), translation.override(language):
             actions = {value: str(label) for value, label in ContentAccess.Action.choices}
             for row in rows.iterator(chunk_size=2000):
-                yield writer.writerow([
-                    timezone.localtime(row.at, zone).strftime("%Y-%m-%d %H:%M:%S"), row.partner.name,
-                    row.user.get_full_name(), row.user.email, row.contact.full_name if row.contact else "",
-                    row.item.title, row.version.number if row.version else "", actions.get(row.action, row.action)])
+                yield [timezone.localtime(row.at, zone).strftime("%Y-%m-%d %H:%M:%S"), row.partner.name,
+                       row.user.get_full_name(), row.user.email, row.contact.full_name if row.contact else "",
+                       row.item.title, row.version.number if row.version else "", actions.get(row.action, row.action)]
 
-    response = StreamingHttpResponse((line.encode("utf-8") for line in lines()), content_type="text/csv; charset=utf-8")
-    filename = f"content-access-{timezone.localdate():%Y%m%d}.csv"
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_export.csv_response(f"content-access-{timezone.localdate():%Y%m%d}.csv", headers, cells(), stream=True)
 
 
 @console_view

@@ -6,8 +6,6 @@ exactly the same columns with raw values.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
@@ -20,6 +18,7 @@ from partners import charts
 from partners.dashboards import selectors
 from partners.dashboards.filters import Filters
 from partners.models import PartnerType, Stage
+from prm import csv_export
 from prm.formatting import format_date, format_number, format_yen
 
 BAND_COLOURS = {"healthy": "success", "at_risk": "warning", "dormant": "danger"}
@@ -30,13 +29,13 @@ BAND_COLOURS = {"healthy": "success", "at_risk": "warning", "dormant": "danger"}
 @dataclass(frozen=True)
 class Cell:
     value: object  # raw: what the CSV holds
-    kind: str = "text"  # text | number | money | percent | days | date | ratio
+    kind: str = "text"  # text | number | change | money | percent | days | date | ratio
     href: str = ""
     badge: str = ""  # a Bootstrap colour: shown as a badge
 
     @property
     def numeric(self) -> bool:
-        return self.kind in {"number", "money", "percent", "days", "ratio"}
+        return self.kind in {"number", "change", "money", "percent", "days", "ratio"}
 
     @property
     def display(self) -> str:
@@ -45,6 +44,8 @@ class Cell:
             return "—"
         if self.kind == "number":
             return format_number(value)
+        if self.kind == "change":  # signed, so a rise reads as one: +12, -38
+            return f"{value:+,}"
         if self.kind == "money":
             return format_yen(value)
         if self.kind == "percent":
@@ -81,13 +82,8 @@ class Table:
         return [(header, index < len(first) and first[index].numeric) for index, header in enumerate(self.headers)]
 
     def csv_bytes(self) -> bytes:
-        """UTF-8 with a BOM, so that Excel opens Japanese text correctly."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(self.headers)
-        for row in self.rows:
-            writer.writerow([cell.csv for cell in row])
-        return out.getvalue().encode("utf-8-sig")
+        """UTF-8 with a BOM, so that Excel opens Japanese text correctly; formulas escaped."""
+        return csv_export.csv_bytes(self.headers, ([cell.csv for cell in row] for row in self.rows))
 
 
 def _stage_label(code: str) -> str:
@@ -206,7 +202,7 @@ def movers_table(health: selectors.Health) -> Table:
         _("Partner"), _("First score in the period"), _("First scored on"), _("Latest score"), _("Latest scored on"),
         _("Score change"), _("Band")], [
         [Cell(m.name, href=_partner_url(m.partner_id)), Cell(m.before, "number"), Cell(m.before_day, "date"),
-         Cell(m.after, "number"), Cell(m.after_day, "date"), Cell(f"{m.change:+d}", badge="success" if m.change > 0 else "danger"),
+         Cell(m.after, "number"), Cell(m.after_day, "date"), Cell(m.change, "change", badge="success" if m.change > 0 else "danger"),
          Cell(_band_label(m.band), badge=BAND_COLOURS.get(m.band, "secondary"))]
         for m in health.movers], empty=_("No score changed in this period."))
 

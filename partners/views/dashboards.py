@@ -10,6 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from partners import dashboards
 from partners.dashboards import presentation
+from prm import csv_export
 from prm.accounts.access import console_view
 
 
@@ -44,6 +45,4 @@ def _csv(name: str, filters: dashboards.Filters) -> HttpResponse:
         table = presentation.export_table(name, filters)
     except KeyError:
         raise Http404(_("No such table.")) from None
-    response = HttpResponse(table.csv_bytes(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{presentation.csv_filename(name, filters)}"'
-    return response
+    return csv_export.download(table.csv_bytes(), presentation.csv_filename(name, filters))

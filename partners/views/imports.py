@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from partners import csv_io, selectors
 from partners.forms import ImportForm, PartnerFilterForm
 from partners.models import Contact, ImportBatch
+from prm import csv_export
 from prm.accounts.access import console_view
 
 PREVIEW_ROWS_SHOWN = 500
@@ -120,12 +120,7 @@ def _export(request: HttpRequest, name: str, write) -> HttpResponse:
         query.pop("encoding", None)
         return redirect(f"{reverse('partner_list')}?{query.urlencode()}" if query else reverse("partner_list"))
     suffix = "-sjis" if encoding == "cp932" else ""
-    filename = f"{name}-{timezone.localdate():%Y%m%d}{suffix}.csv"
-    charset = "Shift_JIS" if encoding == "cp932" else "utf-8"
-    response = HttpResponse(body, content_type=f"text/csv; charset={charset}")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_export.download(body, f"{name}-{timezone.localdate():%Y%m%d}{suffix}.csv", encoding=encoding)
 
 
 @console_view

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from programs.recognition import rules, selectors, services
 from programs.recognition.forms import AwardPublishForm, LeaderboardForm
 from programs.recognition_models import Award
+from prm import csv_export
 from prm.accounts.access import console_view
 
 CONSOLE_LIMIT = 50
@@ -52,14 +51,9 @@ def recognition_export(request: HttpRequest) -> HttpResponse:
                             content_type="text/plain; charset=utf-8")
     period, metric = selection
     board = selectors.leaderboard(metric, period, limit=1_000_000)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="leaderboard-{metric}-{period.key.replace(":", "-")}.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
-    writer = csv.writer(response)
-    writer.writerow([_("Rank"), _("Partner"), str(rules.METRICS[metric]), _("Period")])
-    for row in board.rows:
-        writer.writerow([row.rank, row.name, row.value, period.label])
-    return response
+    header = [_("Rank"), _("Partner"), str(rules.METRICS[metric]), _("Period")]
+    rows = ([row.rank, row.name, row.value, period.label] for row in board.rows)
+    return csv_export.csv_response(f"leaderboard-{metric}-{period.key.replace(':', '-')}.csv", header, rows)
 
 
 @console_view
