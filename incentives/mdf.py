@@ -14,6 +14,7 @@ from incentives import audit
 from incentives.models import MdfAllocation, MdfClaim, MdfRequest
 from partners.models import Partner
 from programs.benefits import benefits_for
+from prm import locks
 from prm.accounts.models import User
 from prm.uploads import check_upload
 
@@ -21,9 +22,18 @@ PROOF_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jp
 PROOF_MAX_BYTES = 10 * 1024 * 1024
 
 
-def allocation_for(partner: Partner, fiscal_year: int) -> int:
-    """The manual allocation if there is one, else the partner's tier benefit."""
-    manual = MdfAllocation.objects.filter(partner=partner, fiscal_year=fiscal_year).first()
+def allocation_for(partner: Partner, fiscal_year: int, *, lock: bool = False) -> int:
+    """The manual allocation if there is one, else the partner's tier benefit.
+
+    With `lock`, the allocation is held until the transaction ends: the partner's year (which
+    has no row when the tier decides) and the allocation row, when there is one. Every approval
+    against it then waits for the one before and counts what that one committed.
+    """
+    rows = MdfAllocation.objects.filter(partner=partner, fiscal_year=fiscal_year)
+    if lock:
+        locks.hold(f"incentives.mdf.{fiscal_year}", partner.pk)
+        rows = rows.select_for_update()
+    manual = rows.first()
     return manual.amount if manual else benefits_for(partner).mdf_allocation
 
 
@@ -68,7 +78,7 @@ def request_decide(*, request: MdfRequest, actor: User, approve: bool, amount: i
         if amount <= 0 or amount > request.budget:
             raise ValidationError({"amount": _("Approve between ¥1 and the requested budget.")})
         year = fiscal_year_of(request.starts_on)
-        remaining = allocation_for(request.partner, year) - committed(request.partner, year)
+        remaining = allocation_for(request.partner, year, lock=True) - committed(request.partner, year)
         if amount > remaining:
             raise ValidationError({"amount": _("Only ¥%(remaining)s of this year's MDF allocation is left.") % {
                 "remaining": f"{max(remaining, 0):,}"}})
