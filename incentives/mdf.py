@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -113,6 +115,33 @@ def claim_submit(*, request: MdfRequest, actor: User, amount: int, proof, leads:
     request.save(update_fields=["status"])
     audit.record(actor=actor, action="mdf_claimed", obj=request, amount=amount)
     return claim
+
+
+def claims_visible_to(user: User) -> QuerySet[MdfClaim]:
+    """The claims whose proof `user` may open: the vendor's staff every claim of this tenant
+    (to check the proof before the claim is paid), a partner user only its own partner's."""
+    claims = MdfClaim.objects.select_related("request__partner")
+    if user.is_vendor_staff:
+        return claims
+    membership = getattr(user, "partner_membership", None)
+    if user.is_partner_user and membership is not None:
+        return claims.filter(request__partner_id=membership.partner_id)
+    return claims.none()
+
+
+def proof_response(claim: MdfClaim) -> FileResponse:
+    """The proof as a download: never through its media URL, never cached, never sniffed."""
+    try:
+        handle = claim.proof.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    name = os.path.basename(claim.proof.name)
+    extension = os.path.splitext(name)[1].lower()
+    response = FileResponse(handle, as_attachment=True, filename=name,
+                            content_type=PROOF_TYPES.get(extension, "application/octet-stream"))
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @dataclass(frozen=True)
