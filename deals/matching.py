@@ -67,10 +67,13 @@ def clean_text(value: str) -> str:
     which composes combining marks as NFC does (か + U+3099 → が, ｶﾞ → ガ) and unifies widths.
 
     Ignorables go before composition, so that one between a letter and its mark cannot keep
-    them apart, and again after it, as NFKC maps some characters onto ignorable ones.
+    them apart. NFKC maps no other character onto an ignorable one (a test checks every code
+    point), so one pass is enough; ASCII has none at all.
     """
-    text = _DEFAULT_IGNORABLE.sub("", value or "").translate(_SPACING_SOUND_MARKS)
-    return _DEFAULT_IGNORABLE.sub("", unicodedata.normalize("NFKC", text))
+    text = value or ""
+    if not text.isascii():
+        text = _DEFAULT_IGNORABLE.sub("", text).translate(_SPACING_SOUND_MARKS)
+    return unicodedata.normalize("NFKC", text)
 
 
 # --------------------------------------------------------------------------- names

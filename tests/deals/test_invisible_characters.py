@@ -59,6 +59,16 @@ def test_every_ignorable_code_point_vanishes_from_every_key(char):
     assert hidden == plain
 
 
+def test_nfkc_never_turns_a_visible_character_into_an_invisible_one():
+    """Why clean_text can drop ignorables once, before NFKC."""
+    made_invisible = [
+        hex(code) for code in range(0x110000)
+        if not 0xD800 <= code <= 0xDFFF and not is_default_ignorable(chr(code))
+        and any(is_default_ignorable(char) for char in unicodedata.normalize("NFKC", chr(code)))
+    ]
+    assert made_invisible == []
+
+
 def test_no_ignorable_code_point_survives_clean_text():
     text = "".join(IGNORABLE)
     assert clean_text(f"浜{text}松") == "浜松"
