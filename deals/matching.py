@@ -29,8 +29,8 @@ from partners.japan import is_valid_corporate_number, normalise_corporate_number
 
 # --------------------------------------------------------------------------- text
 
-# Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt; unchanged from
-# Unicode 14 to 16): characters that render as nothing. Python's unicodedata has no property
+# Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt, the same since
+# Unicode 14): characters that render as nothing. Python's unicodedata has no property
 # API, so the ranges are written out here.
 DEFAULT_IGNORABLE_RANGES: tuple[tuple[int, int], ...] = (
     (0x00AD, 0x00AD),  # SOFT HYPHEN
@@ -160,8 +160,8 @@ def normalise_name(name: str) -> str:
     """The name key: equal keys mean the same company name.
 
     `clean_text` (invisible characters dropped, marks composed, NFKC: full/half width,
-    ㈱ → (株)), case-folded, legal forms removed, variants of one
-    character unified, then everything but letters and digits dropped. A dash or long-vowel
+    ㈱ → (株)), case-folded, legal forms removed, variants of one character unified, then
+    everything but letters and digits dropped. A dash or long-vowel
     mark straight after kana is the long-vowel mark ー (サイバ-エージェント = サイバーエージェント,
     and so also ゼロ-ワン = ゼローワン); anywhere else it is punctuation (Sony-Ericsson = Sony
     Ericsson, サクラ - 東京 = サクラ東京). A name that is nothing but a legal form gives "",
