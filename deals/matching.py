@@ -5,6 +5,9 @@ CSV imports and clean-up (spec: CUSTOMER_MATCHING.md). Pure Python, no models, n
 callers store the three keys of `customer_keys` in indexed columns, fetch the rows sharing at
 least one key and let `same_customer` decide.
 
+- Every value first goes through `clean_text`: default-ignorable code points (variation
+  selectors, zero-width characters, bidi marks, Hangul fillers …) are dropped and combining
+  marks composed, so invisible characters can never make one customer look like two.
 - Corporate number (法人番号): decisive when both records have a valid one.
 - Name key: `normalise_name`. Legal forms, width, case, spacing, punctuation and the usual
   variants of one character go; every other difference stays (サイバー ≠ サイバーエージェント).
@@ -23,6 +26,55 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from partners.japan import is_valid_corporate_number, normalise_corporate_number
+
+# --------------------------------------------------------------------------- text
+
+# Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt, the same since
+# Unicode 14): characters that render as nothing. Python's unicodedata has no property
+# API, so the ranges are written out here.
+DEFAULT_IGNORABLE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD),  # SOFT HYPHEN
+    (0x034F, 0x034F),  # COMBINING GRAPHEME JOINER
+    (0x061C, 0x061C),  # ARABIC LETTER MARK
+    (0x115F, 0x1160),  # HANGUL CHOSEONG FILLER..HANGUL JUNGSEONG FILLER
+    (0x17B4, 0x17B5),  # KHMER VOWEL INHERENT AQ..AA
+    (0x180B, 0x180F),  # MONGOLIAN FREE VARIATION SELECTORS ONE..FOUR, VOWEL SEPARATOR
+    (0x200B, 0x200F),  # ZERO WIDTH SPACE, ZWNJ, ZWJ, LEFT-TO-RIGHT MARK, RIGHT-TO-LEFT MARK
+    (0x202A, 0x202E),  # LEFT-TO-RIGHT EMBEDDING..RIGHT-TO-LEFT OVERRIDE
+    (0x2060, 0x206F),  # WORD JOINER..INVISIBLE PLUS, <reserved-2065>, ISOLATES, NOMINAL DIGIT SHAPES
+    (0x3164, 0x3164),  # HANGUL FILLER
+    (0xFE00, 0xFE0F),  # VARIATION SELECTOR-1..16
+    (0xFEFF, 0xFEFF),  # ZERO WIDTH NO-BREAK SPACE (byte order mark)
+    (0xFFA0, 0xFFA0),  # HALFWIDTH HANGUL FILLER
+    (0xFFF0, 0xFFF8),  # <reserved-FFF0>..<reserved-FFF8>
+    (0x1BCA0, 0x1BCA3),  # SHORTHAND FORMAT LETTER OVERLAP..UP STEP
+    (0x1D173, 0x1D17A),  # MUSICAL SYMBOL BEGIN BEAM..END PHRASE
+    (0xE0000, 0xE0FFF),  # LANGUAGE TAG, TAG SPACE..CANCEL TAG, VARIATION SELECTOR-17..256, reserved
+)
+_DEFAULT_IGNORABLE = re.compile(
+    "[" + "".join(f"{re.escape(chr(start))}-{re.escape(chr(end))}" for start, end in DEFAULT_IGNORABLE_RANGES) + "]"
+)
+# The spacing (voiced) sound marks ゛ ゜ typed after kana mean the combining ones: か゛ = が.
+_SPACING_SOUND_MARKS = str.maketrans({"\u309b": "\u3099", "\u309c": "\u309a"})
+
+
+def is_default_ignorable(char: str) -> bool:
+    return bool(_DEFAULT_IGNORABLE.fullmatch(char))
+
+
+def clean_text(value: str) -> str:
+    """The one normalisation in front of every key: invisible characters dropped, then NFKC,
+    which composes combining marks as NFC does (か + U+3099 → が, ｶﾞ → ガ) and unifies widths.
+
+    Ignorables go before composition, so that one between a letter and its mark cannot keep
+    them apart. NFKC maps no other character onto an ignorable one (a test checks every code
+    point), so one pass is enough; ASCII has none at all.
+    """
+    text = value or ""
+    if not text.isascii():
+        text = _DEFAULT_IGNORABLE.sub("", text).translate(_SPACING_SOUND_MARKS)
+    return unicodedata.normalize("NFKC", text)
+
 
 # --------------------------------------------------------------------------- names
 
@@ -107,14 +159,15 @@ def _is_kana(char: str) -> bool:
 def normalise_name(name: str) -> str:
     """The name key: equal keys mean the same company name.
 
-    NFKC (full/half width, ㈱ → (株)), case-folded, legal forms removed, variants of one
-    character unified, then everything but letters and digits dropped. A dash or long-vowel
+    `clean_text` (invisible characters dropped, marks composed, NFKC: full/half width,
+    ㈱ → (株)), case-folded, legal forms removed, variants of one character unified, then
+    everything but letters and digits dropped. A dash or long-vowel
     mark straight after kana is the long-vowel mark ー (サイバ-エージェント = サイバーエージェント,
     and so also ゼロ-ワン = ゼローワン); anywhere else it is punctuation (Sony-Ericsson = Sony
     Ericsson, サクラ - 東京 = サクラ東京). A name that is nothing but a legal form gives "",
     which never matches anything.
     """
-    text = unicodedata.normalize("NFKC", name or "").casefold().translate(_CHARACTER_VARIANTS)
+    text = clean_text(name).casefold().translate(_CHARACTER_VARIANTS)
     text = _CJK_FORMS.sub(" ", text)
     text = _LATIN_FORMS_ANYWHERE.sub(" ", text)
     while (trailing := _LATIN_FORMS_TRAILING.search(text)) and any(c.isalnum() for c in text[: trailing.start()]):
@@ -223,7 +276,7 @@ def _public_suffix_length(labels: list[str]) -> int:
 
 
 def _host(value: str) -> str | None:
-    text = unicodedata.normalize("NFKC", value or "").strip()
+    text = clean_text(value).strip()
     if "<" in text and ">" in text:  # "Taro Yamada <taro@example.co.jp>"
         text = text[text.index("<") + 1: text.index(">", text.index("<"))]
     text = text.strip()
@@ -287,7 +340,7 @@ class CustomerKeys:
 
 def clean_corporate_number(value: str) -> str | None:
     """The 13 digits of a valid 法人番号 (full width, spaces and hyphens allowed), else None."""
-    number = normalise_corporate_number(value or "")
+    number = normalise_corporate_number(clean_text(value))
     return number if is_valid_corporate_number(number) else None
 
 

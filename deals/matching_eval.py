@@ -6,7 +6,10 @@ mixes the spec's own examples with hard negatives: prefixes and extensions of on
 two companies in different prefectures, free-mail and ISP addresses of different companies,
 subsidiaries on their parent's domain, English and Japanese names linked only by number or
 domain — and one such pair linked by nothing, which the matcher must miss (it does not
-translate). Company names are fictional except a few well-known ones; every corporate number
+translate). Rows r296–r316 hide invisible characters (variation selectors, zero-width and
+bidi characters, Hangul fillers, a soft hyphen in a domain, a word joiner in a corporate
+number) and uncomposed voiced marks in names of one customer, beside hard negatives that
+differ in a visible character as well. Company names are fictional except a few well-known ones; every corporate number
 is synthetic (a valid check digit on made-up digits), not the company's real 法人番号.
 
 One real weakness is left out on purpose because the spec decides it: a subsidiary writing

@@ -32,6 +32,7 @@ from partners import japan
 from partners.models import Partner, SignalKind
 from partners.services import signal_record
 from partners.selectors import staff_for
+from prm import locks
 from prm.accounts.models import User
 from prm.bounds import MAX_YEN, validate_business_date
 from prm.notifications.services import notify
@@ -96,6 +97,12 @@ def matching_direct_accounts(keys: matching.CustomerKeys) -> list[DirectAccount]
     keys = _as_stored(keys)
     candidates = DirectAccount.objects.filter(_key_filter(keys), opportunities__is_open=True).distinct()
     return [account for account in candidates if matching.same_customer(keys, _stored_keys(account))]
+
+
+def _lock_partner(partner: Partner) -> None:
+    """Serialise one partner's registrations, so that the capacity check counts every earlier one.
+    Taken before the customer locks, always: one order for everybody, so no deadlock."""
+    locks.hold("deals.partner", partner.pk)
 
 
 def _lock_customer(keys: matching.CustomerKeys) -> None:
@@ -181,12 +188,14 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
     """Register a customer opportunity and decide its priority under the vendor's rules.
 
     Concurrent registrations of one customer are serialised on the customer's keys, so with
-    first come exactly one of them holds priority and every other one is a conflict.
+    first come exactly one of them holds priority and every other one is a conflict; those of
+    one partner are serialised on the partner, so that its capacity holds.
     """
     if not partner.is_active:
         raise PermissionDenied(_("This partner cannot register deals."))
     fields = _validate(dict(fields))
     keys = customer_keys_for(fields["customer_name"], fields["corporate_number"], fields.get("web_domain", ""))
+    _lock_partner(partner)
     _lock_customer(keys)
     capacity = _capacity(partner)
     if capacity is not None and lead is None:

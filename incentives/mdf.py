@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +16,7 @@ from incentives import audit
 from incentives.models import MdfAllocation, MdfClaim, MdfRequest
 from partners.models import Partner
 from programs.benefits import benefits_for
+from prm import locks
 from prm.accounts.models import User
 from prm.uploads import check_upload
 
@@ -21,9 +24,18 @@ PROOF_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jp
 PROOF_MAX_BYTES = 10 * 1024 * 1024
 
 
-def allocation_for(partner: Partner, fiscal_year: int) -> int:
-    """The manual allocation if there is one, else the partner's tier benefit."""
-    manual = MdfAllocation.objects.filter(partner=partner, fiscal_year=fiscal_year).first()
+def allocation_for(partner: Partner, fiscal_year: int, *, lock: bool = False) -> int:
+    """The manual allocation if there is one, else the partner's tier benefit.
+
+    With `lock`, the allocation is held until the transaction ends: the partner's year (which
+    has no row when the tier decides) and the allocation row, when there is one. Every approval
+    against it then waits for the one before and counts what that one committed.
+    """
+    rows = MdfAllocation.objects.filter(partner=partner, fiscal_year=fiscal_year)
+    if lock:
+        locks.hold(f"incentives.mdf.{fiscal_year}", partner.pk)
+        rows = rows.select_for_update()
+    manual = rows.first()
     return manual.amount if manual else benefits_for(partner).mdf_allocation
 
 
@@ -68,7 +80,7 @@ def request_decide(*, request: MdfRequest, actor: User, approve: bool, amount: i
         if amount <= 0 or amount > request.budget:
             raise ValidationError({"amount": _("Approve between ¥1 and the requested budget.")})
         year = fiscal_year_of(request.starts_on)
-        remaining = allocation_for(request.partner, year) - committed(request.partner, year)
+        remaining = allocation_for(request.partner, year, lock=True) - committed(request.partner, year)
         if amount > remaining:
             raise ValidationError({"amount": _("Only ¥%(remaining)s of this year's MDF allocation is left.") % {
                 "remaining": f"{max(remaining, 0):,}"}})
@@ -103,6 +115,33 @@ def claim_submit(*, request: MdfRequest, actor: User, amount: int, proof, leads:
     request.save(update_fields=["status"])
     audit.record(actor=actor, action="mdf_claimed", obj=request, amount=amount)
     return claim
+
+
+def claims_visible_to(user: User) -> QuerySet[MdfClaim]:
+    """The claims whose proof `user` may open: the vendor's staff every claim of this tenant
+    (to check the proof before the claim is paid), a partner user only its own partner's."""
+    claims = MdfClaim.objects.select_related("request__partner")
+    if user.is_vendor_staff:
+        return claims
+    membership = getattr(user, "partner_membership", None)
+    if user.is_partner_user and membership is not None:
+        return claims.filter(request__partner_id=membership.partner_id)
+    return claims.none()
+
+
+def proof_response(claim: MdfClaim) -> FileResponse:
+    """The proof as a download: never through its media URL, never cached, never sniffed."""
+    try:
+        handle = claim.proof.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    name = os.path.basename(claim.proof.name)
+    extension = os.path.splitext(name)[1].lower()
+    response = FileResponse(handle, as_attachment=True, filename=name,
+                            content_type=PROOF_TYPES.get(extension, "application/octet-stream"))
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @dataclass(frozen=True)

@@ -17,5 +17,6 @@ urlpatterns = [
     path("payouts/<int:pk>/<str:action>/", views.payout_action, name="incentives_payout_action"),
     path("mdf/", views.mdf_queue, name="incentives_mdf"),
     path("mdf/<int:pk>/decide/", views.mdf_decide, name="incentives_mdf_decide"),
+    path("mdf/<int:pk>/proof/", views.mdf_proof, name="incentives_mdf_proof"),
     path("audit/", views.audit_log, name="incentives_audit"),
 ]

@@ -265,6 +265,14 @@ def mdf_queue(request: HttpRequest) -> HttpResponse:
 
 
 @console_view
+@require_GET
+def mdf_proof(request: HttpRequest, pk: int) -> HttpResponse:
+    """The proof of the claim on MDF request `pk`, for the channel manager to check before paying it."""
+    claim = get_object_or_404(mdf.claims_visible_to(request.user), request_id=pk)
+    return mdf.proof_response(claim)
+
+
+@console_view
 @require_POST
 def mdf_decide(request: HttpRequest, pk: int) -> HttpResponse:
     request_obj = get_object_or_404(MdfRequest, pk=pk)

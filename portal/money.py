@@ -75,6 +75,13 @@ def mdf_requests(request: HttpRequest) -> HttpResponse:
 
 
 @portal_view(admin_only=True)
+@require_GET
+def mdf_proof(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_object_or_404(mdf.claims_visible_to(request.user), request_id=pk)
+    return mdf.proof_response(claim)
+
+
+@portal_view(admin_only=True)
 @require_POST
 def mdf_claim(request: HttpRequest, pk: int) -> HttpResponse:
     request_obj = get_object_or_404(MdfRequest, pk=pk, partner=request.partner)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("payouts/<int:pk>/statement.pdf", money.statement, name="portal_statement"),
     path("mdf/", money.mdf_requests, name="portal_mdf"),
     path("mdf/<int:pk>/claim/", money.mdf_claim, name="portal_mdf_claim"),
+    path("mdf/<int:pk>/proof/", money.mdf_proof, name="portal_mdf_proof"),
     path("learning/", learning.learning, name="portal_learning"),
     path("learning/team/", learning.team_learning, name="portal_learning_team"),
     path("learning/courses/<int:pk>/", learning.course, name="portal_course"),
