@@ -154,7 +154,7 @@ def test_invisible_characters_in_a_domain_still_conflict(people_a):
 
 
 def test_the_migration_recomputes_stored_keys(people_a):
-    migration = importlib.import_module("deals.migrations.0003_recompute_customer_keys_without_invisible_characters")
+    migration = importlib.import_module("deals.migrations.0004_recompute_customer_keys_without_invisible_characters")
     with tenant_context(people_a.tenant):
         deal = _register(people_a.partner, people_a.partner_rep, f"株式会社浜{VARIATION_SELECTOR_17}松建設",
                          f"https://hama\u200bmatsu-kensetsu.co.jp/{VARIATION_SELECTOR_17}")

@@ -37,7 +37,7 @@ def recompute_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("deals", "0002_deal_stage_won_on"),
+        ("deals", "0003_deal_won_confirmation"),
     ]
 
     operations = [
