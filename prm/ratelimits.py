@@ -44,13 +44,26 @@ def client_ip(request: HttpRequest) -> str:
     return _clean(request.META.get("REMOTE_ADDR")) or "unknown"
 
 
+def address_key(address: str) -> str:
+    """What an address is counted as: an IPv6 client usually holds a whole /64, so that is one key
+    (as allauth counts it)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False).network_address)
+    return str(parsed)
+
+
 def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
-    """Count one attempt; True while the attempt is within `limit` per `window` seconds.
+    """Count one attempt of `key` (a client address, IPv6 per /64, or any other identity such as
+    a user id); True while the attempt is within `limit` per `window` seconds.
 
     The count is taken atomically (Redis INCR) before the caller does any work, so N
     simultaneous requests get N distinct counts and at most `limit` of them pass.
     """
-    name = f"ratelimit:{scope}:{key}"
+    name = f"ratelimit:{scope}:{address_key(key)}"
     cache.add(name, 0, window)
     try:
         count = cache.incr(name)
@@ -63,7 +76,7 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
 def give_back(scope: str, key: str) -> None:
     """Return one attempt counted by hit() for work that was refused before it was done."""
     try:
-        cache.decr(f"ratelimit:{scope}:{key}")
+        cache.decr(f"ratelimit:{scope}:{address_key(key)}")
     except ValueError:
         pass
 

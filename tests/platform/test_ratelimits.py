@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context, tenant_context
 
 from partners.forms import _SIGNER_SALT
 from partners.models import PartnerApplication
-from prm.ratelimits import client_ip
+from prm.ratelimits import address_key, client_ip
 from tests.conftest import TenantClient
 
 PASSWORD = "test-password-123"
@@ -41,6 +41,12 @@ def test_it_falls_back_to_the_peer_when_the_header_is_short_or_garbage():
     assert client_ip(_request("10.0.0.9", "not-an-ip, 10.0.0.8")) == "10.0.0.9"
     assert client_ip(_request("10.0.0.9")) == "10.0.0.9"
     assert client_ip(_request("10.0.0.9", "203.0.113.5, 198.51.100.2, 10.0.0.8")) == "198.51.100.2"
+
+
+def test_it_counts_an_ipv6_client_by_its_slash_64():
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("203.0.113.5") == "203.0.113.5"
 
 
 def _application(n: int, tag: str = "x") -> dict:
