@@ -34,6 +34,7 @@ from partners.models import (
     Stage,
 )
 from partners.selectors import staff_for
+from prm import ratelimits
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -208,8 +209,27 @@ def partner_profile_update(*, partner: Partner, actor: User, **fields) -> Partne
 # --------------------------------------------------------------------------- recruiting
 
 
+APPLICATIONS_PER_ADDRESS_PER_HOUR = 5
+
+
+def application_submit(*, client_ip: str, **fields) -> PartnerApplication:
+    """The public application form. Each client address may file a few an hour.
+
+    The attempt is counted atomically before anything is stored, so simultaneous
+    submissions cannot all pass the limit; a submission refused for its content gives its
+    attempt back.
+    """
+    if not ratelimits.hit("apply", client_ip, limit=APPLICATIONS_PER_ADDRESS_PER_HOUR, window=60 * 60):
+        raise ratelimits.RateLimited(_("Too many applications from your network. Please try again later."))
+    try:
+        return _application_store(**fields)
+    except ValidationError:
+        ratelimits.give_back("apply", client_ip)
+        raise
+
+
 @transaction.atomic
-def application_submit(**fields) -> PartnerApplication:
+def _application_store(**fields) -> PartnerApplication:
     fields = dict(fields)
     fields["contact_email"] = (fields.get("contact_email") or "").strip().lower()
     number = japan.normalise_corporate_number(fields.get("corporate_number") or "")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET
 from enablement import certificates
 from enablement.models import CertificationAward
 from portal.access import portal_view
+from prm import ratelimits
 
 VERIFY_RATE_LIMIT = 30  # look-ups per address per hour: plenty for people, far too few to enumerate codes
 CODE_PATTERN = re.compile(r"^[0-9A-F]{12}$")
@@ -58,13 +58,7 @@ def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _over_rate_limit(request: HttpRequest) -> bool:
-    key = f"certificate-verify:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, 3600)
-    try:
-        return cache.incr(key) > VERIFY_RATE_LIMIT
-    except ValueError:  # the window ran out between add and incr
-        cache.set(key, 1, 3600)
-        return False
+    return not ratelimits.hit("certificate-verify", ratelimits.client_ip(request), limit=VERIFY_RATE_LIMIT, window=60 * 60)
 
 
 @require_GET

@@ -19,6 +19,7 @@ from deals.models import DealRegistration, LeadOffer
 from enablement.models import StudySession
 from enablement.services.sessions import lead_window
 from portal.access import portal_view
+from prm import ratelimits
 
 
 def _own_deal(request: HttpRequest, pk: int) -> DealRegistration:
@@ -66,11 +67,19 @@ def _session_in_progress(request: HttpRequest):
     return StudySession.objects.filter(pk=int(session_id), seats__user=request.user).first()
 
 
+DEAL_CHECKS_PER_HOUR = 60  # a rep typing in several deals an hour stays far below this
+
+
 @portal_view
 @require_GET
 @vary_on_headers("HX-Request")
 def deal_check(request: HttpRequest) -> HttpResponse:
-    """While the rep types: is this customer already registered? Never says by whom."""
+    """While the rep types: is this customer already registered? Never says by whom.
+
+    Limited per user, so the check cannot be used to list another partner's customers.
+    """
+    if not ratelimits.hit("deal-check", str(request.user.pk), limit=DEAL_CHECKS_PER_HOUR, window=60 * 60):
+        return render(request, "portal/deals/_check.html", {"status": "limited"}, status=429)
     status = services.customer_status(
         partner=request.partner,
         customer_name=request.GET.get("customer_name", ""),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +22,7 @@ from prm.accounts.models import User
 from prm.invitations import selectors as invitation_selectors
 from prm.invitations import services as invitation_services
 from prm.invitations.forms import ColleagueInvitationForm
+from prm.ratelimits import RateLimited, client_ip
 
 
 @portal_view
@@ -142,28 +142,20 @@ def network(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/network.html", {"partner": request.partner, "children": children})
 
 
-APPLY_RATE_LIMIT = 5  # applications per address per hour
-
-
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     """The public パートナー募集 form: anyone may apply."""
     form = ApplicationForm(request.POST or None)
-    if request.method == "POST":
-        key = f"apply:{request.META.get('REMOTE_ADDR', '')}"
-        attempts = cache.get_or_set(key, 0, 3600)
-        if attempts >= APPLY_RATE_LIMIT:
-            form.is_valid()
-            form.add_error(None, _("Too many applications from your network. Please try again later."))
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner_services.application_submit(client_ip=client_ip(request), **form.application_fields())
+        except RateLimited as error:
+            form.add_error(None, str(error))
             return render(request, "portal/apply.html", {"form": form}, status=429)
-        if form.is_valid():
-            try:
-                partner_services.application_submit(**form.application_fields())
-            except ValidationError as error:
-                form.add_service_errors(error)
-            else:
-                cache.incr(key)
-                return redirect("portal_apply_thanks")
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            return redirect("portal_apply_thanks")
     return render(request, "portal/apply.html", {"form": form})
 
 

@@ -1,6 +1,7 @@
 """./kyoso — the two commands of the README, and a few helpers.
 
     ./kyoso run            set up, seed the demo and serve: web, Celery worker and beat
+                           (on 127.0.0.1 unless KYOSO_BIND says otherwise)
     ./kyoso test [ARGS]    run the whole test suite (ARGS go to pytest)
     ./kyoso manage ARGS    any manage.py command, with the same services
     ./kyoso bench          print the platform benchmarks
@@ -69,22 +70,45 @@ def _interrupt_on_signals() -> None:
         signal.signal(signum, interrupt)
 
 
+def runserver_address(bind: str | None, port: str) -> tuple[list[str], str]:
+    """runserver's address arguments for KYOSO_BIND, and the host to probe for readiness.
+
+    127.0.0.1 unless asked otherwise: the demo holds sign-ins and data that should not be
+    open to everyone on the same network by default.
+    """
+    import ipaddress
+
+    from prm.env import ImproperlyConfiguredEnv
+
+    bind = (bind or "").strip() or "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(bind)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(
+            f"KYOSO_BIND={bind!r} is not an IP address (127.0.0.1 for this machine only, 0.0.0.0 for every interface)."
+        ) from None
+    if address.version == 6:
+        return [f"[{address}]:{port}", "--ipv6"], "::1" if address.is_unspecified else str(address)
+    return [f"{address}:{port}"], "127.0.0.1" if address.is_unspecified else str(address)
+
+
 def cmd_run(argv: list[str]) -> int:
     _interrupt_on_signals()
     started = time.monotonic()
+    port = os.environ.get("KYOSO_PORT", "8000")
+    address, probe = runserver_address(os.environ.get("KYOSO_BIND"), port)  # before starting anything
     env = _services_env()
     env.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.local")
-    port = env.get("KYOSO_PORT", "8000")
     _say("migrating and seeding the demo vendor …")
     _manage(env, "setup_platform")
     _manage(env, "seed_demo")
     celery = [PYTHON, "-m", "celery", "-A", "prm"]
     children = {
-        "web": subprocess.Popen([PYTHON, str(ROOT / "manage.py"), "runserver", f"0.0.0.0:{port}", "--noreload"], env=env, cwd=ROOT),
+        "web": subprocess.Popen([PYTHON, str(ROOT / "manage.py"), "runserver", *address, "--noreload"], env=env, cwd=ROOT),
         "worker": subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env=env, cwd=ROOT),
         "beat": subprocess.Popen([*celery, "beat", "--loglevel=INFO"], env=env, cwd=ROOT),
     }
-    _wait_for_http(port)
+    _wait_for_http(probe, port)
     _say(f"serving in {time.monotonic() - started:.1f} s — web, worker and beat are running. Ctrl-C stops everything.")
     _say(f"platform admin  : http://localhost:{port}/admin/")
     try:
@@ -101,13 +125,13 @@ def cmd_run(argv: list[str]) -> int:
         _stop(children.values())
 
 
-def _wait_for_http(port: str, timeout: float = 60) -> None:
+def _wait_for_http(host: str, port: str, timeout: float = 60) -> None:
     import socket
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", int(port)), timeout=1):
+            with socket.create_connection((host, int(port)), timeout=1):
                 return
         except OSError:
             time.sleep(0.2)
@@ -163,7 +187,13 @@ def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         print(__doc__)
         return 2
-    return COMMANDS[sys.argv[1]](sys.argv[2:])
+    from prm.env import ImproperlyConfiguredEnv
+
+    try:
+        return COMMANDS[sys.argv[1]](sys.argv[2:])
+    except ImproperlyConfiguredEnv as error:
+        sys.stderr.write(f"Configuration error: {error}\n")
+        return 2
 
 
 if __name__ == "__main__":

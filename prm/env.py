@@ -94,13 +94,23 @@ def parse_database_url(name: str, url: str) -> dict:
     database = unquote(parts.path.lstrip("/"))
     if not database:
         raise ImproperlyConfiguredEnv(f"{name} has no database name (postgresql://…/NAME).")
-    query = parse_qs(parts.query)
-    host = query.get("host", [parts.hostname or ""])[0]
+    query = parse_qs(parts.query, keep_blank_values=True)
+    repeated = sorted(key for key, values in query.items() if len(values) > 1)
+    if repeated:
+        raise ImproperlyConfiguredEnv(f"{name} gives the option {repeated[0]!r} more than once.")
+    options = {key: values[0] for key, values in query.items()}
+    host = options.pop("host", parts.hostname or "")
+    port_option = options.pop("port", None)
     try:
         port = parts.port
     except ValueError:
         raise ImproperlyConfiguredEnv(f"{name} has an invalid port.") from None
-    return {
+    if port_option is not None:
+        if not (port_option.isascii() and port_option.isdigit() and 0 < int(port_option) < 65536):
+            raise ImproperlyConfiguredEnv(f"{name} has an invalid port.")
+        port = int(port_option)
+    _check_database_options(name, options)
+    entry = {
         "ENGINE": "django_tenants.postgresql_backend",
         "NAME": database,
         "USER": unquote(parts.username or ""),
@@ -109,6 +119,27 @@ def parse_database_url(name: str, url: str) -> dict:
         "PORT": str(port or ""),
         "CONN_MAX_AGE": 0,
     }
+    if options:  # sslmode, sslrootcert, connect_timeout, application_name … go to libpq as given
+        entry["OPTIONS"] = options
+    return entry
+
+
+_SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
+def _check_database_options(name: str, options: dict[str, str]) -> None:
+    """Refuse the values libpq would only refuse at the first connection, naming the option."""
+    if "sslmode" in options and options["sslmode"] not in _SSLMODES:
+        raise ImproperlyConfiguredEnv(
+            f"{name}: sslmode={options['sslmode']!r} must be one of: {', '.join(_SSLMODES)}."
+        )
+    for key in ("connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count"):
+        value = options.get(key)
+        if value is not None and not (value.isascii() and value.isdigit()):
+            raise ImproperlyConfiguredEnv(f"{name}: {key}={value!r} is not a whole number of seconds or counts.")
+    empty = sorted(key for key, value in options.items() if not value)
+    if empty:
+        raise ImproperlyConfiguredEnv(f"{name}: the option {empty[0]!r} has no value.")
 
 
 def check_redis_url(name: str, url: str) -> str:

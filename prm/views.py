@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DatabaseError, connection
 import mimetypes
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -128,8 +128,14 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
-    return render(request, "errors/404.html", status=404)
+    try:
+        return render(request, "errors/404.html", status=404)
+    except DatabaseError:
+        # The site's layout needs the session and the vendor; the plain page needs neither.
+        return HttpResponse(loader.render_to_string("errors/404.html", {"site_layout": "errors/base_plain.html"}),
+                            status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Static, bilingual, no context: it must render while the database is the problem."""
     return HttpResponse(loader.render_to_string("errors/500.html"), status=500)

@@ -50,6 +50,12 @@ class AccountAdapter(DefaultAccountAdapter):
             record_portal_login(user)
         return response
 
+    def get_client_ip(self, request) -> str:
+        """allauth's rate limits key on the same client address as Kyoso's own limits."""
+        from prm.ratelimits import client_ip
+
+        return client_ip(request)
+
     def get_from_email(self) -> str:
         return settings.DEFAULT_FROM_EMAIL
 

@@ -70,17 +70,32 @@ def invitation_create(*, inviter: User, email: str, role: str, partner: Partner 
     except ValidationError:
         raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
     _check_inviter(inviter, role, partner)
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": _("A user with this e-mail address already exists.")})
+    existing = User.objects.filter(email__iexact=email).select_related("partner_membership").first()
+    if existing is not None:
+        if inviter.is_vendor_staff:  # staff see every account of their vendor anyway
+            raise ValidationError({"email": _("A user with this e-mail address already exists.")})
+        if getattr(getattr(existing, "partner_membership", None), "partner_id", None) == partner.pk:
+            raise ValidationError({"email": _("This person is already a member of your team.")})
+        # A partner admin must not learn that the address has an account elsewhere (another
+        # partner, or the vendor): they see exactly what a new address gives them, the
+        # address's owner gets a notice instead of a link, and no membership can follow.
+        return invitation_issue(email=email, role=role, partner=partner, invited_by=inviter,
+                                language=existing.language or inviter.language, existing_account=True)
 
     return invitation_issue(email=email, role=role, partner=partner, invited_by=inviter, language=inviter.language)
 
 
 @transaction.atomic
 def invitation_issue(
-    *, email: str, role: str, partner: Partner | None, invited_by: User | None, language: str = "ja"
+    *, email: str, role: str, partner: Partner | None, invited_by: User | None, language: str = "ja",
+    existing_account: bool = False,
 ) -> tuple[Invitation, str]:
-    """Create the invitation and send its link, without permission checks (callers check)."""
+    """Create the invitation and send its link, without permission checks (callers check).
+
+    With existing_account the address already has an account: the invitation is recorded
+    like any other but its link is never sent (and could not be accepted); the address's
+    owner is told someone tried to invite them and how to sign in instead.
+    """
     Invitation.objects.select_for_update().filter(email=email, status=Invitation.Status.PENDING).update(
         status=Invitation.Status.REVOKED
     )
@@ -99,7 +114,10 @@ def invitation_issue(
 
         event_record(partner, EventKind.INVITATION, actor=invited_by, email=email, role=role)
     vendor = connection.tenant
-    transaction.on_commit(lambda: _send_invitation(vendor, invitation, token, language=language))
+    if existing_account:
+        transaction.on_commit(lambda: _send_existing_account_notice(vendor, invitation, language=language))
+    else:
+        transaction.on_commit(lambda: _send_invitation(vendor, invitation, token, language=language))
     return invitation, token
 
 
@@ -119,6 +137,20 @@ def _send_invitation(vendor, invitation: Invitation, token: str, *, language: st
         }
         subject = _("[%(vendor)s] You are invited to Kyoso") % {"vendor": vendor.name}
         body = render_to_string("invitations/email.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+
+
+def _send_existing_account_notice(vendor, invitation: Invitation, *, language: str) -> None:
+    with tenant_context(vendor), translation.override(language):
+        account = User.objects.filter(email__iexact=invitation.email).first()
+        kind = Domain.Kind.CONSOLE if account is not None and account.is_vendor_staff else Domain.Kind.PORTAL
+        context = {
+            "invitation": invitation,
+            "vendor": vendor,
+            "sign_in_url": site_url(vendor, kind, reverse_path("account_login", kind)),
+        }
+        subject = _("[%(vendor)s] Someone tried to invite you to Kyoso") % {"vendor": vendor.name}
+        body = render_to_string("invitations/email_existing_account.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
 
 

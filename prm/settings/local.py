@@ -3,7 +3,9 @@
 from prm.env import env_bool
 from prm.settings.base import *  # noqa: F403
 
-DEBUG = env_bool("DEBUG", True)
+# Branded error pages unless debug pages are asked for (KYOSO_DEBUG=1, or DEBUG=1): a demo
+# shown to a customer must not print settings and tracebacks.
+DEBUG = env_bool("KYOSO_DEBUG", DEBUG)  # noqa: F405
 
 # Serve static files straight from the app and project folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True

@@ -1,12 +1,32 @@
 """Production: everything from the environment, nothing embedded, HTTPS only."""
 
-from prm.env import ImproperlyConfiguredEnv, env_bool, env_int, env_str
+from prm.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
 from prm.settings.base import *  # noqa: F403
+
+# Keys printed in the repository (the development default, docker-compose.yml's example):
+# anyone can read them, so they sign nothing in production.
+EXAMPLE_SECRET_KEYS = frozenset({
+    "dev-only-insecure-key-change-me-0123456789abcdefghijklmnop",
+    "compose-demo-secret-change-me-0123456789abcdefghijklmnopqrstuvwxyz",
+})
 
 DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY", required=True)
-if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfiguredEnv("SECRET_KEY must be a random value of at least 50 characters.")
+if SECRET_KEY in EXAMPLE_SECRET_KEYS or SECRET_KEY.startswith("dev-only") or "change-me" in SECRET_KEY:
+    raise ImproperlyConfiguredEnv(
+        "SECRET_KEY is an example value from the repository; generate a random one for production."
+    )
+if not env_str("ALLOWED_HOSTS"):
+    raise ImproperlyConfiguredEnv(
+        "ALLOWED_HOSTS must be set in production: the domains Kyoso serves (e.g. .kyoso.example,partners.acme.co.jp)."
+    )
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
+if "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfiguredEnv(
+        "ALLOWED_HOSTS must name the domains Kyoso serves, not '*': links in e-mails are built from the Host header."
+    )
 if not env_str("DATABASE_URL"):
     raise ImproperlyConfiguredEnv("DATABASE_URL must be set in production.")
 if not env_str("REDIS_URL"):

@@ -9,4 +9,11 @@
       event.preventDefault();
     }
   });
+  // A rate-limited fragment (429) carries its own explanation: show it like any answer.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 429) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 })();

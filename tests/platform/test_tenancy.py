@@ -159,6 +159,7 @@ def test_it_shows_the_platform_admin_form_errors_and_creates_nothing(db):
 def test_it_refuses_the_platform_admin_to_vendor_users(people_a):
     # A tenant's admin has no account in the public schema: the platform admin stays shut.
     client = Client(HTTP_HOST="localhost")
-    response = client.post("/admin/login/?next=/admin/", {"username": people_a.vendor_admin.email, "password": "test-password-123"})
+    response = client.post("/accounts/login/?next=/admin/", {"login": people_a.vendor_admin.email, "password": "test-password-123"})
     assert response.status_code == 200
     assert not response.context["user"].is_authenticated
+    assert client.get("/admin/").status_code == 302
