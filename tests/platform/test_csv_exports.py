@@ -23,6 +23,7 @@ from deals.models import DealRegistration
 from enablement import services as enablement_services
 from enablement.models import ContentAccess
 from incentives.models import Payout
+from incentives.payouts import payout_approve
 from partners.health.models import HealthSnapshot
 from partners.models import Partner
 from prm import csv_export
@@ -82,9 +83,10 @@ def hostile(people_a):
             for day, score in ((date(2025, 4, 1), 82), (date(2026, 3, 31), 41 + n)):  # every score falls
                 HealthSnapshot.objects.create(partner=partner, day=day, score=score,
                                               band="healthy" if score >= 70 else "at_risk")
-            Payout.objects.create(partner=partner, period=TRANSFER_PERIOD, status="approved", subtotal=176_000,
-                                  total=176_000, close_date=date(2026, 10, 31), due_date=date(2026, 11, 30),
-                                  payee_name=partner.name)
+            payout = Payout.objects.create(partner=partner, period=TRANSFER_PERIOD, status="review",
+                                           subtotal=176_000, total=176_000, close_date=date(2026, 10, 31),
+                                           due_date=date(2026, 11, 30), payee_name=partner.name)
+            payout_approve(payout=payout, actor=people_a.vendor_admin)  # takes the bank account it pays
         rep = people_a.partner_rep
         rep.full_name = HOSTILE[3]
         rep.save(update_fields=["full_name"])
