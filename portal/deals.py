@@ -19,6 +19,7 @@ from deals.models import DealRegistration, LeadOffer
 from enablement.models import StudySession
 from enablement.services.sessions import lead_window
 from portal.access import portal_view
+from prm.params import int_param
 
 
 def _own_deal(request: HttpRequest, pk: int) -> DealRegistration:
@@ -60,10 +61,10 @@ def deal_create(request: HttpRequest) -> HttpResponse:
 
 def _session_in_progress(request: HttpRequest):
     """The study session the rep came from (?session=), if they hold a seat in it; counting is by time window."""
-    session_id = request.GET.get("session", "")
-    if not session_id.isdigit():
+    session_id = int_param(request, "session")
+    if session_id is None:
         return None
-    return StudySession.objects.filter(pk=int(session_id), seats__user=request.user).first()
+    return StudySession.objects.filter(pk=session_id, seats__user=request.user).first()
 
 
 @portal_view
