@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date, timedelta
 from collections import defaultdict
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -25,6 +26,7 @@ from django.db import connection, transaction
 from django.urls import Resolver404, get_resolver, resolve
 from django_tenants.utils import tenant_context
 
+from incentives.models import MdfRequest
 from prm import demo_data as demo
 from prm.accounts.models import User
 from prm.bounds import MAX_DATE, MAX_YEN, MIN_DATE
@@ -168,8 +170,9 @@ def _plausible(kind: str, name: str, value: str) -> str:
     """The form's own value, or a valid-looking one where the form left it empty."""
     if value:
         return value
+    soon = date.today() + timedelta(days=30)  # forms refuse a close date in the past
     return {
-        "date": "2026-06-30", "datetime-local": "2026-06-30T10:00", "month": "2026-05", "time": "10:00",
+        "date": soon.isoformat(), "datetime-local": f"{soon.isoformat()}T10:00", "month": "2026-05", "time": "10:00",
         "number": "1", "email": "hostile@example.jp", "url": "https://example.jp/", "tel": "03-1234-5678",
         "password": "A-strong-passw0rd!", "color": "#336699",
     }.get(kind, "テスト")
@@ -406,6 +409,11 @@ def demo_world(tenant_a):
 
     with tenant_context(tenant_a):
         seed_tenant()
+        # An approved MDF request of the portal user's partner, so its claim form (amount, leads, proof) shows.
+        partner = User.objects.get(email=PORTAL_USER).partner_membership.partner
+        MdfRequest.objects.create(partner=partner, activity="共同セミナー", starts_on=date(2026, 10, 1),
+                                  ends_on=date(2026, 10, 31), budget=100_000, approved_amount=100_000,
+                                  status=MdfRequest.Status.APPROVED)
     return tenant_a
 
 
@@ -435,3 +443,8 @@ def test_it_survives_hostile_input_on_every_portal_page(demo_world):
     started = time.monotonic()
     report = _run_site(_client(demo_world, "portal", PORTAL_USER), "prm.urls_portal", demo_world)
     _check(report, "portal", started)
+
+
+def test_the_known_query_parameters_belong_to_real_pages():
+    names = {name for conf in ("prm.urls_console", "prm.urls_portal") for name, _p, _e in _walk(get_resolver(conf).url_patterns)}
+    assert set(KNOWN_QUERY) - names == set()
