@@ -31,7 +31,7 @@ class PeriodForm(forms.Form):
 
 
 class MdfDecisionForm(forms.Form):
-    action = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
+    action = forms.ChoiceField(label=gettext_lazy("Decision"), choices=[("approve", "approve"), ("reject", "reject")])
     amount = yen_field(gettext_lazy("Approved amount (¥)"), required=False, allow_zero=False)
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000)
 

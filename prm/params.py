@@ -74,16 +74,6 @@ def int_values(data, name: str, *, min_value: int = 1, max_value: int = MAX_ID) 
     return values
 
 
-def choice_param(request: HttpRequest, name: str, choices, *, default: str = "") -> str:
-    """One of `choices` (values); empty or absent gives `default`."""
-    text = request.GET.get(name, "")
-    if not text:
-        return default
-    if text not in {str(choice) for choice in choices}:
-        raise BadParameter(name, _("choose one of the offered values."))
-    return text
-
-
 def has_nul(text: str) -> bool:
     return "\x00" in text
 

@@ -94,11 +94,13 @@ def test_anyone_can_apply_on_the_portal_and_a_second_send_changes_nothing(people
 
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"fax": "0120-000-000"}, "受け付けられませんでした"),
-    ({"started": signing.TimestampSigner(salt=_SIGNER_SALT).sign(str(int(time.time()) + 60))}, "受け付けられませんでした"),
+    ({"started": "in a minute"}, "受け付けられませんでした"),  # signed when the test runs, not when it is collected
     ({"started": "forged"}, "期限"),
     ({"corporate_number": "1234567890123"}, "チェックデジット"),
 ])
 def test_it_refuses_bots_and_bad_input_and_records_nothing(people_a, overrides, message):
+    if overrides.get("started") == "in a minute":
+        overrides = {"started": signing.TimestampSigner(salt=_SIGNER_SALT).sign(str(int(time.time()) + 60))}
     response = people_a.portal().post("/apply/", _application_data(**overrides))
     assert response.status_code == 200
     assert message in response.content.decode()

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, timedelta
 from collections import defaultdict
+from datetime import date, timedelta
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -52,7 +52,6 @@ KNOWN_QUERY = {
     "incentives_payouts": ["period"],
     "incentives_transfer": ["period", "format"],
     "incentives_statement": ["lang"],
-    "incentives_plan_version": ["format"],
     "portal_deal_create": ["session"],
     "portal_deal_check": ["customer_name", "corporate_number", "web_domain"],
     "portal_library": ["q", "kind", "tag", "sort", "page"],
