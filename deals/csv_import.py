@@ -11,15 +11,23 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from deals import leads, services
-from deals.models import DirectAccount, DirectOpportunity
+from deals.models import DirectAccount, DirectOpportunity, Lead
 from partners import japan
 from partners.csv_io import decode
 from prm.accounts.models import STAFF_ROLES, User
+from prm.bounds import MAX_YEN, validate_business_date
+from prm.params import parse_ascii_int
 
 DIRECT_COLUMNS = ["customer_name", "corporate_number", "web_domain", "owner_email", "opportunity", "amount", "expected_close"]
 LEAD_COLUMNS = ["customer_name", "corporate_number", "web_domain", "contact_name", "contact_email", "prefecture",
                 "amount", "source", "notes"]
 MAX_ROWS = 10_000
+DIRECT_LIMITS = {
+    **{name: DirectAccount._meta.get_field(name).max_length for name in ("customer_name", "web_domain")},
+    "opportunity": DirectOpportunity._meta.get_field("name").max_length,
+}
+LEAD_LIMITS = {name: Lead._meta.get_field(name).max_length for name in
+               ("customer_name", "web_domain", "contact_name", "contact_email", "source")}
 
 
 def _rows(raw: bytes, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
@@ -49,14 +57,36 @@ def _rows(raw: bytes, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
 def _number(line: int, field: str, raw: str, errors: list[str]) -> int:
     if not raw:
         return 0
-    try:
-        value = int(raw.replace(",", "").replace("¥", ""))
-    except ValueError:
-        errors.append(_("Line %(line)s, %(field)s: “%(value)s” is not a whole number.") % {"line": line, "field": field, "value": raw})
+    value = parse_ascii_int(raw.replace(",", "").replace("¥", ""))
+    if value is None:
+        errors.append(_("Line %(line)s, %(field)s: “%(value)s” is not a whole number.") % {"line": line, "field": field, "value": raw[:30]})
         return 0
     if value < 0:
         errors.append(_("Line %(line)s, %(field)s: the amount cannot be negative.") % {"line": line, "field": field})
+    elif value > MAX_YEN:
+        errors.append(_("Line %(line)s, %(field)s: the amount is above ¥%(max)s.") % {"line": line, "field": field, "max": f"{MAX_YEN:,}"})
     return value
+
+
+def _date(line: int, field: str, raw: str, errors: list[str]) -> date | None:
+    try:
+        value = date.fromisoformat(raw.replace("/", "-"))
+    except ValueError:
+        errors.append(_("Line %(line)s, %(field)s: write the date as YYYY-MM-DD.") % {"line": line, "field": field})
+        return None
+    try:
+        validate_business_date(value)
+    except ValidationError as error:
+        errors.append(_("Line %(line)s, %(field)s: %(error)s") % {"line": line, "field": field, "error": " ".join(error.messages)})
+        return None
+    return value
+
+
+def _lengths(line: int, row: dict[str, str], limits: dict[str, int], errors: list[str]) -> None:
+    """Cells longer than their column can hold are errors, not database failures."""
+    for name, limit in limits.items():
+        if len(row.get(name, "")) > limit:
+            errors.append(_("Line %(line)s, %(field)s: at most %(max)s characters.") % {"line": line, "field": name, "max": limit})
 
 
 def _corporate(line: int, raw: str, errors: list[str]) -> str:
@@ -79,12 +109,8 @@ def import_direct_accounts(raw: bytes) -> int:
             owner = owners.get(row["owner_email"].lower())
             if owner is None:
                 errors.append(_("Line %(line)s, owner_email: no vendor staff with the address %(email)s.") % {"line": line, "email": row["owner_email"]})
-        close = None
-        if row.get("expected_close"):
-            try:
-                close = date.fromisoformat(row["expected_close"].replace("/", "-"))
-            except ValueError:
-                errors.append(_("Line %(line)s, expected_close: write the date as YYYY-MM-DD.") % {"line": line})
+        _lengths(line, row, DIRECT_LIMITS, errors)
+        close = _date(line, "expected_close", row["expected_close"], errors) if row.get("expected_close") else None
         parsed.append((row, owner, close, _corporate(line, row.get("corporate_number", ""), errors),
                        _number(line, "amount", row.get("amount", ""), errors)))
     if errors:
@@ -107,6 +133,7 @@ def import_leads(raw: bytes, *, actor: User) -> list:
     for line, row in rows:
         if not row.get("customer_name"):
             errors.append(_("Line %(line)s, customer_name: the customer company is required.") % {"line": line})
+        _lengths(line, row, LEAD_LIMITS, errors)
         prefecture = ""
         if row.get("prefecture"):
             prefecture = japan.prefecture_code(row["prefecture"]) or ""

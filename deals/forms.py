@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from deals.models import DealSettings, Product, Side, Stage
 from partners import japan
 from prm.accounts.models import STAFF_ROLES, User
-from prm.bounds import BusinessDateField, yen_field
+from prm.bounds import MAX_DAYS, BusinessDateField, count_field, yen_field
 from prm.invitations.forms import ServiceErrorsMixin
 
 
@@ -20,8 +20,8 @@ class RegistrationForm(ServiceErrorsMixin, forms.Form):
     customer_contact_email = forms.EmailField(label=_("Customer contact e-mail"), required=False)
     products = forms.ModelMultipleChoiceField(label=_("Products"), queryset=Product.objects.none(), required=False,
                                               widget=forms.CheckboxSelectMultiple)
-    amount = forms.IntegerField(label=_("Amount (¥)"), min_value=0)
-    expected_close = forms.DateField(label=_("Expected close date"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = yen_field(_("Amount (¥)"))
+    expected_close = BusinessDateField(label=_("Expected close date"))
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     role_lead = forms.ChoiceField(label=_("Lead generation"), choices=Side.choices, initial=Side.PARTNER)
     role_proposal = forms.ChoiceField(label=_("Proposal"), choices=Side.choices, initial=Side.PARTNER)
@@ -107,7 +107,7 @@ class WinRejectForm(ServiceErrorsMixin, forms.Form):
 
 
 class MeetingForm(ServiceErrorsMixin, forms.Form):
-    held_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = BusinessDateField(label=_("Date"))
     staff = forms.ModelMultipleChoiceField(label=_("Vendor staff"), queryset=User.objects.none(),
                                            widget=forms.CheckboxSelectMultiple)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -118,7 +118,7 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
 
 
 class ExtensionForm(ServiceErrorsMixin, forms.Form):
-    days = forms.IntegerField(label=_("Extend by (days)"), min_value=1, initial=30)
+    days = count_field(_("Extend by (days)"), min_value=1, max_value=MAX_DAYS, initial=30)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -142,7 +142,7 @@ class DirectAccountForm(ServiceErrorsMixin, forms.Form):
     web_domain = forms.CharField(label=_("Web domain"), max_length=254, required=False)
     owner = forms.ModelChoiceField(label=_("Sales owner"), queryset=User.objects.none(), required=False)
     opportunity = forms.CharField(label=_("Open opportunity"), max_length=200, required=False)
-    amount = forms.IntegerField(label=_("Amount (¥)"), min_value=0, required=False)
+    amount = yen_field(_("Amount (¥)"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,7 +158,7 @@ class LeadForm(ServiceErrorsMixin, forms.Form):
     prefecture = forms.ChoiceField(label=_("Prefecture"), required=False)
     products = forms.ModelMultipleChoiceField(label=_("Products"), queryset=Product.objects.none(), required=False,
                                               widget=forms.CheckboxSelectMultiple)
-    amount = forms.IntegerField(label=_("Estimated amount (¥)"), min_value=0, initial=0)
+    amount = yen_field(_("Estimated amount (¥)"), initial=0)
     source = forms.CharField(label=_("Source"), max_length=100, required=False, help_text=_("e.g. seminar, website inquiry"))
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

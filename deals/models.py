@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from prm.bounds import positive_yen_validators, validate_business_date
+from prm.bounds import MAX_DAYS, positive_yen_validators, validate_business_date, yen_validators
 
 
 class RuleMode(models.TextChoices):
@@ -124,8 +124,8 @@ class DealRegistration(CustomerKeyFields):
     customer_contact_name = models.CharField(_("customer contact person"), max_length=150, blank=True)
     customer_contact_email = models.EmailField(_("customer contact e-mail"), blank=True)
     products = models.ManyToManyField(Product, blank=True, related_name="deals", verbose_name=_("products"))
-    amount = models.BigIntegerField(_("amount (¥)"), validators=[MinValueValidator(0)])
-    expected_close = models.DateField(_("expected close date"))
+    amount = models.BigIntegerField(_("amount (¥)"), validators=yen_validators)
+    expected_close = models.DateField(_("expected close date"), validators=[validate_business_date])
     notes = models.TextField(_("notes"), blank=True)
     role_lead = models.CharField(_("lead generation"), max_length=10, choices=Side.choices, default=Side.PARTNER)
     role_proposal = models.CharField(_("proposal"), max_length=10, choices=Side.choices, default=Side.PARTNER)
@@ -207,7 +207,7 @@ class DealMeeting(models.Model):
     """The vendor joining a meeting with the customer (商談同行)."""
 
     deal = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="meetings")
-    held_on = models.DateField(_("date"))
+    held_on = models.DateField(_("date"), validators=[validate_business_date])
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", verbose_name=_("vendor staff"))
     notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -225,7 +225,7 @@ class ExtensionRequest(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     deal = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="extensions")
-    days = models.PositiveIntegerField(_("extend by (days)"), validators=[MinValueValidator(1)])
+    days = models.PositiveIntegerField(_("extend by (days)"), validators=[MinValueValidator(1), MaxValueValidator(MAX_DAYS)])
     reason = models.TextField(_("reason"))
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
@@ -257,8 +257,8 @@ class DirectAccount(CustomerKeyFields):
 class DirectOpportunity(models.Model):
     account = models.ForeignKey(DirectAccount, on_delete=models.CASCADE, related_name="opportunities")
     name = models.CharField(_("opportunity"), max_length=200)
-    amount = models.BigIntegerField(_("amount (¥)"), default=0)
-    expected_close = models.DateField(_("expected close date"), null=True, blank=True)
+    amount = models.BigIntegerField(_("amount (¥)"), default=0, validators=yen_validators)
+    expected_close = models.DateField(_("expected close date"), null=True, blank=True, validators=[validate_business_date])
     is_open = models.BooleanField(_("open"), default=True)
 
     class Meta:
@@ -282,7 +282,7 @@ class Lead(CustomerKeyFields):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     prefecture = models.CharField(_("prefecture"), max_length=2, blank=True)
     products = models.ManyToManyField(Product, blank=True, related_name="leads", verbose_name=_("products"))
-    amount = models.BigIntegerField(_("estimated amount (¥)"), default=0)
+    amount = models.BigIntegerField(_("estimated amount (¥)"), default=0, validators=yen_validators)
     source = models.CharField(_("source"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=LeadStatus.choices, default=LeadStatus.NEW)

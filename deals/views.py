@@ -28,6 +28,7 @@ from deals.forms import (
 from deals.models import DealRegistration, DealSettings, DirectAccount, DirectOpportunity, ExtensionRequest, Lead
 from partners.models import Partner
 from prm.accounts.access import console_view
+from prm.params import int_param, int_values
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -64,7 +65,7 @@ def win_queue(request: HttpRequest) -> HttpResponse:
 @console_view
 @require_POST
 def deal_bulk(request: HttpRequest) -> HttpResponse:
-    ids = [int(pk) for pk in request.POST.getlist("deal") if pk.isdigit()]
+    ids = int_values(request.POST, "deal")
     approve = request.POST.get("action") == "approve"
     deals = DealRegistration.objects.filter(pk__in=ids).order_by("registered_at")
     if not ids:
@@ -203,9 +204,8 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @console_view
 @require_GET
 def pipeline(request: HttpRequest) -> HttpResponse:
-    partner = None
-    if request.GET.get("partner", "").isdigit():
-        partner = get_object_or_404(Partner, pk=int(request.GET["partner"]))
+    partner_id = int_param(request, "partner")
+    partner = get_object_or_404(Partner, pk=partner_id) if partner_id is not None else None
     stage = request.GET.get("stage", "")
     deals = selectors.deal_list(partner=partner, stage=stage)
     page = Paginator(deals, 50).get_page(request.GET.get("page"))

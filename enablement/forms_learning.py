@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enablement.models import Certification, Choice, Course, LearningPath, Module, Question, Quiz
 from partners.models import PartnerType
+from prm.bounds import count_field
 from prm.invitations.forms import ServiceErrorsMixin
 
 
@@ -164,7 +165,7 @@ class PathForm(AudienceFormMixin, ServiceErrorsMixin, forms.ModelForm):
 
 class PathCourseForm(forms.Form):
     course = forms.ModelChoiceField(label=_("Course"), queryset=Course.objects.none(), required=False)
-    position = forms.IntegerField(label=_("Order"), min_value=0, required=False)
+    position = count_field(_("Order"), min_value=0, max_value=32767, required=False)
 
     def __init__(self, *args, courses=None, **kwargs):
         super().__init__(*args, **kwargs)

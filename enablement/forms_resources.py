@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from enablement.models import Announcement, ContentAccess, ContentItem, SessionSeat, StudySession
 from partners.models import Partner, PartnerType
 from prm.accounts.models import STAFF_ROLES, User
+from prm.bounds import BusinessDateField, BusinessDateTimeField, count_field
 from prm.invitations.forms import ServiceErrorsMixin
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -97,8 +98,8 @@ class AccessFilterForm(forms.Form):
                                choices=[("", _("Views and downloads")), *ContentAccess.Action.choices])
     item = forms.CharField(label=_("Material"), required=False,
                            widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Title")}))
-    since = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
-    until = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+    since = BusinessDateField(label=_("From"), required=False, widget=DATE_INPUT)
+    until = BusinessDateField(label=_("To"), required=False, widget=DATE_INPUT)
 
     def clean(self):
         cleaned = super().clean()
@@ -120,15 +121,15 @@ class StudySessionForm(ServiceErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=StudySession.Kind.choices)
     partner = forms.ModelChoiceField(label=_("For partner"), required=False, queryset=Partner.objects.active(),
                                      empty_label=_("Open to all partners"))
-    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DATETIME_INPUT)
-    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DATETIME_INPUT)
+    starts_at = BusinessDateTimeField(label=_("Starts at"), widget=DATETIME_INPUT)
+    ends_at = BusinessDateTimeField(label=_("Ends at"), widget=DATETIME_INPUT)
     place = forms.CharField(label=_("Place or meeting link"), required=False, max_length=300)
     agenda = forms.CharField(label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     host = forms.ModelChoiceField(label=_("Host"), required=False,
                                   queryset=User.objects.filter(role__in=STAFF_ROLES, is_active=True))
-    capacity = forms.IntegerField(label=_("Seats"), required=False, min_value=1, help_text=_("Empty: no limit."))
-    lead_window_minutes = forms.IntegerField(
-        label=_("Lead registration window after the end (minutes)"), min_value=0, max_value=10080, initial=60,
+    capacity = count_field(_("Seats"), required=False, min_value=1, help_text=_("Empty: no limit."))
+    lead_window_minutes = count_field(
+        _("Lead registration window after the end (minutes)"), min_value=0, max_value=10080, initial=60,
         help_text=_("Deals attendees register from the start until this long after the end count for the session."))
 
     FIELDS = ("title", "kind", "partner", "starts_at", "ends_at", "place", "agenda", "host", "capacity",
@@ -220,7 +221,7 @@ class FaqFromQuestionForm(ServiceErrorsMixin, forms.Form):
 
 
 class FaqSearchForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False,
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Question, answer or tag")}))
 
 
@@ -234,9 +235,9 @@ class AnnouncementForm(ServiceErrorsMixin, AudienceFields):
     early_access = forms.BooleanField(
         label=_("Early access (先行公開)"), required=False,
         help_text=_("Shown only to partners whose tier grants early roadmap access."))
-    target_date = forms.DateField(label=_("Planned for"), required=False, widget=DATE_INPUT,
+    target_date = BusinessDateField(label=_("Planned for"), required=False, widget=DATE_INPUT,
                                   help_text=_("For roadmap items."))
-    published_at = forms.DateTimeField(label=_("Publish at"), required=False, widget=DATETIME_INPUT,
+    published_at = BusinessDateTimeField(label=_("Publish at"), required=False, widget=DATETIME_INPUT,
                                        help_text=_("Empty: now. A later time schedules it."))
 
     field_order = ["kind", "title", "body", "partner_types", "min_tier_rank", "early_access", "target_date",

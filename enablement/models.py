@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from prm.bounds import MAX_COUNT
 
 USER = settings.AUTH_USER_MODEL
 
@@ -310,7 +311,8 @@ class StudySession(models.Model):
     place = models.CharField(_("place or meeting link"), max_length=300, blank=True)
     agenda = models.TextField(_("agenda"), blank=True)
     host = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("host"))
-    capacity = models.PositiveIntegerField(_("seats"), null=True, blank=True, help_text=_("Empty: no limit."))
+    capacity = models.PositiveIntegerField(_("seats"), null=True, blank=True, help_text=_("Empty: no limit."),
+                                           validators=[MinValueValidator(1), MaxValueValidator(MAX_COUNT)])
     lead_window_minutes = models.PositiveSmallIntegerField(
         _("lead registration window after the end (minutes)"), default=60,
         help_text=_("Deals and leads attendees register from the start until this long after the end count for the session."))

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from prm.bounds import count_validators, positive_yen_validators, validate_business_date, yen_validators
 
 from partners import japan
 
@@ -216,7 +217,7 @@ class Payout(models.Model):
 class MdfAllocation(models.Model):
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="mdf_allocations")
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
-    amount = models.BigIntegerField(_("allocation (¥)"), validators=[MinValueValidator(0)])
+    amount = models.BigIntegerField(_("allocation (¥)"), validators=yen_validators)
     source = models.CharField(_("source"), max_length=20, default="tier")
 
     class Meta:
@@ -234,12 +235,12 @@ class MdfRequest(models.Model):
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="mdf_requests")
     activity = models.CharField(_("activity"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    starts_on = models.DateField(_("from"))
-    ends_on = models.DateField(_("to"))
-    budget = models.BigIntegerField(_("budget (¥)"), validators=[MinValueValidator(1)])
-    expected_leads = models.PositiveIntegerField(_("expected leads"), default=0)
+    starts_on = models.DateField(_("from"), validators=[validate_business_date])
+    ends_on = models.DateField(_("to"), validators=[validate_business_date])
+    budget = models.BigIntegerField(_("budget (¥)"), validators=positive_yen_validators)
+    expected_leads = models.PositiveIntegerField(_("expected leads"), default=0, validators=count_validators)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED)
-    approved_amount = models.BigIntegerField(_("approved amount (¥)"), null=True, blank=True)
+    approved_amount = models.BigIntegerField(_("approved amount (¥)"), null=True, blank=True, validators=yen_validators)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -252,9 +253,9 @@ class MdfRequest(models.Model):
 
 class MdfClaim(models.Model):
     request = models.OneToOneField(MdfRequest, on_delete=models.CASCADE, related_name="claim")
-    amount = models.BigIntegerField(_("claimed amount (¥)"), validators=[MinValueValidator(1)])
+    amount = models.BigIntegerField(_("claimed amount (¥)"), validators=positive_yen_validators)
     proof = models.FileField(_("proof"), upload_to="mdf/")
-    leads = models.PositiveIntegerField(_("leads generated"), default=0)
+    leads = models.PositiveIntegerField(_("leads generated"), default=0, validators=count_validators)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     submitted_at = models.DateTimeField(default=timezone.now)
     payout = models.ForeignKey(Payout, on_delete=models.SET_NULL, null=True, blank=True, related_name="mdf_claims")
@@ -264,7 +265,7 @@ class CreditLimit(models.Model):
     """与信枠 for a reseller: how much won-but-unsettled business the vendor accepts."""
 
     partner = models.OneToOneField("partners.Partner", on_delete=models.CASCADE, related_name="credit_limit")
-    limit = models.BigIntegerField(_("credit limit (¥)"), validators=[MinValueValidator(0)])
+    limit = models.BigIntegerField(_("credit limit (¥)"), validators=yen_validators)
     settlement_days = models.PositiveSmallIntegerField(_("days until a won deal is settled"), default=60)
 
 
@@ -272,8 +273,8 @@ class InvoicePayment(models.Model):
     """A recurring invoice a customer of a won deal paid (for recurring revenue share)."""
 
     deal = models.ForeignKey("deals.DealRegistration", on_delete=models.CASCADE, related_name="invoice_payments")
-    paid_on = models.DateField(_("paid on"))
-    amount = models.BigIntegerField(_("amount (¥)"), validators=[MinValueValidator(0)])
+    paid_on = models.DateField(_("paid on"), validators=[validate_business_date])
+    amount = models.BigIntegerField(_("amount (¥)"), validators=yen_validators)
 
     class Meta:
         ordering = ["paid_on", "id"]

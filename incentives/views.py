@@ -22,17 +22,18 @@ from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, MdfR
 from partners.models import Partner
 from prm import csv_export
 from prm.accounts.access import console_view
+from prm.bounds import MonthField, yen_field
+from prm.params import month_param
 
 
 class PeriodForm(forms.Form):
-    period = forms.CharField(label=gettext_lazy("Month"), widget=forms.TextInput(attrs={"type": "month"}))
+    period = MonthField(label=gettext_lazy("Month"))
 
-    def clean_period(self) -> date:
-        try:
-            year, month = (int(part) for part in self.cleaned_data["period"].split("-"))
-            return date(year, month, 1)
-        except ValueError:
-            raise forms.ValidationError(gettext_lazy("Choose a month.")) from None
+
+class MdfDecisionForm(forms.Form):
+    action = forms.ChoiceField(label=gettext_lazy("Decision"), choices=[("approve", "approve"), ("reject", "reject")])
+    amount = yen_field(gettext_lazy("Approved amount (¥)"), required=False, allow_zero=False)
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000)
 
 
 class PlanForm(forms.Form):
@@ -56,14 +57,18 @@ class PlanForm(forms.Form):
         return cleaned
 
 
+def _flash_errors(request: HttpRequest, form: forms.Form) -> None:
+    """A form posted from a list page: each error becomes a message naming its field."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+
+
 def _period(request: HttpRequest) -> date:
-    value = request.GET.get("period", "")
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        today = timezone.localdate()
-        return date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)  # last month
+    """?period=YYYY-MM; absent means last month, a bad value is a 400 (never another month's figures)."""
+    today = timezone.localdate()
+    last_month = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    return month_param(request, "period", default=last_month)
 
 
 @console_view
@@ -80,7 +85,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def run_start(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose a month."))
+        _flash_errors(request, form)
         return redirect("incentives_overview")
     try:
         run = runs.run_start(period=form.cleaned_data["period"], actor=request.user)
@@ -184,7 +189,7 @@ def payouts_build(request: HttpRequest) -> HttpResponse:
         built = payouts.payouts_build(period=form.cleaned_data["period"], actor=request.user)
         messages.success(request, _("%(count)s payouts prepared for review.") % {"count": len(built)})
         return redirect(f"/incentives/payouts/?period={form.cleaned_data['period']:%Y-%m}")
-    messages.error(request, _("Choose a month."))
+    _flash_errors(request, form)
     return redirect("incentives_payouts")
 
 
@@ -276,11 +281,13 @@ def mdf_proof(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def mdf_decide(request: HttpRequest, pk: int) -> HttpResponse:
     request_obj = get_object_or_404(MdfRequest, pk=pk)
-    approve = request.POST.get("action") == "approve"
-    amount = request.POST.get("amount", "")
+    form = MdfDecisionForm(request.POST)
+    if not form.is_valid():
+        _flash_errors(request, form)
+        return redirect("incentives_mdf")
     try:
-        mdf.request_decide(request=request_obj, actor=request.user, approve=approve,
-                           amount=int(amount) if amount.isdigit() else None, note=request.POST.get("note", ""))
+        mdf.request_decide(request=request_obj, actor=request.user, approve=form.cleaned_data["action"] == "approve",
+                           amount=form.cleaned_data["amount"], note=form.cleaned_data["note"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -22,6 +22,7 @@ from partners.models import (
 )
 from partners.selectors import SORTS
 from prm.accounts.models import STAFF_ROLES, User
+from prm.bounds import MAX_DATE, MIN_DATE, BusinessDateField, BusinessDateTimeField, count_field, yen_field
 from prm.invitations.forms import ServiceErrorsMixin
 
 SCORE_CHOICES = [(n, str(n)) for n in range(0, 6)]
@@ -144,13 +145,13 @@ class ContactForm(ServiceErrorsMixin, forms.ModelForm):
 
 
 class AgreementForm(ServiceErrorsMixin, forms.Form):
-    agreed_on = forms.DateField(label=_("Agreed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    agreed_on = BusinessDateField(label=_("Agreed on"))
     partner_signatory = forms.ModelChoiceField(label=_("Agreed by (partner)"), required=False, queryset=Contact.objects.none())
     summary = forms.CharField(label=_("What was agreed"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    goal_3y = forms.IntegerField(label=_("Revenue goal in 3 years (¥)"), required=False, min_value=0)
-    target_year1 = forms.IntegerField(label=_("Revenue target, year 1 (¥)"), required=False, min_value=0)
-    target_year2 = forms.IntegerField(label=_("Revenue target, year 2 (¥)"), required=False, min_value=0)
-    target_year3 = forms.IntegerField(label=_("Revenue target, year 3 (¥)"), required=False, min_value=0)
+    goal_3y = yen_field(_("Revenue goal in 3 years (¥)"), required=False)
+    target_year1 = yen_field(_("Revenue target, year 1 (¥)"), required=False)
+    target_year2 = yen_field(_("Revenue target, year 2 (¥)"), required=False)
+    target_year3 = yen_field(_("Revenue target, year 3 (¥)"), required=False)
     starting_tier = forms.CharField(label=_("Starting tier"), required=False, max_length=50)
     homework = forms.CharField(label=_("First homework"), required=False, max_length=300,
                                help_text=_("e.g. one certified rep and 10 registered leads in the first 90 days"))
@@ -213,15 +214,14 @@ class AgreementForm(ServiceErrorsMixin, forms.Form):
 class ActivityForm(ServiceErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices)
     subject = forms.CharField(label=_("Subject"), max_length=200)
-    occurred_at = forms.DateTimeField(label=_("When"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                                  format="%Y-%m-%dT%H:%M"))
+    occurred_at = BusinessDateTimeField(label=_("When"))
     contacts = forms.ModelMultipleChoiceField(label=_("Partner attendees"), required=False, queryset=Contact.objects.none(),
                                               widget=forms.CheckboxSelectMultiple)
     staff = forms.ModelMultipleChoiceField(label=_("Vendor attendees"), required=False, queryset=User.objects.none(),
                                            widget=forms.CheckboxSelectMultiple)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     next_actions = forms.CharField(label=_("Next actions"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    next_action_due = forms.DateField(label=_("Next actions due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    next_action_due = BusinessDateField(label=_("Next actions due"), required=False)
 
     def __init__(self, *args, partner: Partner, **kwargs):
         kwargs.setdefault("initial", {"occurred_at": timezone.localtime().replace(second=0, microsecond=0)})
@@ -231,12 +231,12 @@ class ActivityForm(ServiceErrorsMixin, forms.Form):
 
 
 class PlanForm(ServiceErrorsMixin, forms.Form):
-    fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=2000, max_value=2100)
-    revenue_target = forms.IntegerField(label=_("Revenue target (¥)"), min_value=0, initial=0)
-    deals_target = forms.IntegerField(label=_("Won deals target"), min_value=0, initial=0)
-    leads_target = forms.IntegerField(label=_("Registered leads target"), min_value=0, initial=0)
-    active_contacts_target = forms.IntegerField(label=_("Active contacts target"), min_value=0, initial=0)
-    certified_target = forms.IntegerField(label=_("Certified reps target"), min_value=0, initial=0)
+    fiscal_year = count_field(_("Fiscal year"), min_value=MIN_DATE.year, max_value=MAX_DATE.year)
+    revenue_target = yen_field(_("Revenue target (¥)"), initial=0)
+    deals_target = count_field(_("Won deals target"), initial=0)
+    leads_target = count_field(_("Registered leads target"), initial=0)
+    active_contacts_target = count_field(_("Active contacts target"), initial=0)
+    certified_target = count_field(_("Certified reps target"), initial=0)
     initiatives = forms.CharField(label=_("Joint initiatives"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
@@ -313,7 +313,7 @@ class ApplicationForm(ServiceErrorsMixin, forms.Form):
                                             widget=forms.CheckboxSelectMultiple)
     industries = forms.MultipleChoiceField(label=_("Industries"), required=False, choices=Industry.choices,
                                            widget=forms.CheckboxSelectMultiple)
-    employees = forms.IntegerField(label=_("Employees"), required=False, min_value=1)
+    employees = count_field(_("Employees"), required=False, min_value=1)
     contact_name = forms.CharField(label=_("Your name"), max_length=150)
     contact_name_kana = forms.CharField(label=_("Your name (kana)"), max_length=150, required=False)
     contact_title = forms.CharField(label=_("Job title"), max_length=100, required=False)

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from prm.bounds import count_validators, fiscal_year_validators, validate_business_date, yen_validators
+
 
 class PartnerType(models.TextChoices):
     REFERRAL = "referral", _("Referral")
@@ -303,7 +305,7 @@ class PartnerApplication(models.Model):
     prefectures = ArrayField(models.CharField(max_length=2), default=list, blank=True, verbose_name=_("area you cover"))
     industries = ArrayField(models.CharField(max_length=20, choices=Industry.choices), default=list, blank=True,
                             verbose_name=_("industries"))
-    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True, validators=count_validators)
     contact_name = models.CharField(_("your name"), max_length=150)
     contact_name_kana = models.CharField(_("your name (kana)"), max_length=150, blank=True)
     contact_email = models.EmailField(_("your e-mail address"))
@@ -345,7 +347,7 @@ class AgreementKind(models.TextChoices):
 class Agreement(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="agreements", verbose_name=_("partner"))
     kind = models.CharField(_("agreement"), max_length=20, choices=AgreementKind.choices)
-    agreed_on = models.DateField(_("agreed on"))
+    agreed_on = models.DateField(_("agreed on"), validators=[validate_business_date])
     partner_signatory = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                           verbose_name=_("agreed by (partner)"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
@@ -450,7 +452,7 @@ class Activity(models.Model):
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("vendor attendees"))
     notes = models.TextField(_("notes"), blank=True)
     next_actions = models.TextField(_("next actions"), blank=True)
-    next_action_due = models.DateField(_("next actions due"), null=True, blank=True)
+    next_action_due = models.DateField(_("next actions due"), null=True, blank=True, validators=[validate_business_date])
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -499,14 +501,15 @@ class BusinessPlan(models.Model):
     """A joint business plan (共同ビジネス計画) for one partner and one fiscal year."""
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="plans", verbose_name=_("partner"))
-    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
-    starts_on = models.DateField(_("starts on"))
-    ends_on = models.DateField(_("ends on"))
-    revenue_target = models.BigIntegerField(_("revenue target (¥)"), default=0, validators=[MinValueValidator(0)])
-    deals_target = models.PositiveIntegerField(_("won deals target"), default=0)
-    leads_target = models.PositiveIntegerField(_("registered leads target"), default=0)
-    active_contacts_target = models.PositiveIntegerField(_("active contacts target"), default=0)
-    certified_target = models.PositiveIntegerField(_("certified reps target"), default=0)
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), validators=fiscal_year_validators)
+    starts_on = models.DateField(_("starts on"), validators=[validate_business_date])
+    ends_on = models.DateField(_("ends on"), validators=[validate_business_date])
+    revenue_target = models.BigIntegerField(_("revenue target (¥)"), default=0, validators=yen_validators)
+    deals_target = models.PositiveIntegerField(_("won deals target"), default=0, validators=count_validators)
+    leads_target = models.PositiveIntegerField(_("registered leads target"), default=0, validators=count_validators)
+    active_contacts_target = models.PositiveIntegerField(_("active contacts target"), default=0,
+                                                         validators=count_validators)
+    certified_target = models.PositiveIntegerField(_("certified reps target"), default=0, validators=count_validators)
     initiatives = models.TextField(_("joint initiatives"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -20,6 +20,7 @@ from enablement.models import StudySession
 from enablement.services.sessions import lead_window
 from portal.access import portal_view
 from prm import ratelimits
+from prm.params import int_param
 
 
 def _own_deal(request: HttpRequest, pk: int) -> DealRegistration:
@@ -61,10 +62,10 @@ def deal_create(request: HttpRequest) -> HttpResponse:
 
 def _session_in_progress(request: HttpRequest):
     """The study session the rep came from (?session=), if they hold a seat in it; counting is by time window."""
-    session_id = request.GET.get("session", "")
-    if not session_id.isdigit():
+    session_id = int_param(request, "session")
+    if session_id is None:
         return None
-    return StudySession.objects.filter(pk=int(session_id), seats__user=request.user).first()
+    return StudySession.objects.filter(pk=session_id, seats__user=request.user).first()
 
 
 DEAL_CHECKS_PER_HOUR = 60  # a rep typing in several deals an hour stays far below this

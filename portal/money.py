@@ -17,6 +17,7 @@ from incentives.models import MdfRequest, Payout
 from incentives.views import statement_response
 from partners.services import fiscal_year_of
 from portal.access import portal_view
+from prm.bounds import BusinessDateField, count_field, yen_field
 from prm.invitations.forms import ServiceErrorsMixin
 
 VISIBLE = [Payout.Status.APPROVED, Payout.Status.PAID, Payout.Status.CARRIED, Payout.Status.HELD, Payout.Status.REVIEW]
@@ -25,15 +26,15 @@ VISIBLE = [Payout.Status.APPROVED, Payout.Status.PAID, Payout.Status.CARRIED, Pa
 class MdfRequestForm(ServiceErrorsMixin, forms.Form):
     activity = forms.CharField(label=gettext_lazy("Activity"), max_length=200)
     description = forms.CharField(label=gettext_lazy("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    starts_on = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
-    budget = forms.IntegerField(label=gettext_lazy("Budget (¥)"), min_value=1)
-    expected_leads = forms.IntegerField(label=gettext_lazy("Expected leads"), min_value=0, initial=0)
+    starts_on = BusinessDateField(label=gettext_lazy("From"))
+    ends_on = BusinessDateField(label=gettext_lazy("To"))
+    budget = yen_field(gettext_lazy("Budget (¥)"), allow_zero=False)
+    expected_leads = count_field(gettext_lazy("Expected leads"), initial=0)
 
 
 class MdfClaimForm(ServiceErrorsMixin, forms.Form):
-    amount = forms.IntegerField(label=gettext_lazy("Amount spent (¥)"), min_value=1)
-    leads = forms.IntegerField(label=gettext_lazy("Leads generated"), min_value=0, initial=0)
+    amount = yen_field(gettext_lazy("Amount spent (¥)"), allow_zero=False)
+    leads = count_field(gettext_lazy("Leads generated"), initial=0)
     proof = forms.FileField(label=gettext_lazy("Proof (PDF, PNG or JPEG, up to 10 MB)"))
 
 

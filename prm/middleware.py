@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class ContentSecurityPolicyMiddleware:
@@ -40,3 +41,23 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class RefuseNulBytesMiddleware:
+    """A NUL byte in any GET or POST parameter, its name or an uploaded file's name is a 400 naming
+    the parameter: PostgreSQL cannot store it, and no person types one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from prm.params import BadParameter, first_nul_parameter
+        from prm.views import bad_request
+
+        name = first_nul_parameter(request)
+        if name is not None:
+            return bad_request(request, BadParameter(name, _("it contains a NUL byte.")))
+        return None

@@ -12,6 +12,7 @@ urlpatterns = [
     *common_patterns,
 ]
 
+handler400 = "prm.views.bad_request"
 handler403 = "prm.views.permission_denied"
 handler404 = "prm.views.page_not_found"
 handler500 = "prm.views.server_error"

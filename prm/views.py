@@ -121,6 +121,14 @@ def brand_logo(request: HttpRequest) -> HttpResponse:
     return FileResponse(logo.open("rb"), content_type=content_type)
 
 
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    """A parameter the page cannot use (prm.params.BadParameter names it); other 400s get the generic text."""
+    from prm.params import BadParameter
+
+    reason = str(exception) if isinstance(exception, BadParameter) else ""
+    return render(request, "errors/400.html", {"reason": reason}, status=400)
+
+
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     """A service's reason (e.g. "for partners of a higher tier") is shown; a bare refusal gets the generic text."""
     reason = str(exception) if exception is not None and exception.args else ""

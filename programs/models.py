@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from prm.bounds import yen_validators
+
 
 class Metric(models.TextChoices):
     WON_REVENUE = "won_revenue", _("Won revenue (¥)")
@@ -84,7 +86,7 @@ class Tier(models.Model):
     deal_capacity = models.PositiveIntegerField(_("open deal registrations"), null=True, blank=True,
                                                 help_text=_("Empty: no limit."))
     lead_priority = models.PositiveSmallIntegerField(_("lead priority"), default=0, validators=[MaxValueValidator(100)])
-    mdf_allocation = models.BigIntegerField(_("MDF per fiscal year (¥)"), default=0, validators=[MinValueValidator(0)])
+    mdf_allocation = models.BigIntegerField(_("MDF per fiscal year (¥)"), default=0, validators=yen_validators)
     gated_content = models.BooleanField(_("access to gated content"), default=False)
     early_roadmap = models.BooleanField(_("early roadmap access"), default=False)
 
@@ -108,9 +110,9 @@ class Requirement(models.Model):
     tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="requirements")
     option = models.PositiveSmallIntegerField(_("option"), default=1)
     metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
-    threshold = models.BigIntegerField(_("threshold"), validators=[MinValueValidator(0)])
+    threshold = models.BigIntegerField(_("threshold"), validators=yen_validators)
     window = models.CharField(_("window"), max_length=20, choices=Window.choices, default=Window.TRAILING_12_MONTHS)
-    annual_step = models.BigIntegerField(_("rises each fiscal year by"), default=0, validators=[MinValueValidator(0)])
+    annual_step = models.BigIntegerField(_("rises each fiscal year by"), default=0, validators=yen_validators)
     base_fiscal_year = models.PositiveSmallIntegerField(_("from fiscal year"), default=2026)
 
     class Meta:

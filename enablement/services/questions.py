@@ -102,9 +102,12 @@ def question_to_faq(*, question: PartnerQuestion, actor: User, faq_question: str
     return entry
 
 
+MAX_SEARCH_WORDS = 10
+
+
 def faq_filter(entries, query: str):
     """Entries containing every word of the query in the question, the answer or the tags."""
-    for word in (query or "").split():
+    for word in (query or "").split()[:MAX_SEARCH_WORDS]:  # a pasted essay must not become a 5,000-join query
         entries = entries.filter(Q(question__icontains=word) | Q(answer__icontains=word) | Q(tags__contains=[word]))
     return entries
 
