@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class IncentivesConfig(AppConfig):
     name = "incentives"
     verbose_name = _("Incentives")
+
+    def ready(self) -> None:
+        from incentives import audit
+        from partners.signals import bank_account_changed
+
+        def record_bank_account_change(sender, *, partner, before, after, actor, **kwargs) -> None:
+            audit.record(actor=actor, action="bank_account_changed", obj=partner, partner=partner.name,
+                         before=before, after=after)
+
+        bank_account_changed.connect(record_bank_account_change, weak=False,
+                                     dispatch_uid="incentives.bank_account_changed")

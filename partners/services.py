@@ -11,8 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incentives import audit as money_audit
-from partners import japan
+from partners import japan, signals
 from partners.contact_stages import Thresholds, stage_expression
 from partners.models import (
     Activity,
@@ -181,8 +180,7 @@ def _bank_account_changed(*, partner: Partner, before: dict[str, str], actor: Us
     who look after the partner when the change came from the partner's side. Approved payouts keep
     the account they were approved with until a vendor re-approves them."""
     after = {name: getattr(partner, name) for name in BANK_FIELDS}
-    money_audit.record(actor=actor, action="bank_account_changed", obj=partner, partner=partner.name,
-                       before=before, after=after)
+    signals.bank_account_changed.send(sender=Partner, partner=partner, before=before, after=after, actor=actor)
     if actor is not None and actor.is_vendor_staff:
         return
     notify(users=staff_for(partner), kind="bank_account_changed",

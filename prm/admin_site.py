@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+
+from prm.params import next_url
 
 
 class AllauthSignInMixin:
@@ -28,11 +29,8 @@ class AllauthSignInMixin:
     def _after_sign_in(self, request: HttpRequest) -> HttpResponse:
         if not self.has_permission(request):
             raise PermissionDenied
-        target = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-            target = reverse("admin:index", current_app=self.name)
-        return HttpResponseRedirect(target)
+        default = reverse("admin:index", current_app=self.name)
+        return HttpResponseRedirect(next_url(request, request.GET.get("next", ""), default))
 
 
 class KyosoAdminSite(AllauthSignInMixin, admin.AdminSite):

@@ -11,6 +11,7 @@ from datetime import date
 
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from prm.bounds import MAX_DATE, MIN_DATE, parse_month
@@ -96,3 +97,14 @@ def first_nul_parameter(request: HttpRequest) -> str | None:
             if any(has_nul(upload.name or "") for upload in files):
                 return key
     return None
+
+
+def next_url(request: HttpRequest, target: str, default: str) -> str:
+    """Where to go after an action: `target` when it is a path on this site, else `default`.
+
+    Always a URL, never a view name (a `next` of `²` must not reach `reverse()`), and never
+    another host (no open redirect)."""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default

@@ -19,7 +19,15 @@ from prm.bounds import (
     validate_business_date,
     yen_field,
 )
-from prm.params import BadParameter, first_nul_parameter, int_param, int_values, month_param, parse_ascii_int
+from prm.params import (
+    BadParameter,
+    first_nul_parameter,
+    int_param,
+    int_values,
+    month_param,
+    next_url,
+    parse_ascii_int,
+)
 
 
 class AmountForm(forms.Form):
@@ -122,3 +130,17 @@ def test_it_finds_nul_bytes_in_names_values_and_file_names():
     assert first_nul_parameter(rf.get("/", {"a\x00b": "1"})) == "a\\0b"
     assert first_nul_parameter(rf.post("/", {"note": "ok", "amount": "1\x00"})) == "amount"
     assert first_nul_parameter(rf.get("/", {"q": "fine"})) is None
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("/deals/7/", "/deals/7/"),
+    ("/deals/?stage=won", "/deals/?stage=won"),
+    ("²", "/home/"),
+    ("deal_detail", "/home/"),  # a view name is not a URL
+    ("//evil.example/", "/home/"),
+    ("https://evil.example/", "/home/"),
+    ("", "/home/"),
+])
+def test_next_url_goes_only_to_paths_on_this_site(target, expected):
+    request = RequestFactory().post("/x/", HTTP_HOST="alpha.localhost")
+    assert next_url(request, target, "/home/") == expected
