@@ -86,9 +86,12 @@ class CustomerKeyFields(models.Model):
 class CustomerSegmentFields(models.Model):
     """What account mapping and the winning-customer conditions segment customers by."""
 
-    industry = models.CharField(_("industry (JSIC)"), max_length=1, blank=True, choices=JsicMajor.choices)
-    employee_band = models.CharField(_("employees"), max_length=8, blank=True, choices=EmployeeBand.choices)
-    prefecture = models.CharField(_("prefecture"), max_length=2, blank=True)
+    # db_default: rows inserted by plain SQL (seeding, benchmarks) that do not name these columns stay valid.
+    industry = models.CharField(_("industry (JSIC)"), max_length=1, blank=True, choices=JsicMajor.choices,
+                                default="", db_default="")
+    employee_band = models.CharField(_("employees"), max_length=8, blank=True, choices=EmployeeBand.choices,
+                                     default="", db_default="")
+    prefecture = models.CharField(_("prefecture"), max_length=2, blank=True, default="", db_default="")
 
     class Meta:
         abstract = True

@@ -119,6 +119,12 @@ def overlap_cell(request: HttpRequest, vendor: str, own: str) -> HttpResponse:
         "back": reverse("portal_mapping"), "csv_url": f"{request.path}?format=csv"})
 
 
+def _prefill(record) -> dict[str, str]:
+    """What the registration form opens with: the customer as the partner listed it."""
+    fields = ("customer_name", "corporate_number", "web_domain", "industry", "employee_band", "prefecture")
+    return {name: getattr(record, name) for name in fields if getattr(record, name)}
+
+
 @portal_view
 @require_GET
 def targets(request: HttpRequest) -> HttpResponse:
@@ -127,9 +133,7 @@ def targets(request: HttpRequest) -> HttpResponse:
     found, total = selectors.target_list(partner=request.partner, limit=TARGETS_PER_PAGE,
                                          offset=(page_number - 1) * TARGETS_PER_PAGE)
     create = reverse("portal_deal_create")
-    rows = [(target, f"{create}?" + urlencode({
-        "customer_name": target.record.customer_name, "corporate_number": target.record.corporate_number,
-        "web_domain": target.record.web_domain})) for target in found]
+    rows = [(target, f"{create}?{urlencode(_prefill(target.record))}") for target in found]
     pages = max(1, -(-total // TARGETS_PER_PAGE))
     return render(request, "mapping/portal_targets.html", {
         "rows": rows, "total": total, "page_number": page_number, "pages": pages,

@@ -39,7 +39,8 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def deal_create(request: HttpRequest) -> HttpResponse:
     # A target list's "register" link arrives with the customer filled in (?customer_name=…).
-    initial = {name: request.GET[name][:254] for name in RegistrationForm.CUSTOMER if request.GET.get(name)}
+    initial = {name: request.GET[name][:254] for name in (*RegistrationForm.CUSTOMER, *RegistrationForm.SEGMENT)
+               if request.GET.get(name)}
     form = RegistrationForm(request.POST or None, initial=initial)
     session = _session_in_progress(request)
     if request.method == "POST" and form.is_valid():
