@@ -8,6 +8,7 @@ No database here: `read` turns text into checked rows, the service stores them.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, field
 
@@ -92,8 +93,9 @@ def _error(table: ListFile, row: ListRow, key: str, message: str) -> None:
     row.errors.append(RowError(key, table.headers.get(key, key) if key else "", message))
 
 
-def read(text: str) -> ListFile:
-    """Every row checked; file-level problems (columns, size, CSV syntax) in file_errors."""
+def read(text: str, *, check_rows: bool = True) -> ListFile:
+    """Every row checked (unless check_rows is False: only the file as a whole, for the upload);
+    file-level problems (columns, size, CSV syntax) in file_errors."""
     table = ListFile()
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -134,10 +136,13 @@ def read(text: str) -> ListFile:
     except csv.Error as error:
         table.file_errors.append(_("The file is not a valid CSV file (line %(line)s: %(error)s).")
                                  % {"line": reader.line_num, "error": error})
-    if table.file_errors:
+    if table.file_errors or not check_rows:
         return table
     _check_rows(table)
     return table
+
+
+_prefecture_code = functools.lru_cache(maxsize=512)(japan.prefecture_code)
 
 
 def _check_rows(table: ListFile) -> None:
@@ -164,7 +169,7 @@ def _check_rows(table: ListFile) -> None:
         if band is None:
             _error(table, row, "employee_band", _("“%(value)s” is not an employee band (%(bands)s) or a head count.")
                    % {"value": values["employee_band"], "bands": ", ".join(segments.EmployeeBand.values)})
-        prefecture = japan.prefecture_code(values["prefecture"]) if values.get("prefecture") else ""
+        prefecture = _prefecture_code(values["prefecture"]) if values.get("prefecture") else ""
         if prefecture is None:
             _error(table, row, "prefecture", _("“%(value)s” is not a prefecture.") % {"value": values["prefecture"]})
         if row.errors:

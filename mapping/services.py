@@ -14,7 +14,6 @@ from mapping import csv_lists
 from mapping.models import (
     CustomerList,
     ListUpload,
-    OverlapMatch,
     OverlapSnapshot,
     PartnerPopulation,
     Sharing,
@@ -57,7 +56,7 @@ def list_upload_create(*, actor: User, partner: Partner | None, population: str,
         text, used = csv_lists.decode(raw, encoding)
     except ValidationError as error:
         raise ValidationError({"file": error.messages}) from error
-    table = csv_lists.read(text)
+    table = csv_lists.read(text, check_rows=False)  # the preview checks every line
     if table.file_errors:
         raise ValidationError({"file": table.file_errors})
     return ListUpload.objects.create(partner=partner, population=population, filename=filename[:255], encoding=used,
@@ -85,7 +84,9 @@ def list_apply(*, upload: ListUpload, actor: User) -> CustomerList:
     table = csv_lists.read(upload.content)
     if table.has_errors:
         raise ValidationError(table.messages())
-    CustomerList.objects.filter(partner=upload.partner, population=upload.population).delete()
+    previous = CustomerList.objects.filter(partner=upload.partner, population=upload.population).first()
+    if previous is not None:
+        _delete_list(previous)
     customer_list = CustomerList.objects.create(partner=upload.partner, population=upload.population,
                                                 filename=upload.filename, row_count=len(table.rows),
                                                 uploaded_by=actor, uploaded_at=timezone.now())
@@ -110,11 +111,20 @@ def list_delete(*, customer_list: CustomerList, actor: User) -> None:
     _require_owner(actor=actor, partner=customer_list.partner)
     partner = customer_list.partner
     ListUpload.objects.filter(partner=partner, population=customer_list.population).delete()
-    customer_list.delete()  # records cascade, and matches with them
+    _delete_list(customer_list)
     if partner is not None:
         overlap_recompute(partner=partner)
     else:
         _recompute_all_on_commit()
+
+
+def _delete_list(customer_list: CustomerList) -> None:
+    """Three set-based deletes (the ORM's cascade would load every record and match first)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM mapping_overlapmatch m USING mapping_customerrecord r "
+                       "WHERE m.record_id = r.id AND r.customer_list_id = %s", [customer_list.pk])
+        cursor.execute("DELETE FROM mapping_customerrecord WHERE customer_list_id = %s", [customer_list.pk])
+        cursor.execute("DELETE FROM mapping_customerlist WHERE id = %s", [customer_list.pk])
 
 
 def _recompute_all_on_commit() -> None:
@@ -137,7 +147,7 @@ def overlap_recompute(*, partner: Partner) -> OverlapSnapshot:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}/overlap/{partner.pk}"])
-        OverlapMatch.objects.filter(partner=partner).delete()
+        cursor.execute("DELETE FROM mapping_overlapmatch WHERE partner_id = %s", [partner.pk])
         p_sql, p_params = partner_records_sql(partner.pk)
         for population in VendorPopulation:
             v_sql, v_params = vendor_population_sql(population)
