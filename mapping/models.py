@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from deals.models import CustomerKeyFields, CustomerSegmentFields
 
@@ -24,7 +25,7 @@ class VendorPopulation(models.TextChoices):
 
 class PartnerPopulation(models.TextChoices):
     CUSTOMERS = "customers", _("Customers")
-    PROSPECTS = "prospects", _("Prospects")
+    PROSPECTS = "prospects", pgettext_lazy("customer list", "Prospects")
 
 
 class Sharing(models.TextChoices):
