@@ -37,7 +37,7 @@ def mapping_home(request: HttpRequest) -> HttpResponse:
     return render(request, "mapping/portal_home.html", {
         "matrix": matrix, "trend": selectors.trend_series(matrix), "lists": selectors.lists_of(request.partner),
         "levels": selectors.sharing_levels(request.partner), "populations": PartnerPopulation.choices,
-        "vendor_populations": VendorPopulation.choices, "form": ListUploadForm(vendor=False)})
+        "vendor_populations": VendorPopulation.choices, "can_manage": True})
 
 
 @portal_view(admin_only=True)

@@ -30,6 +30,7 @@ from mapping.models import (
 from mapping.overlap import MATCHED_IDS, sql_of, vendor_population_sql
 from partners import japan
 from partners.models import Partner
+from prm.accounts.models import STAFF_ROLES
 
 VENDOR, PARTNER = "vendor", "partner"
 MIN_SAMPLE = 5  # closed deals a segment needs before it can be a winning condition
@@ -291,9 +292,10 @@ def customer_affinities(partner_ids: list[int]) -> dict[int, Affinity]:
         return {partner_id: Affinity(total, in_market) for partner_id, total, in_market in cursor.fetchall()}
 
 
-def any_upload(pk: int) -> ListUpload | None:
-    """Console: any upload of this vendor (the schema keeps other vendors out)."""
-    return ListUpload.objects.filter(pk=pk).select_related("partner").first()
+def staff_upload(pk: int) -> ListUpload | None:
+    """Console: an upload made by the vendor's staff. A partner's own pending upload is its whole
+    list, overlapping or not, so the console never opens it."""
+    return ListUpload.objects.filter(pk=pk, uploaded_by__role__in=STAFF_ROLES).select_related("partner").first()
 
 
 def any_list(pk: int) -> CustomerList | None:

@@ -22,6 +22,7 @@ from mapping.models import (
 )
 from mapping.overlap import MATCHED_IDS, partner_records_sql, vendor_population_sql
 from partners.models import Partner
+from partners.models import Stage as PartnerStage
 from partners.selectors import partner_for_user
 from prm.accounts.models import User
 
@@ -31,10 +32,13 @@ PARTNER_LISTS = tuple(PartnerPopulation)
 
 
 def _require_owner(*, actor: User, partner: Partner | None) -> None:
-    """A partner's lists: its own partner admins, or the vendor's staff (a prospect's list it was
-    given). The vendor's lists: its staff only."""
+    """A partner's lists: its own partner admins, or the vendor's staff while the partner is a
+    prospect (a list it was handed for Planning; once a partner is recruited its list is its own).
+    The vendor's lists: its staff only."""
     if actor.is_vendor_staff:
-        return
+        if partner is None or partner.stage == PartnerStage.PROSPECT:
+            return
+        raise PermissionDenied
     own = partner_for_user(actor) if actor.is_partner_admin else None
     if partner is not None and own is not None and own.pk == partner.pk:
         return
@@ -170,14 +174,22 @@ def overlap_recompute(*, partner: Partner) -> OverlapSnapshot:
                                           seconds=round(time.perf_counter() - started, 3))
 
 
+def may_manage_lists(*, actor: User, partner: Partner | None) -> bool:
+    try:
+        _require_owner(actor=actor, partner=partner)
+    except PermissionDenied:
+        return False
+    return True
+
+
 @transaction.atomic
 def sharing_set(*, actor: User, partner: Partner | None, population: str, level: str) -> SharingSetting:
     """partner None: the vendor's choice for one of its populations."""
-    _require_owner(actor=actor, partner=partner)
     if partner is None and not actor.is_vendor_staff:
         raise PermissionDenied
     if partner is not None and actor.is_vendor_staff:
         raise PermissionDenied  # a partner's sharing is the partner's own choice
+    _require_owner(actor=actor, partner=partner)
     allowed = PartnerPopulation.values if partner is not None else VendorPopulation.values
     if population not in allowed or level not in Sharing.values:
         raise ValidationError(_("Choose a list and a sharing level."))

@@ -26,7 +26,7 @@ def _partner(pk: int) -> Partner:
 
 
 def _upload(pk: int) -> ListUpload:
-    upload = selectors.any_upload(pk)
+    upload = selectors.staff_upload(pk)
     if upload is None:
         raise Http404
     return upload
@@ -36,7 +36,7 @@ def _upload(pk: int) -> ListUpload:
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "mapping/console_overview.html", {
-        "rows": selectors.partners_overview(), "vendor_lists": selectors.lists_of(None),
+        "rows": selectors.partners_overview(), "lists": selectors.lists_of(None), "can_manage": True,
         "levels": selectors.sharing_levels(None), "vendor_populations": VendorPopulation.choices})
 
 
@@ -47,7 +47,8 @@ def partner_matrix(request: HttpRequest, partner_pk: int) -> HttpResponse:
     matrix = selectors.overlap_matrix(partner=partner, viewer=selectors.VENDOR)
     return render(request, "mapping/console_partner.html", {
         "partner": partner, "matrix": matrix, "trend": selectors.trend_series(matrix),
-        "vendor_populations": VendorPopulation.choices, "lists": selectors.lists_of(partner)})
+        "vendor_populations": VendorPopulation.choices, "lists": selectors.lists_of(partner),
+        "can_manage": services.may_manage_lists(actor=request.user, partner=partner)})
 
 
 @console_view
@@ -96,6 +97,8 @@ def list_upload(request: HttpRequest) -> HttpResponse:
     """The vendor's target accounts; with ?partner=<pk>, a list a (prospect) partner handed over."""
     partner_pk = request.GET.get("partner", "")
     partner = _partner(int(partner_pk)) if partner_pk.isdigit() else None
+    if not services.may_manage_lists(actor=request.user, partner=partner):
+        raise PermissionDenied
     form = ListUploadForm(request.POST or None, request.FILES or None, vendor=partner is None)
     if request.method == "POST":
         upload = upload_from_request(request, form, partner)
@@ -143,7 +146,7 @@ def list_delete(request: HttpRequest, pk: int) -> HttpResponse:
     customer_list = selectors.any_list(pk)
     if customer_list is None:
         raise Http404
-    services.list_delete(customer_list=customer_list, actor=request.user)
+    services.list_delete(customer_list=customer_list, actor=request.user)  # a recruited partner's list: 403
     messages.success(request, _("The list %(file)s and every record in it were deleted.") % {"file": customer_list.filename})
     if customer_list.partner_id:
         return redirect("mapping_partner", partner_pk=customer_list.partner_id)

@@ -145,3 +145,20 @@ def test_the_vendor_imports_its_target_list_the_same_way_in_the_console(people_a
     # a partner may not upload into the vendor's populations
     portal = english(people_a.portal(people_a.partner_admin))
     assert _post(portal, csv_bytes(["株式会社X", "", "", "", "", ""]), "targets").status_code == 200
+
+
+def test_the_vendor_never_opens_a_partners_pending_upload_nor_replaces_a_recruited_partners_list(people_a):
+    portal = english(people_a.portal(people_a.partner_admin))
+    _post(portal, csv_bytes(["秘密の顧客株式会社", "", "", "", "", ""]))
+    with tenant_context(people_a.tenant):
+        upload = ListUpload.objects.get()
+        customer_list = upload_list(people_a.partner_admin, people_a.partner, ["株式会社A", "", "", "", "", ""])
+    console = people_a.console(people_a.channel_manager)
+    assert console.get(f"/mapping/uploads/{upload.pk}/").status_code == 404
+    assert console.post(f"/mapping/uploads/{upload.pk}/apply/").status_code == 404
+    assert console.post(f"/mapping/uploads/{upload.pk}/discard/").status_code == 404
+    assert console.get(f"/mapping/upload/?partner={people_a.partner.pk}").status_code == 403
+    assert console.post(f"/mapping/lists/{customer_list.pk}/delete/").status_code == 403
+    assert "秘密の顧客" not in console.get(f"/mapping/partners/{people_a.partner.pk}/").content.decode()
+    with tenant_context(people_a.tenant):
+        assert CustomerList.objects.filter(pk=customer_list.pk).exists() and ListUpload.objects.filter(pk=upload.pk).exists()

@@ -191,7 +191,7 @@ def test_list_pages_cost_the_same_queries_for_more_partners_and_records(people_a
     small = counts()
     with tenant_context(people_a.tenant):
         for n in range(4):
-            upload_list(people_a.channel_manager, PartnerFactory(), row(f"追加{n}"), row(f"ウォン工業{n}"))
+            upload_list(people_a.channel_manager, PartnerFactory(stage="prospect"), row(f"追加{n}"), row(f"ウォン工業{n}"))
         upload_list(people_a.partner_admin, people_a.partner, *[row(f"顧客{n}", "", "", ) for n in range(30)],
                     row("ターゲット物産", number(31)))
     assert counts() == small
