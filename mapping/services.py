@@ -131,7 +131,13 @@ def _delete_list(customer_list: CustomerList) -> None:
         cursor.execute("DELETE FROM mapping_customerlist WHERE id = %s", [customer_list.pk])
 
 
-def _recompute_all_on_commit() -> None:
+def overlaps_recompute_later() -> int:
+    """Every partner with a list, one task each: the vendor's populations change with its deals
+    and accounts, so the nightly run keeps the matrices and their trend current."""
+    return _recompute_all_on_commit()
+
+
+def _recompute_all_on_commit() -> int:
     from mapping import tasks
 
     schema = connection.schema_name
@@ -142,6 +148,7 @@ def _recompute_all_on_commit() -> None:
             tasks.overlap_recompute.delay(schema, partner_id)
 
     transaction.on_commit(enqueue)
+    return len(partner_ids)
 
 
 @transaction.atomic

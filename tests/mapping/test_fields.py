@@ -91,3 +91,17 @@ def test_a_new_vendor_target_list_queues_a_recompute_per_partner_with_a_list(peo
         queued = sorted(call.args for call in delay.call_args_list)
         assert queued == sorted([(people_a.tenant.schema_name, people_a.partner.pk),
                                  (people_a.tenant.schema_name, people_a.other_partner.pk)])
+
+
+def test_the_nightly_job_queues_one_recompute_per_partner_with_a_list(people_a, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from prm.periodic import TENANT_JOBS
+
+    assert TENANT_JOBS["overlaps-recompute"].task == tasks.overlaps_recompute.name
+    with tenant_context(people_a.tenant):
+        upload_list(people_a.partner_admin, people_a.partner, ["甲の顧客", "", "", "", "", ""])
+        with mock.patch.object(tasks.overlap_recompute, "delay") as delay:
+            with django_capture_on_commit_callbacks(execute=True):
+                assert tasks.overlaps_recompute.run(people_a.tenant.schema_name) == 1
+        assert [call.args for call in delay.call_args_list] == [(people_a.tenant.schema_name, people_a.partner.pk)]
