@@ -887,6 +887,14 @@ def bench_mapping(runs: int) -> None:
                               CURRENT_DATE + 60, '', 'partner', 'partner', 'partner', 'partner', 'partner',
                               (ARRAY['approved', 'won', 'lost'])[1 + n %% 3], 'holder', now(), ''
                          FROM generate_series(%s, %s) AS n""", [partners[1].pk, direct, direct + registrations - 1])
+                for table in ("deals_directaccount", "deals_dealregistration", "mapping_customerrecord"):
+                    cursor.execute(f"ANALYZE {table}")
+                print(f"mapping: seeded {direct + registrations:,} direct accounts and registrations "
+                      f"in {time.perf_counter() - started:.1f} s")
+            cursor.execute("SELECT coalesce(sum(row_count), 0) FROM mapping_customerlist WHERE partner_id IS NULL")
+            if cursor.fetchone()[0] < targets:
+                cursor.execute("DELETE FROM mapping_customerrecord WHERE customer_list_id IN "
+                               "(SELECT id FROM mapping_customerlist WHERE partner_id IS NULL)")
                 cursor.execute("DELETE FROM mapping_customerlist WHERE partner_id IS NULL")
                 cursor.execute("INSERT INTO mapping_customerlist (population, filename, row_count, uploaded_at) "
                                "VALUES ('targets', 'bench-targets.csv', %s, now()) RETURNING id", [targets])
@@ -896,9 +904,8 @@ def bench_mapping(runs: int) -> None:
                            web_domain, name_key, corporate_key, domain_key, industry, employee_band, prefecture)
                        SELECT %s, n + 2, 'ターゲット' || n, '', '', 'ターゲット' || n, '', '', '', '', ''
                          FROM generate_series(0, %s) AS n""", [list_id, targets - 1])
-                for table in ("deals_directaccount", "deals_dealregistration", "mapping_customerrecord"):
-                    cursor.execute(f"ANALYZE {table}")
-                print(f"mapping: seeded 1,000,000 vendor records in {time.perf_counter() - started:.1f} s")
+                cursor.execute("ANALYZE mapping_customerrecord")
+                print(f"mapping: seeded {targets:,} target accounts")
 
         def partner_file(shift: int) -> bytes:
             # Every third record is a vendor customer (by name, by domain, or by a (株) variant), the rest are not.

@@ -154,7 +154,8 @@ def _check_rows(table: ListFile) -> None:
             _error(table, row, "name", _("The company name is empty."))
         elif len(name) > 200:
             _error(table, row, "name", _("Use at most 200 characters."))
-        number = japan.normalise_corporate_number(values.get("corporate_number", ""))
+        raw_number = values.get("corporate_number", "")
+        number = japan.normalise_corporate_number(raw_number) if raw_number else ""
         if number and not japan.is_valid_corporate_number(number):
             _error(table, row, "corporate_number",
                    _("“%(value)s” is not a valid corporate number (13 digits with a matching check digit).")

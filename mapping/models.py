@@ -64,11 +64,25 @@ class CustomerList(models.Model):
 
 
 class CustomerRecord(CustomerKeyFields, CustomerSegmentFields):
-    customer_list = models.ForeignKey(CustomerList, on_delete=models.CASCADE, related_name="records")
+    # No database foreign-key checks on the bulk tables: 100,000 records are written by one COPY
+    # and deleted by set-based DELETEs in the same service, and a per-row constraint trigger
+    # cost more than the overlap itself (bench mapping). The ORM still cascades.
+    customer_list = models.ForeignKey(CustomerList, on_delete=models.CASCADE, related_name="records",
+                                      db_constraint=False)
     line = models.PositiveIntegerField()
+    # The keys again, indexed for equality only (Meta.indexes): db_index on a CharField would add
+    # a second, LIKE index per key that the joins never use and every COPY has to fill.
+    name_key = models.CharField(max_length=200, editable=False)
+    corporate_key = models.CharField(max_length=13, blank=True, editable=False)
+    domain_key = models.CharField(max_length=254, blank=True, editable=False)
 
     class Meta:
         ordering = ["customer_list", "line"]
+        indexes = [
+            models.Index(fields=["name_key"], name="record_name_key"),
+            models.Index(fields=["corporate_key"], name="record_corporate_key"),
+            models.Index(fields=["domain_key"], name="record_domain_key"),
+        ]
 
 
 class ListUpload(models.Model):
@@ -89,8 +103,11 @@ class ListUpload(models.Model):
 class OverlapMatch(models.Model):
     """One partner record found in one vendor population, as of the partner's last recompute."""
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
-    record = models.ForeignKey(CustomerRecord, on_delete=models.CASCADE, related_name="matches")
+    # Indexed by the (partner, population) index and the unique (record, population) constraint.
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    record = models.ForeignKey(CustomerRecord, on_delete=models.CASCADE, related_name="matches", db_constraint=False,
+                               db_index=False)
     vendor_population = models.CharField(max_length=10, choices=VendorPopulation.choices)
 
     class Meta:

@@ -74,8 +74,7 @@ def _copy_records(customer_list: CustomerList, rows: list[csv_lists.ListRow]) ->
         with cursor.cursor.copy(f"COPY mapping_customerrecord ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 keys = row.keys
-                copy.write_row((customer_list.pk, row.line, row.values.get("name", ""),
-                                row.values.get("corporate_number", "")[:13] if keys.corporate_number else "",
+                copy.write_row((customer_list.pk, row.line, row.values.get("name", ""), keys.corporate_number or "",
                                 row.values.get("domain", ""), keys.name_key, keys.corporate_number or "",
                                 keys.domain or "", row.industry, row.employee_band, row.prefecture))
 
