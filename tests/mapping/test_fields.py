@@ -13,7 +13,7 @@ from deals import segments
 from deals.models import DealRegistration, DirectAccount
 from mapping import tasks
 from mapping.models import OverlapSnapshot
-from tests.mapping.helpers import direct_account, upload_list
+from tests.mapping.factories import direct_account, upload_list
 
 
 @pytest.mark.parametrize(("raw", "code"), [

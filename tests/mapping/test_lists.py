@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 
 from mapping import csv_lists
 from mapping.models import CustomerList, CustomerRecord, ListUpload, OverlapMatch
-from tests.mapping.helpers import csv_bytes, direct_account, english, number, upload_list
+from tests.mapping.factories import csv_bytes, direct_account, english, number, upload_list
 
 
 def _post(client, raw: bytes, population: str = "customers", name: str = "顧客.csv"):

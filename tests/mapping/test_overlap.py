@@ -11,7 +11,7 @@ from deals import matching
 from deals.models import Stage
 from mapping import selectors, services
 from mapping.models import CustomerRecord, OverlapMatch, OverlapSnapshot
-from tests.mapping.helpers import deal, direct_account, english, number, upload_list
+from tests.mapping.factories import deal, direct_account, english, number, upload_list
 
 def row(name: str, corporate: str = "", domain: str = "") -> list[str]:
     return [name, corporate, domain, "", "", ""]

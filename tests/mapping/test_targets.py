@@ -10,7 +10,7 @@ from deals.models import Product, Stage
 from mapping import selectors, services
 from partners.models import Stage as PartnerStage
 from tests.factories import PartnerFactory
-from tests.mapping.helpers import deal, direct_account, english, number, upload_list
+from tests.mapping.factories import deal, direct_account, english, number, upload_list
 
 
 def _history(people):
