@@ -5,10 +5,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deals.models import DealSettings, Product, Side, Stage
+from deals.segments import EmployeeBand, industry_choices
 from partners import japan
 from prm.accounts.models import STAFF_ROLES, User
 from prm.bounds import MAX_DAYS, BusinessDateField, count_field, yen_field
 from prm.invitations.forms import ServiceErrorsMixin
+
+
+def _segment_choices(form: forms.Form) -> None:
+    """Industry and prefecture labels follow the language of the request."""
+    form.fields["industry"].choices = [("", "---------"), *industry_choices()]
+    form.fields["prefecture"].choices = [("", "---------"), *japan.prefecture_choices()]
 
 
 class RegistrationForm(ServiceErrorsMixin, forms.Form):
@@ -28,13 +35,19 @@ class RegistrationForm(ServiceErrorsMixin, forms.Form):
     role_contract = forms.ChoiceField(label=_("Contract"), choices=Side.choices, initial=Side.PARTNER)
     role_billing = forms.ChoiceField(label=_("Billing"), choices=Side.choices, initial=Side.PARTNER)
     role_support = forms.ChoiceField(label=_("Support"), choices=Side.choices, initial=Side.PARTNER)
+    industry = forms.ChoiceField(label=_("Industry (JSIC major group)"), required=False)
+    employee_band = forms.ChoiceField(label=_("Employees"), required=False,
+                                      choices=[("", "---------"), *EmployeeBand.choices])
+    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False)
 
     CUSTOMER = ("customer_name", "corporate_number", "web_domain")
+    SEGMENT = ("industry", "employee_band", "prefecture")
     ROLES = ("role_lead", "role_proposal", "role_contract", "role_billing", "role_support")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["products"].queryset = Product.objects.filter(is_active=True)
+        _segment_choices(self)
         for name in self.CUSTOMER:  # the live duplicate check listens to these
             self.fields[name].widget.attrs["class"] = "kyoso-customer"
 
@@ -143,10 +156,15 @@ class DirectAccountForm(ServiceErrorsMixin, forms.Form):
     owner = forms.ModelChoiceField(label=_("Sales owner"), queryset=User.objects.none(), required=False)
     opportunity = forms.CharField(label=_("Open opportunity"), max_length=200, required=False)
     amount = yen_field(_("Amount (¥)"), required=False)
+    industry = forms.ChoiceField(label=_("Industry (JSIC major group)"), required=False)
+    employee_band = forms.ChoiceField(label=_("Employees"), required=False,
+                                      choices=[("", "---------"), *EmployeeBand.choices])
+    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = User.objects.filter(role__in=STAFF_ROLES, is_active=True)
+        _segment_choices(self)
 
 
 class LeadForm(ServiceErrorsMixin, forms.Form):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from deals.segments import EmployeeBand, JsicMajor
 from prm.bounds import MAX_DAYS, positive_yen_validators, validate_business_date, yen_validators
 
 
@@ -83,6 +84,20 @@ class CustomerKeyFields(models.Model):
         abstract = True
 
 
+class CustomerSegmentFields(models.Model):
+    """What account mapping and the winning-customer conditions segment customers by."""
+
+    # db_default: rows inserted by plain SQL (seeding, benchmarks) that do not name these columns stay valid.
+    industry = models.CharField(_("industry (JSIC)"), max_length=1, blank=True, choices=JsicMajor.choices,
+                                default="", db_default="")
+    employee_band = models.CharField(_("employees"), max_length=8, blank=True, choices=EmployeeBand.choices,
+                                     default="", db_default="")
+    prefecture = models.CharField(_("prefecture"), max_length=2, blank=True, default="", db_default="")
+
+    class Meta:
+        abstract = True
+
+
 class Stage(models.TextChoices):
     REGISTERED = "registered", _("Registered")
     APPROVED = "approved", _("Approved")
@@ -116,7 +131,7 @@ class Side(models.TextChoices):
     VENDOR = "vendor", pgettext_lazy("role split", "Vendor")
 
 
-class DealRegistration(CustomerKeyFields):
+class DealRegistration(CustomerKeyFields, CustomerSegmentFields):
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="deals", verbose_name=_("partner"))
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
                                       verbose_name=_("registered by"))
@@ -238,7 +253,7 @@ class ExtensionRequest(models.Model):
         constraints = [models.UniqueConstraint(fields=["deal"], condition=Q(status="pending"), name="one_pending_extension")]
 
 
-class DirectAccount(CustomerKeyFields):
+class DirectAccount(CustomerKeyFields, CustomerSegmentFields):
     """A customer the vendor's own sales team works (直販アカウント)."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",

@@ -111,3 +111,68 @@ def direct_account_list() -> QuerySet[DirectAccount]:
 
 def lead_list() -> QuerySet[Lead]:
     return Lead.objects.select_related("accepted_by", "created_by").prefetch_related("offers__partner").order_by("-created_at")
+
+
+# --------------------------------------------------------------------------- account mapping
+
+# The vendor's own customer populations, as rows of matcher keys, for account mapping's joins.
+KEY_COLUMNS = ("id", "customer_name", "name_key", "corporate_key", "domain_key")
+
+
+def customer_population(population: str, *, exclude_partner: Partner | None = None) -> QuerySet:
+    """Rows (id, customer_name, name_key, corporate_key, domain_key) of one vendor population:
+    "direct" (direct-sales accounts), "open" (open registrations; optionally only other partners'),
+    "won" (won registrations). Unknown populations raise KeyError."""
+    if population == "direct":
+        rows = DirectAccount.objects.all()
+    elif population == "open":
+        rows = DealRegistration.objects.filter(stage__in=OPEN_STAGES)
+        if exclude_partner is not None:
+            rows = rows.exclude(partner=exclude_partner)
+    elif population == "won":
+        rows = DealRegistration.objects.filter(stage=Stage.WON)
+    else:
+        raise KeyError(population)
+    return rows.order_by().values(*KEY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Segment:
+    dimension: str  # industry | employee_band | prefecture | product
+    value: str
+    closed: int  # won + lost: the sample size
+    won: int
+    won_amount: int
+
+    @property
+    def win_rate(self) -> float:
+        return self.won / self.closed if self.closed else 0.0
+
+    @property
+    def average_won(self) -> int:
+        return self.won_amount // self.won if self.won else 0
+
+
+SEGMENT_DIMENSIONS = ("industry", "employee_band", "prefecture", "product")
+
+
+def win_segments(dimension: str) -> list[Segment]:
+    """Closed deals (won or lost) grouped by one customer dimension: one GROUP BY. Deals with the
+    dimension unknown are left out; a deal with two products counts in both."""
+    if dimension not in SEGMENT_DIMENSIONS:
+        raise KeyError(dimension)
+    closed = DealRegistration.objects.filter(stage__in=(Stage.WON, Stage.LOST))
+    field = "products__code" if dimension == "product" else dimension
+    closed = closed.exclude(**{f"{field}__isnull": True}) if dimension == "product" else closed.exclude(**{field: ""})
+    rows = (closed.order_by().values(field)
+            .annotate(closed=Count("pk"), won=Count("pk", filter=Q(stage=Stage.WON)),
+                      won_amount=Sum("won_amount", filter=Q(stage=Stage.WON))))
+    return sorted((Segment(dimension, row[field], row["closed"], row["won"], row["won_amount"] or 0) for row in rows),
+                  key=lambda segment: (-segment.win_rate, -segment.closed, segment.value))
+
+
+def win_totals() -> Segment:
+    row = DealRegistration.objects.filter(stage__in=(Stage.WON, Stage.LOST)).aggregate(
+        closed=Count("pk"), won=Count("pk", filter=Q(stage=Stage.WON)),
+        won_amount=Sum("won_amount", filter=Q(stage=Stage.WON)))
+    return Segment("all", "", row["closed"], row["won"], row["won_amount"] or 0)

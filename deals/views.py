@@ -233,7 +233,8 @@ def direct_accounts(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         keys = services.customer_keys_for(data["customer_name"], data["corporate_number"], data["web_domain"])
         account = DirectAccount(customer_name=data["customer_name"], corporate_number=keys.corporate_number or "",
-                                web_domain=data["web_domain"], owner=data["owner"])
+                                web_domain=data["web_domain"], owner=data["owner"], industry=data["industry"],
+                                employee_band=data["employee_band"], prefecture=data["prefecture"])
         services.apply_keys(account, keys)
         account.save()
         if data["opportunity"]:

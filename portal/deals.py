@@ -40,7 +40,10 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 @portal_view
 @require_http_methods(["GET", "POST"])
 def deal_create(request: HttpRequest) -> HttpResponse:
-    form = RegistrationForm(request.POST or None)
+    # A target list's "register" link arrives with the customer filled in (?customer_name=…).
+    initial = {name: request.GET[name][:254] for name in (*RegistrationForm.CUSTOMER, *RegistrationForm.SEGMENT)
+               if request.GET.get(name)}
+    form = RegistrationForm(request.POST or None, initial=initial)
     session = _session_in_progress(request)
     if request.method == "POST" and form.is_valid():
         try:

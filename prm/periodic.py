@@ -54,6 +54,11 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(hour=3, minute=0),
         spread_seconds=60 * 60,
     ),
+    "overlaps-recompute": TenantJob(
+        task="mapping.tasks.overlaps_recompute",
+        schedule=crontab(hour=2, minute=30),
+        spread_seconds=60 * 60,
+    ),
     "certifications-remind": TenantJob(
         task="enablement.tasks.certifications_remind",
         schedule=crontab(hour=7, minute=0),

@@ -12,6 +12,7 @@ urlpatterns = [
     path("partners/", include("partners.urls")),
     path("insights/", include("partners.urls_insights")),
     path("deals/", include("deals.urls")),
+    path("mapping/", include("mapping.urls")),
     path("programs/", include("programs.urls")),
     path("incentives/", include("incentives.urls")),
     path("enablement/", include("enablement.urls")),

@@ -7,6 +7,7 @@ from prm.urls_common import common_patterns
 
 urlpatterns = [
     path("", include("portal.urls")),
+    path("mapping/", include("mapping.urls_portal")),
     path("notifications/", include("prm.notifications.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("brand.css", views.brand_css, name="brand_css"),

@@ -65,6 +65,7 @@ TENANT_APPS = [
     "programs",
     "enablement",
     "incentives",
+    "mapping",
     "portal",
 ]
 
