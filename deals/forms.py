@@ -139,7 +139,8 @@ class SettingsForm(ServiceErrorsMixin, forms.ModelForm):
     class Meta:
         model = DealSettings
         fields = ["mode", "partner_over_direct", "validity_days", "warn_days_before", "max_extension_days",
-                  "capacity_default", "lead_sla_hours", "lead_distribution"]
+                  "capacity_default", "lead_sla_hours", "lead_distribution",
+                  "lead_prefer_serving_partner"]
         widgets = {"mode": forms.RadioSelect}
 
     def clean(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,24 @@ from prm.accounts.models import User
 from prm.notifications.services import notify
 
 RECEIVING_STAGES = (Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION)
+
+# Which partners already serve a customer is account mapping's knowledge, and mapping sits above
+# deals (it reads deals' populations), so deals cannot import it. mapping registers its lookup
+# here when the app registry is ready (MappingConfig.ready): (name_key, corporate_key, domain_key)
+# → ids of the partners whose uploaded customer list contains that customer.
+ServingLookup = Callable[[str, str, str], set[int]]
+_serving_lookup: ServingLookup | None = None
+
+
+def register_serving_lookup(lookup: ServingLookup | None) -> None:
+    global _serving_lookup
+    _serving_lookup = lookup
+
+
+def _partners_serving(lead: Lead) -> set[int]:
+    if _serving_lookup is None:
+        return set()
+    return _serving_lookup(lead.name_key, lead.corporate_key, lead.domain_key)
 
 
 @transaction.atomic
@@ -37,9 +56,12 @@ def candidates(lead: Lead) -> list[Partner]:
     """Partners that may be offered this lead, best first, by the vendor's distribution rule.
 
     A partner that was offered the lead before (and declined or let it expire) is never
-    offered it again.
+    offered it again. With "offer first to partners that already serve the customer" on, the
+    partners whose customer list contains the lead's customer come first, each group in the
+    rule's order.
     """
-    rule = DealSettings.current().lead_distribution
+    settings_row = DealSettings.current()
+    rule = settings_row.lead_distribution
     recipients = (
         LeadRecipient.objects.filter(is_active=True, partner__stage__in=RECEIVING_STAGES)
         .exclude(partner__lead_offers__lead=lead)
@@ -60,6 +82,9 @@ def candidates(lead: Lead) -> list[Partner]:
         rows.sort(key=lambda r: (-in_territory(r), -tier_priority(r), -r.priority, r.received / r.weight, r.partner_id))
     else:  # weighted round robin: the partner furthest below its share goes next
         rows.sort(key=lambda r: (r.received / r.weight, -r.weight, r.partner_id))
+    if settings_row.lead_prefer_serving_partner and rows:
+        serving = _partners_serving(lead)
+        rows.sort(key=lambda r: r.partner_id not in serving)  # stable: the rule's order within each group
     return [row.partner for row in rows]
 
 

@@ -42,6 +42,11 @@ class DealSettings(models.Model):
     lead_sla_hours = models.PositiveIntegerField(_("lead acceptance SLA (hours)"), default=48, validators=[MinValueValidator(1)])
     lead_distribution = models.CharField(_("lead distribution"), max_length=20, choices=DistributionRule.choices,
                                          default=DistributionRule.TERRITORY)
+    lead_prefer_serving_partner = models.BooleanField(
+        _("offer a lead first to partners that already serve the customer"), default=False,
+        help_text=_("On: partners whose uploaded customer list contains the lead's customer are offered it before "
+                    "the others, in the distribution rule's order. The partner is not told why."),
+    )
 
     class Meta:
         verbose_name = _("deal settings")

@@ -8,11 +8,11 @@ checks the other side's sharing level itself, so no view can show more than was 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Least
 
 from deals import segments
 from deals import selectors as deal_selectors
@@ -266,30 +266,68 @@ class Affinity:
 
     @property
     def score(self) -> int:
-        """0–5 like the hand-typed scores: one point per started 10 % of the list in the target market."""
-        return min(5, math.ceil(self.share * 10)) if self.records else 0
+        """0–5 like the hand-typed scores: one point per started 10 % of the list in the target
+        market. Integer arithmetic, as in customer_affinity_expression, so the two never differ."""
+        return min(5, -(-self.in_market * 10 // self.records)) if self.records else 0
+
+
+def _in_market(winning: dict[str, set[str]]) -> Q:
+    """A customer record in the vendor's target market: on the target list, a won customer, or
+    fitting a winning condition. Evaluated on CustomerRecord rows."""
+    fits = Q(Exists(OverlapMatch.objects.filter(record=OuterRef("pk"),
+                                                vendor_population__in=[VendorPopulation.TARGETS, VendorPopulation.WON])))
+    for dimension in ("industry", "employee_band", "prefecture"):
+        if winning[dimension]:
+            fits |= Q(**{f"{dimension}__in": sorted(winning[dimension])}) & ~Q(**{dimension: ""})
+    return fits
+
+
+def _affinity_counts(winning: dict[str, set[str]]) -> QuerySet:
+    """Per partner with a customer list: its records and how many are in the target market."""
+    return (CustomerRecord.objects.filter(customer_list__population=PartnerPopulation.CUSTOMERS,
+                                          customer_list__partner__isnull=False)
+            .order_by().values("customer_list__partner_id")
+            .annotate(total=Count("pk"), in_market=Count("pk", filter=_in_market(winning))))
 
 
 def customer_affinities(partner_ids: list[int]) -> dict[int, Affinity]:
-    """Per partner: how many of its listed customers are in the vendor's target market (on the
-    target list, a won customer, or fitting a winning condition). One GROUP BY for the page."""
+    """Per partner: how many of its listed customers are in the vendor's target market. One
+    GROUP BY for the page."""
     if not partner_ids:
         return {}
-    winning = winning_conditions().winning
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT l.partner_id, count(*),
-                      count(*) FILTER (WHERE EXISTS (SELECT 1 FROM mapping_overlapmatch m
-                                                      WHERE m.record_id = r.id AND m.vendor_population IN ('targets', 'won'))
-                                          OR (r.industry <> '' AND r.industry = ANY(%s))
-                                          OR (r.employee_band <> '' AND r.employee_band = ANY(%s))
-                                          OR (r.prefecture <> '' AND r.prefecture = ANY(%s)))
-                 FROM mapping_customerrecord r JOIN mapping_customerlist l ON l.id = r.customer_list_id
-                WHERE l.partner_id = ANY(%s) AND l.population = 'customers'
-                GROUP BY l.partner_id""",
-            [sorted(winning["industry"]) or [""], sorted(winning["employee_band"]) or [""],
-             sorted(winning["prefecture"]) or [""], list(partner_ids)])
-        return {partner_id: Affinity(total, in_market) for partner_id, total, in_market in cursor.fetchall()}
+    rows = _affinity_counts(winning_conditions().winning).filter(customer_list__partner_id__in=list(partner_ids))
+    return {row["customer_list__partner_id"]: Affinity(row["total"], row["in_market"]) for row in rows}
+
+
+def customer_affinity_scores(partner_ids: list[int]) -> dict[int, int]:
+    """Partner id → computed customer affinity 0–5; partners without a customer list are absent."""
+    return {partner_id: affinity.score for partner_id, affinity in customer_affinities(partner_ids).items()}
+
+
+def customer_affinity_expression(partner_ref: str = "pk") -> Subquery:
+    """The computed affinity as a subquery on a Partner queryset (NULL without a customer list),
+    for the prospect ranking: the SQL twin of Affinity.score."""
+    counts = _affinity_counts(winning_conditions().winning).filter(customer_list__partner_id=OuterRef(partner_ref))
+    score = Least(Value(5), (F("in_market") * 10 + F("total") - 1) / F("total"), output_field=IntegerField())
+    return Subquery(counts.annotate(score=score).values("score")[:1], output_field=IntegerField())
+
+
+def partners_serving(name_key: str, corporate_key: str, domain_key: str) -> set[int]:
+    """Ids of the partners whose uploaded customer list contains this customer, by the one
+    matcher's rule on the stored keys (deals.matching.same_customer, as overlap.MATCHED_IDS):
+    equal corporate numbers when both have one, otherwise an equal name key or domain key."""
+    by_name_or_domain = Q(pk__in=[])
+    if name_key:
+        by_name_or_domain |= Q(name_key=name_key)
+    if domain_key:
+        by_name_or_domain |= Q(domain_key=domain_key)
+    if corporate_key:
+        match = Q(corporate_key=corporate_key) | (Q(corporate_key="") & by_name_or_domain)
+    else:
+        match = by_name_or_domain
+    return set(CustomerRecord.objects.filter(match, customer_list__population=PartnerPopulation.CUSTOMERS,
+                                             customer_list__partner__isnull=False)
+               .order_by().values_list("customer_list__partner_id", flat=True).distinct())
 
 
 def staff_upload(pk: int) -> ListUpload | None:

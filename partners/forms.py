@@ -248,7 +248,7 @@ class SettingsForm(ServiceErrorsMixin, forms.ModelForm):
     class Meta:
         model = PartnerSettings
         fields = ["weight_customer_overlap", "weight_core_business", "weight_characteristics", "weight_sales_capacity",
-                  "valid_requires_login", "trained_window_days", "active_window_days"]
+                  "customer_affinity_source", "valid_requires_login", "trained_window_days", "active_window_days"]
 
     def clean(self):
         cleaned = super().clean()

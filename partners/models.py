@@ -157,6 +157,11 @@ class Partner(models.Model):
         return bool(self.bank_code and self.branch_code and self.account_number and self.account_holder)
 
 
+class AffinitySource(models.TextChoices):
+    TYPED = "typed", _("Hand-typed score")
+    COMPUTED = "computed", _("Computed from the customer list, when there is one")
+
+
 class PartnerSettings(models.Model):
     """One row per vendor: planning weights and the thresholds behind derived stages."""
 
@@ -164,6 +169,12 @@ class PartnerSettings(models.Model):
     weight_core_business = models.PositiveSmallIntegerField(_("weight: core-business fit"), default=3)
     weight_characteristics = models.PositiveSmallIntegerField(_("weight: partner characteristics"), default=2)
     weight_sales_capacity = models.PositiveSmallIntegerField(_("weight: sales capacity"), default=2)
+    customer_affinity_source = models.CharField(
+        _("customer affinity in the prospect ranking"), max_length=10, choices=AffinitySource.choices,
+        default=AffinitySource.TYPED,
+        help_text=_("Computed: a prospect with an uploaded customer list is ranked by its overlap with your target "
+                    "market; a prospect without one keeps its hand-typed score."),
+    )
     valid_requires_login = models.BooleanField(
         _("a valid contact must have signed in"), default=False,
         help_text=_("Off: a portal account is enough to count as valid. On: the contact must also have signed in."),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from partners.models import (
     Activity,
+    AffinitySource,
     Agreement,
     AgreementKind,
     ApplicationStatus,
@@ -25,7 +27,14 @@ from partners.models import (
     SignalKind,
     Stage,
 )
-from partners.planning import Weights, prospect_score_expression
+from partners.planning import (
+    FACTORS,
+    Weights,
+    computed_affinity_expression,
+    computed_affinity_scores,
+    prospect_score,
+    prospect_score_expression,
+)
 
 SORTS = {
     "name": ("name_kana", "name"),
@@ -105,13 +114,29 @@ def attach_contact_counts(partners) -> list[Partner]:
 
 
 def prospect_ranking() -> QuerySet[Partner]:
-    weights = Weights.from_settings(PartnerSettings.current())
-    return (
-        Partner.objects.filter(stage=Stage.PROSPECT)
-        .select_related("owner")
-        .annotate(score=prospect_score_expression(weights))
-        .order_by("-score", "name_kana", "pk")
-    )
+    """Prospects best first. With the computed customer affinity chosen, each row also carries
+    `computed_affinity` (None: no customer list, the typed score was used)."""
+    settings_row = PartnerSettings.current()
+    weights = Weights.from_settings(settings_row)
+    qs = Partner.objects.filter(stage=Stage.PROSPECT).select_related("owner")
+    if settings_row.customer_affinity_source == AffinitySource.COMPUTED:
+        qs = qs.annotate(computed_affinity=computed_affinity_expression())
+        score = prospect_score_expression(
+            weights, customer_overlap=Coalesce(F("computed_affinity"), F("score_customer_overlap")))
+    else:
+        score = prospect_score_expression(weights)
+    return qs.annotate(score=score).order_by("-score", "name_kana", "pk")
+
+
+def prospect_score_of(partner: Partner) -> float:
+    """The Python twin of prospect_ranking's score, for one partner."""
+    settings_row = PartnerSettings.current()
+    scores = {factor: getattr(partner, f"score_{factor}") for factor in FACTORS}
+    if settings_row.customer_affinity_source == AffinitySource.COMPUTED:
+        computed = computed_affinity_scores([partner.pk]).get(partner.pk)
+        if computed is not None:
+            scores["customer_overlap"] = computed
+    return prospect_score(scores, Weights.from_settings(settings_row))
 
 
 def partner_detail(pk: int) -> Partner:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from partners import selectors, services
 from partners.forms import AgreementForm, RejectForm
-from partners.models import AgreementKind, PartnerApplication
+from partners.models import AffinitySource, AgreementKind, PartnerApplication
 from partners.planning import Weights
 from partners.models import PartnerSettings
 from partners.views.common import get_partner, paginate
@@ -22,8 +22,10 @@ from prm.accounts.access import console_view
 @require_GET
 def prospect_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.prospect_ranking())
-    weights = Weights.from_settings(PartnerSettings.current())
-    return render(request, "partners/prospect_list.html", {"page": page, "weights": weights})
+    settings_row = PartnerSettings.current()
+    return render(request, "partners/prospect_list.html", {
+        "page": page, "weights": Weights.from_settings(settings_row),
+        "affinity_computed": settings_row.customer_affinity_source == AffinitySource.COMPUTED})
 
 
 @console_view

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from deals.models import Product, Stage
@@ -64,7 +65,8 @@ def test_the_target_list_ranks_fits_and_leaves_out_vendor_customers_and_other_pa
         assert names == ["大阪の製造会社", "東京の製造会社", "自社で登録済み製造"] and total == 3
         # the vendor's target list counts only once the vendor shares it
         services.sharing_set(actor=people_a.channel_manager, partner=None, population="targets", level="names")
-        targets, total = selectors.target_list(partner=people_a.partner)
+        with translation.override("en"):  # the reasons are labels in the reader's language
+            targets, total = selectors.target_list(partner=people_a.partner)
     assert [t.record.customer_name for t in targets][:2] == ["ターゲット商事株式会社", "大阪の製造会社"]
     assert targets[0].reasons == ["Target accounts"] and targets[0].score == 3
     assert targets[1].score == 3 and len(targets[1].reasons) == 3
