@@ -25,18 +25,18 @@ def _mdf_request(people) -> MdfRequest:
 def test_it_refuses_a_bad_partner_on_the_pipeline_naming_it(people_a, query, name):
     response = people_a.console(people_a.channel_manager).get("/deals/pipeline/" + query)
     assert response.status_code == 400
-    assert f"“{name}”" in response.content.decode()
+    assert f"「{name}」" in response.content.decode()
 
 
 def test_it_refuses_a_bad_session_on_the_deal_form(people_a):
     response = people_a.portal(people_a.partner_rep).get("/deals/new/?session=²")
-    assert response.status_code == 400 and "“session”" in response.content.decode()
+    assert response.status_code == 400 and "「session」" in response.content.decode()
 
 
 @pytest.mark.parametrize("period", ["2026-13", "2026-00", "²026-01", "0001-01", "2026-1-1"])
 def test_it_never_serves_another_months_transfer_file(people_a, period):
     response = people_a.console(people_a.vendor_admin).get(f"/incentives/payouts/transfer/?period={period}")
-    assert response.status_code == 400 and "“period”" in response.content.decode()
+    assert response.status_code == 400 and "「period」" in response.content.decode()
     assert people_a.console(people_a.vendor_admin).get(f"/incentives/payouts/?period={period}").status_code == 400
 
 
@@ -51,7 +51,7 @@ def test_it_answers_400_to_a_nul_byte_in_a_post_and_changes_nothing(people_a):
     response = people_a.portal(people_a.partner_admin).post("/mdf/", {
         "activity": "共同\x00セミナー", "starts_on": "2026-10-01", "ends_on": "2026-10-31", "budget": "1000",
         "expected_leads": "1"})
-    assert response.status_code == 400 and "“activity”" in response.content.decode()
+    assert response.status_code == 400 and "「activity」" in response.content.decode()
     with tenant_context(people_a.tenant):
         assert not MdfRequest.objects.exists()
 
@@ -59,7 +59,7 @@ def test_it_answers_400_to_a_nul_byte_in_a_post_and_changes_nothing(people_a):
 @pytest.mark.parametrize("value", ["²", "99999999999999999999"])
 def test_bulk_decisions_refuse_bad_ids(people_a, value):
     response = people_a.console(people_a.channel_manager).post("/deals/bulk/", {"deal": ["1", value], "action": "approve"})
-    assert response.status_code == 400 and "“deal”" in response.content.decode()
+    assert response.status_code == 400 and "「deal」" in response.content.decode()
 
 
 @pytest.mark.parametrize("amount", ["²", "99999999999999999999", str(2**63)])
