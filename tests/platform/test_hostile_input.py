@@ -426,12 +426,14 @@ def _check(report: Report, site: str, started: float) -> None:
     assert not report.failures, f"{len(report.failures)} failures:\n" + "\n".join(report.failures[:200])
 
 
+@pytest.mark.walk
 def test_it_survives_hostile_input_on_every_console_page(demo_world):
     started = time.monotonic()
     report = _run_site(_client(demo_world, "console", CONSOLE_USER), "prm.urls_console", demo_world)
     _check(report, "console", started)
 
 
+@pytest.mark.walk
 def test_it_survives_hostile_input_on_every_portal_page(demo_world):
     started = time.monotonic()
     report = _run_site(_client(demo_world, "portal", PORTAL_USER), "prm.urls_portal", demo_world)
