@@ -11,6 +11,7 @@ from django_tenants.utils import tenant_context
 from deals import demo as deal_demo
 from enablement import demo as enablement_demo
 from incentives import demo as incentive_demo
+from mapping import demo as mapping_demo
 from programs import demo as program_demo
 from partners import demo as partner_demo
 from partners import health_demo
@@ -80,6 +81,7 @@ def seed_tenant() -> None:
     program_demo.seed()
     incentive_demo.seed(admin=admin, managers=staff)
     enablement_demo.seed(admin=admin, managers=staff)
+    mapping_demo.seed(admin=admin, managers=staff)
     health_demo.seed()  # last: it replays what the others made
 
 
