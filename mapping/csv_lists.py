@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from deals import matching, segments
 from partners import japan
-from partners.csv_io import RowError, _cell, _header_key, decode  # noqa: F401  (decode is part of this module's API)
+from partners.csv_io import RowError, _cell, _header_key, decode, read_header  # noqa: F401  (decode is part of this module's API)
 
 MAX_ROWS = 100_000
 PREVIEW_ROWS = 200
@@ -103,24 +103,14 @@ def read(text: str, *, check_rows: bool = True) -> ListFile:
         if header is None or not any(cell.strip() for cell in header):
             table.file_errors.append(_("The file is empty: the first line must name the columns."))
             return table
-        positions: dict[int, str] = {}
-        for index, written in enumerate(header):
-            written = written.strip()
-            key = _ALIASES.get(_header_key(written))
-            if key is None:
-                if written:
-                    table.ignored_columns.append(written)
-            elif key in table.headers:
-                table.file_errors.append(_("The columns “%(first)s” and “%(second)s” are the same column (%(key)s).")
-                                         % {"first": table.headers[key], "second": written, "key": key})
-            else:
-                positions[index] = key
-                table.headers[key] = written
-                table.columns.append(key)
+        mapped = read_header(header, _ALIASES)
+        positions = mapped.positions
+        table.headers.update(mapped.written)
+        table.columns.extend(mapped.written)
+        table.ignored_columns.extend(mapped.ignored)
+        table.file_errors.extend(mapped.errors)
         if "name" not in table.headers:
             table.file_errors.append(_("Missing required column: the company name (name or 会社名)."))
-        if not {"corporate_number", "domain"} & set(table.headers) and "name" in table.headers:
-            pass  # names alone still match; the other two keys only make matching surer
         for line, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
                 continue

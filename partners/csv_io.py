@@ -252,6 +252,34 @@ def _header_key(value: str) -> str:
     return re.sub(r"[\s\-]+", "_", _fold(value).strip("*").strip())
 
 
+@dataclass
+class Header:
+    """A file's first line read against the known column names."""
+
+    positions: dict[int, str] = field(default_factory=dict)  # cell index → column key
+    written: dict[str, str] = field(default_factory=dict)  # column key → the name as written in the file
+    ignored: list[str] = field(default_factory=list)  # names that are no column of ours
+    errors: list[str] = field(default_factory=list)
+
+
+def read_header(header: list[str], aliases: dict[str, str]) -> Header:
+    """Map the first line to column keys (`aliases`: folded name → key); a column named twice is an error."""
+    result = Header()
+    for index, written in enumerate(header):
+        written = written.strip()
+        key = aliases.get(_header_key(written))
+        if key is None:
+            if written:
+                result.ignored.append(written)
+        elif key in result.written:
+            result.errors.append(_("The columns “%(first)s” and “%(second)s” are the same column (%(key)s).")
+                                 % {"first": result.written[key], "second": written, "key": key})
+        else:
+            result.positions[index] = key
+            result.written[key] = written
+    return result
+
+
 def _cell(value: str) -> str:
     """A cell as typed: Excel's text guards removed, surrounding spaces (half or full width) dropped."""
     value = (value or "").strip()
@@ -302,20 +330,12 @@ def _read(kind: str, text: str) -> _Table:
         if header is None or not any(cell.strip() for cell in header):
             table.file_errors.append(_("The file is empty: the first line must name the columns."))
             return table
-        positions: dict[int, str] = {}
-        for index, written in enumerate(header):
-            written = written.strip()
-            key = aliases.get(_header_key(written))
-            if key is None:
-                if written:
-                    table.ignored.append(written)
-            elif key in table.headers:
-                table.file_errors.append(_("The columns “%(first)s” and “%(second)s” are the same column (%(key)s).")
-                                         % {"first": table.headers[key], "second": written, "key": key})
-            else:
-                positions[index] = key
-                table.headers[key] = written
-                table.columns.append(key)
+        mapped = read_header(header, aliases)
+        positions = mapped.positions
+        table.headers.update(mapped.written)
+        table.columns.extend(mapped.written)
+        table.ignored.extend(mapped.ignored)
+        table.file_errors.extend(mapped.errors)
         missing = _missing(kind, table.headers)
         if missing:
             table.file_errors.append(_("Missing required columns: %(columns)s.") % {"columns": ", ".join(missing)})
