@@ -166,6 +166,8 @@ def cmd_manage(argv: list[str]) -> int:
 
 def cmd_bench(argv: list[str]) -> int:
     env = _services_env()
+    # A fresh clone has no schemas yet: the database benchmarks need the platform migrated.
+    _manage(env, "setup_platform")
     return subprocess.run([PYTHON, str(ROOT / "bench" / "run.py"), *argv], env=env, cwd=ROOT).returncode
 
 
