@@ -180,7 +180,7 @@ class DealRegistration(CustomerKeyFields, CustomerSegmentFields):
     won_reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                         related_name="+", verbose_name=_("win reported by"))
     reported_from_stage = models.CharField(_("stage before the reported win"), max_length=20, blank=True,
-                                           choices=Stage.choices)
+                                           choices=Stage.choices, default="", db_default="")  # plain-SQL seeding too
     closed_at = models.DateTimeField(null=True, blank=True)
     lead = models.OneToOneField("Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="deal")
 
