@@ -16,7 +16,7 @@ from partners import japan
 from partners.csv_io import decode
 from prm.accounts.models import STAFF_ROLES, User
 from prm.bounds import MAX_YEN, validate_business_date
-from prm.params import parse_ascii_int
+from prm.bounds import parse_ascii_int
 
 DIRECT_COLUMNS = ["customer_name", "corporate_number", "web_domain", "owner_email", "opportunity", "amount", "expected_close"]
 LEAD_COLUMNS = ["customer_name", "corporate_number", "web_domain", "contact_name", "contact_email", "prefecture",

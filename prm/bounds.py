@@ -41,6 +41,15 @@ def validate_business_date(value: date) -> None:
         )
 
 
+def parse_ascii_int(text: str) -> int | None:
+    """`text` as an integer written with the digits 0-9 only (an optional leading minus); else None."""
+    text = text.strip()
+    body = text[1:] if text.startswith("-") else text
+    if not body or len(body) > 18 or not (body.isascii() and body.isdigit()):
+        return None
+    return int(text)
+
+
 class AsciiIntegerField(forms.IntegerField):
     """An integer typed with the digits 0-9 only (no ², no full-width or other scripts' digits
     slipping through Python's int()), bounded at both ends."""
@@ -50,10 +59,11 @@ class AsciiIntegerField(forms.IntegerField):
     def to_python(self, value):
         if value not in self.empty_values:
             text = str(value).strip().replace(",", "")
-            body = text[1:] if text[:1] in "+-" else text
-            if not body or not body.isascii() or not body.isdigit() or len(body) > 18:
+            if text.startswith("+") and not text.startswith("+-"):
+                text = text[1:]
+            value = parse_ascii_int(text)
+            if value is None:
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
-            value = text
         return super().to_python(value)
 
 

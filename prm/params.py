@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from prm.bounds import MAX_DATE, MIN_DATE, parse_month
+from prm.bounds import MAX_DATE, MIN_DATE, parse_ascii_int, parse_month
 
 # Primary keys are bigints; anything longer than 18 digits cannot be one of ours.
 MAX_ID = 10**18
@@ -27,15 +27,6 @@ class BadParameter(BadRequest):
         self.name = name
         self.reason = reason
         super().__init__(_("The parameter “%(name)s” is not valid: %(reason)s") % {"name": name, "reason": reason})
-
-
-def parse_ascii_int(text: str) -> int | None:
-    """`text` as an integer written with the digits 0-9 only (an optional leading minus); else None."""
-    text = text.strip()
-    body = text[1:] if text.startswith("-") else text
-    if not body or len(body) > 18 or not (body.isascii() and body.isdigit()):
-        return None
-    return int(text)
 
 
 def int_param(request: HttpRequest, name: str, *, default: int | None = None, min_value: int = 1,
