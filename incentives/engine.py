@@ -97,6 +97,7 @@ DEAL_REGISTERED, DEAL_WON, DEAL_CANCELLED = "deal_registered", "deal_won", "deal
 INVOICE_PAID, CERTIFICATION_EARNED, SESSION_ATTENDED = "invoice_paid", "certification_earned", "session_attended"
 EVENT_KINDS = (DEAL_REGISTERED, DEAL_WON, DEAL_CANCELLED, INVOICE_PAID, CERTIFICATION_EARNED, SESSION_ATTENDED)
 WITH_AMOUNT = frozenset({DEAL_WON, INVOICE_PAID})
+CURRENCY = "JPY"  # the only currency: amounts are whole yen end to end
 WITH_DEAL = frozenset({DEAL_REGISTERED, DEAL_WON, DEAL_CANCELLED, INVOICE_PAID})
 REVERSIBLE = frozenset({DEAL_REGISTERED, DEAL_WON, INVOICE_PAID})
 PERIODS = ("month", "quarter", "year")
@@ -122,6 +123,8 @@ class Rule:
     end: date | None = None  # "to"
     cap_count: int | None = None
     cap_period: str | None = None
+    # What people call the rule, per language ((("ja", "…"), ("en", "…"))); never used in the computation.
+    names: tuple[tuple[str, str], ...] = ()
     kind: ClassVar[str]
 
 
@@ -392,7 +395,7 @@ def period_key(day: date, period: str, fiscal_year_start_month: int) -> tuple[in
 
 # --------------------------------------------------------------------------- the plan
 
-_COMMON_FIELDS = ("id", "kind", "products", "from", "to", "cap_count", "cap_period")
+_COMMON_FIELDS = ("id", "kind", "name", "products", "from", "to", "cap_count", "cap_period")
 _KIND_FIELDS = {
     "percent": ("on", "rate"),
     "fixed": ("on", "amount"),
@@ -511,8 +514,9 @@ def parse_plan(data: Any) -> Plan:
     fields = _Fields(data)
     fields.refuse_unknown(_PLAN_FIELDS, _("the plan"))
     code, name, currency = fields.text("code"), fields.text("name"), fields.text("currency")
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        fields.fail("currency", _("must be a three-letter ISO 4217 code such as JPY"))
+    if currency != CURRENCY:
+        # Amounts are whole yen from the deal to the 全銀 transfer; another currency would be silently paid as yen.
+        fields.fail("currency", _('must be "JPY": commissions are computed and paid in yen only'))
     start_month = fields.integer("fiscal_year_start_month", minimum=1, maximum=12)
     valid_from, valid_to = fields.day("valid_from"), fields.day("valid_to")
     if valid_to < valid_from:
@@ -557,7 +561,8 @@ def _parse_rule(data: Any, position: int) -> Rule:
         fields.fail("cap_period" if cap_period is None else "cap_count",
                     _("is missing: a cap needs both cap_count and cap_period"))
     common: dict[str, Any] = {"id": rule_id, "products": fields.optional("products", fields.names), "start": start,
-                              "end": end, "cap_count": cap_count, "cap_period": cap_period}
+                              "end": end, "cap_count": cap_count, "cap_period": cap_period,
+                              "names": _rule_names(fields)}
     if kind == "clawback":
         share = fields.optional("share", fields.rate)
         if share is not None and not 0 < share <= 1:
@@ -579,6 +584,31 @@ def _parse_rule(data: Any, position: int) -> Rule:
                               amount=fields.integer("amount"), **common)
     mode = fields.choice("mode", MODES)
     return Stepped(period=period, mode=mode, brackets=_brackets(fields, mode), **common)
+
+
+NAME_LANGUAGES = ("ja", "en")
+
+
+def _rule_names(fields: _Fields) -> tuple[tuple[str, str], ...]:
+    """The optional `name`: a text (any language) or {"ja": "…", "en": "…"}."""
+    if not fields.given("name"):
+        return ()
+    value = fields.data["name"]
+    if isinstance(value, str):
+        if not value.strip() or len(value) > 200:
+            fields.fail("name", _("must be a text of 1 to 200 characters"))
+        return (("", value.strip()),)
+    if not isinstance(value, Mapping) or not value:
+        fields.fail("name", _('must be a text or an object such as {"ja": "販売マージン", "en": "Resale margin"}'))
+    names = []
+    for language, text in value.items():
+        if language not in NAME_LANGUAGES:
+            fields.fail(f"name.{language}", _("is not a supported language; use %(languages)s")
+                        % {"languages": ", ".join(NAME_LANGUAGES)})
+        if not isinstance(text, str) or not text.strip() or len(text) > 200:
+            fields.fail(f"name.{language}", _("must be a text of 1 to 200 characters"))
+        names.append((language, text.strip()))
+    return tuple(names)
 
 
 def _brackets(fields: _Fields, mode: str) -> tuple[Bracket, ...]:

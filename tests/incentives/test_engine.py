@@ -515,7 +515,7 @@ VALID_RULES = [
     {"id": "clawback", "kind": "clawback", "within_days": 90},
 ]
 KINDS = "percent, fixed, stepped, threshold_bonus, recurring, override, clawback"
-COMMON = "id, kind, products, from, to, cap_count, cap_period"
+COMMON = "id, kind, name, products, from, to, cap_count, cap_period"
 
 
 def changed_rule(rule_id: str, **fields: Any) -> dict[str, Any]:
@@ -583,7 +583,8 @@ def without(data: dict[str, Any], key: str) -> dict[str, Any]:
     (changed_rule("clawback", on="deal_cancelled"),
      f'rule "clawback", field "on": a clawback rule has no such field; its fields are {COMMON}, within_days, share'),
     (without(plan_data(*VALID_RULES), "currency"), 'field "currency": is missing'),
-    ({**plan_data(*VALID_RULES), "currency": "yen"}, 'field "currency": must be a three-letter ISO 4217 code such as JPY'),
+    ({**plan_data(*VALID_RULES), "currency": "yen"}, 'field "currency": must be "JPY": commissions are computed and paid in yen only'),
+    ({**plan_data(*VALID_RULES), "currency": "USD"}, 'field "currency": must be "JPY": commissions are computed and paid in yen only'),
     ({**plan_data(*VALID_RULES), "valid_from": "2026/04/01"},
      'field "valid_from": "2026/04/01" is not an ISO 8601 date such as 2026-04-01'),
     ({**plan_data(*VALID_RULES), "valid_to": "2025-03-31"}, 'field "valid_to": comes before valid_from'),
