@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from django.conf import settings
 from django.db import connection
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from incentives.models import IncentiveSettings, LedgerLine, Payout
+from prm.formatting import format_month
 
 FONT = settings.BASE_DIR / "static" / "fonts" / "ipaexg.ttf"
 
@@ -36,6 +39,16 @@ def _grouped(payout: Payout) -> list[dict]:
             for (period, plan, rule), row in sorted(grouped.items())]
 
 
+LANGUAGES = ("ja", "en")
+
+
+def file_name(payout: Payout, language: str) -> str:
+    """Says what it is, for whom, which month and in which language: 支払通知書_株式会社さくらシステムズ_2026年10月_ja.pdf."""
+    with translation.override(language):
+        parts = [_("Payment statement"), payout.partner.name, format_month(payout.period), language]
+    return "_".join(re.sub(r'[\\/:*?"<>|\s]+', "-", part).strip("-") for part in parts) + ".pdf"
+
+
 def render_pdf(payout: Payout, *, language: str = "ja") -> bytes:
     from weasyprint import HTML
 
@@ -43,6 +56,6 @@ def render_pdf(payout: Payout, *, language: str = "ja") -> bytes:
     with translation.override(language):
         html = render_to_string("incentives/statement.html", {
             "payout": payout, "lines": statement_lines(payout), "added_after_close": added_after_close(payout), "vendor": connection.tenant, "rules": rules,
-            "font_url": FONT.as_uri(), "language": language,
+            "font_url": FONT.as_uri(), "language": language, "issued_on": timezone.localdate(),
         })
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

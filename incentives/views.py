@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -218,9 +219,10 @@ def payout_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def statement_response(payout: Payout, language: str) -> HttpResponse:
-    pdf = statements.render_pdf(payout, language=language if language in ("ja", "en") else "ja")
+    language = language if language in statements.LANGUAGES else "ja"
+    pdf = statements.render_pdf(payout, language=language)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="statement-{payout.period:%Y%m}-{payout.partner_id}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(True, statements.file_name(payout, language))
     return response
 
 

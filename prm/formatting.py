@@ -40,6 +40,15 @@ def format_date(value: date | datetime | None) -> str:
     return f"{_EN_MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 
+def format_month(value: date | datetime | None) -> str:
+    """A month as its readers write it: 2026年10月 / Oct 2026."""
+    if value is None:
+        return "—"
+    if _japanese():
+        return f"{value.year}年{value.month}月"
+    return f"{_EN_MONTHS[value.month - 1]} {value.year}"
+
+
 def format_datetime(value: datetime | None) -> str:
     if value is None:
         return "—"

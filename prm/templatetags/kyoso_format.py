@@ -7,6 +7,7 @@ register = template.Library()
 register.filter("number", formatting.format_number)
 register.filter("yen", formatting.format_yen)
 register.filter("date_ja", formatting.format_date)
+register.filter("month_ja", formatting.format_month)
 register.filter("datetime_ja", formatting.format_datetime)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
+from urllib.parse import unquote
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -142,8 +144,10 @@ def _pdf_text(data: bytes) -> str:
 
 
 @pytest.mark.parametrize(("language", "expected"), [
-    ("ja", ["支払通知書", "登録番号", "T7000012050002", "株式会社アルファ", "¥176,000", "2026-11-30", "消費税"]),
-    ("en", ["Payment statement", "Registration number", "T7000012050002", "¥176,000", "2026-11-30", "Consumption tax"]),
+    ("ja", ["支払通知書", "登録番号", "T7000012050002", "株式会社アルファ", "¥176,000", "2026年11月30日", "2026年10月",
+            "消費税"]),
+    ("en", ["Payment statement", "Registration number", "T7000012050002", "¥176,000", "Nov 30, 2026", "Oct 2026",
+            "Consumption tax"]),
 ])
 def test_the_statement_pdf_carries_what_a_qualified_invoice_needs(people_a, language, expected):
     with tenant_context(people_a.tenant):
@@ -154,8 +158,36 @@ def test_the_statement_pdf_carries_what_a_qualified_invoice_needs(people_a, lang
         runs.run_execute(runs.run_start(period=PERIOD).pk)
         payout = payouts.payouts_build(period=PERIOD)[0]
         text = _pdf_text(statements.render_pdf(payout, language=language))
-    for fragment in expected + ["株式会社インボイス", "2026-10", "160,000", "16,000"]:
+    for fragment in expected + ["株式会社インボイス", "160,000", "16,000"]:
         assert fragment in text, (fragment, text[:400])
+    assert not re.search(r"\d{4}-\d{2}", text), "no ISO dates or months on a Japanese document"
+
+
+def _pdf_fonts(data: bytes) -> set[str]:
+    fonts = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        resources = page.get("/Resources") or {}
+        for font in (resources.get("/Font") or {}).values():
+            fonts.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    return fonts
+
+
+def test_the_statement_uses_only_the_bundled_font_and_says_language_and_partner_in_its_name(people_a):
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(name="株式会社インボイス", invoice_number="T7000012050002")
+        _deal(partner, 1_000_000, date(2026, 10, 5))
+        plan = Plan.objects.create(code="test-plan", name="テストプラン")
+        runs.plan_publish(plan=plan, document=PLAN, actor=people_a.vendor_admin)
+        runs.run_execute(runs.run_start(period=PERIOD).pk)
+        payout = payouts.payouts_build(period=PERIOD)[0]
+        payouts.payout_approve(payout=payout, actor=people_a.channel_manager)
+        fonts = _pdf_fonts(statements.render_pdf(payout, language="ja"))
+        assert fonts and all(font.startswith("IPAexGothic") for font in fonts), fonts  # the page number too
+    ja = people_a.console(people_a.channel_manager).get(f"/incentives/payouts/{payout.pk}/statement.pdf")
+    en = people_a.console(people_a.channel_manager).get(f"/incentives/payouts/{payout.pk}/statement.pdf?lang=en")
+    assert "filename*=utf-8''" in ja["Content-Disposition"]
+    assert unquote(ja["Content-Disposition"].split("''")[1]) == "支払通知書_株式会社インボイス_2026年10月_ja.pdf"
+    assert unquote(en["Content-Disposition"].split("''")[1]) == "Payment-statement_株式会社インボイス_Oct-2026_en.pdf"
 
 
 def test_partners_download_only_their_own_approved_statements(people_a):
