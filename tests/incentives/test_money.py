@@ -143,6 +143,16 @@ def _pdf_text(data: bytes) -> str:
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
+def _statement_payout(people) -> Payout:
+    """One ¥1,000,000 deal won in the period by a registered issuer, run and built into its payout."""
+    partner = PartnerFactory(name="株式会社インボイス", invoice_number="T7000012050002")
+    _deal(partner, 1_000_000, date(2026, 10, 5))
+    plan = Plan.objects.create(code="test-plan", name="テストプラン")
+    runs.plan_publish(plan=plan, document=PLAN, actor=people.vendor_admin)
+    runs.run_execute(runs.run_start(period=PERIOD).pk)
+    return payouts.payouts_build(period=PERIOD)[0]
+
+
 @pytest.mark.parametrize(("language", "expected"), [
     ("ja", ["支払通知書", "登録番号", "T7000012050002", "株式会社アルファ", "¥176,000", "2026年11月30日", "2026年10月",
             "消費税"]),
@@ -151,12 +161,7 @@ def _pdf_text(data: bytes) -> str:
 ])
 def test_the_statement_pdf_carries_what_a_qualified_invoice_needs(people_a, language, expected):
     with tenant_context(people_a.tenant):
-        partner = PartnerFactory(name="株式会社インボイス", invoice_number="T7000012050002")
-        _deal(partner, 1_000_000, date(2026, 10, 5))
-        plan = Plan.objects.create(code="test-plan", name="テストプラン")
-        runs.plan_publish(plan=plan, document=PLAN, actor=people_a.vendor_admin)
-        runs.run_execute(runs.run_start(period=PERIOD).pk)
-        payout = payouts.payouts_build(period=PERIOD)[0]
+        payout = _statement_payout(people_a)
         text = _pdf_text(statements.render_pdf(payout, language=language))
     for fragment in expected + ["株式会社インボイス", "160,000", "16,000"]:
         assert fragment in text, (fragment, text[:400])
@@ -174,12 +179,7 @@ def _pdf_fonts(data: bytes) -> set[str]:
 
 def test_the_statement_uses_only_the_bundled_font_and_says_language_and_partner_in_its_name(people_a):
     with tenant_context(people_a.tenant):
-        partner = PartnerFactory(name="株式会社インボイス", invoice_number="T7000012050002")
-        _deal(partner, 1_000_000, date(2026, 10, 5))
-        plan = Plan.objects.create(code="test-plan", name="テストプラン")
-        runs.plan_publish(plan=plan, document=PLAN, actor=people_a.vendor_admin)
-        runs.run_execute(runs.run_start(period=PERIOD).pk)
-        payout = payouts.payouts_build(period=PERIOD)[0]
+        payout = _statement_payout(people_a)
         payouts.payout_approve(payout=payout, actor=people_a.channel_manager)
         fonts = _pdf_fonts(statements.render_pdf(payout, language="ja"))
         assert fonts and all(font.startswith("IPAexGothic") for font in fonts), fonts  # the page number too
