@@ -151,11 +151,22 @@ def _stop(processes) -> None:
             process.wait()
 
 
+def parallel_args(argv: list[str]) -> list[str]:
+    """The whole suite runs in one process per core (KYOSO_TEST_PROCESSES, at most 4): each has its own
+    test database and Redis database. A run of named tests, or one that says -n / -p no:xdist, runs as asked."""
+    named = any(not arg.startswith("-") and (arg.startswith("tests") or "::" in arg or arg.endswith(".py"))
+                for arg in argv)
+    if named or any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) or "xdist" in arg for arg in argv):
+        return []
+    processes = int(os.environ.get("KYOSO_TEST_PROCESSES") or min(os.cpu_count() or 1, 4))
+    return ["-n", str(processes)] if processes > 1 else []
+
+
 def cmd_test(argv: list[str]) -> int:
     _interrupt_on_signals()
     env = _services_env()
     env["DJANGO_SETTINGS_MODULE"] = "prm.settings.test"
-    result = subprocess.run([PYTHON, "-m", "pytest", *argv], env=env, cwd=ROOT)
+    result = subprocess.run([PYTHON, "-m", "pytest", *parallel_args(argv), *argv], env=env, cwd=ROOT)
     return result.returncode
 
 

@@ -1,5 +1,8 @@
 """Tests: real PostgreSQL and Redis (embedded unless DATABASE_URL / REDIS_URL are set)."""
 
+import os
+
+from prm.env import redis_url_with_db
 from prm.settings.base import *  # noqa: F403
 
 DEBUG = False
@@ -16,3 +19,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
 MEDIA_ROOT = embedded.data_dir() / "test-media"  # noqa: F405
+
+# Parallel test processes (pytest -n): each has its own test database (pytest-django adds the
+# worker's name) and its own Redis database for the cache, which tests clear, so rate limits and
+# cached values of one process never leak into another's.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER:
+    CACHES["default"]["LOCATION"] = redis_url_with_db(REDIS_URL, 1 + int(_XDIST_WORKER.removeprefix("gw")))  # noqa: F405

@@ -104,7 +104,7 @@ def test_it_pays_a_line_that_arrives_after_the_close_in_the_next_open_payout(peo
         assert ledger_total == Payout.objects.aggregate(s=Sum("commissions"))["s"] == 51_000 + 22_000
         pdf = statements.render_pdf(november, language="ja")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert _in("ja", "Added after the previous close") in text and "2026-10" in text and "1,000" in text
+    assert _in("ja", "Added after the previous close") in text and "2026年10月" in text and "1,000" in text
     page = people_a.console(people_a.channel_manager).get("/incentives/payouts/?period=2026-11").content.decode()
     assert _in("ja", "Added after the previous close") in page and "2026-10" in page and "¥1,000" in page
     portal = people_a.portal(people_a.partner_admin).get("/payouts/").content.decode()
