@@ -734,6 +734,7 @@ def bench_health(runs: int) -> None:
 
     # Alert e-mails go out when the recalculation commits; keep them in memory rather than on the console.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.KYOSO_EMAIL_DELIVERY = "inline"
     vendor = _tenant("benchhealth", "ベンチヘルス株式会社")
     with tenant_context(vendor):
         staff = User.objects.get(email="admin@benchhealth.example")
