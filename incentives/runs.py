@@ -201,7 +201,7 @@ def run_queue(run: CommissionRun) -> None:
     from incentives.tasks import commission_run
 
     schema = connection.schema_name
-    queue = getattr(settings, "KYOSO_RUN_QUEUE", None) or None
+    queue = settings.KYOSO_RUN_QUEUE or None
     transaction.on_commit(lambda: commission_run.apply_async(kwargs={"schema_name": schema, "run_id": run.pk},
                                                              queue=queue, headers={"_schema_name": schema}))
 

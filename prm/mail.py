@@ -59,7 +59,7 @@ def enqueue(payload: dict, schema: str = "public"):
 
     if settings.KYOSO_EMAIL_DELIVERY == "inline":
         return deliver_email.apply(kwargs=payload)
-    return deliver_email.apply_async(kwargs=payload, queue=getattr(settings, "KYOSO_EMAIL_QUEUE", None) or None,
+    return deliver_email.apply_async(kwargs=payload, queue=settings.KYOSO_EMAIL_QUEUE or None,
                                      headers={"_schema_name": schema})
 
 

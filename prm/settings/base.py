@@ -224,6 +224,7 @@ MFA_TOTP_ISSUER = "Kyoso"
 KYOSO_INVITATION_DAYS = env_int("KYOSO_INVITATION_DAYS", 7, minimum=1, maximum=60)
 # A commission run whose heartbeat is older than this is taken for dead (its worker was killed).
 KYOSO_RUN_STALE_MINUTES = env_int("KYOSO_RUN_STALE_MINUTES", 10, minimum=1, maximum=24 * 60)
+KYOSO_RUN_QUEUE = env_str("KYOSO_RUN_QUEUE", "")  # empty: Celery's default queue
 
 # ----------------------------------------------------------------------------- i18n
 
@@ -268,6 +269,7 @@ KYOSO_EMAIL_RETRY_SECONDS = env_int("KYOSO_EMAIL_RETRY_SECONDS", 30, minimum=1, 
 # "queue": after commit, to a Celery worker (every deployment). "inline": the same task run in
 # the sending process after commit (the test suite, so django's mail outbox sees the message).
 KYOSO_EMAIL_DELIVERY = env_choice("KYOSO_EMAIL_DELIVERY", "queue", ["queue", "inline"])
+KYOSO_EMAIL_QUEUE = env_str("KYOSO_EMAIL_QUEUE", "")  # empty: Celery's default queue
 
 # ----------------------------------------------------------------------------- security
 
