@@ -51,7 +51,13 @@ def notify(*, users: Iterable[User], kind: str, message: Callable[[], tuple[str,
 
 
 def _link(vendor, user: User, path: str) -> str:
-    return user_url(vendor, user, path) if vendor is not None and path else path
+    if vendor is None or not path:
+        return path
+    try:
+        return user_url(vendor, user, path)
+    except LookupError:  # a vendor without that site: the notification still goes out, without the link's host
+        logger.warning("vendor %s has no %s domain for an e-mail link", vendor.slug, user_site_kind(user))
+        return path
 
 
 def channels_for(users: Iterable[User], kind: str) -> dict[int, str]:
