@@ -1,4 +1,4 @@
-"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping]
+"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email]
 [--runs N]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
@@ -734,6 +734,7 @@ def bench_health(runs: int) -> None:
 
     # Alert e-mails go out when the recalculation commits; keep them in memory rather than on the console.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.KYOSO_EMAIL_DELIVERY = "inline"
     vendor = _tenant("benchhealth", "ベンチヘルス株式会社")
     with tenant_context(vendor):
         staff = User.objects.get(email="admin@benchhealth.example")
@@ -961,6 +962,55 @@ def bench_mapping(runs: int) -> None:
               f"median end to end {statistics.median(timings):.2f} s (budget 10 s)")
 
 
+def bench_email(runs: int) -> None:
+    """E-mail task throughput: N e-mails through prm.tasks.deliver_email on a real Celery worker to a
+    local SMTP server started here (prm.smtp_sink), counted when the server has received them all."""
+    import socket
+    import subprocess
+
+    from django.conf import settings
+
+    from prm.mail import enqueue, render_email
+    from prm.notifications.models import Notification
+    from prm.smtp_sink import SmtpSink
+
+    count = max(50, runs * 50)
+    started = time.perf_counter()
+    rendered = [render_email("mail/notification.html", {
+        "notification": Notification(title=f"商談が承認されました #{n}", body="案件「ベンチ」が承認されました。"),
+        "url": f"http://partners.bench.localhost:8000/deals/{n}/"}, "ja") for n in range(count)]
+    render_seconds = time.perf_counter() - started
+    queue = f"kyoso-bench-mail-{uuid.uuid4().hex[:8]}"
+    with SmtpSink() as sink:
+        env = {**os.environ, "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
+               "EMAIL_PORT": str(sink.port), "KYOSO_EMAIL_DELIVERY": "queue", "LOG_LEVEL": "WARNING"}
+        node = f"{queue}@{socket.gethostname()}"
+        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "-Q", queue,
+                                   "-n", node, "--without-mingle", "--without-gossip", "--loglevel=WARNING"], env=env)
+        try:
+            from prm.celery import app
+
+            deadline = time.monotonic() + 60
+            while not app.control.ping(destination=[node], timeout=0.5):
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("email: the Celery worker did not start")
+            settings.KYOSO_EMAIL_QUEUE = queue
+            settings.KYOSO_EMAIL_DELIVERY = "queue"
+            started = time.perf_counter()
+            for n, (subject, text, html) in enumerate(rendered):
+                enqueue({"to": [f"partner{n}@bench.example"], "subject": subject, "text": text, "html": html})
+            queued_seconds = time.perf_counter() - started
+            if not sink.wait_for(count, timeout=600):
+                raise SystemExit(f"email: only {len(sink.messages)} of {count} e-mails arrived in 10 minutes")
+            seconds = time.perf_counter() - started
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    print(f"email: {count} e-mails rendered (one template, HTML + text) at {count / render_seconds:,.0f}/s; "
+          f"queued at {count / queued_seconds:,.0f}/s; sent by the Celery task (one solo worker, one SMTP "
+          f"connection per e-mail, local SMTP server) at {count / seconds:,.1f} e-mails/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("which", nargs="*", default=["create_vendor", "partners", "deals", "tiers", "matching", "incentives",
@@ -973,7 +1023,7 @@ def main() -> None:
     for name in args.which:
         {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers, "commissions": bench_commissions, "matching": bench_matching,
          "incentives": bench_incentives, "enablement": bench_enablement,
-         "health": bench_health, "mapping": bench_mapping}[name](args.runs)
+         "health": bench_health, "mapping": bench_mapping, "email": bench_email}[name](args.runs)
 
 
 if __name__ == "__main__":

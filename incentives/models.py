@@ -108,9 +108,21 @@ class CommissionRun(models.Model):
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Touched by the worker as each batch commits; a running run whose heartbeat is too old
+    # lost its worker (incentives.runs.runs_fail_stale) and is marked failed and interrupted.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    interrupted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+
+    @property
+    def is_interrupted(self) -> bool:
+        return self.status == self.Status.FAILED and self.interrupted_at is not None
+
+    @property
+    def status_label(self) -> str:
+        return _("Interrupted (failed)") if self.is_interrupted else self.get_status_display()
 
     @property
     def percent(self) -> int:
@@ -302,5 +314,9 @@ class AuditEntry(models.Model):
             if self.action == "bank_account_changed":
                 return _("Bank account changed: %(before)s → %(after)s") % accounts
             return _("Payout re-approved to the new bank account: %(before)s → %(after)s") % accounts
+        if self.action == "commission_run_resumed":
+            return _("Interrupted commission run for %(period)s resumed; %(lines)s ledger lines were written before "
+                     "the interruption and only the missing ones are added.") % {
+                         "period": changes.get("period", ""), "lines": f"{changes.get('lines_before', 0):,}"}
         return ""
 

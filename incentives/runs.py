@@ -13,7 +13,7 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -111,8 +111,9 @@ def run_execute(run_id: int, *, progress: Callable[[CommissionRun], None] | None
     run = CommissionRun.objects.get(pk=run_id)
     if run.status == CommissionRun.Status.DONE:
         return run
-    CommissionRun.objects.filter(pk=run.pk).update(status=CommissionRun.Status.RUNNING, started_at=timezone.now(),
-                                                   error="")
+    now = timezone.now()
+    CommissionRun.objects.filter(pk=run.pk).update(status=CommissionRun.Status.RUNNING, started_at=now,
+                                                   heartbeat_at=now, interrupted_at=None, error="")
     try:
         period_end = terms.month_end(run.period)
         versions = [plan.current_version for plan in Plan.objects.filter(is_active=True).order_by("code")]
@@ -125,14 +126,16 @@ def run_execute(run_id: int, *, progress: Callable[[CommissionRun], None] | None
             plan = engine.parse_plan(version.document)
             result = engine.compute(plan, events, infos)
             pending += _missing_lines(run, version, result, event_dates, period_end)
+            _beat(run)
         CommissionRun.objects.filter(pk=run.pk).update(total=len(pending), progress=0)
         run.total = len(pending)
-        added = 0
+        added = run.lines_added  # a resumed run keeps counting the lines it wrote before it was interrupted
         for start in range(0, len(pending), BATCH):
             batch = pending[start:start + BATCH]
             with transaction.atomic():
                 added += _write(run, batch)
                 CommissionRun.objects.filter(pk=run.pk).update(progress=start + len(batch), lines_added=added)
+                _beat(run)
             if progress is not None:
                 run.refresh_from_db()
                 progress(run)
@@ -144,6 +147,63 @@ def run_execute(run_id: int, *, progress: Callable[[CommissionRun], None] | None
         logger.warning("commission run %s failed in %s: %s", run.pk, connection.schema_name, error)
     run.refresh_from_db()
     return run
+
+
+def _beat(run: CommissionRun) -> None:
+    """The worker is alive: a run taken for dead too early comes back to running by itself."""
+    CommissionRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now(), status=CommissionRun.Status.RUNNING,
+                                                   interrupted_at=None)
+
+
+def runs_fail_stale(*, now=None) -> int:
+    """Mark failed (interrupted) every running run whose heartbeat is older than KYOSO_RUN_STALE_MINUTES.
+
+    Its worker was killed: nothing else would ever finish or fail it. The run can be resumed.
+    """
+    from django.conf import settings
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.KYOSO_RUN_STALE_MINUTES)
+    stale = CommissionRun.objects.filter(status=CommissionRun.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+    ids = list(stale.values_list("pk", flat=True))
+    if ids:
+        CommissionRun.objects.filter(pk__in=ids, status=CommissionRun.Status.RUNNING).update(
+            status=CommissionRun.Status.FAILED, interrupted_at=now, finished_at=now)
+        logger.warning("commission runs %s in %s had no heartbeat for %s minutes: marked failed (interrupted)",
+                       ids, connection.schema_name, settings.KYOSO_RUN_STALE_MINUTES)
+    return len(ids)
+
+
+def run_resume(*, run: CommissionRun, actor) -> CommissionRun:
+    """Queue an interrupted run again. Runs are idempotent: it adds only the lines still missing."""
+    from incentives import audit
+
+    with transaction.atomic():
+        locked = CommissionRun.objects.select_for_update().get(pk=run.pk)
+        if not locked.is_interrupted:
+            raise ValidationError(_("Only an interrupted run can be resumed; this one is %(status)s.")
+                                  % {"status": locked.get_status_display()})
+        CommissionRun.objects.filter(pk=locked.pk).update(status=CommissionRun.Status.QUEUED, interrupted_at=None,
+                                                          finished_at=None, heartbeat_at=None, error="")
+        audit.record(actor=actor, action="commission_run_resumed", obj=locked, period=f"{locked.period:%Y-%m}",
+                     lines_before=locked.lines_added)
+        run_queue(locked)
+    locked.refresh_from_db()
+    return locked
+
+
+def run_queue(run: CommissionRun) -> None:
+    """Send the run to a worker once the transaction commits."""
+    from django.conf import settings
+
+    from incentives.tasks import commission_run
+
+    schema = connection.schema_name
+    queue = settings.KYOSO_RUN_QUEUE or None
+    transaction.on_commit(lambda: commission_run.apply_async(kwargs={"schema_name": schema, "run_id": run.pk},
+                                                             queue=queue, headers={"_schema_name": schema}))
 
 
 COLUMNS = ("partner_id", "plan_version_id", "event_id", "rule_id", "occurrence", "amount", "event_date")

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.overview, name="incentives_overview"),
     path("runs/start/", views.run_start, name="incentives_run_start"),
     path("runs/<int:pk>/", views.run_detail, name="incentives_run"),
+    path("runs/<int:pk>/resume/", views.run_resume, name="incentives_run_resume"),
     path("plans/new/", views.plan_edit, name="incentives_plan_new"),
     path("plans/<int:pk>/", views.plan_edit, name="incentives_plan"),
     path("plans/<int:pk>/v<int:number>.json", views.plan_export, name="incentives_plan_export"),

@@ -6,10 +6,11 @@ import json
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -75,6 +76,7 @@ def _period(request: HttpRequest) -> date:
 @console_view
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
+    runs.runs_fail_stale()
     return render(request, "incentives/overview.html", {
         "runs": CommissionRun.objects.all()[:10], "form": PeriodForm(initial={"period": _period(request).strftime("%Y-%m")}),
         "plans": Plan.objects.prefetch_related("versions"),
@@ -96,23 +98,33 @@ def run_start(request: HttpRequest) -> HttpResponse:
     warning = runs.open_month_warning(run.period)
     if warning:
         messages.warning(request, warning)
-    from incentives.tasks import commission_run
-
-    schema = connection.schema_name
-    transaction.on_commit(lambda: commission_run.apply_async(kwargs={"schema_name": schema, "run_id": run.pk},
-                                                             headers={"_schema_name": schema}))
+    runs.run_queue(run)
     return redirect("incentives_run", pk=run.pk)
 
 
 @console_view
 @require_GET
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    runs.runs_fail_stale()  # a run whose worker died is shown as interrupted, not as running forever
     run = get_object_or_404(CommissionRun, pk=pk)
     template = "incentives/_run_progress.html" if request.htmx else "incentives/run.html"
-    response = render(request, template, {"run": run})
+    response = render(request, template, {"run": run, "stale_minutes": settings.KYOSO_RUN_STALE_MINUTES})
     if request.htmx and run.status in (CommissionRun.Status.DONE, CommissionRun.Status.FAILED):
         response["HX-Refresh"] = "true"  # show the finished page once
     return response
+
+
+@console_view
+@require_POST
+def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(CommissionRun, pk=pk)
+    try:
+        runs.run_resume(run=run, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The run was resumed: only the ledger lines still missing are added."))
+    return redirect("incentives_run", pk=run.pk)
 
 
 @console_view

@@ -59,6 +59,16 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(hour=2, minute=30),
         spread_seconds=60 * 60,
     ),
+    "notifications-digest": TenantJob(
+        task="prm.notifications.tasks.notifications_digest",
+        schedule=crontab(hour=18, minute=0),
+        spread_seconds=30 * 60,
+    ),
+    "commission-runs-fail-stale": TenantJob(
+        task="incentives.tasks.commission_runs_fail_stale",
+        schedule=crontab(minute="*/5"),
+        spread_seconds=60,
+    ),
     "certifications-remind": TenantJob(
         task="enablement.tasks.certifications_remind",
         schedule=crontab(hour=7, minute=0),

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import connection
 from django_tenants.utils import get_tenant_model, schema_context
 
 from prm.periodic import tenant_offset_seconds
+
+logger = logging.getLogger(__name__)
 
 
 def require_schema(schema_name: str) -> None:
@@ -44,3 +51,21 @@ def tenant_probe(schema_name: str) -> dict[str, object]:
 
     require_schema(schema_name)
     return {"schema": connection.schema_name, "users": User.objects.count()}
+
+
+@shared_task(bind=True, name="prm.tasks.deliver_email", acks_late=True, time_limit=300)
+def deliver_email(self, to: list[str], subject: str, text: str, html: str) -> int:
+    """Send one rendered e-mail (see prm.mail); retried with exponential back-off, logged when given up."""
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to)
+    message.attach_alternative(html, "text/html")
+    try:
+        return message.send()
+    except (smtplib.SMTPException, OSError) as error:
+        attempt = self.request.retries + 1
+        if self.request.retries >= settings.KYOSO_EMAIL_MAX_RETRIES:
+            logger.error("e-mail not sent after %s attempts, giving up: to=%s subject=%r error=%s",
+                         attempt, ",".join(to), subject, error)
+            raise
+        delay = settings.KYOSO_EMAIL_RETRY_SECONDS * 2 ** self.request.retries
+        logger.warning("e-mail attempt %s failed, retrying in %s s: to=%s error=%s", attempt, delay, ",".join(to), error)
+        raise self.retry(exc=error, countdown=delay, max_retries=settings.KYOSO_EMAIL_MAX_RETRIES) from error

@@ -209,7 +209,7 @@ def _notify(result: EvaluationResult) -> None:
         from prm.accounts.models import Role
 
         admins = User.objects.filter(role__in=[Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER], is_active=True)
-        notify(users=admins, kind="tier_changes_pending", url="/programs/changes/", email=False,
+        notify(users=admins, kind="tier_changes_pending", url="/programs/changes/",
                message=lambda: (_("%(count)s tier changes wait for approval") % {"count": len(pending)}, ""))
 
 

@@ -228,7 +228,7 @@ def certification_award(*, certification: Certification, user: User, attempt: Qu
         expires_at=add_months(starts, certification.validity_months), attempt=attempt)
     signal_record(partner=partner, contact=getattr(user, "contact", None), kind=SignalKind.CERTIFIED, occurred_at=now,
                   source=f"enablement.CertificationAward:{award.pk}")
-    notify(users=[user], kind="certified", url=reverse_path("portal_learning", "portal"), email=True,
+    notify(users=[user], kind="certified", url=reverse_path("portal_learning", "portal"),
            message=lambda: (_("Certified: %(name)s") % {"name": certification.name},
                             _("Valid until %(date)s. Your certificate can be downloaded from the portal.") % {
                                 "date": date_format(timezone.localtime(award.expires_at), "DATE_FORMAT")}))

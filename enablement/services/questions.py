@@ -128,7 +128,7 @@ def announcement_publish(*, actor: User, notify_partners: bool = False, **fields
     if notify_partners:
         from enablement.selectors import announcement_audience
 
-        notify(users=announcement_audience(announcement), kind="announcement", email=False,
+        notify(users=announcement_audience(announcement), kind="announcement",
                url=reverse_path("portal_announcement", "portal", pk=announcement.pk),
                message=lambda: (announcement.title, announcement.body[:200]))
     return announcement

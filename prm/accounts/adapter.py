@@ -60,12 +60,31 @@ class AccountAdapter(DefaultAccountAdapter):
         return settings.DEFAULT_FROM_EMAIL
 
     def send_mail(self, template_prefix, email, context):
-        """allauth's e-mails greet with the vendor's name, not the bare host name."""
+        """allauth's e-mails go out like every other: through prm.mail, by the e-mail task, after commit.
+
+        allauth's own templates give the subject and the text (with absolute links built from the
+        request's host, i.e. the site the person uses); they are rendered in the recipient's language,
+        greet with the vendor's name rather than the bare host name, and are wrapped in the one mail
+        template (mail/account.html) for the HTML and text parts.
+        """
+        from django.contrib.sites.shortcuts import get_current_site
+        from django.template.loader import render_to_string
+        from django.utils import translation
+
+        from prm.accounts.models import User
+        from prm.mail import current_vendor, send_email
+
         request = context.get("request") or getattr(self, "request", None)
-        vendor = getattr(request, "tenant", None)
-        if request is not None and vendor is not None and vendor.schema_name != "public":
-            context = {**context, "current_site": VendorSite(name=vendor.name, domain=request.get_host())}
-        return super().send_mail(template_prefix, email, context)
+        vendor = current_vendor()
+        context = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        if vendor is not None and request is not None:
+            context["current_site"] = VendorSite(name=vendor.name, domain=request.get_host())
+        account = User.objects.filter(email__iexact=email).only("language").first()
+        language = (account.language if account is not None else None) or translation.get_language()
+        with translation.override(language):
+            subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context, request).split())
+            message = render_to_string(f"{template_prefix}_message.txt", context, request).strip()
+        send_email(email, "mail/account.html", {"subject": subject, "message": message}, language, vendor=vendor)
 
 
 @dataclass(frozen=True)

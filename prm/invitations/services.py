@@ -10,18 +10,16 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django_tenants.utils import tenant_context
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.models import Partner
 from partners.services import membership_create
 from prm.accounts.models import PARTNER_ROLES, STAFF_ROLES, Role, User
 from prm.invitations.models import Invitation
+from prm.mail import send_email
 from prm.tenancy.models import Domain
 from prm.tenancy.urls import reverse_path, site_url
 
@@ -114,10 +112,11 @@ def invitation_issue(
 
         event_record(partner, EventKind.INVITATION, actor=invited_by, email=email, role=role)
     vendor = connection.tenant
+    # Rendered now, sent by the e-mail task once this transaction commits.
     if existing_account:
-        transaction.on_commit(lambda: _send_existing_account_notice(vendor, invitation, language=language))
+        _send_existing_account_notice(vendor, invitation, language=language)
     else:
-        transaction.on_commit(lambda: _send_invitation(vendor, invitation, token, language=language))
+        _send_invitation(vendor, invitation, token, language=language)
     return invitation, token
 
 
@@ -127,31 +126,20 @@ def invitation_url(invitation: Invitation, token: str, vendor=None) -> str:
 
 
 def _send_invitation(vendor, invitation: Invitation, token: str, *, language: str) -> None:
-    # Runs after commit, possibly once the connection has moved on: pin the vendor's schema.
-    with tenant_context(vendor), translation.override(language):
-        context = {
-            "invitation": invitation,
-            "vendor": vendor,
-            "url": invitation_url(invitation, token, vendor),
-            "days": settings.KYOSO_INVITATION_DAYS,
-        }
-        subject = _("[%(vendor)s] You are invited to Kyoso") % {"vendor": vendor.name}
-        body = render_to_string("invitations/email.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+    send_email(invitation.email, "invitations/email.html", {
+        "invitation": invitation,
+        "url": invitation_url(invitation, token, vendor),
+        "days": settings.KYOSO_INVITATION_DAYS,
+    }, language, vendor=vendor)
 
 
 def _send_existing_account_notice(vendor, invitation: Invitation, *, language: str) -> None:
-    with tenant_context(vendor), translation.override(language):
-        account = User.objects.filter(email__iexact=invitation.email).first()
-        kind = Domain.Kind.CONSOLE if account is not None and account.is_vendor_staff else Domain.Kind.PORTAL
-        context = {
-            "invitation": invitation,
-            "vendor": vendor,
-            "sign_in_url": site_url(vendor, kind, reverse_path("account_login", kind)),
-        }
-        subject = _("[%(vendor)s] Someone tried to invite you to Kyoso") % {"vendor": vendor.name}
-        body = render_to_string("invitations/email_existing_account.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+    account = User.objects.filter(email__iexact=invitation.email).first()
+    kind = Domain.Kind.CONSOLE if account is not None and account.is_vendor_staff else Domain.Kind.PORTAL
+    send_email(invitation.email, "invitations/email_existing_account.html", {
+        "invitation": invitation,
+        "sign_in_url": site_url(vendor, kind, reverse_path("account_login", kind)),
+    }, language, vendor=vendor)
 
 
 def invitation_for_token(token: str) -> Invitation:

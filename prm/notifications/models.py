@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Notification(models.Model):
-    """An in-app notification; the same text is also e-mailed."""
+    """An in-app notification; also e-mailed, on its own or in a digest, as its recipient chose."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=50)
@@ -14,6 +14,8 @@ class Notification(models.Model):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When it went out by e-mail, on its own or in a daily digest; a digest takes each one once.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -23,3 +25,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationPreference(models.Model):
+    """How one person wants one kind of notification: in the app only, by e-mail, or in a daily digest.
+
+    No row means the kind's default (prm.notifications.kinds).
+    """
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("In the app only")
+        EMAIL = "email", _("E-mail, each time")
+        DIGEST = "digest", _("One e-mail a day (summary)")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=50)
+    channel = models.CharField(_("delivery"), max_length=10, choices=Channel.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")

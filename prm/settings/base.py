@@ -222,6 +222,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0, minimum=
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Kyoso"
 KYOSO_INVITATION_DAYS = env_int("KYOSO_INVITATION_DAYS", 7, minimum=1, maximum=60)
+# A commission run whose heartbeat is older than this is taken for dead (its worker was killed).
+KYOSO_RUN_STALE_MINUTES = env_int("KYOSO_RUN_STALE_MINUTES", 10, minimum=1, maximum=24 * 60)
+KYOSO_RUN_QUEUE = env_str("KYOSO_RUN_QUEUE", "")  # empty: Celery's default queue
 
 # ----------------------------------------------------------------------------- i18n
 
@@ -257,6 +260,16 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kyoso <no-reply@kyoso.localhost>")
+# Seconds an SMTP connection may block a worker; a hung relay fails the attempt and the task retries.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1, maximum=600)
+# Every e-mail is sent by prm.mail.deliver_email: attempts after the first, and the first back-off
+# (doubled on each retry: 30 s, 60 s, 120 s, …).
+KYOSO_EMAIL_MAX_RETRIES = env_int("KYOSO_EMAIL_MAX_RETRIES", 5, minimum=0, maximum=20)
+KYOSO_EMAIL_RETRY_SECONDS = env_int("KYOSO_EMAIL_RETRY_SECONDS", 30, minimum=1, maximum=3600)
+# "queue": after commit, to a Celery worker (every deployment). "inline": the same task run in
+# the sending process after commit (the test suite, so django's mail outbox sees the message).
+KYOSO_EMAIL_DELIVERY = env_choice("KYOSO_EMAIL_DELIVERY", "queue", ["queue", "inline"])
+KYOSO_EMAIL_QUEUE = env_str("KYOSO_EMAIL_QUEUE", "")  # empty: Celery's default queue
 
 # ----------------------------------------------------------------------------- security
 

@@ -7,7 +7,9 @@ from prm.settings.base import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A test that needs real SMTP (the e-mail retry test) starts its own worker with these set.
+EMAIL_BACKEND = env_str("KYOSO_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")  # noqa: F405
+KYOSO_EMAIL_DELIVERY = env_choice("KYOSO_EMAIL_DELIVERY", "inline", ["queue", "inline"])  # noqa: F405
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

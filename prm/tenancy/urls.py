@@ -26,3 +26,15 @@ def site_url(vendor, kind: str, path: str = "/") -> str:
     if domain is None:
         raise LookupError(f"vendor {vendor.slug} has no {kind} domain")
     return origin(domain.domain) + path
+
+
+def user_site_kind(user) -> str:
+    """The site a person works on: the console for the vendor's staff, the portal for partner users."""
+    return "console" if user.is_vendor_staff else "portal"
+
+
+def user_url(vendor, user, path: str = "/") -> str:
+    """An absolute link for an e-mail to `user`: the path on their own site of the vendor."""
+    if not path or path.startswith(("http://", "https://")):
+        return path
+    return site_url(vendor, user_site_kind(user), path)

@@ -57,8 +57,8 @@ def test_the_rules_are_a_vendor_admin_setting_with_checked_values(people_a):
 
 def test_people_see_and_clear_only_their_own_notifications(people_a):
     with tenant_context(people_a.tenant):
-        notify(users=[people_a.partner_rep], kind="x", message=lambda: ("あなた宛て", ""), url="/deals/", email=False)
-        notify(users=[people_a.partner_admin], kind="x", message=lambda: ("管理者宛て", ""), email=False)
+        notify(users=[people_a.partner_rep], kind="x", message=lambda: ("あなた宛て", ""), url="/deals/")
+        notify(users=[people_a.partner_admin], kind="x", message=lambda: ("管理者宛て", ""))
     client = people_a.portal(people_a.partner_rep)
     page = client.get("/notifications/").content.decode()
     assert "あなた宛て" in page and "管理者宛て" not in page
