@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from incentives import credit, vendor_settings
 from incentives.models import month_offset_label
@@ -75,7 +76,8 @@ class SenderForm(ServiceErrorsMixin, forms.Form):
                                          help_text=_("Checked against the Zengin bank registry; the kana name is filled in."))
     transfer_branch_code = forms.CharField(label=_("Paying branch code (3 digits)"), max_length=10)
     transfer_account_type = forms.ChoiceField(label=_("Account type"), choices=[
-        (code, label) for code, label in (("1", _("Ordinary")), ("2", _("Current")), ("4", _("Savings")))])
+        ("1", pgettext_lazy("bank account type", "Ordinary")), ("2", pgettext_lazy("bank account type", "Current")),
+        ("4", pgettext_lazy("bank account type", "Savings"))])
     transfer_account_number = forms.CharField(label=_("Account number (7 digits)"), max_length=20)
 
 

@@ -315,6 +315,8 @@ class AuditEntry(models.Model):
             after = changes.get("after") if isinstance(changes.get("after"), dict) else {}
             parts = [f"{_setting_label(name)}: {_setting_text(name, value)} → {_setting_text(name, after.get(name))}"
                      for name, value in changes["before"].items()]
+            if changes.get("acknowledged_late"):
+                parts.append(str(_("paying later than 60 days after the close acknowledged (下請法)")))
             return _("Payout settings changed: %(changes)s") % {"changes": "; ".join(parts)}
         if self.action == "credit_limit_changed":
             return _("Credit limit of %(partner)s: %(before)s → %(after)s") % {

@@ -38,7 +38,7 @@ def _digits(value: str) -> str:
 
 
 @transaction.atomic
-def _save(*, actor: User, section: str, values: dict) -> IncentiveSettings:
+def _save(*, actor: User, section: str, values: dict, **noted) -> IncentiveSettings:
     """Write `values` to the settings row at once and audit what changed (before → after)."""
     rules = IncentiveSettings.objects.select_for_update().get(pk=IncentiveSettings.current().pk)
     before = {name: getattr(rules, name) for name in values}
@@ -52,7 +52,7 @@ def _save(*, actor: User, section: str, values: dict) -> IncentiveSettings:
     rules.save(update_fields=changed)
     audit.record(actor=actor, action="incentive_settings_changed", obj=rules, section=section,
                  before={name: before[name] for name in changed if not name.startswith("late_terms")},
-                 after={name: values[name] for name in changed if not name.startswith("late_terms")})
+                 after={name: values[name] for name in changed if not name.startswith("late_terms")}, **noted)
     return rules
 
 
@@ -124,7 +124,7 @@ def terms_update(*, actor: User, close_day: int, pay_month_offset: int, pay_day:
         values |= {"late_terms_acknowledged_by": actor, "late_terms_acknowledged_at": timezone.now()}
     elif not late and current.late_terms_acknowledged_at:
         values |= {"late_terms_acknowledged_by": None, "late_terms_acknowledged_at": None}
-    return _save(actor=actor, section="terms", values=values)
+    return _save(actor=actor, section="terms", values=values, acknowledged_late=late)
 
 
 def sender_update(*, actor: User, client_code: str, client_name: str, bank_code: str, branch_code: str,
@@ -171,7 +171,6 @@ def sender_update(*, actor: User, client_code: str, client_name: str, bank_code:
 def missing_for_transfer(rules: IncentiveSettings | None = None) -> list[str]:
     """The settings (by label) still missing before statements and a 全銀 file can be issued; [] when complete."""
     rules = rules or IncentiveSettings.current()
-    fields = {field.name: field for field in IncentiveSettings._meta.get_fields() if hasattr(field, "verbose_name")}
     checks = {
         "company_name": bool(rules.company_name.strip()),
         "invoice_number": japan.is_valid_invoice_number(rules.invoice_number),
@@ -183,7 +182,7 @@ def missing_for_transfer(rules: IncentiveSettings | None = None) -> list[str]:
         "transfer_account_type": rules.transfer_account_type in japan.ACCOUNT_TYPES,
         "transfer_account_number": bool(_DIGITS.match(rules.transfer_account_number)),
     }
-    return [str(fields[name].verbose_name) for name, ok in checks.items() if not ok]
+    return [str(IncentiveSettings._meta.get_field(name).verbose_name) for name, ok in checks.items() if not ok]
 
 
 def require_complete() -> None:

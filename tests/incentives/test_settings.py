@@ -151,8 +151,10 @@ def test_terms_past_sixty_days_need_the_subcontract_act_acknowledgement(people_a
     admin = people_a.console(people_a.vendor_admin)
     late = {**TERMS, "close_day": "0", "pay_month_offset": "2", "pay_day": "0"}  # 月末締め翌々月末払い
     refused = admin.post(URL, late)
-    page = refused.content.decode()
-    assert refused.status_code == 200 and "下請法" in page and "62" in page
+    why = _in("ja", "Under the Subcontract Act (下請法) a subcontractor must be paid within 60 days of delivery. With "
+                    "these terms payment can come up to %(days)s days after the close. Shorten the terms, or tick the "
+                    "box to confirm you have checked that they are lawful for these partners.") % {"days": 62}
+    assert refused.status_code == 200 and why in refused.content.decode()
     rules = _settings(people_a)
     assert (rules.pay_month_offset, rules.review_days) == (1, 7)
     assert not _audit(people_a, "incentive_settings_changed")
@@ -160,7 +162,9 @@ def test_terms_past_sixty_days_need_the_subcontract_act_acknowledgement(people_a
     assert admin.post(URL, {**late, "acknowledge_late": "on"}).status_code == 302
     rules = _settings(people_a)
     assert rules.pay_month_offset == 2 and rules.late_terms_acknowledged_by_id == people_a.vendor_admin.pk
-    assert "下請法" in admin.get(URL).content.decode()
+    assert _in("ja", "This is more than the 60 days of the Subcontract Act (下請法).") in admin.get(URL).content.decode()
+    [entry] = _audit(people_a, "incentive_settings_changed")
+    assert entry.changes["acknowledged_late"] is True
 
     admin.post(URL, TERMS)  # back within 60 days: the acknowledgement no longer applies
     assert _settings(people_a).late_terms_acknowledged_at is None
@@ -291,7 +295,7 @@ def test_no_zengin_file_and_no_new_payouts_until_the_issuer_and_sender_are_set(p
     assert header[54:58] == b"1130" and header[96:103] == b"1234567"
 
 
-def test_the_demo_vendor_settings_are_complete():
+def test_complete_settings_are_recognised():
     from incentives import vendor_settings
 
     rules = IncentiveSettings(**COMPLETE_SETTINGS)
@@ -304,4 +308,4 @@ def test_a_vendor_with_settings_still_gets_its_file(people_a):
         complete_payout_settings()
     _approved_payout(people_a)
     response = people_a.console(people_a.channel_manager).get("/incentives/payouts/transfer/?period=2026-10")
-    assert response.status_code == 200 and response.content.split(b"\r\n")[0][4:14] == b"1234567890"
+    assert response.status_code == 200 and response.content.split(b"\r\n")[0][4:14] == b"5555500000"
