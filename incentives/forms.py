@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -69,12 +70,21 @@ class TermsForm(ServiceErrorsMixin, forms.Form):
         required=False)
 
 
+def _lookup_attrs(width: int) -> dict:
+    """The bank and branch names from the registry appear as the codes are typed (htmx)."""
+    return {"inputmode": "numeric", "maxlength": width, "hx-get": reverse_lazy("incentives_bank_lookup"),
+            "hx-trigger": "keyup changed delay:300ms, change", "hx-target": "#bank-lookup",
+            "hx-include": "[name=transfer_bank_code],[name=transfer_branch_code]"}
+
+
 class SenderForm(ServiceErrorsMixin, forms.Form):
     transfer_client_code = forms.CharField(label=_("Client code (委託者コード, 10 digits)"), max_length=20)
     transfer_client_name = forms.CharField(label=_("Sender name (kana)"), max_length=60)
     transfer_bank_code = forms.CharField(label=_("Paying bank code (4 digits)"), max_length=10,
+                                         widget=forms.TextInput(attrs=_lookup_attrs(4)),
                                          help_text=_("Checked against the Zengin bank registry; the kana name is filled in."))
-    transfer_branch_code = forms.CharField(label=_("Paying branch code (3 digits)"), max_length=10)
+    transfer_branch_code = forms.CharField(label=_("Paying branch code (3 digits)"), max_length=10,
+                                           widget=forms.TextInput(attrs=_lookup_attrs(3)))
     transfer_account_type = forms.ChoiceField(label=_("Account type"), choices=[
         ("1", pgettext_lazy("bank account type", "Ordinary")), ("2", pgettext_lazy("bank account type", "Current")),
         ("4", pgettext_lazy("bank account type", "Savings"))])

@@ -9,12 +9,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from incentives import credit, payouts, terms, vendor_settings
 from incentives.forms import CreditLimitForm, DutiesForm, IssuerForm, SenderForm, TaxForm, TermsForm
 from incentives.models import IncentiveSettings
+from partners import japan
 from prm.accounts.access import console_view
+from prm.params import int_param
 
 
 def _initial(rules: IncentiveSettings) -> dict[str, dict]:
@@ -92,6 +94,7 @@ def payout_settings(request: HttpRequest) -> HttpResponse:
                                             pay_day=rules.pay_day)
     return render(request, "incentives/settings.html", {
         "forms": bound, "rules": rules, "errors": errors, "missing": vendor_settings.missing_for_transfer(rules),
+        "lookup": _lookup(rules.transfer_bank_code, rules.transfer_branch_code),
         "longest_days": longest, "late_terms": longest > terms.SUBCONTRACT_ACT_DAYS,
     })
 
@@ -125,3 +128,26 @@ def credit_limits(request: HttpRequest) -> HttpResponse:
                 return redirect("incentives_credit_limits")
         errors = error_lines(form)
     return render(request, "incentives/credit_limits.html", {"form": form, "limits": credit.limits(), "errors": errors})
+
+
+def _lookup(bank_code: str, branch_code: str) -> dict:
+    bank = japan.bank_entry(bank_code) if len(bank_code) == 4 else None
+    branch = japan.branch_entry(bank_code, branch_code) if bank and len(branch_code) == 3 else None
+    return {"bank_code": bank_code, "branch_code": branch_code, "bank": bank, "branch": branch}
+
+
+def _code_param(request: HttpRequest, name: str, width: int) -> str:
+    """A bank (4) or branch (3) code from the query string, once all its digits are typed; else ''."""
+    if len(request.GET.get(name, "").strip()) != width:
+        return ""
+    value = int_param(request, name, min_value=0, max_value=10**width - 1)
+    return f"{value:0{width}d}"
+
+
+@console_view(admin_only=True)
+@require_GET
+def bank_lookup(request: HttpRequest) -> HttpResponse:
+    """The registry's names for the bank and branch codes being typed on the sender form."""
+    bank_code = _code_param(request, "transfer_bank_code", 4)
+    branch_code = _code_param(request, "transfer_branch_code", 3)
+    return render(request, "incentives/_bank_lookup.html", {"lookup": _lookup(bank_code, branch_code)})

@@ -309,3 +309,15 @@ def test_a_vendor_with_settings_still_gets_its_file(people_a):
     _approved_payout(people_a)
     response = people_a.console(people_a.channel_manager).get("/incentives/payouts/transfer/?period=2026-10")
     assert response.status_code == 200 and response.content.split(b"\r\n")[0][4:14] == b"5555500000"
+
+
+def test_the_sender_form_shows_the_registry_names_as_the_codes_are_typed(people_a):
+    admin = people_a.console(people_a.vendor_admin)
+    lookup = "/incentives/payouts/settings/bank-lookup/"
+    found = admin.get(lookup, {"transfer_bank_code": "0009", "transfer_branch_code": "015"}, HTTP_HX_REQUEST="true")
+    assert found.status_code == 200 and "三井住友" in found.content.decode() and "東京中央" in found.content.decode()
+    missing = admin.get(lookup, {"transfer_bank_code": "9998"}).content.decode()
+    assert _in("ja", "No bank %(code)s in the registry") % {"code": "9998"} in missing
+    assert admin.get(lookup, {"transfer_bank_code": "00"}).content.decode().strip() == ""  # still typing
+    assert admin.get(lookup, {"transfer_bank_code": "²²²²"}).status_code == 400
+    assert people_a.console(people_a.channel_manager).get(lookup, {"transfer_bank_code": "0009"}).status_code == 403
