@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from incentives import credit, vendor_settings
 from incentives.models import month_offset_label
+from partners import selectors as partner_selectors
 from partners.models import Partner
 from prm.bounds import AsciiIntegerField, count_field, yen_field
 from prm.invitations.forms import ServiceErrorsMixin
@@ -105,6 +106,6 @@ class CreditLimitForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Partner.objects.order_by("name_kana", "name")
+        self.fields["partner"].queryset = partner_selectors.partner_list()
 
 
