@@ -12,6 +12,7 @@ from django.utils import timezone
 from deals.models import DealRegistration
 from incentives import mdf, payouts, runs
 from incentives.models import CreditLimit, IncentiveSettings, InvoicePayment, MdfClaim, MdfRequest, Payout, Plan
+from partners import japan
 from partners.demo import corporate_number
 from partners.models import Partner
 from prm.accounts.models import User
@@ -51,8 +52,9 @@ def seed(*, admin: User, managers: list[User]) -> None:
     rules.invoice_number = "T" + corporate_number(777)
     rules.address = "東京都千代田区丸の内1-1-1"
     rules.transfer_client_code, rules.transfer_client_name = "1234567890", "ｶ)ﾐﾗｲｸﾗｳﾄﾞ"
-    rules.transfer_bank_code, rules.transfer_bank_name = "0005", "ﾐﾂﾋﾞｼﾕ-ｴﾌｼﾞｪｲ"
-    rules.transfer_branch_code, rules.transfer_branch_name = "001", "ﾎﾝﾃﾝ"
+    # The paying bank and branch as the 全銀 registry names them (三菱UFJ銀行 本店).
+    rules.transfer_bank_code, rules.transfer_bank_name = "0005", japan.bank_entry("0005").kana[:15]
+    rules.transfer_branch_code, rules.transfer_branch_name = "001", japan.branch_entry("0005", "001").kana[:15]
     rules.transfer_account_number = "7654321"
     rules.save()
     reseller = json.loads((settings.BASE_DIR / "incentives" / "examples" / "reseller-fy2026.json").read_text())

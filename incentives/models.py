@@ -5,24 +5,33 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from prm.bounds import count_validators, positive_yen_validators, validate_business_date, yen_validators
 
+from incentives import terms
 from partners import japan
 
 
 class IncentiveSettings(models.Model):
     """One row per vendor: payment terms, tax, and who issues the statements."""
 
+    close_day = models.PositiveSmallIntegerField(
+        _("closing day (0 = month end)"), default=0, validators=[MaxValueValidator(28)])
     pay_month_offset = models.PositiveSmallIntegerField(
         _("paid how many months after the close"), default=1, validators=[MaxValueValidator(6)],
         help_text=_("Default 月末締め翌月末払い: close at month end, pay at the end of the next month."),
     )
     pay_day = models.PositiveSmallIntegerField(
         _("pay day (0 = month end)"), default=0, validators=[MaxValueValidator(28)])
-    review_days = models.PositiveSmallIntegerField(_("review window (days)"), default=7)
-    tax_rate_percent = models.DecimalField(_("consumption tax (%)"), max_digits=4, decimal_places=1, default=Decimal("10"))
+    review_days = models.PositiveSmallIntegerField(_("review window (days)"), default=7,
+                                                   validators=[MaxValueValidator(60)])
+    # Who accepted terms that can pay later than the Subcontract Act's 60 days, and when (empty otherwise).
+    late_terms_acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                                   blank=True, related_name="+")
+    late_terms_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    tax_rate_percent = models.DecimalField(_("consumption tax (%)"), max_digits=4, decimal_places=1, default=Decimal("10"),
+                                           validators=[MinValueValidator(0), MaxValueValidator(30)])
     company_name = models.CharField(_("vendor legal name"), max_length=200, blank=True)
     invoice_number = models.CharField(_("vendor registration number"), max_length=14, blank=True)
     address = models.CharField(_("vendor address"), max_length=300, blank=True)
@@ -213,7 +222,7 @@ class Payout(models.Model):
     @property
     def late_for_subcontract_act(self) -> bool:
         """下請法: payment must come within 60 days of the close (receipt)."""
-        return (self.due_date - self.close_date).days > 60
+        return terms.exceeds_subcontract_act(self.close_date, self.due_date)
 
     @property
     def bank_account(self) -> dict[str, str]:
@@ -318,5 +327,54 @@ class AuditEntry(models.Model):
             return _("Interrupted commission run for %(period)s resumed; %(lines)s ledger lines were written before "
                      "the interruption and only the missing ones are added.") % {
                          "period": changes.get("period", ""), "lines": f"{changes.get('lines_before', 0):,}"}
+        if self.action == "incentive_settings_changed" and isinstance(changes.get("before"), dict):
+            after = changes.get("after") if isinstance(changes.get("after"), dict) else {}
+            parts = [f"{_setting_label(name)}: {_setting_text(name, value)} → {_setting_text(name, after.get(name))}"
+                     for name, value in changes["before"].items()]
+            if changes.get("acknowledged_late"):
+                parts.append(str(_("paying later than 60 days after the close acknowledged (下請法)")))
+            return _("Payout settings changed: %(changes)s") % {"changes": "; ".join(parts)}
+        if self.action == "credit_limit_changed":
+            return _("Credit limit of %(partner)s: %(before)s → %(after)s") % {
+                "partner": changes.get("partner", ""), "before": _credit_text(changes.get("before")),
+                "after": _credit_text(changes.get("after"))}
         return ""
+
+
+def _setting_label(name: str) -> str:
+    try:
+        return str(IncentiveSettings._meta.get_field(name).verbose_name)
+    except Exception:  # a field since removed: its name still says what changed
+        return name
+
+
+def _setting_text(name: str, value) -> str:
+    """A setting's value as a finance person reads it (末日, 翌月, 10.0%, 普通)."""
+    if value in (None, ""):
+        return translation.pgettext("setting value", "(empty)")
+    if name in ("close_day", "pay_day"):
+        return str(_("month end")) if str(value) == "0" else _("day %(day)s") % {"day": value}
+    if name == "pay_month_offset":
+        return str(month_offset_label(int(value))) if str(value).isdigit() else str(value)
+    if name == "tax_rate_percent":
+        return f"{value}%"
+    if name == "transfer_account_type":
+        return japan.ACCOUNT_TYPES.get(str(value), str(value))
+    return str(value)
+
+
+def month_offset_label(months: int) -> str:
+    if months == 0:
+        return str(_("same month"))
+    if months == 1:
+        return str(_("next month"))
+    return str(_("%(months)s months later") % {"months": months})
+
+
+def _credit_text(value) -> str:
+    if not isinstance(value, dict):
+        return translation.pgettext("credit limit", "(none)")
+    return _("¥%(limit)s, settled within %(days)s days") % {
+        "limit": f"{value.get('limit', 0):,}" if isinstance(value.get("limit"), int) else value.get("limit"),
+        "days": value.get("settlement_days")}
 

@@ -49,7 +49,8 @@ def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
     with connection.cursor() as cursor:  # one build at a time per vendor: each decides which lines it takes
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}/payouts_build"])
     rules = IncentiveSettings.current()
-    close, due = terms.close_and_due(period, pay_month_offset=rules.pay_month_offset, pay_day=rules.pay_day)
+    close, due = terms.close_and_due(period, close_day=rules.close_day, pay_month_offset=rules.pay_month_offset,
+                                     pay_day=rules.pay_day)
     untaken = set(LedgerLine.objects.filter(payout__isnull=True, period__lte=period)
                   .values_list("partner_id", flat=True).distinct())
     open_claims: dict[int, list[MdfClaim]] = {}

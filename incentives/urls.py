@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incentives import views
+from incentives import settings_views, views
 
 urlpatterns = [
     path("", views.overview, name="incentives_overview"),
@@ -12,7 +12,9 @@ urlpatterns = [
     path("plans/<int:pk>/v<int:number>.json", views.plan_export, name="incentives_plan_export"),
     path("payouts/", views.payout_list, name="incentives_payouts"),
     path("payouts/build/", views.payouts_build, name="incentives_payouts_build"),
-    path("payouts/settings/", views.payout_settings, name="incentives_settings"),
+    path("payouts/settings/", settings_views.payout_settings, name="incentives_settings"),
+    path("payouts/settings/bank-lookup/", settings_views.bank_lookup, name="incentives_bank_lookup"),
+    path("payouts/settings/credit-limits/", settings_views.credit_limits, name="incentives_credit_limits"),
     path("payouts/transfer/", views.transfer_file, name="incentives_transfer"),
     path("payouts/<int:pk>/statement.pdf", views.payout_statement, name="incentives_statement"),
     path("payouts/<int:pk>/<str:action>/", views.payout_action, name="incentives_payout_action"),

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incentives import engine, mdf, payouts, runs, selectors, statements, zengin
+from incentives import engine, mdf, payouts, runs, selectors, statements, vendor_settings, zengin
 from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
 from partners.models import Partner
 from prm import csv_export
@@ -191,6 +191,7 @@ def payout_list(request: HttpRequest) -> HttpResponse:
     return render(request, "incentives/payouts.html", {
         "period": period, "page": selectors.payout_page(period=period),
         "form": PeriodForm(initial={"period": period.strftime("%Y-%m")}),
+        "settings_missing": vendor_settings.missing_for_transfer(),
     })
 
 
@@ -198,6 +199,11 @@ def payout_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def payouts_build(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.POST)
+    try:
+        vendor_settings.require_complete()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("incentives_payouts")
     if form.is_valid():
         built = payouts.payouts_build(period=form.cleaned_data["period"], actor=request.user)
         messages.success(request, _("%(count)s payouts prepared for review.") % {"count": len(built)})
@@ -248,8 +254,15 @@ def payout_statement(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def transfer_file(request: HttpRequest) -> HttpResponse:
     """全銀 file (or CSV) of the period's approved payouts, to the accounts they were approved with;
-    refused when such an account is invalid. Payouts whose account changed since approval are left out."""
+    refused when such an account is invalid, and the 全銀 file until the issuer and sender are set.
+    Payouts whose account changed since approval are left out."""
     period = _period(request)
+    if request.GET.get("format") != "csv":
+        try:
+            vendor_settings.require_complete()
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(f"/incentives/payouts/?period={period:%Y-%m}")
     try:
         batch = selectors.transfer_batch(period=period)
     except ValidationError as error:
@@ -265,10 +278,10 @@ def transfer_file(request: HttpRequest) -> HttpResponse:
     else:
         due = approved[0].due_date if approved else timezone.localdate()
         body = zengin.transfer_file(client_code=rules.transfer_client_code, client_name=rules.transfer_client_name,
-                                    transfer_date=due, bank_code=rules.transfer_bank_code or "0000",
-                                    bank_name=rules.transfer_bank_name, branch_code=rules.transfer_branch_code or "000",
+                                    transfer_date=due, bank_code=rules.transfer_bank_code,
+                                    bank_name=rules.transfer_bank_name, branch_code=rules.transfer_branch_code,
                                     branch_name=rules.transfer_branch_name, account_type=rules.transfer_account_type,
-                                    account_number=rules.transfer_account_number or "0", transfers=transfers)
+                                    account_number=rules.transfer_account_number, transfers=transfers)
         content_type, name = "application/octet-stream", f"zengin-{period:%Y%m}.txt"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -314,20 +327,3 @@ def mdf_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
     return render(request, "incentives/audit.html", {"page": page})
-
-
-class PayoutSettingsForm(forms.ModelForm):
-    class Meta:
-        model = IncentiveSettings
-        fields = ["separate_approval_and_payment"]
-
-
-@console_view(admin_only=True)
-@require_http_methods(["GET", "POST"])
-def payout_settings(request: HttpRequest) -> HttpResponse:
-    form = PayoutSettingsForm(request.POST or None, instance=IncentiveSettings.current())
-    if request.method == "POST" and form.is_valid():
-        payouts.payout_settings_update(actor=request.user, **form.cleaned_data)
-        messages.success(request, _("Payout settings saved."))
-        return redirect("incentives_settings")
-    return render(request, "incentives/settings.html", {"form": form})

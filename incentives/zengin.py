@@ -70,11 +70,13 @@ def _record(*parts: bytes) -> bytes:
 def transfer_file(*, client_code: str, client_name: str, transfer_date: date, bank_code: str, bank_name: str,
                   branch_code: str, branch_name: str, account_type: str, account_number: str,
                   transfers: list[Transfer]) -> bytes:
-    """Header (1), data (2) per payout, trailer (8), end (9); Shift_JIS, CR LF between records."""
-    header = _record(b"1", b"21", b"0", _digits(client_code or 0, 10), _text(client_name, 40),
+    """Header (1), data (2) per payout, trailer (8), end (9); Shift_JIS, CR LF between records.
+    The transfer date is moved back to a bank business day (banks do not transfer on holidays)."""
+    transfer_date = japan.previous_bank_business_day(transfer_date)
+    header = _record(b"1", b"21", b"0", _digits(client_code, 10), _text(client_name, 40),
                      transfer_date.strftime("%m%d").encode(), _digits(bank_code, 4), _text(bank_name, 15),
                      _digits(branch_code, 3), _text(branch_name, 15), _digits(account_type, 1),
-                     _digits(account_number or 0, 7), b" " * 17)
+                     _digits(account_number, 7), b" " * 17)
     records = [header]
     for transfer in transfers:
         records.append(_record(

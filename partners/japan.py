@@ -3,8 +3,11 @@ accounts (全銀), prefectures. Pure functions; no Django models."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.utils import translation
 
@@ -98,6 +101,52 @@ def to_zengin_kana(value: str) -> str:
 
 def is_valid_zengin_name(value: str) -> bool:
     return bool(ZENGIN_ALLOWED.match(value))
+
+
+# --------------------------------------------------------------------------- bank business days and registry
+
+
+def is_bank_holiday(day: date) -> bool:
+    """Banks do not move money on weekends, public holidays (jpholiday) or 12/31–1/3 (銀行休業日)."""
+    import jpholiday
+
+    return (day.weekday() >= 5 or (day.month, day.day) in ((12, 31), (1, 1), (1, 2), (1, 3))
+            or jpholiday.is_holiday(day))
+
+
+def previous_bank_business_day(day: date) -> date:
+    """`day` itself when banks are open that day, else the last bank business day before it
+    (a payment due on a holiday is made early, never late)."""
+    while is_bank_holiday(day):
+        day -= timedelta(days=1)
+    return day
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    code: str
+    name: str
+    kana: str  # half-width, as written in a 全銀 file
+
+
+@functools.cache
+def _zengin_banks():
+    import zengin_code  # loads the whole registry (about a second): only when a code is looked up
+
+    return zengin_code.Bank.all
+
+
+def bank_entry(bank_code: str) -> RegistryEntry | None:
+    """The bank with this 4-digit code in the 全銀 registry (zengin-code), or None."""
+    bank = _zengin_banks().get(bank_code) if bank_code.isascii() and bank_code.isdigit() else None
+    return RegistryEntry(bank.code, bank.name, to_zengin_kana(bank.kana)) if bank else None
+
+
+def branch_entry(bank_code: str, branch_code: str) -> RegistryEntry | None:
+    """The branch `branch_code` of bank `bank_code` in the registry, or None."""
+    bank = _zengin_banks().get(bank_code) if bank_code.isascii() and bank_code.isdigit() else None
+    branch = bank.branches.get(branch_code) if bank and branch_code.isascii() and branch_code.isdigit() else None
+    return RegistryEntry(branch.code, branch.name, to_zengin_kana(branch.kana)) if branch else None
 
 
 # --------------------------------------------------------------------------- prefectures

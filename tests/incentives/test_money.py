@@ -18,6 +18,7 @@ from deals.models import DealRegistration
 from incentives import engine, mdf, payouts, runs, statements, zengin
 from incentives.models import AuditEntry, CreditLimit, IncentiveSettings, LedgerLine, MdfAllocation, Payout, Plan
 from prm.notifications.models import Notification
+from tests.incentives.factories import complete_payout_settings
 from tests.partners.factories import PartnerFactory
 
 PLAN = {
@@ -112,9 +113,10 @@ def test_payouts_follow_the_payment_terms_and_flag_the_subcontract_act(people_a)
         assert (payout.close_date, payout.due_date) == (date(2026, 10, 31), date(2026, 11, 30))
         assert (payout.subtotal, payout.tax, payout.total) == (160_000, 16_000, 176_000)
         assert not payout.late_for_subcontract_act
-        IncentiveSettings.objects.filter(pk=1).update(pay_month_offset=2)
+        # Paid on the 10th three months later: 2027-01-10 is a Sunday and 1/11 成人の日, so payment moves back to Friday 1/8.
+        IncentiveSettings.objects.filter(pk=1).update(pay_month_offset=3, pay_day=10)
         later = payouts.payouts_build(period=PERIOD)[0]
-        assert later.due_date == date(2026, 12, 31) and later.late_for_subcontract_act
+        assert later.due_date == date(2027, 1, 8) and later.late_for_subcontract_act
     page = people_a.console(people_a.channel_manager).get("/incentives/payouts/?period=2026-10").content.decode()
     assert "下請法" in page
 
@@ -208,6 +210,7 @@ def test_the_zengin_file_has_fixed_length_records_and_refuses_a_bad_branch_code(
     bank = {"bank_code": "0009", "bank_name": "三井住友銀行", "branch_code": "015", "branch_name": "東京営業部",
             "account_type": "1", "account_number": "1234567", "account_holder": "ｶ)ｻｸﾗｼｽﾃﾑｽﾞ"}
     with tenant_context(people_a.tenant):
+        complete_payout_settings()
         good = PartnerFactory(**bank)
         for partner, total in ((good, 176_000),):
             Payout.objects.create(partner=partner, period=PERIOD, status="approved", subtotal=total, total=total,

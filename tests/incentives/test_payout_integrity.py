@@ -19,6 +19,7 @@ from deals.models import DealRegistration
 from incentives import payouts, runs, statements
 from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, LedgerLine, Payout, Plan
 from prm.notifications.models import Notification
+from tests.incentives.factories import complete_payout_settings
 from tests.partners.factories import PartnerFactory
 
 PLAN = {
@@ -188,6 +189,7 @@ def _company_form(partner, **bank) -> dict:
 
 def test_the_transfer_file_pays_the_approved_account_until_a_vendor_re_approves(people_a):
     with tenant_context(people_a.tenant):
+        complete_payout_settings()
         people_a.partner.__class__.objects.filter(pk=people_a.partner.pk).update(**BANK_A)
         people_a.partner.refresh_from_db()
         payout = _approved_payout(people_a, people_a.partner)
@@ -295,7 +297,7 @@ def test_with_separation_of_duties_the_approver_cannot_mark_the_payout_paid(peop
         payout = payouts.payout_approve(payout=same_person, actor=people_a.channel_manager)
     admin = people_a.console(people_a.vendor_admin)
     assert people_a.console(people_a.channel_manager).get("/incentives/payouts/settings/").status_code == 403
-    admin.post("/incentives/payouts/settings/", {"separate_approval_and_payment": "on"})
+    admin.post("/incentives/payouts/settings/", {"section": "duties", "separate_approval_and_payment": "on"})
     with tenant_context(people_a.tenant):
         assert IncentiveSettings.current().separate_approval_and_payment
     refused = people_a.console(people_a.channel_manager).post(f"/incentives/payouts/{payout.pk}/pay/", follow=True)
