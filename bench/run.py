@@ -1,4 +1,4 @@
-"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping]
+"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [import]
 [--runs N]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
@@ -961,6 +961,88 @@ def bench_mapping(runs: int) -> None:
               f"median end to end {statistics.median(timings):.2f} s (budget 10 s)")
 
 
+def bench_import(runs: int) -> None:
+    """A 10,000-row partner CSV applied by a real Celery worker, followed the way the progress bar is; a QBR pack."""
+    import socket
+    import subprocess
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    from partners import csv_io, qbr
+    from partners.japan import corporate_number_check_digit
+    from partners.models import ImportBatch, Partner
+    from partners.tasks import import_apply
+    from prm.celery import app
+    from prm.tenancy.services import vendor_create
+
+    call_command("setup_platform", verbosity=0)
+    slug = f"benchimport-{uuid.uuid4().hex[:6]}"
+    vendor = vendor_create(slug=slug, name="ベンチ取込株式会社", admin_email=f"admin@{slug}.example",
+                           admin_password="bench-password-123").vendor
+    queue = f"kyoso-bench-{uuid.uuid4().hex[:8]}"
+    node = f"{queue}@{socket.gethostname()}"
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "-Q", queue,
+                               "-n", node, "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
+                              env={**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE})
+    try:
+        started = time.monotonic()
+        while not app.control.ping(destination=[node], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() - started > 60:
+                raise SystemExit("import: the Celery worker did not start")
+        lines = ["name,name_kana,partner_type,stage,corporate_number,prefectures,phone"]
+        for i in range(10_000):
+            digits = f"{500_000 + i:012d}"
+            lines.append(f"取込ベンチ{i}株式会社,トリコミベンチ{i},{'distributor' if i % 10 == 0 else 'resale'},prospect,"
+                         f"{corporate_number_check_digit(digits)}{digits},東京都|大阪府,03-1234-{i % 10000:04d}")
+        text = "\r\n".join(lines) + "\r\n"
+        with tenant_context(vendor):
+            started = time.perf_counter()
+            preview = csv_io.preview("partners", text)
+            print(f"import: preview of {len(preview.rows):,} rows ({len(text.encode()) / 1e6:.1f} MB) in "
+                  f"{time.perf_counter() - started:.1f} s, {preview.error_count} errors")
+            batch = ImportBatch.objects.create(kind="partners", filename="bench.csv", encoding="utf-8", content=text)
+            csv_io.apply_queue(batch, None)
+            started = time.perf_counter()
+            import_apply.apply_async(kwargs={"schema_name": vendor.schema_name, "batch_id": batch.pk},
+                                     headers={"_schema_name": vendor.schema_name}, queue=queue)
+            samples = []
+            while True:
+                batch.refresh_from_db()
+                if not batch.in_progress:
+                    break
+                samples.append(csv_io.import_progress(batch))
+                time.sleep(1)  # the page polls every second
+            elapsed = time.perf_counter() - started
+            moving = sorted({done for done, total in samples if total})
+            print(f"import: 10,000 rows applied by the worker in {elapsed:.1f} s ({batch.status}, "
+                  f"{batch.result.get('create', 0):,} created); the progress bar showed {len(moving)} distinct "
+                  f"figures, e.g. {moving[:1] + moving[len(moving) // 2:len(moving) // 2 + 1] + moving[-1:]} of "
+                  f"{samples[-1][1] if samples else 0:,}")
+            partner = Partner.objects.order_by("pk").first()
+            period = qbr.default_period(time_today())
+            timings = []
+            for _ in range(max(runs // 2, 3)):
+                started = time.perf_counter()
+                qbr.render_pdf(partner, period=period)
+                timings.append(time.perf_counter() - started)
+            print(f"import: QBR pack PDF of one partner median {statistics.median(timings) * 1000:.0f} ms "
+                  f"over {len(timings)} renders")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        connection.set_schema_to_public()
+        vendor.delete(force_drop=True)
+
+
+def time_today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("which", nargs="*", default=["create_vendor", "partners", "deals", "tiers", "matching", "incentives",
@@ -973,7 +1055,7 @@ def main() -> None:
     for name in args.which:
         {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers, "commissions": bench_commissions, "matching": bench_matching,
          "incentives": bench_incentives, "enablement": bench_enablement,
-         "health": bench_health, "mapping": bench_mapping}[name](args.runs)
+         "health": bench_health, "mapping": bench_mapping, "import": bench_import}[name](args.runs)
 
 
 if __name__ == "__main__":

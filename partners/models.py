@@ -546,7 +546,10 @@ class ImportBatch(models.Model):
 
     class Status(models.TextChoices):
         PREVIEW = "preview", _("Preview")
+        QUEUED = "queued", pgettext_lazy("import", "Queued")
+        RUNNING = "running", pgettext_lazy("import", "Applying")
         APPLIED = "applied", pgettext_lazy("import", "Applied")
+        FAILED = "failed", pgettext_lazy("import", "Failed")
         DISCARDED = "discarded", _("Discarded")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -557,10 +560,17 @@ class ImportBatch(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
     result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-uploaded_at"]
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
 
 from partners.health.models import (  # noqa: E402,F401  (models of the health package, registered with this app)
