@@ -1,4 +1,4 @@
-"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [import]
+"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [import] [vendor_archive]
 [--runs N]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
@@ -1030,6 +1030,10 @@ def bench_import(runs: int) -> None:
                 timings.append(time.perf_counter() - started)
             print(f"import: QBR pack PDF of one partner median {statistics.median(timings) * 1000:.0f} ms "
                   f"over {len(timings)} renders")
+            started = time.perf_counter()
+            exported = csv_io.export_partners(Partner.objects.order_by("pk"))
+            print(f"import: export of the {Partner.objects.count():,} partners as CSV ({len(exported) / 1e6:.1f} MB) "
+                  f"in {time.perf_counter() - started:.1f} s")
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -1041,6 +1045,47 @@ def time_today():
     from django.utils import timezone
 
     return timezone.localdate()
+
+
+def bench_vendor_archive(runs: int) -> None:
+    """export_vendor of the demo vendor, import_vendor under a new slug, every table's row count compared."""
+    import tempfile
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from prm import demo_data as demo
+    from prm.tenancy.archive import export_vendor, import_vendor, row_counts
+    from prm.tenancy.models import Vendor
+    from prm.tenancy.services import vendor_delete
+
+    with schema_context("public"):
+        if not Vendor.objects.filter(slug=demo.DEMO_SLUG).exists():
+            call_command("seed_demo", verbosity=0)
+        source = Vendor.objects.get(slug=demo.DEMO_SLUG)
+    copy = f"democopy-{uuid.uuid4().hex[:6]}"
+    with tempfile.TemporaryDirectory() as folder:
+        archive = Path(folder) / "demo.tar.gz"
+        started = time.perf_counter()
+        manifest = export_vendor(demo.DEMO_SLUG, archive)
+        exported = time.perf_counter() - started
+        rows = sum(spec["rows"] for spec in manifest["tables"].values())
+        print(f"vendor_archive: export of {demo.DEMO_SLUG}: {len(manifest['tables'])} tables, {rows:,} rows, "
+              f"{len(manifest['media'])} files, archive {archive.stat().st_size / 1e6:.2f} MB in {exported:.1f} s")
+        try:
+            restored = import_vendor(archive, slug=copy)
+            source_counts, copy_counts = row_counts(source.schema_name), row_counts(restored.vendor.schema_name)
+            equal = sum(source_counts[table] == copy_counts.get(table) for table in source_counts)
+            print(f"vendor_archive: import as {copy} in {restored.seconds:.1f} s (schema creation and migrations "
+                  f"included); row counts equal in {equal} of {len(source_counts)} tables"
+                  + (f"; DIFFERENT: {restored.mismatched}" if restored.mismatched else ""))
+        finally:
+            connection.set_schema_to_public()
+            with schema_context("public"):
+                leftover = Vendor.objects.filter(slug=copy).first()
+            if leftover is not None:
+                vendor_delete(leftover)
 
 
 def main() -> None:
@@ -1055,7 +1100,8 @@ def main() -> None:
     for name in args.which:
         {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers, "commissions": bench_commissions, "matching": bench_matching,
          "incentives": bench_incentives, "enablement": bench_enablement,
-         "health": bench_health, "mapping": bench_mapping, "import": bench_import}[name](args.runs)
+         "health": bench_health, "mapping": bench_mapping, "import": bench_import,
+         "vendor_archive": bench_vendor_archive}[name](args.runs)
 
 
 if __name__ == "__main__":

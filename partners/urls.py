@@ -29,6 +29,7 @@ urlpatterns = [
     path("<int:pk>/agreements/<str:kind>/", recruiting.agreement_edit, name="agreement_edit"),
     path("<int:pk>/contacts/new/", contacts.contact_create, name="contact_create"),
     path("<int:pk>/contacts/<int:contact_pk>/edit/", contacts.contact_edit, name="contact_edit"),
+    path("<int:pk>/contacts/<int:contact_pk>/erase/", contacts.contact_erase, name="contact_erase"),
     path("<int:pk>/checklist/<int:item_pk>/", onboarding.checklist_toggle, name="checklist_toggle"),
     path("<int:pk>/activities/new/", activities.activity_create, name="activity_create"),
     path("<int:pk>/plans/new/", activities.plan_edit, name="plan_create"),

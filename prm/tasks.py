@@ -44,3 +44,12 @@ def tenant_probe(schema_name: str) -> dict[str, object]:
 
     require_schema(schema_name)
     return {"schema": connection.schema_name, "users": User.objects.count()}
+
+
+@shared_task(name="prm.tasks.retention_purge", time_limit=1800)
+def retention_purge(schema_name: str) -> dict[str, int]:
+    """Nightly: expired sessions, old read notifications, signal and download logs, health history."""
+    from prm import retention
+
+    require_schema(schema_name)
+    return retention.purge()
