@@ -57,7 +57,7 @@ def contact_erase(request: HttpRequest, pk: int, contact_pk: int) -> HttpRespons
     """Erase a contact's personal data on their request (APPI); vendor administrators only."""
     partner = get_partner(pk)
     contact = get_object_or_404(Contact, pk=contact_pk, partner=partner)
-    form = ContactEraseForm(request.POST or None)
+    form = ContactEraseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.contact_erase(contact=contact, actor=request.user)
         messages.success(request, _("The contact's personal data was erased; their records remain without the name."))

@@ -75,11 +75,11 @@ def _columns(schema: str, table: str) -> list[str]:
 def _sequences(schema: str) -> dict[str, list]:
     values = {}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = %s "
-                       "ORDER BY sequence_name", [schema])
-        for (name,) in cursor.fetchall():
-            cursor.execute(f'SELECT last_value, is_called FROM "{schema}"."{name}"')
-            values[name] = list(cursor.fetchone())
+        cursor.execute("SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = %s "
+                       "ORDER BY sequencename", [schema])
+        for name, last_value in cursor.fetchall():
+            if last_value is not None:
+                values[name] = [last_value, True]
     return values
 
 
@@ -249,5 +249,12 @@ def _load(tar: tarfile.TarFile, manifest: dict, vendor: Vendor) -> None:
             with cursor.cursor.copy(f'COPY "{schema}"."{table}" ({column_list}) FROM STDIN') as copy:
                 while chunk := data.read(1 << 20):
                     copy.write(chunk)
-        for name, (last_value, is_called) in manifest["sequences"].items():
-            cursor.execute("SELECT setval(%s, %s, %s)", [f'"{schema}"."{name}"', last_value, is_called])
+        # Each key sequence continues after the archive's last value and past the highest key loaded.
+        cursor.execute("SELECT table_name, column_name, pg_get_serial_sequence(format('%%I.%%I', table_schema, "
+                       "table_name), column_name) FROM information_schema.columns WHERE table_schema = %s "
+                       "AND (is_identity = 'YES' OR column_default LIKE 'nextval%%')", [schema])
+        for table, column, sequence in cursor.fetchall():
+            if sequence:
+                archived = manifest["sequences"].get(sequence.split(".")[-1].strip('"'), [0])[0]
+                cursor.execute(f'SELECT setval(%s, GREATEST(COALESCE(MAX("{column}"), 0), %s) + 1, false) '
+                               f'FROM "{schema}"."{table}"', [sequence, archived])

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.wsgi import get_wsgi_application
 from django.db import connection
+from django.urls import reverse
 from django_tenants.utils import schema_context, tenant_context
 
 from prm.downloads import Unsatisfiable, parse_range
@@ -87,10 +88,11 @@ def test_the_access_check_comes_before_any_byte(people_a, people_b, video):
     # Another vendor's rep on the other vendor's site: not their module.
     assert people_b.portal(people_b.partner_rep).get(f"/learning/modules/{video.pk}/video/").status_code == 404
     # Partner users never reach the console's copy.
-    console = people_a.console(people_a.partner_rep).get(f"/learning/modules/{video.pk}/file/video/")
+    console_url = reverse("enablement_module_file", args=[video.pk, "video"])
+    console = people_a.console(people_a.partner_rep).get(console_url, HTTP_RANGE="bytes=0-9")
     assert console.status_code in (302, 403)
     staff = people_a.console(people_a.channel_manager)
-    checked = staff.get(f"/learning/modules/{video.pk}/file/video/", HTTP_RANGE="bytes=2-3")
+    checked = staff.get(console_url, HTTP_RANGE="bytes=2-3")
     assert checked.status_code == 206 and b"".join(checked.streaming_content) == VIDEO[2:4]
 
 
@@ -118,17 +120,19 @@ def served(django_db_setup, django_db_blocker):
 
     server = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    with django_db_blocker.unblock(), schema_context("public"):
-        vendor = Vendor.objects.get(slug="bravo")
-        vendor.logo.save("bravo-range.png", ContentFile(b"\x89PNG" + bytes(range(256))), save=True)
-    try:
-        yield server.server_address[1], vendor
-    finally:
-        server.shutdown()
-        with django_db_blocker.unblock(), schema_context("public"):
-            vendor.logo.delete(save=True)
-        connection.set_schema_to_public()
+    with django_db_blocker.unblock():  # the server thread works on committed data, as in production
+        with schema_context("public"):
+            vendor = Vendor.objects.get(slug="bravo")
+            vendor.logo.save("bravo-range.png", ContentFile(b"\x89PNG" + bytes(range(256))), save=True)
+        thread.start()
+        try:
+            yield server.server_address[1], vendor
+        finally:
+            server.shutdown()
+            server.server_close()
+            with schema_context("public"):
+                vendor.logo.delete(save=True)
+            connection.set_schema_to_public()
 
 
 def test_range_and_head_over_a_real_socket(served):
