@@ -16,8 +16,8 @@ from enablement import selectors, services
 from enablement.audience import Viewer
 from enablement.models import CertificationAward, Course, Module, QuizAttempt
 from portal.access import portal_view
-from prm.downloads import file_response
 from prm.accounts.models import User
+from prm.downloads import file_response
 
 
 def _course_for(request: HttpRequest, pk: int) -> Course:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
+import mimetypes
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
-import mimetypes
-
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -16,9 +16,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
-from prm.downloads import file_response
 from prm.accounts.access import console_view
 from prm.accounts.adapter import user_may_use_site
+from prm.downloads import file_response
 from prm.invitations import services as invitation_services
 from prm.invitations.forms import InvitationAcceptForm
 

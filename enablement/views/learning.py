@@ -51,9 +51,9 @@ from enablement.models import (
 from enablement.selectors import Held
 from enablement.services import authoring
 from partners.models import PartnerType
-from prm.downloads import file_response
 from prm.accounts.access import console_view
 from prm.accounts.models import User
+from prm.downloads import file_response
 
 PER_PAGE = 25
 EXPIRY_HORIZON = timedelta(days=30)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -27,9 +25,9 @@ from enablement.forms_resources import (
 from enablement.models import ContentAccess, ContentItem, ContentVersion
 from enablement.services import resources_admin
 from partners.views.common import paginate, querystring_without_page
-from prm.downloads import file_response
 from prm import csv_export
 from prm.accounts.access import console_view
+from prm.downloads import file_response
 
 PER_PAGE = 50
 
