@@ -31,3 +31,12 @@ def import_apply(schema_name: str, batch_id: int) -> dict:
     require_schema(schema_name)
     batch = csv_io.import_run(batch_id)
     return {"status": batch.status, "result": batch.result}
+
+
+@shared_task(name="partners.tasks.qbr_render", time_limit=600, acks_late=True)
+def qbr_render(schema_name: str, job_id: int) -> str:
+    """Render a queued QBR pack; a second delivery of a finished job does nothing."""
+    from partners import qbr
+
+    require_schema(schema_name)
+    return qbr.job_run(job_id).status
