@@ -1,4 +1,4 @@
-"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email]
+"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive]
 [--runs N]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
@@ -962,6 +962,132 @@ def bench_mapping(runs: int) -> None:
               f"median end to end {statistics.median(timings):.2f} s (budget 10 s)")
 
 
+def bench_import(runs: int) -> None:
+    """A 10,000-row partner CSV applied by a real Celery worker, followed the way the progress bar is; a QBR pack."""
+    import socket
+    import subprocess
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    from partners import csv_io, qbr
+    from partners.japan import corporate_number_check_digit
+    from partners.models import ImportBatch, Partner
+    from partners.tasks import import_apply
+    from prm.celery import app
+    from prm.tenancy.services import vendor_create
+
+    call_command("setup_platform", verbosity=0)
+    slug = f"benchimport-{uuid.uuid4().hex[:6]}"
+    vendor = vendor_create(slug=slug, name="ベンチ取込株式会社", admin_email=f"admin@{slug}.example",
+                           admin_password="bench-password-123").vendor
+    queue = f"kyoso-bench-{uuid.uuid4().hex[:8]}"
+    node = f"{queue}@{socket.gethostname()}"
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "-Q", queue,
+                               "-n", node, "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
+                              env={**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE})
+    try:
+        started = time.monotonic()
+        while not app.control.ping(destination=[node], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() - started > 60:
+                raise SystemExit("import: the Celery worker did not start")
+        lines = ["name,name_kana,partner_type,stage,corporate_number,prefectures,phone"]
+        for i in range(10_000):
+            digits = f"{500_000 + i:012d}"
+            lines.append(f"取込ベンチ{i}株式会社,トリコミベンチ{i},{'distributor' if i % 10 == 0 else 'resale'},prospect,"
+                         f"{corporate_number_check_digit(digits)}{digits},東京都|大阪府,03-1234-{i % 10000:04d}")
+        text = "\r\n".join(lines) + "\r\n"
+        with tenant_context(vendor):
+            started = time.perf_counter()
+            preview = csv_io.preview("partners", text)
+            print(f"import: preview of {len(preview.rows):,} rows ({len(text.encode()) / 1e6:.1f} MB) in "
+                  f"{time.perf_counter() - started:.1f} s, {preview.error_count} errors")
+            batch = ImportBatch.objects.create(kind="partners", filename="bench.csv", encoding="utf-8", content=text)
+            csv_io.apply_queue(batch, None)
+            started = time.perf_counter()
+            import_apply.apply_async(kwargs={"schema_name": vendor.schema_name, "batch_id": batch.pk},
+                                     headers={"_schema_name": vendor.schema_name}, queue=queue)
+            samples = []
+            while True:
+                batch.refresh_from_db()
+                if not batch.in_progress:
+                    break
+                samples.append(csv_io.import_progress(batch))
+                time.sleep(1)  # the page polls every second
+            elapsed = time.perf_counter() - started
+            moving = sorted({done for done, total in samples if total})
+            print(f"import: 10,000 rows applied by the worker in {elapsed:.1f} s ({batch.status}, "
+                  f"{batch.result.get('create', 0):,} created); the progress bar showed {len(moving)} distinct "
+                  f"figures, e.g. {moving[:1] + moving[len(moving) // 2:len(moving) // 2 + 1] + moving[-1:]} of "
+                  f"{samples[-1][1] if samples else 0:,}")
+            partner = Partner.objects.order_by("pk").first()
+            period = qbr.default_period(time_today())
+            timings = []
+            for _ in range(max(runs // 2, 3)):
+                started = time.perf_counter()
+                qbr.render_pdf(partner, period=period)
+                timings.append(time.perf_counter() - started)
+            print(f"import: QBR pack PDF of one partner median {statistics.median(timings) * 1000:.0f} ms "
+                  f"over {len(timings)} renders")
+            started = time.perf_counter()
+            exported = csv_io.export_partners(Partner.objects.order_by("pk"))
+            print(f"import: export of the {Partner.objects.count():,} partners as CSV ({len(exported) / 1e6:.1f} MB) "
+                  f"in {time.perf_counter() - started:.1f} s")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        connection.set_schema_to_public()
+        vendor.delete(force_drop=True)
+
+
+def time_today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def bench_vendor_archive(runs: int) -> None:
+    """export_vendor of the demo vendor, import_vendor under a new slug, every table's row count compared."""
+    import tempfile
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from prm import demo_data as demo
+    from prm.tenancy.archive import export_vendor, import_vendor, row_counts
+    from prm.tenancy.models import Vendor
+    from prm.tenancy.services import vendor_delete
+
+    with schema_context("public"):
+        if not Vendor.objects.filter(slug=demo.DEMO_SLUG).exists():
+            call_command("seed_demo", verbosity=0)
+        source = Vendor.objects.get(slug=demo.DEMO_SLUG)
+    copy = f"democopy-{uuid.uuid4().hex[:6]}"
+    with tempfile.TemporaryDirectory() as folder:
+        archive = Path(folder) / "demo.tar.gz"
+        started = time.perf_counter()
+        manifest = export_vendor(demo.DEMO_SLUG, archive)
+        exported = time.perf_counter() - started
+        rows = sum(spec["rows"] for spec in manifest["tables"].values())
+        print(f"vendor_archive: export of {demo.DEMO_SLUG}: {len(manifest['tables'])} tables, {rows:,} rows, "
+              f"{len(manifest['media'])} files, archive {archive.stat().st_size / 1e6:.2f} MB in {exported:.1f} s")
+        try:
+            restored = import_vendor(archive, slug=copy)
+            source_counts, copy_counts = row_counts(source.schema_name), row_counts(restored.vendor.schema_name)
+            equal = sum(source_counts[table] == copy_counts.get(table) for table in source_counts)
+            print(f"vendor_archive: import as {copy} in {restored.seconds:.1f} s (schema creation and migrations "
+                  f"included); row counts equal in {equal} of {len(source_counts)} tables"
+                  + (f"; DIFFERENT: {restored.mismatched}" if restored.mismatched else ""))
+        finally:
+            connection.set_schema_to_public()
+            with schema_context("public"):
+                leftover = Vendor.objects.filter(slug=copy).first()
+            if leftover is not None:
+                vendor_delete(leftover)
+
 def bench_email(runs: int) -> None:
     """E-mail task throughput: N e-mails through prm.tasks.deliver_email on a real Celery worker to a
     local SMTP server started here (prm.smtp_sink), counted when the server has received them all."""
@@ -1011,6 +1137,7 @@ def bench_email(runs: int) -> None:
           f"connection per e-mail, local SMTP server) at {count / seconds:,.1f} e-mails/s")
 
 
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("which", nargs="*", default=["create_vendor", "partners", "deals", "tiers", "matching", "incentives",
@@ -1023,7 +1150,8 @@ def main() -> None:
     for name in args.which:
         {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers, "commissions": bench_commissions, "matching": bench_matching,
          "incentives": bench_incentives, "enablement": bench_enablement,
-         "health": bench_health, "mapping": bench_mapping, "email": bench_email}[name](args.runs)
+         "health": bench_health, "mapping": bench_mapping, "email": bench_email, "import": bench_import,
+         "vendor_archive": bench_vendor_archive}[name](args.runs)
 
 
 if __name__ == "__main__":

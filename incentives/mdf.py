@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
-from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -129,19 +128,14 @@ def claims_visible_to(user: User) -> QuerySet[MdfClaim]:
     return claims.none()
 
 
-def proof_response(claim: MdfClaim) -> FileResponse:
+def proof_response(request, claim: MdfClaim):
     """The proof as a download: never through its media URL, never cached, never sniffed."""
-    try:
-        handle = claim.proof.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
+    from prm.downloads import file_response
+
     name = os.path.basename(claim.proof.name)
     extension = os.path.splitext(name)[1].lower()
-    response = FileResponse(handle, as_attachment=True, filename=name,
-                            content_type=PROOF_TYPES.get(extension, "application/octet-stream"))
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(request, claim.proof, filename=name,
+                         content_type=PROOF_TYPES.get(extension, "application/octet-stream"))
 
 
 @dataclass(frozen=True)

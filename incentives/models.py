@@ -137,6 +137,10 @@ class CommissionRun(models.Model):
     def percent(self) -> int:
         return 100 if self.status == self.Status.DONE else (self.progress * 100 // self.total if self.total else 0)
 
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
 
 class LedgerLine(models.Model):
     """Append-only. A line is identified by what made it, so running a period again adds nothing."""

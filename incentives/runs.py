@@ -30,6 +30,12 @@ logger = logging.getLogger(__name__)
 BATCH = int(os.environ.get("KYOSO_LEDGER_BATCH", "2000"))  # smaller in the kill-a-worker test
 
 
+# The contact signals the plans pay on: kept whatever their age (prm.retention), since a run reads them again.
+SIGNAL_EVENTS = {SignalKind.CERTIFIED: ("certification", engine.CERTIFICATION_EARNED),
+                 SignalKind.SESSION_ATTENDED: ("session", engine.SESSION_ATTENDED)}
+PAID_SIGNAL_KINDS = tuple(SIGNAL_EVENTS)
+
+
 def partner_code(pk: int) -> str:
     return str(pk)
 
@@ -77,13 +83,11 @@ def recorded_events(until: date) -> list[engine.Event]:
             "pk", "deal_id", "deal__partner_id", "paid_on", "amount").iterator(chunk_size=5000):
         events.append(engine.Event(f"invoice:{pk}", paid_on, partner_code(partner_id), "invoice_paid", amount,
                                    str(deal_id), first_product.get(deal_id, "")))
-    signal_events = {SignalKind.CERTIFIED: ("certification", engine.CERTIFICATION_EARNED),
-                     SignalKind.SESSION_ATTENDED: ("session", engine.SESSION_ATTENDED)}
-    for pk, kind, partner_id, occurred_at in ContactSignal.objects.filter(kind__in=signal_events).values_list(
+    for pk, kind, partner_id, occurred_at in ContactSignal.objects.filter(kind__in=PAID_SIGNAL_KINDS).values_list(
             "pk", "kind", "partner_id", "occurred_at").iterator(chunk_size=5000):
         day = timezone.localtime(occurred_at).date()
         if day <= until:
-            prefix, event = signal_events[kind]
+            prefix, event = SIGNAL_EVENTS[kind]
             events.append(engine.Event(f"{prefix}:{pk}", day, partner_code(partner_id), event))
     return events
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from incentives import engine, mdf, payouts, runs, selectors, statements, vendor_settings, zengin
 from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
@@ -297,11 +297,11 @@ def mdf_queue(request: HttpRequest) -> HttpResponse:
 
 
 @console_view
-@require_GET
+@require_safe
 def mdf_proof(request: HttpRequest, pk: int) -> HttpResponse:
     """The proof of the claim on MDF request `pk`, for the channel manager to check before paying it."""
     claim = get_object_or_404(mdf.claims_visible_to(request.user), request_id=pk)
-    return mdf.proof_response(claim)
+    return mdf.proof_response(request, claim)
 
 
 @console_view

@@ -3,7 +3,9 @@
 Files come from Excel as often as from other systems: UTF-8 (with or without BOM) or
 Shift_JIS/CP932, headers in English snake_case or in Japanese. `preview` checks every row with
 the rules the forms use (services.clean_identifiers, partners.japan); `apply` runs the preview
-again and writes everything through the services in one transaction, or nothing at all.
+again and writes everything through the services in one transaction, or nothing at all. The
+console queues the apply (`apply_queue`) and a worker runs it (`import_run`), since a large file
+takes longer than a web request may.
 An export writes the same columns, so exporting and importing again changes nothing.
 """
 
@@ -15,11 +17,12 @@ import io
 import re
 import unicodedata
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
@@ -809,11 +812,19 @@ def _preview_contacts(table: _Table) -> list[PreviewRow]:
 # --------------------------------------------------------------------------- apply and discard
 
 
-def apply(batch: ImportBatch, actor: User | None) -> dict[str, int]:
-    """Write the whole file or nothing; a file with any error changes nothing."""
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 100
+
+
+def apply(batch: ImportBatch, actor: User | None, *, progress: Progress | None = None) -> dict[str, int]:
+    """Write the whole file or nothing; a file with any error changes nothing.
+
+    `progress(done, total)` is told how far the writing got; inside the transaction nothing is
+    visible to others yet, so the caller keeps the figures outside the database.
+    """
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if locked.status != ImportBatch.Status.PREVIEW:
+        if locked.status not in (ImportBatch.Status.PREVIEW, ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
             raise ValidationError(_("This import was already applied or discarded."), code="status")
         result = preview(locked.kind, locked.content)
         if result.has_errors:
@@ -824,13 +835,63 @@ def apply(batch: ImportBatch, actor: User | None) -> dict[str, int]:
                  *result.messages()],
                 code="invalid",
             )
-        counts = _apply_partners(result, actor, locked) if locked.kind == PARTNERS else _apply_contacts(result, actor, locked)
+        write = _apply_partners if locked.kind == PARTNERS else _apply_contacts
+        counts = write(result, actor, locked, progress or (lambda done, total: None))
         locked.status = ImportBatch.Status.APPLIED
         locked.applied_at = timezone.now()
+        locked.applied_by = actor
         locked.result = counts
-        locked.save(update_fields=["status", "applied_at", "result"])
+        locked.error = ""
+        locked.save(update_fields=["status", "applied_at", "applied_by", "result", "error"])
     batch.status, batch.applied_at, batch.result = locked.status, locked.applied_at, locked.result
     return counts
+
+
+def apply_queue(batch: ImportBatch, actor: User | None) -> ImportBatch:
+    """Hand a previewed file to the worker (import_run); a second click queues nothing twice."""
+    changed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PREVIEW).update(
+        status=ImportBatch.Status.QUEUED, applied_by=actor, error="")
+    if not changed:
+        raise ValidationError(_("This import was already applied or discarded."), code="status")
+    batch.refresh_from_db()
+    return batch
+
+
+def _progress_key(batch_id: int) -> str:
+    return f"partners:import-progress:{batch_id}"  # the cache prefixes the vendor's schema
+
+
+def import_progress(batch: ImportBatch) -> tuple[int, int]:
+    """(rows written, rows to write) of an import the worker is applying; (0, 0) before it starts."""
+    done, total = cache.get(_progress_key(batch.pk)) or (0, 0)
+    return done, total
+
+
+def import_run(batch_id: int) -> ImportBatch:
+    """The worker's side of apply: all or nothing, then done or failed with the reason on the batch.
+
+    Safe to deliver twice: a batch that is no longer queued or running is left as it is, and a
+    worker killed half-way rolled its transaction back, so running again starts from nothing.
+    """
+    batch = ImportBatch.objects.select_related("applied_by").get(pk=batch_id)
+    if not batch.in_progress:
+        return batch
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
+    key = _progress_key(batch.pk)
+
+    def progress(done: int, total: int) -> None:
+        cache.set(key, (done, total), 3600)
+
+    try:
+        apply(batch, batch.applied_by, progress=progress)
+    except ValidationError as error:
+        if getattr(error, "code", None) != "status":  # someone else finished it: keep their outcome
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=ImportBatch.Status.FAILED, error="\n".join(error.messages), applied_at=timezone.now())
+    finally:
+        cache.delete(key)
+    batch.refresh_from_db()
+    return batch
 
 
 def _line_error(row: PreviewRow, error: ValidationError) -> ValidationError:
@@ -846,14 +907,17 @@ def _depth(row: PreviewRow, rows_by_line: dict[int, PreviewRow]) -> int:
     return depth
 
 
-def _apply_partners(result: Preview, actor: User | None, batch: ImportBatch) -> dict[str, int]:
+def _apply_partners(result: Preview, actor: User | None, batch: ImportBatch, progress: Progress) -> dict[str, int]:
     rows_by_line = {row.line: row for row in result.rows}
     todo = sorted((row for row in result.rows if row.action in (CREATE, UPDATE)),
                   key=lambda row: (_depth(row, rows_by_line), row.line))
     written: dict[int, Partner] = {}
     events = []
     now = timezone.now()
-    for row in todo:
+    progress(0, len(todo))
+    for done, row in enumerate(todo):
+        if done and done % PROGRESS_EVERY == 0:
+            progress(done, len(todo))
         fields = dict(row.fields)
         if row.parent_line:
             fields["parent"] = written[row.parent_line]
@@ -872,12 +936,14 @@ def _apply_partners(result: Preview, actor: User | None, batch: ImportBatch) -> 
     return {"rows": len(result.rows), **result.counts}
 
 
-def _apply_contacts(result: Preview, actor: User | None, batch: ImportBatch) -> dict[str, int]:
+def _apply_contacts(result: Preview, actor: User | None, batch: ImportBatch, progress: Progress) -> dict[str, int]:
     touched: dict[int, Counter] = defaultdict(Counter)
     partners: dict[int, Partner] = {}
-    for row in result.rows:
-        if row.action not in (CREATE, UPDATE):
-            continue
+    todo = [row for row in result.rows if row.action in (CREATE, UPDATE)]
+    progress(0, len(todo))
+    for done, row in enumerate(todo):
+        if done and done % PROGRESS_EVERY == 0:
+            progress(done, len(todo))
         fields = dict(row.fields)
         partner = fields.pop("partner")
         try:

@@ -546,7 +546,10 @@ class ImportBatch(models.Model):
 
     class Status(models.TextChoices):
         PREVIEW = "preview", _("Preview")
+        QUEUED = "queued", pgettext_lazy("import", "Queued")
+        RUNNING = "running", pgettext_lazy("import", "Applying")
         APPLIED = "applied", pgettext_lazy("import", "Applied")
+        FAILED = "failed", pgettext_lazy("import", "Failed")
         DISCARDED = "discarded", _("Discarded")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -557,10 +560,44 @@ class ImportBatch(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
     result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-uploaded_at"]
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class QbrJob(models.Model):
+    """A QBR pack rendered by the worker (a PDF takes seconds); the page follows it, then offers the file."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("import", "Queued")
+        RUNNING = "running", _("Rendering")
+        DONE = "done", _("Ready")
+        FAILED = "failed", pgettext_lazy("import", "Failed")
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="qbr_jobs")
+    period_key = models.CharField(max_length=40)
+    language = models.CharField(max_length=5)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(upload_to="reports/qbr/", blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
 
 from partners.health.models import (  # noqa: E402,F401  (models of the health package, registered with this app)

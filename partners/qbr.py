@@ -24,7 +24,7 @@ from enablement.models import CertificationAward, ContentAccess, CourseCompletio
 from incentives import mdf
 from incentives.models import MdfRequest
 from partners.health.services import COMPONENT_LABELS
-from partners.models import Activity, BusinessPlan, HealthScore, HealthSettings, HealthSnapshot, Partner
+from partners.models import Activity, BusinessPlan, HealthScore, HealthSettings, HealthSnapshot, Partner, QbrJob
 from partners.selectors import plan_progress
 from programs.recognition import periods
 from programs.recognition.periods import Period
@@ -257,3 +257,31 @@ def render_pdf(partner: Partner, *, period: Period, language: str = "ja") -> byt
             **qbr_data(partner, period), "font_url": FONT.as_uri(), "language": language,
         })
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def job_start(*, partner: Partner, period: Period, language: str, actor) -> QbrJob:
+    """Queue a QBR pack for the worker (qbr_render): the PDF takes seconds, more than a page should wait."""
+    return QbrJob.objects.create(partner=partner, period_key=period.key, language=language, requested_by=actor)
+
+
+def job_run(job_id: int) -> QbrJob:
+    """Render the queued pack into the job's file; a second delivery of a finished job does nothing."""
+    from django.core.files.base import ContentFile
+
+    job = QbrJob.objects.select_related("partner").get(pk=job_id)
+    if not job.in_progress:
+        return job
+    QbrJob.objects.filter(pk=job.pk).update(status=QbrJob.Status.RUNNING)
+    try:
+        period = period_for(job.period_key, timezone.localdate())
+        pdf = render_pdf(job.partner, period=period, language=job.language)
+    except ValueError as error:
+        QbrJob.objects.filter(pk=job.pk).update(status=QbrJob.Status.FAILED, error=str(error),
+                                                finished_at=timezone.now())
+    else:
+        job.file.save(f"qbr-{job.partner_id}-{period.key.replace(':', '-')}-{job.language}.pdf", ContentFile(pdf),
+                      save=False)
+        QbrJob.objects.filter(pk=job.pk).update(status=QbrJob.Status.DONE, file=job.file.name,
+                                                finished_at=timezone.now())
+    job.refresh_from_db()
+    return job

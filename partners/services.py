@@ -550,3 +550,46 @@ def membership_create(*, user: User, partner: Partner) -> PartnerMembership:
     membership = PartnerMembership.objects.create(user=user, partner=partner)
     contact_link_user(user=user)
     return membership
+
+
+ERASED = "削除済み"
+
+
+def contact_erase(*, contact: Contact, actor: User) -> Contact:
+    """Erase one contact's personal data on request (APPI), keeping every record that must stay.
+
+    The contact row stays, so deals, training, signals and the money records that point at it or
+    at its portal account keep existing; what identifies the person is replaced: the name by
+    「削除済み」, e-mail, phone, department, title and notes emptied, the name in the partner's
+    history removed. Their portal account, if any, is closed and its address replaced by one
+    that cannot receive mail. Vendor administrators only; audited.
+    """
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    from incentives import audit
+
+    if not actor.is_vendor_admin:
+        raise PermissionDenied
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        had_account = contact.user_id is not None
+        Contact.objects.filter(pk=contact.pk).update(
+            full_name=ERASED, full_name_kana="", email="", phone="", department="", title="", notes="")
+        for event in PartnerEvent.objects.filter(partner_id=contact.partner_id, data__contact=contact.pk):
+            if "name" in event.data:
+                event.data["name"] = ERASED
+                event.save(update_fields=["data"])
+        if had_account:
+            user = User.objects.select_for_update().get(pk=contact.user_id)
+            EmailAddress.objects.filter(user=user).delete()
+            Authenticator.objects.filter(user=user).delete()
+            user.full_name, user.full_name_kana = ERASED, ""
+            user.email = f"erased-{user.pk}@erased.invalid"
+            user.is_active = False
+            user.set_unusable_password()  # also ends the sessions it had
+            user.save()
+        audit.record(actor=actor, action="contact_erased", obj=contact, partner=contact.partner_id,
+                     portal_account_closed=had_account)
+    contact.refresh_from_db()
+    return contact

@@ -5,18 +5,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from enablement import selectors, services
 from enablement.audience import Viewer
 from enablement.models import CertificationAward, Course, Module, QuizAttempt
 from portal.access import portal_view
 from prm.accounts.models import User
+from prm.downloads import file_response
 
 
 def _course_for(request: HttpRequest, pk: int) -> Course:
@@ -78,13 +79,11 @@ def module(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @portal_view
-@require_GET
-def module_file(request: HttpRequest, pk: int, which: str) -> FileResponse:
+@require_safe
+def module_file(request: HttpRequest, pk: int, which: str) -> HttpResponseBase:
     module = _module_for(request, pk)
     field = {"document": module.document, "video": module.video_file}.get(which)
-    if not field:
-        raise Http404
-    return FileResponse(field.open("rb"), as_attachment=which == "document", filename=field.name.rsplit("/", 1)[-1])
+    return file_response(request, field, as_attachment=which == "document")
 
 
 @portal_view

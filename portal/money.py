@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from incentives import mdf, selectors
 from incentives.models import MdfRequest, Payout
@@ -76,10 +76,10 @@ def mdf_requests(request: HttpRequest) -> HttpResponse:
 
 
 @portal_view(admin_only=True)
-@require_GET
+@require_safe
 def mdf_proof(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(mdf.claims_visible_to(request.user), request_id=pk)
-    return mdf.proof_response(claim)
+    return mdf.proof_response(request, claim)
 
 
 @portal_view(admin_only=True)

@@ -6,12 +6,12 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from enablement import selectors, services
@@ -20,6 +20,7 @@ from enablement.audience import Viewer
 from enablement.models import Announcement, ContentAccess, ContentItem, ContentVersion, PartnerQuestion, StudySession
 from enablement.services.sessions import lead_window
 from portal.access import portal_view
+from prm.downloads import file_response
 from prm.invitations.forms import ServiceErrorsMixin
 
 
@@ -72,16 +73,14 @@ def content(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @portal_view
-@require_GET
-def content_download(request: HttpRequest, pk: int) -> FileResponse:
+@require_safe
+def content_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     item = _item_for(request, pk)
     try:
         access = services.content_access_record(item=item, user=request.user, action=ContentAccess.Action.DOWNLOAD)
     except ValidationError:
         raise Http404 from None
-    version = access.version
-    name = version.file.name.rsplit("/", 1)[-1]
-    return FileResponse(version.file.open("rb"), as_attachment=True, filename=name)
+    return file_response(request, access.version.file)
 
 
 # --------------------------------------------------------------------------- sessions

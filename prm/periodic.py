@@ -69,6 +69,11 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(minute="*/5"),
         spread_seconds=60,
     ),
+    "retention-purge": TenantJob(
+        task="prm.tasks.retention_purge",
+        schedule=crontab(hour=1, minute=30),
+        spread_seconds=60 * 60,
+    ),
     "certifications-remind": TenantJob(
         task="enablement.tasks.certifications_remind",
         schedule=crontab(hour=7, minute=0),

@@ -69,3 +69,12 @@ def deliver_email(self, to: list[str], subject: str, text: str, html: str) -> in
         delay = settings.KYOSO_EMAIL_RETRY_SECONDS * 2 ** self.request.retries
         logger.warning("e-mail attempt %s failed, retrying in %s s: to=%s error=%s", attempt, delay, ",".join(to), error)
         raise self.retry(exc=error, countdown=delay, max_retries=settings.KYOSO_EMAIL_MAX_RETRIES) from error
+
+
+@shared_task(name="prm.tasks.retention_purge", time_limit=1800)
+def retention_purge(schema_name: str) -> dict[str, int]:
+    """Nightly: expired sessions, old read notifications, signal and download logs, health history."""
+    from prm import retention
+
+    require_schema(schema_name)
+    return retention.purge()

@@ -1,23 +1,24 @@
 from __future__ import annotations
 
+import mimetypes
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
-import mimetypes
-
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
 from prm.accounts.access import console_view
 from prm.accounts.adapter import user_may_use_site
+from prm.downloads import file_response
 from prm.invitations import services as invitation_services
 from prm.invitations.forms import InvitationAcceptForm
 
@@ -108,7 +109,7 @@ def brand_css(request: HttpRequest) -> HttpResponse:
     return HttpResponse(body, content_type="text/css; charset=utf-8")
 
 
-@require_GET
+@require_safe
 @cache_control(max_age=300)
 def brand_logo(request: HttpRequest) -> HttpResponse:
     """The vendor's logo for the portal header (uploaded in the platform or tenant admin)."""
@@ -118,7 +119,7 @@ def brand_logo(request: HttpRequest) -> HttpResponse:
     content_type = mimetypes.guess_type(logo.name)[0] or "application/octet-stream"
     if not content_type.startswith("image/"):
         raise Http404
-    return FileResponse(logo.open("rb"), content_type=content_type)
+    return file_response(request, logo, as_attachment=False, content_type=content_type, private=False)
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:

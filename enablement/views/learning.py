@@ -13,11 +13,11 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from enablement import services
 from enablement.forms_learning import (
@@ -53,6 +53,7 @@ from enablement.services import authoring
 from partners.models import PartnerType
 from prm.accounts.access import console_view
 from prm.accounts.models import User
+from prm.downloads import file_response
 
 PER_PAGE = 25
 EXPIRY_HORIZON = timedelta(days=30)
@@ -244,14 +245,12 @@ def module_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @console_view
-@require_GET
-def module_file(request: HttpRequest, pk: int, which: str) -> FileResponse:
+@require_safe
+def module_file(request: HttpRequest, pk: int, which: str) -> HttpResponseBase:
     """The uploaded video or document of a module, for the vendor to check what reps get."""
     module = get_object_or_404(Module, pk=pk)
     stored = {"document": module.document, "video": module.video_file}.get(which)
-    if not stored:
-        raise Http404
-    return FileResponse(stored.open("rb"), as_attachment=which == "document", filename=stored.name.rsplit("/", 1)[-1])
+    return file_response(request, stored, as_attachment=which == "document")
 
 
 # --------------------------------------------------------------------------- quizzes

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_tenants.utils import tenant_context
 
@@ -29,6 +27,7 @@ from enablement.services import resources_admin
 from partners.views.common import paginate, querystring_without_page
 from prm import csv_export
 from prm.accounts.access import console_view
+from prm.downloads import file_response
 
 PER_PAGE = 50
 
@@ -120,17 +119,11 @@ def content_version(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @console_view
-@require_GET
+@require_safe
 def content_file(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """A version's file for vendor staff; library files are never linked by their media URL."""
     version = get_object_or_404(ContentVersion, item_id=pk, number=number)
-    try:
-        handle = version.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=os.path.basename(version.file.name))
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(request, version.file)
 
 
 # --------------------------------------------------------------------------- access log

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from partners import services
@@ -42,3 +44,22 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
     partner = get_partner(pk)
     contact = get_object_or_404(Contact, pk=contact_pk, partner=partner)
     return _save(request, partner, contact)
+
+
+class ContactEraseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I confirm this person asked for their personal data to be erased. This cannot be undone."))
+
+
+@console_view(admin_only=True)
+@require_http_methods(["GET", "POST"])
+def contact_erase(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    """Erase a contact's personal data on their request (APPI); vendor administrators only."""
+    partner = get_partner(pk)
+    contact = get_object_or_404(Contact, pk=contact_pk, partner=partner)
+    form = ContactEraseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.contact_erase(contact=contact, actor=request.user)
+        messages.success(request, _("The contact's personal data was erased; their records remain without the name."))
+        return redirect("partner_detail", pk=partner.pk)
+    return render(request, "partners/contact_erase.html", {"partner": partner, "contact": contact, "form": form})

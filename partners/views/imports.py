@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -60,11 +61,24 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "partners/import_upload.html", context)
 
 
+def _progress_context(batch: ImportBatch) -> dict:
+    done, total = csv_io.import_progress(batch) if batch.in_progress else (0, 0)
+    if batch.status == ImportBatch.Status.APPLIED:
+        done = total = batch.result.get("create", 0) + batch.result.get("update", 0)
+    return {"done": done, "total": total,
+            "percent": 100 if batch.status == ImportBatch.Status.APPLIED else (done * 100 // total if total else 0)}
+
+
 @console_view
 @require_GET
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_batch(pk)
-    context: dict = {"batch": batch}
+    context: dict = {"batch": batch, **_progress_context(batch)}
+    if request.htmx:
+        response = render(request, "partners/_import_progress.html", context)
+        if not batch.in_progress:
+            response["HX-Refresh"] = "true"  # show the finished page once
+        return response
     if batch.status == ImportBatch.Status.PREVIEW:
         result = csv_io.preview(batch.kind, batch.content)
         only_errors = request.GET.get("show") == "errors"
@@ -86,14 +100,17 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_batch(pk)
     try:
-        counts = csv_io.apply(batch, request.user)
+        csv_io.apply_queue(batch, request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return redirect("partner_import_preview", pk=batch.pk)
-    messages.success(request, _("Import finished: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.") % {
-        "created": counts[csv_io.CREATE], "updated": counts[csv_io.UPDATE], "unchanged": counts[csv_io.UNCHANGED]})
-    return redirect("partner_list")
+    from partners.tasks import import_apply
+
+    schema = connection.schema_name
+    transaction.on_commit(lambda: import_apply.apply_async(kwargs={"schema_name": schema, "batch_id": batch.pk},
+                                                           headers={"_schema_name": schema}))
+    return redirect("partner_import_preview", pk=batch.pk)
 
 
 @console_view

@@ -251,6 +251,30 @@ STORAGES = {
 }
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 
+# KYOSO_STORAGE=s3 keeps media in an S3-compatible bucket (AWS, MinIO, Cloudflare R2…) through
+# django-storages, each vendor under its schema name; downloads become short-lived presigned URLs
+# handed out after the access check (prm.downloads).
+KYOSO_STORAGE = env_choice("KYOSO_STORAGE", "local", ["local", "s3"])
+KYOSO_DOWNLOAD_URL_SECONDS = env_int("KYOSO_DOWNLOAD_URL_SECONDS", 300, minimum=10, maximum=3600)
+if KYOSO_STORAGE == "s3":
+    AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", required=True)
+    AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
+    AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME")
+    AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")
+    AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY")
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
+    AWS_QUERYSTRING_AUTH = True  # every URL is presigned; the bucket stays private
+    AWS_QUERYSTRING_EXPIRE = KYOSO_DOWNLOAD_URL_SECONDS
+    AWS_DEFAULT_ACL = None
+    AWS_S3_FILE_OVERWRITE = False
+    STORAGES["default"] = {"BACKEND": "prm.storage_s3.VendorS3Storage"}
+
+# What each vendor keeps only for a while (prm.retention, nightly).
+KYOSO_RETENTION_NOTIFICATION_DAYS = env_int("KYOSO_RETENTION_NOTIFICATION_DAYS", 180, minimum=1)
+KYOSO_RETENTION_SIGNAL_MONTHS = env_int("KYOSO_RETENTION_SIGNAL_MONTHS", 36, minimum=13)  # health reads 12 months
+KYOSO_RETENTION_DOWNLOAD_MONTHS = env_int("KYOSO_RETENTION_DOWNLOAD_MONTHS", 24, minimum=1)
+KYOSO_RETENTION_HEALTH_MONTHS = env_int("KYOSO_RETENTION_HEALTH_MONTHS", 24, minimum=13)
+
 # ----------------------------------------------------------------------------- e-mail
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

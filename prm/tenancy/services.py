@@ -138,4 +138,20 @@ def _remove_vendor(vendor: Vendor) -> None:
     if vendor.pk:
         Domain.objects.filter(tenant_id=vendor.pk).delete()
         Vendor.objects.filter(pk=vendor.pk).delete()
-    logger.warning("vendor %s creation failed; schema and rows removed", vendor.slug)
+    logger.warning("vendor %s removed with its schema and rows", vendor.slug)
+
+
+def vendor_delete(vendor: Vendor) -> None:
+    """Remove a vendor for good: its stored files, its schema, its domains and its row."""
+    from django.core.files.storage import default_storage
+
+    from prm.tenancy.archive import _media_names
+
+    with tenant_context(vendor):
+        for name in _media_names():
+            default_storage.delete(name)
+    connection.set_schema_to_public()
+    if vendor.logo:
+        vendor.logo.delete(save=False)
+    _remove_vendor(vendor)
+    logger.info("vendor %s deleted (schema %s)", vendor.slug, vendor.schema_name)
