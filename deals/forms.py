@@ -119,6 +119,27 @@ class WinRejectForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class WinCancelForm(ServiceErrorsMixin, forms.Form):
+    """The customer cancelled a won deal (解約): the day it cancelled and why."""
+
+    cancelled_on = BusinessDateField(label=_("Date the customer cancelled"))
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WinCorrectForm(ServiceErrorsMixin, forms.Form):
+    """Correct a confirmed win's amount or date; the next commission run writes the difference."""
+
+    won_amount = yen_field(_("Won amount (¥)"), allow_zero=False)
+    won_on = BusinessDateField(label=_("Won on"))
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WinReopenForm(ServiceErrorsMixin, forms.Form):
+    """A win recorded by mistake goes back to negotiation."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class MeetingForm(ServiceErrorsMixin, forms.Form):
     held_on = BusinessDateField(label=_("Date"))
     staff = forms.ModelMultipleChoiceField(label=_("Vendor staff"), queryset=User.objects.none(),

@@ -182,6 +182,8 @@ class DealRegistration(CustomerKeyFields, CustomerSegmentFields):
     reported_from_stage = models.CharField(_("stage before the reported win"), max_length=20, blank=True,
                                            choices=Stage.choices, default="", db_default="")  # plain-SQL seeding too
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The day the customer cancelled a won deal: the commission run's deal_cancelled event (clawback).
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, validators=[validate_business_date])
     lead = models.OneToOneField("Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="deal")
 
     class Meta:
@@ -221,6 +223,36 @@ class DealEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
+
+
+class WinCorrection(models.Model):
+    """Every change to a confirmed win after the fact: a cancellation by the customer, a corrected
+    amount or date, a win reopened because it was recorded by mistake. Never edited; the next
+    commission run writes the money's difference as adjustment lines."""
+
+    class Kind(models.TextChoices):
+        CANCEL = "cancel", _("Cancelled by the customer")
+        CORRECT = "correct", _("Amount or date corrected")
+        REOPEN = "reopen", _("Reopened (won by mistake)")
+
+    deal = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="win_corrections")
+    kind = models.CharField(_("change"), max_length=10, choices=Kind.choices)
+    stage_before = models.CharField(_("stage before"), max_length=20, choices=Stage.choices)
+    stage_after = models.CharField(_("stage after"), max_length=20, choices=Stage.choices)
+    amount_before = models.BigIntegerField(_("won amount before (¥)"), null=True, blank=True)
+    amount_after = models.BigIntegerField(_("won amount after (¥)"), null=True, blank=True)
+    won_on_before = models.DateField(_("won on before"), null=True, blank=True)
+    won_on_after = models.DateField(_("won on after"), null=True, blank=True)
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                              verbose_name=_("changed by"))
+    at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("win correction")
+        verbose_name_plural = _("win corrections")
 
 
 class DealMeeting(models.Model):

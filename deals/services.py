@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q
@@ -27,6 +27,7 @@ from deals.models import (
     Priority,
     RuleMode,
     Stage,
+    WinCorrection,
 )
 from partners import japan
 from partners.models import Partner, SignalKind
@@ -506,6 +507,154 @@ def deal_win_reject(*, deal: DealRegistration, actor: User, reason: str) -> Deal
            message=lambda: (_("Win not confirmed: %(customer)s") % {"customer": deal.customer_name},
                             _("The deal is back in %(stage)s. %(reason)s") % {"stage": deal.get_stage_display(),
                                                                               "reason": reason}))
+    return deal
+
+
+# --------------------------------------------------------------------------- wins changed after confirmation
+
+
+def _reason_error(reason: str | None, message: str) -> tuple[str, dict[str, str]]:
+    reason = (reason or "").strip()
+    return reason, ({} if reason else {"reason": message})
+
+
+def _win_changed(deal: DealRegistration, actor: User, *, kind: str, stage_before: str, amount_before: int | None,
+                 won_on_before: date | None, reason: str, event: str, action: str) -> WinCorrection:
+    """What every change to a confirmed win leaves behind: its history row, the deal's timeline entry
+    and the audit entry for the money it moves (the next commission run writes the difference)."""
+    from incentives import audit
+
+    correction = WinCorrection.objects.create(
+        deal=deal, kind=kind, stage_before=stage_before, stage_after=deal.stage, amount_before=amount_before,
+        amount_after=deal.won_amount, won_on_before=won_on_before, won_on_after=deal.won_on,
+        cancelled_on=deal.cancelled_on, reason=reason, actor=actor)
+    on = {"won_on_before": won_on_before.isoformat() if won_on_before else None,
+          "won_on_after": deal.won_on.isoformat() if deal.won_on else None,
+          "cancelled_on": deal.cancelled_on.isoformat() if deal.cancelled_on else None}
+    _event(deal, event, actor, previous=stage_before, stage=deal.stage, amount_before=amount_before,
+           amount_after=deal.won_amount, reason=reason, **on)
+    audit.record(actor=actor, action=action, obj=deal, customer=deal.customer_name, partner=deal.partner.name,
+                 amount_before=amount_before, amount_after=deal.won_amount, reason=reason, **on)
+    return correction
+
+
+def _notify_win_changed(deal: DealRegistration, watchers: list[User], title: str, body: str) -> None:
+    notify(users=watchers, kind="deal_win_changed", url=deal_url(deal, console=False),
+           message=lambda: (title % {"customer": deal.customer_name}, body))
+
+
+@transaction.atomic
+def deal_cancel_won(*, deal: DealRegistration, actor: User, cancelled_on: date | None,
+                    reason: str | None) -> DealRegistration:
+    """The customer cancelled a won deal (解約): won → cancelled on the day the customer cancelled,
+    which is the deal_cancelled event the plans' clawback rules run on. Refuses with the field named;
+    nothing is saved unless everything is right."""
+    _require_staff(actor)
+    deal = _lock_deal(deal)
+    if deal.stage != Stage.WON:
+        raise ValidationError({NON_FIELD_ERRORS: _("Only a won deal can be cancelled; this one is %(stage)s.") % {
+            "stage": deal.get_stage_display()}})
+    reason, errors = _reason_error(reason, _("Give the reason for the cancellation."))
+    today = timezone.localdate()
+    if cancelled_on is None:
+        errors["cancelled_on"] = _("Enter the date the customer cancelled.")
+    else:
+        try:
+            validate_business_date(cancelled_on)
+        except ValidationError as error:
+            errors["cancelled_on"] = error.messages[0]
+        else:
+            if cancelled_on > today:
+                errors["cancelled_on"] = _("The cancellation date cannot be in the future.")
+            elif deal.won_on and cancelled_on < deal.won_on:
+                errors["cancelled_on"] = _("The cancellation date cannot be before the win (%(date)s).") % {
+                    "date": deal.won_on.isoformat()}
+    if errors:
+        raise ValidationError(errors)
+    watchers = _partner_watchers(deal)
+    deal.stage, deal.cancelled_on, deal.closed_at = Stage.CANCELLED, cancelled_on, timezone.now()
+    deal.save(update_fields=["stage", "cancelled_on", "closed_at"])
+    _win_changed(deal, actor, kind=WinCorrection.Kind.CANCEL, stage_before=Stage.WON, amount_before=deal.won_amount,
+                 won_on_before=deal.won_on, reason=reason, event="win_cancelled", action="deal_win_cancelled")
+    _notify_win_changed(deal, watchers, _("Won deal cancelled: %(customer)s"),
+                        _("The customer cancelled on %(date)s. Commissions already paid for it may be clawed back "
+                          "in the next payout. %(reason)s") % {"date": cancelled_on.isoformat(), "reason": reason})
+    return deal
+
+
+@transaction.atomic
+def deal_correct_win(*, deal: DealRegistration, actor: User, won_amount: int | None, won_on: date | None,
+                     reason: str | None) -> DealRegistration:
+    """Correct a confirmed win's amount or date. Every correction is kept (WinCorrection); the next
+    commission run writes the difference as adjustment lines and never rewrites a line. An empty
+    amount or date keeps the current one; a correction that changes nothing is refused."""
+    _require_staff(actor)
+    deal = _lock_deal(deal)
+    if deal.stage != Stage.WON:
+        raise ValidationError({NON_FIELD_ERRORS: _("Only a won deal's amount and date can be corrected; this one is "
+                                                   "%(stage)s.") % {"stage": deal.get_stage_display()}})
+    reason, errors = _reason_error(reason, _("Give the reason for the correction."))
+    won_amount = deal.won_amount if won_amount is None else won_amount
+    won_on = won_on or deal.won_on
+    try:
+        won_amount, won_on = checked_win(deal, won_amount, won_on)
+    except ValidationError as error:
+        errors = {**error.message_dict, **errors}
+        errors = {field: messages[0] if isinstance(messages, list) else messages for field, messages in errors.items()}
+    if not errors and (won_amount, won_on) == (deal.won_amount, deal.won_on):
+        errors[NON_FIELD_ERRORS] = _("The correction changes neither the won amount nor the won date.")
+    if errors:
+        raise ValidationError(errors)
+    amount_before, won_on_before = deal.won_amount, deal.won_on
+    deal.won_amount, deal.won_on = won_amount, won_on
+    deal.save(update_fields=["won_amount", "won_on"])
+    _win_changed(deal, actor, kind=WinCorrection.Kind.CORRECT, stage_before=Stage.WON, amount_before=amount_before,
+                 won_on_before=won_on_before, reason=reason, event="win_corrected", action="deal_win_corrected")
+    _notify_win_changed(deal, _partner_watchers(deal), _("Win corrected: %(customer)s"),
+                        _("Now ¥%(amount)s on %(date)s (was ¥%(before)s on %(before_date)s). The difference is paid "
+                          "or deducted in the next payout. %(reason)s") % {
+                            "amount": f"{won_amount:,}", "date": won_on.isoformat(), "before": f"{amount_before:,}",
+                            "before_date": won_on_before.isoformat() if won_on_before else "—", "reason": reason})
+    return deal
+
+
+@transaction.atomic
+def deal_reopen_won(*, deal: DealRegistration, actor: User, reason: str | None) -> DealRegistration:
+    """A win recorded by mistake: the deal (won, or cancelled after its win) goes back to negotiation
+    with a fresh validity, its win's figures leave it (kept in WinCorrection), and the next commission
+    run reverses what the win paid with adjustment lines."""
+    _require_staff(actor)
+    deal = _lock_deal(deal)
+    if not (deal.stage == Stage.WON or (deal.stage == Stage.CANCELLED and deal.won_on is not None)):
+        raise ValidationError({NON_FIELD_ERRORS: _("Only a won deal, or one cancelled after its win, can be reopened; "
+                                                   "this one is %(stage)s.") % {"stage": deal.get_stage_display()}})
+    reason, errors = _reason_error(reason, _("Give the reason the win is reopened."))
+    if errors:
+        raise ValidationError(errors)
+    others = [d for d in matching_registrations(_stored_keys(deal), exclude_pk=deal.pk)
+              if d.stage in (*PROTECTED_STAGES, Stage.WON_PENDING)]
+    if others:
+        raise ValidationError({NON_FIELD_ERRORS: _(
+            "Another partner's registration for this customer is open and approved (%(partner)s). Close it before "
+            "reopening this win.") % {"partner": others[0].partner.name}})
+    stage_before, amount_before, won_on_before = deal.stage, deal.won_amount, deal.won_on
+    watchers = _partner_watchers(deal)
+    deal.stage = Stage.NEGOTIATION
+    deal.won_amount = deal.won_on = deal.cancelled_on = deal.closed_at = None
+    deal.won_confirmed_at = deal.won_confirmed_by = None
+    deal.reported_won_amount = deal.reported_won_on = deal.won_reported_at = deal.won_reported_by = None
+    deal.reported_from_stage = ""
+    deal.expires_on = timezone.localdate() + timedelta(days=DealSettings.current().validity_days)
+    deal.expiry_warned_at = None
+    deal.save(update_fields=["stage", "won_amount", "won_on", "cancelled_on", "closed_at", "won_confirmed_at",
+                             "won_confirmed_by", "reported_won_amount", "reported_won_on", "won_reported_at",
+                             "won_reported_by", "reported_from_stage", "expires_on", "expiry_warned_at"])
+    _win_changed(deal, actor, kind=WinCorrection.Kind.REOPEN, stage_before=stage_before, amount_before=amount_before,
+                 won_on_before=won_on_before, reason=reason, event="win_reopened", action="deal_win_reopened")
+    _notify_win_changed(deal, watchers, _("Win reopened: %(customer)s"),
+                        _("The win was recorded by mistake; the deal is back in negotiation until %(date)s. Commissions "
+                          "paid for the win are deducted in the next payout. %(reason)s") % {
+                            "date": deal.expires_on.isoformat(), "reason": reason})
     return deal
 
 

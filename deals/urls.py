@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/move/", views.deal_move, name="deal_move"),
     path("<int:pk>/win/confirm/", views.win_confirm, name="deal_win_confirm"),
     path("<int:pk>/win/reject/", views.win_reject, name="deal_win_reject"),
+    path("<int:pk>/win/<str:action>/", views.win_change, name="deal_win_change"),
     path("<int:pk>/meetings/", views.deal_meeting, name="deal_meeting"),
     path("<int:pk>/<str:action>/", views.deal_decide, name="deal_decide"),
 ]

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deals.web import errors_naming_fields, move_from_request
@@ -21,8 +22,11 @@ from deals.forms import (
     MeetingForm,
     MoveForm,
     SettingsForm,
+    WinCancelForm,
     WinConfirmForm,
+    WinCorrectForm,
     WinRejectForm,
+    WinReopenForm,
 )
 from deals.models import DealRegistration, DealSettings, DirectAccount, DirectOpportunity, ExtensionRequest, Lead
 from partners.models import Partner
@@ -94,6 +98,10 @@ def _detail(request: HttpRequest, deal: DealRegistration, **forms) -> HttpRespon
         "meeting_form": MeetingForm(),
         "confirm_form": WinConfirmForm(),
         "reject_form": WinRejectForm(),
+        "win_corrections": deal.win_corrections.select_related("actor"),
+        "cancel_form": WinCancelForm(),
+        "correct_form": WinCorrectForm(initial={"won_amount": deal.won_amount, "won_on": deal.won_on}),
+        "reopen_form": WinReopenForm(),
         **forms,
     })
 
@@ -169,6 +177,37 @@ def win_reject(request: HttpRequest, pk: int) -> HttpResponse:
             return _back(request, reverse("deal_detail", args=[pk]))
     messages.error(request, errors_naming_fields(form))
     return _detail(request, _deal(pk), reject_form=form)
+
+
+WIN_CHANGES = {
+    # action: (form, service, success message, form's name on the detail page)
+    "cancel": (WinCancelForm, services.deal_cancel_won, _lazy("Won deal cancelled: %(customer)s."), "cancel_form"),
+    "correct": (WinCorrectForm, services.deal_correct_win, _lazy("Win corrected: %(customer)s. The next commission run "
+                                                                 "writes the difference."), "correct_form"),
+    "reopen": (WinReopenForm, services.deal_reopen_won, _lazy("Win reopened: %(customer)s is back in negotiation."),
+               "reopen_form"),
+}
+
+
+@console_view
+@require_POST
+def win_change(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Cancel, correct or reopen a confirmed win; a refused form comes back with its errors on its fields."""
+    if action not in WIN_CHANGES:
+        raise Http404
+    form_class, service, done, name = WIN_CHANGES[action]
+    deal = _deal(pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            deal = service(deal=deal, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, done % {"customer": deal.customer_name})
+            return redirect("deal_detail", pk=pk)
+    messages.error(request, errors_naming_fields(form))
+    return _detail(request, _deal(pk), **{name: form})
 
 
 @console_view

@@ -143,13 +143,19 @@ class CommissionRun(models.Model):
 
 
 class LedgerLine(models.Model):
-    """Append-only. A line is identified by what made it, so running a period again adds nothing."""
+    """Append-only. A line is identified by what made it, so running a period again adds nothing.
+
+    A line is never changed or removed, paid or not: when what the engine computes for a key changes,
+    the next run adds an adjustment line with the difference."""
 
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="ledger_lines")
     plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="lines")
     event_id = models.CharField(max_length=80)
     rule_id = models.CharField(max_length=80)
     occurrence = models.PositiveSmallIntegerField(default=0)
+    # 0: the line a run wrote for its key. 1, 2, …: a later run's difference for the same key, because the
+    # engine now computes another amount (a win corrected, cancelled or reopened: 訂正による調整).
+    adjustment = models.PositiveSmallIntegerField(default=0, db_default=0)
     amount = models.BigIntegerField()
     period = models.DateField(_("period"))
     event_date = models.DateField()
@@ -161,7 +167,7 @@ class LedgerLine(models.Model):
     class Meta:
         ordering = ["period", "partner", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["plan_version", "partner", "event_id", "rule_id", "occurrence"],
+            models.UniqueConstraint(fields=["plan_version", "partner", "event_id", "rule_id", "occurrence", "adjustment"],
                                     name="ledger_line_once"),
         ]
         indexes = [models.Index(fields=["partner", "period"]),
@@ -342,6 +348,31 @@ class AuditEntry(models.Model):
             return _("Credit limit of %(partner)s: %(before)s → %(after)s") % {
                 "partner": changes.get("partner", ""), "before": _credit_text(changes.get("before")),
                 "after": _credit_text(changes.get("after"))}
+        return self._win_summary(changes)
+
+    def _win_summary(self, changes: dict) -> str:
+        """Wins changed after confirmation and the adjustment lines the next run wrote for them."""
+        def yen(name: str) -> str:
+            value = changes.get(name)
+            return f"¥{value:,}" if isinstance(value, int) else "—"
+
+        values = {"customer": changes.get("customer", ""), "reason": changes.get("reason", ""),
+                  "amount_before": yen("amount_before"), "amount_after": yen("amount_after"),
+                  "won_on_before": changes.get("won_on_before") or "—", "won_on_after": changes.get("won_on_after") or "—",
+                  "cancelled_on": changes.get("cancelled_on") or "—", "lines": changes.get("lines", 0),
+                  "total": yen("total"), "period": (changes.get("period") or "")[:7]}
+        if self.action == "deal_win_cancelled":
+            return _("Won deal %(customer)s cancelled by the customer on %(cancelled_on)s (won %(amount_before)s on "
+                     "%(won_on_before)s). Reason: %(reason)s") % values
+        if self.action == "deal_win_corrected":
+            return _("Win of %(customer)s corrected: %(amount_before)s on %(won_on_before)s → %(amount_after)s on "
+                     "%(won_on_after)s. Reason: %(reason)s") % values
+        if self.action == "deal_win_reopened":
+            return _("Win of %(customer)s (%(amount_before)s on %(won_on_before)s) reopened: won by mistake. "
+                     "Reason: %(reason)s") % values
+        if self.action == "ledger_adjusted":
+            return _("The commission run for %(period)s wrote %(lines)s adjustment lines (訂正による調整), "
+                     "%(total)s in all.") % values
         return ""
 
 

@@ -2,9 +2,14 @@
 
 A ledger line is identified by what made it — plan version, partner, event, rule and, for an
 event that gets two lines from one rule (a stepped line and its catch-up), its occurrence.
-A run computes every line the plans pay for events up to the end of its period and inserts
-the ones the ledger does not have yet, in committed batches. Running a period twice, or
-again after a worker was killed half-way, therefore ends with the identical ledger.
+A run computes every line the plans pay for events up to the end of its period and, per key,
+compares it with what the ledger already holds (the key's lines of every version of the plan,
+earlier adjustments included). It inserts the difference, in committed batches: a new key gets
+its line (adjustment 0); a key whose amount changed since (a win corrected, cancelled or
+reopened: 訂正による調整) gets an adjustment line numbered after the key's last one. Lines are
+never updated or deleted, paid or not. The adjustment number follows from the ledger alone, so
+running a period twice, or again after a worker was killed half-way, ends with the identical
+ledger.
 """
 
 from __future__ import annotations
@@ -66,16 +71,18 @@ def recorded_events(until: date) -> list[engine.Event]:
         .distinct("dealregistration_id").values_list("dealregistration_id", "product__code")
     )
     deals = DealRegistration.objects.exclude(stage__in=["registered", "rejected"]).values_list(
-        "pk", "partner_id", "registered_at", "stage", "won_amount", "won_on", "closed_at")
-    for pk, partner_id, registered_at, stage, won_amount, won_on, closed_at in deals.iterator(chunk_size=5000):
+        "pk", "partner_id", "registered_at", "stage", "won_amount", "won_on", "closed_at", "cancelled_on")
+    for pk, partner_id, registered_at, stage, won_amount, won_on, closed_at, cancelled_on in deals.iterator(
+            chunk_size=5000):
         partner, deal, product = partner_code(partner_id), str(pk), first_product.get(pk, "")
         registered_on = timezone.localtime(registered_at).date()
         if registered_on <= until:
             events.append(engine.Event(f"deal:{pk}:1-registered", registered_on, partner, "deal_registered", None, deal, product))
         if won_on is not None and won_on <= until:
             events.append(engine.Event(f"deal:{pk}:2-won", won_on, partner, "deal_won", won_amount or 0, deal, product))
-            if stage == "cancelled" and closed_at is not None:
-                cancelled_on = max(timezone.localtime(closed_at).date(), won_on)
+            if stage == "cancelled" and (cancelled_on is not None or closed_at is not None):
+                # The day the customer cancelled (deal_cancel_won); older rows only have the closing time.
+                cancelled_on = max(cancelled_on or timezone.localtime(closed_at).date(), won_on)
                 if cancelled_on <= until:
                     events.append(engine.Event(f"deal:{pk}:3-cancelled", cancelled_on, partner, "deal_cancelled", None,
                                                deal, product))
@@ -122,14 +129,18 @@ def run_execute(run_id: int, *, progress: Callable[[CommissionRun], None] | None
         period_end = terms.month_end(run.period)
         versions = [plan.current_version for plan in Plan.objects.filter(is_active=True).order_by("code")]
         versions = [version for version in versions if version is not None]
-        events = recorded_events(period_end)
+        recorded = recorded_events(date.max)
+        events = [event for event in recorded if event.occurred_on <= period_end]
+        # Events after the period are a later run's business: their keys are neither paid nor reversed here.
+        later = {event.event_id for event in recorded if event.occurred_on > period_end}
+        del recorded
         infos = partner_infos()
         event_dates = {event.event_id: event.occurred_on for event in events}
         pending: list[tuple] = []
         for version in versions:
             plan = engine.parse_plan(version.document)
             result = engine.compute(plan, events, infos)
-            pending += _missing_lines(run, version, result, event_dates, period_end)
+            pending += _missing_lines(run, version, result, event_dates, period_end, later)
             _beat(run)
         CommissionRun.objects.filter(pk=run.pk).update(total=len(pending), progress=0)
         run.total = len(pending)
@@ -145,6 +156,7 @@ def run_execute(run_id: int, *, progress: Callable[[CommissionRun], None] | None
                 progress(run)
         CommissionRun.objects.filter(pk=run.pk).update(status=CommissionRun.Status.DONE, finished_at=timezone.now(),
                                                        progress=len(pending))
+        _audit_adjustments(run, pending)
     except (engine.PlanError, engine.InputError) as error:
         CommissionRun.objects.filter(pk=run.pk).update(status=CommissionRun.Status.FAILED, error=str(error),
                                                        finished_at=timezone.now())
@@ -210,56 +222,62 @@ def run_queue(run: CommissionRun) -> None:
                                                              queue=queue, headers={"_schema_name": schema}))
 
 
-COLUMNS = ("partner_id", "plan_version_id", "event_id", "rule_id", "occurrence", "amount", "event_date")
+COLUMNS = ("partner_id", "plan_version_id", "event_id", "rule_id", "occurrence", "adjustment", "amount", "event_date")
+ADJUSTMENT = COLUMNS.index("adjustment")
+AMOUNT = COLUMNS.index("amount")
+# Events whose disappearance is a decision on money (a win reopened, a deal's invoices): their lines are
+# given back. A certification or session signal that disappears with a deleted contact was still earned.
+REVERSIBLE_EVENTS = ("deal:", "invoice:")
 
 
 def _write(run: CommissionRun, rows: list[tuple]) -> int:
     """COPY a batch into a scratch table, then insert what the ledger does not hold yet.
 
     COPY is an order of magnitude faster than INSERT for hundreds of thousands of lines; the
-    ON CONFLICT keeps the ledger's identity rule even if two runs of a period overlap.
+    ON CONFLICT keeps the ledger's identity rule even if two runs of a period overlap: both
+    number a key's adjustment the same way, so the second one's line is not written.
     """
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS ledger_batch (partner_id bigint, plan_version_id bigint, "
-                       "event_id varchar(80), rule_id varchar(80), occurrence smallint, amount bigint, event_date date) "
-                       "ON COMMIT DELETE ROWS")
+                       "event_id varchar(80), rule_id varchar(80), occurrence smallint, adjustment smallint, "
+                       "amount bigint, event_date date) ON COMMIT DELETE ROWS")
         with cursor.cursor.copy(f"COPY ledger_batch ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         cursor.execute(
             f"INSERT INTO incentives_ledgerline ({', '.join(COLUMNS)}, period, run_id, created_at) "
             f"SELECT {', '.join(COLUMNS)}, %s, %s, now() FROM ledger_batch "
-            "ON CONFLICT (plan_version_id, partner_id, event_id, rule_id, occurrence) DO NOTHING",
+            "ON CONFLICT (plan_version_id, partner_id, event_id, rule_id, occurrence, adjustment) DO NOTHING",
             [run.period, run.pk],
         )
         return cursor.rowcount
 
 
-def _missing_lines(run, version: PlanVersion, result, event_dates, period_end) -> list[tuple]:
-    """Lines this version pays that the ledger does not hold yet.
+def _missing_lines(run, version: PlanVersion, result, event_dates, period_end, later=frozenset()) -> list[tuple]:
+    """The lines that bring the ledger to what this version pays now, key by key.
 
-    When a plan gets a new version, the ledger already holds what earlier versions paid for the
-    same partner, event, rule and occurrence: the new version adds only the difference (or
-    gives back what it no longer pays), so nothing is ever paid twice.
+    A key's ledger amount is the sum of its lines under every version of the plan: when a plan gets
+    a new version, the new version adds only the difference (or gives back what it no longer pays),
+    and when a win is corrected, cancelled or reopened, the difference is an adjustment line of this
+    version. Nothing is ever paid twice and no existing line is touched.
     """
-    this_version: set = set()
-    paid_before: dict[tuple, int] = {}
-    for partner_id, event_id, rule_id, occurrence, amount, version_id in LedgerLine.objects.filter(
-            plan_version__plan_id=version.plan_id, event_date__lte=period_end).values_list(
-            "partner_id", "event_id", "rule_id", "occurrence", "amount", "plan_version_id").iterator(chunk_size=10000):
+    held: dict[tuple, int] = {}  # the key's amount in the ledger, every version, adjustments included
+    last: dict[tuple, int] = {}  # this version's highest adjustment number of the key
+    for partner_id, event_id, rule_id, occurrence, adjustment, amount, version_id in LedgerLine.objects.filter(
+            plan_version__plan_id=version.plan_id).values_list(
+            "partner_id", "event_id", "rule_id", "occurrence", "adjustment", "amount", "plan_version_id",
+    ).iterator(chunk_size=10000):
         key = (partner_id, event_id, rule_id, occurrence)
-        if version_id == version.pk:
-            this_version.add(key)
-        else:
-            paid_before[key] = paid_before.get(key, 0) + amount
+        held[key] = held.get(key, 0) + amount
+        if version_id == version.pk and last.get(key, -1) < adjustment:
+            last[key] = adjustment
     lines: list[tuple] = []
     computed: set = set()
 
     def add(key, amount):
-        if amount:
-            partner_id, event_id, rule_id, occurrence = key
-            lines.append((partner_id, version.pk, event_id, rule_id, occurrence, amount,
-                          event_dates.get(event_id, period_end)))
+        partner_id, event_id, rule_id, occurrence = key
+        lines.append((partner_id, version.pk, event_id, rule_id, occurrence, last.get(key, -1) + 1, amount,
+                      event_dates.get(event_id, period_end)))
 
     for code, partner_result in result.partners.items():
         partner_id = int(code)
@@ -269,12 +287,25 @@ def _missing_lines(run, version: PlanVersion, result, event_dates, period_end) -
             seen[(line.event_id, line.rule)] += 1
             key = (partner_id, line.event_id, line.rule, occurrence)
             computed.add(key)
-            if key not in this_version:
-                add(key, line.amount - paid_before.get(key, 0))
-    for key, amount in paid_before.items():
-        if key not in computed and key not in this_version:
+            difference = line.amount - held.get(key, 0)
+            if difference:
+                add(key, difference)
+    for key, amount in held.items():
+        if amount and key not in computed and key[1] not in later and (
+                key not in last or key[1].startswith(REVERSIBLE_EVENTS)):
             add(key, -amount)
     return lines
+
+
+def _audit_adjustments(run: CommissionRun, rows: list[tuple]) -> None:
+    """Adjustments change money already in the ledger: say so in the audit trail, with their total."""
+    adjustments = [row for row in rows if row[ADJUSTMENT]]
+    if adjustments:
+        from incentives import audit
+
+        total = sum(row[AMOUNT] for row in adjustments)
+        audit.record(actor=run.started_by, action="ledger_adjusted", obj=run, period=run.period.isoformat(),
+                     lines=len(adjustments), total=total)
 
 
 def plan_publish(*, plan: Plan, document: dict, actor) -> PlanVersion:

@@ -25,6 +25,9 @@ class PayoutRow:
     # 前回締め後の追加分: lines of earlier periods this payout pays, per original period.
     added_after_close: list[AddedAfterClose] = field(default_factory=list)
 
+    # 訂正による調整: what this payout's adjustment lines (wins corrected, cancelled or reopened) add or deduct.
+    adjustments: int = 0
+
     @property
     def added_total(self) -> int:
         return sum(item.amount for item in self.added_after_close)
@@ -47,7 +50,9 @@ def _rows(payouts: list[Payout]) -> list[PayoutRow]:
         .values_list("payout_id", "period", "amount")
     ):
         added.setdefault(payout_id, []).append(AddedAfterClose(line_period, amount))
-    return [PayoutRow(payout, added.get(payout.pk, [])) for payout in payouts]
+    adjusted = dict(LedgerLine.objects.filter(payout__in=payouts, adjustment__gt=0).values("payout_id")
+                    .annotate(amount=Sum("amount")).order_by("payout_id").values_list("payout_id", "amount"))
+    return [PayoutRow(payout, added.get(payout.pk, []), adjusted.get(payout.pk, 0)) for payout in payouts]
 
 
 def payout_rows_for_partner(*, partner: Partner, statuses: list[str]) -> list[PayoutRow]:

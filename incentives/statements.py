@@ -29,14 +29,21 @@ def added_after_close(payout: Payout) -> list[dict]:
 
 
 def _grouped(payout: Payout) -> list[dict]:
+    """Adjustment lines (a win corrected, cancelled or reopened after its lines were run) are their own
+    rows, labelled as such (訂正による調整), after the rule's own lines."""
     grouped: dict[tuple, dict] = defaultdict(lambda: {"count": 0, "amount": 0})
-    for period, plan, rule, amount in LedgerLine.objects.filter(payout=payout).values_list(
-            "period", "plan_version__plan__name", "rule_id", "amount"):
-        row = grouped[(period, plan, rule)]
+    for period, plan, rule, adjustment, amount in LedgerLine.objects.filter(payout=payout).values_list(
+            "period", "plan_version__plan__name", "rule_id", "adjustment", "amount"):
+        row = grouped[(period, plan, rule, adjustment > 0)]
         row["count"] += 1
         row["amount"] += amount
-    return [{"period": period, "label": f"{plan} / {rule}", "count": row["count"], "amount": row["amount"]}
-            for (period, plan, rule), row in sorted(grouped.items())]
+    return [{"period": period, "label": _label(f"{plan} / {rule}", adjusted), "count": row["count"],
+             "amount": row["amount"]}
+            for (period, plan, rule, adjusted), row in sorted(grouped.items())]
+
+
+def _label(label: str, adjusted: bool) -> str:
+    return _("%(label)s (correction adjustment)") % {"label": label} if adjusted else label
 
 
 LANGUAGES = ("ja", "en")

@@ -26,6 +26,17 @@ def describe_deal_event(event) -> str:
             "amount": f"{data.get('won_amount') or 0:,}", "date": data.get("won_on", "")},
         "win_rejected": _("Win not confirmed, back to %(stage)s: %(reason)s") % {
             "stage": stage, "reason": data.get("reason", "")},
+        "win_cancelled": _("Won deal cancelled by the customer on %(date)s: %(reason)s") % {
+            "date": data.get("cancelled_on", ""), "reason": data.get("reason", "")},
+        "win_corrected": _("Win corrected from ¥%(before)s on %(before_date)s to ¥%(after)s on %(after_date)s: "
+                           "%(reason)s") % {
+            "before": f"{data.get('amount_before') or 0:,}", "before_date": data.get("won_on_before", ""),
+            "after": f"{data.get('amount_after') or 0:,}", "after_date": data.get("won_on_after", ""),
+            "reason": data.get("reason", "")},
+        "win_reopened": _("Win of ¥%(before)s on %(before_date)s reopened (won by mistake), back to %(stage)s: "
+                          "%(reason)s") % {
+            "before": f"{data.get('amount_before') or 0:,}", "before_date": data.get("won_on_before", ""),
+            "stage": stage, "reason": data.get("reason", "")},
         "credit_warning": _("Credit limit exceeded: open amount ¥%(after)s of ¥%(limit)s") % {
             "after": f"{data.get('after', 0):,}", "limit": f"{data.get('limit', 0):,}"},
     }
