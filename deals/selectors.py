@@ -14,7 +14,8 @@ from deals.models import (
     Lead,
     Stage,
 )
-from deals.services import _stored_keys, matching_direct_accounts, matching_registrations
+from deals import matching
+from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
 
 
@@ -176,3 +177,48 @@ def win_totals() -> Segment:
         closed=Count("pk"), won=Count("pk", filter=Q(stage=Stage.WON)),
         won_amount=Sum("won_amount", filter=Q(stage=Stage.WON)))
     return Segment("all", "", row["closed"], row["won"], row["won_amount"] or 0)
+
+
+# --------------------------------------------------------------------------- deals by number or by customer
+# A deal's number (案件番号) is its id, shown on the deal's page and in imports of invoice payments.
+
+
+def deals_by_number(numbers) -> dict[int, DealRegistration]:
+    """The registrations with these numbers (any stage), with their partner, keyed by number."""
+    numbers = sorted({number for number in numbers if number is not None})
+    if not numbers:
+        return {}
+    return {deal.pk: deal for deal in DealRegistration.objects.filter(pk__in=numbers).select_related("partner")}
+
+
+def deals_for_customers(customers: list[tuple[str, str]]) -> list[list[DealRegistration]]:
+    """For each (customer name, corporate number), every registration of that customer in any stage,
+    as the one matcher (deals.matching) judges it, oldest first. Two index look-ups for the whole list."""
+    keys = [_as_stored(customer_keys_for(name, number, "")) for name, number in customers]
+    names = {k.name_key for k in keys if k.name_key}
+    numbers = {k.corporate_number for k in keys if k.corporate_number}
+    by_name: dict[str, list[DealRegistration]] = {}
+    by_number: dict[str, list[DealRegistration]] = {}
+    if names or numbers:
+        candidates = (DealRegistration.objects.filter(Q(name_key__in=names) | Q(corporate_key__in=numbers))
+                      .select_related("partner").order_by("registered_at", "pk"))
+        for deal in candidates:
+            by_name.setdefault(deal.name_key, []).append(deal)
+            if deal.corporate_key:
+                by_number.setdefault(deal.corporate_key, []).append(deal)
+    found = []
+    for key in keys:
+        seen: dict[int, DealRegistration] = {}
+        for deal in [*by_number.get(key.corporate_number or "", []), *by_name.get(key.name_key, [])]:
+            if deal.pk not in seen and matching.same_customer(key, _stored_keys(deal)):
+                seen[deal.pk] = deal
+        found.append(sorted(seen.values(), key=lambda deal: (deal.registered_at, deal.pk)))
+    return found
+
+
+def deal_partners(deal_ids) -> dict[int, int]:
+    """deal id → partner id, for figures other apps keep per deal."""
+    ids = sorted(set(deal_ids))
+    if not ids:
+        return {}
+    return dict(DealRegistration.objects.filter(pk__in=ids).values_list("pk", "partner_id"))
