@@ -68,7 +68,7 @@ COLUMNS: tuple[Column, ...] = (
            gettext_lazy("2026-10-31, 2026/10/31 or 2026年10月31日; from the win date to today."), "2026-10-31", True),
     Column("amount", gettext_lazy("Amount (¥)"), ("金額", "入金額", "請求金額", "amount_yen"),
            gettext_lazy("Whole yen, ¥1 or more; ¥ and thousands separators are allowed."), "200000", True),
-    Column("reference", gettext_lazy("Invoice number"), ("請求書番号", "請求番号", "invoice_number", "invoice_no",
+    Column("reference", gettext_lazy("Customer invoice number"), ("請求書番号", "請求番号", "invoice_number", "invoice_no",
                                                           "invoice"),
            gettext_lazy("Identifies the invoice within its deal; the same invoice is counted once."), "INV-2026-10-001",
            True),

@@ -339,7 +339,7 @@ class InvoicePaymentForm(forms.Form):
                                     help_text=gettext_lazy("The number on the deal's page (案件番号)."))
     paid_on = BusinessDateField(label=gettext_lazy("Paid on"))
     amount = yen_field(gettext_lazy("Amount (¥)"), allow_zero=False)
-    reference = forms.CharField(label=gettext_lazy("Invoice number"), max_length=invoices.REFERENCE_LENGTH,
+    reference = forms.CharField(label=gettext_lazy("Customer invoice number"), max_length=invoices.REFERENCE_LENGTH,
                                 help_text=gettext_lazy("Identifies the invoice within its deal; the same invoice is "
                                                        "counted once."))
 
