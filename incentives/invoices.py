@@ -27,14 +27,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from deals import matching
 from deals import selectors as deal_selectors
-from deals.models import DealRegistration, Stage
+from deals.models import Stage
+from deals.selectors import DealRef
 from incentives import audit
 from incentives.models import InvoiceImport, InvoicePayment
 from partners.csv_io import RowError, clean_cell, header_key, read_header
@@ -86,7 +87,7 @@ class PaymentLine:
     line: int
     values: dict[str, str]
     errors: list[RowError] = field(default_factory=list)
-    deal: DealRegistration | None = None
+    deal: DealRef | None = None
     paid_on: date | None = None
     amount: int | None = None
     reference: str = ""
@@ -236,7 +237,7 @@ def clean_reference(text: str) -> str:
 # --------------------------------------------------------------------------- the rule
 
 
-def _stage_problem(deal: DealRegistration) -> str:
+def _stage_problem(deal: DealRef) -> str:
     number = deal.pk
     if deal.stage == Stage.WON:
         return ""
@@ -250,10 +251,10 @@ def _stage_problem(deal: DealRegistration) -> str:
         return _("The win of deal %(number)s (%(customer)s) waits for confirmation: confirm it before recording "
                  "payments.") % {"number": number, "customer": deal.customer_name}
     return _("Deal %(number)s (%(customer)s) has not been won (%(stage)s): only won deals take payments.") % {
-        "number": number, "customer": deal.customer_name, "stage": deal.get_stage_display()}
+        "number": number, "customer": deal.customer_name, "stage": deal.stage_label}
 
 
-def _problems(deal: DealRegistration, paid_on: date, amount: int, today: date) -> dict[str, str]:
+def _problems(deal: DealRef, paid_on: date, amount: int, today: date) -> dict[str, str]:
     """What makes this payment unacceptable, per field: the one rule every source goes through."""
     problems: dict[str, str] = {}
     stage = _stage_problem(deal)
@@ -322,7 +323,7 @@ def _customer_column(row: PaymentLine) -> str:
     return "customer_name" if row.values.get("customer_name") else "corporate_number"
 
 
-def _match_customer(check: PaymentCheck, row: PaymentLine, candidates: list[DealRegistration]) -> None:
+def _match_customer(check: PaymentCheck, row: PaymentLine, candidates: list[DealRef]) -> None:
     customer = row.values.get("customer_name") or row.values.get("corporate_number", "")
     won = [deal for deal in candidates if deal.stage == Stage.WON]
     if len(won) == 1:
@@ -345,16 +346,24 @@ def _deal_column(row: PaymentLine) -> str:
     return _customer_column(row)
 
 
+def _recorded(keys: set[tuple[int, str]]) -> dict[tuple[int, str], date]:
+    """(deal, invoice number) → paid on, of the payments already recorded: one probe of the unique index per key."""
+    if not keys:
+        return {}
+    deal_ids, references = zip(*sorted(keys), strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT p.deal_id, p.reference, p.paid_on
+                  FROM unnest(%s::bigint[], %s::text[]) AS k(deal_id, reference)
+                  JOIN {InvoicePayment._meta.db_table} p ON p.deal_id = k.deal_id AND p.reference = k.reference
+                 WHERE p.reference <> ''""", [list(deal_ids), list(references)])
+        return {(deal_id, reference): paid_on for deal_id, reference, paid_on in cursor.fetchall()}
+
+
 def _check_rule_and_duplicates(check: PaymentCheck, today: date) -> None:
     first_line: dict[tuple[int, str], int] = {}
     candidates = [row for row in check.rows if row.deal is not None]
-    recorded: dict[tuple[int, str], date] = {}
-    references = {row.reference for row in candidates if row.reference}
-    if references:
-        for deal_id, reference, paid_on in InvoicePayment.objects.filter(
-                deal_id__in={row.deal.pk for row in candidates}, reference__in=references).values_list(
-                "deal_id", "reference", "paid_on"):
-            recorded[(deal_id, reference)] = paid_on
+    recorded = _recorded({(row.deal.pk, row.reference) for row in candidates if row.reference})
     for row in candidates:
         if row.paid_on is not None and row.amount is not None:
             for key, message in _problems(row.deal, row.paid_on, row.amount, today).items():
@@ -406,7 +415,7 @@ def _store(check: PaymentCheck, *, actor, source: InvoiceImport | None, descript
     if check.has_errors:
         raise ValidationError(check.messages(limit=20), code="invalid")
     now = timezone.now()
-    payments = [InvoicePayment(deal=row.deal, paid_on=row.paid_on, amount=row.amount, reference=row.reference,
+    payments = [InvoicePayment(deal_id=row.deal.pk, paid_on=row.paid_on, amount=row.amount, reference=row.reference,
                                recorded_by=actor, recorded_at=now, source=source) for row in check.rows]
     try:
         with transaction.atomic():
@@ -422,9 +431,10 @@ def _store(check: PaymentCheck, *, actor, source: InvoiceImport | None, descript
     return created
 
 
-def invoice_payment_record(*, deal: DealRegistration, paid_on: date, amount: int, reference: str,
+def invoice_payment_record(*, deal: DealRef, paid_on: date, amount: int, reference: str,
                            actor) -> InvoicePayment:
-    """Record one payment (the form, one API call). ValidationError keyed by field: deal, paid_on, amount, reference."""
+    """Record one payment (the form, one API call) on a deal found with deals.selectors.deals_by_number.
+    ValidationError keyed by field: deal, paid_on, amount, reference."""
     today = timezone.localdate()
     errors: dict[str, list[str]] = {}
     try:
@@ -439,7 +449,7 @@ def invoice_payment_record(*, deal: DealRegistration, paid_on: date, amount: int
         errors.setdefault(key, [message])
     with transaction.atomic():
         if "reference" not in errors:
-            earlier = InvoicePayment.objects.filter(deal=deal, reference=reference).values_list("paid_on", flat=True).first()
+            earlier = InvoicePayment.objects.filter(deal_id=deal.pk, reference=reference).values_list("paid_on", flat=True).first()
             if earlier is not None:
                 errors["reference"] = [_("Invoice %(reference)s of deal %(number)s is already recorded (paid on "
                                          "%(paid_on)s): the same invoice is counted once.")
@@ -448,12 +458,12 @@ def invoice_payment_record(*, deal: DealRegistration, paid_on: date, amount: int
             raise ValidationError(errors)
         try:
             with transaction.atomic():
-                payment = InvoicePayment.objects.create(deal=deal, paid_on=paid_on, amount=amount, reference=reference,
+                payment = InvoicePayment.objects.create(deal_id=deal.pk, paid_on=paid_on, amount=amount, reference=reference,
                                                         recorded_by=actor)
         except IntegrityError:
             raise ValidationError({"reference": [_("This invoice was recorded by someone else meanwhile.")]}) from None
         audit.record(actor=actor, action="invoice_payment_recorded", obj=payment, deal=deal.pk,
-                     customer=deal.customer_name, partner=deal.partner.name, reference=reference,
+                     customer=deal.customer_name, partner=deal.partner_name, reference=reference,
                      paid_on=paid_on.isoformat(), amount=amount)
     return payment
 
