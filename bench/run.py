@@ -1031,7 +1031,7 @@ def bench_invoices(runs: int) -> None:
             started = time.perf_counter()
             created = invoices.import_apply(batch=batch, actor=actor)
             apply = time.perf_counter() - started
-            assert len(created) == lines
+            assert created.count == lines
             previews.append(preview)
             applies.append(apply)
             print(f"invoices: {lines:,} lines (Shift_JIS, {by_customer:,} matched by customer name): "

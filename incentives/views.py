@@ -433,7 +433,7 @@ def invoice_import_apply(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, message)
         return redirect("incentives_invoice_preview", pk=batch.pk)
     messages.success(request, _("%(count)s invoice payments imported from %(file)s (¥%(total)s).") % {
-        "count": f"{len(created):,}", "file": batch.filename, "total": f"{sum(p.amount for p in created):,}"})
+        "count": f"{created.count:,}", "file": batch.filename, "total": f"{created.total:,}"})
     return redirect("incentives_invoices")
 
 

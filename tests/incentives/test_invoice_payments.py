@@ -306,7 +306,8 @@ def test_the_service_records_all_rows_or_none_and_reports_lines(people_a, world)
         assert "2" in " ".join(refused.value.messages)
         assert not InvoicePayment.objects.exists()
         created = invoices.invoice_payments_import(rows[:1], actor=people_a.channel_manager)
-        assert [p.reference for p in created] == ["S-1"]
+        assert (created.count, created.total) == (1, 1000)
+        assert list(InvoicePayment.objects.filter(pk__in=created.ids).values_list("reference", flat=True)) == ["S-1"]
 
 
 # --------------------------------------------------------------------------- commissions on imported payments
