@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -406,10 +406,17 @@ def invoice_import(request: HttpRequest) -> HttpResponse:
         "recent": selectors.invoice_imports_recent()})
 
 
+def _invoice_import(pk: int) -> InvoiceImport:
+    """The upload `pk`; a number beyond any id (20 digits in the address) is simply not found."""
+    if pk > MAX_ID:
+        raise Http404
+    return get_object_or_404(InvoiceImport, pk=pk)
+
+
 @console_view
 @require_GET
 def invoice_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(InvoiceImport, pk=pk)
+    batch = _invoice_import(pk)
     context: dict = {"batch": batch}
     if batch.status == InvoiceImport.Status.PREVIEW:
         check = invoices.file_check(batch.content)
@@ -425,7 +432,7 @@ def invoice_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @console_view
 @require_POST
 def invoice_import_apply(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(InvoiceImport, pk=pk)
+    batch = _invoice_import(pk)
     try:
         created = invoices.import_apply(batch=batch, actor=request.user)
     except ValidationError as error:
@@ -440,7 +447,7 @@ def invoice_import_apply(request: HttpRequest, pk: int) -> HttpResponse:
 @console_view
 @require_POST
 def invoice_import_discard(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(InvoiceImport, pk=pk)
+    batch = _invoice_import(pk)
     try:
         invoices.import_discard(batch=batch, actor=request.user)
     except ValidationError as error:

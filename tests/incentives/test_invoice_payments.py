@@ -278,6 +278,12 @@ def test_the_list_refuses_bad_filters_with_a_400(people_a, query):
     assert people_a.console(people_a.channel_manager).get(f"{LIST}?{query}").status_code == 400
 
 
+def test_an_import_number_beyond_any_id_is_not_found(people_a):
+    client = people_a.console(people_a.channel_manager)
+    assert client.get(f"{IMPORT}{'9' * 20}/").status_code == 404
+    assert client.post(f"{IMPORT}{2**63}/apply/").status_code == 404
+
+
 def test_the_list_filters_by_partner_and_month(people_a, world):
     with tenant_context(people_a.tenant):
         other = _deal(PartnerFactory(), "株式会社ベツ")
