@@ -1,4 +1,4 @@
-"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive]
+"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive] [invoices]
 [--runs N]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
@@ -1137,6 +1137,85 @@ def bench_email(runs: int) -> None:
           f"connection per e-mail, local SMTP server) at {count / seconds:,.1f} e-mails/s")
 
 
+def bench_invoices(runs: int) -> None:
+    """Importing 10,000 customer invoice payments (a month of a subscription business) through the
+    service the console and the API use: read and check the file (the preview), then record it."""
+    from datetime import date, timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from deals import matching
+    from incentives import invoices
+    from incentives.models import InvoiceImport, InvoicePayment
+    from partners.csv_io import decode
+    from partners.models import Partner
+    from prm.accounts.models import User
+
+    vendor = _tenant("benchinvoices", "ベンチ請求株式会社")
+    deals, lines, by_customer = 10_000, 10_000, 2_000
+    with tenant_context(vendor):
+        actor = User.objects.filter(role="vendor_admin").first()
+        partner = Partner.objects.order_by("pk").first()
+        if partner is None:
+            partner = Partner.objects.create(name="ベンチ販売店", partner_type="resale", stage="activation")
+        assert matching.normalise_name("ベンチ請求顧客7株式会社") == "ベンチ請求顧客7", "the seeded name keys follow the matcher"
+        won_on = date(timezone.localdate().year - 1, 1, 15)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM deals_dealregistration WHERE stage = 'won' AND name_key LIKE 'ベンチ請求顧客%%'")
+            if cursor.fetchone()[0] < deals:
+                started = time.perf_counter()
+                cursor.execute(
+                    """INSERT INTO deals_dealregistration
+                           (customer_name, corporate_number, web_domain, name_key, corporate_key, domain_key,
+                            partner_id, customer_contact_name, customer_contact_email, amount, expected_close, notes,
+                            role_lead, role_proposal, role_contract, role_billing, role_support, stage, priority,
+                            registered_at, decision_reason, won_amount, won_on)
+                       SELECT 'ベンチ請求顧客' || n || '株式会社', '', '', 'ベンチ請求顧客' || n, '', '', %s, '', '',
+                              1200000, %s, '', 'partner', 'partner', 'partner', 'partner', 'partner', 'won', 'holder',
+                              now() - interval '2 years', '', 1200000, %s
+                         FROM generate_series(0, %s) AS n""", [partner.pk, won_on, won_on, deals - 1])
+                cursor.execute("ANALYZE deals_dealregistration")
+                print(f"invoices: seeded {deals:,} won deals in {time.perf_counter() - started:.1f} s")
+            cursor.execute("SELECT id, name_key FROM deals_dealregistration WHERE stage = 'won' "
+                           "AND name_key LIKE 'ベンチ請求顧客%%' ORDER BY id LIMIT %s", [deals])
+            seeded = cursor.fetchall()
+        paid_on = timezone.localdate().replace(day=1) - timedelta(days=1)
+
+        def file(run: int) -> bytes:
+            # Most lines name the deal by number; by_customer of them by the customer's name (the matcher's job).
+            out = ["案件番号,顧客名,入金日,金額,請求書番号"]
+            for n in range(lines):
+                deal_id, name_key = seeded[n % len(seeded)]
+                deal = "" if n < by_customer else str(deal_id)
+                customer = f"{name_key}株式会社" if n < by_customer else ""
+                out.append(f"{deal},{customer},{paid_on:%Y/%m/%d},\"{100_000 + n % 997:,}\",INV-{run}-{n:05d}")
+            return ("\r\n".join(out) + "\r\n").encode("cp932")
+
+        previews, applies = [], []
+        for run in range(max(1, min(runs, 3))):
+            InvoicePayment.objects.filter(deal_id__in=[deal_id for deal_id, _key in seeded]).delete()
+            InvoiceImport.objects.filter(payments__isnull=True).delete()
+            raw = file(run)
+            started = time.perf_counter()
+            text, encoding = decode(raw)
+            batch = invoices.import_upload(actor=actor, filename="bench.csv", text=text, encoding=encoding)
+            check = invoices.file_check(batch.content)
+            preview = time.perf_counter() - started
+            assert not check.has_errors, check.messages()
+            started = time.perf_counter()
+            created = invoices.import_apply(batch=batch, actor=actor)
+            apply = time.perf_counter() - started
+            assert created.count == lines
+            previews.append(preview)
+            applies.append(apply)
+            print(f"invoices: {lines:,} lines (Shift_JIS, {by_customer:,} matched by customer name): "
+                  f"preview {preview:.2f} s, apply {apply:.2f} s (checks again, then records)")
+        print(f"invoices: median preview {statistics.median(previews):.2f} s, median apply "
+              f"{statistics.median(applies):.2f} s, end to end {statistics.median(previews) + statistics.median(applies):.2f} s")
+
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -1151,7 +1230,7 @@ def main() -> None:
         {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers, "commissions": bench_commissions, "matching": bench_matching,
          "incentives": bench_incentives, "enablement": bench_enablement,
          "health": bench_health, "mapping": bench_mapping, "email": bench_email, "import": bench_import,
-         "vendor_archive": bench_vendor_archive}[name](args.runs)
+         "vendor_archive": bench_vendor_archive, "invoices": bench_invoices}[name](args.runs)
 
 
 if __name__ == "__main__":

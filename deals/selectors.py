@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from deals.models import (
@@ -14,7 +16,8 @@ from deals.models import (
     Lead,
     Stage,
 )
-from deals.services import _stored_keys, matching_direct_accounts, matching_registrations
+from deals import matching
+from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
 
 
@@ -176,3 +179,79 @@ def win_totals() -> Segment:
         closed=Count("pk"), won=Count("pk", filter=Q(stage=Stage.WON)),
         won_amount=Sum("won_amount", filter=Q(stage=Stage.WON)))
     return Segment("all", "", row["closed"], row["won"], row["won_amount"] or 0)
+
+
+# --------------------------------------------------------------------------- deals by number or by customer
+# A deal's number (案件番号) is its id, shown on the deal's page and in imports of invoice payments.
+
+
+@dataclass(frozen=True)
+class DealRef:
+    """What recording a customer's payment reads of a deal: its stage and win, its customer and partner."""
+
+    pk: int
+    stage: str
+    won_on: date | None
+    customer_name: str
+    partner_id: int
+    partner_name: str
+    registered_at: datetime
+    keys: matching.CustomerKeys
+
+    @property
+    def stage_label(self) -> str:
+        return str(Stage(self.stage).label)
+
+
+def _deal_refs(condition: str, params: list) -> list[DealRef]:
+    """Plain rows, not model instances: an import looks up ten thousand deals at once."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            SELECT d.id, d.stage, d.won_on, d.customer_name, d.partner_id, p.name, d.registered_at,
+                   d.name_key, d.corporate_key, d.domain_key
+              FROM deals_dealregistration d JOIN partners_partner p ON p.id = d.partner_id
+             WHERE {condition}
+             ORDER BY d.registered_at, d.id""", params)
+        return [DealRef(pk, stage, won_on, customer, partner_id, partner, registered_at,
+                        matching.CustomerKeys(name_key, corporate_key or None, domain_key or None))
+                for pk, stage, won_on, customer, partner_id, partner, registered_at, name_key, corporate_key, domain_key
+                in cursor.fetchall()]
+
+
+def deals_by_number(numbers) -> dict[int, DealRef]:
+    """The registrations with these numbers (any stage), keyed by number."""
+    numbers = sorted({number for number in numbers if number is not None and 0 < number < 2**63})
+    if not numbers:
+        return {}
+    return {deal.pk: deal for deal in _deal_refs("d.id = ANY(%s)", [numbers])}
+
+
+def deals_for_customers(customers: list[tuple[str, str]]) -> list[list[DealRef]]:
+    """For each (customer name, corporate number), every registration of that customer in any stage,
+    as the one matcher (deals.matching) judges it, oldest first. One index look-up for the whole list."""
+    keys = [_as_stored(customer_keys_for(name, number, "")) for name, number in customers]
+    names = sorted({k.name_key for k in keys if k.name_key})
+    numbers = sorted({k.corporate_number for k in keys if k.corporate_number})
+    by_name: dict[str, list[DealRef]] = {}
+    by_number: dict[str, list[DealRef]] = {}
+    if names or numbers:
+        for deal in _deal_refs("d.name_key = ANY(%s) OR d.corporate_key = ANY(%s)", [names, numbers]):
+            by_name.setdefault(deal.keys.name_key, []).append(deal)
+            if deal.keys.corporate_number:
+                by_number.setdefault(deal.keys.corporate_number, []).append(deal)
+    found = []
+    for key in keys:
+        seen: dict[int, DealRef] = {}
+        for deal in [*by_number.get(key.corporate_number or "", []), *by_name.get(key.name_key, [])]:
+            if deal.pk not in seen and matching.same_customer(key, deal.keys):
+                seen[deal.pk] = deal
+        found.append(sorted(seen.values(), key=lambda deal: (deal.registered_at, deal.pk)))
+    return found
+
+
+def deal_partners(deal_ids) -> dict[int, int]:
+    """deal id → partner id, for figures other apps keep per deal."""
+    ids = sorted(set(deal_ids))
+    if not ids:
+        return {}
+    return dict(DealRegistration.objects.filter(pk__in=ids).values_list("pk", "partner_id"))

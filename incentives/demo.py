@@ -44,6 +44,49 @@ def _month(offset: int) -> date:
     return date(today.year + month // 12, month % 12 + 1, 1)
 
 
+# Subscription customers won 13 to 20 months ago, paying monthly: (partner, customer, months ago won,
+# months ago the last invoice was paid (0 = still paying), monthly fee). Retention shows on the dashboard.
+SUBSCRIPTIONS = [
+    ("株式会社さくらシステムズ", "株式会社青葉クリニック", 20, 0, 180_000),
+    ("株式会社さくらシステムズ", "株式会社港南物流", 18, 0, 240_000),
+    ("株式会社さくらシステムズ", "株式会社西新宿デザイン", 16, 5, 90_000),
+    ("株式会社北斗情報サービス", "株式会社北見ファーム", 19, 0, 120_000),
+    ("株式会社北斗情報サービス", "株式会社小樽ガラス工房", 15, 7, 60_000),
+    ("株式会社北斗情報サービス", "株式会社函館マリン", 14, 0, 150_000),
+    ("株式会社九州デジタル", "株式会社天神メディカル", 17, 0, 300_000),
+    ("株式会社九州デジタル", "株式会社久留米ゴム工業", 16, 2, 110_000),
+    ("株式会社九州デジタル", "株式会社長崎観光サービス", 4, 0, 80_000),  # new: not in the base yet
+]
+
+
+def _subscriptions(actor: User) -> None:
+    """Won subscriptions and their paid invoices, recorded through the same service as the CSV import."""
+    from deals.services import apply_keys, customer_keys_for
+    from incentives import invoices
+
+    partners = {p.name: p for p in Partner.objects.filter(name__in={row[0] for row in SUBSCRIPTIONS})}
+    today = timezone.localdate()
+    rows = []
+    for partner_name, customer, won_ago, stopped_ago, fee in SUBSCRIPTIONS:
+        partner = partners.get(partner_name)
+        if partner is None:
+            continue
+        won = _month(-won_ago) + timedelta(days=4)
+        deal = DealRegistration(
+            partner=partner, customer_name=customer, amount=fee * 12, expected_close=won, stage="won",
+            won_amount=fee * 12, won_on=won, closed_at=timezone.make_aware(timezone.datetime(won.year, won.month, won.day, 15)),
+            registered_at=timezone.make_aware(timezone.datetime(won.year, won.month, 1, 10)) - timedelta(days=40))
+        apply_keys(deal, customer_keys_for(customer, "", ""))
+        deal.save()
+        for ago in range(won_ago - 1, stopped_ago - 1, -1):
+            paid_on = _month(-ago) + timedelta(days=24)
+            if paid_on <= today:
+                rows.append({"deal_number": deal.pk, "paid_on": paid_on, "amount": fee,
+                             "reference": f"INV-{paid_on:%Y%m}-{deal.pk:05d}"})
+    if rows:
+        invoices.invoice_payments_import(rows, actor=actor, description="demo")
+
+
 def seed(*, admin: User, managers: list[User]) -> None:
     if Plan.objects.exists():
         return
@@ -66,8 +109,11 @@ def seed(*, admin: User, managers: list[User]) -> None:
     subscription = DealRegistration.objects.filter(stage="won", partner__partner_type="resale").order_by("won_on").first()
     if subscription is not None:
         for n in range(3):
-            InvoicePayment.objects.create(deal=subscription, paid_on=subscription.won_on + timedelta(days=30 * (n + 1)),
-                                          amount=200_000)
+            paid_on = subscription.won_on + timedelta(days=30 * (n + 1))
+            if paid_on <= timezone.localdate():
+                InvoicePayment.objects.create(deal=subscription, paid_on=paid_on, amount=200_000,
+                                              reference=f"INV-{subscription.pk}-{n + 1:02d}", recorded_by=managers[0])
+    _subscriptions(managers[0])
     # A referral whose customer cancelled five weeks after signing: the clawback turns the
     # partner's month negative, and the balance is carried into its next payout (次回相殺).
     nextlink = partners["合同会社ネクストリンク"]

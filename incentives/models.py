@@ -5,8 +5,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from prm.bounds import count_validators, positive_yen_validators, validate_business_date, yen_validators
 
 from incentives import terms
@@ -300,15 +302,50 @@ class CreditLimit(models.Model):
     settlement_days = models.PositiveSmallIntegerField(_("days until a won deal is settled"), default=60)
 
 
+class InvoiceImport(models.Model):
+    """An uploaded file of invoice payments waiting for its preview to be confirmed; applied all at once or not at all."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Preview")
+        APPLIED = "applied", pgettext_lazy("import", "Applied")
+        DISCARDED = "discarded", _("Discarded")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    filename = models.CharField(max_length=255)
+    encoding = models.CharField(max_length=10)
+    content = models.TextField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+
 class InvoicePayment(models.Model):
-    """A recurring invoice a customer of a won deal paid (for recurring revenue share)."""
+    """A recurring invoice a customer of a won deal paid (for recurring revenue share).
+
+    The invoice number identifies it within its deal: the same invoice is never counted twice.
+    """
 
     deal = models.ForeignKey("deals.DealRegistration", on_delete=models.CASCADE, related_name="invoice_payments")
     paid_on = models.DateField(_("paid on"), validators=[validate_business_date])
-    amount = models.BigIntegerField(_("amount (¥)"), validators=yen_validators)
+    amount = models.BigIntegerField(_("amount (¥)"), validators=positive_yen_validators)
+    # Blank only on payments recorded before invoice numbers were kept.
+    reference = models.CharField(_("invoice number"), max_length=50, blank=True, default="", db_default="")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    source = models.ForeignKey(InvoiceImport, on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
 
     class Meta:
         ordering = ["paid_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "reference"], condition=~models.Q(reference=""),
+                                    name="invoice_payment_once_per_deal"),
+        ]
+        indexes = [models.Index(fields=["paid_on", "deal"], name="invoice_payment_paid_on")]
 
 
 class AuditEntry(models.Model):
@@ -348,6 +385,18 @@ class AuditEntry(models.Model):
             return _("Credit limit of %(partner)s: %(before)s → %(after)s") % {
                 "partner": changes.get("partner", ""), "before": _credit_text(changes.get("before")),
                 "after": _credit_text(changes.get("after"))}
+        if self.action == "invoice_payment_recorded" and "amount" in changes:
+            return _("Invoice payment recorded: invoice %(reference)s of deal %(deal)s (%(customer)s, %(partner)s), "
+                     "¥%(amount)s paid on %(paid_on)s") % {
+                "reference": changes.get("reference", ""), "deal": changes.get("deal", ""),
+                "customer": changes.get("customer", ""), "partner": changes.get("partner", ""),
+                "amount": f"{changes.get('amount') or 0:,}", "paid_on": changes.get("paid_on", "")}
+        if self.action == "invoice_payments_imported" and "count" in changes:
+            return _("%(count)s invoice payments imported from %(source)s, ¥%(total)s in total, paid %(first)s to "
+                     "%(last)s") % {
+                "count": f"{changes.get('count') or 0:,}", "source": changes.get("source") or "—",
+                "total": f"{changes.get('total') or 0:,}", "first": changes.get("first", ""),
+                "last": changes.get("last", "")}
         return self._win_summary(changes)
 
     def _win_summary(self, changes: dict) -> str:

@@ -1,15 +1,17 @@
-"""Reads of the incentives module: payout pages and the transfer batch."""
+"""Reads of the incentives module: payout pages, the transfer batch, invoice payments and customer retention."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import F, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from incentives import zengin
-from incentives.models import LedgerLine, Payout
+from deals import selectors as deal_selectors
+from incentives import terms, zengin
+from incentives.models import InvoiceImport, InvoicePayment, LedgerLine, Payout
 from partners.models import Partner
 
 
@@ -95,3 +97,96 @@ def transfer_batch(*, period: date) -> TransferBatch:
     transfers = [zengin.Transfer(p.bank_code, p.bank_name, p.branch_code, p.branch_name, p.account_type,
                                  p.account_number, p.account_holder, p.total, f"{p.period:%Y%m}") for p in included]
     return TransferBatch(payouts=included, transfers=transfers, excluded=excluded)
+
+
+# --------------------------------------------------------------------------- invoice payments
+
+
+@dataclass(frozen=True)
+class InvoicePaymentFilter:
+    partner_id: int | None = None
+    month: date | None = None
+
+
+def invoice_payments(filters: InvoicePaymentFilter) -> QuerySet[InvoicePayment]:
+    """Recorded payments, newest first, of one partner's deals and/or paid in one month."""
+    payments = InvoicePayment.objects.select_related("deal", "deal__partner", "recorded_by", "source")
+    if filters.partner_id is not None:
+        payments = payments.filter(deal__partner_id=filters.partner_id)
+    if filters.month is not None:
+        payments = payments.filter(paid_on__gte=filters.month, paid_on__lte=terms.month_end(filters.month))
+    return payments.order_by("-paid_on", "-id")
+
+
+def invoice_payments_total(payments: QuerySet[InvoicePayment]) -> tuple[int, int]:
+    """(how many, ¥ total) of these payments."""
+    row = payments.order_by().aggregate(count=Count("pk"), total=Sum("amount"))
+    return row["count"], row["total"] or 0
+
+
+def invoice_imports_recent(limit: int = 5) -> list[InvoiceImport]:
+    return list(InvoiceImport.objects.select_related("uploaded_by").defer("content")[:limit])
+
+
+# --------------------------------------------------------------------------- customer retention (顧客継続率)
+
+# A customer is a won deal that pays recurring invoices. It is *paying* on a day when it paid an
+# invoice in the RETENTION_WINDOW_MONTHS months up to that day (a quarterly invoice keeps it paying).
+RETENTION_LOOKBACK_MONTHS = 12
+RETENTION_WINDOW_MONTHS = 3
+
+
+@dataclass(frozen=True)
+class RetentionFigure:
+    base: int = 0  # customers paying 12 months before the day
+    retained: int = 0  # of those, the ones still paying on the day
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.retained * 100 / self.base, 1) if self.base else None
+
+
+@dataclass(frozen=True)
+class Retention:
+    as_of: date
+    then: date  # the day twelve months earlier
+    overall: RetentionFigure
+    by_partner: dict[int, RetentionFigure]
+
+    def within(self, partner_ids: Iterable[int] | None) -> Retention:
+        """The same figures for some partners only (None: all), the overall figure summed over them."""
+        if partner_ids is None:
+            return self
+        wanted = set(partner_ids)
+        kept = {pk: figure for pk, figure in self.by_partner.items() if pk in wanted}
+        return Retention(self.as_of, self.then, RetentionFigure(sum(f.base for f in kept.values()),
+                                                                sum(f.retained for f in kept.values())), kept)
+
+
+def retention_definition() -> str:
+    """The definition of 顧客継続率, in words, for the footnote of every page that shows it."""
+    return _("Customer retention: of the customers (won deals paying recurring invoices) that paid an invoice in the "
+             "%(window)s months up to the same day %(lookback)s months ago, the share that also paid one in the last "
+             "%(window)s months. Per partner by the partner of the deal.") % {
+        "window": RETENTION_WINDOW_MONTHS, "lookback": RETENTION_LOOKBACK_MONTHS}
+
+
+def customer_retention(as_of: date) -> Retention:
+    """顧客継続率 on `as_of`, overall and per partner (see retention_definition): two index range scans."""
+    then = terms.add_months(as_of, -RETENTION_LOOKBACK_MONTHS)
+
+    def paying(day: date) -> set[int]:
+        return set(InvoicePayment.objects.filter(paid_on__gt=terms.add_months(day, -RETENTION_WINDOW_MONTHS),
+                                                 paid_on__lte=day).order_by().values_list("deal_id", flat=True)
+                   .distinct())
+
+    base = paying(then)
+    retained = paying(as_of) & base
+    partners = deal_selectors.deal_partners(base)
+    counts: dict[int, list[int]] = {}
+    for deal_id in base:
+        figure = counts.setdefault(partners[deal_id], [0, 0])
+        figure[0] += 1
+        figure[1] += deal_id in retained
+    by_partner = {pk: RetentionFigure(base_count, kept) for pk, (base_count, kept) in counts.items()}
+    return Retention(as_of, then, RetentionFigure(len(base), len(retained)), by_partner)

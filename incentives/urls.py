@@ -21,5 +21,12 @@ urlpatterns = [
     path("mdf/", views.mdf_queue, name="incentives_mdf"),
     path("mdf/<int:pk>/decide/", views.mdf_decide, name="incentives_mdf_decide"),
     path("mdf/<int:pk>/proof/", views.mdf_proof, name="incentives_mdf_proof"),
+    path("invoices/", views.invoice_list, name="incentives_invoices"),
+    path("invoices/new/", views.invoice_new, name="incentives_invoice_new"),
+    path("invoices/import/", views.invoice_import, name="incentives_invoice_import"),
+    path("invoices/import/<int:pk>/", views.invoice_preview, name="incentives_invoice_preview"),
+    path("invoices/import/<int:pk>/apply/", views.invoice_import_apply, name="incentives_invoice_apply"),
+    path("invoices/import/<int:pk>/discard/", views.invoice_import_discard, name="incentives_invoice_discard"),
+    path("invoices/template.csv", views.invoice_template, name="incentives_invoice_template"),
     path("audit/", views.audit_log, name="incentives_audit"),
 ]

@@ -1,4 +1,4 @@
-"""Console: commission runs, plans, payouts with statements and transfer files, MDF, audit."""
+"""Console: commission runs, plans, payouts with statements and transfer files, MDF, invoice payments, audit."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-
-from django.http import HttpRequest, HttpResponse
+from django.db import connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -19,13 +19,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from incentives import engine, mdf, payouts, runs, selectors, statements, vendor_settings, zengin
-from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
+from deals import selectors as deal_selectors
+from incentives import engine, invoices, mdf, payouts, runs, selectors, statements, vendor_settings, zengin
+from incentives.models import (
+    AuditEntry,
+    CommissionRun,
+    IncentiveSettings,
+    InvoiceImport,
+    MdfRequest,
+    Payout,
+    Plan,
+    PlanVersion,
+)
+from partners import csv_io
+from partners.forms import ImportForm
 from partners.models import Partner
 from prm import csv_export
 from prm.accounts.access import console_view
-from prm.bounds import MonthField, yen_field
-from prm.params import month_param
+from prm.bounds import AsciiIntegerField, BusinessDateField, MonthField, yen_field
+from prm.params import MAX_ID, int_param, month_param
 
 
 class PeriodForm(forms.Form):
@@ -327,3 +339,139 @@ def mdf_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
     return render(request, "incentives/audit.html", {"page": page})
+
+
+# --------------------------------------------------------------------------- invoice payments (invoice_paid)
+
+
+class InvoicePaymentForm(forms.Form):
+    deal_number = AsciiIntegerField(label=gettext_lazy("Deal number"), min_value=1, max_value=MAX_ID,
+                                    help_text=gettext_lazy("The number on the deal's page (案件番号)."))
+    paid_on = BusinessDateField(label=gettext_lazy("Paid on"))
+    amount = yen_field(gettext_lazy("Amount (¥)"), allow_zero=False)
+    reference = forms.CharField(label=gettext_lazy("Customer invoice number"), max_length=invoices.REFERENCE_LENGTH,
+                                help_text=gettext_lazy("Identifies the invoice within its deal; the same invoice is "
+                                                       "counted once."))
+
+
+def _invoice_filters(request: HttpRequest) -> selectors.InvoicePaymentFilter:
+    return selectors.InvoicePaymentFilter(partner_id=int_param(request, "partner"), month=month_param(request, "month"))
+
+
+@console_view
+@require_GET
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    filters = _invoice_filters(request)
+    payments = selectors.invoice_payments(filters)
+    count, total = selectors.invoice_payments_total(payments)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "incentives/invoices.html", {
+        "page": Paginator(payments, 50).get_page(request.GET.get("page")), "count": count, "total": total,
+        "filters": filters, "partners": Partner.objects.order_by("name_kana", "pk").values_list("pk", "name"),
+        "month": f"{filters.month:%Y-%m}" if filters.month else "", "query": query.urlencode(),
+    })
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def invoice_new(request: HttpRequest) -> HttpResponse:
+    form = InvoicePaymentForm(request.POST or None, initial={"deal_number": int_param(request, "deal")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        deal = deal_selectors.deals_by_number([data["deal_number"]]).get(data["deal_number"])
+        if deal is None:
+            form.add_error("deal_number", _("There is no deal %(number)s.") % {"number": data["deal_number"]})
+        else:
+            try:
+                payment = invoices.invoice_payment_record(deal=deal, paid_on=data["paid_on"], amount=data["amount"],
+                                                          reference=data["reference"], actor=request.user)
+            except ValidationError as error:
+                for key, errors in error.message_dict.items():
+                    form.add_error("deal_number" if key == "deal" else key if key in form.fields else None, errors)
+            else:
+                messages.success(request, _("Payment of invoice %(reference)s for deal %(number)s (%(customer)s) "
+                                            "recorded.") % {"reference": payment.reference, "number": deal.pk,
+                                                            "customer": deal.customer_name})
+                return redirect("incentives_invoices")
+    return render(request, "incentives/invoice_form.html", {"form": form})
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def invoice_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            text, encoding = csv_io.decode(upload.read(), form.cleaned_data["encoding"])
+            batch = invoices.import_upload(actor=request.user, filename=upload.name, text=text, encoding=encoding)
+        except ValidationError as error:
+            form.add_error("file", error.message_dict.get("file", error.messages) if hasattr(error, "error_dict")
+                           else error.messages)
+        else:
+            return redirect("incentives_invoice_preview", pk=batch.pk)
+    return render(request, "incentives/invoice_import.html", {
+        "form": form, "columns": invoices.COLUMNS, "max_rows": invoices.MAX_ROWS,
+        "recent": selectors.invoice_imports_recent()})
+
+
+def _invoice_import(pk: int) -> InvoiceImport:
+    """The upload `pk`; a number beyond any id (20 digits in the address) is simply not found."""
+    if pk > MAX_ID:
+        raise Http404
+    return get_object_or_404(InvoiceImport, pk=pk)
+
+
+@console_view
+@require_GET
+def invoice_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _invoice_import(pk)
+    context: dict = {"batch": batch}
+    if batch.status == InvoiceImport.Status.PREVIEW:
+        check = invoices.file_check(batch.content)
+        only_errors = request.GET.get("show") == "errors"
+        rows = check.error_rows if only_errors else check.rows
+        context |= {"check": check, "only_errors": only_errors, "headers": [check.header(key) for key in check.columns],
+                    "table": [(row, [(row.values.get(key, ""), bool([e for e in row.errors if e.column == key]))
+                                     for key in check.columns]) for row in rows[:invoices.PREVIEW_ROWS]],
+                    "rows_hidden": max(len(rows) - invoices.PREVIEW_ROWS, 0)}
+    return render(request, "incentives/invoice_preview.html", context)
+
+
+@console_view
+@require_POST
+def invoice_import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _invoice_import(pk)
+    try:
+        created = invoices.import_apply(batch=batch, actor=request.user)
+    except ValidationError as error:
+        for message in error.messages[:10]:
+            messages.error(request, message)
+        return redirect("incentives_invoice_preview", pk=batch.pk)
+    messages.success(request, _("%(count)s invoice payments imported from %(file)s (¥%(total)s).") % {
+        "count": f"{created.count:,}", "file": batch.filename, "total": f"{created.total:,}"})
+    return redirect("incentives_invoices")
+
+
+@console_view
+@require_POST
+def invoice_import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _invoice_import(pk)
+    try:
+        invoices.import_discard(batch=batch, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("incentives_invoice_preview", pk=batch.pk)
+    messages.info(request, _("The import of %(file)s was discarded; nothing was recorded.") % {"file": batch.filename})
+    return redirect("incentives_invoice_import")
+
+
+@console_view
+@require_GET
+def invoice_template(request: HttpRequest) -> HttpResponse:
+    """An empty file to fill in: the Japanese headers and two example lines (by deal number, by customer)."""
+    header, rows = invoices.template_rows()
+    encoding = "cp932" if request.GET.get("encoding") == "cp932" else "utf-8"
+    rows = [[csv_export.Code(cell) if index == 2 and cell else cell for index, cell in enumerate(row)] for row in rows]
+    return csv_export.csv_response("invoice-payments-template.csv", header, rows, encoding=encoding)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from deals import matching, segments
 from partners import japan
-from partners.csv_io import RowError, _cell, _header_key, decode, read_header  # noqa: F401  (decode is part of this module's API)
+from partners.csv_io import RowError, clean_cell, decode, header_key, read_header  # noqa: F401  (decode is part of this module's API)
 
 MAX_ROWS = 100_000
 PREVIEW_ROWS = 200
@@ -44,7 +44,7 @@ COLUMNS = (
     Column("employee_band", gettext_lazy("Employees"), ("employees", "従業員規模", "従業員数", "規模"), False, "100-299"),
     Column("prefecture", gettext_lazy("Prefecture"), ("都道府県", "所在地"), False, "東京都"),
 )
-_ALIASES = {_header_key(name): column.key for column in COLUMNS for name in (column.key, *column.aliases)}
+_ALIASES = {header_key(name): column.key for column in COLUMNS for name in (column.key, *column.aliases)}
 
 
 @dataclass
@@ -119,7 +119,7 @@ def read(text: str, *, check_rows: bool = True) -> ListFile:
                     _("Line %(line)s: the file has more than %(max)s records; split it into several lists.")
                     % {"line": f"{line:,}", "max": f"{MAX_ROWS:,}"})
                 break
-            table.rows.append(ListRow(line, {key: _cell(cells[index]) if index < len(cells) else ""
+            table.rows.append(ListRow(line, {key: clean_cell(cells[index]) if index < len(cells) else ""
                                              for index, key in positions.items()}))
         if not table.rows and not table.file_errors:
             table.file_errors.append(_("The file has no rows below its header."))

@@ -251,7 +251,7 @@ def _fold(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").strip().casefold()
 
 
-def _header_key(value: str) -> str:
+def header_key(value: str) -> str:
     return re.sub(r"[\s\-]+", "_", _fold(value).strip("*").strip())
 
 
@@ -270,7 +270,7 @@ def read_header(header: list[str], aliases: dict[str, str]) -> Header:
     result = Header()
     for index, written in enumerate(header):
         written = written.strip()
-        key = aliases.get(_header_key(written))
+        key = aliases.get(header_key(written))
         if key is None:
             if written:
                 result.ignored.append(written)
@@ -283,7 +283,7 @@ def read_header(header: list[str], aliases: dict[str, str]) -> Header:
     return result
 
 
-def _cell(value: str) -> str:
+def clean_cell(value: str) -> str:
     """A cell as typed: Excel's text guards removed, surrounding spaces (half or full width) dropped."""
     value = (value or "").strip()
     match = _EXCEL_TEXT.fullmatch(value)
@@ -309,7 +309,7 @@ def _aliases(kind: str) -> dict[str, str]:
     aliases: dict[str, str] = {}
     for column in COLUMNS[kind]:
         for name in (column.key, *column.aliases):
-            aliases.setdefault(_header_key(name), column.key)
+            aliases.setdefault(header_key(name), column.key)
     return aliases
 
 
@@ -343,7 +343,7 @@ def _read(kind: str, text: str) -> _Table:
         if missing:
             table.file_errors.append(_("Missing required columns: %(columns)s.") % {"columns": ", ".join(missing)})
             other = CONTACTS if kind == PARTNERS else PARTNERS
-            if not _missing(other, filter(None, (_aliases(other).get(_header_key(name)) for name in header))):
+            if not _missing(other, filter(None, (_aliases(other).get(header_key(name)) for name in header))):
                 table.file_errors.append(_("This looks like a file of %(kind)s: choose that kind and upload it again.")
                                          % {"kind": ImportBatch.Kind(other).label})
         for line, cells in enumerate(reader, start=2):
@@ -353,7 +353,7 @@ def _read(kind: str, text: str) -> _Table:
                 table.file_errors.append(_("The file has more than %(max)s rows; split it into several files.")
                                          % {"max": f"{MAX_ROWS:,}"})
                 break
-            table.rows.append((line, {key: _cell(cells[index]) if index < len(cells) else ""
+            table.rows.append((line, {key: clean_cell(cells[index]) if index < len(cells) else ""
                                       for index, key in positions.items()}))
         if not table.rows and not table.file_errors:
             table.file_errors.append(_("The file has no rows below its header."))

@@ -2,7 +2,7 @@
 
 The key holds the filters and a data version read in one cheap statement: the latest finished
 health run and the newest row (or change time) of every table the dashboard reads. A new
-deal, a deal moving stage, a stage change, an agreement, a tier or an MDF claim changes the
+deal, a deal moving stage, a stage change, an agreement, a tier, an MDF claim or an invoice payment changes the
 version, so the next render computes afresh; anything the version misses lasts at most
 CACHE_SECONDS. django-tenants' key function prefixes every key with the vendor's schema.
 """
@@ -18,7 +18,7 @@ from partners.dashboards import selectors
 from partners.dashboards.filters import Filters
 
 CACHE_SECONDS = 600
-KEY_VERSION = 1
+KEY_VERSION = 2
 
 _VERSION_SQL = """
     SELECT (SELECT max(id) FROM partners_healthrun WHERE finished_at IS NOT NULL),
@@ -33,7 +33,9 @@ _VERSION_SQL = """
            (SELECT count(*) FROM programs_partnertier),
            (SELECT max(id) FROM incentives_mdfrequest),
            (SELECT max(id) FROM incentives_mdfclaim),
-           (SELECT max(decided_at) FROM incentives_mdfrequest)"""
+           (SELECT max(decided_at) FROM incentives_mdfrequest),
+           (SELECT max(id) FROM incentives_invoicepayment),
+           (SELECT count(*) FROM incentives_invoicepayment)"""
 
 
 def data_version() -> str:

@@ -150,12 +150,28 @@ def deals_table(overview: selectors.Overview) -> Table:
         for i, month in enumerate(overview.filters.months)])
 
 
-def partners_table(top: list[selectors.PartnerRevenue]) -> Table:
+def partners_table(top: list[selectors.PartnerRevenue], retention: selectors.CustomerRetention) -> Table:
+    rates = {row.partner_id: row.rate for row in retention.rows}
     return Table("revenue_by_partner", _("Revenue by partner"), [
-        _("Position"), _("Partner"), _("Type"), _("Tier"), _("Won deals"), _("Won revenue")], [
+        _("Position"), _("Partner"), _("Type"), _("Tier"), _("Won deals"), _("Won revenue"), _("Customer retention")], [
         [Cell(index, "number"), Cell(row.name, href=_partner_url(row.partner_id)), Cell(_type_label(row.partner_type)),
-         Cell(row.tier or "—"), Cell(row.won, "number"), Cell(row.revenue, "money")]
+         Cell(row.tier or "—"), Cell(row.won, "number"), Cell(row.revenue, "money"),
+         Cell(rates.get(row.partner_id), "percent")]
         for index, row in enumerate(top, start=1)], empty=_("No won deals in this period."))
+
+
+def retention_table(retention: selectors.CustomerRetention) -> Table:
+    return Table("customer_retention", _("Customer retention by partner"), [
+        _("Partner"), _("Customers paying 12 months before"), _("Still paying"), _("Customer retention")], [
+        [Cell(row.name, href=_partner_url(row.partner_id)), Cell(row.base, "number"), Cell(row.retained, "number"),
+         Cell(row.rate, "percent")] for row in retention.rows],
+        empty=_("No customer paid a recurring invoice twelve months before the end of the period."))
+
+
+def retention_definition() -> str:
+    from incentives.selectors import retention_definition as definition
+
+    return definition()
 
 
 def _series_name(series: selectors.MonthlySeries, kind: str) -> str:
@@ -208,7 +224,7 @@ def movers_table(health: selectors.Health) -> Table:
 
 
 TABLES = ("kpis", "stages", "deals_by_month", "revenue_by_partner", "revenue_by_type", "revenue_by_tier", "mdf_roi",
-          "health_bands", "health_histogram", "movers")
+          "health_bands", "health_histogram", "movers", "customer_retention")
 
 
 def tables(overview: selectors.Overview) -> dict[str, Table]:
@@ -217,7 +233,7 @@ def tables(overview: selectors.Overview) -> dict[str, Table]:
         "kpis": kpi_table(overview.kpis),
         "stages": stages_table(overview.stages, overview.filters),
         "deals_by_month": deals_table(overview),
-        "revenue_by_partner": partners_table(overview.top_partners),
+        "revenue_by_partner": partners_table(overview.top_partners, overview.retention),
         "revenue_by_type": monthly_table("revenue_by_type", _("Revenue by partner type"), months,
                                          overview.revenue_by_type, "type"),
         "revenue_by_tier": monthly_table("revenue_by_tier", _("Revenue by tier"), months, overview.revenue_by_tier,
@@ -226,6 +242,7 @@ def tables(overview: selectors.Overview) -> dict[str, Table]:
         "health_bands": band_table(overview.health),
         "health_histogram": histogram_table(overview.health),
         "movers": movers_table(overview.health),
+        "customer_retention": retention_table(overview.retention),
     }
 
 
@@ -265,12 +282,20 @@ def kpi_cards(kpis: selectors.Kpis) -> list[Kpi]:
     ]
 
 
+def retention_card(retention: selectors.CustomerRetention) -> Kpi:
+    return Kpi(_("Customer retention (顧客継続率)"), _percent(retention.rate), "arrow-repeat",
+               _("%(retained)s of %(base)s customers paying on %(then)s still pay") % {
+                   "retained": format_number(retention.retained), "base": format_number(retention.base),
+                   "then": format_date(retention.then)})
+
+
 @dataclass(frozen=True)
 class Page:
     kpis: list[Kpi]
     tables: dict[str, Table]
     charts: dict[str, SafeString]
     overview: selectors.Overview
+    retention_definition: str = ""
 
 
 def page(overview: selectors.Overview) -> Page:
@@ -306,7 +331,8 @@ def page(overview: selectors.Overview) -> Page:
         "histogram": charts.histogram("chart-health", _("Health score distribution"), bins,
                                       axis_label=_("Health score")),
     }
-    return Page(kpi_cards(overview.kpis), tables(overview), chart_map, overview)
+    return Page([*kpi_cards(overview.kpis), retention_card(overview.retention)], tables(overview), chart_map, overview,
+                retention_definition())
 
 
 # --------------------------------------------------------------------------- CSV
@@ -321,7 +347,7 @@ def export_table(name: str, filters: Filters) -> Table:
     if name not in TABLES:
         raise KeyError(name)
     if name == "revenue_by_partner":
-        return partners_table(selectors.revenue(filters, limit=None).top)
+        return partners_table(selectors.revenue(filters, limit=None).top, selectors.customer_retention(filters))
     if name == "mdf_roi":
         return mdf_table(selectors.mdf_summary(filters, limit=None))
     if name == "movers":

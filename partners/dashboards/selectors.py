@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from django.db import connection
 from django.utils import timezone
 
+from incentives import selectors as incentive_selectors
 from partners.dashboards.filters import Filters
 from partners.models import Stage
 
@@ -133,6 +134,27 @@ class Health:
 
 
 @dataclass(frozen=True)
+class RetentionRow:
+    partner_id: int
+    name: str
+    base: int
+    retained: int
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class CustomerRetention:
+    """顧客継続率 on the period's last day (or today), as incentives.selectors.customer_retention defines it."""
+
+    as_of: date
+    then: date
+    base: int = 0
+    retained: int = 0
+    rate: float | None = None
+    rows: list[RetentionRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Overview:
     filters: Filters
     computed_at: datetime
@@ -144,6 +166,7 @@ class Overview:
     revenue_by_tier: list[MonthlySeries]
     mdf: MdfSummary
     health: Health
+    retention: CustomerRetention
 
 
 # --------------------------------------------------------------------------- SQL helpers
@@ -452,6 +475,22 @@ def health(filters: Filters, *, movers: int | None = TOP) -> Health:
     )
 
 
+def customer_retention(filters: Filters) -> CustomerRetention:
+    """Customer retention of the partners in scope on the period's last day (today while it runs)."""
+    as_of = min(filters.end, timezone.localdate())
+    retention = incentive_selectors.customer_retention(as_of)
+    if filters.owner or filters.partner_type or filters.tier:
+        scope, params = _scope(filters)
+        retention = retention.within([pk for (pk,) in _rows(f"WITH {scope} SELECT id FROM scope", params)])
+    names = dict(_rows("SELECT id, name FROM partners_partner WHERE id = ANY(%(ids)s)",
+                       {"ids": list(retention.by_partner)})) if retention.by_partner else {}
+    rows = sorted((RetentionRow(pk, names.get(pk, str(pk)), figure.base, figure.retained, figure.rate)
+                   for pk, figure in retention.by_partner.items()),
+                  key=lambda row: (-row.base, -(row.rate or 0), row.name, row.partner_id))
+    overall = retention.overall
+    return CustomerRetention(as_of, retention.then, overall.base, overall.retained, overall.rate, rows)
+
+
 def overview(filters: Filters) -> Overview:
     """Every section of the insights dashboard for these filters, uncached (see partners.dashboards.cached)."""
     deals = deal_figures(filters)
@@ -462,6 +501,6 @@ def overview(filters: Filters) -> Overview:
         deals_by_month=[MonthlySeries("registered", "", deals.registered_by_month),
                         MonthlySeries("won", "", deals.won_by_month)],
         top_partners=money.top, revenue_by_type=money.by_type, revenue_by_tier=money.by_tier,
-        mdf=mdf_summary(filters), health=health(filters),
+        mdf=mdf_summary(filters), health=health(filters), retention=customer_retention(filters),
     )
 

@@ -317,14 +317,14 @@ def test_every_table_downloads_as_csv_with_headers_in_the_ui_language(people_a):
     assert rows[2] == ["2025年5月", "0", "500000", "500000"]
     assert len(rows) == 1 + 12
     for name in ("kpis", "stages", "deals_by_month", "revenue_by_partner", "revenue_by_tier", "mdf_roi",
-                 "health_bands", "health_histogram", "movers"):
+                 "health_bands", "health_histogram", "movers", "customer_retention"):
         export = client.get(f"{URL}?{FY2025}&format=csv&table={name}")
         assert export.status_code == 200, name
         assert len(_csv(export)[0]) >= 2, name
     client.cookies["kyoso_language"] = "en"
     english = _csv(client.get(f"{URL}?{FY2025}&format=csv&table=revenue_by_partner"))
-    assert english[0] == ["Position", "Partner", "Type", "Tier", "Won deals", "Won revenue"]
-    assert english[1] == ["1", "再販の会社", "Resale", "—", "1", "2000000"]
+    assert english[0] == ["Position", "Partner", "Type", "Tier", "Won deals", "Won revenue", "Customer retention"]
+    assert english[1] == ["1", "再販の会社", "Resale", "—", "1", "2000000", ""]
     assert client.get(f"{URL}?format=csv&table=nonsense").status_code == 404
 
 

@@ -94,6 +94,14 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
         assert vendor_settings.missing_for_transfer() == []  # the demo still produces 全銀 files
         from django.utils import timezone
 
+        from incentives import selectors as incentive_selectors
+        from incentives.models import InvoicePayment
+
+        # Subscriptions paying invoices: customer retention has customers kept and customers lost to show.
+        retention = incentive_selectors.customer_retention(timezone.localdate())
+        assert InvoicePayment.objects.exclude(reference="").count() >= 50
+        assert retention.overall.base >= 5 and 0 < retention.overall.retained < retention.overall.base
+
         from enablement import selectors as enablement_selectors
 
         now = timezone.now()
