@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -52,13 +53,34 @@ def partner_infos() -> dict[str, engine.PartnerInfo]:
     }
 
 
+def active_versions() -> list[PlanVersion]:
+    """The published version of each plan the commission runs use, by plan code."""
+    versions = [plan.current_version for plan in Plan.objects.filter(is_active=True).order_by("code")]
+    return [version for version in versions if version is not None]
+
+
+def _first_products(deal_ids=None) -> dict[int, str]:
+    """Each deal's product as the engine sees it: the first of its products by code."""
+    rows = DealRegistration.products.through.objects.all()
+    if deal_ids is not None:
+        rows = rows.filter(dealregistration_id__in=deal_ids)
+    return dict(rows.order_by("dealregistration_id", "product__code").distinct("dealregistration_id")
+                .values_list("dealregistration_id", "product__code"))
+
+
+def hypothetical_wins(deals: Iterable[DealRegistration], earliest: date) -> list[engine.Event]:
+    """For open deals: the `deal_won` event `recorded_events` would hold if each were won at its
+    amount on its expected close date (not before `earliest`)."""
+    deals = list(deals)
+    products = _first_products([deal.pk for deal in deals])
+    return [engine.Event(f"deal:{deal.pk}:2-won", max(deal.expected_close, earliest), partner_code(deal.partner_id),
+                         engine.DEAL_WON, deal.amount, str(deal.pk), products.get(deal.pk, "")) for deal in deals]
+
+
 def recorded_events(until: date) -> list[engine.Event]:
     """The events the plans pay on, from the vendor's data, up to `until` inclusive."""
     events: list[engine.Event] = []
-    first_product = dict(
-        DealRegistration.products.through.objects.order_by("dealregistration_id", "product__code")
-        .distinct("dealregistration_id").values_list("dealregistration_id", "product__code")
-    )
+    first_product = _first_products()
     deals = DealRegistration.objects.exclude(stage__in=["registered", "rejected"]).values_list(
         "pk", "partner_id", "registered_at", "stage", "won_amount", "won_on", "closed_at")
     for pk, partner_id, registered_at, stage, won_amount, won_on, closed_at in deals.iterator(chunk_size=5000):
@@ -88,6 +110,58 @@ def recorded_events(until: date) -> list[engine.Event]:
     return events
 
 
+@dataclass(frozen=True)
+class EventRef:
+    """What a ledger line's event was, for people: its kind in words and the deal it belongs to."""
+
+    event_id: str
+    label: str
+    deal_id: int | None = None
+    customer: str = ""
+
+
+def deal_event_ids(deal_ids: Iterable[int]) -> dict[str, int]:
+    """{event id: deal id} of the recorded events naming the deals (registration, win,
+    cancellation, their invoices), as `recorded_events` numbers them."""
+    deal_ids = list(deal_ids)
+    ids = {f"deal:{pk}:{suffix}": pk for pk in deal_ids for suffix in ("1-registered", "2-won", "3-cancelled")}
+    for pk, deal_id in InvoicePayment.objects.filter(deal_id__in=deal_ids).values_list("pk", "deal_id"):
+        ids[f"invoice:{pk}"] = deal_id
+    return ids
+
+
+def event_refs(event_ids: Iterable[str]) -> dict[str, EventRef]:
+    """Each event id of `recorded_events` described: 成約 + the deal, 請求入金 + the deal, 認定資格取得 …"""
+    labels = {"1-registered": _("Deal registered"), "2-won": _("Deal won"), "3-cancelled": _("Deal cancelled")}
+    deal_of: dict[str, tuple[int, str]] = {}
+    invoices: dict[int, str] = {}
+    for event_id in set(event_ids):
+        kind, _sep, rest = event_id.partition(":")
+        if kind == "deal":
+            number, _sep, suffix = rest.partition(":")
+            if number.isdigit() and suffix in labels:
+                deal_of[event_id] = (int(number), labels[suffix])
+        elif kind == "invoice" and rest.isdigit():
+            invoices[int(rest)] = event_id
+    for pk, deal_id in InvoicePayment.objects.filter(pk__in=invoices).values_list("pk", "deal_id"):
+        deal_of[invoices[pk]] = (deal_id, _("Invoice paid"))
+    customers = dict(DealRegistration.objects.filter(pk__in={deal for deal, _label in deal_of.values()})
+                     .values_list("pk", "customer_name"))
+    refs: dict[str, EventRef] = {}
+    for event_id in set(event_ids):
+        if event_id in deal_of:
+            deal_id, label = deal_of[event_id]
+            refs[event_id] = EventRef(event_id, label, deal_id if deal_id in customers else None,
+                                      customers.get(deal_id, ""))
+        elif event_id.startswith("certification:"):
+            refs[event_id] = EventRef(event_id, _("Certification earned"))
+        elif event_id.startswith("session:"):
+            refs[event_id] = EventRef(event_id, _("Study session attended"))
+        else:
+            refs[event_id] = EventRef(event_id, event_id)
+    return refs
+
+
 def run_start(*, period: date, actor=None) -> CommissionRun:
     """Queue a run for a month that has begun; a future month has nothing to pay yet."""
     period = period.replace(day=1)
@@ -115,8 +189,7 @@ def run_execute(run_id: int, *, progress: Callable[[CommissionRun], None] | None
                                                    error="")
     try:
         period_end = terms.month_end(run.period)
-        versions = [plan.current_version for plan in Plan.objects.filter(is_active=True).order_by("code")]
-        versions = [version for version in versions if version is not None]
+        versions = active_versions()
         events = recorded_events(period_end)
         infos = partner_infos()
         event_dates = {event.event_id: event.occurred_on for event in events}

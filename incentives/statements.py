@@ -9,7 +9,8 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from incentives.models import IncentiveSettings, LedgerLine, Payout
+from incentives import rule_text
+from incentives.models import IncentiveSettings, LedgerLine, Payout, PlanVersion
 
 FONT = settings.BASE_DIR / "static" / "fonts" / "ipaexg.ttf"
 
@@ -26,10 +27,14 @@ def added_after_close(payout: Payout) -> list[dict]:
 
 
 def _grouped(payout: Payout) -> list[dict]:
+    """Lines per period, plan and rule, the rule named in the active language (rule_text, never its id)."""
+    rows = list(LedgerLine.objects.filter(payout=payout).values_list(
+        "period", "plan_version_id", "plan_version__plan__name", "rule_id", "amount"))
+    documents = dict(PlanVersion.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", "document"))
+    names = rule_text.names_for(documents.items())
     grouped: dict[tuple, dict] = defaultdict(lambda: {"count": 0, "amount": 0})
-    for period, plan, rule, amount in LedgerLine.objects.filter(payout=payout).values_list(
-            "period", "plan_version__plan__name", "rule_id", "amount"):
-        row = grouped[(period, plan, rule)]
+    for period, version_id, plan, rule, amount in rows:
+        row = grouped[(period, plan, names.get((version_id, rule), rule))]
         row["count"] += 1
         row["amount"] += amount
     return [{"period": period, "label": f"{plan} / {rule}", "count": row["count"], "amount": row["amount"]}
