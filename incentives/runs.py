@@ -132,10 +132,11 @@ def deal_event_ids(deal_ids: Iterable[int]) -> dict[str, int]:
 
 def event_refs(event_ids: Iterable[str]) -> dict[str, EventRef]:
     """Each event id of `recorded_events` described: 成約 + the deal, 請求入金 + the deal, 認定資格取得 …"""
+    event_ids = set(event_ids)
     labels = {"1-registered": _("Deal registered"), "2-won": _("Deal won"), "3-cancelled": _("Deal cancelled")}
     deal_of: dict[str, tuple[int, str]] = {}
     invoices: dict[int, str] = {}
-    for event_id in set(event_ids):
+    for event_id in event_ids:
         kind, _sep, rest = event_id.partition(":")
         if kind == "deal":
             number, _sep, suffix = rest.partition(":")
@@ -148,7 +149,7 @@ def event_refs(event_ids: Iterable[str]) -> dict[str, EventRef]:
     customers = dict(DealRegistration.objects.filter(pk__in={deal for deal, _label in deal_of.values()})
                      .values_list("pk", "customer_name"))
     refs: dict[str, EventRef] = {}
-    for event_id in set(event_ids):
+    for event_id in event_ids:
         if event_id in deal_of:
             deal_id, label = deal_of[event_id]
             refs[event_id] = EventRef(event_id, label, deal_id if deal_id in customers else None,
