@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from deals.models import HOLDING_STAGES, DealRegistration, Stage
 from incentives import engine, rule_text, runs, selectors
@@ -20,9 +21,9 @@ from prm.formatting import format_date, format_yen
 from programs.selectors import programs_with_tiers
 
 CAP_TEXT = {
-    "month": "cap reached (%(count)s a month)",
-    "quarter": "cap reached (%(count)s a quarter)",
-    "year": "cap reached (%(count)s a year)",
+    "month": gettext_noop("cap reached (%(count)s a month)"),
+    "quarter": gettext_noop("cap reached (%(count)s a quarter)"),
+    "year": gettext_noop("cap reached (%(count)s a year)"),
 }
 
 
