@@ -3,7 +3,9 @@
 One pure, typed module behind every caller — the periodic commission run, the console's
 "simulate on past events" screen and `manage.py simulate_incentives`. No models, no database,
 no I/O: `parse_plan`, `parse_events`/`read_events_csv`, `parse_partners`/`read_partners_csv`
-turn what the caller passes into values, and `compute` turns those into lines. Bad input
+turn what the caller passes into values, and `compute` turns those into lines. `explain` is
+the same run with a trace: for each event asked about, every rule of the plan with the lines it
+wrote or the reason code it wrote none (the checks return those codes; `compute` ignores them). Bad input
 raises `PlanError` (naming the rule and the field) or `InputError` (naming the CSV lines)
 before anything is computed.
 
