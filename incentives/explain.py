@@ -121,7 +121,8 @@ def deal_explanation(deal: DealRegistration, *, today: date | None = None) -> li
     own = [event for event in events if event.deal == str(deal.pk)]
     refs = runs.event_refs(event.event_id for event in own)
     tier_names = _tier_names()
-    names = dict(Partner.objects.filter(pk__in=[int(code) for code in infos if code.isdigit()])
+    parents = {infos[event.partner].parent for event in own if event.partner in infos} - {None}
+    names = dict(Partner.objects.filter(pk__in=[int(code) for code in parents if code.isdigit()])
                  .values_list("pk", "name"))
     explained = []
     for version in runs.active_versions():
