@@ -199,7 +199,7 @@ def partner_earnings(*, partner: Partner, deals: list[DealRegistration], whole_p
     code = runs.partner_code(partner.pk)
     infos = runs.partner_infos()
     info = infos.get(code)
-    events = runs.recorded_events(today)
+    events = runs.recorded_events(today, partner_ids=runs.partners_for_lines_of(partner.pk))
     recorded_ids = {event.event_id for event in events}
     open_deals = [deal for deal in deals if deal.stage in HOLDING_STAGES and f"deal:{deal.pk}:2-won" not in recorded_ids]
     # Not before tomorrow: the events recorded up to today are paid exactly as without them.

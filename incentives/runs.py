@@ -77,13 +77,21 @@ def hypothetical_wins(deals: Iterable[DealRegistration], earliest: date) -> list
                          engine.DEAL_WON, deal.amount, str(deal.pk), products.get(deal.pk, "")) for deal in deals]
 
 
-def recorded_events(until: date) -> list[engine.Event]:
-    """The events the plans pay on, from the vendor's data, up to `until` inclusive."""
+def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None) -> list[engine.Event]:
+    """The events the plans pay on, from the vendor's data, up to `until` inclusive; only those of
+    `partner_ids` when given (see `partners_for_lines_of`)."""
     events: list[engine.Event] = []
-    first_product = _first_products()
-    deals = DealRegistration.objects.exclude(stage__in=["registered", "rejected"]).values_list(
-        "pk", "partner_id", "registered_at", "stage", "won_amount", "won_on", "closed_at")
-    for pk, partner_id, registered_at, stage, won_amount, won_on, closed_at in deals.iterator(chunk_size=5000):
+    deals = DealRegistration.objects.exclude(stage__in=["registered", "rejected"])
+    invoices = InvoicePayment.objects.filter(paid_on__lte=until)
+    signals = ContactSignal.objects.all()
+    if partner_ids is not None:
+        partner_ids = list(partner_ids)
+        deals = deals.filter(partner_id__in=partner_ids)
+        invoices = invoices.filter(deal__partner_id__in=partner_ids)
+        signals = signals.filter(partner_id__in=partner_ids)
+    first_product = _first_products(None if partner_ids is None else deals.values("pk"))
+    for pk, partner_id, registered_at, stage, won_amount, won_on, closed_at in deals.values_list(
+            "pk", "partner_id", "registered_at", "stage", "won_amount", "won_on", "closed_at").iterator(chunk_size=5000):
         partner, deal, product = partner_code(partner_id), str(pk), first_product.get(pk, "")
         registered_on = timezone.localtime(registered_at).date()
         if registered_on <= until:
@@ -95,19 +103,27 @@ def recorded_events(until: date) -> list[engine.Event]:
                 if cancelled_on <= until:
                     events.append(engine.Event(f"deal:{pk}:3-cancelled", cancelled_on, partner, "deal_cancelled", None,
                                                deal, product))
-    for pk, deal_id, partner_id, paid_on, amount in InvoicePayment.objects.filter(paid_on__lte=until).values_list(
+    for pk, deal_id, partner_id, paid_on, amount in invoices.values_list(
             "pk", "deal_id", "deal__partner_id", "paid_on", "amount").iterator(chunk_size=5000):
         events.append(engine.Event(f"invoice:{pk}", paid_on, partner_code(partner_id), "invoice_paid", amount,
                                    str(deal_id), first_product.get(deal_id, "")))
     signal_events = {SignalKind.CERTIFIED: ("certification", engine.CERTIFICATION_EARNED),
                      SignalKind.SESSION_ATTENDED: ("session", engine.SESSION_ATTENDED)}
-    for pk, kind, partner_id, occurred_at in ContactSignal.objects.filter(kind__in=signal_events).values_list(
+    for pk, kind, partner_id, occurred_at in signals.filter(kind__in=signal_events).values_list(
             "pk", "kind", "partner_id", "occurred_at").iterator(chunk_size=5000):
         day = timezone.localtime(occurred_at).date()
         if day <= until:
             prefix, event = signal_events[kind]
             events.append(engine.Event(f"{prefix}:{pk}", day, partner_code(partner_id), event))
     return events
+
+
+def partners_for_lines_of(partner_id: int) -> set[int]:
+    """The partners whose events decide the lines one partner receives: itself and its
+    sub-resellers. The engine keys every cap, cumulative amount and clawback by the receiving
+    partner, and a partner receives lines only for its own events and (overrides, and their
+    reversals) its sub-resellers' — so their events give exactly its lines."""
+    return {partner_id, *Partner.objects.filter(parent_id=partner_id).values_list("pk", flat=True)}
 
 
 @dataclass(frozen=True)

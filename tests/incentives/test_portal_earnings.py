@@ -66,3 +66,41 @@ def test_another_partner_sees_none_of_it_and_cannot_reach_its_payouts(people_a):
 def test_the_earnings_page_needs_a_partner_user(people_a):
     assert people_a.portal().get("/earnings/").status_code == 302
     assert people_a.portal(people_a.channel_manager).get("/earnings/").status_code == 403
+
+
+def test_a_partners_own_and_sub_reseller_events_give_exactly_its_lines(people_a):
+    """The portal computes a partner's lines from its own and its sub-resellers' events only."""
+    from datetime import timedelta
+
+    from incentives import engine, runs
+    from incentives.models import Plan
+    from tests.incentives.earnings_setup import deal, plan_document
+    from tests.partners.factories import PartnerFactory
+
+    with tenant_context(people_a.tenant):
+        world = World(people_a)
+        today = world.today
+        document = plan_document(today)
+        document["code"], document["rules"] = "override-plan", [
+            *document["rules"],
+            {"id": "override", "kind": "override", "on": "deal_won", "rate": "0.05", "cap_count": 2, "cap_period": "month"},
+            {"id": "back", "kind": "clawback", "within_days": 90}]
+        runs.plan_publish(plan=Plan.objects.create(code="override-plan", name="二次店プラン"), document=document,
+                          actor=people_a.vendor_admin)
+        child = PartnerFactory(parent=people_a.partner)
+        sibling = PartnerFactory(parent=people_a.other_partner)
+        for n, partner in enumerate([child, child, child, sibling, people_a.partner]):
+            deal(partner, f"顧客{n}", 1_000_000 * (n + 1), won_on=today - timedelta(days=n))
+        infos = runs.partner_infos()
+        everything = runs.recorded_events(today)
+        for partner in (people_a.partner, child, people_a.other_partner):
+            code = runs.partner_code(partner.pk)
+            scoped = runs.recorded_events(today, partner_ids=runs.partners_for_lines_of(partner.pk))
+            assert len(scoped) < len(everything)
+            for version in runs.active_versions():
+                plan = engine.parse_plan(version.document)
+                full, part = engine.compute(plan, everything, infos), engine.compute(plan, scoped, infos)
+                assert full.partners.get(code) == part.partners.get(code)
+        parent_lines = engine.compute(engine.parse_plan(document), everything, infos).partners[
+            runs.partner_code(people_a.partner.pk)].lines
+        assert [line.rule for line in parent_lines].count("override") == 2  # the cap counts the sub-reseller's wins
