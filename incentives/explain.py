@@ -116,7 +116,7 @@ def _event_label(event: engine.Event, refs: dict[str, runs.EventRef]) -> str:
 def deal_explanation(deal: DealRegistration, *, today: date | None = None) -> list[PlanExplanation]:
     """Every published plan × rule on each of the deal's recorded events: paid (how much, to whom) or why not."""
     today = today or timezone.localdate()
-    events = runs.recorded_events(today)
+    events = runs.recorded_events(today, partner_ids=runs.partners_for_events_of(deal.partner_id))
     infos = runs.partner_infos()
     own = [event for event in events if event.deal == str(deal.pk)]
     refs = runs.event_refs(event.event_id for event in own)

@@ -126,6 +126,14 @@ def partners_for_lines_of(partner_id: int) -> set[int]:
     return {partner_id, *Partner.objects.filter(parent_id=partner_id).values_list("pk", flat=True)}
 
 
+def partners_for_events_of(partner_id: int) -> set[int]:
+    """The partners whose events decide what one partner's events pay: itself, and with a
+    parent distributor all of the parent's sub-resellers (an override's cap counts per parent)."""
+    parent_id = Partner.objects.filter(pk=partner_id).values_list("parent_id", flat=True).first()
+    siblings = Partner.objects.filter(parent_id=parent_id).values_list("pk", flat=True) if parent_id else []
+    return {partner_id, *siblings}
+
+
 @dataclass(frozen=True)
 class EventRef:
     """What a ledger line's event was, for people: its kind in words and the deal it belongs to."""

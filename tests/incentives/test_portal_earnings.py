@@ -101,6 +101,14 @@ def test_a_partners_own_and_sub_reseller_events_give_exactly_its_lines(people_a)
                 plan = engine.parse_plan(version.document)
                 full, part = engine.compute(plan, everything, infos), engine.compute(plan, scoped, infos)
                 assert full.partners.get(code) == part.partners.get(code)
+        # A deal's explanation reads its partner's events and its siblings' (the override cap is the parent's).
+        child_deal = child.deals.order_by("pk").last()
+        ids = [event.event_id for event in everything if event.deal == str(child_deal.pk)]
+        scoped = runs.recorded_events(today, partner_ids=runs.partners_for_events_of(child.pk))
+        assert len(scoped) < len(everything)
+        for version in runs.active_versions():
+            plan = engine.parse_plan(version.document)
+            assert engine.explain(plan, everything, infos, ids).steps == engine.explain(plan, scoped, infos, ids).steps
         parent_lines = engine.compute(engine.parse_plan(document), everything, infos).partners[
             runs.partner_code(people_a.partner.pk)].lines
         assert [line.rule for line in parent_lines].count("override") == 2  # the cap counts the sub-reseller's wins
