@@ -3,7 +3,9 @@
 One pure, typed module behind every caller — the periodic commission run, the console's
 "simulate on past events" screen and `manage.py simulate_incentives`. No models, no database,
 no I/O: `parse_plan`, `parse_events`/`read_events_csv`, `parse_partners`/`read_partners_csv`
-turn what the caller passes into values, and `compute` turns those into lines. Bad input
+turn what the caller passes into values, and `compute` turns those into lines. `explain` is
+the same run with a trace: for each event asked about, every rule of the plan with the lines it
+wrote or the reason code it wrote none (the checks return those codes; `compute` ignores them). Bad input
 raises `PlanError` (naming the rule and the field) or `InputError` (naming the CSV lines)
 before anything is computed.
 
@@ -811,10 +813,88 @@ def compute(plan: Plan, events: Sequence[Event], partners: Mapping[str, PartnerI
         return _Run(plan, partners, wins, cancelled).run(ordered)
 
 
+# Why a rule paid nothing on an event: what `explain` reports, in the order the engine decides.
+WRONG_EVENT_KIND = "wrong_event_kind"  # the rule pays on another kind of event
+OUTSIDE_RULE_WINDOW = "outside_rule_window"  # the rule's own from/to (a SPIF's dates)
+PRODUCT_NOT_COVERED = "product_not_covered"
+OUTSIDE_PLAN_WINDOW = "outside_plan_window"  # valid_from..valid_to
+PARTNER_TYPE_NOT_ELIGIBLE = "partner_type_not_eligible"  # applies_to, on the event's day
+TIER_NOT_ELIGIBLE = "tier_not_eligible"
+NO_PARENT = "no_parent"  # an override for a partner without a parent distributor
+CAP_REACHED = "cap_reached"
+NO_WIN = "no_win"  # recurring or clawback on a deal that has no deal_won
+RECURRING_OUTSIDE_MONTHS = "recurring_outside_months"
+BELOW_THRESHOLD = "below_threshold"
+ALREADY_PAID = "already_paid"  # a threshold bonus already paid this period
+CLAWBACK_OUTSIDE_WINDOW = "clawback_outside_window"  # cancelled more than within_days after the win
+NOTHING_TO_REVERSE = "nothing_to_reverse"  # no line of the deal left to give back
+ZERO_AMOUNT = "zero_amount"  # the line came to 0 yen (truncated, a 0% bracket, a 0 amount)
+REASONS = (WRONG_EVENT_KIND, OUTSIDE_RULE_WINDOW, PRODUCT_NOT_COVERED, OUTSIDE_PLAN_WINDOW, PARTNER_TYPE_NOT_ELIGIBLE,
+           TIER_NOT_ELIGIBLE, NO_PARENT, CAP_REACHED, NO_WIN, RECURRING_OUTSIDE_MONTHS, BELOW_THRESHOLD, ALREADY_PAID,
+           CLAWBACK_OUTSIDE_WINDOW, NOTHING_TO_REVERSE, ZERO_AMOUNT)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One rule considered on one event: the lines it wrote (partner, line), or why it wrote none."""
+
+    event: Event
+    rule: Rule
+    reason: str | None  # None: paid, see `lines`
+    lines: tuple[tuple[str, Line], ...] = ()
+
+    @property
+    def paid(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    result: Result
+    # Per traced event in processing order: the rules for other kinds of event, then its own rules in plan order.
+    steps: list[Step]
+
+
+def explain(plan: Plan, events: Sequence[Event], partners: Mapping[str, PartnerInfo] | None = None,
+            event_ids: Iterable[str] | None = None) -> Explanation:
+    """What `compute` pays, and for each event of `event_ids` (all when None) every rule of the
+    plan with the lines it wrote or the reason it wrote none. The same run as `compute`: the
+    reasons are the values its checks return, so an explanation cannot disagree with a payment."""
+    wins, cancelled = _check(plan, events, partners)
+    ordered = in_order(events)
+    run = _Run(plan, partners, wins, cancelled)
+    run.trace, run.traced = [], None if event_ids is None else set(event_ids)
+    with localcontext() as context:
+        context.prec = 64
+        context.traps[Inexact] = True
+        result = run.run(ordered)
+    return Explanation(result, run.trace)
+
+
+def eligibility(plan: Plan, info: PartnerInfo | None, day: date) -> str | None:
+    """Why the plan pays nothing to a partner's event on `day` (its window, its applies_to with
+    the partner's type and tier of that day), or None when the event earns."""
+    if not plan.valid_from <= day <= plan.valid_to:
+        return OUTSIDE_PLAN_WINDOW
+    if plan.partner_types is not None or plan.tiers is not None:
+        assert info is not None
+        partner_type, tier = info.as_of(day)
+        if plan.partner_types is not None and partner_type not in plan.partner_types:
+            return PARTNER_TYPE_NOT_ELIGIBLE
+        if plan.tiers is not None and tier not in plan.tiers:
+            return TIER_NOT_ELIGIBLE
+    return None
+
+
 CounterKey = tuple[int, str, tuple[int, int]]  # (rule's position, partner, period)
 
 
 class _Run:
+    # Tracing (explain): the steps so far, and the event ids traced (None: all). Off for compute.
+    trace: list[Step] | None = None
+    traced: set[str] | None = None
+    capture: list[tuple[str, Line]] | None = None
+
     def __init__(self, plan: Plan, partners: Mapping[str, PartnerInfo] | None, wins: dict[str, Event],
                  cancelled: set[str]) -> None:
         self.plan, self.partners, self.wins = plan, partners, wins
@@ -830,19 +910,32 @@ class _Run:
         self.totals: dict[str, int] = {}
 
     def run(self, ordered: Iterable[Event]) -> Result:
+        trace = self.trace
         for event in ordered:
             rules = self.rules_on.get(event.kind)
+            traced = trace is not None and (self.traced is None or event.event_id in self.traced)
+            if traced:
+                self._trace_other_kinds(event)
             if rules:
-                earns = event.kind != DEAL_CANCELLED and self._earns(event)  # only clawbacks run on a cancellation
+                # only clawbacks run on a cancellation
+                refusal = None if event.kind == DEAL_CANCELLED else self._earns(event)
                 for index, rule in rules:
-                    if ((rule.start is not None and event.occurred_on < rule.start)
-                            or (rule.end is not None and event.occurred_on > rule.end)
-                            or (rule.products is not None and event.product not in rule.products)):
-                        continue
-                    if isinstance(rule, Clawback):
-                        self._clawback(index, rule, event)
-                    elif earns:
-                        self._apply(index, rule, event)
+                    if traced:
+                        self.capture = []
+                    if rule.start is not None and event.occurred_on < rule.start:
+                        reason: str | None = OUTSIDE_RULE_WINDOW
+                    elif rule.end is not None and event.occurred_on > rule.end:
+                        reason = OUTSIDE_RULE_WINDOW
+                    elif rule.products is not None and event.product not in rule.products:
+                        reason = PRODUCT_NOT_COVERED
+                    elif isinstance(rule, Clawback):
+                        reason = self._clawback(index, rule, event)
+                    elif refusal is None:
+                        reason = self._apply(index, rule, event)
+                    else:
+                        reason = refusal
+                    if traced:
+                        self._trace(event, rule, reason)
             if event.kind == DEAL_CANCELLED and event.deal in self.watched:
                 self.watched.discard(event.deal)
                 self.deal_lines.pop(event.deal, None)
@@ -850,18 +943,23 @@ class _Run:
         return Result(self.plan.currency, self.plan.fiscal_year_start_month,
                       {partner: PartnerResult(self.totals[partner], self.lines[partner]) for partner in order})
 
-    def _earns(self, event: Event) -> bool:
-        plan = self.plan
-        if not plan.valid_from <= event.occurred_on <= plan.valid_to:
-            return False
-        if plan.limits_partners:
-            assert self.partners is not None
-            partner_type, tier = self.partners[event.partner].as_of(event.occurred_on)
-            if plan.partner_types is not None and partner_type not in plan.partner_types:
-                return False
-            if plan.tiers is not None and tier not in plan.tiers:
-                return False
-        return True
+    def _trace_other_kinds(self, event: Event) -> None:
+        assert self.trace is not None
+        for rule in self.plan.rules:
+            if rule.on != event.kind:
+                self.trace.append(Step(event, rule, WRONG_EVENT_KIND))
+
+    def _trace(self, event: Event, rule: Rule, reason: str | None) -> None:
+        assert self.trace is not None and self.capture is not None
+        lines, self.capture = tuple(self.capture), None
+        if reason is None and not lines:
+            reason = NOTHING_TO_REVERSE if isinstance(rule, Clawback) else ZERO_AMOUNT
+        self.trace.append(Step(event, rule, reason, lines))
+
+    def _earns(self, event: Event) -> str | None:
+        """None when the event earns under the plan, else why not (`eligibility`)."""
+        return eligibility(self.plan, self.partners[event.partner] if self.plan.limits_partners and self.partners
+                           is not None else None, event.occurred_on)
 
     def _cap_key(self, index: int, rule: Rule, partner: str, day: date) -> CounterKey | None:
         """The counter of the rule's cap for the partner and the period of `day`; None without a cap."""
@@ -872,18 +970,20 @@ class _Run:
     def _full(self, rule: Rule, cap_key: CounterKey | None) -> bool:
         return cap_key is not None and rule.cap_count is not None and self.capped.get(cap_key, 0) >= rule.cap_count
 
-    def _apply(self, index: int, rule: Rule, event: Event) -> None:
+    def _apply(self, index: int, rule: Rule, event: Event) -> str | None:
+        """Write the rule's lines for an earning event; the reason when it cannot pay at all."""
         partner = event.partner
         if isinstance(rule, Override):
             parent = self.partners[event.partner].parent if self.partners is not None else None
             if parent is None:
-                return
+                return NO_PARENT
             partner = parent
         cap_key = self._cap_key(index, rule, partner, event.occurred_on)
         if self._full(rule, cap_key):
-            return
+            return CAP_REACHED
         amount = event.amount or 0
         written = False
+        reason = None
 
         def pay(yen: int, kind: str = "pay") -> None:
             nonlocal written
@@ -895,14 +995,22 @@ class _Run:
             pay(rule.amount)
         elif isinstance(rule, Recurring):
             win = self.wins.get(event.deal)
-            if win is not None and win.occurred_on <= event.occurred_on <= months_after(win.occurred_on, rule.months):
+            if win is None:
+                reason = NO_WIN
+            elif win.occurred_on <= event.occurred_on <= months_after(win.occurred_on, rule.months):
                 pay(int(rule.rate * amount))
+            else:
+                reason = RECURRING_OUTSIDE_MONTHS
         elif isinstance(rule, ThresholdBonus):
             state = self._counter(index, rule.period, partner, event.occurred_on)
             state[0] += amount
-            if not state[1] and state[0] >= rule.threshold:
+            if state[1]:
+                reason = ALREADY_PAID
+            elif state[0] >= rule.threshold:
                 state[1] = 1
                 pay(rule.amount)
+            else:
+                reason = BELOW_THRESHOLD
         elif isinstance(rule, Stepped):
             state = self._counter(index, rule.period, partner, event.occurred_on)
             before, after = state[0], state[0] + amount
@@ -918,20 +1026,24 @@ class _Run:
             pay(catch_up, "catch_up")
         if written and cap_key is not None:
             self.capped[cap_key] = self.capped.get(cap_key, 0) + 1
+        return reason
 
-    def _clawback(self, index: int, rule: Clawback, event: Event) -> None:
+    def _clawback(self, index: int, rule: Clawback, event: Event) -> str | None:
         win = self.wins.get(event.deal)
-        if win is None or not 0 <= (event.occurred_on - win.occurred_on).days <= rule.within_days:
-            return
+        if win is None:
+            return NO_WIN
+        if not 0 <= (event.occurred_on - win.occurred_on).days <= rule.within_days:
+            return CLAWBACK_OUTSIDE_WINDOW
         cap_key = self._cap_key(index, rule, event.partner, event.occurred_on)
         if self._full(rule, cap_key):
-            return
+            return CAP_REACHED
         written = False
         for partner, line in self.deal_lines.pop(event.deal, ()):
             reversal = Line(event.event_id, rule.id, -int(line.amount * rule.share), event.occurred_on, "clawback", line)
             written = self._write(partner, None, reversal) or written
         if written and cap_key is not None:
             self.capped[cap_key] = self.capped.get(cap_key, 0) + 1
+        return None
 
     def _counter(self, index: int, period: str, partner: str, day: date) -> list[int]:
         key = (index, partner, period_key(day, period, self.plan.fiscal_year_start_month))
@@ -951,4 +1063,6 @@ class _Run:
         self.totals[partner] = self.totals.get(partner, 0) + line.amount
         if event is not None and event.deal in self.watched and event.kind in REVERSIBLE:
             self.deal_lines.setdefault(event.deal, []).append((partner, line))
+        if self.capture is not None:
+            self.capture.append((partner, line))
         return True

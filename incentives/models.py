@@ -222,6 +222,10 @@ class Payout(models.Model):
     account_number = models.CharField(_("account number"), max_length=7, blank=True)
     account_holder = models.CharField(_("account holder (kana)"), max_length=60, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # 仕入明細書: the partner (the issuer of the statement) confirms it; the PDF says whether it did.
+    confirmed_at = models.DateTimeField(_("confirmed by the partner at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -245,6 +249,28 @@ class Payout(models.Model):
         """Approved but unpaid, and the partner's account is no longer the one that was approved."""
         return self.status == self.Status.APPROVED and any(
             getattr(self, name) != getattr(self.partner, name) for name in BANK_IDENTITY)
+
+
+class PayoutDispute(models.Model):
+    """A partner admin's objection to a statement; the payout is held until the vendor replies."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="disputes")
+    comment = models.TextField(_("what is wrong"))
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    raised_at = models.DateTimeField(default=timezone.now)
+    reply = models.TextField(_("reply"), blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["payout"], condition=models.Q(resolved_at__isnull=True),
+                                               name="one_open_dispute_per_payout")]
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
 
 
 class MdfAllocation(models.Model):

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incentives import audit, terms
-from incentives.models import BANK_FIELDS, IncentiveSettings, LedgerLine, MdfClaim, Payout
+from incentives.models import BANK_FIELDS, IncentiveSettings, LedgerLine, MdfClaim, Payout, PayoutDispute
 from partners.models import Partner
+from partners.selectors import partner_for_user
 from prm.accounts.models import User
 from prm.notifications.services import notify
 
@@ -31,7 +32,7 @@ def _previous_carry(partner_id: int, period: date) -> int:
 OPEN = (Payout.Status.REVIEW, Payout.Status.CARRIED)
 BUILT_FIELDS = ["commissions", "offset", "mdf", "tax_rate_percent", "status", "subtotal", "tax", "total",
                 "carry_forward", "close_date", "due_date", "payee_name", "payee_is_individual", "payee_invoice_number",
-                "review_until"]
+                "review_until", "confirmed_at", "confirmed_by"]
 
 
 @transaction.atomic
@@ -85,6 +86,7 @@ def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
     built = []
     for partner_id in eligible:
         payout, partner = existing[partner_id], partners[partner_id]
+        figures = (payout.commissions, payout.offset, payout.mdf, payout.total, payout.carry_forward)
         payout.commissions = commissions.get(payout.pk, 0)
         payout.offset = carried.get(partner_id, 0)
         payout.mdf = reimbursed.get(payout.pk, 0)
@@ -105,6 +107,8 @@ def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
         payout.payee_is_individual = partner.is_individual
         payout.payee_invoice_number = partner.invoice_number
         payout.review_until = timezone.localdate() + timedelta(days=rules.review_days)
+        if figures != (payout.commissions, payout.offset, payout.mdf, payout.total, payout.carry_forward):
+            payout.confirmed_at = payout.confirmed_by = None  # the partner confirmed other figures
         built.append(payout)
     Payout.objects.bulk_update(built, BUILT_FIELDS, batch_size=1000)
     if built:
@@ -179,7 +183,11 @@ def payout_hold(*, payout: Payout, actor: User) -> Payout:
 
 @transaction.atomic
 def payout_release(*, payout: Payout, actor: User) -> Payout:
-    return _transition(payout, actor=actor, allowed={Payout.Status.HELD}, target=Payout.Status.REVIEW,
+    _require_staff(actor)
+    payout = Payout.objects.select_for_update().get(pk=payout.pk)
+    if PayoutDispute.objects.filter(payout=payout, resolved_at__isnull=True).exists():
+        raise ValidationError(_("The partner disputes this statement: reply to the dispute to release the payout."))
+    return _transition(payout, locked=True, actor=actor, allowed={Payout.Status.HELD}, target=Payout.Status.REVIEW,
                        action="payout_released", message=_("Only a held payout can be released; this one is %(status)s."))
 
 
@@ -207,3 +215,95 @@ def payout_settings_update(*, actor: User, separate_approval_and_payment: bool) 
         audit.record(actor=actor, action="payout_settings_changed", obj=rules,
                      separate_approval_and_payment=separate_approval_and_payment)
     return rules
+
+
+# --------------------------------------------------------------------------- the partner's confirmation (仕入明細書)
+
+CONFIRMABLE = (Payout.Status.APPROVED, Payout.Status.PAID, Payout.Status.CARRIED)
+DISPUTABLE = (Payout.Status.APPROVED, Payout.Status.CARRIED)
+
+
+def _partner_admin_payout(payout: Payout, actor: User) -> Payout:
+    """The payout, locked, when `actor` is an admin of its partner; otherwise PermissionDenied."""
+    partner = partner_for_user(actor) if actor.is_partner_admin else None
+    if partner is None or partner.pk != payout.partner_id:
+        raise PermissionDenied
+    return Payout.objects.select_for_update().select_related("partner").get(pk=payout.pk)
+
+
+def open_dispute(payout: Payout) -> PayoutDispute | None:
+    return PayoutDispute.objects.filter(payout=payout, resolved_at__isnull=True).first()
+
+
+@transaction.atomic
+def statement_confirm(*, payout: Payout, actor: User) -> Payout:
+    """The partner admin confirms the statement the vendor prepared for it (仕入明細書の確認)."""
+    locked = _partner_admin_payout(payout, actor)
+    if locked.status not in CONFIRMABLE or open_dispute(locked) is not None:
+        raise ValidationError(_("This statement cannot be confirmed now (status: %(status)s).")
+                              % {"status": locked.get_status_display()})
+    if locked.confirmed_at is not None:
+        return locked
+    locked.confirmed_at, locked.confirmed_by = timezone.now(), actor
+    locked.save(update_fields=["confirmed_at", "confirmed_by"])
+    audit.record(actor=actor, action="statement_confirmed", obj=locked, total=locked.total,
+                 description=_("%(user)s confirmed the statement for %(period)s (%(total)s yen).")
+                 % {"user": actor.get_short_name(), "period": f"{locked.period:%Y-%m}", "total": f"{locked.total:,}"})
+    return locked
+
+
+@transaction.atomic
+def statement_dispute(*, payout: Payout, actor: User, comment: str) -> PayoutDispute:
+    """The partner admin disputes the statement: the payout is held (it cannot be approved or paid)
+    until the vendor replies, and the partner's channel manager is told."""
+    locked = _partner_admin_payout(payout, actor)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": _("Say what is wrong with the statement.")})
+    if locked.status not in DISPUTABLE or open_dispute(locked) is not None:
+        raise ValidationError(_("This statement cannot be disputed now (status: %(status)s).")
+                              % {"status": locked.get_status_display()})
+    before = locked.status
+    locked.status = Payout.Status.HELD
+    locked.confirmed_at = locked.confirmed_by = None
+    locked.save(update_fields=["status", "confirmed_at", "confirmed_by"])
+    dispute = PayoutDispute.objects.create(payout=locked, comment=comment, raised_by=actor)
+    audit.record(actor=actor, action="statement_disputed", obj=locked, status=[before, locked.status],
+                 total=locked.total, comment=comment,
+                 description=_("%(user)s disputed the statement for %(period)s; the payout is held until resolved.")
+                 % {"user": actor.get_short_name(), "period": f"{locked.period:%Y-%m}"})
+    partner = locked.partner
+    managers = [partner.owner] if partner.owner_id else list(User.objects.filter(role="vendor_admin", is_active=True))
+    notify(users=managers, kind="statement_disputed", url=f"/incentives/payouts/{locked.pk}/",
+           message=lambda: (_("%(partner)s disputes its statement for %(period)s") % {
+               "partner": partner.name, "period": f"{locked.period:%Y-%m}"}, comment))
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(*, payout: Payout, actor: User, reply: str) -> PayoutDispute:
+    """The vendor answers the partner's dispute: the payout returns to review (to be corrected and
+    approved again) and the partner's admins get the reply."""
+    _require_staff(actor)
+    locked = Payout.objects.select_for_update().select_related("partner").get(pk=payout.pk)
+    reply = (reply or "").strip()
+    if not reply:
+        raise ValidationError({"reply": _("Write the reply the partner will read.")})
+    dispute = PayoutDispute.objects.select_for_update().filter(payout=locked, resolved_at__isnull=True).first()
+    if dispute is None:
+        raise ValidationError(_("This payout has no open dispute."))
+    dispute.reply, dispute.resolved_by, dispute.resolved_at = reply, actor, timezone.now()
+    dispute.save(update_fields=["reply", "resolved_by", "resolved_at"])
+    before = locked.status
+    if locked.status == Payout.Status.HELD:
+        locked.status = Payout.Status.REVIEW
+        locked.save(update_fields=["status"])
+    audit.record(actor=actor, action="statement_dispute_resolved", obj=locked, status=[before, locked.status],
+                 total=locked.total, reply=reply,
+                 description=_("%(user)s answered the dispute on the statement for %(period)s; the payout is back "
+                               "in review.") % {"user": actor.get_short_name(), "period": f"{locked.period:%Y-%m}"})
+    users = User.objects.filter(partner_membership__partner=locked.partner, role="partner_admin", is_active=True)
+    notify(users=users, kind="statement_dispute_resolved", url="/payouts/",
+           message=lambda: (_("Reply to your dispute of the statement for %(period)s") % {
+               "period": f"{locked.period:%Y-%m}"}, reply))
+    return dispute

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -63,17 +64,46 @@ def partner_infos() -> dict[str, engine.PartnerInfo]:
     }
 
 
-def recorded_events(until: date) -> list[engine.Event]:
-    """The events the plans pay on, from the vendor's data, up to `until` inclusive."""
+def active_versions() -> list[PlanVersion]:
+    """The published version of each plan the commission runs use, by plan code."""
+    versions = [plan.current_version for plan in Plan.objects.filter(is_active=True).order_by("code")]
+    return [version for version in versions if version is not None]
+
+
+def _first_products(deal_ids=None) -> dict[int, str]:
+    """Each deal's product as the engine sees it: the first of its products by code."""
+    rows = DealRegistration.products.through.objects.all()
+    if deal_ids is not None:
+        rows = rows.filter(dealregistration_id__in=deal_ids)
+    return dict(rows.order_by("dealregistration_id", "product__code").distinct("dealregistration_id")
+                .values_list("dealregistration_id", "product__code"))
+
+
+def hypothetical_wins(deals: Iterable[DealRegistration], earliest: date) -> list[engine.Event]:
+    """For open deals: the `deal_won` event `recorded_events` would hold if each were won at its
+    amount on its expected close date (not before `earliest`)."""
+    deals = list(deals)
+    products = _first_products([deal.pk for deal in deals])
+    return [engine.Event(f"deal:{deal.pk}:2-won", max(deal.expected_close, earliest), partner_code(deal.partner_id),
+                         engine.DEAL_WON, deal.amount, str(deal.pk), products.get(deal.pk, "")) for deal in deals]
+
+
+def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None) -> list[engine.Event]:
+    """The events the plans pay on, from the vendor's data, up to `until` inclusive; only those of
+    `partner_ids` when given (see `partners_for_lines_of`)."""
     events: list[engine.Event] = []
-    first_product = dict(
-        DealRegistration.products.through.objects.order_by("dealregistration_id", "product__code")
-        .distinct("dealregistration_id").values_list("dealregistration_id", "product__code")
-    )
-    deals = DealRegistration.objects.exclude(stage__in=["registered", "rejected"]).values_list(
-        "pk", "partner_id", "registered_at", "stage", "won_amount", "won_on", "closed_at", "cancelled_on")
-    for pk, partner_id, registered_at, stage, won_amount, won_on, closed_at, cancelled_on in deals.iterator(
-            chunk_size=5000):
+    deals = DealRegistration.objects.exclude(stage__in=["registered", "rejected"])
+    invoices = InvoicePayment.objects.filter(paid_on__lte=until)
+    signals = ContactSignal.objects.all()
+    if partner_ids is not None:
+        partner_ids = list(partner_ids)
+        deals = deals.filter(partner_id__in=partner_ids)
+        invoices = invoices.filter(deal__partner_id__in=partner_ids)
+        signals = signals.filter(partner_id__in=partner_ids)
+    first_product = _first_products(None if partner_ids is None else deals.values("pk"))
+    for pk, partner_id, registered_at, stage, won_amount, won_on, closed_at, cancelled_on in deals.values_list(
+            "pk", "partner_id", "registered_at", "stage", "won_amount", "won_on", "closed_at", "cancelled_on"
+    ).iterator(chunk_size=5000):
         partner, deal, product = partner_code(partner_id), str(pk), first_product.get(pk, "")
         registered_on = timezone.localtime(registered_at).date()
         if registered_on <= until:
@@ -86,17 +116,86 @@ def recorded_events(until: date) -> list[engine.Event]:
                 if cancelled_on <= until:
                     events.append(engine.Event(f"deal:{pk}:3-cancelled", cancelled_on, partner, "deal_cancelled", None,
                                                deal, product))
-    for pk, deal_id, partner_id, paid_on, amount in InvoicePayment.objects.filter(paid_on__lte=until).values_list(
+    for pk, deal_id, partner_id, paid_on, amount in invoices.values_list(
             "pk", "deal_id", "deal__partner_id", "paid_on", "amount").iterator(chunk_size=5000):
         events.append(engine.Event(f"invoice:{pk}", paid_on, partner_code(partner_id), "invoice_paid", amount,
                                    str(deal_id), first_product.get(deal_id, "")))
-    for pk, kind, partner_id, occurred_at in ContactSignal.objects.filter(kind__in=PAID_SIGNAL_KINDS).values_list(
+    for pk, kind, partner_id, occurred_at in signals.filter(kind__in=PAID_SIGNAL_KINDS).values_list(
             "pk", "kind", "partner_id", "occurred_at").iterator(chunk_size=5000):
         day = timezone.localtime(occurred_at).date()
         if day <= until:
             prefix, event = SIGNAL_EVENTS[kind]
             events.append(engine.Event(f"{prefix}:{pk}", day, partner_code(partner_id), event))
     return events
+
+
+def partners_for_lines_of(partner_id: int) -> set[int]:
+    """The partners whose events decide the lines one partner receives: itself and its
+    sub-resellers. The engine keys every cap, cumulative amount and clawback by the receiving
+    partner, and a partner receives lines only for its own events and (overrides, and their
+    reversals) its sub-resellers' — so their events give exactly its lines."""
+    return {partner_id, *Partner.objects.filter(parent_id=partner_id).values_list("pk", flat=True)}
+
+
+def partners_for_events_of(partner_id: int) -> set[int]:
+    """The partners whose events decide what one partner's events pay: itself, and with a
+    parent distributor all of the parent's sub-resellers (an override's cap counts per parent)."""
+    parent_id = Partner.objects.filter(pk=partner_id).values_list("parent_id", flat=True).first()
+    siblings = Partner.objects.filter(parent_id=parent_id).values_list("pk", flat=True) if parent_id else []
+    return {partner_id, *siblings}
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """What a ledger line's event was, for people: its kind in words and the deal it belongs to."""
+
+    event_id: str
+    label: str
+    deal_id: int | None = None
+    customer: str = ""
+
+
+def deal_event_ids(deal_ids: Iterable[int]) -> dict[str, int]:
+    """{event id: deal id} of the recorded events naming the deals (registration, win,
+    cancellation, their invoices), as `recorded_events` numbers them."""
+    deal_ids = list(deal_ids)
+    ids = {f"deal:{pk}:{suffix}": pk for pk in deal_ids for suffix in ("1-registered", "2-won", "3-cancelled")}
+    for pk, deal_id in InvoicePayment.objects.filter(deal_id__in=deal_ids).values_list("pk", "deal_id"):
+        ids[f"invoice:{pk}"] = deal_id
+    return ids
+
+
+def event_refs(event_ids: Iterable[str]) -> dict[str, EventRef]:
+    """Each event id of `recorded_events` described: 成約 + the deal, 請求入金 + the deal, 認定資格取得 …"""
+    event_ids = set(event_ids)
+    labels = {"1-registered": _("Deal registered"), "2-won": _("Deal won"), "3-cancelled": _("Deal cancelled")}
+    deal_of: dict[str, tuple[int, str]] = {}
+    invoices: dict[int, str] = {}
+    for event_id in event_ids:
+        kind, _sep, rest = event_id.partition(":")
+        if kind == "deal":
+            number, _sep, suffix = rest.partition(":")
+            if number.isdigit() and suffix in labels:
+                deal_of[event_id] = (int(number), labels[suffix])
+        elif kind == "invoice" and rest.isdigit():
+            invoices[int(rest)] = event_id
+    for pk, deal_id in InvoicePayment.objects.filter(pk__in=invoices).values_list("pk", "deal_id"):
+        deal_of[invoices[pk]] = (deal_id, _("Invoice paid"))
+    customers = dict(DealRegistration.objects.filter(pk__in={deal for deal, _label in deal_of.values()})
+                     .values_list("pk", "customer_name"))
+    refs: dict[str, EventRef] = {}
+    for event_id in event_ids:
+        if event_id in deal_of:
+            deal_id, label = deal_of[event_id]
+            refs[event_id] = EventRef(event_id, label, deal_id if deal_id in customers else None,
+                                      customers.get(deal_id, ""))
+        elif event_id.startswith("certification:"):
+            refs[event_id] = EventRef(event_id, _("Certification earned"))
+        elif event_id.startswith("session:"):
+            refs[event_id] = EventRef(event_id, _("Study session attended"))
+        else:
+            refs[event_id] = EventRef(event_id, event_id)
+    return refs
 
 
 def run_start(*, period: date, actor=None) -> CommissionRun:
@@ -127,8 +226,7 @@ def run_execute(run_id: int, *, progress: Callable[[CommissionRun], None] | None
                                                    heartbeat_at=now, interrupted_at=None, error="")
     try:
         period_end = terms.month_end(run.period)
-        versions = [plan.current_version for plan in Plan.objects.filter(is_active=True).order_by("code")]
-        versions = [version for version in versions if version is not None]
+        versions = active_versions()
         recorded = recorded_events(date.max)
         events = [event for event in recorded if event.occurred_on <= period_end]
         # Events after the period are a later run's business: their keys are neither paid nor reversed here.

@@ -99,6 +99,57 @@ def transfer_batch(*, period: date) -> TransferBatch:
     return TransferBatch(payouts=included, transfers=transfers, excluded=excluded)
 
 
+def ledger_by_event(*, partner_id: int, event_ids) -> dict[str, int]:
+    """The partner's recorded amount per event, for the given event ids."""
+    return dict(LedgerLine.objects.filter(partner_id=partner_id, event_id__in=list(event_ids)).values("event_id")
+                .annotate(amount=Sum("amount")).values_list("event_id", "amount"))
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    line: LedgerLine
+    rule_name: str
+    event: object  # runs.EventRef
+
+
+@dataclass(frozen=True)
+class PayoutPlanGroup:
+    plan_name: str
+    lines: list[PayoutLine]
+
+    @property
+    def total(self) -> int:
+        return sum(item.line.amount for item in self.lines)
+
+
+def payout_lines(payout: Payout) -> list[PayoutPlanGroup]:
+    """The payout's ledger lines grouped by plan, each with its rule's name and its event described."""
+    from incentives import rule_text, runs
+    from incentives.models import PlanVersion
+
+    lines = list(LedgerLine.objects.filter(payout=payout).select_related("plan_version__plan")
+                 .order_by("plan_version__plan__name", "event_date", "event_id", "occurrence", "pk"))
+    documents = dict(PlanVersion.objects.filter(pk__in={line.plan_version_id for line in lines})
+                     .values_list("pk", "document"))
+    names = rule_text.names_for(documents.items())
+    refs = runs.event_refs(line.event_id for line in lines)
+    groups: dict[str, list[PayoutLine]] = {}
+    for line in lines:
+        groups.setdefault(line.plan_version.plan.name, []).append(
+            PayoutLine(line, names.get((line.plan_version_id, line.rule_id), line.rule_id), refs[line.event_id]))
+    return [PayoutPlanGroup(name, items) for name, items in groups.items()]
+
+
+def disputes_for_partner(*, partner: Partner) -> dict[int, list]:
+    """{payout id: its disputes, newest first} for the partner's payouts."""
+    from incentives.models import PayoutDispute
+
+    disputes: dict[int, list] = {}
+    for dispute in PayoutDispute.objects.filter(payout__partner=partner).select_related("raised_by", "resolved_by"):
+        disputes.setdefault(dispute.payout_id, []).append(dispute)
+    return disputes
+
+
 # --------------------------------------------------------------------------- invoice payments
 
 

@@ -11,7 +11,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from incentives.models import IncentiveSettings, LedgerLine, Payout
+from incentives import rule_text
+from incentives.models import IncentiveSettings, LedgerLine, Payout, PlanVersion
 from prm.formatting import format_month
 
 FONT = settings.BASE_DIR / "static" / "fonts" / "ipaexg.ttf"
@@ -29,12 +30,16 @@ def added_after_close(payout: Payout) -> list[dict]:
 
 
 def _grouped(payout: Payout) -> list[dict]:
-    """Adjustment lines (a win corrected, cancelled or reopened after its lines were run) are their own
+    """Lines per period, plan and rule, the rule named in the active language (rule_text, never its id).
+    Adjustment lines (a win corrected, cancelled or reopened after its lines were run) are their own
     rows, labelled as such (訂正による調整), after the rule's own lines."""
+    rows = list(LedgerLine.objects.filter(payout=payout).values_list(
+        "period", "plan_version_id", "plan_version__plan__name", "rule_id", "adjustment", "amount"))
+    documents = dict(PlanVersion.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", "document"))
+    names = rule_text.names_for(documents.items())
     grouped: dict[tuple, dict] = defaultdict(lambda: {"count": 0, "amount": 0})
-    for period, plan, rule, adjustment, amount in LedgerLine.objects.filter(payout=payout).values_list(
-            "period", "plan_version__plan__name", "rule_id", "adjustment", "amount"):
-        row = grouped[(period, plan, rule, adjustment > 0)]
+    for period, version_id, plan, rule, adjustment, amount in rows:
+        row = grouped[(period, plan, names.get((version_id, rule), rule), adjustment > 0)]
         row["count"] += 1
         row["amount"] += amount
     return [{"period": period, "label": _label(f"{plan} / {rule}", adjusted), "count": row["count"],

@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
+from deals.models import DealRegistration
 from deals import selectors as deal_selectors
-from incentives import engine, invoices, mdf, payouts, runs, selectors, statements, vendor_settings, zengin
+from incentives import engine, explain, invoices, mdf, payouts, runs, selectors, statements, vendor_settings, zengin
 from incentives.models import (
     AuditEntry,
     CommissionRun,
@@ -48,6 +49,11 @@ class MdfDecisionForm(forms.Form):
     action = forms.ChoiceField(label=gettext_lazy("Decision"), choices=[("approve", "approve"), ("reject", "reject")])
     amount = yen_field(gettext_lazy("Approved amount (¥)"), required=False, allow_zero=False)
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000)
+
+
+class DisputeReplyForm(forms.Form):
+    reply = forms.CharField(label=gettext_lazy("Reply to the partner"), max_length=4000,
+                            widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class PlanForm(forms.Form):
@@ -246,6 +252,43 @@ def payout_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     else:
         messages.success(request, _("Payout for %(partner)s updated.") % {"partner": payout.partner.name})
     return redirect(f"/incentives/payouts/?period={payout.period:%Y-%m}")
+
+
+@console_view
+@require_GET
+def payout_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One payout opened into its lines, by plan: date, event (linked to its deal), rule name, amount."""
+    payout = get_object_or_404(Payout.objects.select_related("partner", "confirmed_by"), pk=pk)
+    return render(request, "incentives/payout_detail.html", {
+        "payout": payout, "groups": selectors.payout_lines(payout),
+        "disputes": payout.disputes.select_related("raised_by", "resolved_by"),
+        "open_dispute": payouts.open_dispute(payout), "reply_form": DisputeReplyForm(),
+    })
+
+
+@console_view
+@require_POST
+def payout_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    payout = get_object_or_404(Payout, pk=pk)
+    form = DisputeReplyForm(request.POST)
+    if not form.is_valid():
+        _flash_errors(request, form)
+        return redirect("incentives_payout", pk=pk)
+    try:
+        payouts.dispute_resolve(payout=payout, actor=request.user, reply=form.cleaned_data["reply"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Reply sent; the payout is back in review."))
+    return redirect("incentives_payout", pk=pk)
+
+
+@console_view
+@require_GET
+def deal_earnings(request: HttpRequest, pk: int) -> HttpResponse:
+    """What a deal earned and why: every published plan's rules on its events, paid or not and why."""
+    deal = get_object_or_404(DealRegistration.objects.select_related("partner"), pk=pk)
+    return render(request, "incentives/deal_earnings.html", {"deal": deal, "plans": explain.deal_explanation(deal)})
 
 
 def statement_response(payout: Payout, language: str) -> HttpResponse:

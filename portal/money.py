@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from incentives import mdf, selectors
+from incentives import explain, mdf, payouts as payout_services, selectors
 from incentives.models import MdfRequest, Payout
 from incentives.views import statement_response
 from partners.services import fiscal_year_of
@@ -32,6 +32,11 @@ class MdfRequestForm(ServiceErrorsMixin, forms.Form):
     expected_leads = count_field(gettext_lazy("Expected leads"), initial=0)
 
 
+class DisputeForm(forms.Form):
+    comment = forms.CharField(label=gettext_lazy("What is wrong with this statement?"), max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class MdfClaimForm(ServiceErrorsMixin, forms.Form):
     amount = yen_field(gettext_lazy("Amount spent (¥)"), allow_zero=False)
     leads = count_field(gettext_lazy("Leads generated"), initial=0)
@@ -42,7 +47,53 @@ class MdfClaimForm(ServiceErrorsMixin, forms.Form):
 @require_GET
 def payouts(request: HttpRequest) -> HttpResponse:
     rows = selectors.payout_rows_for_partner(partner=request.partner, statuses=VISIBLE)
-    return render(request, "portal/money/payouts.html", {"rows": rows})
+    return render(request, "portal/money/payouts.html", {
+        "rows": rows, "dispute_form": DisputeForm(), "confirmable": payout_services.CONFIRMABLE,
+        "disputable": payout_services.DISPUTABLE,
+        "disputes": selectors.disputes_for_partner(partner=request.partner)})
+
+
+@portal_view
+@require_GET
+def earnings(request: HttpRequest) -> HttpResponse:
+    """「報酬」: the plans that apply to the partner, SPIFs running now, what each deal earned or would
+    earn if won, and this month's running total. Admins see the whole company's deals, reps their own."""
+    deals = explain.deals_for_earnings(partner=request.partner, user=request.user)
+    data = explain.partner_earnings(partner=request.partner, deals=deals, whole_partner=request.user.is_partner_admin)
+    return render(request, "portal/money/earnings.html", {"earnings": data})
+
+
+def _own_payout(request: HttpRequest, pk: int) -> Payout:
+    return get_object_or_404(Payout.objects.select_related("partner"), pk=pk, partner=request.partner)
+
+
+@portal_view(admin_only=True)
+@require_POST
+def statement_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        payout_services.statement_confirm(payout=_own_payout(request, pk), actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Statement confirmed. Thank you."))
+    return redirect("portal_payouts")
+
+
+@portal_view(admin_only=True)
+@require_POST
+def statement_dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    payout = _own_payout(request, pk)
+    form = DisputeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("portal_payouts")
+    try:
+        payout_services.statement_dispute(payout=payout, actor=request.user, comment=form.cleaned_data["comment"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Your channel manager has been told. The payout is on hold until they reply."))
+    return redirect("portal_payouts")
 
 
 @portal_view(admin_only=True)

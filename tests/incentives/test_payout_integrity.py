@@ -16,7 +16,7 @@ from django_tenants.utils import tenant_context
 from pypdf import PdfReader
 
 from deals.models import DealRegistration
-from incentives import payouts, runs, statements
+from incentives import engine, payouts, rule_text, runs, statements
 from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, LedgerLine, Payout, Plan
 from prm.notifications.models import Notification
 from tests.incentives.factories import complete_payout_settings
@@ -95,7 +95,8 @@ def test_it_pays_a_line_that_arrives_after_the_close_in_the_next_open_payout(peo
         late.refresh_from_db()
         assert late.payout == november
         assert statements.added_after_close(november) == [
-            {"period": OCTOBER, "label": "整合性プラン / registration", "count": 1, "amount": 1_000}]
+            {"period": OCTOBER, "label": f"整合性プラン / {rule_text.rule_name(engine.parse_plan(PLAN).rules[1])}",
+             "count": 1, "amount": 1_000}]  # the rule's name, never its id
         assert sum(row["amount"] for row in statements.statement_lines(november)) == 21_000
 
         # Nothing paid twice, nothing left out: every line sits in exactly one payout and the totals agree.
