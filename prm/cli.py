@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -101,16 +102,29 @@ def cmd_run(argv: list[str]) -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.local")
     _say("migrating and seeding the demo vendor …")
     _manage(env, "setup_platform")
-    _manage(env, "seed_demo")
+    # The demo's addresses and logins are printed last, once everything is up.
+    seeded = subprocess.run([PYTHON, str(ROOT / "manage.py"), "seed_demo"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True)
+    if seeded.returncode != 0:
+        sys.stdout.write(seeded.stdout)
+        return seeded.returncode
+    ready_file = Path(tempfile.gettempdir()) / f"kyoso-worker-ready-{os.getpid()}"
+    ready_file.unlink(missing_ok=True)
     celery = [PYTHON, "-m", "celery", "-A", "prm"]
     children = {
         "web": subprocess.Popen([PYTHON, str(ROOT / "manage.py"), "runserver", *address, "--noreload"], env=env, cwd=ROOT),
-        "worker": subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env=env, cwd=ROOT),
+        "worker": subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
+                                   env={**env, "KYOSO_WORKER_READY_FILE": str(ready_file)}, cwd=ROOT),
         "beat": subprocess.Popen([*celery, "beat", "--loglevel=INFO"], env=env, cwd=ROOT),
     }
     _wait_for_http(probe, port)
+    _wait_for_file(ready_file, children["worker"])
+    ready_file.unlink(missing_ok=True)
+    time.sleep(0.3)  # let the worker's own "ready" line reach the terminal first
     _say(f"serving in {time.monotonic() - started:.1f} s — web, worker and beat are running. Ctrl-C stops everything.")
     _say(f"platform admin  : http://localhost:{port}/admin/")
+    sys.stdout.write(seeded.stdout)
+    sys.stdout.flush()
     try:
         while True:
             for name, process in children.items():
@@ -135,6 +149,13 @@ def _wait_for_http(host: str, port: str, timeout: float = 60) -> None:
                 return
         except OSError:
             time.sleep(0.2)
+
+
+def _wait_for_file(path: Path, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Until the worker says it is ready (prm.celery writes the file), it exits, or the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not path.exists() and process.poll() is None:
+        time.sleep(0.2)
 
 
 def _stop(processes) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -14,6 +16,19 @@ from prm.accounts.models import User
 from prm.notifications.models import Notification
 
 
+_email_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("kyoso_notification_email_paused", default=False)
+
+
+@contextlib.contextmanager
+def email_paused():
+    """Notifications made inside are shown in the app but not e-mailed (seeding the demo vendor)."""
+    token = _email_paused.set(True)
+    try:
+        yield
+    finally:
+        _email_paused.reset(token)
+
+
 def notify(*, users: Iterable[User], kind: str, message: Callable[[], tuple[str, str]], url: str = "",
            email: bool = True) -> list[Notification]:
     """Notify each active user; `message()` returns (title, body) and is called in each user's language."""
@@ -23,7 +38,7 @@ def notify(*, users: Iterable[User], kind: str, message: Callable[[], tuple[str,
             title, body = message()
         created.append(Notification(user=user, kind=kind, title=str(title), body=str(body), url=url))
     Notification.objects.bulk_create(created)
-    if email and created:
+    if email and created and not _email_paused.get():
         vendor = connection.tenant
         transaction.on_commit(lambda: _send(vendor, created))
     return created
