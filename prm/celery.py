@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from celery import signals
+from celery.beat import PersistentScheduler
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.local")
@@ -34,3 +36,43 @@ def _use_django_logging(**kwargs):
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+class HeartbeatScheduler(PersistentScheduler):
+    """Beat's own scheduler, touching a heartbeat file on every tick for the container's healthcheck."""
+
+    def tick(self, *args, **kwargs):
+        interval = super().tick(*args, **kwargs)
+        from prm.health import beat_heartbeat_path
+
+        beat_heartbeat_path().touch()
+        return interval
+
+
+@signals.task_prerun.connect
+def _log_under_task_id(task_id=None, task=None, **kwargs):
+    """A task's log lines carry its task id where a request's carry the request id."""
+    from prm.logs import bind_request_id
+
+    if task is not None:
+        task.request.kyoso_log_token = bind_request_id(task_id or "-")
+
+
+@signals.task_postrun.connect
+def _end_task_log_id(task=None, **kwargs):
+    from prm.logs import reset_request_id
+
+    token = getattr(getattr(task, "request", None), "kyoso_log_token", None)
+    if token is not None:
+        try:
+            reset_request_id(token)
+        except ValueError:  # set in another context (a pool that switched threads)
+            pass
+
+
+@signals.worker_ready.connect
+def _announce_ready(**kwargs):
+    """./kyoso run waits for this file to print the demo addresses after the worker's banner."""
+    ready_file = os.environ.get("KYOSO_WORKER_READY_FILE")
+    if ready_file:
+        Path(ready_file).write_text(str(os.getpid()))

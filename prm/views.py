@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
@@ -94,10 +94,16 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_control(no_store=True)
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "schema": connection.schema_name})
+    """The database, Redis and the Celery broker: 200 when all answer, 503 naming the one that did not.
+
+    prm.health.HealthCheckMiddleware serves it for every Host, before the tenant is looked up.
+    """
+    from prm.health import run_checks
+
+    healthy, checks = run_checks()
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
 
 
 @require_GET

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -20,6 +22,19 @@ from prm.tenancy.urls import reverse_path, user_site_kind, user_url
 logger = logging.getLogger(__name__)
 
 
+_email_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("kyoso_notification_email_paused", default=False)
+
+
+@contextlib.contextmanager
+def email_paused():
+    """Notifications made inside are shown in the app but not e-mailed (seeding the demo vendor)."""
+    token = _email_paused.set(True)
+    try:
+        yield
+    finally:
+        _email_paused.reset(token)
+
+
 def notify(*, users: Iterable[User], kind: str, message: Callable[[], tuple[str, str]], url: str = "") -> list[Notification]:
     """Notify each active user; `message()` returns (title, body) and is called in each user's language.
 
@@ -35,9 +50,10 @@ def notify(*, users: Iterable[User], kind: str, message: Callable[[], tuple[str,
         return created
     channels = channels_for([n.user for n in created], kind)
     now = timezone.now()
-    mailed = [n for n in created if channels[n.user.pk] == kinds.EMAIL and n.user.email]
-    for notification in mailed:
-        notification.emailed_at = now
+    paused = _email_paused.get()
+    mailed = [n for n in created if not paused and channels[n.user.pk] == kinds.EMAIL and n.user.email]
+    for notification in created if paused else mailed:
+        notification.emailed_at = now  # paused (the demo's seed): handled, so no digest picks it up either
     Notification.objects.bulk_create(created)
     vendor = current_vendor()
     for notification in mailed:

@@ -82,6 +82,9 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # First: /healthz answers any Host (a load balancer's probe), before the host check and the tenant.
+    "prm.health.HealthCheckMiddleware",
+    "prm.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "prm.tenancy.middleware.VendorMiddleware",
@@ -174,6 +177,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(embedded.data_dir() / "celerybeat-schedule")
+# Beat touches a heartbeat file on every tick (its container's healthcheck reads it) and ticks
+# at least once a minute.
+CELERY_BEAT_SCHEDULER = "prm.celery:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 60
+# Task events (sent, started, succeeded, failed) for monitoring tools such as Flower.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
 
 # ----------------------------------------------------------------------------- auth
 
@@ -312,22 +322,61 @@ CONTENT_SECURITY_POLICY = (
 # ----------------------------------------------------------------------------- logging
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
+# text: readable lines; json: one JSON object a line with tenant and request id, for log collectors.
+KYOSO_LOG_FORMAT = env_choice("KYOSO_LOG_FORMAT", "text", ["text", "json"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "filters": {
+        "tenant_context": {"()": "django_tenants.log.TenantContextFilter"},
+        "request_id": {"()": "prm.logs.RequestIdFilter"},
+        "harfbuzz_once": {"()": "prm.logs.HarfBuzzOnceFilter"},
+    },
     "formatters": {
-        "tenant": {"format": "%(asctime)s %(levelname)s [%(schema_name)s %(domain_url)s] %(name)s: %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s [%(schema_name)s %(domain_url)s %(request_id)s] %(name)s: %(message)s"
+        },
+        "json": {"()": "prm.logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["tenant_context"], "formatter": "tenant"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["tenant_context", "request_id"],
+            "formatter": KYOSO_LOG_FORMAT,
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
-        "weasyprint": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING", "filters": ["harfbuzz_once"]},
         "fontTools": {"level": "WARNING"},
         "celery": {"level": LOG_LEVEL},
     },
 }
+
+# ----------------------------------------------------------------------------- observability
+
+# Error reports to Sentry (Django and Celery) when a DSN is set; nothing is sent otherwise.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+# Share of requests and tasks traced for performance, in percent (0: errors only).
+SENTRY_TRACES_PERCENT = env_int("SENTRY_TRACES_PERCENT", 0, minimum=0, maximum=100)
+if SENTRY_DSN:
+    from prm.observability import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_PERCENT / 100)
+
+# Prometheus metrics on /metrics (django-prometheus) only with KYOSO_METRICS=1; the endpoint
+# answers requests from this machine, or with KYOSO_METRICS_TOKEN as a bearer token.
+KYOSO_METRICS = env_bool("KYOSO_METRICS", False)
+KYOSO_METRICS_TOKEN = env_str("KYOSO_METRICS_TOKEN", "")
+if KYOSO_METRICS:
+    SHARED_APPS.append("django_prometheus")
+    INSTALLED_APPS.append("django_prometheus")
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        "prm.observability.MetricsEndpointMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]

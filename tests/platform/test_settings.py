@@ -91,9 +91,9 @@ def test_it_sends_security_headers(people_a):
 def test_it_writes_the_tenant_on_every_log_line(people_a, caplog):
     from django.conf import settings
 
-    formatter = logging.Formatter(settings.LOGGING["formatters"]["tenant"]["format"])
+    formatter = logging.Formatter(settings.LOGGING["formatters"]["text"]["format"])
     with caplog.at_level(logging.WARNING, logger="django.request"):
-        people_a.console(people_a.channel_manager).get("/no-such-page/")
+        response = people_a.console(people_a.channel_manager).get("/no-such-page/")
     record = next(r for r in caplog.records if "no-such-page" in r.getMessage())
-    # The project's log handler stamped the record with the tenant while the request ran.
-    assert "[v_alpha alpha.localhost]" in formatter.format(record)
+    # The project's log handler stamped the record with the tenant and the request id while the request ran.
+    assert f"[v_alpha alpha.localhost {response['X-Request-ID']}]" in formatter.format(record)

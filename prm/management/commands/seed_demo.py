@@ -19,6 +19,7 @@ from partners import services as partner_services
 from partners.models import Partner, PartnerMembership
 from prm import demo_data as demo
 from prm.accounts.models import Role, User
+from prm.notifications.services import email_paused
 from prm.tenancy.models import Vendor
 from prm.tenancy.services import vendor_create
 from prm.tenancy.urls import site_url
@@ -36,7 +37,9 @@ class Command(BaseCommand):
                 slug=demo.DEMO_SLUG, name=demo.DEMO_VENDOR_NAME, admin_email=admin_email,
                 admin_name=admin_name, admin_password=demo.DEMO_PASSWORD, brand_colour=demo.DEMO_BRAND_COLOUR,
             ).vendor
-        with tenant_context(vendor), transaction.atomic():
+        # The demo's people are made up: the notifications its story creates stay in the app,
+        # nothing is e-mailed (the development console would print every one).
+        with tenant_context(vendor), transaction.atomic(), email_paused():
             seed_tenant()
         if options["verbosity"]:
             self.stdout.write(self.style.SUCCESS(f"Demo vendor ready: {vendor.name}"))
