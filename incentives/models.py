@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from prm.bounds import count_validators, positive_yen_validators, validate_business_date, yen_validators
 
-from partners import japan
 
 
 class IncentiveSettings(models.Model):
@@ -281,26 +280,17 @@ class InvoicePayment(models.Model):
 
 
 class AuditEntry(models.Model):
+    """One recorded action: its code and parameters; the audit log writes it as a sentence when shown."""
+
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     action = models.CharField(max_length=50)
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=50)
+    # The partner the entry concerns (the partner itself, or the one of its payout, MDF request, deal…).
+    partner = models.ForeignKey("partners.Partner", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     changes = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
-
-    @property
-    def summary(self) -> str:
-        """The entry in words a finance person reads, for the entries where the raw values would not do."""
-        changes = self.changes if isinstance(self.changes, dict) else {}
-        if self.action in ("bank_account_changed", "payout_reapproved") and "before" in changes:
-            accounts = {"before": japan.bank_account_text(changes.get("before") or {}),
-                        "after": japan.bank_account_text(changes.get("after") or {})}
-            if self.action == "bank_account_changed":
-                return _("Bank account changed: %(before)s → %(after)s") % accounts
-            return _("Payout re-approved to the new bank account: %(before)s → %(after)s") % accounts
-        return ""
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from incentives import zengin
@@ -90,3 +90,57 @@ def transfer_batch(*, period: date) -> TransferBatch:
     transfers = [zengin.Transfer(p.bank_code, p.bank_name, p.branch_code, p.branch_name, p.account_type,
                                  p.account_number, p.account_holder, p.total, f"{p.period:%Y%m}") for p in included]
     return TransferBatch(payouts=included, transfers=transfers, excluded=excluded)
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    start: date | None = None  # first day of the first month shown
+    end: date | None = None  # first day of the last month shown
+    actor: int | None = None
+    action: str = ""
+    partner: int | None = None
+
+
+def audit_entries(filters: AuditFilters):
+    """The audit log's entries, newest first, narrowed by the page's filters."""
+    from incentives.models import AuditEntry
+    from incentives.terms import month_end
+
+    entries = AuditEntry.objects.select_related("actor", "partner")
+    if filters.start is not None:
+        entries = entries.filter(created_at__date__gte=filters.start)
+    if filters.end is not None:
+        entries = entries.filter(created_at__date__lte=month_end(filters.end))
+    if filters.actor is not None:
+        entries = entries.filter(actor_id=filters.actor)
+    if filters.action:
+        entries = entries.filter(action=filters.action)
+    if filters.partner is not None:
+        entries = entries.filter(partner_id=filters.partner)
+    return entries
+
+
+def audit_actions() -> list[str]:
+    """Every action code the log can be filtered by: the registered ones and the ones recorded."""
+    from incentives import audit
+    from incentives.models import AuditEntry
+
+    return sorted(set(audit.SENTENCES) | set(AuditEntry.objects.values_list("action", flat=True).distinct()))
+
+
+def audit_actors():
+    """The people who appear in the log, for its filter."""
+    from django.contrib.auth import get_user_model
+
+    from incentives.models import AuditEntry
+
+    ids = AuditEntry.objects.filter(actor__isnull=False).values("actor_id").distinct()
+    return get_user_model().objects.filter(pk__in=ids).order_by("full_name", "email")
+
+
+def audit_partners() -> QuerySet[Partner]:
+    """The partners that appear in the log, for its filter."""
+    from incentives.models import AuditEntry
+
+    ids = AuditEntry.objects.filter(partner__isnull=False).values("partner_id").distinct()
+    return Partner.objects.filter(pk__in=ids).order_by("name_kana", "name").only("pk", "name")

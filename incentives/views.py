@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -17,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incentives import engine, mdf, payouts, runs, selectors, statements, zengin
+from incentives import audit, engine, mdf, payouts, runs, selectors, statements, zengin
 from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
 from partners.models import Partner
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.bounds import MonthField, yen_field
-from prm.params import month_param
+from prm.params import BadParameter, int_param, month_param
 
 
 class PeriodForm(forms.Form):
@@ -295,11 +296,47 @@ def mdf_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("incentives_mdf")
 
 
+def _audit_filters(request: HttpRequest) -> tuple[selectors.AuditFilters, list[str]]:
+    """The audit log's filters from the query string; a bad value is a 400 naming the parameter."""
+    actions = selectors.audit_actions()
+    action = request.GET.get("kind", "").strip()
+    if action and action not in actions:
+        raise BadParameter("kind", _("choose one of the listed kinds."))
+    start, end = month_param(request, "start"), month_param(request, "end")
+    if start and end and end < start:
+        raise BadParameter("end", _("the last month comes before the first."))
+    return selectors.AuditFilters(start=start, end=end, actor=int_param(request, "actor"), action=action,
+                                  partner=int_param(request, "partner")), actions
+
+
 @console_view
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
-    return render(request, "incentives/audit.html", {"page": page})
+    filters, actions = _audit_filters(request)
+    entries = selectors.audit_entries(filters)
+    if request.GET.get("format") == "csv":
+        return audit_export(entries)
+    page = Paginator(entries, 50).get_page(int_param(request, "page", default=1, max_value=10**6))
+    query = urlencode([(key, value) for key, value in (
+        ("start", f"{filters.start:%Y-%m}" if filters.start else ""), ("end", f"{filters.end:%Y-%m}" if filters.end else ""),
+        ("actor", filters.actor or ""), ("kind", filters.action), ("partner", filters.partner or "")) if value])
+    return render(request, "incentives/audit.html", {
+        "page": page, "lines": audit.lines(page.object_list), "filters": filters, "query": query,
+        "kinds": sorted(((code, audit.action_label(code)) for code in actions), key=lambda kind: kind[1]),
+        "actors": selectors.audit_actors(), "partners": selectors.audit_partners(),
+    })
+
+
+def audit_export(entries) -> HttpResponse:
+    """The filtered log as a CSV: when, who, what, the partner — the same sentences as the page."""
+    rows = []
+    for start in range(0, 100_000, 1000):  # a ledger export of up to 100,000 entries, looked up a page at a time
+        chunk = list(entries[start:start + 1000])
+        rows += [[timezone.localtime(line.when), line.actor, line.action, line.partner, line.sentence] for line in audit.lines(chunk)]
+        if len(chunk) < 1000:
+            break
+    return csv_export.csv_response(f"audit-{timezone.localdate():%Y%m%d}.csv",
+                                   [_("When"), _("Who"), _("Kind"), _("Partner"), _("What")], rows)
 
 
 class PayoutSettingsForm(forms.ModelForm):
