@@ -167,6 +167,7 @@ register("mdf_rejected", gettext_lazy("%(actor)s rejected the MDF request of %(p
 register("mdf_claimed", gettext_lazy("%(actor)s claimed %(amount)s for the MDF activity of %(partner)s (%(object)s)"),
          gettext_lazy("MDF claimed"))
 register("plan_published", gettext_lazy("%(actor)s published %(object)s"), gettext_lazy("Plan published"))
+register("plan_draft_saved", gettext_lazy("%(actor)s saved %(object)s as a draft"), gettext_lazy("Plan draft saved"))
 register("bank_account_changed", gettext_lazy("%(actor)s changed the bank account of %(partner)s: %(before)s → "
                                               "%(after)s"), gettext_lazy("Bank account changed"))
 

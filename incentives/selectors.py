@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import F, QuerySet, Sum
 from django.utils.translation import gettext as _
@@ -144,3 +145,46 @@ def audit_partners() -> QuerySet[Partner]:
 
     ids = AuditEntry.objects.filter(partner__isnull=False).values("partner_id").distinct()
     return Partner.objects.filter(pk__in=ids).order_by("name_kana", "name").only("pk", "name")
+
+
+@dataclass(frozen=True)
+class TierRate:
+    """A margin a published plan pays partners of a tier: a percent rule on the won amount."""
+
+    plan: str
+    rule: str
+    percent: Decimal
+    conditions: str = ""
+
+
+def tier_plan_rates(tiers) -> dict[int, list[TierRate]]:
+    """{tier pk: the rates the active plans' published versions pay on a won deal for that tier}.
+
+    The plan is the one source of a tier's margin: a plan pays a tier when its applies_to takes the
+    tier's code (or names no tiers) and one of the partner types of the tier's programme (or names
+    none). Its percent rules on deal_won are the margin; each is listed with its own conditions
+    (products, dates), never typed a second time on the tier."""
+    from incentives import engine, rule_text
+    from incentives.models import PlanVersion
+
+    published = []
+    for version in (PlanVersion.objects.filter(status=PlanVersion.Status.PUBLISHED, plan__is_active=True)
+                    .select_related("plan").order_by("plan__code", "-number").distinct("plan__code")):
+        try:
+            published.append((version.plan, engine.parse_plan(version.document)))
+        except engine.PlanError:
+            continue
+    rates: dict[int, list[TierRate]] = {}
+    for tier in tiers:
+        found = rates[tier.pk] = []
+        types = set(tier.program.partner_types or [])
+        for plan, parsed in published:
+            if parsed.tiers is not None and tier.code not in parsed.tiers:
+                continue
+            if parsed.partner_types is not None and not types & parsed.partner_types:
+                continue
+            for rule in parsed.rules:
+                if isinstance(rule, engine.Percent) and rule.on == engine.DEAL_WON:
+                    found.append(TierRate(plan.name, rule_text.rule_name(rule), (rule.rate * 100).normalize(),
+                                          _("; ").join(rule_text.rule_conditions(rule))))
+    return rates

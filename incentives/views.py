@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incentives import audit, engine, mdf, payouts, runs, selectors, statements, zengin
+from incentives import plan_builder as plan_builder_form
 from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
 from partners.models import Partner
 from prm import csv_export
@@ -38,14 +39,17 @@ class MdfDecisionForm(forms.Form):
 
 
 class PlanForm(forms.Form):
-    document = forms.CharField(label=gettext_lazy("Plan (JSON)"), widget=forms.Textarea(attrs={"rows": 22, "class": "font-monospace"}))
+    document = forms.CharField(label=gettext_lazy("Plan (JSON)"), required=False, max_length=1_000_000,
+                               widget=forms.Textarea(attrs={"rows": 22, "class": "font-monospace"}))
     upload = forms.FileField(label=gettext_lazy("…or import a JSON file"), required=False)
 
     def clean(self):
         cleaned = super().clean()
         text = cleaned.get("document") or ""
         if cleaned.get("upload"):
-            text = cleaned["upload"].read().decode("utf-8-sig", errors="replace")
+            text = cleaned["upload"].read(1_000_001).decode("utf-8-sig", errors="replace")
+        if not text.strip():
+            raise forms.ValidationError(_("Paste the plan's JSON or choose a JSON file."))
         try:
             data = json.loads(text)
             engine.parse_plan(data)
@@ -118,25 +122,114 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @console_view
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The plan as JSON, for power users: paste or import a file, simulate, save as a draft or publish."""
     plan = get_object_or_404(Plan, pk=pk) if pk else None
-    current = plan.current_version if plan else None
-    initial = json.dumps(current.document if current else _example_plan(), ensure_ascii=False, indent=2)
+    shown = _plan_document(plan)
+    initial = json.dumps(shown, ensure_ascii=False, indent=2)
     form = PlanForm(request.POST or None, request.FILES or None, initial={"document": initial})
+    context = {"plan": plan, "form": form, "versions": plan.versions.all() if plan else []}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["data"]
         if request.POST.get("action") == "simulate":
             return render(request, "incentives/plan_form.html", {
-                "plan": plan, "form": form, "versions": plan.versions.all() if plan else [],
-                "comparison": _compare(current, data)})
-        plan = plan or Plan.objects.filter(code=data["code"]).first() or Plan.objects.create(code=data["code"], name=data["name"])
-        if plan.name != data["name"]:
-            plan.name = data["name"]
-            plan.save(update_fields=["name"])
-        version = runs.plan_publish(plan=plan, document=data, actor=request.user)
-        messages.success(request, _("Plan %(code)s version %(number)s published.") % {"code": plan.code, "number": version.number})
-        return redirect("incentives_plan", pk=plan.pk)
-    return render(request, "incentives/plan_form.html", {"plan": plan, "form": form,
-                                                         "versions": plan.versions.all() if plan else []})
+                **context, "comparison": _compare(plan.current_version if plan else None, data)})
+        saved = _save_plan(request, form, plan, data, publish=request.POST.get("action") == "publish")
+        if saved is not None:
+            return saved
+    return render(request, "incentives/plan_form.html", context)
+
+
+def _plan_document(plan: Plan | None) -> dict:
+    """What the editors open: the plan's draft, else its published version, else the example plan."""
+    version = plan.versions.order_by("-number").exclude(status=PlanVersion.Status.RETIRED).first() if plan else None
+    return version.document if version else _example_plan()
+
+
+def _save_plan(request: HttpRequest, form: forms.Form, plan: Plan | None, data: dict, *,
+               publish: bool) -> HttpResponse | None:
+    """Save the checked document as a draft or publish it; a refusal (the code) goes onto the form."""
+    try:
+        with transaction.atomic():
+            version = runs.plan_save_draft(plan=plan, document=data, actor=request.user)
+            if publish:
+                version = runs.plan_publish(plan=version.plan, document=data, actor=request.user)
+    except ValidationError as error:
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+        return None
+    if publish:
+        messages.success(request, _("Plan %(code)s version %(number)s published.") % {
+            "code": version.plan.code, "number": version.number})
+    else:
+        messages.success(request, _("Plan %(code)s version %(number)s saved as a draft.") % {
+            "code": version.plan.code, "number": version.number})
+    return redirect("incentives_plan", pk=version.plan.pk)
+
+
+def _applies_choices(document: dict | None) -> tuple[list, list]:
+    """Partner types and tiers as checkboxes: the vendor's own, plus any the document names that are gone."""
+    from partners.models import PartnerType
+    from programs.selectors import tier_choices
+
+    types, tiers = list(PartnerType.choices), tier_choices()
+    applies = (document or {}).get("applies_to") or {} if isinstance(document, dict) else {}
+    for values, choices in ((applies.get("partner_types"), types), (applies.get("tiers"), tiers)):
+        known = {code for code, _label in choices}
+        choices += [(code, code) for code in values or [] if isinstance(code, str) and code not in known]
+    return types, tiers
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def plan_builder(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The plan as a form: its fields and one row per rule, each with what it pays on an example deal."""
+    plan = get_object_or_404(Plan, pk=pk) if pk else None
+    if request.method == "GET":
+        document = _plan_document(plan)
+        if plan is None:
+            document = {**document, "code": "", "name": ""} if request.GET.get("blank") else document
+        data = plan_builder_form.QueryDictLike(plan_builder_form.initial_data(document))
+        example = plan_builder_form.ExampleForm(initial=plan_builder_form.default_example())
+        operation, action = "", ""
+    else:
+        data, document = request.POST, None
+        example = plan_builder_form.ExampleForm(request.POST)
+        operation = request.POST.get("op", "")[:20]
+        action = request.POST.get("action", "")
+    types, tiers = _applies_choices(document)
+    if request.method == "POST":  # codes an imported plan named that are no longer the vendor's stay ticked
+        for name, choices in (("partner_types", types), ("tiers", tiers)):
+            known = {code for code, _label in choices}
+            choices += [(code, code) for code in dict.fromkeys(data.getlist(name)[:50])
+                        if code not in known and plan_builder_form.CODE.fullmatch(code)]
+    builder = plan_builder_form.build(data, type_choices=types, tier_choices=tiers,
+                                      code_locked_to=plan.code if plan else None, operation=operation)
+    example_ok = not example.is_bound or example.is_valid()
+    if builder.ok and example_ok and not operation and action in ("save", "publish"):
+        saved = _save_plan(request, builder.plan_form, plan, builder.document, publish=action == "publish")
+        if saved is not None:
+            return saved
+    if example.is_bound and example_ok:
+        plan_builder_form.attach_preview(builder, example.cleaned_data["example_amount"],
+                                         example.cleaned_data["example_day"])
+    elif not example.is_bound:
+        defaults = plan_builder_form.default_example()
+        plan_builder_form.attach_preview(builder, defaults["example_amount"], defaults["example_day"])
+    context = {"plan": plan, "builder": builder, "example": example,
+               "versions": plan.versions.all() if plan else [], "kinds": plan_builder_form.KIND_LABELS}
+    refused = action and not (builder.ok and example_ok and not builder.plan_form.errors)
+    return render(request, "incentives/plan_builder.html", context, status=400 if refused else 200)
+
+
+@console_view
+@require_POST
+def plan_builder_row(request: HttpRequest) -> HttpResponse:
+    """One rule row again, with the fields of the kind just chosen (htmx, when the kind changes)."""
+    keys = plan_builder_form.row_keys(request.POST)
+    if not keys:
+        return HttpResponse(status=400)
+    row = plan_builder_form.row_of(request.POST, keys[0])
+    return render(request, "incentives/_plan_rule_row.html", {"row": row, "position": None})
 
 
 def _example_plan() -> dict:

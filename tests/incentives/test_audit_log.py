@@ -48,6 +48,7 @@ def _every_registered_action(people_a):
         "mdf_rejected": (request, {"amount": None, "note": "対象外の活動です"}),
         "mdf_claimed": (request, {"amount": 380_000}),
         "plan_published": (version, {"plan": "resale", "version": 3}),
+        "plan_draft_saved": (version, {"plan": "resale", "version": 3}),
         "bank_account_changed": (partner, {"partner": partner.name, "before": BANK_BEFORE, "after": BANK_AFTER}),
     }
     assert set(calls) == set(audit.SENTENCES), "every registered action is exercised here"
@@ -80,7 +81,7 @@ def test_every_registered_action_reads_as_a_sentence_without_codes(people_a, lan
     assert "対象外の活動です" in lines["mdf_rejected"].sentence
     assert "販売店プラン" in lines["plan_published"].sentence
     assert all(line.partner == "株式会社ミライ" for action, line in lines.items()
-               if action not in ("payout_settings_changed", "plan_published"))
+               if action not in ("payout_settings_changed", "plan_published", "plan_draft_saved"))
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
@@ -142,7 +143,7 @@ def test_the_page_filters_pages_and_exports(people_a):
     export = client.get(f"/incentives/audit/?partner={partner_id}&format=csv")
     assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"), newline="")))
-    assert len(rows) == 1 + len(entries) - 2  # the settings and the plan concern no partner
+    assert len(rows) == 1 + len(entries) - 3  # the settings and the plan concern no partner
     assert all(row[3] == "株式会社ミライ" for row in rows[1:])
     assert not any("payout_" in cell or "{" in cell for row in rows for cell in row)
 
