@@ -40,8 +40,9 @@ from prm.formatting import _EN_MONTHS, format_date, format_yen
 
 
 def record(*, actor, action: str, obj, **changes) -> AuditEntry:
+    partner_id = None if action in MANY_PARTNERS else _partner_of(obj)
     return AuditEntry.objects.create(actor=actor, action=action, object_type=obj._meta.label_lower,
-                                     object_id=str(obj.pk), partner_id=_partner_of(obj), changes=_jsonable(changes))
+                                     object_id=str(obj.pk), partner_id=partner_id, changes=_jsonable(changes))
 
 
 def _partner_of(obj) -> int | None:
@@ -68,14 +69,20 @@ def _jsonable(value):
 
 SENTENCES: dict[str, Promise | str] = {}
 ACTION_LABELS: dict[str, Promise | str] = {}
+# Actions about many partners at once (the object recorded is only one of them): no partner of their own.
+MANY_PARTNERS: set[str] = set()
 
 
-def register(action: str, sentence: Promise | str, label: Promise | str | None = None) -> None:
+def register(action: str, sentence: Promise | str, label: Promise | str | None = None, *,
+             many_partners: bool = False) -> None:
     """The sentence (a lazy translation with %(name)s parameters) an entry of `action` reads as;
-    `label` names the action in the log's filter (default: made from the code's words)."""
+    `label` names the action in the log's filter (default: made from the code's words);
+    `many_partners` when the recorded object stands for a batch (payouts built for a month)."""
     SENTENCES[action] = sentence
     if label is not None:
         ACTION_LABELS[action] = label
+    if many_partners:
+        MANY_PARTNERS.add(action)
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,7 @@ WORD_LABELS: dict[str, Promise] = {
 }
 
 register("payouts_built", gettext_lazy("%(actor)s prepared %(count)s payouts for %(period)s for review"),
-         gettext_lazy("Payouts prepared"))
+         gettext_lazy("Payouts prepared"), many_partners=True)
 register("payout_approved", gettext_lazy("%(actor)s approved the payout to %(partner)s for %(period)s (%(total)s)"),
          gettext_lazy("Payout approved"))
 register("payout_held", gettext_lazy("%(actor)s held the payout to %(partner)s for %(period)s (%(total)s); "
@@ -364,6 +371,8 @@ def lines(entries: Iterable[AuditEntry]) -> list[Line]:
     result = []
     for entry in entries:
         about = dict(context.get((entry.object_type, entry.object_id), {}))
+        if entry.action in MANY_PARTNERS:
+            about.pop("partner", None)
         if not about.get("partner") and entry.partner_id and entry.partner:
             about["partner"] = entry.partner.name
         result.append(Line(entry, entry.created_at, actor_name(entry), action_label(entry.action),

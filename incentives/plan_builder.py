@@ -152,13 +152,19 @@ class RuleForm(forms.Form):
     cap_count = count_field(gettext_lazy("At most (times)"), required=False, min_value=1)
     cap_period = forms.ChoiceField(label=gettext_lazy("per"), required=False, choices=_choices(PERIOD_LABELS))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        events = engine.ON_CHOICES.get(self.kind_value())
+        if events is not None:  # only the events the engine lets this kind run on
+            self.fields["on"].choices = [("", "—")] + [(event, EVENT_LABELS[event]) for event in events]
+
     def inputs(self) -> list[str]:
         """The form fields this row shows for its kind, in order."""
         kind = self.kind_value()
         return [name for name in KIND_INPUTS.get(kind, ()) if name != "brackets"]
 
     def kind_value(self) -> str:
-        value = self["kind"].value()
+        value = self.data.get(self.add_prefix("kind")) if self.is_bound else self.initial.get("kind")
         return value if value in engine.RULE_KINDS else "percent"
 
 

@@ -9,7 +9,7 @@ def backfill(apps, schema_editor):
     AuditEntry = apps.get_model("incentives", "AuditEntry")
     sources = {"incentives.payout": apps.get_model("incentives", "Payout"),
                "incentives.mdfrequest": apps.get_model("incentives", "MdfRequest")}
-    for entry in AuditEntry.objects.filter(partner__isnull=True).iterator():
+    for entry in AuditEntry.objects.filter(partner__isnull=True).exclude(action="payouts_built").iterator():
         if not entry.object_id.isdigit():
             continue
         if entry.object_type == "partners.partner":

@@ -79,9 +79,10 @@ def test_every_registered_action_reads_as_a_sentence_without_codes(people_a, lan
     assert "三菱UFJ銀行" in lines["bank_account_changed"].sentence and "三井住友銀行" in lines["bank_account_changed"].sentence
     assert "¥400,000" in lines["mdf_approved"].sentence and "展示会出展" in lines["mdf_approved"].sentence
     assert "対象外の活動です" in lines["mdf_rejected"].sentence
+    assert lines["payouts_built"].partner == "" and "12" in lines["payouts_built"].sentence
     assert "販売店プラン" in lines["plan_published"].sentence
     assert all(line.partner == "株式会社ミライ" for action, line in lines.items()
-               if action not in ("payout_settings_changed", "plan_published", "plan_draft_saved"))
+               if action not in ("payout_settings_changed", "plan_published", "plan_draft_saved", "payouts_built"))
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
@@ -143,7 +144,7 @@ def test_the_page_filters_pages_and_exports(people_a):
     export = client.get(f"/incentives/audit/?partner={partner_id}&format=csv")
     assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"), newline="")))
-    assert len(rows) == 1 + len(entries) - 3  # the settings and the plan concern no partner
+    assert len(rows) == 1 + len(entries) - 4  # the settings, the plan and a month's batch concern no one partner
     assert all(row[3] == "株式会社ミライ" for row in rows[1:])
     assert not any("payout_" in cell or "{" in cell for row in rows for cell in row)
 
