@@ -206,15 +206,16 @@ class Row:
 
 def initial_data(document: Mapping[str, Any]) -> dict[str, Any]:
     """The builder's POST-like data for a plan document (to show it in the form)."""
-    applies = document.get("applies_to") or {}
+    applies = document.get("applies_to") if isinstance(document.get("applies_to"), Mapping) else {}
     data: dict[str, Any] = {
         "code": document.get("code", ""), "name": document.get("name", ""),
         "fiscal_year_start_month": str(document.get("fiscal_year_start_month", 4)),
         "valid_from": document.get("valid_from", ""), "valid_to": document.get("valid_to", ""),
-        "partner_types": list(applies.get("partner_types") or []), "tiers": list(applies.get("tiers") or []),
+        "partner_types": [str(v) for v in _listed(applies.get("partner_types"))],
+        "tiers": [str(v) for v in _listed(applies.get("tiers"))],
         "rows": [],
     }
-    for key, rule in enumerate(document.get("rules") or [], start=1):
+    for key, rule in enumerate(_listed(document.get("rules"))[:MAX_RULES], start=1):
         if not isinstance(rule, Mapping):
             continue
         data["rows"].append(str(key))
@@ -225,17 +226,22 @@ def initial_data(document: Mapping[str, Any]) -> dict[str, Any]:
                   "name_en": names.get("en", ""), "on": rule.get("on", ""), "period": rule.get("period", ""),
                   "mode": rule.get("mode", ""), "start": rule.get("from", ""), "end": rule.get("to", ""),
                   "cap_period": rule.get("cap_period", ""),
-                  "products": ", ".join(rule.get("products") or [])}
+                  "products": ", ".join(str(item) for item in _listed(rule.get("products")))}
         for name in ("amount", "threshold", "months", "within_days", "cap_count"):
             values[name] = "" if rule.get(name) is None else str(rule[name])
         for name in ("rate", "share"):
             values[name] = "" if rule.get(name) is None else rate_to_percent(rule[name])
-        for bracket_number, bracket in enumerate(rule.get("brackets") or [], start=1):
+        brackets = [bracket for bracket in _listed(rule.get("brackets")) if isinstance(bracket, Mapping)]
+        for bracket_number, bracket in enumerate(brackets, start=1):
             values[f"b{bracket_number}-from"] = str(bracket.get("from", ""))
             values[f"b{bracket_number}-rate"] = rate_to_percent(bracket.get("rate", ""))
-        values["brackets"] = str(len(rule.get("brackets") or []))
+        values["brackets"] = str(len(brackets))
         data.update({prefix + name: value for name, value in values.items()})
     return data
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 class QueryDictLike(dict):

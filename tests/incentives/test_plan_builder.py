@@ -248,3 +248,28 @@ def test_the_tier_page_shows_the_rate_the_published_plan_pays(people_a):
     assert "15%" not in bronze_card
     assert "15%" in client.get(f"/programs/tiers/{gold.pk}/").content.decode()
     assert "15%" not in client.get(f"/programs/tiers/{bronze.pk}/").content.decode()
+
+
+def test_the_partner_sees_the_margin_its_tier_is_paid_by_the_plan(people_a):
+    from programs.models import PartnerTier
+
+    with tenant_context(people_a.tenant):
+        runs.plan_publish(plan=Plan.objects.create(code=BUILT["code"], name=BUILT["name"]), document=BUILT,
+                          actor=people_a.vendor_admin)
+        PartnerTier.objects.update_or_create(partner=people_a.partner, defaults={"tier": Tier.objects.get(code="gold")})
+        PartnerTier.objects.update_or_create(partner=people_a.other_partner,
+                                             defaults={"tier": Tier.objects.get(code="silver")})
+    gold = people_a.portal(people_a.partner_admin).get("/program/")
+    assert gold.status_code == 200 and "15%" in gold.content.decode()
+    silver = people_a.portal(people_a.other_partner_admin).get("/program/")
+    assert silver.status_code == 200 and "15%" not in silver.content.decode()
+
+
+def test_a_stored_plan_the_builder_cannot_read_opens_without_a_500(people_a):
+    with tenant_context(people_a.tenant):
+        plan = Plan.objects.create(code="legacy", name="旧プラン")
+        PlanVersion.objects.create(plan=plan, number=1, status="draft", document={
+            "code": "legacy", "name": "旧プラン", "applies_to": "all", "rules": [
+                "x", {"id": "s", "kind": "stepped", "brackets": [1, {"from": "a"}], "products": "abc"}]})
+    response = people_a.console(people_a.channel_manager).get(f"/incentives/plans/{plan.pk}/")
+    assert response.status_code == 200
