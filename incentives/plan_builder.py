@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incentives import engine, rule_text
-from prm.bounds import MAX_DAYS, BusinessDateField, count_field, yen_field
+from prm.bounds import MAX_DAYS, MAX_YEN, BusinessDateField, count_field, yen_field
 
 MAX_RULES = 50
 MAX_BRACKETS = 20
@@ -337,9 +337,10 @@ def _bracket_number(text: str, row: Row, index: int, name: str) -> int | str | N
     if not text:
         return None
     if name == "from":
-        if text.isascii() and text.isdigit() and len(text) <= 13:
+        if text.isascii() and text.isdigit() and len(text) <= 13 and int(text) <= MAX_YEN:
             return int(text)
-        row.brackets[index].errors.setdefault("from", []).append(_("Enter a whole number of yen using the digits 0-9."))
+        row.brackets[index].errors.setdefault("from", []).append(
+            _("Enter a whole number of yen from 0 to %(max)s using the digits 0-9.") % {"max": f"{MAX_YEN:,}"})
         return ""
     try:
         percent = PercentField("").clean(text)

@@ -172,10 +172,12 @@ def _applies_choices(document: dict | None) -> tuple[list, list]:
     from programs.selectors import tier_choices
 
     types, tiers = list(PartnerType.choices), tier_choices()
-    applies = (document or {}).get("applies_to") or {} if isinstance(document, dict) else {}
+    applies = document.get("applies_to") if isinstance(document, dict) else None
+    applies = applies if isinstance(applies, dict) else {}
     for values, choices in ((applies.get("partner_types"), types), (applies.get("tiers"), tiers)):
         known = {code for code, _label in choices}
-        choices += [(code, code) for code in values or [] if isinstance(code, str) and code not in known]
+        choices += [(code, code) for code in (values if isinstance(values, list) else [])
+                    if isinstance(code, str) and code not in known]
     return types, tiers
 
 
