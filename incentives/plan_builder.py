@@ -50,8 +50,7 @@ MODE_LABELS = {"marginal": gettext_lazy("Each band at its own rate"),
                "retroactive": gettext_lazy("Whole amount at the rate reached")}
 
 # The row's form fields each kind shows (besides id, kind, names, products, from/to and the cap).
-KIND_INPUTS = {kind: tuple("brackets" if name == "brackets" else name for name in names)
-               for kind, names in engine.KIND_FIELDS.items()}
+KIND_INPUTS = engine.KIND_FIELDS
 COMMON_INPUTS = ("products", "start", "end", "cap_count", "cap_period")
 # Document field → form field, where they differ.
 DOCUMENT_TO_FORM = {"from": "start", "to": "end", "name.ja": "name_ja", "name.en": "name_en", "name": "name_ja"}

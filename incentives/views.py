@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incentives import audit, engine, mdf, payouts, runs, selectors, statements, zengin
 from incentives import plan_builder as plan_builder_form
-from incentives.models import AuditEntry, CommissionRun, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
+from incentives.models import CommissionRun, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
 from partners.models import Partner
 from prm import csv_export
 from prm.accounts.access import console_view
