@@ -318,9 +318,11 @@ Problem = tuple[int | None, str]
 class PlanError(ValueError):
     """A plan that cannot be evaluated; `rule` and `field` say where."""
 
-    def __init__(self, message: str, *, rule: str | None = None, field: str | None = None) -> None:
+    def __init__(self, message: str, *, rule: str | None = None, field: str | None = None,
+                 problem: str | None = None) -> None:
         super().__init__(message)
         self.message, self.rule, self.field = message, rule, field
+        self.problem = problem or message  # what is wrong, without the rule and field (a form shows it at the field)
 
 
 class InputError(ValueError):
@@ -415,6 +417,8 @@ _ON_CHOICES = {
     "recurring": [INVOICE_PAID],
     "override": sorted(WITH_AMOUNT),
 }
+# The fields a rule of each kind takes besides the common ones, and the events it may run on (the plan builder's form).
+KIND_FIELDS, ON_CHOICES = _KIND_FIELDS, _ON_CHOICES
 _PLAN_FIELDS = ("code", "name", "currency", "fiscal_year_start_month", "valid_from", "valid_to", "applies_to", "rules")
 
 
@@ -427,7 +431,7 @@ def _plan_error(problem: str, *, rule: str | None = None, field: str | None = No
         message = _('field "%(field)s": %(problem)s') % {"field": field, "problem": problem}
     else:
         message = problem
-    return PlanError(message, rule=rule, field=field)
+    return PlanError(message, rule=rule, field=field, problem=problem)
 
 
 class _Fields:

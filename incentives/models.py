@@ -375,10 +375,14 @@ class InvoicePayment(models.Model):
 
 
 class AuditEntry(models.Model):
+    """One recorded action: its code and parameters; the audit log writes it as a sentence when shown."""
+
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     action = models.CharField(max_length=50)
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=50)
+    # The partner the entry concerns (the partner itself, or the one of its payout, MDF request, deal…).
+    partner = models.ForeignKey("partners.Partner", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     changes = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -407,15 +407,63 @@ def _audit_adjustments(run: CommissionRun, rows: list[tuple]) -> None:
 
 
 def plan_publish(*, plan: Plan, document: dict, actor) -> PlanVersion:
-    """Validate the document with the engine and publish it as the plan's next version."""
+    """Validate the document with the engine and publish it as the plan's next version (the draft
+    being edited, when there is one)."""
     from incentives import audit
 
     engine.parse_plan(document)
     with transaction.atomic():
-        number = (plan.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+        Plan.objects.select_for_update().get(pk=plan.pk)
+        latest = plan.versions.order_by("-number").first()
         plan.versions.filter(status=PlanVersion.Status.PUBLISHED).update(status=PlanVersion.Status.RETIRED)
-        version = PlanVersion.objects.create(plan=plan, number=number, document=document,
-                                             status=PlanVersion.Status.PUBLISHED, created_by=actor,
-                                             published_at=timezone.now())
-        audit.record(actor=actor, action="plan_published", obj=version, plan=plan.code, version=number)
+        if latest is not None and latest.status == PlanVersion.Status.DRAFT:
+            version = latest
+            version.document, version.status, version.published_at = document, PlanVersion.Status.PUBLISHED, timezone.now()
+            version.save(update_fields=["document", "status", "published_at"])
+        else:
+            version = PlanVersion.objects.create(plan=plan, number=(latest.number if latest else 0) + 1,
+                                                 document=document, status=PlanVersion.Status.PUBLISHED,
+                                                 created_by=actor, published_at=timezone.now())
+        _rename(plan, document)
+        audit.record(actor=actor, action="plan_published", obj=version, plan=plan.code, version=version.number)
     return version
+
+
+def plan_for_document(*, plan: Plan | None, document: dict) -> Plan:
+    """The plan a builder or an import saves to: the one being edited, or a new one with the document's
+    code (refused when another plan has it). The code of an existing plan does not change."""
+    if plan is not None:
+        if document.get("code") != plan.code:
+            raise ValidationError({"code": _("The code of an existing plan cannot change; it is %(code)s.")
+                                   % {"code": plan.code}})
+        return plan
+    if Plan.objects.filter(code=document["code"]).exists():
+        raise ValidationError({"code": _("Another plan already has the code %(code)s.") % {"code": document["code"]}})
+    return Plan.objects.create(code=document["code"], name=document["name"])
+
+
+def plan_save_draft(*, plan: Plan | None, document: dict, actor) -> PlanVersion:
+    """Keep the document as the plan's draft (checked by the engine first): the latest version when it is a
+    draft, else a new draft version. Nothing is paid from a draft until it is published."""
+    from incentives import audit
+
+    engine.parse_plan(document)
+    with transaction.atomic():
+        plan = plan_for_document(plan=plan, document=document)
+        Plan.objects.select_for_update().get(pk=plan.pk)
+        latest = plan.versions.order_by("-number").first()
+        if latest is not None and latest.status == PlanVersion.Status.DRAFT:
+            latest.document = document
+            latest.save(update_fields=["document"])
+            version = latest
+        else:
+            version = PlanVersion.objects.create(plan=plan, number=(latest.number if latest else 0) + 1,
+                                                 document=document, status=PlanVersion.Status.DRAFT, created_by=actor)
+        audit.record(actor=actor, action="plan_draft_saved", obj=version, plan=plan.code, version=version.number)
+    return version
+
+
+def _rename(plan: Plan, document: dict) -> None:
+    if plan.name != document["name"]:
+        plan.name = document["name"]
+        plan.save(update_fields=["name"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Count, F, QuerySet, Sum
 from django.utils.translation import gettext as _
@@ -241,3 +242,100 @@ def customer_retention(as_of: date) -> Retention:
         figure[1] += deal_id in retained
     by_partner = {pk: RetentionFigure(base_count, kept) for pk, (base_count, kept) in counts.items()}
     return Retention(as_of, then, RetentionFigure(len(base), len(retained)), by_partner)
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    start: date | None = None  # first day of the first month shown
+    end: date | None = None  # first day of the last month shown
+    actor: int | None = None
+    action: str = ""
+    partner: int | None = None
+
+
+def audit_entries(filters: AuditFilters):
+    """The audit log's entries, newest first, narrowed by the page's filters."""
+    from incentives.models import AuditEntry
+    from incentives.terms import month_end
+
+    entries = AuditEntry.objects.select_related("actor", "partner")
+    if filters.start is not None:
+        entries = entries.filter(created_at__date__gte=filters.start)
+    if filters.end is not None:
+        entries = entries.filter(created_at__date__lte=month_end(filters.end))
+    if filters.actor is not None:
+        entries = entries.filter(actor_id=filters.actor)
+    if filters.action:
+        entries = entries.filter(action=filters.action)
+    if filters.partner is not None:
+        entries = entries.filter(partner_id=filters.partner)
+    return entries
+
+
+def audit_actions() -> list[str]:
+    """Every action code the log can be filtered by: the registered ones and the ones recorded."""
+    from incentives import audit
+    from incentives.models import AuditEntry
+
+    return sorted(set(audit.SENTENCES) | set(AuditEntry.objects.values_list("action", flat=True).distinct()))
+
+
+def audit_actors():
+    """The people who appear in the log, for its filter."""
+    from django.contrib.auth import get_user_model
+
+    from incentives.models import AuditEntry
+
+    ids = AuditEntry.objects.filter(actor__isnull=False).values("actor_id").distinct()
+    return get_user_model().objects.filter(pk__in=ids).order_by("full_name", "email")
+
+
+def audit_partners() -> QuerySet[Partner]:
+    """The partners that appear in the log, for its filter."""
+    from incentives.models import AuditEntry
+
+    ids = AuditEntry.objects.filter(partner__isnull=False).values("partner_id").distinct()
+    return Partner.objects.filter(pk__in=ids).order_by("name_kana", "name").only("pk", "name")
+
+
+@dataclass(frozen=True)
+class TierRate:
+    """A margin a published plan pays partners of a tier: a percent rule on the won amount."""
+
+    plan: str
+    rule: str
+    percent: Decimal
+    conditions: str = ""
+
+
+def tier_plan_rates(tiers) -> dict[int, list[TierRate]]:
+    """{tier pk: the rates the active plans' published versions pay on a won deal for that tier}.
+
+    The plan is the one source of a tier's margin: a plan pays a tier when its applies_to takes the
+    tier's code (or names no tiers) and one of the partner types of the tier's programme (or names
+    none). Its percent rules on deal_won are the margin; each is listed with its own conditions
+    (products, dates), never typed a second time on the tier."""
+    from incentives import engine, rule_text
+    from incentives.models import PlanVersion
+
+    published = []
+    for version in (PlanVersion.objects.filter(status=PlanVersion.Status.PUBLISHED, plan__is_active=True)
+                    .select_related("plan").order_by("plan__code", "-number").distinct("plan__code")):
+        try:
+            published.append((version.plan, engine.parse_plan(version.document)))
+        except engine.PlanError:
+            continue
+    rates: dict[int, list[TierRate]] = {}
+    for tier in tiers:
+        found = rates[tier.pk] = []
+        types = set(tier.program.partner_types or [])
+        for plan, parsed in published:
+            if parsed.tiers is not None and tier.code not in parsed.tiers:
+                continue
+            if parsed.partner_types is not None and not types & parsed.partner_types:
+                continue
+            for rule in parsed.rules:
+                if isinstance(rule, engine.Percent) and rule.on == engine.DEAL_WON:
+                    found.append(TierRate(plan.name, rule_text.rule_name(rule), (rule.rate * 100).normalize(),
+                                          _("; ").join(rule_text.rule_conditions(rule))))
+    return rates

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -19,9 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from deals.models import DealRegistration
 from deals import selectors as deal_selectors
-from incentives import engine, explain, invoices, mdf, payouts, runs, selectors, statements, vendor_settings, zengin
+from deals.models import DealRegistration
+from incentives import audit, engine, explain, invoices, mdf, payouts, runs, selectors, statements, vendor_settings, zengin
+from incentives import plan_builder as plan_builder_form
 from incentives.models import (
     AuditEntry,
     CommissionRun,
@@ -38,7 +40,7 @@ from partners.models import Partner
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.bounds import AsciiIntegerField, BusinessDateField, MonthField, yen_field
-from prm.params import MAX_ID, int_param, month_param
+from prm.params import MAX_ID, BadParameter, int_param, month_param
 
 
 class PeriodForm(forms.Form):
@@ -57,14 +59,17 @@ class DisputeReplyForm(forms.Form):
 
 
 class PlanForm(forms.Form):
-    document = forms.CharField(label=gettext_lazy("Plan (JSON)"), widget=forms.Textarea(attrs={"rows": 22, "class": "font-monospace"}))
+    document = forms.CharField(label=gettext_lazy("Plan (JSON)"), required=False, max_length=1_000_000,
+                               widget=forms.Textarea(attrs={"rows": 22, "class": "font-monospace"}))
     upload = forms.FileField(label=gettext_lazy("…or import a JSON file"), required=False)
 
     def clean(self):
         cleaned = super().clean()
         text = cleaned.get("document") or ""
         if cleaned.get("upload"):
-            text = cleaned["upload"].read().decode("utf-8-sig", errors="replace")
+            text = cleaned["upload"].read(1_000_001).decode("utf-8-sig", errors="replace")
+        if not text.strip():
+            raise forms.ValidationError(_("Paste the plan's JSON or choose a JSON file."))
         try:
             data = json.loads(text)
             engine.parse_plan(data)
@@ -148,25 +153,116 @@ def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
 @console_view
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The plan as JSON, for power users: paste or import a file, simulate, save as a draft or publish."""
     plan = get_object_or_404(Plan, pk=pk) if pk else None
-    current = plan.current_version if plan else None
-    initial = json.dumps(current.document if current else _example_plan(), ensure_ascii=False, indent=2)
+    shown = _plan_document(plan)
+    initial = json.dumps(shown, ensure_ascii=False, indent=2)
     form = PlanForm(request.POST or None, request.FILES or None, initial={"document": initial})
+    context = {"plan": plan, "form": form, "versions": plan.versions.all() if plan else []}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["data"]
         if request.POST.get("action") == "simulate":
             return render(request, "incentives/plan_form.html", {
-                "plan": plan, "form": form, "versions": plan.versions.all() if plan else [],
-                "comparison": _compare(current, data)})
-        plan = plan or Plan.objects.filter(code=data["code"]).first() or Plan.objects.create(code=data["code"], name=data["name"])
-        if plan.name != data["name"]:
-            plan.name = data["name"]
-            plan.save(update_fields=["name"])
-        version = runs.plan_publish(plan=plan, document=data, actor=request.user)
-        messages.success(request, _("Plan %(code)s version %(number)s published.") % {"code": plan.code, "number": version.number})
-        return redirect("incentives_plan", pk=plan.pk)
-    return render(request, "incentives/plan_form.html", {"plan": plan, "form": form,
-                                                         "versions": plan.versions.all() if plan else []})
+                **context, "comparison": _compare(plan.current_version if plan else None, data)})
+        saved = _save_plan(request, form, plan, data, publish=request.POST.get("action") == "publish")
+        if saved is not None:
+            return saved
+    return render(request, "incentives/plan_form.html", context)
+
+
+def _plan_document(plan: Plan | None) -> dict:
+    """What the editors open: the plan's draft, else its published version, else the example plan."""
+    version = plan.versions.order_by("-number").exclude(status=PlanVersion.Status.RETIRED).first() if plan else None
+    return version.document if version else _example_plan()
+
+
+def _save_plan(request: HttpRequest, form: forms.Form, plan: Plan | None, data: dict, *,
+               publish: bool) -> HttpResponse | None:
+    """Save the checked document as a draft or publish it; a refusal (the code) goes onto the form."""
+    try:
+        with transaction.atomic():
+            version = runs.plan_save_draft(plan=plan, document=data, actor=request.user)
+            if publish:
+                version = runs.plan_publish(plan=version.plan, document=data, actor=request.user)
+    except ValidationError as error:
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+        return None
+    if publish:
+        messages.success(request, _("Plan %(code)s version %(number)s published.") % {
+            "code": version.plan.code, "number": version.number})
+    else:
+        messages.success(request, _("Plan %(code)s version %(number)s saved as a draft.") % {
+            "code": version.plan.code, "number": version.number})
+    return redirect("incentives_plan", pk=version.plan.pk)
+
+
+def _applies_choices(document: dict | None) -> tuple[list, list]:
+    """Partner types and tiers as checkboxes: the vendor's own, plus any the document names that are gone."""
+    from partners.models import PartnerType
+    from programs.selectors import tier_choices
+
+    types, tiers = list(PartnerType.choices), tier_choices()
+    applies = document.get("applies_to") if isinstance(document, dict) else None
+    applies = applies if isinstance(applies, dict) else {}
+    for values, choices in ((applies.get("partner_types"), types), (applies.get("tiers"), tiers)):
+        known = {code for code, _label in choices}
+        choices += [(code, code) for code in (values if isinstance(values, list) else [])
+                    if isinstance(code, str) and code not in known]
+    return types, tiers
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def plan_builder(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The plan as a form: its fields and one row per rule, each with what it pays on an example deal."""
+    plan = get_object_or_404(Plan, pk=pk) if pk else None
+    if request.method == "GET":
+        document = _plan_document(plan)
+        if plan is None:
+            document = {**document, "code": "", "name": ""} if request.GET.get("blank") else document
+        data = plan_builder_form.QueryDictLike(plan_builder_form.initial_data(document))
+        example = plan_builder_form.ExampleForm(initial=plan_builder_form.default_example())
+        operation, action = "", ""
+    else:
+        data, document = request.POST, None
+        example = plan_builder_form.ExampleForm(request.POST)
+        operation = request.POST.get("op", "")[:20]
+        action = request.POST.get("action", "")
+    types, tiers = _applies_choices(document)
+    if request.method == "POST":  # codes an imported plan named that are no longer the vendor's stay ticked
+        for name, choices in (("partner_types", types), ("tiers", tiers)):
+            known = {code for code, _label in choices}
+            choices += [(code, code) for code in dict.fromkeys(data.getlist(name)[:50])
+                        if code not in known and plan_builder_form.CODE.fullmatch(code)]
+    builder = plan_builder_form.build(data, type_choices=types, tier_choices=tiers,
+                                      code_locked_to=plan.code if plan else None, operation=operation)
+    example_ok = not example.is_bound or example.is_valid()
+    if builder.ok and example_ok and not operation and action in ("save", "publish"):
+        saved = _save_plan(request, builder.plan_form, plan, builder.document, publish=action == "publish")
+        if saved is not None:
+            return saved
+    if example.is_bound and example_ok:
+        plan_builder_form.attach_preview(builder, example.cleaned_data["example_amount"],
+                                         example.cleaned_data["example_day"])
+    elif not example.is_bound:
+        defaults = plan_builder_form.default_example()
+        plan_builder_form.attach_preview(builder, defaults["example_amount"], defaults["example_day"])
+    context = {"plan": plan, "builder": builder, "example": example,
+               "versions": plan.versions.all() if plan else [], "kinds": plan_builder_form.KIND_LABELS}
+    refused = action and not (builder.ok and example_ok and not builder.plan_form.errors)
+    return render(request, "incentives/plan_builder.html", context, status=400 if refused else 200)
+
+
+@console_view
+@require_POST
+def plan_builder_row(request: HttpRequest) -> HttpResponse:
+    """One rule row again, with the fields of the kind just chosen (htmx, when the kind changes)."""
+    keys = plan_builder_form.row_keys(request.POST)
+    if not keys:
+        return HttpResponse(status=400)
+    row = plan_builder_form.row_of(request.POST, keys[0])
+    return render(request, "incentives/_plan_rule_row.html", {"row": row, "position": None})
 
 
 def _example_plan() -> dict:
@@ -377,11 +473,47 @@ def mdf_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("incentives_mdf")
 
 
+def _audit_filters(request: HttpRequest) -> tuple[selectors.AuditFilters, list[str]]:
+    """The audit log's filters from the query string; a bad value is a 400 naming the parameter."""
+    actions = selectors.audit_actions()
+    action = request.GET.get("kind", "").strip()
+    if action and action not in actions:
+        raise BadParameter("kind", _("choose one of the listed kinds."))
+    start, end = month_param(request, "start"), month_param(request, "end")
+    if start and end and end < start:
+        raise BadParameter("end", _("the last month comes before the first."))
+    return selectors.AuditFilters(start=start, end=end, actor=int_param(request, "actor"), action=action,
+                                  partner=int_param(request, "partner")), actions
+
+
 @console_view
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
-    return render(request, "incentives/audit.html", {"page": page})
+    filters, actions = _audit_filters(request)
+    entries = selectors.audit_entries(filters)
+    if request.GET.get("format") == "csv":
+        return audit_export(entries)
+    page = Paginator(entries, 50).get_page(int_param(request, "page", default=1, max_value=10**6))
+    query = urlencode([(key, value) for key, value in (
+        ("start", f"{filters.start:%Y-%m}" if filters.start else ""), ("end", f"{filters.end:%Y-%m}" if filters.end else ""),
+        ("actor", filters.actor or ""), ("kind", filters.action), ("partner", filters.partner or "")) if value])
+    return render(request, "incentives/audit.html", {
+        "page": page, "lines": audit.lines(page.object_list), "filters": filters, "query": query,
+        "kinds": sorted(((code, audit.action_label(code)) for code in actions), key=lambda kind: kind[1]),
+        "actors": selectors.audit_actors(), "partners": selectors.audit_partners(),
+    })
+
+
+def audit_export(entries) -> HttpResponse:
+    """The filtered log as a CSV: when, who, what, the partner — the same sentences as the page."""
+    rows = []
+    for start in range(0, 100_000, 1000):  # a ledger export of up to 100,000 entries, looked up a page at a time
+        chunk = list(entries[start:start + 1000])
+        rows += [[timezone.localtime(line.when), line.actor, line.action, line.partner, line.sentence] for line in audit.lines(chunk)]
+        if len(chunk) < 1000:
+            break
+    return csv_export.csv_response(f"audit-{timezone.localdate():%Y%m%d}.csv",
+                                   [_("When"), _("Who"), _("Kind"), _("Partner"), _("What")], rows)
 
 
 # --------------------------------------------------------------------------- invoice payments (invoice_paid)

@@ -6,7 +6,7 @@ from programs.models import Award, PartnerTier, Program, ProgramSettings, Requir
 class TierInline(admin.TabularInline):
     model = Tier
     extra = 0
-    fields = ["rank", "code", "name", "margin_rate", "deal_capacity", "lead_priority", "mdf_allocation"]
+    fields = ["rank", "code", "name", "deal_capacity", "lead_priority", "mdf_allocation"]
 
 
 @admin.register(Program)
@@ -22,7 +22,7 @@ class RequirementInline(admin.TabularInline):
 
 @admin.register(Tier)
 class TierAdmin(admin.ModelAdmin):
-    list_display = ["name", "program", "rank", "margin_rate"]
+    list_display = ["name", "program", "rank"]
     inlines = [RequirementInline]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -11,7 +10,6 @@ class Benefits:
     tier: str | None = None
     tier_name: str | None = None
     rank: int = 0
-    margin_rate: Decimal | None = None
     deal_capacity: int | None = None
     lead_priority: int = 0
     mdf_allocation: int = 0
@@ -25,7 +23,7 @@ NO_PROGRAMME = Benefits()
 def benefits_of_tier(tier) -> Benefits:
     if tier is None:
         return NO_PROGRAMME
-    return Benefits(tier=tier.code, tier_name=tier.name, rank=tier.rank, margin_rate=tier.margin_rate,
+    return Benefits(tier=tier.code, tier_name=tier.name, rank=tier.rank,
                     deal_capacity=tier.deal_capacity, lead_priority=tier.lead_priority,
                     mdf_allocation=tier.mdf_allocation, gated_content=tier.gated_content,
                     early_roadmap=tier.early_roadmap)

@@ -11,7 +11,7 @@ from prm.invitations.forms import ServiceErrorsMixin
 class TierForm(ServiceErrorsMixin, forms.ModelForm):
     class Meta:
         model = Tier
-        fields = ["name", "description", "margin_rate", "deal_capacity", "lead_priority", "mdf_allocation",
+        fields = ["name", "description", "deal_capacity", "lead_priority", "mdf_allocation",
                   "gated_content", "early_roadmap"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 

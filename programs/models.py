@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -81,8 +80,8 @@ class Tier(models.Model):
     name = models.CharField(_("name"), max_length=50)
     rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("1 is the entry tier; higher is better."))
     description = models.TextField(_("description"), blank=True)
-    margin_rate = models.DecimalField(_("margin rate (%)"), max_digits=5, decimal_places=2, default=Decimal("0"),
-                                      validators=[MinValueValidator(0), MaxValueValidator(100)])
+    # No margin here: what a tier earns on a won deal is the published plans' percent rules for it
+    # (incentives.selectors.tier_plan_rates), so it is typed once, in the plan.
     deal_capacity = models.PositiveIntegerField(_("open deal registrations"), null=True, blank=True,
                                                 help_text=_("Empty: no limit."))
     lead_priority = models.PositiveSmallIntegerField(_("lead priority"), default=0, validators=[MaxValueValidator(100)])

@@ -51,3 +51,11 @@ def partner_program(partner, today) -> PartnerProgramView:
                               status.evaluated_at if status else None)
 
 
+
+
+def tier_choices() -> list[tuple[str, str]]:
+    """(code, name) of every tier, once per code, entry tiers first: what a plan's applies_to can name."""
+    seen: dict[str, str] = {}
+    for code, name in Tier.objects.order_by("rank", "program__name").values_list("code", "name"):
+        seen.setdefault(code, name)
+    return list(seen.items())

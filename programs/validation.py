@@ -23,8 +23,6 @@ def validate_program(program: Program, fiscal_year: int) -> None:
     if ranks != list(range(1, len(tiers) + 1)):
         errors.append(_("Tier ranks must run 1, 2, 3… without gaps; they are %(ranks)s.") % {"ranks": ranks})
     for tier in tiers:
-        if not 0 <= tier.margin_rate <= 100:
-            errors.append(_("%(tier)s: the margin rate must be between 0 and 100%%.") % {"tier": tier.name})
         if tier.mdf_allocation < 0:
             errors.append(_("%(tier)s: the MDF allocation cannot be negative.") % {"tier": tier.name})
         if not 0 <= tier.lead_priority <= 100:

@@ -21,8 +21,15 @@ from prm.accounts.access import console_view
 @console_view
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
+    from incentives.selectors import tier_plan_rates
+
+    programs = selectors.programs_with_tiers()
+    tiers = [tier for program in programs for tier in program.tiers.all()]
+    rates = tier_plan_rates(tiers)
+    for tier in tiers:
+        tier.plan_rates = rates.get(tier.pk, [])
     return render(request, "programs/overview.html", {
-        "programs": selectors.programs_with_tiers(),
+        "programs": programs,
         "pending": selectors.pending_changes()[:5],
         "pending_count": selectors.pending_changes().count(),
     })

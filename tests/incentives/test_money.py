@@ -305,17 +305,18 @@ def test_plans_are_edited_simulated_published_and_exported_in_the_console(people
         _deal(partner, 1_000_000, date(2026, 10, 5))
     client = people_a.console(people_a.vendor_admin)
     assert client.get("/incentives/plans/new/").status_code == 200
-    bad = client.post("/incentives/plans/new/", {"document": json.dumps({**PLAN, "rules": [{"id": "x", "kind": "magic"}]}),
+    assert client.get("/incentives/plans/new/json/").status_code == 200
+    bad = client.post("/incentives/plans/new/json/", {"document": json.dumps({**PLAN, "rules": [{"id": "x", "kind": "magic"}]}),
                                                  "action": "publish"})
     assert bad.status_code == 200 and "x" in " ".join(bad.context["form"].non_field_errors())
     with tenant_context(people_a.tenant):
         assert not Plan.objects.exists()
-    published = client.post("/incentives/plans/new/", {"document": json.dumps(PLAN), "action": "publish"})
+    published = client.post("/incentives/plans/new/json/", {"document": json.dumps(PLAN), "action": "publish"})
     with tenant_context(people_a.tenant):
         plan = Plan.objects.get(code="test-plan")
     assert published["Location"] == f"/incentives/plans/{plan.pk}/"
     richer = {**PLAN, "rules": [{**PLAN["rules"][0], "rate": "0.20"}]}
-    simulated = client.post(f"/incentives/plans/{plan.pk}/", {"document": json.dumps(richer), "action": "simulate"})
+    simulated = client.post(f"/incentives/plans/{plan.pk}/json/", {"document": json.dumps(richer), "action": "simulate"})
     row = next(r for r in simulated.context["comparison"] if r["partner"] == partner.name)
     assert (row["current"], row["draft"], row["difference"]) == (160_000, 200_000, 40_000)
     with tenant_context(people_a.tenant):

@@ -47,6 +47,7 @@ EXPORTS = {
     "contact_export": ("channel_manager", "/partners/contacts/export.csv"),
     "program_recognition_export": ("channel_manager", "/programs/recognition/export.csv?period={month}"),
     "enablement_accesses": ("channel_manager", "/enablement/library/accesses/?format=csv"),
+    "incentives_audit": ("channel_manager", "/incentives/audit/?format=csv"),
     "incentives_transfer": ("vendor_admin", f"/incentives/payouts/transfer/?period={TRANSFER_PERIOD:%Y-%m}&format=csv"),
     **{f"insights_{table}": ("channel_manager", f"/insights/?{FY2025}&format=csv&table={table}")
        for table in ("kpis", "stages", "deals_by_month", "revenue_by_partner", "revenue_by_type", "revenue_by_tier",

@@ -50,6 +50,8 @@ KNOWN_QUERY = {
     "deal_pipeline": ["partner", "stage", "page"],
     "incentives_overview": ["period"],
     "incentives_payouts": ["period"],
+    "incentives_audit": ["start", "end", "actor", "kind", "partner", "page", "format"],
+    "incentives_plan_new": ["blank"],
     "incentives_transfer": ["period", "format"],
     "incentives_statement": ["lang"],
     "portal_deal_create": ["session"],

@@ -179,7 +179,7 @@ def test_benefits_reach_deal_capacity_and_lead_priority(people_a):
         services.evaluate()
         assert _tier(people_a.partner) == "bronze"
         benefits = benefits_for(people_a.partner)
-        assert (benefits.tier, benefits.deal_capacity, benefits.margin_rate) == ("bronze", 5, 10)
+        assert (benefits.tier, benefits.deal_capacity) == ("bronze", 5)
         DealSettings.objects.update_or_create(pk=1, defaults={"capacity_default": 100})
         from deals import services as deal_services
 
@@ -194,7 +194,6 @@ def test_benefits_reach_deal_capacity_and_lead_priority(people_a):
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda t: Requirement.objects.filter(tier=t["gold"], metric="won_revenue").update(threshold=1_000_000), "シルバー"),
-    (lambda t: Tier.objects.filter(pk=t["gold"].pk).update(margin_rate=150), "0"),
     (lambda t: Requirement.objects.create(tier=t["silver"], option=3, metric="total_points", threshold=300), "同じ"),
     (lambda t: Requirement.objects.filter(tier=t["silver"], metric="certified_reps").update(threshold=-1), "マイナス"),
     (lambda t: Tier.objects.filter(pk=t["platinum"].pk).update(rank=7), "欠番"),
@@ -219,7 +218,7 @@ def test_editing_a_tier_into_a_contradiction_saves_nothing(people_a):
     with tenant_context(people_a.tenant):
         silver = Tier.objects.get(code="silver")
         requirements = list(silver.requirements.all())
-    data = {"name": "シルバー", "description": "", "margin_rate": "15", "deal_capacity": "15", "lead_priority": "10",
+    data = {"name": "シルバー", "description": "", "deal_capacity": "15", "lead_priority": "10",
             "mdf_allocation": "300000", "gated_content": "on", "requirements-TOTAL_FORMS": str(len(requirements)),
             "requirements-INITIAL_FORMS": str(len(requirements)), "requirements-MIN_NUM_FORMS": "0",
             "requirements-MAX_NUM_FORMS": "1000"}
