@@ -83,3 +83,15 @@ def _fail(job: ExportJob, message: str) -> None:
 def job_for(user, pk: int) -> ExportJob | None:
     """The job, for the user who asked for it only."""
     return ExportJob.objects.filter(pk=pk, requested_by=user).first()
+
+
+def purge_before(when) -> int:
+    """Jobs asked for before `when` go with their files (they hold partners' and people's data); the files
+    are removed once the deletion is committed. Returns how many jobs went."""
+    old = ExportJob.objects.filter(created_at__lt=when)
+    names = [name for name in old.exclude(file="").values_list("file", flat=True)]
+    removed = old.delete()[0]
+    if names:
+        storage = ExportJob._meta.get_field("file").storage
+        transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    return removed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -27,7 +28,7 @@ def _own(request: HttpRequest, pk: int) -> ExportJob:
 def export_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = _own(request, pk)
     template = "exports/_job.html" if request.htmx else "exports/job.html"
-    response = render(request, template, {"job": job})
+    response = render(request, template, {"job": job, "keep_days": settings.KYOSO_RETENTION_EXPORT_DAYS})
     if request.htmx and not job.in_progress:
         response["HX-Refresh"] = "true"  # show the finished page once
     return response

@@ -278,6 +278,7 @@ KYOSO_RETENTION_NOTIFICATION_DAYS = env_int("KYOSO_RETENTION_NOTIFICATION_DAYS",
 KYOSO_RETENTION_SIGNAL_MONTHS = env_int("KYOSO_RETENTION_SIGNAL_MONTHS", 36, minimum=13)  # health reads 12 months
 KYOSO_RETENTION_DOWNLOAD_MONTHS = env_int("KYOSO_RETENTION_DOWNLOAD_MONTHS", 24, minimum=1)
 KYOSO_RETENTION_HEALTH_MONTHS = env_int("KYOSO_RETENTION_HEALTH_MONTHS", 24, minimum=13)
+KYOSO_RETENTION_EXPORT_DAYS = env_int("KYOSO_RETENTION_EXPORT_DAYS", 7, minimum=1, maximum=366)  # export job files
 
 # ----------------------------------------------------------------------------- e-mail
 

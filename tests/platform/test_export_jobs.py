@@ -105,6 +105,9 @@ def test_a_large_export_is_queued_followed_and_offered_to_its_requester_only(peo
         assert people_a.console(partner_user).get(page_url).status_code == 403
         assert people_a.console(partner_user).get(file_url).status_code == 403
     assert people_b.console(people_b.channel_manager).get(page_url).status_code == 404
+    for hostile in (2**63, 10**20, 0):
+        assert client.get(f"/exports/{hostile}/").status_code == 404
+        assert client.get(f"/exports/{hostile}/file/").status_code == 404
 
 
 def test_shift_jis_that_cannot_be_written_fails_the_job_with_the_reason(people_a, settings):
