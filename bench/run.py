@@ -1,5 +1,5 @@
-"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive] [invoices]
-[--runs N]
+"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive]
+[invoices] [export] [--runs N]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
 """
@@ -1042,6 +1042,95 @@ def bench_import(runs: int) -> None:
         vendor.delete(force_drop=True)
 
 
+def bench_export(runs: int) -> None:
+    """The partner CSV export of 10,000 partners: in the request, and queued to a real Celery worker (prm.exports)
+    with the job page followed until the file is ready; both files must be the same bytes."""
+    import socket
+    import subprocess
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django_tenants.utils import tenant_context
+
+    from partners.japan import corporate_number_check_digit
+    from partners.models import Partner
+    from prm.accounts.models import User
+    from prm.celery import app
+    from prm.exports.models import ExportJob
+    from prm.tenancy.services import vendor_create
+
+    call_command("setup_platform", verbosity=0)
+    slug = f"benchexport-{uuid.uuid4().hex[:6]}"
+    vendor = vendor_create(slug=slug, name="ベンチ書出株式会社", admin_email=f"admin@{slug}.example",
+                           admin_password="bench-password-123").vendor
+    queue = f"kyoso-bench-{uuid.uuid4().hex[:8]}"
+    node = f"{queue}@{socket.gethostname()}"
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "-Q", queue,
+                               "-n", node, "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
+                              env={**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE})
+    settings.KYOSO_EXPORT_QUEUE = queue
+    try:
+        started = time.monotonic()
+        while not app.control.ping(destination=[node], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() - started > 60:
+                raise SystemExit("export: the Celery worker did not start")
+        with tenant_context(vendor):
+            staff = User.objects.get(email=f"admin@{slug}.example")
+            staff.role = "channel_manager"
+            staff.save(update_fields=["role"])
+            Partner.objects.bulk_create(
+                Partner(name=f"株式会社書出ベンチ{n:05d}", name_kana=f"カキダシベンチ{n:05d}", owner=staff,
+                        partner_type="distributor" if n % 10 == 0 else "resale", stage="activation",
+                        corporate_number=f"{corporate_number_check_digit(f'{700_000 + n:012d}')}{700_000 + n:012d}",
+                        prefectures=["13", "27"][: 1 + n % 2], phone=f"03-1234-{n % 10000:04d}")
+                for n in range(10_000))
+        client = Client(HTTP_HOST=vendor.domain_for("console").domain)
+        with tenant_context(vendor):
+            client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+        connection.set_schema_to_public()
+
+        settings.KYOSO_EXPORT_INLINE_ROWS = 1_000_000
+        inline_times, inline = [], b""
+        for _ in range(max(runs // 2, 3)):
+            started = time.perf_counter()
+            response = client.get("/partners/export.csv")
+            inline = response.content
+            inline_times.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.status_code
+
+        settings.KYOSO_EXPORT_INLINE_ROWS = 2_000
+        request_times, job_times = [], []
+        body = b""
+        for _ in range(max(runs // 2, 3)):
+            started = time.perf_counter()
+            response = client.get("/partners/export.csv")
+            request_times.append(time.perf_counter() - started)
+            assert response.status_code == 302, response.status_code
+            page = response["Location"]
+            while client.get(page, HTTP_HX_REQUEST="true").get("HX-Refresh") != "true":
+                time.sleep(0.05)
+            job_times.append(time.perf_counter() - started)
+            download = client.get(f"{page}file/")
+            body = b"".join(download.streaming_content)
+        with tenant_context(vendor):
+            statuses = sorted(set(ExportJob.objects.values_list("status", flat=True)))
+            for job in ExportJob.objects.all():
+                job.file.delete(save=False)
+        connection.set_schema_to_public()
+        print(f"export: 10,000 partners as CSV ({len(inline) / 1e6:.1f} MB) in the request median "
+              f"{statistics.median(inline_times) * 1000:.0f} ms over {len(inline_times)} requests")
+        print(f"export: queued instead, the request answers in median {statistics.median(request_times) * 1000:.0f} ms; "
+              f"the worker's file is ready (seen on the job page) in median {statistics.median(job_times) * 1000:.0f} ms "
+              f"over {len(job_times)} jobs ({statuses}); the same bytes as inline: {body == inline}")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        connection.set_schema_to_public()
+        vendor.delete(force_drop=True)
+
+
 def time_today():
     from django.utils import timezone
 
@@ -1230,7 +1319,7 @@ def main() -> None:
         {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers, "commissions": bench_commissions, "matching": bench_matching,
          "incentives": bench_incentives, "enablement": bench_enablement,
          "health": bench_health, "mapping": bench_mapping, "email": bench_email, "import": bench_import,
-         "vendor_archive": bench_vendor_archive, "invoices": bench_invoices}[name](args.runs)
+         "vendor_archive": bench_vendor_archive, "invoices": bench_invoices, "export": bench_export}[name](args.runs)
 
 
 if __name__ == "__main__":

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class PartnersConfig(AppConfig):
     name = "partners"
     verbose_name = _("Partners")
+
+    def ready(self):
+        from partners import exports  # noqa: F401  (registers the large exports with prm.exports)
+        from partners.dashboards import exports as dashboard_exports  # noqa: F401

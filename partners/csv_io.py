@@ -988,21 +988,31 @@ def _contact_cells(contact: Contact) -> dict[str, str]:
     return cells
 
 
-def _write(columns: tuple[Column, ...], records: Iterator[dict[str, str]], encoding: str) -> bytes:
+def _table(columns: tuple[Column, ...], records: Iterator[dict[str, str]]) -> tuple[list[str], Iterator[list]]:
     """Every value as text; digit codes (0001, 13-digit corporate numbers) kept as codes, so that
     Excel neither drops their leading zeros nor shows them as 1.2E+12, and the import reads them back."""
     keys = [column.key for column in columns]
-    rows = ([csv_export.Code(record[key]) for key in keys] for record in records)
-    return csv_export.csv_bytes(keys, rows, encoding=encoding)
+    return keys, ([csv_export.Code(record[key]) for key in keys] for record in records)
+
+
+def partner_table(queryset: QuerySet[Partner] | Iterable[Partner]) -> tuple[list[str], Iterator[list]]:
+    """The export's header and rows, read while they are written."""
+    if isinstance(queryset, QuerySet):
+        queryset = queryset.select_related("owner", "parent").iterator(chunk_size=2000)
+    return _table(PARTNER_COLUMNS, (_partner_cells(partner) for partner in queryset))
+
+
+def contact_table(queryset: QuerySet[Contact] | Iterable[Contact]) -> tuple[list[str], Iterator[list]]:
+    if isinstance(queryset, QuerySet):
+        queryset = queryset.select_related("partner").iterator(chunk_size=2000)
+    return _table(CONTACT_COLUMNS, (_contact_cells(contact) for contact in queryset))
 
 
 def export_partners(queryset: QuerySet[Partner] | Iterable[Partner], encoding: str = "utf-8") -> bytes:
-    if isinstance(queryset, QuerySet):
-        queryset = queryset.select_related("owner", "parent").iterator(chunk_size=2000)
-    return _write(PARTNER_COLUMNS, (_partner_cells(partner) for partner in queryset), encoding)
+    header, rows = partner_table(queryset)
+    return csv_export.csv_bytes(header, rows, encoding=encoding)
 
 
 def export_contacts(queryset: QuerySet[Contact] | Iterable[Contact], encoding: str = "utf-8") -> bytes:
-    if isinstance(queryset, QuerySet):
-        queryset = queryset.select_related("partner").iterator(chunk_size=2000)
-    return _write(CONTACT_COLUMNS, (_contact_cells(contact) for contact in queryset), encoding)
+    header, rows = contact_table(queryset)
+    return csv_export.csv_bytes(header, rows, encoding=encoding)

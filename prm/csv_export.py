@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from typing import IO
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -88,24 +89,57 @@ def _check_encoding(encoding: str) -> None:
 def csv_bytes(header: Sequence[object], rows: Iterable[Sequence[object]], *, encoding: str = "utf-8") -> bytes:
     """The whole file. For Shift_JIS, a ValidationError names the first places (line, column,
     character) it cannot hold, so the user can export in UTF-8 or fix the values."""
+    return b"".join(_encoded(header, rows, encoding))
+
+
+def write_file(handle: IO[bytes], header: Sequence[object], rows: Iterable[Sequence[object]], *,
+               encoding: str = "utf-8") -> int:
+    """The same bytes as `csv_bytes`, written to `handle` in chunks instead of held in memory (an
+    export on the worker); refuses Shift_JIS it cannot hold the same way, after reading every row.
+    Returns the number of data rows written."""
+    buffer: list[bytes] = []
+    written = -1  # the header is not a row
+    for chunk in _encoded(header, rows, encoding):
+        buffer.append(chunk)
+        written += 1
+        if len(buffer) >= STREAM_CHUNK:
+            handle.write(b"".join(buffer))
+            buffer = []
+    handle.write(b"".join(buffer))
+    return max(written, 0)
+
+
+def content_type(encoding: str) -> str:
+    _check_encoding(encoding)
+    return f"text/csv; charset={CHARSETS[encoding]}"
+
+
+def _encoded(header: Sequence[object], rows: Iterable[Sequence[object]], encoding: str) -> Iterator[bytes]:
+    """The file's lines as bytes (the BOM on the first for UTF-8); for Shift_JIS, a ValidationError
+    at the end when some lines could not be written."""
     _check_encoding(encoding)
     if encoding == "utf-8":
-        return (BOM + "".join(lines(header, rows))).encode("utf-8")
+        prefix = BOM
+        for line in lines(header, rows):
+            yield (prefix + line).encode("utf-8")
+            prefix = ""
+        return
     names = [str(cell) for cell in header]
     unwritable: list[str] = []
-    out: list[bytes] = []
     for number, line in enumerate(lines(header, rows), start=1):
         line = line.translate(CP932_SUBSTITUTES)
         try:
-            out.append(line.encode("cp932"))
+            encoded = line.encode("cp932")
         except UnicodeEncodeError:
             unwritable += _unwritable(number, line, names)
+        else:
+            if not unwritable:
+                yield encoded
     if unwritable:
         shown = "; ".join(unwritable[:5]) + (" …" if len(unwritable) > 5 else "")
         raise ValidationError(
             _("Shift_JIS cannot hold some characters (%(places)s). Export in UTF-8 instead, or change those values.")
             % {"places": shown}, code="encoding")
-    return b"".join(out)
 
 
 def _unwritable(number: int, line: str, names: list[str]) -> list[str]:
@@ -162,7 +196,7 @@ def download(body: bytes, filename: str, *, encoding: str = "utf-8") -> HttpResp
 
 
 def attachment(response: HttpResponseBase, filename: str, *, encoding: str) -> HttpResponseBase:
-    response["Content-Type"] = f"text/csv; charset={CHARSETS[encoding]}"
+    response["Content-Type"] = content_type(encoding)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     response["Cache-Control"] = "no-store"
     return response

@@ -38,6 +38,7 @@ def horizons(now: datetime | None = None) -> dict[str, datetime | date]:
         "signals": _start_of(months_before(today, settings.KYOSO_RETENTION_SIGNAL_MONTHS)),
         "downloads": _start_of(months_before(today, settings.KYOSO_RETENTION_DOWNLOAD_MONTHS)),
         "health_history": months_before(today, settings.KYOSO_RETENTION_HEALTH_MONTHS),
+        "exports": now - timedelta(days=settings.KYOSO_RETENTION_EXPORT_DAYS),
     }
 
 
@@ -46,6 +47,7 @@ def purge(now: datetime | None = None) -> dict[str, int]:
     from enablement.models import ContentAccess
     from incentives.runs import PAID_SIGNAL_KINDS
     from partners.models import ContactSignal, HealthSnapshot
+    from prm.exports.services import purge_before
     from prm.notifications.models import Notification
 
     now = now or timezone.now()
@@ -59,5 +61,6 @@ def purge(now: datetime | None = None) -> dict[str, int]:
                 kind__in=PAID_SIGNAL_KINDS).delete()[0],
             "downloads": ContentAccess.objects.filter(at__lt=limits["downloads"]).delete()[0],
             "health_history": HealthSnapshot.objects.filter(day__lt=limits["health_history"]).delete()[0],
+            "exports": purge_before(limits["exports"]),
         }
     return removed

@@ -17,6 +17,7 @@ urlpatterns = [
     path("incentives/", include("incentives.urls")),
     path("enablement/", include("enablement.urls")),
     path("notifications/", include("prm.notifications.urls")),
+    path("exports/", include("prm.exports.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("admin/", admin.site.urls),
     *common_patterns,

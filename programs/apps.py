@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ProgramsConfig(AppConfig):
     name = "programs"
     verbose_name = _("Partner programs")
+
+    def ready(self):
+        from programs.recognition import exports  # noqa: F401  (registers the leaderboard with prm.exports)

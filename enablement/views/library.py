@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_tenants.utils import tenant_context
 
-from enablement import selectors, services
+from enablement import exports, selectors, services
 from enablement.forms_resources import (
     AccessFilterForm,
     ContentCreateForm,
@@ -27,6 +27,7 @@ from enablement.services import resources_admin
 from partners.views.common import paginate, querystring_without_page
 from prm import csv_export
 from prm.accounts.access import console_view
+from prm.exports import offer
 from prm.downloads import file_response
 
 PER_PAGE = 50
@@ -129,12 +130,7 @@ def content_file(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 # --------------------------------------------------------------------------- access log
 
 
-def _csv_headers() -> list[str]:
-    return [_("Date and time"), _("Partner"), _("Person"), _("E-mail address"), _("Contact"), _("Material"),
-            _("Version"), _("Action")]
-
-
-def _csv_stream(rows, headers: list[str]) -> HttpResponseBase:
+def _csv_stream(rows) -> HttpResponseBase:
     """The rows as CSV, written while the database is read.
 
     The body is produced after the middleware has returned, so the vendor schema, language and time zone
@@ -144,13 +140,9 @@ def _csv_stream(rows, headers: list[str]) -> HttpResponseBase:
 
     def cells():
         with tenant_context(tenant), translation.override(language):
-            actions = {value: str(label) for value, label in ContentAccess.Action.choices}
-            for row in rows.iterator(chunk_size=2000):
-                yield [timezone.localtime(row.at, zone).strftime("%Y-%m-%d %H:%M:%S"), row.partner.name,
-                       row.user.get_full_name(), row.user.email, row.contact.full_name if row.contact else "",
-                       row.item.title, row.version.number if row.version else "", actions.get(row.action, row.action)]
+            yield from exports.cells(rows, zone)
 
-    return csv_export.csv_response(f"content-access-{timezone.localdate():%Y%m%d}.csv", headers, cells(), stream=True)
+    return csv_export.csv_response(exports.filename(), exports.headers(), cells(), stream=True)
 
 
 @console_view
@@ -165,7 +157,8 @@ def accesses(request: HttpRequest) -> HttpResponse:
     else:
         rows = resources_admin.access_log(**form.filters())
     if wants_csv and form.is_valid():
-        return _csv_stream(rows, _csv_headers())
+        return offer(request, exports.KIND, exports.params(form.filters()), rows=rows.count(),
+                     inline=lambda: _csv_stream(rows))
     context = {"form": form, "page": paginate(request, rows, PER_PAGE), "query": querystring_without_page(request),
                "export_query": params.urlencode()}
     if request.htmx and not request.htmx.boosted:

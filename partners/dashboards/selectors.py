@@ -491,6 +491,25 @@ def customer_retention(filters: Filters) -> CustomerRetention:
     return CustomerRetention(as_of, retention.then, overall.base, overall.retained, overall.rate, rows)
 
 
+def export_rows(name: str, filters: Filters) -> int:
+    """A cheap bound on the rows of a table's CSV: the ranked lists have one row per partner (or MDF
+    activity) at most; the other tables have a row per stage, month or band and are always small."""
+    scope, params = _scope(filters, signed_only=name == "movers")
+    params.update(_period(filters))
+    if name == "revenue_by_partner":
+        sql = f"""WITH {scope} SELECT count(DISTINCT d.partner_id) FROM deals_dealregistration d
+                   WHERE d.stage = 'won' AND d.won_on >= %(start)s AND d.won_on <= %(end)s
+                     AND d.partner_id IN (SELECT id FROM scope)"""
+    elif name == "mdf_roi":
+        sql = f"""WITH {scope} SELECT count(*) FROM incentives_mdfrequest r JOIN scope s ON s.id = r.partner_id
+                   WHERE r.status IN ('claimed', 'reimbursed') AND r.starts_on >= %(start)s AND r.starts_on <= %(end)s"""
+    elif name == "movers":
+        sql = f"WITH {scope} SELECT count(*) FROM scope"
+    else:
+        return 0
+    return int(_rows(sql, params)[0][0])
+
+
 def overview(filters: Filters) -> Overview:
     """Every section of the insights dashboard for these filters, uncached (see partners.dashboards.cached)."""
     deals = deal_figures(filters)

@@ -9,9 +9,10 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from partners import dashboards
-from partners.dashboards import presentation
+from partners.dashboards import exports, presentation
 from prm import csv_export
 from prm.accounts.access import console_view
+from prm.exports import offer
 
 
 @console_view
@@ -28,7 +29,11 @@ def insights_overview(request: HttpRequest) -> HttpResponse:
         return _render(request, {"form": form, "page": None})
     filters = form.filters()
     if wants_csv:
-        return _csv(request.GET.get("table", ""), filters)
+        name = request.GET.get("table", "")
+        if name not in presentation.TABLES:
+            raise Http404(_("No such table."))
+        return offer(request, exports.KIND, exports.params(name, filters), rows=exports.rows(name, filters),
+                     inline=lambda: _csv(name, filters))
     page = presentation.page(dashboards.overview(filters))
     return _render(request, {"form": form, "page": page, "filters": filters,
                              "query": request.GET.urlencode() if request.GET else ""})

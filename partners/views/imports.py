@@ -9,16 +9,16 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from partners import csv_io, selectors
+from partners import csv_io, exports
 from partners.forms import ImportForm, PartnerFilterForm
-from partners.models import Contact, ImportBatch
+from partners.models import ImportBatch
 from prm import csv_export
 from prm.accounts.access import console_view
+from prm.exports import offer
 
 PREVIEW_ROWS_SHOWN = 500
 
@@ -126,32 +126,33 @@ def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("partner_import")
 
 
-def _export(request: HttpRequest, name: str, write) -> HttpResponse:
+def _export(request: HttpRequest, kind: str) -> HttpResponse:
+    """Up to KYOSO_EXPORT_INLINE_ROWS rows in the request; more are written by the worker (prm.exports)."""
     encoding = "cp932" if request.GET.get("encoding", "").lower() in ("cp932", "shift_jis", "sjis") else "utf-8"
-    partners = selectors.partner_list(PartnerFilterForm(request.GET).filters())
-    try:
-        body = write(partners, encoding)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        query = request.GET.copy()
-        query.pop("encoding", None)
-        return redirect(f"{reverse('partner_list')}?{query.urlencode()}" if query else reverse("partner_list"))
-    suffix = "-sjis" if encoding == "cp932" else ""
-    return csv_export.download(body, f"{name}-{timezone.localdate():%Y%m%d}{suffix}.csv", encoding=encoding)
+    filters = PartnerFilterForm(request.GET).filters()
+    queryset = exports.rows_for(kind, filters)
+
+    def inline() -> HttpResponse:
+        try:
+            body = csv_export.csv_bytes(*exports.table(kind, queryset), encoding=encoding)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            query = request.GET.copy()
+            query.pop("encoding", None)
+            return redirect(f"{reverse('partner_list')}?{query.urlencode()}" if query else reverse("partner_list"))
+        return csv_export.download(body, exports.filename(kind, encoding), encoding=encoding)
+
+    return offer(request, f"partners.{kind}", exports.params(kind, filters, encoding), rows=queryset.count(),
+                 inline=inline)
 
 
 @console_view
 @require_GET
 def partners_export(request: HttpRequest) -> HttpResponse:
-    return _export(request, "partners", lambda partners, encoding: csv_io.export_partners(partners, encoding))
+    return _export(request, "partners")
 
 
 @console_view
 @require_GET
 def contacts_export(request: HttpRequest) -> HttpResponse:
-    def write(partners, encoding: str) -> bytes:
-        contacts = Contact.objects.filter(partner__in=partners.values("pk")).order_by(
-            "partner__name_kana", "partner__name", "partner_id", "-is_key_person", "full_name_kana", "full_name", "pk")
-        return csv_io.export_contacts(contacts, encoding)
-
-    return _export(request, "contacts", write)
+    return _export(request, "contacts")

@@ -60,6 +60,7 @@ TENANT_APPS = [
     "prm.accounts",
     "prm.invitations",
     "prm.notifications",
+    "prm.exports",
     "partners",
     "deals",
     "programs",
@@ -235,6 +236,9 @@ KYOSO_INVITATION_DAYS = env_int("KYOSO_INVITATION_DAYS", 7, minimum=1, maximum=6
 # A commission run whose heartbeat is older than this is taken for dead (its worker was killed).
 KYOSO_RUN_STALE_MINUTES = env_int("KYOSO_RUN_STALE_MINUTES", 10, minimum=1, maximum=24 * 60)
 KYOSO_RUN_QUEUE = env_str("KYOSO_RUN_QUEUE", "")  # empty: Celery's default queue
+# An export of more rows than this is written by the worker (prm.exports) instead of in the request.
+KYOSO_EXPORT_INLINE_ROWS = env_int("KYOSO_EXPORT_INLINE_ROWS", 2000, minimum=0, maximum=10_000_000)
+KYOSO_EXPORT_QUEUE = env_str("KYOSO_EXPORT_QUEUE", "")  # empty: Celery's default queue
 
 # ----------------------------------------------------------------------------- i18n
 
@@ -284,6 +288,7 @@ KYOSO_RETENTION_NOTIFICATION_DAYS = env_int("KYOSO_RETENTION_NOTIFICATION_DAYS",
 KYOSO_RETENTION_SIGNAL_MONTHS = env_int("KYOSO_RETENTION_SIGNAL_MONTHS", 36, minimum=13)  # health reads 12 months
 KYOSO_RETENTION_DOWNLOAD_MONTHS = env_int("KYOSO_RETENTION_DOWNLOAD_MONTHS", 24, minimum=1)
 KYOSO_RETENTION_HEALTH_MONTHS = env_int("KYOSO_RETENTION_HEALTH_MONTHS", 24, minimum=13)
+KYOSO_RETENTION_EXPORT_DAYS = env_int("KYOSO_RETENTION_EXPORT_DAYS", 7, minimum=1, maximum=366)  # export job files
 
 # ----------------------------------------------------------------------------- e-mail
 

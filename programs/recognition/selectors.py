@@ -110,6 +110,11 @@ def leaderboard(metric: str, period: Period, *, limit: int = 10, viewer_partner_
     return Board(metric, period, [s for s in standings if s.rank <= limit], rows[0][4] if rows else 0, viewer)
 
 
+def ranked_partner_count() -> int:
+    """How many partners a leaderboard can rank at most (a cheap bound for the size of its CSV)."""
+    return Partner.objects.filter(stage__in=RANKED_STAGES).count()
+
+
 def leaderboard_for_partner(metric: str, period: Period, partner: Partner, *, limit: int = 10,
                             today: date | None = None) -> Board:
     """The portal's board: every partner's rank and name, but figures only for the viewer's own company."""

@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from programs.recognition import rules, selectors, services
+from programs.recognition import exports, selectors, services
 from programs.recognition.forms import AwardPublishForm, LeaderboardForm
 from programs.recognition_models import Award
 from prm import csv_export
 from prm.accounts.access import console_view
+from prm.exports import offer
 
 CONSOLE_LIMIT = 50
 
@@ -50,10 +51,12 @@ def recognition_export(request: HttpRequest) -> HttpResponse:
         return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors), status=400,
                             content_type="text/plain; charset=utf-8")
     period, metric = selection
-    board = selectors.leaderboard(metric, period, limit=1_000_000)
-    header = [_("Rank"), _("Partner"), str(rules.METRICS[metric]), _("Period")]
-    rows = ([row.rank, row.name, row.value, period.label] for row in board.rows)
-    return csv_export.csv_response(f"leaderboard-{metric}-{period.key.replace(':', '-')}.csv", header, rows)
+
+    def inline() -> HttpResponse:
+        return csv_export.csv_response(exports.filename(metric, period), *exports.table(metric, period))
+
+    return offer(request, exports.KIND, exports.params(metric, period), rows=selectors.ranked_partner_count(),
+                 inline=inline)
 
 
 @console_view

@@ -16,6 +16,7 @@ from django_tenants.utils import tenant_context
 
 from deals.models import DealRegistration
 from enablement import services
+from enablement.exports import headers as access_csv_headers
 from enablement.models import (
     Announcement,
     AnnouncementRead,
@@ -27,7 +28,6 @@ from enablement.models import (
     SessionSeat,
     StudySession,
 )
-from enablement.views.library import _csv_headers
 from partners.models import ContactSignal, PartnerType, SignalKind
 from prm.notifications.models import Notification
 from tests.enablement.factories import (
@@ -334,7 +334,7 @@ def test_the_access_log_shows_a_partners_download_and_exports_it(people_a):
     assert export["Content-Disposition"].startswith("attachment")
     rows = _csv_rows(export)
     with translation.override("ja"):
-        assert rows[0] == [str(h) for h in _csv_headers()]
+        assert rows[0] == [str(h) for h in access_csv_headers()]
     assert len(rows) == 2
     assert rows[1][1:4] == [people_a.partner.name, people_a.partner_rep.get_full_name(), people_a.partner_rep.email]
     assert rows[1][5:7] == ["提案書テンプレート（製造業向け）", "1"]

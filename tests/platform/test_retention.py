@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 from enablement.models import ContentAccess
 from partners.models import ContactSignal, HealthSnapshot, SignalKind
 from prm import retention
+from prm.exports.models import ExportJob
 from prm.notifications.models import Notification
 from tests.enablement.factories import ContentItemFactory
 
@@ -25,7 +26,8 @@ def test_months_before_keeps_the_day_or_the_months_last_day():
 
 
 @pytest.mark.parametrize("horizon", [{"KYOSO_RETENTION_NOTIFICATION_DAYS": 30, "KYOSO_RETENTION_SIGNAL_MONTHS": 13,
-                                      "KYOSO_RETENTION_DOWNLOAD_MONTHS": 6, "KYOSO_RETENTION_HEALTH_MONTHS": 13}])
+                                      "KYOSO_RETENTION_DOWNLOAD_MONTHS": 6, "KYOSO_RETENTION_HEALTH_MONTHS": 13,
+                                      "KYOSO_RETENTION_EXPORT_DAYS": 7}])
 def test_it_purges_each_kind_past_its_horizon_only(people_a, settings, horizon):
     for name, value in horizon.items():
         setattr(settings, name, value)
@@ -59,15 +61,21 @@ def test_it_purges_each_kind_past_its_horizon_only(people_a, settings, horizon):
         old_snapshot = HealthSnapshot.objects.create(partner=partner, day=date(2025, 11, 4), score=50, band="healthy")
         kept_snapshot = HealthSnapshot.objects.create(partner=partner, day=date(2025, 11, 5), score=60, band="healthy")
 
+        old_export = ExportJob.objects.create(kind="partners.partners", requested_by=people_a.channel_manager,
+                                              created_at=NOW - 8 * day)
+        kept_export = ExportJob.objects.create(kind="partners.partners", requested_by=people_a.channel_manager,
+                                               created_at=NOW - 6 * day)
+
         removed = retention.purge(NOW)
-        assert removed == {"sessions": 1, "notifications": 1, "signals": 1, "downloads": 1, "health_history": 1}
+        assert removed == {"sessions": 1, "notifications": 1, "signals": 1, "downloads": 1, "health_history": 1,
+                           "exports": 1}
 
         def exists(obj):
             return type(obj).objects.filter(pk=obj.pk).exists()
 
-        assert [exists(o) for o in (expired, old_read, old_login, old_download, old_snapshot)] == [False] * 5
+        assert [exists(o) for o in (expired, old_read, old_login, old_download, old_snapshot, old_export)] == [False] * 6
         assert all(exists(o) for o in (live, recent_read, old_unread, kept_login, old_certified, kept_download,
-                                       kept_snapshot))
+                                       kept_snapshot, kept_export))
         assert retention.purge(NOW) == dict.fromkeys(removed, 0)  # nothing more the second night
 
 
