@@ -34,3 +34,10 @@ def _use_django_logging(**kwargs):
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+@signals.worker_init.connect
+def _import_weasyprint(**kwargs):
+    """Import WeasyPrint (about a second) when the worker starts; forked pool processes inherit it, so the first
+    PDF a task renders is not the slow one."""
+    import weasyprint  # noqa: F401
