@@ -17,6 +17,7 @@ import re
 import statistics
 import sys
 import time
+import traceback
 import uuid
 from pathlib import Path
 
@@ -77,11 +78,12 @@ def _tenant(slug: str, name: str):
     from prm.tenancy.models import Vendor
     from prm.tenancy.services import vendor_create
 
+    email = f"admin@{slug}.example"  # the benchmarks sign in as this person, whichever the slug
     if SMOKE:
         slug = f"smoke{slug}"
     vendor = Vendor.objects.filter(slug=slug).first()
     if vendor is None:
-        vendor = vendor_create(slug=slug, name=name, admin_email=f"admin@{slug}.example",
+        vendor = vendor_create(slug=slug, name=name, admin_email=email,
                                admin_password="bench-password-123").vendor
     return vendor
 
@@ -1209,15 +1211,26 @@ def main() -> None:
     SMOKE = args.smoke
     runs = 1 if SMOKE else args.runs
     with connection.execute_wrapper(_smoke_sql) if SMOKE else contextlib.nullcontext():
+        failed = []
         try:
             for name in which:
                 started = time.perf_counter()
-                TARGETS[name](runs)
-                if SMOKE:
-                    print(f"smoke: {name} ran in {time.perf_counter() - started:.1f} s", flush=True)
+                if not SMOKE:
+                    TARGETS[name](runs)
+                    continue
+                try:  # a smoke run tries every target and names each that broke
+                    TARGETS[name](runs)
+                except Exception:
+                    traceback.print_exc()
+                    failed.append(name)
+                    connection.set_schema_to_public()
+                print(f"smoke: {name} {'FAILED' if name in failed else 'ran'} in {time.perf_counter() - started:.1f} s",
+                      flush=True)
         finally:
             if SMOKE:
                 _drop_smoke_vendors()
+    if failed:
+        sys.exit(f"smoke: broken benchmarks: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

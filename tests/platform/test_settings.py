@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from prm.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, parse_database_url
+from prm.env import ImproperlyConfiguredEnv, connection_reuse, env_bool, env_int, env_list, parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
