@@ -1,21 +1,49 @@
 """Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive]
-[invoices] [export] [--runs N]
+[invoices] [export] [ALL] [--runs N] [--smoke]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
+
+--smoke runs each benchmark at a tiny size (a thousandth of its data, one run) in vendors of its own
+(slugs starting "smoke"), which it deletes afterwards: the test suite runs every target this way so a
+broken benchmark fails CI. Its figures mean nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import statistics
 import sys
 import time
+import traceback
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.local")
+
+SMOKE = False  # --smoke: tiny sizes
+SMOKE_DIVISOR = 1000
+
+
+def size(full: int, smoke: int | None = None) -> int:
+    """A data size: `full`, or under --smoke `smoke` (a thousandth of `full`, at least 1, unless given)."""
+    if not SMOKE:
+        return full
+    return smoke if smoke is not None else max(1, full // SMOKE_DIVISOR)
+
+
+_BIG_NUMBER = re.compile(r"(?<![\w'.-])(\d{4,})(?![\w'.-])")
+
+
+def _smoke_sql(execute, sql, params, many, context):
+    """Under --smoke, the seeding SQL (INSERT … SELECT … generate_series) makes a thousandth of its rows:
+    every count, modulus and amount of 1,000 or more in it is divided alike, so the rows stay consistent."""
+    if isinstance(sql, str) and "generate_series" in sql:
+        sql = _BIG_NUMBER.sub(lambda match: str(max(1, int(match.group(1)) // SMOKE_DIVISOR)), sql)
+    return execute(sql, params, many, context)
 
 
 def bench_create_vendor(runs: int) -> None:
@@ -50,9 +78,12 @@ def _tenant(slug: str, name: str):
     from prm.tenancy.models import Vendor
     from prm.tenancy.services import vendor_create
 
+    email = f"admin@{slug}.example"  # the benchmarks sign in as this person, whichever the slug
+    if SMOKE:
+        slug = f"smoke{slug}"
     vendor = Vendor.objects.filter(slug=slug).first()
     if vendor is None:
-        vendor = vendor_create(slug=slug, name=name, admin_email=f"admin@{slug}.example",
+        vendor = vendor_create(slug=slug, name=name, admin_email=email,
                                admin_password="bench-password-123").vendor
     return vendor
 
@@ -86,13 +117,13 @@ def bench_partners(runs: int) -> None:
         staff = User.objects.get(email="admin@benchpartners.example")
         staff.role = "channel_manager"
         staff.save(update_fields=["role"])
-        if Partner.objects.count() < 10_000:
+        if Partner.objects.count() < size(10_000):
             started = time.perf_counter()
             stages = list(Stage.values)
             Partner.objects.bulk_create(
                 Partner(name=f"株式会社ベンチ{n:05d}", name_kana=f"ベンチ{n:05d}", partner_type="resale",
                         stage=stages[n % len(stages)], owner=staff, prefectures=["13", "27"][: 1 + n % 2])
-                for n in range(10_000)
+                for n in range(size(10_000))
             )
             ids = list(Partner.objects.values_list("pk", flat=True))
             Contact.objects.bulk_create(
@@ -110,7 +141,7 @@ def bench_partners(runs: int) -> None:
         client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
     connection.set_schema_to_public()
     for label, url in (("partner list", "/partners/"), ("partner list, filtered and searched", "/partners/?stage=activation&q=ベンチ01&sort=-created"),
-                       ("partner list, page 150", "/partners/?page=150"), ("partner detail", f"/partners/{busiest.pk}/")):
+                       ("partner list, page 150", f"/partners/?page={size(150, 1)}"), ("partner detail", f"/partners/{busiest.pk}/")):
         median_ms, queries = _timed_get(client, url, runs)
         print(f"{label}: median {median_ms:.0f} ms over {runs} requests, {queries} SQL queries")
 
@@ -124,10 +155,10 @@ def bench_matching(runs: int) -> None:
     print(f"matching: {result.records} labelled records, {result.true_pairs} true pairs, "
           f"{result.predicted_pairs} predicted pairs, precision {result.precision:.4f}, recall {result.recall:.4f}")
     started = time.perf_counter()
-    for n in range(10_000):
+    for n in range(size(10_000)):
         customer_keys(f"株式会社ベンチ{n}", "", f"info@bench{n}.co.jp")
     print(f"matching: keys of 10,000 records in {(time.perf_counter() - started) * 1000:.0f} ms")
-    for count in (10_000, 100_000):
+    for count in (size(10_000), size(100_000)):
         records = synthetic_records(count)
         timings = []
         for _ in range(max(1, runs)):
@@ -159,12 +190,12 @@ def bench_deals(runs: int) -> None:
     from deals.models import DealRegistration
     from partners.models import Partner
 
-    total = 1_000_000
+    total = size(1_000_000)
     vendor = _tenant("benchdeals", "ベンチ案件株式会社")
     with tenant_context(vendor):
-        if Partner.objects.count() < 200:
+        if Partner.objects.count() < size(200, 5):
             Partner.objects.bulk_create(Partner(name=f"ベンチ販売店{n:03d}", partner_type="resale", stage="activation")
-                                        for n in range(200))
+                                        for n in range(size(200, 5)))
         partner_ids = list(Partner.objects.values_list("pk", flat=True))
         existing = DealRegistration.objects.count()
         if existing < total:
@@ -192,13 +223,13 @@ def bench_deals(runs: int) -> None:
         partners = list(Partner.objects.all()[:50])
         rng = random.Random(7)
         checks, registrations = [], []
-        for n in range(max(runs * 20, 200)):
+        for n in range(size(max(runs * 20, 200), 2)):
             customer = rng.randrange(total) if n % 2 else total + n  # half existing, half new customers
             started = time.perf_counter()
             services.customer_status(partner=partners[n % len(partners)], customer_name=f"ベンチ顧客{customer}株式会社",
                                      web_domain=f"https://www.bench{customer}.co.jp/")
             checks.append(time.perf_counter() - started)
-        for n in range(max(runs * 10, 100)):
+        for n in range(size(max(runs * 10, 100), 2)):
             customer = rng.randrange(total) if n % 2 else total + 10_000 + n
             started = time.perf_counter()
             try:
@@ -233,7 +264,7 @@ def bench_tiers(runs: int) -> None:
         from deals.models import DealRegistration
         from partners.models import Contact
 
-        if DealRegistration.objects.count() < 1_000_000 or Contact.objects.count() < 100_000:
+        if DealRegistration.objects.count() < size(1_000_000) or Contact.objects.count() < size(100_000):
             started = time.perf_counter()
             with connection.cursor() as cursor:
                 cursor.execute("""
@@ -241,9 +272,9 @@ def bench_tiers(runs: int) -> None:
                         industries, corporate_number, invoice_number, website, phone, postal_code, address, bank_code,
                         bank_name, branch_code, branch_name, account_type, account_number, account_holder,
                         co_creation_benefit, co_selling_model, score_customer_overlap, score_core_business,
-                        score_characteristics, score_sales_capacity, notes, created_at, updated_at)
+                        score_characteristics, score_sales_capacity, notes, created_at, updated_at, is_individual, parent_id)
                     SELECT '株式会社ランク' || n, 'ランク' || n, 'resale', 'activation', now(), '{}', '{}', '', '', '', '', '',
-                           '', '', '', '', '', '', '', '', '', '', 0, 0, 0, 0, '', now(), now()
+                           '', '', '', '', '', '', '', '', '', '', 0, 0, 0, 0, '', now(), now(), false, NULL
                     FROM generate_series(%s, 10000) n""", [Partner.objects.count() + 1])
                 cursor.execute("SELECT array_agg(id ORDER BY id) FROM partners_partner")
                 ids = cursor.fetchone()[0]
@@ -301,11 +332,12 @@ def bench_incentives(runs: int) -> None:
     data = json.loads((root / "incentives" / "examples" / "reseller-fy2026.json").read_text(encoding="utf-8"))
     plan = engine.parse_plan(data)
     rng = random.Random(2026)
-    distributors = [f"D{n:03d}" for n in range(200)]
-    resellers = [f"P{n:04d}" for n in range(1_800)]
+    won_total = size(100_000, 200)
+    distributors = [f"D{n:03d}" for n in range(size(200, 2))]
+    resellers = [f"P{n:04d}" for n in range(size(1_800, 18))]
     partners = {code: engine.PartnerInfo(code, "distributor", "gold") for code in distributors}
     partners |= {code: engine.PartnerInfo(code, "resale", rng.choice(["silver", "gold", "gold", "bronze"]),
-                                          distributors[n % 200] if n % 2 else None)
+                                          distributors[n % len(distributors)] if n % 2 else None)
                  for n, code in enumerate(resellers)}
     codes = distributors + resellers
     products = ["kyoso-cloud", "kyoso-crm", "kyoso-analytics"]
@@ -317,23 +349,23 @@ def bench_incentives(runs: int) -> None:
     tracemalloc.start()
     events: list[engine.Event] = []
     won_days: list[tuple[str, str, int]] = []
-    for n in range(100_000):
+    for n in range(won_total):
         partner, won_on = rng.choice(codes), rng.randrange(365)
         deal, product = f"DL{n:06d}", rng.choice(products)
         events.append(engine.Event(f"w{n}", day(won_on), partner, "deal_won", rng.randrange(100_000, 10_000_000),
                                    deal, product))
         events.append(engine.Event(f"r{n}", day(max(0, won_on - 30)), partner, "deal_registered", None, deal, product))
         won_days.append((deal, partner, won_on))
-    for n in range(150_000):  # 1.5 invoices per won deal
-        deal, partner, won_on = won_days[n % 100_000]
-        events.append(engine.Event(f"i{n}", day(won_on + 30 * (1 + n // 100_000) + rng.randrange(20)), partner,
+    for n in range(won_total * 3 // 2):  # 1.5 invoices per won deal
+        deal, partner, won_on = won_days[n % won_total]
+        events.append(engine.Event(f"i{n}", day(won_on + 30 * (1 + n // won_total) + rng.randrange(20)), partner,
                                    "invoice_paid", rng.randrange(10_000, 500_000), deal, ""))
-    for n in range(5_000):  # one deal in twenty is cancelled, most within 90 days
+    for n in range(won_total // 20):  # one deal in twenty is cancelled, most within 90 days
         deal, partner, won_on = won_days[n * 20]
         events.append(engine.Event(f"c{n}", day(won_on + rng.randrange(1, 120)), partner, "deal_cancelled", None, deal, ""))
-    for n in range(20_000):
+    for n in range(won_total // 5):
         events.append(engine.Event(f"k{n}", day(rng.randrange(365)), rng.choice(codes), "certification_earned"))
-    for n in range(25_000):
+    for n in range(won_total // 4):
         events.append(engine.Event(f"s{n}", day(rng.randrange(365)), rng.choice(codes), "session_attended"))
     events_bytes = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
@@ -386,7 +418,7 @@ def bench_commissions(runs: int) -> None:
 
     vendor = _tenant("benchmoney", "ベンチ報酬株式会社")
     with tenant_context(vendor):
-        if DealRegistration.objects.count() < 100_000:
+        if DealRegistration.objects.count() < size(100_000):
             started = time.perf_counter()
             with connection.cursor() as cursor:
                 cursor.execute("""
@@ -443,7 +475,7 @@ def bench_commissions(runs: int) -> None:
         print(f"commissions: the same run again added {again.lines_added} lines in {time.perf_counter() - started:.1f} s")
         built = payouts.payouts_build(period=date(2026, 10, 1))
         timings = []
-        for payout in built[:max(runs * 2, 20)]:
+        for payout in built[:size(max(runs * 2, 20), 1)]:
             started = time.perf_counter()
             statements.render_pdf(payout)
             timings.append(time.perf_counter() - started)
@@ -478,7 +510,7 @@ def bench_enablement(runs: int) -> None:
         staff = User.objects.get(email="admin@benchenablement.example")
         staff.role = "channel_manager"  # a vendor admin would first be sent to set up two-factor authentication
         staff.save(update_fields=["role"])
-        if ContentItem.objects.count() < 5_000:
+        if ContentItem.objects.count() < size(5_000):
             started = time.perf_counter()
             Partner.objects.bulk_create(Partner(name=f"株式会社ベンチ販売{n:03d}", partner_type="resale", stage="activation")
                                         for n in range(100))
@@ -541,7 +573,7 @@ def bench_enablement(runs: int) -> None:
         console.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
     connection.set_schema_to_public()
     print(f"enablement: {counts[0]:,} content items, {counts[1]:,} download records")
-    samples = max(runs * 2, 20)
+    samples = size(max(runs * 2, 20), 1)
     pages = [
         ("portal home", portal, portal_urls["home"]),
         ("portal library, first page", portal, portal_urls["portal_library"]),
@@ -740,7 +772,7 @@ def bench_health(runs: int) -> None:
         staff = User.objects.get(email="admin@benchhealth.example")
         staff.role = "channel_manager"  # a vendor admin would first be sent to set up two-factor authentication
         staff.save(update_fields=["role"])
-        if ContactSignal.objects.count() < 5_000_000:
+        if ContactSignal.objects.count() < size(5_000_000):
             _health_seed(staff)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
@@ -788,7 +820,7 @@ def bench_health(runs: int) -> None:
         measured("first run: inserts every score and snapshot")
         measured("second run, same day: updates every score and snapshot")
         fallen_ids = list(HealthScore.objects.exclude(band="healthy").order_by("partner_id")
-                          .values_list("partner_id", flat=True)[:1_000])
+                          .values_list("partner_id", flat=True)[:size(1_000, 10)])
         HealthScore.objects.filter(partner_id__in=fallen_ids).update(band="healthy")
         measured(f"third run, {len(fallen_ids):,} partners had been healthy: alerts and notifications")
         measured("under tracemalloc", python_peak=True)
@@ -804,7 +836,7 @@ def bench_health(runs: int) -> None:
         filters = f"period=quarter&owner={staff.pk}&partner_type=resale&tier={Tier.objects.get(code='gold').pk}"
     connection.set_schema_to_public()
     client.get("/partners/")  # warm up: templates compiled, URLs resolved, connection open
-    samples = max(runs * 2, 20)
+    samples = size(max(runs * 2, 20), 1)
     for label, url in (("dashboard", "/insights/"),
                        ("dashboard, this quarter, one owner, type and tier", f"/insights/?{filters}")):
         with tenant_context(vendor):
@@ -855,7 +887,7 @@ def bench_mapping(runs: int) -> None:
     from prm.accounts.models import User
 
     vendor = _tenant("benchmapping", "ベンチマッピング株式会社")
-    direct, registrations, targets, listed = 600_000, 300_000, 100_000, 100_000
+    direct, registrations, targets, listed = size(600_000), size(300_000), size(100_000), size(100_000)
     with tenant_context(vendor):
         actor = User.objects.filter(role="vendor_admin").first()
         partners = list(Partner.objects.order_by("pk")[:2])
@@ -994,7 +1026,7 @@ def bench_import(runs: int) -> None:
             if worker.poll() is not None or time.monotonic() - started > 60:
                 raise SystemExit("import: the Celery worker did not start")
         lines = ["name,name_kana,partner_type,stage,corporate_number,prefectures,phone"]
-        for i in range(10_000):
+        for i in range(size(10_000, 10)):
             digits = f"{500_000 + i:012d}"
             lines.append(f"取込ベンチ{i}株式会社,トリコミベンチ{i},{'distributor' if i % 10 == 0 else 'resale'},prospect,"
                          f"{corporate_number_check_digit(digits)}{digits},東京都|大阪府,03-1234-{i % 10000:04d}")
@@ -1025,7 +1057,7 @@ def bench_import(runs: int) -> None:
             partner = Partner.objects.order_by("pk").first()
             period = qbr.default_period(time_today())
             timings = []
-            for _ in range(max(runs // 2, 3)):
+            for _ in range(size(max(runs // 2, 3), 1)):
                 started = time.perf_counter()
                 qbr.render_pdf(partner, period=period)
                 timings.append(time.perf_counter() - started)
@@ -1085,7 +1117,7 @@ def bench_export(runs: int) -> None:
                         partner_type="distributor" if n % 10 == 0 else "resale", stage="activation",
                         corporate_number=f"{corporate_number_check_digit(f'{700_000 + n:012d}')}{700_000 + n:012d}",
                         prefectures=["13", "27"][: 1 + n % 2], phone=f"03-1234-{n % 10000:04d}")
-                for n in range(10_000))
+                for n in range(size(10_000)))
         client = Client(HTTP_HOST=vendor.domain_for("console").domain)
         with tenant_context(vendor):
             client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
@@ -1100,7 +1132,7 @@ def bench_export(runs: int) -> None:
             inline_times.append(time.perf_counter() - started)
             assert response.status_code == 200, response.status_code
 
-        settings.KYOSO_EXPORT_INLINE_ROWS = 2_000
+        settings.KYOSO_EXPORT_INLINE_ROWS = 0 if SMOKE else 2_000
         request_times, job_times = [], []
         body = b""
         for _ in range(max(runs // 2, 3)):
@@ -1151,17 +1183,20 @@ def bench_vendor_archive(runs: int) -> None:
     from prm.tenancy.services import vendor_delete
 
     with schema_context("public"):
-        if not Vendor.objects.filter(slug=demo.DEMO_SLUG).exists():
-            call_command("seed_demo", verbosity=0)
-        source = Vendor.objects.get(slug=demo.DEMO_SLUG)
-    copy = f"democopy-{uuid.uuid4().hex[:6]}"
+        if SMOKE:  # an empty vendor of its own instead of seeding the whole demo
+            source = _tenant("archive", "ベンチ移行株式会社")
+        else:
+            if not Vendor.objects.filter(slug=demo.DEMO_SLUG).exists():
+                call_command("seed_demo", verbosity=0)
+            source = Vendor.objects.get(slug=demo.DEMO_SLUG)
+    copy = f"{'smoke' if SMOKE else ''}democopy-{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryDirectory() as folder:
         archive = Path(folder) / "demo.tar.gz"
         started = time.perf_counter()
-        manifest = export_vendor(demo.DEMO_SLUG, archive)
+        manifest = export_vendor(source.slug, archive)
         exported = time.perf_counter() - started
         rows = sum(spec["rows"] for spec in manifest["tables"].values())
-        print(f"vendor_archive: export of {demo.DEMO_SLUG}: {len(manifest['tables'])} tables, {rows:,} rows, "
+        print(f"vendor_archive: export of {source.slug}: {len(manifest['tables'])} tables, {rows:,} rows, "
               f"{len(manifest['media'])} files, archive {archive.stat().st_size / 1e6:.2f} MB in {exported:.1f} s")
         try:
             restored = import_vendor(archive, slug=copy)
@@ -1189,7 +1224,7 @@ def bench_email(runs: int) -> None:
     from prm.notifications.models import Notification
     from prm.smtp_sink import SmtpSink
 
-    count = max(50, runs * 50)
+    count = size(max(50, runs * 50), 5)
     started = time.perf_counter()
     rendered = [render_email("mail/notification.html", {
         "notification": Notification(title=f"商談が承認されました #{n}", body="案件「ベンチ」が承認されました。"),
@@ -1243,7 +1278,7 @@ def bench_invoices(runs: int) -> None:
     from prm.accounts.models import User
 
     vendor = _tenant("benchinvoices", "ベンチ請求株式会社")
-    deals, lines, by_customer = 10_000, 10_000, 2_000
+    deals, lines, by_customer = size(10_000), size(10_000), size(2_000)
     with tenant_context(vendor):
         actor = User.objects.filter(role="vendor_admin").first()
         partner = Partner.objects.order_by("pk").first()
@@ -1306,20 +1341,65 @@ def bench_invoices(runs: int) -> None:
 
 
 
+TARGETS = {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers,
+           "commissions": bench_commissions, "matching": bench_matching, "incentives": bench_incentives,
+           "enablement": bench_enablement, "health": bench_health, "mapping": bench_mapping, "email": bench_email,
+           "import": bench_import, "vendor_archive": bench_vendor_archive, "invoices": bench_invoices,
+           "export": bench_export}
+
+
+def _drop_smoke_vendors() -> None:
+    from django.db import connection
+
+    from prm.tenancy.models import Vendor
+
+    connection.set_schema_to_public()
+    for vendor in Vendor.objects.filter(slug__startswith="smoke"):
+        vendor.delete(force_drop=True)
+        connection.set_schema_to_public()
+
+
 def main() -> None:
+    global SMOKE
     parser = argparse.ArgumentParser()
     parser.add_argument("which", nargs="*", default=["create_vendor", "partners", "deals", "tiers", "matching", "incentives",
-                                                     "commissions", "enablement", "health"])
+                                                     "commissions", "enablement", "health"],
+                        help=f"benchmarks to run, or ALL: {', '.join(TARGETS)}")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes and one run, to check every benchmark works")
     args = parser.parse_args()
+    which = list(TARGETS) if "ALL" in args.which else args.which
+    unknown = [name for name in which if name not in TARGETS]
+    if unknown:
+        parser.error(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(TARGETS)} or ALL")
     import django
 
     django.setup()
-    for name in args.which:
-        {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers, "commissions": bench_commissions, "matching": bench_matching,
-         "incentives": bench_incentives, "enablement": bench_enablement,
-         "health": bench_health, "mapping": bench_mapping, "email": bench_email, "import": bench_import,
-         "vendor_archive": bench_vendor_archive, "invoices": bench_invoices, "export": bench_export}[name](args.runs)
+    from django.db import connection
+
+    SMOKE = args.smoke
+    runs = 1 if SMOKE else args.runs
+    with connection.execute_wrapper(_smoke_sql) if SMOKE else contextlib.nullcontext():
+        failed = []
+        try:
+            for name in which:
+                started = time.perf_counter()
+                if not SMOKE:
+                    TARGETS[name](runs)
+                    continue
+                try:  # a smoke run tries every target and names each that broke
+                    TARGETS[name](runs)
+                except Exception:
+                    traceback.print_exc()
+                    failed.append(name)
+                    connection.set_schema_to_public()
+                print(f"smoke: {name} {'FAILED' if name in failed else 'ran'} in {time.perf_counter() - started:.1f} s",
+                      flush=True)
+        finally:
+            if SMOKE:
+                _drop_smoke_vendors()
+    if failed:
+        sys.exit(f"smoke: broken benchmarks: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

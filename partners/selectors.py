@@ -261,11 +261,23 @@ def stage_rows() -> list[tuple[str, str, int]]:
 
 def staff_for(partner: Partner) -> list:
     """Who at the vendor looks after this partner: its owner, or every channel manager without one."""
+    return staff_for_many([partner])[partner.pk]
+
+
+def staff_for_many(partners) -> dict[int, list]:
+    """staff_for of many partners (fetch them with select_related("owner")): the channel managers are read once."""
     from prm.accounts.models import Role, User
 
-    if partner.owner_id and partner.owner.is_active:
-        return [partner.owner]
-    return list(User.objects.filter(role=Role.CHANNEL_MANAGER, is_active=True))
+    staff: dict[int, list] = {}
+    managers = None
+    for partner in partners:
+        if partner.owner_id and partner.owner.is_active:
+            staff[partner.pk] = [partner.owner]
+            continue
+        if managers is None:
+            managers = list(User.objects.filter(role=Role.CHANNEL_MANAGER, is_active=True))
+        staff[partner.pk] = managers
+    return staff
 
 
 def partner_for_user(user) -> Partner | None:

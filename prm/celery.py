@@ -76,3 +76,10 @@ def _announce_ready(**kwargs):
     ready_file = os.environ.get("KYOSO_WORKER_READY_FILE")
     if ready_file:
         Path(ready_file).write_text(str(os.getpid()))
+
+
+@signals.worker_init.connect
+def _import_weasyprint(**kwargs):
+    """Import WeasyPrint (about a second) when the worker starts; forked pool processes inherit it, so the first
+    PDF a task renders is not the slow one."""
+    import weasyprint  # noqa: F401

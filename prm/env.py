@@ -84,6 +84,17 @@ def env_choice(name: str, default: str, choices: list[str]) -> str:
     return value
 
 
+def connection_reuse() -> dict:
+    """Persistent connections: each worker keeps its database connection for KYOSO_CONN_MAX_AGE seconds
+    (60 unless set; 0 opens one per request) and checks it still works before reusing it
+    (KYOSO_CONN_HEALTH_CHECKS, on unless set). Safe with django-tenants: the tenant middleware sets the
+    schema on every request, so a reused connection never keeps the previous request's vendor."""
+    return {
+        "CONN_MAX_AGE": env_int("KYOSO_CONN_MAX_AGE", 60, minimum=0, maximum=24 * 60 * 60),
+        "CONN_HEALTH_CHECKS": env_bool("KYOSO_CONN_HEALTH_CHECKS", True),
+    }
+
+
 def parse_database_url(name: str, url: str) -> dict:
     """postgresql://user:password@host:port/dbname?host=/socket/dir -> Django DATABASES entry."""
     parts = urlsplit(url)
@@ -117,7 +128,7 @@ def parse_database_url(name: str, url: str) -> dict:
         "PASSWORD": unquote(parts.password or ""),
         "HOST": host,
         "PORT": str(port or ""),
-        "CONN_MAX_AGE": 0,
+        **connection_reuse(),
     }
     if options:  # sslmode, sslrootcert, connect_timeout, application_name … go to libpq as given
         entry["OPTIONS"] = options

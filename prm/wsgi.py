@@ -5,3 +5,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.production")
 
 application = get_wsgi_application()
+
+# WeasyPrint takes about a second to import (its Pango/HarfBuzz bindings): pay it once when the web
+# worker starts, not on the first statement, certificate or QBR pack someone downloads.
+import weasyprint  # noqa: E402,F401

@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy
 from partners.health import metrics, scoring
 from partners.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
 from partners.models import Partner
-from partners.selectors import staff_for
+from partners.selectors import staff_for_many
 from prm.accounts.models import User
-from prm.notifications.services import notify
+from prm.notifications.services import notify_many
 from prm.tenancy.urls import reverse_path
 
 COMPONENT_LABELS = {
@@ -123,16 +123,20 @@ def _recently_alerted(now: datetime) -> set[tuple[int, str]]:
 
 
 def alerts_send(falls: list[HealthAlert]) -> None:
-    """Notify each partner's owner and store the alerts (names the components that fell)."""
+    """Notify each partner's owner and store the alerts (names the components that fell), in a constant number
+    of queries however many partners fell."""
     partners = Partner.objects.select_related("owner").in_bulk([fall.partner_id for fall in falls])
+    staff = staff_for_many(partners.values())
+    items = []
     for fall in falls:
         partner = partners[fall.partner_id]
-        owners = staff_for(partner)
+        owners = staff[partner.pk]
         fall.notified = owners[0] if owners else None
         url = reverse_path("partner_detail", "console", pk=partner.pk)
         band = fall.to_band
-        notify(users=owners, kind="health_alert", url=url, message=lambda partner=partner, band=band, fall=fall: (
+        items.append((owners, url, lambda partner=partner, band=band, fall=fall: (
             (_("%(partner)s is at risk (health %(score)s)") if band == scoring.AT_RISK
              else _("%(partner)s has gone dormant (health %(score)s)")) % {"partner": partner.name, "score": fall.score},
-            _("Fell: %(components)s.") % {"components": ", ".join(str(COMPONENT_LABELS[key]) for key in fall.fallen) or "-"}))
-    HealthAlert.objects.bulk_create(falls)
+            _("Fell: %(components)s.") % {"components": ", ".join(str(COMPONENT_LABELS[key]) for key in fall.fallen) or "-"})))
+    notify_many(kind="health_alert", items=items)
+    HealthAlert.objects.bulk_create(falls, batch_size=1000)

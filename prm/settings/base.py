@@ -10,6 +10,7 @@ from prm import embedded
 from prm.env import (
     celery_broker_url,
     check_redis_url,
+    connection_reuse,
     env_bool,
     env_choice,
     env_int,
@@ -139,7 +140,7 @@ else:
             "PASSWORD": "",
             "HOST": "",
             "PORT": "",
-            "CONN_MAX_AGE": 0,
+            **connection_reuse(),
         }
     }
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)

@@ -244,3 +244,35 @@ def test_weakest_names_the_lowest_applicable_components():
     explanation = {"logins": {"points": 10, "weight": 15}, "deals": {"points": 0, "weight": 20},
                    "pass_rate": {"points": 0, "weight": 0}, "recency": {"points": 100, "weight": 15}}
     assert scoring.weakest(explanation) == ["deals", "logins"]
+
+
+def _falls(count: int, owner, batch: str) -> list[HealthAlert]:
+    from partners.models import Partner
+
+    partners = Partner.objects.bulk_create(
+        Partner(name=f"一括{batch}-{n}", partner_type="resale", stage=Stage.RETENTION, owner=owner if n % 2 else None)
+        for n in range(count))
+    return [HealthAlert(partner_id=partner.pk, from_band="healthy", to_band=scoring.AT_RISK, score=40,
+                        created_at=timezone.now(), fallen=["deals"]) for partner in partners]
+
+
+def test_alerts_for_a_hundred_partners_cost_the_same_queries_as_for_ten(people_a, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from partners.health.services import alerts_send
+
+    with tenant_context(people_a.tenant):
+        owner = people_a.channel_manager  # half the partners are hers; the other half go to every channel manager
+        counts = {}
+        for size in (10, 100):
+            falls = _falls(size, owner, str(size))
+            with CaptureQueriesContext(connection) as queries:
+                alerts_send(falls)
+            counts[size] = len(queries)
+            assert HealthAlert.objects.filter(partner_id__in=[fall.partner_id for fall in falls]).count() == size
+        assert counts[100] == counts[10]
+        with django_assert_max_num_queries(8):
+            alerts_send(_falls(100, owner, "last"))
+        titles = list(Notification.objects.filter(user=owner, kind="health_alert").values_list("title", flat=True))
+        assert len(titles) == 210 and all("一括" in title for title in titles)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from prm.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, parse_database_url
+from prm.env import ImproperlyConfiguredEnv, connection_reuse, env_bool, env_int, env_list, parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,11 +43,28 @@ def test_it_parses_environment_values_strictly(monkeypatch):
     monkeypatch.setenv("X_NUM", "0")
     with pytest.raises(ImproperlyConfiguredEnv, match="X_NUM=0 is below the minimum 1"):
         env_int("X_NUM", 5, minimum=1)
+    monkeypatch.delenv("KYOSO_CONN_MAX_AGE", raising=False)
+    monkeypatch.delenv("KYOSO_CONN_HEALTH_CHECKS", raising=False)
     assert parse_database_url("DATABASE_URL", "postgresql://u:p%40ss@db:5433/kyoso") | {"ENGINE": ""} == {
-        "ENGINE": "", "NAME": "kyoso", "USER": "u", "PASSWORD": "p@ss", "HOST": "db", "PORT": "5433", "CONN_MAX_AGE": 0,
+        "ENGINE": "", "NAME": "kyoso", "USER": "u", "PASSWORD": "p@ss", "HOST": "db", "PORT": "5433",
+        "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True,
     }
     with pytest.raises(ImproperlyConfiguredEnv, match="no database name"):
         parse_database_url("DATABASE_URL", "postgresql://db:5432/")
+
+
+def test_connections_persist_for_a_minute_with_health_checks_unless_the_environment_says_otherwise(monkeypatch):
+    monkeypatch.delenv("KYOSO_CONN_MAX_AGE", raising=False)
+    monkeypatch.delenv("KYOSO_CONN_HEALTH_CHECKS", raising=False)
+    assert connection_reuse() == {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
+    monkeypatch.setenv("KYOSO_CONN_MAX_AGE", "0")
+    monkeypatch.setenv("KYOSO_CONN_HEALTH_CHECKS", "off")
+    assert connection_reuse() == {"CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False}
+    assert parse_database_url("DATABASE_URL", "postgresql://u@db/kyoso")["CONN_MAX_AGE"] == 0
+    for bad in ("-1", "forever", "99999999"):
+        monkeypatch.setenv("KYOSO_CONN_MAX_AGE", bad)
+        with pytest.raises(ImproperlyConfiguredEnv, match="KYOSO_CONN_MAX_AGE"):
+            connection_reuse()
 
 
 PRODUCTION_ENV = {

@@ -1,0 +1,38 @@
+"""Every benchmark runs: `./kyoso bench --smoke ALL` at a tiny size against the test database, so a broken
+benchmark fails the suite. Its figures are not looked at (no timed tests)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from prm.tenancy.models import Vendor
+
+
+def _database_url() -> str:
+    params = connection.get_connection_params()
+    host = params.get("host", "")
+    database = connection.settings_dict["NAME"]
+    location = (f"@/{database}?host={host}" if host.startswith("/")
+                else f"@{host or '127.0.0.1'}:{params.get('port') or 5432}/{database}")
+    return f"postgresql://{params.get('user', 'postgres')}{location}"
+
+
+def test_every_benchmark_runs_at_a_tiny_size_and_leaves_nothing_behind(django_db_setup, django_db_blocker):
+    import bench.run
+
+    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
+           "DJANGO_SETTINGS_MODULE": "prm.settings.local"}
+    result = subprocess.run([str(settings.BASE_DIR / "kyoso"), "bench", "--smoke", "ALL"], env=env,
+                            cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=1800)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    for name in bench.run.TARGETS:
+        assert f"smoke: {name} ran in" in output, output[-6000:]
+    with django_db_blocker.unblock(), schema_context("public"):
+        assert not Vendor.objects.filter(slug__startswith="smoke").exists()
+        assert not Vendor.objects.filter(slug__startswith="bench").exists()

@@ -1,0 +1,123 @@
+"""A web worker keeps its database connection between requests, and a kept connection never serves the
+previous request's vendor: a real gunicorn worker answers two vendors' pages in turn on one connection."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from django_tenants.utils import schema_context, tenant_context
+
+from partners.models import Partner
+from prm.tenancy.models import Vendor
+from tests.factories import UserFactory
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _database_url(application_name: str) -> str:
+    params = connection.get_connection_params()
+    host = params.get("host", "")
+    database = connection.settings_dict["NAME"]
+    location = (f"@/{database}?host={host}&" if host.startswith("/")
+                else f"@{host or '127.0.0.1'}:{params.get('port') or 5432}/{database}?")
+    return f"postgresql://{params.get('user', 'postgres')}{location}application_name={application_name}"
+
+
+@pytest.fixture
+def two_vendors_signed_in(django_db_setup, django_db_blocker):
+    """In each vendor: a partner with its own name and a channel manager's session, committed for the server."""
+    made = []
+    with django_db_blocker.unblock():
+        with schema_context("public"):
+            vendors = list(Vendor.objects.filter(slug__in=["alpha", "bravo"]).order_by("slug"))
+        for vendor in vendors:
+            with tenant_context(vendor):
+                partner = Partner.objects.create(name=f"接続確認 {vendor.slug} {uuid.uuid4().hex[:6]}",
+                                                 partner_type="resale", stage="activation")
+                user = UserFactory(role="channel_manager")
+                session = SessionStore()
+                session[SESSION_KEY] = str(user.pk)
+                session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+                session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+                session.create()
+                made.append((vendor, partner, user, session.session_key))
+        connection.set_schema_to_public()
+        try:
+            yield made
+        finally:
+            for vendor, partner, user, key in made:
+                with tenant_context(vendor):
+                    SessionStore(session_key=key).delete()
+                    partner.delete()
+                    user.delete()
+            connection.set_schema_to_public()
+
+
+def _get(port: int, host: str, path: str, session_key: str) -> str:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={
+        "Host": host, "Cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200
+        return response.read().decode()
+
+
+def _backends(application_name: str) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [application_name])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_gunicorn_worker_reuses_one_connection_across_two_vendors_and_serves_each_its_own_data(
+        two_vendors_signed_in, django_db_blocker):
+    application_name = f"kyoso-reuse-{uuid.uuid4().hex[:8]}"
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": _database_url(application_name), "DJANGO_SETTINGS_MODULE": "prm.settings.test",
+           "KYOSO_CONN_MAX_AGE": "60", "KYOSO_CONN_HEALTH_CHECKS": "on"}
+    if "REDIS_URL" not in env:
+        env["REDIS_URL"] = settings.REDIS_URL
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "prm.wsgi", "--bind", f"127.0.0.1:{port}",
+                               "--workers", "1", "--worker-class", "sync", "--timeout", "120"],
+                              env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, "gunicorn exited"
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn never listened"
+                time.sleep(0.2)
+        pids = []
+        with django_db_blocker.unblock():
+            for _round in range(3):
+                for index, (vendor, partner, _user, key) in enumerate(two_vendors_signed_in):
+                    other = two_vendors_signed_in[1 - index][1]
+                    page = _get(port, vendor.domain_for("console").domain, "/partners/", key)
+                    assert partner.name in page and other.name not in page
+                    pids.append(_backends(application_name))
+        assert len(pids[0]) == 1, "the worker closed its connection after the request"
+        assert all(found == pids[0] for found in pids), f"the worker's connection changed: {pids}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
