@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deals.web import errors_naming_fields, move_from_request
@@ -181,10 +181,10 @@ def win_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 WIN_CHANGES = {
     # action: (form, service, success message, form's name on the detail page)
-    "cancel": (WinCancelForm, services.deal_cancel_won, _lazy("Won deal cancelled: %(customer)s."), "cancel_form"),
-    "correct": (WinCorrectForm, services.deal_correct_win, _lazy("Win corrected: %(customer)s. The next commission run "
+    "cancel": (WinCancelForm, services.deal_cancel_won, gettext_lazy("Won deal cancelled: %(customer)s."), "cancel_form"),
+    "correct": (WinCorrectForm, services.deal_correct_win, gettext_lazy("Win corrected: %(customer)s. The next commission run "
                                                                  "writes the difference."), "correct_form"),
-    "reopen": (WinReopenForm, services.deal_reopen_won, _lazy("Win reopened: %(customer)s is back in negotiation."),
+    "reopen": (WinReopenForm, services.deal_reopen_won, gettext_lazy("Win reopened: %(customer)s is back in negotiation."),
                "reopen_form"),
 }
 

@@ -12,7 +12,7 @@ LAYOUTS = {
 
 # Portal pages under the "Our company" menu, so the menu shows as active on them.
 PORTAL_COMPANY_PATHS = frozenset({"/program/", "/onboarding/", "/plan/", "/team/", "/company/", "/network/",
-                                  "/learning/team/"})
+                                  "/learning/team/", "/recognition/"})
 
 
 def site(request) -> dict:

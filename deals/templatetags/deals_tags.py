@@ -1,7 +1,10 @@
+from datetime import date
+
 from django import template
 from django.utils.translation import gettext as _
 
 from deals.models import Stage
+from prm.formatting import format_date
 
 register = template.Library()
 
@@ -10,32 +13,41 @@ register = template.Library()
 def describe_deal_event(event) -> str:
     data = event.data or {}
     stage = dict(Stage.choices).get(data.get("stage"), data.get("stage"))
+
+    def day(key: str) -> str:
+        """A recorded ISO date as the reader writes dates (2026年12月1日 / Dec 1, 2026)."""
+        value = data.get(key, "")
+        try:
+            return format_date(date.fromisoformat(value)) if value else ""
+        except (TypeError, ValueError):
+            return str(value)
+
     texts = {
         "registered": _("Registered"),
-        "approved": _("Approved, valid until %(date)s") % {"date": data.get("expires_on", "")},
+        "approved": _("Approved, valid until %(date)s") % {"date": day("expires_on")},
         "rejected": _("Rejected: %(reason)s") % {"reason": data.get("reason", "")},
         "stage": _("Moved to %(stage)s") % {"stage": stage},
-        "meeting": _("Vendor joined a meeting on %(date)s") % {"date": data.get("held_on", "")},
+        "meeting": _("Vendor joined a meeting on %(date)s") % {"date": day("held_on")},
         "extension_requested": _("Extension of %(days)s days requested") % {"days": data.get("days")},
         "extension_decided": (_("Extension of %(days)s days approved") if data.get("approved")
                               else _("Extension of %(days)s days declined")) % {"days": data.get("days")},
         "expired": _("Expired"),
         "win_reported": _("Win reported: ¥%(amount)s on %(date)s, awaiting confirmation") % {
-            "amount": f"{data.get('won_amount') or 0:,}", "date": data.get("won_on", "")},
+            "amount": f"{data.get('won_amount') or 0:,}", "date": day("won_on")},
         "win_confirmed": _("Win confirmed: ¥%(amount)s on %(date)s") % {
-            "amount": f"{data.get('won_amount') or 0:,}", "date": data.get("won_on", "")},
+            "amount": f"{data.get('won_amount') or 0:,}", "date": day("won_on")},
         "win_rejected": _("Win not confirmed, back to %(stage)s: %(reason)s") % {
             "stage": stage, "reason": data.get("reason", "")},
         "win_cancelled": _("Won deal cancelled by the customer on %(date)s: %(reason)s") % {
-            "date": data.get("cancelled_on", ""), "reason": data.get("reason", "")},
+            "date": day("cancelled_on"), "reason": data.get("reason", "")},
         "win_corrected": _("Win corrected from ¥%(before)s on %(before_date)s to ¥%(after)s on %(after_date)s: "
                            "%(reason)s") % {
-            "before": f"{data.get('amount_before') or 0:,}", "before_date": data.get("won_on_before", ""),
-            "after": f"{data.get('amount_after') or 0:,}", "after_date": data.get("won_on_after", ""),
+            "before": f"{data.get('amount_before') or 0:,}", "before_date": day("won_on_before"),
+            "after": f"{data.get('amount_after') or 0:,}", "after_date": day("won_on_after"),
             "reason": data.get("reason", "")},
         "win_reopened": _("Win of ¥%(before)s on %(before_date)s reopened (won by mistake), back to %(stage)s: "
                           "%(reason)s") % {
-            "before": f"{data.get('amount_before') or 0:,}", "before_date": data.get("won_on_before", ""),
+            "before": f"{data.get('amount_before') or 0:,}", "before_date": day("won_on_before"),
             "stage": stage, "reason": data.get("reason", "")},
         "credit_warning": _("Credit limit exceeded: open amount ¥%(after)s of ¥%(limit)s") % {
             "after": f"{data.get('after', 0):,}", "limit": f"{data.get('limit', 0):,}"},
