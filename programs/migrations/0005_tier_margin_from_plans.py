@@ -10,6 +10,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # A vendor created in one transaction has just inserted its default programme's tiers: their
+        # deferred constraint checks must run before the table can be altered.
+        migrations.RunSQL("SET CONSTRAINTS ALL IMMEDIATE", migrations.RunSQL.noop),
         migrations.RemoveField(
             model_name='tier',
             name='margin_rate',

@@ -86,7 +86,7 @@ def test_a_correction_after_the_payout_was_paid_adds_exactly_the_difference(peop
         assert (november.commissions, november.subtotal) == (12_000, 12_000)
         rows = statements.statement_lines(november)
         with translation.override("ja"):
-            label = str(translation.gettext("%(label)s (correction adjustment)") % {"label": "調整プラン / margin"})
+            label = str(translation.gettext("%(label)s (correction adjustment)") % {"label": "調整プラン / 成約金額の10%"})
         assert rows == [{"period": NOVEMBER, "label": label, "count": 1, "amount": 12_000}]
     page = people_a.console(people_a.channel_manager).get("/incentives/payouts/?period=2026-11").content.decode()
     assert _in("ja", "Correction adjustments") in page and "¥12,000" in page

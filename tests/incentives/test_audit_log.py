@@ -89,12 +89,12 @@ def test_every_registered_action_reads_as_a_sentence_without_codes(people_a, lan
 def test_an_action_nobody_registered_still_reads_readably(people_a, language):
     with tenant_context(people_a.tenant):
         partner = PartnerFactory(name="株式会社サクラ")
-        entry = audit.record(actor=people_a.vendor_admin, action="deal_win_corrected", obj=partner,
+        entry = audit.record(actor=people_a.vendor_admin, action="deal_price_adjusted", obj=partner,
                              won_amount=[1_000_000, 900_000], won_on=["2026-10-01", "2026-10-03"],
                              zz_internal_flag=True)
         with translation.override(language):
             [line] = audit.lines([entry])
-    _readable(line.sentence, "deal_win_corrected")
+    _readable(line.sentence, "deal_price_adjusted")
     assert "zz_internal_flag" not in line.sentence and "zz" not in line.sentence
     assert "¥1,000,000 → ¥900,000" in line.sentence
     dates = "2026年10月1日 → 2026年10月3日" if language == "ja" else "Oct 1, 2026 → Oct 3, 2026"

@@ -48,6 +48,7 @@ EXPORTS = {
     "program_recognition_export": ("channel_manager", "/programs/recognition/export.csv?period={month}"),
     "enablement_accesses": ("channel_manager", "/enablement/library/accesses/?format=csv"),
     "incentives_audit": ("channel_manager", "/incentives/audit/?format=csv"),
+    "incentives_invoice_template": ("channel_manager", "/incentives/invoices/template.csv"),
     "incentives_transfer": ("vendor_admin", f"/incentives/payouts/transfer/?period={TRANSFER_PERIOD:%Y-%m}&format=csv"),
     **{f"insights_{table}": ("channel_manager", f"/insights/?{FY2025}&format=csv&table={table}")
        for table in ("kpis", "stages", "deals_by_month", "revenue_by_partner", "revenue_by_type", "revenue_by_tier",
@@ -124,7 +125,7 @@ def test_no_export_lets_a_cell_start_a_formula(people_a, hostile, export):
     rows = _cells(people_a.console(getattr(people_a, persona)).get(url.format(month=hostile)))
     assert _unsafe(rows) == []
     text = [cell for row in rows for cell in row]
-    if export in ("insights_kpis", "insights_stages", "insights_deals_by_month", "insights_revenue_by_type",
+    if export in ("incentives_invoice_template", "insights_kpis", "insights_stages", "insights_deals_by_month", "insights_revenue_by_type",
                   "insights_revenue_by_tier", "insights_mdf_roi", "insights_health_bands", "insights_health_histogram"):
         return  # tables of figures: no partner's text in them
     escaped = [name for name in HOSTILE if "'" + name in text]
