@@ -38,7 +38,7 @@ from deals.models import Stage
 from deals.selectors import DealRef
 from incentives import audit
 from incentives.models import InvoiceImport, InvoicePayment
-from partners.csv_io import RowError, clean_cell, header_key, read_header
+from partners.csv_io import CheckedFile, RowError, clean_cell, header_key, read_header
 from prm.bounds import MAX_YEN, parse_ascii_int, validate_business_date
 
 MAX_ROWS = 20_000
@@ -97,41 +97,14 @@ class PaymentLine:
 
 
 @dataclass
-class PaymentCheck:
+class PaymentCheck(CheckedFile):
     """Every line of a file (or an API call) with what it would record, or why it cannot."""
 
-    columns: list[str] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)  # column key → the header as written (or its label)
     rows: list[PaymentLine] = field(default_factory=list)
-    file_errors: list[str] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-
-    @property
-    def error_rows(self) -> list[PaymentLine]:
-        return [row for row in self.rows if row.errors]
-
-    @property
-    def error_count(self) -> int:
-        return len(self.file_errors) + sum(len(row.errors) for row in self.rows)
-
-    @property
-    def has_errors(self) -> bool:
-        return self.error_count > 0
 
     @property
     def total(self) -> int:
         return sum(row.amount or 0 for row in self.rows if not row.errors)
-
-    def messages(self, limit: int | None = 5) -> list[str]:
-        """"Line 7, 金額: …" for each error (the first `limit`), in the reader's language."""
-        found = list(self.file_errors)
-        for row in self.error_rows:
-            found += [_("Line %(line)s, %(error)s") % {"line": row.line, "error": error} for error in row.errors]
-            if limit is not None and len(found) > limit:
-                break
-        if limit is not None and len(found) > limit:
-            return [*found[:limit], _("… and more: see the preview.")]
-        return found
 
     def header(self, key: str) -> str:
         return self.headers.get(key) or str(_LABELS.get(key, key))

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from deals import matching, segments
 from partners import japan
-from partners.csv_io import RowError, clean_cell, decode, header_key, read_header  # noqa: F401  (decode is part of this module's API)
+from partners.csv_io import CheckedFile, RowError, clean_cell, decode, header_key, read_header  # noqa: F401  (decode is part of this module's API)
 
 MAX_ROWS = 100_000
 PREVIEW_ROWS = 200
@@ -59,34 +59,8 @@ class ListRow:
 
 
 @dataclass
-class ListFile:
-    columns: list[str] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
+class ListFile(CheckedFile):
     rows: list[ListRow] = field(default_factory=list)
-    file_errors: list[str] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-
-    @property
-    def error_rows(self) -> list[ListRow]:
-        return [row for row in self.rows if row.errors]
-
-    @property
-    def error_count(self) -> int:
-        return len(self.file_errors) + sum(len(row.errors) for row in self.rows)
-
-    @property
-    def has_errors(self) -> bool:
-        return self.error_count > 0
-
-    def messages(self, limit: int = 5) -> list[str]:
-        found = list(self.file_errors)
-        for row in self.error_rows:
-            found += [_("Line %(line)s, %(error)s") % {"line": row.line, "error": error} for error in row.errors]
-            if len(found) > limit:
-                break
-        if len(found) > limit:
-            return [*found[:limit], _("… and more: see the preview.")]
-        return found
 
 
 def _error(table: ListFile, row: ListRow, key: str, message: str) -> None:
