@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import redis.exceptions
 from celery import signals
-from celery.beat import PersistentScheduler
+from celery.utils.log import get_logger
+from redbeat.schedulers import LUA_EXTEND_TO_SCRIPT, RedBeatScheduler, acquire_distributed_beat_lock, get_redis
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.local")
+
+logger = get_logger("celery.beat")
 
 
 class KyosoCelery(CeleryApp):
@@ -38,15 +42,59 @@ def _use_django_logging(**kwargs):
     logging.config.dictConfig(settings.LOGGING)
 
 
-class HeartbeatScheduler(PersistentScheduler):
-    """Beat's own scheduler, touching a heartbeat file on every tick for the container's healthcheck."""
+class HeartbeatScheduler(RedBeatScheduler):
+    """celery-redbeat's scheduler, for one active beat however many are started.
+
+    The schedule and each entry's last run live in Redis, so a beat that takes over neither repeats
+    nor skips a run. A beat schedules only while it holds the Redis lock, extended on every tick;
+    until then it is a standby that tries for the lock once a tick (redbeat's own start-up wait
+    blocks, which would starve the heartbeat). Every tick, standby or active, touches the heartbeat
+    file the container's healthcheck reads.
+    """
+
+    def __init__(self, app, *args, **kwargs):
+        # redbeat checks for its settings under their bare names, Django hands them over prefixed
+        # (CELERY_REDBEAT_…): name them again so it does not warn of falling back to the broker's.
+        for name in ("redbeat_redis_url", "redbeat_redis_options"):
+            app.conf[name] = app.conf.first(name)
+        super().__init__(app, *args, **kwargs)
+
+    def setup_schedule(self) -> None:
+        """Write the static entries into Redis only once this beat holds the lock (see tick)."""
+        if not self.app.redbeat_conf.lock_key:
+            super().setup_schedule()
 
     def tick(self, *args, **kwargs):
-        interval = super().tick(*args, **kwargs)
         from prm.health import beat_heartbeat_path
 
-        beat_heartbeat_path().touch()
+        if self.lock_key and self.lock is None and not self._acquire_lock():
+            beat_heartbeat_path().write_text("standby")
+            return self.max_interval
+        try:
+            interval = super().tick(*args, **kwargs)
+        except redis.exceptions.LockError:
+            # Redis lost the lock (restarted, or this process stalled past the timeout) and another
+            # beat may hold it now: stop scheduling and wait as a standby.
+            logger.warning("beat: lost the scheduler lock %s; waiting as a standby", self.lock_key)
+            self.lock = None
+            return self.max_interval
+        beat_heartbeat_path().write_text("active")
         return interval
+
+    def _acquire_lock(self) -> bool:
+        client = get_redis(self.app)
+        lock = client.lock(self.lock_key, timeout=self.lock_timeout, sleep=self.max_interval)
+        lock.lua_extend = client.register_script(LUA_EXTEND_TO_SCRIPT)  # extend *to* the timeout, as redbeat does
+        if not lock.acquire(blocking=False):
+            return False
+        self.lock = lock
+        logger.info("beat: acquired the scheduler lock %s; this beat schedules", self.lock_key)
+        super().setup_schedule()
+        return True
+
+
+# redbeat's own start-up handler waits for the lock without ticking; HeartbeatScheduler.tick takes it.
+signals.beat_init.disconnect(acquire_distributed_beat_lock)
 
 
 @signals.task_prerun.connect

@@ -1,7 +1,8 @@
 """./kyoso — the two commands of the README, and a few helpers.
 
     ./kyoso run            set up, seed the demo and serve: web, Celery worker and beat
-                           (on 127.0.0.1 unless KYOSO_BIND says otherwise)
+                           (on 127.0.0.1 unless KYOSO_BIND says otherwise; the one worker
+                           consumes all three queues: interactive, heavy, email)
     ./kyoso test [ARGS]    run the whole test suite (ARGS go to pytest)
     ./kyoso manage ARGS    any manage.py command, with the same services
     ./kyoso bench          print the platform benchmarks
@@ -113,6 +114,7 @@ def cmd_run(argv: list[str]) -> int:
     celery = [PYTHON, "-m", "celery", "-A", "prm"]
     children = {
         "web": subprocess.Popen([PYTHON, str(ROOT / "manage.py"), "runserver", *address, "--noreload"], env=env, cwd=ROOT),
+        # Without -Q the worker consumes every queue of CELERY_TASK_QUEUES: interactive, heavy and email.
         "worker": subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
                                    env={**env, "KYOSO_WORKER_READY_FILE": str(ready_file)}, cwd=ROOT),
         "beat": subprocess.Popen([*celery, "beat", "--loglevel=INFO"], env=env, cwd=ROOT),

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 
+from prm import periodic
 from prm.periodic import tenant_offset_seconds
 
 logger = logging.getLogger(__name__)
@@ -25,8 +28,15 @@ def require_schema(schema_name: str) -> None:
 
 
 @shared_task(name="prm.tasks.tenants_fan_out", time_limit=120)
-def tenants_fan_out(task_name: str, spread_seconds: int, queue: str | None = None) -> dict[str, dict]:
-    """Enqueue task_name once per tenant, each at its own offset within the spread."""
+def tenants_fan_out(task_name: str, spread_seconds: int, queue: str | None = None,
+                    period_seconds: int = 0) -> dict[str, dict]:
+    """Enqueue task_name once per tenant, each at its own offset within the spread.
+
+    With a period (every scheduled job), each tenant's message is prm.tasks.tenant_job for the
+    current slot, which runs the job at most once in that slot however often this fan-out runs
+    (a worker killed half-way through it, a second delivery); without one (an operator's ad-hoc
+    fan-out) the task itself is sent.
+    """
     from prm.celery import app
 
     sent: dict[str, dict] = {}
@@ -34,14 +44,50 @@ def tenants_fan_out(task_name: str, spread_seconds: int, queue: str | None = Non
         schemas = list(
             get_tenant_model().objects.exclude(schema_name="public").values_list("schema_name", flat=True)
         )
+    slot = periodic.slot_start(timezone.now(), period_seconds) if period_seconds > 0 else None
     for schema in schemas:
         offset = tenant_offset_seconds(schema, task_name, spread_seconds)
-        result = app.send_task(
-            task_name, kwargs={"schema_name": schema}, countdown=offset, queue=queue,
-            headers={"_schema_name": schema},
-        )
+        if slot is None:
+            result = app.send_task(
+                task_name, kwargs={"schema_name": schema}, countdown=offset, queue=queue,
+                headers={"_schema_name": schema},
+            )
+        else:
+            result = tenant_job.apply_async(
+                kwargs={"task_name": task_name, "schema_name": schema, "slot": slot.isoformat()},
+                countdown=offset, queue=queue or periodic.queue_for(task_name),
+                time_limit=periodic.job_lease_seconds(task_name), headers={"_schema_name": schema},
+            )
         sent[schema] = {"offset": offset, "task_id": result.id}
+    if slot is not None:
+        periodic.job_runs_prune(task_name)
     return sent
+
+
+@shared_task(bind=True, name="prm.tasks.tenant_job", acks_late=True)
+def tenant_job(self, task_name: str, schema_name: str, slot: str) -> object:
+    """Run one tenant's periodic job for one slot, unless it already ran or is running (prm.periodic)."""
+    from prm.celery import app
+
+    require_schema(schema_name)
+    outcome, run_id = periodic.job_claim(schema_name=schema_name, task_name=task_name,
+                                         slot=datetime.fromisoformat(slot), task_id=self.request.id or "")
+    if outcome == "busy":
+        # Another attempt holds the claim. Look again once its lease is over: if it died by then,
+        # this delivery takes it over; if it finished, this one finds it done.
+        raise self.retry(countdown=periodic.job_lease_seconds(task_name) + 1, max_retries=periodic.JOB_MAX_ATTEMPTS)
+    if outcome != "claimed":
+        if outcome == "exhausted":
+            logger.error("periodic job %s for %s (slot %s) died %s times; not running it again in this slot",
+                         task_name, schema_name, slot, periodic.JOB_MAX_ATTEMPTS)
+        return {"skipped": outcome}
+    try:
+        result = app.tasks[task_name](schema_name=schema_name)
+    except BaseException:
+        periodic.job_finish(run_id, succeeded=False)
+        raise
+    periodic.job_finish(run_id, succeeded=True)
+    return result
 
 
 @shared_task(name="prm.tasks.tenant_probe", time_limit=30)

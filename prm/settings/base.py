@@ -178,11 +178,58 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_BEAT_SCHEDULE_FILENAME = str(embedded.data_dir() / "celerybeat-schedule")
-# Beat touches a heartbeat file on every tick (its container's healthcheck reads it) and ticks
-# at least once a minute.
+# Redis hands a message a worker has taken but not acknowledged to another worker after this many
+# seconds. A periodic job waits up to its spread (one hour) in the worker before it starts, then runs
+# up to its time limit (one hour) before it is acknowledged (acks_late), so the timeout must exceed
+# both together or a job still waiting or running is delivered a second time. Three hours: the two
+# plus an hour of queueing. (A worker killed outright leaves its messages to come back after it.)
+KYOSO_BROKER_VISIBILITY_TIMEOUT = env_int("KYOSO_BROKER_VISIBILITY_TIMEOUT", 3 * 60 * 60, minimum=5,
+                                          maximum=24 * 60 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": KYOSO_BROKER_VISIBILITY_TIMEOUT}
+
+# Three queues, so a night of commission runs or a slow mail relay never holds up a user's click:
+#   interactive  small tasks a user waits for, and the periodic fan-outs (the default queue)
+#   heavy        commission runs, exports, imports, health recalculation, PDF statements, nightly jobs
+#   email        every e-mail (prm.tasks.deliver_email)
+# A worker started without -Q consumes all three (./kyoso run); docker-compose runs one worker per
+# queue. KYOSO_QUEUE_PREFIX namespaces them when several deployments (or tests) share one Redis.
+KYOSO_QUEUE_PREFIX = env_str("KYOSO_QUEUE_PREFIX", "")
+QUEUE_INTERACTIVE = f"{KYOSO_QUEUE_PREFIX}interactive"
+QUEUE_HEAVY = f"{KYOSO_QUEUE_PREFIX}heavy"
+QUEUE_EMAIL = f"{KYOSO_QUEUE_PREFIX}email"
+CELERY_TASK_DEFAULT_QUEUE = QUEUE_INTERACTIVE
+CELERY_TASK_QUEUES = {name: {"exchange": name, "routing_key": name}
+                      for name in (QUEUE_INTERACTIVE, QUEUE_HEAVY, QUEUE_EMAIL)}
+HEAVY_TASKS = [
+    "incentives.tasks.commission_run",
+    "prm.exports.tasks.export_run",
+    "partners.tasks.import_apply",
+    "partners.tasks.health_recalculate",
+    "partners.tasks.qbr_render",
+    "partners.tasks.contact_stages_recompute",
+    "programs.tasks.tiers_evaluate",
+    "deals.tasks.deals_expire",
+    "mapping.tasks.overlaps_recompute",
+    "prm.notifications.tasks.notifications_digest",
+    "prm.tasks.retention_purge",
+    "enablement.tasks.certifications_remind",
+]
+CELERY_TASK_ROUTES = {
+    **{name: {"queue": QUEUE_HEAVY} for name in HEAVY_TASKS},
+    "prm.tasks.deliver_email": {"queue": QUEUE_EMAIL},
+}
+
+# One active beat: celery-redbeat keeps the schedule (and each entry's last run) in Redis and holds
+# a lock there, so a second beat started for safety waits as a standby and takes over, without
+# repeating or skipping a run, when the active one stops extending the lock for KYOSO_BEAT_LOCK_SECONDS.
+# Both touch a heartbeat file on every tick (their containers' healthcheck reads it).
 CELERY_BEAT_SCHEDULER = "prm.celery:HeartbeatScheduler"
-CELERY_BEAT_MAX_LOOP_INTERVAL = 60
+CELERY_BEAT_MAX_LOOP_INTERVAL = env_int("KYOSO_BEAT_MAX_LOOP_INTERVAL", 60, minimum=1, maximum=300)
+CELERY_REDBEAT_REDIS_URL = REDIS_URL
+CELERY_REDBEAT_REDIS_OPTIONS: dict = {}
+CELERY_REDBEAT_KEY_PREFIX = env_str("KYOSO_BEAT_KEY_PREFIX", "kyoso:beat:")
+CELERY_REDBEAT_LOCK_TIMEOUT = env_int("KYOSO_BEAT_LOCK_SECONDS", 5 * CELERY_BEAT_MAX_LOOP_INTERVAL,
+                                      minimum=2 * CELERY_BEAT_MAX_LOOP_INTERVAL, maximum=3600)
 # Task events (sent, started, succeeded, failed) for monitoring tools such as Flower.
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
@@ -236,10 +283,10 @@ MFA_TOTP_ISSUER = "Kyoso"
 KYOSO_INVITATION_DAYS = env_int("KYOSO_INVITATION_DAYS", 7, minimum=1, maximum=60)
 # A commission run whose heartbeat is older than this is taken for dead (its worker was killed).
 KYOSO_RUN_STALE_MINUTES = env_int("KYOSO_RUN_STALE_MINUTES", 10, minimum=1, maximum=24 * 60)
-KYOSO_RUN_QUEUE = env_str("KYOSO_RUN_QUEUE", "")  # empty: Celery's default queue
+KYOSO_RUN_QUEUE = env_str("KYOSO_RUN_QUEUE", "")  # empty: the heavy queue (CELERY_TASK_ROUTES)
 # An export of more rows than this is written by the worker (prm.exports) instead of in the request.
 KYOSO_EXPORT_INLINE_ROWS = env_int("KYOSO_EXPORT_INLINE_ROWS", 2000, minimum=0, maximum=10_000_000)
-KYOSO_EXPORT_QUEUE = env_str("KYOSO_EXPORT_QUEUE", "")  # empty: Celery's default queue
+KYOSO_EXPORT_QUEUE = env_str("KYOSO_EXPORT_QUEUE", "")  # empty: the heavy queue (CELERY_TASK_ROUTES)
 
 # ----------------------------------------------------------------------------- i18n
 
@@ -309,7 +356,7 @@ KYOSO_EMAIL_RETRY_SECONDS = env_int("KYOSO_EMAIL_RETRY_SECONDS", 30, minimum=1, 
 # "queue": after commit, to a Celery worker (every deployment). "inline": the same task run in
 # the sending process after commit (the test suite, so django's mail outbox sees the message).
 KYOSO_EMAIL_DELIVERY = env_choice("KYOSO_EMAIL_DELIVERY", "queue", ["queue", "inline"])
-KYOSO_EMAIL_QUEUE = env_str("KYOSO_EMAIL_QUEUE", "")  # empty: Celery's default queue
+KYOSO_EMAIL_QUEUE = env_str("KYOSO_EMAIL_QUEUE", "")  # empty: the email queue (CELERY_TASK_ROUTES)
 
 # ----------------------------------------------------------------------------- security
 

@@ -14,7 +14,6 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-CELERY_BEAT_SCHEDULE_FILENAME = str(embedded.data_dir() / "celerybeat-schedule-test")  # noqa: F405
 
 # Serve static files straight from the app and project folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True
@@ -28,3 +27,15 @@ MEDIA_ROOT = embedded.data_dir() / "test-media"  # noqa: F405
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _XDIST_WORKER:
     CACHES["default"]["LOCATION"] = redis_url_with_db(REDIS_URL, 1 + int(_XDIST_WORKER.removeprefix("gw")))  # noqa: F405
+
+# The scheduler tests start beat and worker processes on which beat schedules only one job:
+# KYOSO_TEST_TENANT_JOB="task name,every seconds,spread seconds,slot seconds".
+_test_job = env_str("KYOSO_TEST_TENANT_JOB", "")  # noqa: F405
+if _test_job:
+    _task, _every, _spread, _period = _test_job.split(",")
+    KYOSO_TEST_TENANT_JOB = {"task": _task, "every_seconds": float(_every), "spread_seconds": int(_spread),
+                             "period_seconds": int(_period)}
+# …and have their workers look for messages a killed worker left unacknowledged every second.
+if env_str("KYOSO_TEST_FAST_RESTORE", ""):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+                                       "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
