@@ -4,7 +4,7 @@
 check and the tenant look-up, so a load balancer probing by IP address (or any Host) gets an
 answer. It reads nothing from the request and says only which dependency failed.
 
-    python -m prm.health beat     exit 0 while Celery beat touches its heartbeat file
+    python -m prm.health beat     exit 0 while Celery beat, active or standby, touches its heartbeat file
 """
 
 from __future__ import annotations

@@ -157,6 +157,8 @@ def queue_for(task_name: str) -> str:
 
 def job_lease_seconds(task_name: str) -> int:
     """How long a claimed attempt may be running: the task's hard time limit."""
+    if task_name not in app.tasks:
+        app.loader.import_default_modules()  # a process other than a worker (a shell) finds the tasks first
     task = app.tasks[task_name]
     return int(task.time_limit or settings.CELERY_TASK_TIME_LIMIT)
 

@@ -61,6 +61,7 @@ def test_it_schedules_every_tenant_job_through_the_fan_out():
     for name, job in TENANT_JOBS.items():
         assert schedule[name]["task"] == "prm.tasks.tenants_fan_out"
         assert schedule[name]["args"] == (job.task, job.spread_seconds)
+        assert schedule[name]["kwargs"] == {"period_seconds": job.period_seconds}  # one run per slot
         assert job.task in app.tasks
 
 
