@@ -215,8 +215,8 @@ def job_runs_prune(task_name: str, keep_days: int = 35) -> None:
     from prm.models import TenantJobRun
 
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM public.{TenantJobRun._meta.db_table} WHERE task = %s AND slot < now() - %s * interval '1 day'",
-                       [task_name, keep_days])
+        cursor.execute(f"DELETE FROM public.{TenantJobRun._meta.db_table} "
+                       "WHERE task = %s AND slot < now() - %s * interval '1 day'", [task_name, keep_days])
 
 
 app.conf.beat_schedule = beat_schedule(scheduled_jobs())

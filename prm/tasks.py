@@ -64,9 +64,14 @@ def tenants_fan_out(task_name: str, spread_seconds: int, queue: str | None = Non
     return sent
 
 
-@shared_task(bind=True, name="prm.tasks.tenant_job", acks_late=True)
+@shared_task(bind=True, name="prm.tasks.tenant_job", acks_late=True, reject_on_worker_lost=True)
 def tenant_job(self, task_name: str, schema_name: str, slot: str) -> object:
-    """Run one tenant's periodic job for one slot, unless it already ran or is running (prm.periodic)."""
+    """Run one tenant's periodic job for one slot, unless it already ran or is running (prm.periodic).
+
+    reject_on_worker_lost: a pool process killed mid-job (out of memory) puts the message back
+    instead of failing it, so the job is taken over once its lease is over; the claim's attempt
+    count bounds how often a job that always kills its process comes back.
+    """
     from prm.celery import app
 
     require_schema(schema_name)

@@ -144,6 +144,15 @@ def test_a_done_job_is_skipped_and_a_dead_or_failed_one_runs_again(claim_key):
     assert job_claim(**other, task_id="redelivered") == ("done", None)
 
 
+def test_the_fan_out_forgets_claims_of_slots_long_past(claim_key):
+    slots = {days: claim_key["slot"] - timedelta(days=days) for days in (34, 36)}
+    for slot in slots.values():
+        job_claim(**{**claim_key, "slot": slot}, task_id="old")
+    periodic.job_runs_prune(claim_key["task_name"])
+    kept = set(TenantJobRun.objects.filter(schema_name=claim_key["schema_name"]).values_list("slot", flat=True))
+    assert kept == {slots[34]}
+
+
 # ----------------------------------------------------------------------------- processes
 
 
@@ -213,8 +222,8 @@ def test_two_beats_and_a_killed_worker_run_each_vendors_job_once_in_its_slot(dja
         log = (tmp_path / f"{name}.log").open("w")
         command = [sys.executable, "-m", "celery", "-A", "prm", kind, "--loglevel=INFO"]
         if kind == "worker":
-            command += ["--pool=solo", "--include=tests.platform.scheduler_jobs", "-n", f"{run}-{name}@{socket.gethostname()}",
-                        "--without-mingle", "--without-gossip"]
+            command += ["--pool=solo", "--include=tests.platform.scheduler_jobs",
+                        "-n", f"{run}-{name}@{socket.gethostname()}", "--without-mingle", "--without-gossip"]
         (tmp_path / name).mkdir()
         process = subprocess.Popen(command, env={**env, "KYOSO_DATA_DIR": str(tmp_path / name)}, stdout=log,
                                    stderr=subprocess.STDOUT)
