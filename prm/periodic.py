@@ -39,7 +39,7 @@ HOUR = 60 * 60
 # Slots are counted from a Monday midnight, local time, so daily slots start at midnight and
 # weekly ones on Mondays.
 SLOT_ANCHOR = datetime(2000, 1, 3)
-# A job that died this many times in one slot (killed with its worker every time) is left failed.
+# A job whose attempts in one slot died (with their worker) or failed this many times is not run again in it.
 JOB_MAX_ATTEMPTS = 3
 
 
