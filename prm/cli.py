@@ -206,7 +206,7 @@ def cmd_test(argv: list[str]) -> int:
         with pgbouncer.running(env["DATABASE_URL"], embedded.data_dir() / "pgbouncer") as url:
             _say(f"PgBouncer (session mode) in front of the database: {url.split('@', 1)[1]}")
             started = time.monotonic()
-            returncode = subprocess.run(command, env={**env, "DATABASE_URL": url, "KYOSO_PGBOUNCER": "1"},
+            returncode = subprocess.run(command, env={**env, "DATABASE_URL": url},
                                         cwd=ROOT).returncode
             _say(f"tests through PgBouncer took {time.monotonic() - started:.1f} s")
             return returncode

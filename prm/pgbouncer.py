@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit, parse_qs
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
 INSTALL_COMMAND = "apt-get install -y pgbouncer"
@@ -44,6 +44,7 @@ class Upstream:
     user: str
     password: str
     database: str
+    sslmode: str = ""  # libpq's sslmode of the URL, passed on as server_tls_sslmode
 
 
 def upstream_from_url(url: str) -> Upstream:
@@ -53,7 +54,8 @@ def upstream_from_url(url: str) -> Upstream:
     host = query.get("host") or parts.hostname or "127.0.0.1"
     port = int(query.get("port") or parts.port or 5432)
     return Upstream(host=host, port=port, user=unquote(parts.username or "postgres"),
-                    password=unquote(parts.password or ""), database=unquote(parts.path.lstrip("/")))
+                    password=unquote(parts.password or ""), database=unquote(parts.path.lstrip("/")),
+                    sslmode=query.get("sslmode", ""))
 
 
 def executable() -> str:
@@ -123,10 +125,11 @@ default_pool_size = {pool_size}
 server_idle_timeout = 1
 ignore_startup_parameters = extra_float_digits,options
 logfile = {workdir / "pgbouncer.log"}
-pidfile = {workdir / "pgbouncer.pid"}
 log_connections = 0
 log_disconnections = 0
 """
+    if upstream.sslmode:
+        ini += f"server_tls_sslmode = {upstream.sslmode}\n"
     userlist = f'"{upstream.user}" "{password}"\n'
     return ini, userlist
 
@@ -155,7 +158,8 @@ def running(database_url: str, workdir: Path, *, pool_mode: str = "session", poo
         for path in (workdir, ini_path, userlist_path):
             os.chown(path, entry.pw_uid, entry.pw_gid)
     command = [binary, *(["-u", user] if user else []), str(ini_path)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with open(workdir / "pgbouncer.stderr", "w") as stderr:  # not a pipe: nobody reads it while tests run
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         _wait_until_listening(port, process, workdir)
         yield (f"postgresql://{quote(upstream.user)}:{quote(password)}@127.0.0.1:{port}/"
@@ -176,8 +180,8 @@ def _wait_until_listening(port: int, process: subprocess.Popen, workdir: Path, t
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            log = (workdir / "pgbouncer.log")
-            detail = (process.stderr.read() if process.stderr else "") or (log.read_text() if log.exists() else "")
+            outputs = [workdir / "pgbouncer.stderr", workdir / "pgbouncer.log"]
+            detail = "".join(path.read_text(errors="replace") for path in outputs if path.exists())
             raise PgBouncerMissing(f"PgBouncer exited with status {process.returncode}: {detail.strip()[-800:]}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return

@@ -120,12 +120,14 @@ def test_the_flag_and_the_variable_ask_for_pgbouncer(monkeypatch):
 def test_the_configuration_routes_every_database_to_the_server_in_session_mode(tmp_path):
     upstream = pgbouncer.upstream_from_url("postgresql://app:p%27w%5Cd@db.example:6432/kyoso?sslmode=require")
     assert upstream == pgbouncer.Upstream(host="db.example", port=6432, user="app", password="p'w\\d",
-                                          database="kyoso")
+                                          database="kyoso", sslmode="require")
     socket_upstream = pgbouncer.upstream_from_url("postgresql://postgres@/kyoso?host=/run/pg")
     assert (socket_upstream.host, socket_upstream.port) == ("/run/pg", 5432)
     ini, userlist = pgbouncer.config(upstream, 7000, "secret", tmp_path)
     assert "* = host='db.example' port=6432 user='app' password='p\\'w\\\\d'" in ini
     assert "pool_mode = session" in ini and "listen_addr = 127.0.0.1" in ini and "listen_port = 7000" in ini
     assert userlist == '"app" "secret"\n'
+    assert "server_tls_sslmode = require" in ini
+    assert "server_tls_sslmode" not in pgbouncer.config(socket_upstream, 7000, "secret", tmp_path)[0]
     with pytest.raises(ValueError):
         pgbouncer.config(upstream, 7000, "secret", tmp_path, pool_mode="statement")
