@@ -304,13 +304,15 @@ def test_it_names_views_functions_sequences_and_inheritance_across_schemas(probe
 
 _SQL_START = re.compile(r"^\s*\(?\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM|WITH|CREATE|DROP|TRUNCATE|ALTER|COPY|"
                         r"SET|LOCK|FROM|JOIN)\b")
+# The scan reads SQL by its upper-case keywords (the house style); SQL in lower case would escape it.
+_LOWER_CASE_SQL = re.compile(r"^\s*(select|insert into|update|delete from)\s.*\b(from|set|values)\s", re.DOTALL)
 _QUALIFIED = [
     # "{schema}"."table" or {schema}.table: a schema interpolated into the SQL
     (re.compile(r'"\{[^}]+\}"\s*\.'), "an interpolated schema name"),
     (re.compile(r"\{[^}]*schema[^}]*\}\s*\."), "an interpolated schema name"),
     # FROM x.y, JOIN x.y, INTO x.y, UPDATE x.y …: a table named with its schema
-    (re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE|TABLE|TRUNCATE|USING|SCHEMA(?: IF EXISTS)?)\s+"?[A-Za-z_]\w*"?\s*\.\s*"?[A-Za-z_{]'),
-     "a schema-qualified table"),
+    (re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE|TABLE|TRUNCATE|USING|SCHEMA(?: IF EXISTS)?)'
+                r'\s+"?[A-Za-z_]\w*"?\s*\.\s*"?[A-Za-z_{]'), "a schema-qualified table"),
     (re.compile(r"\b(?:public|information_schema|pg_catalog)\s*\.", re.IGNORECASE), "a named schema"),
     (re.compile(r'\bDROP SCHEMA\b|\bCREATE SCHEMA\b|\bsearch_path\b', re.IGNORECASE), "a schema statement"),
 ]
@@ -325,18 +327,20 @@ def _string_text(node: ast.AST) -> str | None:
     return None
 
 
-def sql_strings(path: Path) -> list[tuple[int, str]]:
-    """The SQL text of a module: every string or f-string that starts like a statement or a clause."""
+def _strings(path: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(), str(path))
     inner = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
-    found = []
-    for node in ast.walk(tree):
-        if id(node) in inner:
-            continue
-        text = _string_text(node)
-        if text and _SQL_START.match(text):
-            found.append((node.lineno, text))
-    return found
+    return [(node.lineno, text) for node in ast.walk(tree)
+            if id(node) not in inner and (text := _string_text(node))]
+
+
+def sql_strings(path: Path) -> list[tuple[int, str]]:
+    """The SQL text of a module: every string or f-string that starts like a statement or a clause."""
+    return [(line, text) for line, text in _strings(path) if _SQL_START.match(text)]
+
+
+def lower_case_sql(path: Path) -> list[int]:
+    return [line for line, text in _strings(path) if _LOWER_CASE_SQL.match(text)]
 
 
 def schema_naming_sql(paths: list[Path]) -> dict[str, list[str]]:
@@ -364,6 +368,8 @@ def test_only_the_platform_modules_name_a_schema_in_their_sql():
     # Not vacuous: the scan sees the project's raw SQL (dashboards, ledgers, locks, overlap matching).
     assert len(modules) > 100 and statements > 60, (len(modules), statements)
     assert any("pg_advisory_xact_lock" in text for _, text in sql_strings(ROOT / "prm/locks.py"))
+    lower = [f"{path.relative_to(ROOT)} line {line}" for path in modules for line in lower_case_sql(path)]
+    assert not lower, f"SQL in lower case, which this scan cannot read (write keywords in upper case): {lower}"
     found = schema_naming_sql(modules)
     outside = {module: lines for module, lines in found.items() if module not in PLATFORM_SQL_MODULES}
     assert not outside, "SQL that names a schema outside the platform modules (docs/scale.md):\n" + "\n".join(
@@ -380,7 +386,9 @@ def test_the_sql_scan_notices_schema_names(tmp_path):
         'C = "UPDATE deals_dealregistration d SET stage = %s FROM partners_partner p WHERE p.id = d.partner_id"\n'
         'D = "SET search_path TO alpha"\n'
         'E = "select nothing"\n'
+        'F = "select id from other.partners_partner"\n'
     )
+    assert lower_case_sql(sample) == [6]
     assert [line for line, _ in sql_strings(sample)] == [1, 2, 3, 4]
     lines = schema_naming_sql([sample])[str(sample)]
     assert [entry.split(":")[0] for entry in lines] == ["line 1", "line 2", "line 4"]
