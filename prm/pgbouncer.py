@@ -64,10 +64,14 @@ def executable() -> str:
     if found:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "pgbouncer"], check=False,
-                       stdout=subprocess.DEVNULL, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        if Path(PGBOUNCER).exists():
-            return PGBOUNCER
+        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "pgbouncer"]
+        # A fresh image may have no package lists yet: read them once if the first try fails.
+        for before in ([], [["apt-get", "update"]]):
+            for command in (*before, install):
+                subprocess.run(command, check=False, stdout=subprocess.DEVNULL, env=apt_env)
+            if Path(PGBOUNCER).exists():
+                return PGBOUNCER
     raise PgBouncerMissing(f"PgBouncer is not installed. Install it with: {INSTALL_COMMAND} (as root), then run again.")
 
 
@@ -159,7 +163,8 @@ def running(database_url: str, workdir: Path, *, pool_mode: str = "session", poo
             os.chown(path, entry.pw_uid, entry.pw_gid)
     command = [binary, *(["-u", user] if user else []), str(ini_path)]
     with open(workdir / "pgbouncer.stderr", "w") as stderr:  # not a pipe: nobody reads it while tests run
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        # Its own session: Ctrl-C reaches pytest, which still needs PgBouncer to drop its databases.
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     try:
         _wait_until_listening(port, process, workdir)
         yield (f"postgresql://{quote(upstream.user)}:{quote(password)}@127.0.0.1:{port}/"
