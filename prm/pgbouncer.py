@@ -75,6 +75,12 @@ def executable() -> str:
     raise PgBouncerMissing(f"PgBouncer is not installed. Install it with: {INSTALL_COMMAND} (as root), then run again.")
 
 
+def version(binary: str) -> tuple[int, ...]:
+    """(1, 18, 0) for "PgBouncer 1.18.0"."""
+    first = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout.split()
+    return tuple(int(part) for part in first[1].split(".") if part.isdigit())
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -96,10 +96,13 @@ def test_transaction_mode_leaks_the_vendor_schema_prepared_statements_and_sessio
 
         # psycopg prepares a statement on the server after a few runs; the next client's
         # own statement of the same name meets it (PgBouncer before 1.21 does not track them).
+        if pgbouncer.version(pgbouncer_binary) >= (1, 21):
+            return
         with _client(url, prepare_threshold=0) as first, _client(url, prepare_threshold=0) as second:
             first.execute("SELECT 1")
-            with pytest.raises(psycopg.errors.DuplicatePreparedStatement):
+            with pytest.raises(psycopg.Error) as taken:
                 second.execute("SELECT 2")
+            assert taken.value.sqlstate == "42P05", taken.value  # the prepared statement's name is taken
 
 
 def test_transaction_mode_is_safe_for_set_local_inside_a_transaction(pgbouncer_binary, test_database_url, workdir):
