@@ -3,7 +3,8 @@
     ./kyoso run            set up, seed the demo and serve: web, Celery worker and beat
                            (on 127.0.0.1 unless KYOSO_BIND says otherwise; the one worker
                            consumes all three queues: interactive, heavy, email)
-    ./kyoso test [ARGS]    run the whole test suite (ARGS go to pytest)
+    ./kyoso test [ARGS]    run the whole test suite (ARGS go to pytest); --pgbouncer (or
+                           KYOSO_PGBOUNCER=1) runs it through PgBouncer in session mode
     ./kyoso manage ARGS    any manage.py command, with the same services
     ./kyoso bench          print the platform benchmarks
     ./kyoso lock           rewrite requirements/runtime.lock and dev.lock from pyproject.toml (uv)
@@ -185,12 +186,35 @@ def parallel_args(argv: list[str]) -> list[str]:
     return ["-n", str(processes)] if processes > 1 else []
 
 
+def pgbouncer_wanted(argv: list[str]) -> tuple[bool, list[str]]:
+    """--pgbouncer on the command line or KYOSO_PGBOUNCER=1; the flag is not pytest's."""
+    from prm.env import env_bool
+
+    wanted = "--pgbouncer" in argv or env_bool("KYOSO_PGBOUNCER", False)
+    return wanted, [arg for arg in argv if arg != "--pgbouncer"]
+
+
 def cmd_test(argv: list[str]) -> int:
     _interrupt_on_signals()
+    through_pgbouncer, argv = pgbouncer_wanted(argv)
     env = _services_env()
     env["DJANGO_SETTINGS_MODULE"] = "prm.settings.test"
-    result = subprocess.run([PYTHON, "-m", "pytest", *parallel_args(argv), *argv], env=env, cwd=ROOT)
-    return result.returncode
+    command = [PYTHON, "-m", "pytest", *parallel_args(argv), *argv]
+    if not through_pgbouncer:
+        return subprocess.run(command, env=env, cwd=ROOT).returncode
+    from prm import embedded, pgbouncer
+
+    try:
+        with pgbouncer.running(env["DATABASE_URL"], embedded.data_dir() / "pgbouncer") as url:
+            _say(f"PgBouncer (session mode) in front of the database: {url.split('@', 1)[1]}")
+            started = time.monotonic()
+            returncode = subprocess.run(command, env={**env, "DATABASE_URL": url},
+                                        cwd=ROOT).returncode
+            _say(f"tests through PgBouncer took {time.monotonic() - started:.1f} s")
+            return returncode
+    except pgbouncer.PgBouncerMissing as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
 
 
 def cmd_manage(argv: list[str]) -> int:
