@@ -261,14 +261,15 @@ def events_fan_out(*, limit: int = 1000) -> set[int]:
             return touched
 
 
-def drain_soon(endpoint_id: int, *, countdown: float = 0, queue: str | None = None) -> None:
+def drain_soon(endpoint_id: int, *, countdown: float = 0, queue: str | None = None, follow_up: bool = False) -> None:
     from django.db import connection
 
     from webhooks.tasks import endpoint_deliver
 
     schema = connection.schema_name
-    endpoint_deliver.apply_async(kwargs={"schema_name": schema, "endpoint_id": endpoint_id}, countdown=countdown,
-                                 queue=queue or settings.KYOSO_WEBHOOK_QUEUE or None, headers={"_schema_name": schema})
+    endpoint_deliver.apply_async(kwargs={"schema_name": schema, "endpoint_id": endpoint_id, "follow_up": follow_up},
+                                 countdown=countdown, queue=queue or settings.KYOSO_WEBHOOK_QUEUE or None,
+                                 headers={"_schema_name": schema})
 
 
 def endpoints_due(now: datetime | None = None) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from prm.tasks import require_schema
@@ -31,18 +32,25 @@ def events_dispatch(self, schema_name: str) -> int:
     return len(touched)
 
 
+def _follow_up_key(endpoint_id: int) -> str:
+    return f"webhooks:follow-up:{endpoint_id}"
+
+
 @shared_task(bind=True, name="webhooks.tasks.endpoint_deliver", time_limit=1800, soft_time_limit=1700, acks_late=True)
-def endpoint_deliver(self, schema_name: str, endpoint_id: int) -> dict:
+def endpoint_deliver(self, schema_name: str, endpoint_id: int, follow_up: bool = False) -> dict:
     """Send what is due for one endpoint; idempotent (a delivered row is never sent again, a busy endpoint
-    is left to the worker holding it). Queues itself again for the next retry when it is soon."""
+    is left to the worker holding it). Queues one follow-up for the next retry when it is soon: at most
+    one waits per endpoint (a cache key, per tenant), however many drains ran meanwhile."""
     from webhooks import services
 
     require_schema(schema_name)
+    if follow_up:
+        cache.delete(_follow_up_key(endpoint_id))
     result = services.endpoint_drain(endpoint_id=endpoint_id)
     if not result.busy and result.next_due is not None:
-        wait = (result.next_due - timezone.now()).total_seconds()
-        if wait <= FOLLOW_UP_SECONDS:
-            services.drain_soon(endpoint_id, countdown=max(wait, 0.2), queue=_queue(self))
+        wait = max((result.next_due - timezone.now()).total_seconds(), 0.2)
+        if wait <= FOLLOW_UP_SECONDS and cache.add(_follow_up_key(endpoint_id), 1, timeout=int(wait) + 60):
+            services.drain_soon(endpoint_id, countdown=wait, queue=_queue(self), follow_up=True)
     return {"busy": result.busy, "sent": result.sent, "failed": result.failed}
 
 
