@@ -77,7 +77,14 @@ def publish_many(events: list[Event]) -> None:
                     partner_id=event.partner_id, data=_plain(event.data), occurred_at=now)
         for event in events], batch_size=1000)
     schema = connection.schema_name
-    transaction.on_commit(lambda: dispatch_soon(schema))
+    if any(getattr(entry[1], "kyoso_outbox_schema", None) == schema for entry in connection.run_on_commit):
+        return  # one dispatch after commit takes every row of the transaction (a seeding run publishes thousands)
+
+    def dispatch() -> None:
+        dispatch_soon(schema)
+
+    dispatch.kyoso_outbox_schema = schema  # type: ignore[attr-defined]
+    transaction.on_commit(dispatch)
 
 
 def dispatch_soon(schema: str) -> None:

@@ -62,6 +62,7 @@ class Delivery(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     # Attempts in the current round (a manual resend starts a new round); the schedule reads it.
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    sent_count = models.PositiveIntegerField(default=0)  # every attempt of every round: numbers the log
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     last_status = models.PositiveIntegerField(_("status"), null=True, blank=True)
     last_response_ms = models.PositiveIntegerField(_("response time (ms)"), null=True, blank=True)

@@ -310,6 +310,8 @@ KYOSO_RETENTION_SIGNAL_MONTHS = env_int("KYOSO_RETENTION_SIGNAL_MONTHS", 36, min
 KYOSO_RETENTION_DOWNLOAD_MONTHS = env_int("KYOSO_RETENTION_DOWNLOAD_MONTHS", 24, minimum=1)
 KYOSO_RETENTION_HEALTH_MONTHS = env_int("KYOSO_RETENTION_HEALTH_MONTHS", 24, minimum=13)
 KYOSO_RETENTION_EXPORT_DAYS = env_int("KYOSO_RETENTION_EXPORT_DAYS", 7, minimum=1, maximum=366)  # export job files
+# Sent events and their webhook delivery log (a disabled endpoint's undelivered events go with them).
+KYOSO_RETENTION_EVENT_DAYS = env_int("KYOSO_RETENTION_EVENT_DAYS", 30, minimum=2, maximum=3650)
 
 # ----------------------------------------------------------------------------- e-mail
 
