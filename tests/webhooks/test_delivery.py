@@ -242,3 +242,13 @@ def test_publishing_in_a_transaction_that_rolls_back_leaves_nothing(people_a):
         assert OutboxEvent.objects.count() == before
         with pytest.raises(ValueError):
             events.publish("deal.nope", object_type="deal", object_id=1, data={})
+
+
+def test_one_dispatch_is_queued_per_transaction_however_many_events_it_publishes(people_a,
+                                                                               django_capture_on_commit_callbacks):
+    with tenant_context(people_a.tenant), django_capture_on_commit_callbacks() as callbacks:
+        for object_id in range(5):
+            events.publish("deal.won", object_type="deal", object_id=object_id, data={})
+        events.publish_many([events.Event("deal.lost", "deal", 9, None, {})])
+    assert [getattr(callback, "kyoso_outbox_schema", None) for callback in callbacks] == [
+        people_a.tenant.schema_name]
