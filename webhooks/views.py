@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -139,10 +139,7 @@ def _resend(request: HttpRequest, site: _Site, pk: int, delivery_pk: int) -> Htt
     delivery = selectors.delivery_of(endpoint, delivery_pk)
     if delivery is None:
         raise Http404
-    try:
-        services.delivery_resend(actor=request.user, delivery=delivery)
-    except PermissionDenied:
-        raise
+    services.delivery_resend(actor=request.user, delivery=delivery)
     messages.success(request, _("The delivery will be sent again."))
     return redirect(site.name("webhook_detail"), pk=endpoint.pk)
 

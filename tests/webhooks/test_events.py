@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 

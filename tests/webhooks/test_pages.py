@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django_tenants.utils import tenant_context
 
 from prm import events
