@@ -252,3 +252,25 @@ def test_one_dispatch_is_queued_per_transaction_however_many_events_it_publishes
         events.publish_many([events.Event("deal.lost", "deal", 9, None, {})])
     assert [getattr(callback, "kyoso_outbox_schema", None) for callback in callbacks] == [
         people_a.tenant.schema_name]
+
+
+def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt_with_the_reason(people_a, settings):
+    import time
+
+    settings.KYOSO_WEBHOOK_TOTAL_TIMEOUT = 1
+
+    def answer(received):
+        time.sleep(2)
+        return 200
+
+    with Receiver(answer) as receiver, tenant_context(people_a.tenant):
+        endpoint = _endpoint(people_a, receiver.url).endpoint
+        events.publish("deal.approved", object_type="deal", object_id=1, partner_id=people_a.partner.pk, data={})
+        services.events_fan_out()
+        started = time.monotonic()
+        result = services.endpoint_drain(endpoint_id=endpoint.pk)
+        assert result.failed == 1 and time.monotonic() - started < 1.9
+        delivery = Delivery.objects.get(endpoint=endpoint)
+        assert delivery.state == Delivery.State.PENDING and delivery.last_status is None
+        assert delivery.last_error == "The receiver did not answer in time." or "時間内" in delivery.last_error
+        assert 900 <= delivery.last_response_ms < 1900
