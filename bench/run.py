@@ -1,5 +1,5 @@
 """Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive]
-[invoices] [export] [ALL] [--runs N] [--smoke]
+[invoices] [export] [webhooks] [ALL] [--runs N] [--smoke]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
 
@@ -1341,11 +1341,17 @@ def bench_invoices(runs: int) -> None:
 
 
 
+def _bench_webhooks(runs: int) -> None:
+    from bench.webhooks import bench_webhooks
+
+    bench_webhooks(runs, smoke=SMOKE, size=size)
+
+
 TARGETS = {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers,
            "commissions": bench_commissions, "matching": bench_matching, "incentives": bench_incentives,
            "enablement": bench_enablement, "health": bench_health, "mapping": bench_mapping, "email": bench_email,
            "import": bench_import, "vendor_archive": bench_vendor_archive, "invoices": bench_invoices,
-           "export": bench_export}
+           "export": bench_export, "webhooks": _bench_webhooks}
 
 
 def _drop_smoke_vendors() -> None:

@@ -106,6 +106,16 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(hour=1, minute=30),
         spread_seconds=60 * 60,
     ),
+    # Outbox rows whose dispatch was never queued, and deliveries whose retry is due: the safety net
+    # under the tasks queued on commit and on failure, so every committed event goes out at least once.
+    "webhooks-sweep": TenantJob(
+        task="webhooks.tasks.webhooks_sweep",
+        schedule=crontab(minute="*"),
+        spread_seconds=30,
+        # No claim per slot: a sweep run twice sends nothing twice (each delivery is locked and marked), and a
+        # claim row per vendor per minute would be the scheduler's biggest table.
+        period_seconds=0,
+    ),
     "certifications-remind": TenantJob(
         task="enablement.tasks.certifications_remind",
         schedule=crontab(hour=7, minute=0),

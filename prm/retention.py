@@ -39,6 +39,7 @@ def horizons(now: datetime | None = None) -> dict[str, datetime | date]:
         "downloads": _start_of(months_before(today, settings.KYOSO_RETENTION_DOWNLOAD_MONTHS)),
         "health_history": months_before(today, settings.KYOSO_RETENTION_HEALTH_MONTHS),
         "exports": now - timedelta(days=settings.KYOSO_RETENTION_EXPORT_DAYS),
+        "events": now - timedelta(days=settings.KYOSO_RETENTION_EVENT_DAYS),
     }
 
 
@@ -62,5 +63,15 @@ def purge(now: datetime | None = None) -> dict[str, int]:
             "downloads": ContentAccess.objects.filter(at__lt=limits["downloads"]).delete()[0],
             "health_history": HealthSnapshot.objects.filter(day__lt=limits["health_history"]).delete()[0],
             "exports": purge_before(limits["exports"]),
+            # Dispatched events, with their webhook deliveries and attempts (the delivery log).
+            "events": _purge_events(limits["events"]),
         }
     return removed
+
+
+def _purge_events(before: datetime) -> int:
+    """Dispatched outbox events older than the horizon; their deliveries and attempts go with them."""
+    from prm.outbox.models import OutboxEvent
+
+    return OutboxEvent.objects.filter(dispatched_at__isnull=False, occurred_at__lt=before).delete()[1].get(
+        "outbox.OutboxEvent", 0)

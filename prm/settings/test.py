@@ -39,3 +39,5 @@ if _test_job:
 if env_str("KYOSO_TEST_FAST_RESTORE", ""):  # noqa: F405
     CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
                                        "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+# Webhook receivers in tests listen on 127.0.0.1.
+KYOSO_WEBHOOK_ALLOW_PRIVATE = env_bool("KYOSO_WEBHOOK_ALLOW_PRIVATE", True)  # noqa: F405

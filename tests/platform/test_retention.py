@@ -14,6 +14,7 @@ from partners.models import ContactSignal, HealthSnapshot, SignalKind
 from prm import retention
 from prm.exports.models import ExportJob
 from prm.notifications.models import Notification
+from prm.outbox.models import OutboxEvent
 from tests.enablement.factories import ContentItemFactory
 
 NOW = timezone.make_aware(datetime(2026, 12, 5, 3, 0))
@@ -27,7 +28,7 @@ def test_months_before_keeps_the_day_or_the_months_last_day():
 
 @pytest.mark.parametrize("horizon", [{"KYOSO_RETENTION_NOTIFICATION_DAYS": 30, "KYOSO_RETENTION_SIGNAL_MONTHS": 13,
                                       "KYOSO_RETENTION_DOWNLOAD_MONTHS": 6, "KYOSO_RETENTION_HEALTH_MONTHS": 13,
-                                      "KYOSO_RETENTION_EXPORT_DAYS": 7}])
+                                      "KYOSO_RETENTION_EXPORT_DAYS": 7, "KYOSO_RETENTION_EVENT_DAYS": 30}])
 def test_it_purges_each_kind_past_its_horizon_only(people_a, settings, horizon):
     for name, value in horizon.items():
         setattr(settings, name, value)
@@ -66,16 +67,24 @@ def test_it_purges_each_kind_past_its_horizon_only(people_a, settings, horizon):
         kept_export = ExportJob.objects.create(kind="partners.partners", requested_by=people_a.channel_manager,
                                                created_at=NOW - 6 * day)
 
+        old_event = OutboxEvent.objects.create(type="deal.won", object_type="deal", object_id="1",
+                                               occurred_at=NOW - 31 * day, dispatched_at=NOW - 31 * day)
+        kept_event = OutboxEvent.objects.create(type="deal.won", object_type="deal", object_id="1",
+                                                occurred_at=NOW - 29 * day, dispatched_at=NOW - 29 * day)
+        undispatched = OutboxEvent.objects.create(type="deal.won", object_type="deal", object_id="1",
+                                                  occurred_at=NOW - 31 * day)
+
         removed = retention.purge(NOW)
         assert removed == {"sessions": 1, "notifications": 1, "signals": 1, "downloads": 1, "health_history": 1,
-                           "exports": 1}
+                           "exports": 1, "events": 1}
 
         def exists(obj):
             return type(obj).objects.filter(pk=obj.pk).exists()
 
-        assert [exists(o) for o in (expired, old_read, old_login, old_download, old_snapshot, old_export)] == [False] * 6
+        assert [exists(o) for o in (expired, old_read, old_login, old_download, old_snapshot, old_export,
+                                    old_event)] == [False] * 7
         assert all(exists(o) for o in (live, recent_read, old_unread, kept_login, old_certified, kept_download,
-                                       kept_snapshot, kept_export))
+                                       kept_snapshot, kept_export, kept_event, undispatched))
         assert retention.purge(NOW) == dict.fromkeys(removed, 0)  # nothing more the second night
 
 

@@ -54,7 +54,9 @@ def test_each_jobs_slot_is_the_period_of_its_schedule():
     """A job runs at most once per slot, so the slot must be exactly the time between two firings."""
     start = datetime(2026, 12, 1)
     minutes = [start + timedelta(minutes=n) for n in range(3 * 24 * 60)]
-    for name, job in TENANT_JOBS.items():
+    claimed = {name: job for name, job in TENANT_JOBS.items() if job.period_seconds}
+    assert len(claimed) >= len(TENANT_JOBS) - 1  # only the webhook sweep (safe to repeat) goes unclaimed
+    for name, job in claimed.items():
         fires = [m for m in minutes if m.minute in job.schedule.minute and m.hour in job.schedule.hour]
         gaps = {(b - a).total_seconds() for a, b in zip(fires, fires[1:])}
         assert gaps == {job.period_seconds}, name
