@@ -429,8 +429,8 @@ def input_digests(until: date) -> dict:
     return {"global": hashlib.sha256(shared.encode()).hexdigest(), "months": months}
 
 
-def _events_after(event_ids: Iterable[str], until: date) -> set[str]:
-    """Which of the events (ids of `recorded_events`) exist now and fall after `until`: a later run's business."""
+def _event_days(event_ids: Iterable[str]) -> dict[str, date]:
+    """The day of each of the events (ids of `recorded_events`) that exist now."""
     wanted = set(event_ids)
     days: dict[str, date] = {}
     deal_ids = {int(event_id.split(":")[1]) for event_id in wanted if event_id.startswith("deal:")}
@@ -451,7 +451,7 @@ def _events_after(event_ids: Iterable[str], until: date) -> set[str]:
     for pk, kind, occurred_at in ContactSignal.objects.filter(pk__in=signal_ids, kind__in=PAID_SIGNAL_KINDS).values_list(
             "pk", "kind", "occurred_at"):
         days[f"{SIGNAL_EVENTS[kind][0]}:{pk}"] = timezone.localtime(occurred_at).date()
-    return {event_id for event_id, day in days.items() if event_id in wanted and day > until}
+    return {event_id: day for event_id, day in days.items() if event_id in wanted}
 
 
 def _beat(run: CommissionRun) -> None:
@@ -590,7 +590,10 @@ def _missing_lines(version: PlanVersion, result, event_dates, period_end, later=
             add(key, difference)
     left = [(key, amount) for key, amount in held.items() if amount and key not in computed]
     if since is not None and left:
-        later = _events_after({key[1] for key, _amount in left}, period_end)
+        # A key whose event now falls after the period is a later run's; one whose event now falls before
+        # `since` (moved there, same amount) belongs to the months the ledger already has right.
+        later = {event_id for event_id, day in _event_days({key[1] for key, _amount in left}).items()
+                 if not since <= day <= period_end}
     for key, amount in left:
         if key[1] not in later and (key not in last or key[1].startswith(REVERSIBLE_EVENTS)):
             add(key, -amount)
