@@ -412,7 +412,7 @@ def _commission_history(target: int) -> None:
     from django.db import connection
 
     from deals.models import DealRegistration
-    from partners.models import Partner
+    from partners.models import ContactSignal, Partner
 
     with connection.cursor() as cursor:
         partners = size(2_000)
@@ -431,10 +431,17 @@ def _commission_history(target: int) -> None:
                 UPDATE partners_partner p SET parent_id = d.id FROM partners_partner d
                 WHERE d.partner_type = 'distributor' AND p.id IN (d.id + 1, d.id + 2) AND p.partner_type = 'resale'""")
         have = DealRegistration.objects.filter(registered_at__lt=datetime.fromisoformat("2026-10-01T00:00+09:00")).count()
-        if have >= target:
-            return
         cursor.execute("SELECT array_agg(id ORDER BY id) FROM partners_partner")
         ids = cursor.fetchone()[0]
+        certified = ContactSignal.objects.filter(occurred_at__lt=datetime.fromisoformat("2026-10-01T00:00+09:00")).count()
+        cursor.execute("""
+            INSERT INTO partners_contactsignal (partner_id, contact_id, kind, occurred_at, source, amount)
+            SELECT (%(ids)s::bigint[])[1 + n %% array_length(%(ids)s::bigint[], 1)], NULL, 'certified',
+                   TIMESTAMPTZ '2024-10-05 09:00+09' + ((n::bigint * 104729 %% 725)::int || ' days')::interval, '', NULL
+            FROM generate_series(%(first)s, %(last)s) n""", {"ids": ids, "first": certified + 1, "last": target // 2})
+        if have >= target:
+            cursor.execute("ANALYZE")
+            return
         cursor.execute("""
             INSERT INTO deals_dealregistration (customer_name, corporate_number, web_domain, name_key, corporate_key,
                 domain_key, partner_id, customer_contact_name, customer_contact_email, amount, expected_close, notes,
@@ -443,9 +450,9 @@ def _commission_history(target: int) -> None:
             SELECT '顧客' || n, '', '', 'm' || n, '', '', (%(ids)s::bigint[])[1 + n %% array_length(%(ids)s::bigint[], 1)], '', '',
                    300000 + (n %% 50) * 20000, DATE '2026-10-01', '', 'partner', 'partner', 'partner', 'partner', 'partner',
                    CASE WHEN n %% 50 = 7 THEN 'cancelled' ELSE 'won' END, 'holder',
-                   TIMESTAMPTZ '2024-10-01 10:00+09' + ((n * 7919 %% 729) || ' days')::interval, '',
-                   300000 + (n %% 50) * 20000, DATE '2024-10-01' + (n * 7919 %% 729) + (n %% 5),
-                   CASE WHEN n %% 50 = 7 THEN DATE '2024-10-01' + (n * 7919 %% 729) + (n %% 5) + 21 END, now()
+                   TIMESTAMPTZ '2024-10-01 10:00+09' + ((n::bigint * 7919 %% 729)::int || ' days')::interval, '',
+                   300000 + (n %% 50) * 20000, DATE '2024-10-01' + (n::bigint * 7919 %% 729)::int + (n %% 5),
+                   CASE WHEN n %% 50 = 7 THEN DATE '2024-10-01' + (n::bigint * 7919 %% 729)::int + (n %% 5) + 21 END, now()
             FROM generate_series(%(first)s, %(last)s) n""", {"ids": ids, "first": have + 1, "last": target})
         # Nothing after September: cap the days the arithmetic above pushed past it.
         cursor.execute("UPDATE deals_dealregistration SET won_on = DATE '2026-09-30' WHERE won_on > DATE '2026-09-30' "
@@ -457,11 +464,6 @@ def _commission_history(target: int) -> None:
             SELECT id, least(won_on + 30, DATE '2026-09-30'), 50000 FROM deals_dealregistration
             WHERE id %% 2 = 0 AND id > %(after)s AND registered_at < TIMESTAMPTZ '2026-10-01 00:00+09'""",
                        {"after": DealRegistration.objects.order_by("pk").values_list("pk", flat=True)[have - 1] if have else 0})
-        cursor.execute("""
-            INSERT INTO partners_contactsignal (partner_id, contact_id, kind, occurred_at, source, amount)
-            SELECT (%(ids)s::bigint[])[1 + n %% array_length(%(ids)s::bigint[], 1)], NULL, 'certified',
-                   TIMESTAMPTZ '2024-10-05 09:00+09' + ((n * 104729 %% 725) || ' days')::interval, '', NULL
-            FROM generate_series(%(first)s, %(last)s) n""", {"ids": ids, "first": have // 2 + 1, "last": target // 2})
         cursor.execute("ANALYZE")
 
 

@@ -19,6 +19,7 @@ from deals.models import DealRegistration, Priority, Product, Stage
 from incentives import demo, runs
 from incentives.models import CommissionRun, InvoicePayment, LedgerLine, Plan
 from partners.models import ContactSignal, Partner, SignalKind
+from programs.models import Tier, TierChange
 from tests.incentives.test_explain import random_rule
 
 MONTHS = [date(2026, month, 1) for month in range(4, 13)]
@@ -81,7 +82,12 @@ class Scenario:
             if rng.random() < 0.4:
                 InvoicePayment.objects.create(deal=deal, paid_on=max(self.day_in(month), deal.won_on - timedelta(days=3)),
                                               amount=rng.choice([50_000, 120_000]), reference=f"INV-{deal.pk}-{month:%m}")
+        tiers = list(Tier.objects.filter(code__in=["gold", "silver", "bronze"]))
         for partner in self.partners:
+            if tiers and rng.random() < 0.3:  # a tier applied this month, sometimes recorded as of an earlier day
+                day = self.day_in(month) - timedelta(days=rng.choice([0, 0, 45]))
+                TierChange.objects.create(partner=partner, to_tier=rng.choice(tiers), direction="up", status="applied",
+                                          decided_at=timezone.make_aware(timezone.datetime(day.year, day.month, day.day, 12)))
             if rng.random() < 0.5:
                 day = self.day_in(month)
                 ContactSignal.objects.create(partner=partner, kind=rng.choice([SignalKind.CERTIFIED, SignalKind.SESSION_ATTENDED]),
@@ -143,16 +149,19 @@ def test_on_the_demo_plans_incremental_runs_write_what_full_runs_write(people_a)
         assert LedgerLine.objects.filter(rule_id="subscription-share").exists()
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(5))
 def test_on_random_plans_incremental_runs_write_what_full_runs_write(people_a, seed):
     rng = random.Random(seed)
     with tenant_context(people_a.tenant):
         for number in range(2):
             rules = [random_rule(rng, n) for n in range(rng.randint(2, 7))]
             rules.append({"id": "claw", "kind": "clawback", "within_days": rng.choice([30, 400])})
-            _publish({"code": f"random-{seed}-{number}", "name": f"ランダム {seed}-{number}", "currency": "JPY",
-                      "fiscal_year_start_month": rng.choice([1, 4, 7]), "valid_from": "2026-04-01",
-                      "valid_to": "2027-03-31", "rules": rules})
+            document = {"code": f"random-{seed}-{number}", "name": f"ランダム {seed}-{number}", "currency": "JPY",
+                        "fiscal_year_start_month": rng.choice([1, 4, 7]), "valid_from": "2026-04-01",
+                        "valid_to": "2027-03-31", "rules": rules}
+            if rng.random() < 0.5:
+                document["applies_to"] = {"tiers": ["gold", "silver"]}
+            _publish(document)
         _timeline(people_a, rng)
 
 
