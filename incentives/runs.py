@@ -405,36 +405,40 @@ def input_digests(until: date) -> dict:
               "invoice": InvoicePayment._meta.db_table, "signal": ContactSignal._meta.db_table,
               "change": TierChange._meta.db_table, "tier": Tier._meta.db_table}
     def mix(*values: str) -> str:
-        """A 64-bit hash of integer expressions (and a text last), nested so that no change can cancel another."""
-        text = values[-1]
-        expression = f"hashtextextended({text}, 0)"
-        for value in values[:-1]:
+        """A 64-bit hash of integer expressions, nested so that no change can cancel another."""
+        expression = "0"
+        for value in values:
             expression = f"hashint8extended(({value})::bigint, {expression})"
         return expression
 
-    day = "(%s - DATE '2000-01-01')"
+    day = "coalesce(%s - DATE '2000-01-01', -1)"
     local = "((%s AT TIME ZONE %%(tz)s)::date)"
-    registered, closed = local % "d.registered_at", local % "d.closed_at"
+    registered = local % "d.registered_at"
     cancelled = (f"CASE WHEN d.stage = 'cancelled' AND d.won_on IS NOT NULL AND (d.cancelled_on IS NOT NULL OR "
-                 f"d.closed_at IS NOT NULL) THEN greatest(coalesce(d.cancelled_on, {closed}), d.won_on) END")
-    product = "coalesce((SELECT min(p.code) FROM {through} t JOIN {product} p ON p.id = t.product_id " \
-              "WHERE t.dealregistration_id = d.id), '')"
-    occurred = local % "s.occurred_at"
-    decided = local % "c.decided_at"
+                 f"d.closed_at IS NOT NULL) THEN greatest(coalesce(d.cancelled_on, {local % 'd.closed_at'}), d.won_on) END")
+    occurred, decided = local % "s.occurred_at", local % "c.decided_at"
+    # A deal's product is the first of its products by code: its id stands for it (the codes are in "global").
+    deals = ("{deal} d LEFT JOIN (SELECT DISTINCT ON (t.dealregistration_id) t.dealregistration_id AS deal_id, "
+             "p.id AS product FROM {through} t JOIN {product} p ON p.id = t.product_id "
+             "ORDER BY t.dealregistration_id, p.code) p ON p.deal_id = d.id")
+    counted = "d.stage NOT IN ('registered', 'rejected')"
+    product = "coalesce(p.product, 0)"
     sql = f"""
         WITH rows AS (
-            SELECT v.day, v.h FROM {{deal}} d CROSS JOIN LATERAL (SELECT {product} AS code) p CROSS JOIN LATERAL (VALUES
-                ({registered}, {mix(1, 'd.id', 'd.partner_id', day % registered, 'p.code')}),
-                (d.won_on, {mix(2, 'd.id', 'd.partner_id', day % 'd.won_on', 'coalesce(d.won_amount, 0)', 'p.code')}),
-                ({cancelled}, {mix(3, 'd.id', 'd.partner_id', day % 'd.won_on', day % cancelled, 'p.code')})) v(day, h)
-            WHERE d.stage NOT IN ('registered', 'rejected') AND v.day IS NOT NULL
+            SELECT {registered} AS day, {mix(1, 'd.id', 'd.partner_id', day % registered, product)} AS h
+                FROM {deals} WHERE {counted}
+            UNION ALL SELECT d.won_on, {mix(2, 'd.id', 'd.partner_id', day % 'd.won_on', 'coalesce(d.won_amount, 0)', product)}
+                FROM {deals} WHERE {counted} AND d.won_on IS NOT NULL
+            UNION ALL SELECT {cancelled}, {mix(3, 'd.id', 'd.partner_id', day % 'd.won_on', day % cancelled, product)}
+                FROM {deals} WHERE {counted} AND d.stage = 'cancelled' AND d.won_on IS NOT NULL
             UNION ALL SELECT i.paid_on, {mix(4, 'i.id', 'i.deal_id', 'd.partner_id', day % 'i.paid_on', 'i.amount', product)}
-                FROM {{invoice}} i JOIN {{deal}} d ON d.id = i.deal_id
-            UNION ALL SELECT {occurred}, {mix(5, 's.id', 's.partner_id', day % occurred, 's.kind')}
+                FROM {{invoice}} i JOIN {deals} ON d.id = i.deal_id
+            UNION ALL SELECT {occurred}, {mix(5, 's.id', 's.partner_id', day % occurred, "hashtext(s.kind)")}
                 FROM {{signal}} s WHERE s.kind = ANY(%(kinds)s)
-            UNION ALL SELECT {decided}, {mix(6, 'c.id', 'c.partner_id', "extract(epoch FROM c.decided_at)", "coalesce(t.code, '')")}
+            UNION ALL SELECT {decided}, {mix(6, 'c.id', 'c.partner_id', "extract(epoch FROM c.decided_at)", "hashtext(coalesce(t.code, ''))")}
                 FROM {{change}} c LEFT JOIN {{tier}} t ON t.id = c.to_tier_id WHERE c.status = %(applied)s)
-        SELECT to_char(day, 'YYYY-MM'), sum(h)::text || '/' || count(*) FROM rows WHERE day <= %(until)s GROUP BY 1
+        SELECT to_char(day, 'YYYY-MM'), sum(h)::text || '/' || count(*) FROM rows
+        WHERE day IS NOT NULL AND day <= %(until)s GROUP BY 1
         """.format(**tables)
     from django.conf import settings
 
@@ -444,6 +448,7 @@ def input_digests(until: date) -> dict:
                              "applied": TierChange.Status.APPLIED})
         months = dict(cursor.fetchall())
     shared = repr(([(version.plan.code, version.pk) for version in active_versions()],
+                   list(Product.objects.order_by("pk").values_list("pk", "code")),
                    list(Partner.objects.order_by("pk").values_list("pk", "partner_type", "parent_id"))))
     return {"global": hashlib.sha256(shared.encode()).hexdigest(), "months": months}
 
