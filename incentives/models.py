@@ -123,6 +123,13 @@ class CommissionRun(models.Model):
     # lost its worker (incentives.runs.runs_fail_stale) and is marked failed and interrupted.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     interrupted_at = models.DateTimeField(null=True, blank=True)
+    # Incremental runs (incentives.runs): "full" recomputes every event up to the period's end; "incremental"
+    # only the months whose inputs changed since the runs that wrote them, from `since` on.
+    full = models.BooleanField(default=False, db_default=False)
+    since = models.DateField(null=True, blank=True)
+    # What the run read, as digests of the inputs per month ("2026-10": …) and of the plans and partners
+    # ("global"): a later incremental run compares them with the data then to find the first changed month.
+    digests = models.JSONField(default=dict, db_default={})
 
     class Meta:
         ordering = ["-created_at"]
