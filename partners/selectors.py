@@ -287,3 +287,20 @@ def partner_for_user(user) -> Partner | None:
 
 def agreement_count(partner: Partner) -> int:
     return Agreement.objects.filter(partner=partner).count()
+
+
+def partners_for_sync(*, partner_id: int | None = None, external_id: tuple[str, str] | None = None) -> QuerySet[Partner]:
+    """Partners as an outside system syncs them: every partner of the vendor, or (a partner's own
+    key) that partner alone; `external_id` (source, id) finds the one a CRM knows. The caller orders and pages."""
+    qs = Partner.objects.select_related("parent")
+    if partner_id is not None:
+        qs = qs.filter(pk=partner_id)
+    if external_id is not None:
+        qs = qs.filter(external_ids__contains={external_id[0]: external_id[1]})
+    return qs
+
+
+def partner_for_sync(pk: int, *, partner_id: int | None = None) -> Partner | None:
+    if partner_id is not None and pk != partner_id:
+        return None
+    return Partner.objects.select_related("parent").filter(pk=pk).first()

@@ -20,6 +20,7 @@ urlpatterns = [
     path("exports/", include("prm.exports.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls_console")),
     *common_patterns,
 ]
 

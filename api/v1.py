@@ -1,0 +1,67 @@
+"""Version 1 of the API: one NinjaAPI per site, the same resources registered on each.
+
+The console's API (vendor keys) is mounted at /api/v1/ on `<vendor>.localhost`, the portal's
+(partner keys, own partner only) at /api/v1/ on `partners.<vendor>.localhost`. A resource module
+exposes `console` and, when partners may use it, `portal` (a Router, possibly the same one).
+Adding a resource is one line in RESOURCES.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+
+from api import errors
+from api.resources import partners
+
+# (URL prefix, module): each module has `console` and `portal` (None when partners have no access).
+RESOURCES = [
+    ("/partners", partners),
+]
+
+DESCRIPTION = """Kyoso REST API, version 1.
+
+* Authenticate with `Authorization: Bearer <key>`; sessions are not accepted.
+* Lists are cursor pages ordered by change time: pass `next_cursor` back as `cursor`; `updated_since`
+  (ISO 8601 with offset) for incremental sync; `limit` 1..200.
+* Every POST needs an `Idempotency-Key` header; a retry with the same key and body gets the first answer.
+* Errors are `application/problem+json` with the field named in `errors[].field`, in the key's language.
+* Times are ISO 8601 with the vendor's offset; yen are integers.
+"""
+
+
+class Renderer(JSONRenderer):
+    """UTF-8 as written: Japanese names stay readable in the body."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
+def _build(site: str) -> NinjaAPI:
+    api = NinjaAPI(
+        title=f"Kyoso API ({site})",
+        version="1",
+        description=DESCRIPTION,
+        urls_namespace=f"api-v1-{site}",
+        docs_url=None,  # served by api.docs from our own static files
+        openapi_url="/openapi.json",
+        renderer=Renderer(),
+    )
+    errors.install(api)
+    for prefix, module in RESOURCES:
+        router = getattr(module, site)
+        if router is not None:
+            api.add_router(prefix, router, url_name_prefix=site)
+    return api
+
+
+console_api = _build("console")
+portal_api = _build("portal")
+
+
+def mounted(api: NinjaAPI):
+    """`api.urls`, each view tagged for the access walk: the reference and OpenAPI document are public,
+    every other operation needs a key (KeyAuth) and refuses sessions."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback.kyoso_access = "api_public" if pattern.name in ("openapi-json", "api-root") else "api"
+    return patterns, app_name, namespace
