@@ -25,3 +25,15 @@ def reference(request: HttpRequest, api) -> HttpResponse:
 
 
 reference.kyoso_access = "api_public"
+
+
+def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /api/v1/: a problem, like every answer of the API, not the HTML 404 page."""
+    from django.utils.translation import gettext as _
+
+    from api.errors import problem
+
+    return problem(request, 404, _("Not found."), _("No API operation at this path."), code="not_found")
+
+
+unknown.kyoso_access = "api_public"

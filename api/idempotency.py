@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 
 from django.db import transaction
@@ -70,6 +71,10 @@ def idempotent(view):
             raise
         audit.record_use(key=key, request=request, status=response.status_code)
         return response
+
+    # ninja reads the endpoint's parameters from the signature; resolve them in the endpoint's module.
+    wrapper.__signature__ = inspect.signature(view, eval_str=True)
+    return wrapper
 
 
 def _once(request: HttpRequest, value: str, key, view, *args, **kwargs) -> HttpResponse:

@@ -34,6 +34,13 @@ class ListParams(Schema):
         None, description="only rows changed at or after this time (ISO 8601 with offset)")] = None
 
 
+class ExternalListParams(ListParams):
+    """A list of records that carry external_ids: `external_id=salesforce:0015g…` finds the one a CRM knows."""
+
+    external_id: Annotated[str | None, Field(None, max_length=250, pattern=r"^[a-z0-9_\-]{1,40}:.{1,200}$",
+                                             description="source:id, e.g. salesforce:0015g00000XyZ")] = None
+
+
 @dataclass
 class Page:
     items: list[Any]
@@ -70,3 +77,17 @@ def paginate(qs: QuerySet, params: ListParams, *, field: str = "updated_at") -> 
     rows = rows[: params.limit]
     last = rows[-1] if rows and more else None
     return Page(items=rows, next_cursor=_encode(getattr(last, field), last.pk) if last is not None else None)
+
+
+def page_of(qs: QuerySet, params: ListParams, *, field: str = "updated_at") -> dict:
+    """What a list endpoint returns: {"items": [...], "next_cursor": ...}."""
+    page = paginate(qs, params, field=field)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+def external_id_of(value: str | None) -> tuple[str, str] | None:
+    """`source:id` as (source, id); the query parameter's pattern has already checked its shape."""
+    if not value:
+        return None
+    source, _colon, ident = value.partition(":")
+    return source, ident

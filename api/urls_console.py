@@ -8,4 +8,5 @@ from api.v1 import console_api, mounted
 urlpatterns = [
     path("docs/", docs.reference, {"api": console_api}, name="api_docs"),
     path("", mounted(console_api)),
+    path("<path:rest>", docs.unknown, name="api_unknown"),
 ]

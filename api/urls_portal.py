@@ -3,9 +3,10 @@
 from django.urls import path
 
 from api import docs
-from api.v1 import portal_api, mounted
+from api.v1 import mounted, portal_api
 
 urlpatterns = [
     path("docs/", docs.reference, {"api": portal_api}, name="api_docs"),
     path("", mounted(portal_api)),
+    path("<path:rest>", docs.unknown, name="api_unknown"),
 ]

@@ -12,11 +12,16 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from api import errors
-from api.resources import partners
+from api.resources import certifications, contacts, health, partners, payouts, tiers
 
 # (URL prefix, module): each module has `console` and `portal` (None when partners have no access).
 RESOURCES = [
     ("/partners", partners),
+    ("/contacts", contacts),
+    ("/tiers", tiers),
+    ("/certifications", certifications),
+    ("/health-scores", health),
+    ("/payouts", payouts),
 ]
 
 DESCRIPTION = """Kyoso REST API, version 1.

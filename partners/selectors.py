@@ -304,3 +304,24 @@ def partner_for_sync(pk: int, *, partner_id: int | None = None) -> Partner | Non
     if partner_id is not None and pk != partner_id:
         return None
     return Partner.objects.select_related("parent").filter(pk=pk).first()
+
+
+def contacts_for_sync(*, partner_id: int | None = None, external_id: tuple[str, str] | None = None) -> QuerySet[Contact]:
+    """Contacts as an outside system syncs them: the vendor's, or one partner's (its own key)."""
+    qs = Contact.objects.all()
+    if partner_id is not None:
+        qs = qs.filter(partner_id=partner_id)
+    if external_id is not None:
+        qs = qs.filter(external_ids__contains={external_id[0]: external_id[1]})
+    return qs
+
+
+def contact_for_sync(pk: int, *, partner_id: int | None = None) -> Contact | None:
+    return contacts_for_sync(partner_id=partner_id).filter(pk=pk).first()
+
+
+def health_scores_for_sync():
+    """Every signed partner's current health score (the vendor's figure; partners do not read it)."""
+    from partners.health.models import HealthScore
+
+    return HealthScore.objects.all()

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Query, Router, Schema
 
 from api.access import RecordId, not_found, own_partner
 from api.auth import need
-from api.pagination import ListParams, paginate
+from api.pagination import ExternalListParams, external_id_of, page_of
 from api.schemas import PageOut, Timestamp
 from partners import selectors
 
 console = Router(tags=["partners"])
 portal = console  # the same operations; the key decides what they see
+
 
 class PartnerOut(Schema):
     id: int
@@ -33,18 +32,16 @@ class PartnerOut(Schema):
     created_at: Timestamp
     updated_at: Timestamp
 
+
 class PartnerPage(PageOut):
     items: list[PartnerOut]
 
-class PartnerListParams(ListParams):
-    external_id: Annotated[str | None, Field(None, max_length=250, pattern=r"^[a-z0-9_\-]+:.+$",
-                                             description="source:id, e.g. salesforce:0015g00000XyZ")] = None
 
 @console.get("", response=PartnerPage, auth=need("partners"), summary="List partners")
-def partner_list(request: HttpRequest, params: Query[PartnerListParams]):
-    external_id = tuple(params.external_id.split(":", 1)) if params.external_id else None
-    page = paginate(selectors.partners_for_sync(partner_id=own_partner(request), external_id=external_id), params)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+def partner_list(request: HttpRequest, params: Query[ExternalListParams]):
+    return page_of(selectors.partners_for_sync(partner_id=own_partner(request),
+                                               external_id=external_id_of(params.external_id)), params)
+
 
 @console.get("/{partner_id}", response=PartnerOut, auth=need("partners"), summary="Read a partner")
 def partner_read(request: HttpRequest, partner_id: RecordId):
@@ -52,4 +49,3 @@ def partner_read(request: HttpRequest, partner_id: RecordId):
     if partner is None:
         raise not_found()
     return partner
-

@@ -5,6 +5,8 @@ import django.db.models.functions.datetime
 from django.conf import settings
 from django.db import migrations, models
 
+from prm.migration_sql import touch_updated_at
+
 
 class Migration(migrations.Migration):
 
@@ -69,43 +71,8 @@ class Migration(migrations.Migration):
             model_name='lead',
             index=django.contrib.postgres.indexes.GinIndex(fields=['external_ids'], name='lead_external_ids', opclasses=['jsonb_path_ops']),
         ),
-        # Every UPDATE moves updated_at, the bulk ones (QuerySet.update, set-based SQL) included:
-        # an API client syncing with updated_since must see each change.
-        migrations.RunSQL(
-            """CREATE OR REPLACE FUNCTION kyoso_touch_updated_at() RETURNS trigger AS $$
-BEGIN
-    NEW.updated_at = clock_timestamp();
-    RETURN NEW;
-END;
-$$ LANGUAGE plpgsql;
-            DROP TRIGGER IF EXISTS deals_dealregistration_touch ON deals_dealregistration;
-            CREATE TRIGGER deals_dealregistration_touch BEFORE UPDATE ON deals_dealregistration FOR EACH ROW EXECUTE FUNCTION kyoso_touch_updated_at();""",
-            "DROP TRIGGER IF EXISTS deals_dealregistration_touch ON deals_dealregistration;",
-        ),
-        # Every UPDATE moves updated_at, the bulk ones (QuerySet.update, set-based SQL) included:
-        # an API client syncing with updated_since must see each change.
-        migrations.RunSQL(
-            """CREATE OR REPLACE FUNCTION kyoso_touch_updated_at() RETURNS trigger AS $$
-BEGIN
-    NEW.updated_at = clock_timestamp();
-    RETURN NEW;
-END;
-$$ LANGUAGE plpgsql;
-            DROP TRIGGER IF EXISTS deals_lead_touch ON deals_lead;
-            CREATE TRIGGER deals_lead_touch BEFORE UPDATE ON deals_lead FOR EACH ROW EXECUTE FUNCTION kyoso_touch_updated_at();""",
-            "DROP TRIGGER IF EXISTS deals_lead_touch ON deals_lead;",
-        ),
-        # Every UPDATE moves updated_at, the bulk ones (QuerySet.update, set-based SQL) included:
-        # an API client syncing with updated_since must see each change.
-        migrations.RunSQL(
-            """CREATE OR REPLACE FUNCTION kyoso_touch_updated_at() RETURNS trigger AS $$
-BEGIN
-    NEW.updated_at = clock_timestamp();
-    RETURN NEW;
-END;
-$$ LANGUAGE plpgsql;
-            DROP TRIGGER IF EXISTS deals_directaccount_touch ON deals_directaccount;
-            CREATE TRIGGER deals_directaccount_touch BEFORE UPDATE ON deals_directaccount FOR EACH ROW EXECUTE FUNCTION kyoso_touch_updated_at();""",
-            "DROP TRIGGER IF EXISTS deals_directaccount_touch ON deals_directaccount;",
-        ),
+        # updated_at moves on every UPDATE, bulk ones included (the API's updated_since).
+        touch_updated_at("deals_dealregistration"),
+        touch_updated_at("deals_lead"),
+        touch_updated_at("deals_directaccount"),
     ]

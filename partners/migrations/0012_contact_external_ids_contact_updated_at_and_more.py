@@ -5,6 +5,8 @@ import django.db.models.functions.datetime
 from django.conf import settings
 from django.db import migrations, models
 
+from prm.migration_sql import touch_updated_at
+
 
 class Migration(migrations.Migration):
 
@@ -50,30 +52,7 @@ class Migration(migrations.Migration):
             model_name='partner',
             index=django.contrib.postgres.indexes.GinIndex(fields=['external_ids'], name='partner_external_ids', opclasses=['jsonb_path_ops']),
         ),
-        # Every UPDATE moves updated_at, the bulk ones (QuerySet.update, set-based SQL) included:
-        # an API client syncing with updated_since must see each change.
-        migrations.RunSQL(
-            """CREATE OR REPLACE FUNCTION kyoso_touch_updated_at() RETURNS trigger AS $$
-BEGIN
-    NEW.updated_at = clock_timestamp();
-    RETURN NEW;
-END;
-$$ LANGUAGE plpgsql;
-            DROP TRIGGER IF EXISTS partners_partner_touch ON partners_partner;
-            CREATE TRIGGER partners_partner_touch BEFORE UPDATE ON partners_partner FOR EACH ROW EXECUTE FUNCTION kyoso_touch_updated_at();""",
-            "DROP TRIGGER IF EXISTS partners_partner_touch ON partners_partner;",
-        ),
-        # Every UPDATE moves updated_at, the bulk ones (QuerySet.update, set-based SQL) included:
-        # an API client syncing with updated_since must see each change.
-        migrations.RunSQL(
-            """CREATE OR REPLACE FUNCTION kyoso_touch_updated_at() RETURNS trigger AS $$
-BEGIN
-    NEW.updated_at = clock_timestamp();
-    RETURN NEW;
-END;
-$$ LANGUAGE plpgsql;
-            DROP TRIGGER IF EXISTS partners_contact_touch ON partners_contact;
-            CREATE TRIGGER partners_contact_touch BEFORE UPDATE ON partners_contact FOR EACH ROW EXECUTE FUNCTION kyoso_touch_updated_at();""",
-            "DROP TRIGGER IF EXISTS partners_contact_touch ON partners_contact;",
-        ),
+        # updated_at moves on every UPDATE, bulk ones included (the API's updated_since).
+        touch_updated_at("partners_partner"),
+        touch_updated_at("partners_contact"),
     ]

@@ -174,3 +174,74 @@ def unblocked(django_db_blocker):
     with django_db_blocker.unblock():
         yield
     connection.set_schema_to_public()
+
+
+@dataclass
+class Records:
+    """One of each readable record for partner A and for partner B (index 0 and 1)."""
+
+    contacts: list
+    payouts: list
+    lines: list
+    awards: list
+    tier_changes: list
+    made: list  # everything, for the clean-up (children first)
+
+
+def make_records(world: World) -> Records:
+    from enablement.models import Certification, CertificationAward
+    from incentives.models import CommissionRun, LedgerLine, Payout, Plan, PlanVersion
+    from partners.health.models import HealthScore
+    from partners.models import Contact
+    from programs.models import PartnerTier, Program, Tier, TierChange
+
+    tag = uuid.uuid4().hex[:6]
+    made: list = []
+    with tenant_context(world.vendor):
+        program = Program.objects.create(name=f"API program {tag}", partner_types=["resale"])
+        gold = Tier.objects.create(program=program, code=f"gold-{tag}", name="ゴールド", rank=3)
+        silver = Tier.objects.create(program=program, code=f"silver-{tag}", name="シルバー", rank=2)
+        certification = Certification.objects.create(code=f"api-{tag}", name="API 認定")
+        plan = Plan.objects.create(code=f"api-{tag}", name="API plan")
+        version = PlanVersion.objects.create(plan=plan, number=1, document={})
+        run = CommissionRun.objects.create(period=timezone.localdate().replace(day=1))
+        contacts, payouts, lines, awards, changes = [], [], [], [], []
+        for index, partner in enumerate((world.partner_a, world.partner_b)):
+            contacts.append(Contact.objects.create(partner=partner, full_name=f"連絡先 {index} {tag}",
+                                                   email=f"c{index}-{tag}@api.example"))
+            made.append(PartnerTier.objects.create(partner=partner, tier=gold if index == 0 else silver))
+            changes.append(TierChange.objects.create(partner=partner, from_tier=silver, to_tier=gold, direction="up",
+                                                     status="applied", reason="API test"))
+            user = world.people["partner_a_rep" if index == 0 else "partner_b_admin"]
+            awards.append(CertificationAward.objects.create(certification=certification, user=user, partner=partner,
+                                                            holder_name=user.full_name,
+                                                            expires_at=timezone.now() + timedelta(days=365)))
+            made.append(HealthScore.objects.create(partner=partner, score=70 + index, band="healthy"))
+            payout = Payout.objects.create(partner=partner, period=run.period, commissions=12345 + index,
+                                           subtotal=12345, tax=1234, total=13579, close_date=run.period,
+                                           due_date=run.period + timedelta(days=60), payee_name=partner.name)
+            payouts.append(payout)
+            lines.append(LedgerLine.objects.create(partner=partner, plan_version=version, event_id=f"ev-{tag}-{index}",
+                                                   rule_id="r1", amount=12345 + index, period=run.period,
+                                                   event_date=run.period, run=run, payout=payout))
+        made = [*lines, *payouts, run, version, plan, *awards, certification, *changes, *made, *contacts,
+                silver, gold, program]
+    connection.set_schema_to_public()
+    return Records(contacts=contacts, payouts=payouts, lines=lines, awards=awards, tier_changes=changes, made=made)
+
+
+def unmake_records(world: World, records: Records) -> None:
+    with tenant_context(world.vendor):
+        for obj in records.made:
+            type(obj).objects.filter(pk=obj.pk).delete()
+    connection.set_schema_to_public()
+
+
+@pytest.fixture(scope="module")
+def records(world, django_db_blocker):
+    with django_db_blocker.unblock():
+        made = make_records(world)
+        try:
+            yield made
+        finally:
+            unmake_records(world, made)
