@@ -8,6 +8,8 @@ Adding a resource is one line in RESOURCES.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
@@ -70,3 +72,24 @@ def mounted(api: NinjaAPI):
     for pattern in patterns:
         pattern.callback.kyoso_access = "api_public" if pattern.name in ("openapi-json", "api-root") else "api"
     return patterns, app_name, namespace
+
+
+@dataclass(frozen=True)
+class OperationInfo:
+    path: str  # under /api/v1/, with {name} placeholders
+    method: str
+    resource: str
+    access: str
+
+
+def operations(api: NinjaAPI) -> list[OperationInfo]:
+    """Every operation of `api` with the scope it needs (for the access walk and the key forms)."""
+    api.urls  # noqa: B018  (binds the routers)
+    found = []
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for auth in operation.auth_callbacks:
+                    for method in operation.methods:
+                        found.append(OperationInfo(f"/api/v1{prefix}{path}", method, auth.resource, auth.access))
+    return found

@@ -45,6 +45,7 @@ class PayoutPage(PageOut):
 
 class PayoutLineOut(Schema):
     id: int
+    partner_id: int
     event_id: str
     rule_id: str
     plan: str
