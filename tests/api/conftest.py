@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
@@ -120,6 +121,7 @@ def make_world(server) -> World:
         }
         for user in people.values():
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        TOTP.activate(people["vendor_admin"], generate_totp_secret())  # vendor admins must have TOTP for pages
         world = World(server=server, vendor=vendor, other_vendor=other_vendor, partner_a=partner_a,
                       partner_b=partner_b, people=people)
         specs = {
