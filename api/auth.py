@@ -80,6 +80,8 @@ class KeyAuth(HttpBearer):
         if request.method != "POST":
             audit.record_use(key=key, request=request)
         if not allows(key.scopes, self.resource, self.access):
+            if request.method == "POST":  # a refused write is a use too (reads were recorded above)
+                audit.record_use(key=key, request=request, status=403)
             raise ApiError(403, _("This key does not have the scope for this."),
                            _("The key needs %(access)s access to %(resource)s.") % {
                                "access": _("write") if self.access == WRITE else _("read"), "resource": self.resource},

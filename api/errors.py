@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,6 +46,7 @@ def problem(request: HttpRequest | None, status: int, title: str, detail: str = 
     if request is not None:
         body["instance"] = request.path
     response = HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_TYPE)
+    response["Content-Language"] = translation.get_language() or "ja"
     for name, value in (headers or {}).items():
         response[name] = value
     return response

@@ -46,7 +46,8 @@ class ApiKeyForm(forms.Form):
         return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
     def add_service_errors(self, error) -> None:
-        fields = {"scopes": None, "expires_at": "expires_on", "name": "name"}
+        """The service's field names on this form's fields (scopes are a group: shown above the form)."""
+        on_form = {"name": "name", "expires_at": "expires_on"}
         for field, messages in error.message_dict.items():
             for message in messages:
-                self.add_error(fields.get(field, None) if field in fields else None, message)
+                self.add_error(on_form.get(field), message)

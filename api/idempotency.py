@@ -74,6 +74,7 @@ def idempotent(view):
 
     # ninja reads the endpoint's parameters from the signature; resolve them in the endpoint's module.
     wrapper.__signature__ = inspect.signature(view, eval_str=True)
+    wrapper.kyoso_idempotent = True  # the access walk checks every POST carries it
     return wrapper
 
 

@@ -71,7 +71,8 @@ def paginate(qs: QuerySet, params: ListParams, *, field: str = "updated_at") -> 
         qs = qs.filter(**{f"{field}__gte": params.updated_since})
     if params.cursor:
         moment, pk = _decode(params.cursor)
-        qs = qs.filter(Q(**{f"{field}__gt": moment}) | Q(**{field: moment, "pk__gt": pk}))
+        # The plain range first lets PostgreSQL start the (updated_at, id) index scan at the cursor.
+        qs = qs.filter(**{f"{field}__gte": moment}).filter(Q(**{f"{field}__gt": moment}) | Q(pk__gt=pk))
     rows = list(qs[: params.limit + 1])
     more = len(rows) > params.limit
     rows = rows[: params.limit]

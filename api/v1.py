@@ -80,6 +80,7 @@ class OperationInfo:
     method: str
     resource: str
     access: str
+    idempotent: bool  # wrapped in api.idempotency.idempotent
 
 
 def operations(api: NinjaAPI) -> list[OperationInfo]:
@@ -91,5 +92,6 @@ def operations(api: NinjaAPI) -> list[OperationInfo]:
             for operation in path_view.operations:
                 for auth in operation.auth_callbacks:
                     for method in operation.methods:
-                        found.append(OperationInfo(f"/api/v1{prefix}{path}", method, auth.resource, auth.access))
+                        found.append(OperationInfo(f"/api/v1{prefix}{path}", method, auth.resource, auth.access,
+                                                   getattr(operation.view_func, "kyoso_idempotent", False)))
     return found

@@ -48,6 +48,16 @@ def test_the_walk_covers_every_resource_of_both_sites():
     assert "health" not in {op.resource for op in PORTAL}
 
 
+def test_every_operation_needs_a_scope_and_every_post_is_idempotent():
+    """One auth per operation (KeyAuth with a resource); a write without Idempotency-Key would create twice on a retry."""
+    for op in CONSOLE + PORTAL:
+        assert op.resource and op.access in ("read", "write"), op
+        if op.method == "POST":
+            assert op.idempotent and op.access == "write", f"{op.method} {op.path} is not wrapped in @idempotent"
+        else:
+            assert op.method == "GET" or op.access == "write", op
+
+
 @pytest.mark.parametrize("site", ["console", "portal"])
 def test_no_key_and_unusable_keys_open_nothing(world, records, site):
     samples = _samples(world, records)
