@@ -1,8 +1,8 @@
 """API keys in the audit log (the ledger of incentives.audit, the one audit log the console shows).
 
-Creation and revocation are one entry each. Use is recorded per key per minute: the first request
-of each minute writes an entry naming the key, the method and path; every POST (a write) writes its
-own entry. Counting every read would put thousands of rows a minute in the ledger for one CRM sync.
+Creation and revocation are one entry each. Use is recorded per key per minute: the first GET of each
+minute writes an entry naming the key, the method and path; every write (POST, PATCH …) writes its own
+entry with the answer's status, refused ones included. Counting every read would put thousands of rows a minute in the ledger for one CRM sync.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ def record_key_event(*, actor, key, action: str, **changes) -> None:
 
 
 def record_use(*, key, request: HttpRequest, status: int | None = None) -> None:
-    """A read: the first of its minute for this key. A write: always, with the answer's status."""
+    """A read: the first of its minute for this key. A write (any other method): always, with the answer's status."""
     line = f"{request.method} {request.get_full_path()[:300]}"
-    if request.method == "POST":
+    if request.method != "GET":
         audit.record(actor=key.created_by, action="api_key_wrote", obj=key, key=key.prefix, name=key.name,
                      request=line, status=status)
         return

@@ -17,7 +17,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
-from api import audit
 from api.errors import ApiError
 from api.models import ApiKey
 from api.scopes import READ, WRITE, allows
@@ -76,12 +75,8 @@ class KeyAuth(HttpBearer):
             raise _refusal("wrong_site")
         _check_rate(key)
         key_touch(key=key)
-        request.api_key = key
-        if request.method != "POST":
-            audit.record_use(key=key, request=request)
+        request.api_key = key  # api.v1._answer records the use in the audit log with the answer's status
         if not allows(key.scopes, self.resource, self.access):
-            if request.method == "POST":  # a refused write is a use too (reads were recorded above)
-                audit.record_use(key=key, request=request, status=403)
             raise ApiError(403, _("This key does not have the scope for this."),
                            _("The key needs %(access)s access to %(resource)s.") % {
                                "access": _("write") if self.access == WRITE else _("read"), "resource": self.resource},

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from api import audit
 from api.errors import ApiError
 from api.models import IdempotentRequest
 from prm import locks
@@ -59,18 +58,7 @@ def idempotent(view):
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        value = _header(request)
-        key = request.api_key
-        try:
-            response = _once(request, value, key, view, *args, **kwargs)
-        except ApiError as error:
-            audit.record_use(key=key, request=request, status=error.status)
-            raise
-        except Exception:
-            audit.record_use(key=key, request=request, status=422)
-            raise
-        audit.record_use(key=key, request=request, status=response.status_code)
-        return response
+        return _once(request, _header(request), request.api_key, view, *args, **kwargs)
 
     # ninja reads the endpoint's parameters from the signature; resolve them in the endpoint's module.
     wrapper.__signature__ = inspect.signature(view, eval_str=True)

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -137,3 +137,16 @@ def key_touch(*, key: ApiKey, now: datetime | None = None) -> None:
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() >= 60:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+
+
+IDEMPOTENCY_KEEP_HOURS = 48
+
+
+def idempotency_prune(*, now: datetime | None = None) -> int:
+    """Forget kept answers after two days: a client retries within minutes, and the table would grow
+    by one row per POST for ever."""
+    from api.models import IdempotentRequest
+
+    cutoff = (now or timezone.now()) - timedelta(hours=IDEMPOTENCY_KEEP_HOURS)
+    deleted, _by_model = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -8,12 +8,14 @@ Adding a resource is one line in RESOURCES.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from api import errors
+from api import audit, errors
 from api.resources import certifications, contacts, health, partners, payouts, tiers
 
 # (URL prefix, module): each module has `console` and `portal` (None when partners have no access).
@@ -65,11 +67,30 @@ console_api = _build("console")
 portal_api = _build("portal")
 
 
+def _answer(view):
+    """Around every API view: the key's use goes to the audit log with the status it got, and a wrong
+    method (ninja's bare 405) is a problem like every other refusal."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        key = getattr(request, "api_key", None)
+        if key is not None:
+            audit.record_use(key=key, request=request, status=response.status_code)
+        if response.status_code == 405 and response.get("Content-Type", "").split(";")[0] != errors.PROBLEM_TYPE:
+            return errors.problem(request, 405, gettext("This method is not allowed here."), code="method_not_allowed",
+                                  headers={"Allow": response.get("Allow", "")})
+        return response
+
+    return wrapped
+
+
 def mounted(api: NinjaAPI):
     """`api.urls`, each view tagged for the access walk: the reference and OpenAPI document are public,
     every other operation needs a key (KeyAuth) and refuses sessions."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
+        pattern.callback = _answer(pattern.callback)
         pattern.callback.kyoso_access = "api_public" if pattern.name in ("openapi-json", "api-root") else "api"
     return patterns, app_name, namespace
 

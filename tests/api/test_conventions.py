@@ -128,3 +128,63 @@ def test_it_serves_the_openapi_document_and_a_reference_from_local_files(world):
     assert "/api/v1/health-scores" not in world.get("/api/v1/openapi.json", site="portal").json["paths"]
     unknown = world.get("/api/v1/nothing-here", key="vendor_read")
     assert unknown.status == 404 and unknown.content_type == "application/problem+json"
+
+
+def test_every_write_is_in_the_audit_log_with_its_status(world, unblocked):
+    from incentives.models import AuditEntry
+
+    key = world.keys["partner_a_read"]
+    with tenant_context(world.vendor):
+        before = AuditEntry.objects.filter(action="api_key_wrote", object_id=str(key.pk)).count()
+    connection.set_schema_to_public()
+    assert world.post("/api/v1/contacts", _body(world, partner_id=None), key="partner_a_read").status == 403
+    with tenant_context(world.vendor):
+        entries = AuditEntry.objects.filter(action="api_key_wrote", object_id=str(key.pk))
+        assert entries.count() == before + 1
+        assert entries.first().changes["request"] == "POST /api/v1/contacts" and entries.first().changes["status"] == 403
+    connection.set_schema_to_public()
+
+
+def test_a_vendor_key_sets_a_partners_external_ids_one_partner_per_id(world, unblocked):
+    path = f"/api/v1/partners/{world.partner_b.pk}/external-ids"
+    source_id = "ACC-" + uuid.uuid4().hex[:8]
+    answer = world.call("PATCH", path, body={"external_ids": {"hubspot": source_id}}, key="vendor_write")
+    assert answer.status == 200, answer.body
+    assert answer.json["external_ids"] == {"hubspot": source_id}
+    again = world.call("PATCH", path, body={"external_ids": {"hubspot": source_id}}, key="vendor_write")
+    assert again.status == 200 and again.json["external_ids"] == {"hubspot": source_id}
+    taken = world.call("PATCH", f"/api/v1/partners/{world.partner_a.pk}/external-ids",
+                       body={"external_ids": {"hubspot": source_id}}, key="vendor_write")
+    assert taken.status == 422 and taken.json["errors"][0]["field"] == "external_ids"
+    assert "hubspot" not in world.get(f"/api/v1/partners/{world.partner_a.pk}", key="vendor_read").json["external_ids"]
+    bad = world.call("PATCH", path, body={"external_ids": {"Bad Source!": "1"}}, key="vendor_write")
+    assert bad.status == 422 and bad.json["errors"][0]["field"].startswith("external_ids")
+    removed = world.call("PATCH", path, body={"external_ids": {"hubspot": ""}}, key="vendor_write")
+    assert removed.status == 422 and removed.json["errors"][0]["field"] == "external_ids.hubspot"  # ids are not empty
+    # partners cannot set ids on the portal: the route is not there
+    assert world.call("PATCH", path.replace(str(world.partner_b.pk), str(world.partner_a.pk)),
+                      body={"external_ids": {"x": "1"}}, key="partner_a").json["code"] == "not_found"
+
+
+def test_a_wrong_method_is_a_problem(world):
+    answer = world.call("DELETE", "/api/v1/partners", key="vendor_read")
+    assert answer.status == 405 and answer.content_type == "application/problem+json"
+    assert answer.json["code"] == "method_not_allowed" and "GET" in answer.headers["allow"]
+
+
+def test_kept_answers_are_forgotten_after_two_days(world, unblocked):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.models import IdempotentRequest
+    from api.services import idempotency_prune
+
+    key = str(uuid.uuid4())
+    assert world.post("/api/v1/contacts", _body(world), key="vendor_write", headers={"Idempotency-Key": key}).status == 201
+    with tenant_context(world.vendor):
+        assert idempotency_prune(now=timezone.now() + timedelta(hours=47)) == 0
+        assert IdempotentRequest.objects.filter(key=key).exists()
+        assert idempotency_prune(now=timezone.now() + timedelta(hours=49)) >= 1
+        assert not IdempotentRequest.objects.filter(key=key).exists()
+    connection.set_schema_to_public()
