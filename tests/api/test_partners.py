@@ -155,3 +155,20 @@ def test_it_records_the_keys_use_in_the_audit_log_and_last_used(world, unblocked
         assert used.get().partner_id == world.partner_b.pk
         assert ApiKey.objects.get(pk=key.pk).last_used_at is not None
     connection.set_schema_to_public()
+
+
+def test_updated_at_moves_on_a_real_change_only_bulk_updates_included(tenant_a):
+    from django.db.models import F
+
+    from partners.models import Contact
+    from tests.factories import PartnerFactory
+
+    with tenant_context(tenant_a):
+        partner = PartnerFactory()
+        contact = Contact.objects.create(partner=partner, full_name="変化 確認")
+        before = Contact.objects.get(pk=contact.pk).updated_at
+        Contact.objects.filter(pk=contact.pk).update(stage=F("stage"))  # written back as it was
+        assert Contact.objects.get(pk=contact.pk).updated_at == before
+        Contact.objects.filter(pk=contact.pk).update(phone="06-1111-2222")
+        assert Contact.objects.get(pk=contact.pk).updated_at > before
+    connection.set_schema_to_public()
