@@ -1,5 +1,5 @@
 """Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive]
-[invoices] [export] [webhooks] [ALL] [--runs N] [--smoke]
+[invoices] [export] [webhooks] [api] [ALL] [--runs N] [--smoke]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
 
@@ -1512,13 +1512,18 @@ def _bench_webhooks(runs: int) -> None:
     from bench.webhooks import bench_webhooks
 
     bench_webhooks(runs, smoke=SMOKE, size=size)
+def bench_api(runs: int) -> None:
+    """GET /api/v1/partners (10,000 partners, pages of 100) against the console's list: bench/api.py."""
+    from bench import api
+
+    api.run(runs, size=size, tenant=_tenant)
 
 
 TARGETS = {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers,
            "commissions": bench_commissions, "matching": bench_matching, "incentives": bench_incentives,
            "enablement": bench_enablement, "health": bench_health, "mapping": bench_mapping, "email": bench_email,
            "import": bench_import, "vendor_archive": bench_vendor_archive, "invoices": bench_invoices,
-           "export": bench_export, "webhooks": _bench_webhooks}
+           "export": bench_export, "webhooks": _bench_webhooks, "api": bench_api}
 
 
 def _drop_smoke_vendors() -> None:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -185,6 +187,9 @@ class DealRegistration(CustomerKeyFields, CustomerSegmentFields):
     # The day the customer cancelled a won deal: the commission run's deal_cancelled event (clawback).
     cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, validators=[validate_business_date])
     lead = models.OneToOneField("Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="deal")
+    external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
+    # Also set by a database trigger on every UPDATE: the API's `updated_since`.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["-registered_at", "-id"]
@@ -195,6 +200,8 @@ class DealRegistration(CustomerKeyFields, CustomerSegmentFields):
             models.Index(fields=["stage", "registered_at"]),
             models.Index(fields=["stage", "expires_on"]),
             models.Index(fields=["stage", "won_on"], name="deal_stage_won_on"),
+            models.Index(fields=["updated_at", "id"], name="deal_changed"),
+            GinIndex(fields=["external_ids"], opclasses=["jsonb_path_ops"], name="deal_external_ids"),
         ]
 
     def __str__(self) -> str:
@@ -295,10 +302,16 @@ class DirectAccount(CustomerKeyFields, CustomerSegmentFields):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                               verbose_name=_("sales owner"))
+    external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["customer_name"]
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="direct_account_changed"),
+            GinIndex(fields=["external_ids"], opclasses=["jsonb_path_ops"], name="direct_account_external_ids"),
+        ]
         verbose_name = _("direct-sales account")
         verbose_name_plural = _("direct-sales accounts")
 
@@ -341,9 +354,15 @@ class Lead(CustomerKeyFields):
     accepted_by = models.ForeignKey("partners.Partner", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="lead_changed"),
+            GinIndex(fields=["external_ids"], opclasses=["jsonb_path_ops"], name="lead_external_ids"),
+        ]
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
 

@@ -11,6 +11,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from prm.bounds import MAX_COUNT
@@ -218,9 +219,12 @@ class CertificationAward(models.Model):
     attempt = models.ForeignKey(QuizAttempt, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     reminded_at = models.DateTimeField(null=True, blank=True)
 
+    # Kept by a database trigger on every UPDATE too: the API's `updated_since`.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+
     class Meta:
         ordering = ["-issued_at"]
-        indexes = [models.Index(fields=["user", "certification", "-expires_at"]), models.Index(fields=["expires_at"])]
+        indexes = [models.Index(fields=["updated_at", "id"], name="certificationaward_changed"), models.Index(fields=["user", "certification", "-expires_at"]), models.Index(fields=["expires_at"])]
 
     @property
     def is_valid(self) -> bool:

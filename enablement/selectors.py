@@ -263,3 +263,9 @@ def portal_home(user: User, partner: Partner, viewer: Viewer, *, manager: bool) 
     return HomeEnablement(
         announcements=list(announcements[:3]), unread=unread, sessions=sessions, required_open=required_open,
         certifications=certifications, new_content=list(library(viewer)[:4]), questions_waiting=waiting)
+
+
+def certification_awards_for_sync(*, partner_id: int | None = None) -> QuerySet[CertificationAward]:
+    """Certifications held by partner reps (valid or expired), for an outside system."""
+    qs = CertificationAward.objects.select_related("certification")
+    return qs.filter(partner_id=partner_id) if partner_id is not None else qs

@@ -173,13 +173,16 @@ class LedgerLine(models.Model):
     payout = models.ForeignKey("Payout", on_delete=models.PROTECT, null=True, blank=True, related_name="lines")
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Kept by a database trigger on every UPDATE too: the API's `updated_since`.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+
     class Meta:
         ordering = ["period", "partner", "id"]
         constraints = [
             models.UniqueConstraint(fields=["plan_version", "partner", "event_id", "rule_id", "occurrence", "adjustment"],
                                     name="ledger_line_once"),
         ]
-        indexes = [models.Index(fields=["partner", "period"]),
+        indexes = [models.Index(fields=["updated_at", "id"], name="ledgerline_changed"), models.Index(fields=["partner", "period"]),
                    models.Index(fields=["partner", "period"], condition=models.Q(payout__isnull=True),
                                 name="ledger_line_untaken")]
 
@@ -235,7 +238,11 @@ class Payout(models.Model):
                                      related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Kept by a database trigger on every UPDATE too: the API's `updated_since`.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="payout_changed")]
         ordering = ["-period", "partner"]
         constraints = [models.UniqueConstraint(fields=["partner", "period"], name="one_payout_per_partner_period")]
 

@@ -339,3 +339,18 @@ def tier_plan_rates(tiers) -> dict[int, list[TierRate]]:
                     found.append(TierRate(plan.name, rule_text.rule_name(rule), (rule.rate * 100).normalize(),
                                           _("; ").join(rule_text.rule_conditions(rule))))
     return rates
+
+
+def payouts_for_sync(*, partner_id: int | None = None) -> QuerySet[Payout]:
+    """Payouts for an outside system (the vendor's accounting, a partner's own books)."""
+    qs = Payout.objects.all()
+    return qs.filter(partner_id=partner_id) if partner_id is not None else qs
+
+
+def payout_for_sync(pk: int, *, partner_id: int | None = None) -> Payout | None:
+    return payouts_for_sync(partner_id=partner_id).filter(pk=pk).first()
+
+
+def payout_lines_for_sync(payout: Payout) -> QuerySet[LedgerLine]:
+    """The ledger lines a payout pays (append-only: adjustments are lines of their own)."""
+    return LedgerLine.objects.filter(payout=payout).select_related("plan_version__plan")

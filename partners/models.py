@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -122,8 +124,11 @@ class Partner(models.Model):
     score_sales_capacity = models.PositiveSmallIntegerField(_("sales capacity"), default=0, validators=SCORE_VALIDATORS)
 
     notes = models.TextField(_("notes"), blank=True)
+    # {source system: id there} ({"salesforce": "0015g…"}): how a CRM finds the record it syncs.
+    external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Also set by a database trigger on every UPDATE (bulk updates included): the API's `updated_since`.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
     objects = PartnerQuerySet.as_manager()
 
@@ -143,6 +148,8 @@ class Partner(models.Model):
             models.Index(fields=["stage", "name_kana"]),
             models.Index(fields=["partner_type", "name_kana"]),
             models.Index(fields=["owner", "name_kana"]),
+            models.Index(fields=["updated_at", "id"], name="partner_changed"),
+            GinIndex(fields=["external_ids"], opclasses=["jsonb_path_ops"], name="partner_external_ids"),
         ]
 
     def __str__(self) -> str:
@@ -234,7 +241,9 @@ class Contact(models.Model):
                              editable=False)
     stage_computed_at = models.DateTimeField(null=True, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
+    external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
     class Meta:
         verbose_name = _("contact")
@@ -243,7 +252,11 @@ class Contact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["partner", "email"], condition=~Q(email=""), name="contact_email_unique_per_partner"),
         ]
-        indexes = [models.Index(fields=["partner", "stage"])]
+        indexes = [
+            models.Index(fields=["partner", "stage"]),
+            models.Index(fields=["updated_at", "id"], name="contact_changed"),
+            GinIndex(fields=["external_ids"], opclasses=["jsonb_path_ops"], name="contact_external_ids"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -287,3 +287,42 @@ def partner_for_user(user) -> Partner | None:
 
 def agreement_count(partner: Partner) -> int:
     return Agreement.objects.filter(partner=partner).count()
+
+
+def partners_for_sync(*, partner_id: int | None = None, external_id: tuple[str, str] | None = None) -> QuerySet[Partner]:
+    """Partners as an outside system syncs them: every partner of the vendor, or (a partner's own
+    key) that partner alone; `external_id` (source, id) finds the one a CRM knows. The caller orders and pages.
+    Plain rows (the parent as its id): a page is one index range scan on (updated_at, id)."""
+    qs = Partner.objects.all()
+    if partner_id is not None:
+        qs = qs.filter(pk=partner_id)
+    if external_id is not None:
+        qs = qs.filter(external_ids__contains={external_id[0]: external_id[1]})
+    return qs
+
+
+def partner_for_sync(pk: int, *, partner_id: int | None = None) -> Partner | None:
+    if partner_id is not None and pk != partner_id:
+        return None
+    return Partner.objects.filter(pk=pk).first()
+
+
+def contacts_for_sync(*, partner_id: int | None = None, external_id: tuple[str, str] | None = None) -> QuerySet[Contact]:
+    """Contacts as an outside system syncs them: the vendor's, or one partner's (its own key)."""
+    qs = Contact.objects.all()
+    if partner_id is not None:
+        qs = qs.filter(partner_id=partner_id)
+    if external_id is not None:
+        qs = qs.filter(external_ids__contains={external_id[0]: external_id[1]})
+    return qs
+
+
+def contact_for_sync(pk: int, *, partner_id: int | None = None) -> Contact | None:
+    return contacts_for_sync(partner_id=partner_id).filter(pk=pk).first()
+
+
+def health_scores_for_sync():
+    """Every signed partner's current health score (the vendor's figure; partners do not read it)."""
+    from partners.health.models import HealthScore
+
+    return HealthScore.objects.all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
@@ -33,7 +34,7 @@ from partners.models import (
     Stage,
 )
 from partners.selectors import staff_for
-from prm import events, ratelimits
+from prm import events, locks, ratelimits
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -158,6 +159,23 @@ def partner_update(*, partner: Partner, actor: User | None, **fields) -> Partner
     if new_stage != partner.stage:
         partner_set_stage(partner=partner, stage=new_stage, actor=actor)
     return partner
+
+
+@transaction.atomic
+def partner_external_ids_set(*, partner: Partner, actor: User | None, external_ids: dict[str, str]) -> Partner:
+    """Add or change the partner's ids in outside systems (a CRM's account id), one partner per id and source:
+    a CRM that upserts by its id must find exactly one partner. An empty id removes that source."""
+    for source, value in sorted(external_ids.items()):
+        if value:  # serialise on the (source, id) so two partners cannot take one id at once
+            locks.hold("partner-external-id", zlib.crc32(f"{source}:{value}".encode()))
+            if Partner.objects.filter(external_ids__contains={source: value}).exclude(pk=partner.pk).exists():
+                raise ValidationError({"external_ids": _("Another partner already has %(source)s id %(value)s.") % {
+                    "source": source, "value": value}})
+    merged = {**partner.external_ids, **{source: value for source, value in external_ids.items() if value}}
+    for source, value in external_ids.items():
+        if not value:
+            merged.pop(source, None)
+    return partner_update(partner=partner, actor=actor, external_ids=merged)
 
 
 @transaction.atomic

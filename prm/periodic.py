@@ -53,6 +53,11 @@ class TenantJob:
 
 
 TENANT_JOBS: dict[str, TenantJob] = {
+    "api-idempotency-prune": TenantJob(
+        task="api.tasks.idempotency_prune",
+        schedule=crontab(hour=3, minute=40),
+        spread_seconds=30 * 60,
+    ),
     "invitations-expire": TenantJob(
         task="prm.invitations.tasks.invitations_expire",
         schedule=crontab(minute=5),

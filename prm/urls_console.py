@@ -21,6 +21,8 @@ urlpatterns = [
     path("webhooks/", include("webhooks.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls_console")),
+    path("api-keys/", include("api.urls_keys_console")),
     *common_patterns,
 ]
 

@@ -13,6 +13,8 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("brand.css", views.brand_css, name="brand_css"),
     path("brand/logo", views.brand_logo, name="brand_logo"),
+    path("api/v1/", include("api.urls_portal")),
+    path("api-keys/", include("api.urls_keys_portal")),
     *common_patterns,
 ]
 

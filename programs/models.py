@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -136,7 +137,11 @@ class PartnerTier(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
 
+    # Kept by a database trigger on every UPDATE too: the API's `updated_since`.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="partnertier_changed")]
         verbose_name = _("partner tier")
         verbose_name_plural = _("partner tiers")
 
@@ -165,7 +170,11 @@ class TierChange(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     metrics = models.JSONField(default=dict)
 
+    # Kept by a database trigger on every UPDATE too: the API's `updated_since`.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+
     class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="tierchange_changed")]
         ordering = ["-detected_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["partner"], condition=Q(status__in=["grace", "pending"]),

@@ -59,3 +59,15 @@ def tier_choices() -> list[tuple[str, str]]:
     for code, name in Tier.objects.order_by("rank", "program__name").values_list("code", "name"):
         seen.setdefault(code, name)
     return list(seen.items())
+
+
+def partner_tiers_for_sync(*, partner_id: int | None = None) -> QuerySet[PartnerTier]:
+    """Each partner's current tier, for an outside system: the vendor's, or one partner's own."""
+    qs = PartnerTier.objects.select_related("tier", "tier__program")
+    return qs.filter(partner_id=partner_id) if partner_id is not None else qs
+
+
+def tier_changes_for_sync(*, partner_id: int | None = None) -> QuerySet[TierChange]:
+    """The tier history (upgrades and downgrades with their state and reason)."""
+    qs = TierChange.objects.select_related("from_tier", "to_tier")
+    return qs.filter(partner_id=partner_id) if partner_id is not None else qs

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -85,10 +86,13 @@ class HealthScore(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
     run = models.ForeignKey(HealthRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
+    # Kept by a database trigger on every UPDATE too: the API's `updated_since`.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+
     class Meta:
         verbose_name = _("health score")
         verbose_name_plural = _("health scores")
-        indexes = [models.Index(fields=["band", "score"])]
+        indexes = [models.Index(fields=["updated_at", "id"], name="healthscore_changed"), models.Index(fields=["band", "score"])]
 
 
 class HealthSnapshot(models.Model):

@@ -34,9 +34,14 @@ class RequireMfaMiddleware:
             match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
         except Resolver404:
             return False
-        if (match.url_name or "").startswith(_ALWAYS_ALLOWED_PREFIXES):
+        if (match.url_name or "").startswith(_ALWAYS_ALLOWED_PREFIXES) or _is_api(match):
             return False
         return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def _is_api(match) -> bool:
+    """The REST API authenticates keys, not sessions: a session's site and MFA do not concern it."""
+    return getattr(match.func, "kyoso_access", None) in ("api", "api_public")
 
 
 _ANY_SIGNED_IN_USER_MAY = ("account_logout", "set_language", "healthz", "brand_css", "brand_logo")
@@ -64,9 +69,10 @@ class SiteAccessMiddleware:
             try:
                 match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
                 name = match.url_name or ""
+                api = _is_api(match)
             except Resolver404:
-                name = ""
-            if name not in _ANY_SIGNED_IN_USER_MAY:
+                name, api = "", False
+            if name not in _ANY_SIGNED_IN_USER_MAY and not api:
                 from prm.views import permission_denied
 
                 return permission_denied(request, PermissionDenied())

@@ -47,6 +47,8 @@ SHARED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_htmx",
+    # django-ninja's pinned Swagger UI and Redoc assets, served as our own static files (no CDN).
+    "ninja",
     "prm",
 ]
 
@@ -72,6 +74,7 @@ TENANT_APPS = [
     "mapping",
     "portal",
     "webhooks",
+    "api",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -283,6 +286,8 @@ ACCOUNT_RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Kyoso"
+# Requests a minute one API key may make; over it the API answers 429 with Retry-After.
+KYOSO_API_RATE_PER_MINUTE = env_int("KYOSO_API_RATE_PER_MINUTE", 600, minimum=1, maximum=100_000)
 KYOSO_INVITATION_DAYS = env_int("KYOSO_INVITATION_DAYS", 7, minimum=1, maximum=60)
 # A commission run whose heartbeat is older than this is taken for dead (its worker was killed).
 KYOSO_RUN_STALE_MINUTES = env_int("KYOSO_RUN_STALE_MINUTES", 10, minimum=1, maximum=24 * 60)

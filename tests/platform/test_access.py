@@ -84,8 +84,15 @@ def urls(urlconf: str):
 
 
 ACCESS: dict[tuple[str, str], str | None] = {}
-CONSOLE_URLS = urls("prm.urls_console")
-PORTAL_URLS = urls("prm.urls_portal")
+# The REST API (/api/v1/) answers keys, never sessions: its routes are walked apart, below and with
+# every key persona in tests/api/test_access_walk.py.
+_API = ("api", "api_public")
+CONSOLE_ALL = urls("prm.urls_console")
+PORTAL_ALL = urls("prm.urls_portal")
+CONSOLE_URLS = [(name, path) for name, path in CONSOLE_ALL if ACCESS[("prm.urls_console", name)] not in _API]
+PORTAL_URLS = [(name, path) for name, path in PORTAL_ALL if ACCESS[("prm.urls_portal", name)] not in _API]
+CONSOLE_API_URLS = [(name, path) for name, path in CONSOLE_ALL if ACCESS[("prm.urls_console", name)] == "api"]
+PORTAL_API_URLS = [(name, path) for name, path in PORTAL_ALL if ACCESS[("prm.urls_portal", name)] == "api"]
 
 
 def _is_login_redirect(response) -> bool:
@@ -228,5 +235,26 @@ def test_every_page_declares_who_may_open_it():
     ]
     assert undeclared == []
     # "own": pages about the signed-in user only (their notifications), on either site.
-    assert {a for (conf, _), a in ACCESS.items() if conf == "prm.urls_console"} - {None} == {"console", "console_admin", "own"}
-    assert {a for (conf, _), a in ACCESS.items() if conf == "prm.urls_portal"} - {None} == {"portal", "portal_admin", "own"}
+    # "api": key-authenticated operations; "api_public": the API's reference and OpenAPI document.
+    assert {a for (conf, _), a in ACCESS.items() if conf == "prm.urls_console"} - {None} == {
+        "console", "console_admin", "own", "api", "api_public"}
+    assert {a for (conf, _), a in ACCESS.items() if conf == "prm.urls_portal"} - {None} == {
+        "portal", "portal_admin", "own", "api", "api_public"}
+
+
+@pytest.mark.parametrize("persona", [None, "vendor_admin", "channel_manager", "partner_admin", "partner_rep"])
+@pytest.mark.parametrize("kind", ["console", "portal"])
+def test_it_refuses_every_api_route_to_a_session(people_a, persona, kind):
+    """A browser's session (anyone's, on either site) opens no API operation: 401 problem+json."""
+    client = getattr(people_a, kind)(getattr(people_a, persona) if persona else None)
+    url_list = CONSOLE_API_URLS if kind == "console" else PORTAL_API_URLS
+    assert len(url_list) >= 2
+
+    def expect(name, response):
+        # 405: a write-only route (PATCH …) has no GET; it names the method, serves nothing.
+        if response.status_code not in (401, 405):
+            return "served to a session"
+        if response["Content-Type"] != "application/problem+json":
+            return "not a problem"
+
+    _check(client, url_list, expect)
