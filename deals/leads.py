@@ -15,6 +15,7 @@ from deals import services
 from deals.models import DealSettings, DistributionRule, Lead, LeadOffer, LeadRecipient, LeadStatus
 from partners.models import Partner, Stage
 from programs.benefits import benefits_for
+from prm import events
 from prm.accounts.models import User
 from prm.notifications.services import notify
 
@@ -107,11 +108,22 @@ def lead_offer_next(*, lead: Lead) -> LeadOffer | None:
     offer = LeadOffer.objects.create(lead=lead, partner=partner, offered_at=now, expires_at=now + sla)
     lead.status = LeadStatus.OFFERED
     lead.save(update_fields=["status"])
+    _publish("lead.offered", offer)
     admins = User.objects.filter(partner_membership__partner=partner, is_active=True)
     notify(users=admins, kind="lead_offered", url="/leads/",
            message=lambda: (_("New lead for you: %(customer)s") % {"customer": lead.customer_name},
                             _("Accept or decline by %(deadline)s.") % {"deadline": timezone.localtime(offer.expires_at).strftime("%Y-%m-%d %H:%M")}))
     return offer
+
+
+def _publish(event_type: str, offer: LeadOffer) -> None:
+    """A lead's events, in order per lead; each goes to the vendor and to the partner the offer was for."""
+    lead = offer.lead
+    events.publish(event_type, object_type="lead", object_id=lead.pk, partner_id=offer.partner_id, data={
+        "id": lead.pk, "external_ids": events.external_ids(lead), "offer_id": offer.pk, "partner_id": offer.partner_id,
+        "customer_name": lead.customer_name, "corporate_number": lead.corporate_number, "amount": lead.amount,
+        "status": lead.status, "offer_status": offer.status, "offered_at": offer.offered_at,
+        "expires_at": offer.expires_at, "responded_at": offer.responded_at, "reason": offer.reason})
 
 
 @transaction.atomic
@@ -129,12 +141,14 @@ def lead_respond(*, offer: LeadOffer, actor: User, accept: bool, reason: str = "
     if not accept:
         offer.status = LeadOffer.Status.DECLINED
         offer.save(update_fields=["status", "responded_at", "responded_by", "reason"])
+        _publish("lead.declined", offer)
         transaction.on_commit(lambda: lead_offer_next(lead=lead))
         return None
     offer.status = LeadOffer.Status.ACCEPTED
     offer.save(update_fields=["status", "responded_at", "responded_by", "reason"])
     lead.status, lead.accepted_by = LeadStatus.ACCEPTED, offer.partner
     lead.save(update_fields=["status", "accepted_by"])
+    _publish("lead.accepted", offer)
     notify(users=[lead.created_by], kind="lead_accepted", url="/deals/leads/",
            message=lambda: (_("%(partner)s accepted the lead %(customer)s") % {"partner": offer.partner.name,
                                                                               "customer": lead.customer_name}, ""))

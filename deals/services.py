@@ -33,7 +33,7 @@ from partners import japan
 from partners.models import Partner, SignalKind
 from partners.services import signal_record
 from partners.selectors import staff_for
-from prm import locks
+from prm import events, locks
 from prm.accounts.models import User
 from prm.bounds import MAX_YEN, validate_business_date
 from prm.notifications.services import notify
@@ -134,6 +134,26 @@ def customer_status(*, partner: Partner, customer_name: str, corporate_number: s
 
 def _event(deal: DealRegistration, kind: str, actor: User | None = None, **data) -> None:
     DealEvent.objects.create(deal=deal, kind=kind, actor=actor, data=data)
+    published = _PUBLISHED.get(kind) or (_PUBLISHED_STAGES.get(data.get("stage")) if kind == "stage" else None)
+    if published:
+        events.publish(published, object_type="deal", object_id=deal.pk, partner_id=deal.partner_id,
+                       data=deal_event_data(deal))
+
+
+# The timeline entries other systems hear about (prm.events), by their kind; stage moves by the stage reached.
+_PUBLISHED = {"registered": "deal.registered", "approved": "deal.approved", "rejected": "deal.rejected",
+              "win_confirmed": "deal.won", "win_cancelled": "deal.cancelled", "expired": "deal.expired"}
+_PUBLISHED_STAGES = {Stage.LOST: "deal.lost", Stage.CANCELLED: "deal.cancelled"}
+
+
+def deal_event_data(deal: DealRegistration) -> dict:
+    """What a deal's event carries to other systems: ids, the customer, the stage and the yen figures."""
+    return {"id": deal.pk, "external_ids": events.external_ids(deal), "partner_id": deal.partner_id,
+            "customer_name": deal.customer_name, "corporate_number": deal.corporate_number,
+            "web_domain": deal.web_domain, "stage": deal.stage, "priority": deal.priority, "amount": deal.amount,
+            "expected_close": deal.expected_close, "expires_on": deal.expires_on,
+            "won_amount": deal.won_amount, "won_on": deal.won_on, "cancelled_on": deal.cancelled_on,
+            "decision_reason": deal.decision_reason, "lead_id": deal.lead_id}
 
 
 def _capacity(partner: Partner) -> int | None:
@@ -721,8 +741,10 @@ def deals_expire(*, today: date | None = None) -> dict[str, int]:
     expired = 0
     for deal in DealRegistration.objects.filter(stage__in=PROTECTED_STAGES, expires_on__lt=today).select_related("registered_by"):
         with transaction.atomic():
-            DealRegistration.objects.filter(pk=deal.pk, stage=deal.stage).update(
-                stage=Stage.EXPIRED, closed_at=timezone.now())
+            if not DealRegistration.objects.filter(pk=deal.pk, stage=deal.stage).update(
+                    stage=Stage.EXPIRED, closed_at=timezone.now()):
+                continue  # moved on since it was read (decided, won): nothing expired
+            deal.stage = Stage.EXPIRED
             _event(deal, "expired", None, expires_on=deal.expires_on.isoformat())
             notify(users=[deal.registered_by], kind="deal_expired", url=deal_url(deal, console=False),
                    message=lambda deal=deal: (_("Registration expired: %(customer)s") % {"customer": deal.customer_name},

@@ -15,6 +15,7 @@ from incentives import audit, terms
 from incentives.models import BANK_FIELDS, IncentiveSettings, LedgerLine, MdfClaim, Payout, PayoutDispute
 from partners.models import Partner
 from partners.selectors import partner_for_user
+from prm import events
 from prm.accounts.models import User
 from prm.notifications.services import notify
 
@@ -143,6 +144,16 @@ def _snapshot(payout: Payout) -> tuple[str, ...]:
     return BANK_FIELDS
 
 
+def payout_publish(event_type: str, payout: Payout) -> None:
+    """What a payout's event carries: the period, the yen figures (integers) and the dates, not the bank account."""
+    events.publish(event_type, object_type="payout", object_id=payout.pk, partner_id=payout.partner_id, data={
+        "id": payout.pk, "external_ids": events.external_ids(payout), "partner_id": payout.partner_id,
+        "period": payout.period.strftime("%Y-%m"), "status": payout.status, "commissions": payout.commissions,
+        "offset": payout.offset, "mdf": payout.mdf, "subtotal": payout.subtotal, "tax": payout.tax,
+        "total": payout.total, "due_date": payout.due_date, "approved_at": payout.approved_at,
+        "paid_at": getattr(payout, "paid_at", None)})
+
+
 @transaction.atomic
 def payout_approve(*, payout: Payout, actor: User) -> Payout:
     _require_staff(actor)
@@ -150,6 +161,7 @@ def payout_approve(*, payout: Payout, actor: User) -> Payout:
     payout = _transition(locked, actor=actor, allowed={Payout.Status.REVIEW}, target=Payout.Status.APPROVED,
                          action="payout_approved", message=_("Only a payout in review can be approved; this one is %(status)s."),
                          locked=True, also_save=_snapshot(locked), approved_at=timezone.now(), approved_by=actor)
+    payout_publish("payout.approved", payout)
     users = User.objects.filter(partner_membership__partner=payout.partner, role="partner_admin", is_active=True)
     notify(users=users, kind="payout_approved", url="/payouts/",
            message=lambda: (_("Payout approved: ¥%(total)s for %(period)s") % {"total": f"{payout.total:,}",
@@ -198,9 +210,11 @@ def payout_mark_paid(*, payout: Payout, actor: User) -> Payout:
     if (locked.status == Payout.Status.APPROVED and locked.approved_by_id == actor.pk
             and IncentiveSettings.current().separate_approval_and_payment):
         raise ValidationError(_("You approved this payout. With separation of duties on, someone else must mark it paid."))
-    return _transition(locked, actor=actor, allowed={Payout.Status.APPROVED}, target=Payout.Status.PAID,
+    paid = _transition(locked, actor=actor, allowed={Payout.Status.APPROVED}, target=Payout.Status.PAID,
                        action="payout_paid", message=_("Only an approved payout can be paid; this one is %(status)s."),
                        locked=True, paid_at=timezone.now(), paid_by=actor)
+    payout_publish("payout.paid", paid)
+    return paid
 
 
 @transaction.atomic

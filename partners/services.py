@@ -33,7 +33,7 @@ from partners.models import (
     Stage,
 )
 from partners.selectors import staff_for
-from prm import ratelimits
+from prm import events, ratelimits
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -113,6 +113,19 @@ def clean_identifiers(fields: dict, *, partner: Partner | None = None) -> dict:
 # --------------------------------------------------------------------------- partners
 
 
+def partner_event_data(partner: Partner, **extra) -> dict:
+    """What a partner's event carries to other systems: its ids and profile, never its bank account."""
+    return {"id": partner.pk, "external_ids": events.external_ids(partner), "name": partner.name,
+            "name_kana": partner.name_kana, "partner_type": partner.partner_type, "stage": partner.stage,
+            "corporate_number": partner.corporate_number, "invoice_number": partner.invoice_number,
+            "website": partner.website, "parent_id": partner.parent_id, "owner_id": partner.owner_id, **extra}
+
+
+def partner_publish(event_type: str, partner: Partner, **extra) -> None:
+    events.publish(event_type, object_type="partner", object_id=partner.pk, partner_id=partner.pk,
+                   data=partner_event_data(partner, **extra))
+
+
 @transaction.atomic
 def partner_create(*, actor: User | None, **fields) -> Partner:
     fields = clean_identifiers(fields)
@@ -120,6 +133,7 @@ def partner_create(*, actor: User | None, **fields) -> Partner:
         raise ValidationError({"name": _("A partner with this name already exists.")})
     partner = Partner.objects.create(**fields)
     event_record(partner, EventKind.CREATED, actor=actor, stage=partner.stage)
+    partner_publish("partner.created", partner)
     if partner.stage == Stage.ONBOARDING:
         onboarding_start(partner=partner, actor=actor)
     return partner
@@ -138,6 +152,7 @@ def partner_update(*, partner: Partner, actor: User | None, **fields) -> Partner
     if changed:
         partner.save(update_fields=[*changed, "updated_at"])
         event_record(partner, EventKind.UPDATED, actor=actor, fields=changed)
+        partner_publish("partner.updated", partner, changed=[name for name in changed if name not in BANK_FIELDS])
     if set(changed) & set(BANK_FIELDS):
         _bank_account_changed(partner=partner, before=bank_before, actor=actor)
     if new_stage != partner.stage:
@@ -158,6 +173,7 @@ def partner_set_stage(*, partner: Partner, stage: str, actor: User | None, reaso
     partner.stage_changed_at = timezone.now()
     partner.save(update_fields=["stage", "stage_changed_at", "updated_at"])
     event_record(partner, EventKind.STAGE_CHANGED, actor=actor, previous=previous, stage=stage, reason=reason, cause=cause)
+    partner_publish("partner.updated", partner, changed=["stage"])
     if stage == Stage.ONBOARDING:
         onboarding_start(partner=partner, actor=actor)
     return partner

@@ -75,6 +75,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
+def env_int_list(name: str, default: list[int], *, minimum: int, maximum: int) -> list[int]:
+    """A comma-separated list of whole numbers, each within bounds, at least one."""
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    numbers = []
+    for item in env_list(name, []):
+        try:
+            number = int(item)
+        except ValueError:
+            raise ImproperlyConfiguredEnv(f"{name}={value!r}: {item!r} is not a whole number.") from None
+        if not minimum <= number <= maximum:
+            raise ImproperlyConfiguredEnv(f"{name}={value!r}: {number} is outside {minimum}..{maximum}.")
+        numbers.append(number)
+    if not numbers:
+        raise ImproperlyConfiguredEnv(f"{name} is empty.")
+    return numbers
+
+
 def env_choice(name: str, default: str, choices: list[str]) -> str:
     value = _raw(name)
     if value is None:

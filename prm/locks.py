@@ -13,6 +13,9 @@ transactions wait for each other.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from django.db import connection
 
 
@@ -27,3 +30,22 @@ def hold(scope: str, key: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)",
                        [f"{connection.schema_name}/{scope}", int(key) & 0x7FFFFFFF])
+
+
+@contextlib.contextmanager
+def try_hold_session(scope: str, key: int) -> Iterator[bool]:
+    """Try, without waiting, to hold the lock on `key` of `scope` for the block; yields whether it was taken.
+
+    A session lock, for work that commits as it goes (a webhook endpoint's deliveries, each saved as
+    it is sent) and so cannot keep one transaction open. Released when the block ends.
+    """
+    args = [f"{connection.schema_name}/{scope}", int(key) & 0x7FFFFFFF]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", args)
+        taken = bool(cursor.fetchone()[0])
+    try:
+        yield taken
+    finally:
+        if taken:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", args)

@@ -74,6 +74,13 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(hour=1, minute=30),
         spread_seconds=60 * 60,
     ),
+    # Outbox rows whose dispatch was never queued, and deliveries whose retry is due: the safety net
+    # under the tasks queued on commit and on failure, so every committed event goes out at least once.
+    "webhooks-sweep": TenantJob(
+        task="webhooks.tasks.webhooks_sweep",
+        schedule=crontab(minute="*"),
+        spread_seconds=30,
+    ),
     "certifications-remind": TenantJob(
         task="enablement.tasks.certifications_remind",
         schedule=crontab(hour=7, minute=0),

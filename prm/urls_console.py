@@ -18,6 +18,7 @@ urlpatterns = [
     path("enablement/", include("enablement.urls")),
     path("notifications/", include("prm.notifications.urls")),
     path("exports/", include("prm.exports.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls_console")),

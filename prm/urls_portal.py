@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("portal.urls")),
     path("mapping/", include("mapping.urls_portal")),
     path("notifications/", include("prm.notifications.urls")),
+    path("webhooks/", include("webhooks.urls_portal")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("brand.css", views.brand_css, name="brand_css"),
     path("brand/logo", views.brand_logo, name="brand_logo"),

@@ -14,6 +14,7 @@ from partners.models import Partner, Stage
 from programs import metrics as metric_queries
 from programs.evaluation import Rule, TierSpec, qualifying_tier
 from programs.models import EvaluationRun, PartnerTier, Program, ProgramSettings, Tier, TierChange
+from prm import events
 from prm.accounts.models import User
 from prm.notifications.services import notify
 
@@ -172,11 +173,22 @@ def _apply(result: EvaluationResult, rules: ProgramSettings, now, actor, open_ch
     for tier_id, pids in by_tier.items():  # one UPDATE per tier
         PartnerTier.objects.filter(partner_id__in=pids).update(tier_id=tier_id, since=now)
     _store_metrics({pid: m for pid, m in result.metrics.items() if pid in existing}, now)
+    events.publish_many([tier_event(p.partner_id, p.from_tier, p.to_tier, p.direction) for p in applied])
     run.finished_at = timezone.now()
     run.result = _summary(result)
     run.save(update_fields=["finished_at", "result"])
     _notify(result)
     return run
+
+
+def tier_event(partner_id: int, from_tier: Tier | None, to_tier: Tier | None, direction: str) -> events.Event:
+    """partner.tier_changed, once a tier change is applied (at once, or when a person approves it)."""
+    def tier(value: Tier | None) -> dict | None:
+        return None if value is None else {"id": value.pk, "code": value.code, "name": value.name, "rank": value.rank}
+
+    return events.Event("partner.tier_changed", "partner", partner_id, partner_id, {
+        "id": partner_id, "partner_id": partner_id, "from_tier": tier(from_tier), "to_tier": tier(to_tier),
+        "direction": direction})
 
 
 def _store_metrics(metrics: dict[int, dict], now, batch: int = 1000) -> None:
@@ -228,6 +240,7 @@ def change_decide(*, change: TierChange, actor: User, approve: bool, reason: str
     change.save(update_fields=["status", "decided_at", "decided_by", "reason"])
     if approve:
         _set_tier(change.partner_id, change.to_tier, change.metrics, now)
+        events.publish_many([tier_event(change.partner_id, change.from_tier, change.to_tier, change.direction)])
         partner_users = User.objects.filter(partner_membership__partner_id=change.partner_id, is_active=True)
         notify(users=partner_users, kind="tier_changed", url="/program/",
                message=lambda: (_("Your partner tier is now %(tier)s") % {"tier": change.to_tier.name if change.to_tier else "—"}, ""))

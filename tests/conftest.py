@@ -142,6 +142,14 @@ def celery_worker(django_db_setup, django_db_blocker):
 
     Yields the name of a queue only this worker consumes, so tests never pick up stray work.
     """
+    with worker_process(django_db_blocker) as queue:
+        yield queue
+
+
+@contextlib.contextmanager
+def worker_process(django_db_blocker, extra_env: dict[str, str] | None = None):
+    """Start a worker as `celery_worker` does, with settings of its own from `extra_env` (a shorter retry
+    schedule); yields its queue and stops it afterwards."""
     import os
     import subprocess
     import sys
@@ -161,7 +169,7 @@ def celery_worker(django_db_setup, django_db_blocker):
     queue = f"kyoso-test-{uuid.uuid4().hex[:8]}"
     node = f"{queue}@{socket.gethostname()}"
     env = {**os.environ, "DATABASE_URL": f"postgresql://{credentials}{location}",
-           "DJANGO_SETTINGS_MODULE": "prm.settings.test"}
+           "DJANGO_SETTINGS_MODULE": "prm.settings.test", **(extra_env or {})}
     if "REDIS_URL" not in env:
         from django.conf import settings
 

@@ -27,6 +27,7 @@ from enablement.models import (
 from partners.models import SignalKind
 from partners.selectors import partner_for_user
 from partners.services import signal_record
+from prm import events
 from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
@@ -228,6 +229,13 @@ def certification_award(*, certification: Certification, user: User, attempt: Qu
         expires_at=add_months(starts, certification.validity_months), attempt=attempt)
     signal_record(partner=partner, contact=getattr(user, "contact", None), kind=SignalKind.CERTIFIED, occurred_at=now,
                   source=f"enablement.CertificationAward:{award.pk}")
+    events.publish("certification.earned", object_type="certification_award", object_id=award.pk,
+                   partner_id=getattr(partner, "pk", None), data={
+                       "id": award.pk, "partner_id": getattr(partner, "pk", None), "user_id": user.pk,
+                       "holder_name": award.holder_name, "certification": {
+                           "id": certification.pk, "code": certification.code, "name": certification.name},
+                       "issued_at": award.issued_at, "expires_at": award.expires_at,
+                       "renewal": previous is not None})
     notify(users=[user], kind="certified", url=reverse_path("portal_learning", "portal"),
            message=lambda: (_("Certified: %(name)s") % {"name": certification.name},
                             _("Valid until %(date)s. Your certificate can be downloaded from the portal.") % {

@@ -15,6 +15,7 @@ from partners.health import metrics, scoring
 from partners.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
 from partners.models import Partner
 from partners.selectors import staff_for_many
+from prm import events
 from prm.accounts.models import User
 from prm.notifications.services import notify_many
 from prm.tenancy.urls import reverse_path
@@ -85,7 +86,7 @@ def recalculate(*, now: datetime | None = None, partner_ids: list[int] | None = 
     previous = {row[0]: row[1:] for row in HealthScore.objects.filter(partner_id__in=list(figures)).values_list(
         "partner_id", "score", "band", "components")}
     today = timezone.localtime(now).date()
-    scores, snapshots, falls = [], [], []
+    scores, snapshots, falls, moved = [], [], [], []
     for partner_id, partner_figures in figures.items():
         result = scoring.score(partner_figures, rules)
         explanation = result.as_json()
@@ -94,6 +95,10 @@ def recalculate(*, now: datetime | None = None, partner_ids: list[int] | None = 
                                   previous_score=old_score, previous_band=old_band, computed_at=now, run=run))
         snapshots.append(HealthSnapshot(partner_id=partner_id, day=today, score=result.score, band=result.band,
                                         components=explanation))
+        if old_band and old_band != result.band:
+            moved.append(events.Event("partner.health_band_changed", "partner", partner_id, partner_id, {
+                "id": partner_id, "partner_id": partner_id, "from_band": old_band, "to_band": result.band,
+                "score": result.score, "previous_score": old_score}))
         if scoring.worse(old_band, result.band):
             falls.append(HealthAlert(partner_id=partner_id, from_band=old_band, to_band=result.band,
                                      score=result.score, created_at=now,
@@ -104,6 +109,7 @@ def recalculate(*, now: datetime | None = None, partner_ids: list[int] | None = 
             update_fields=["score", "band", "components", "previous_score", "previous_band", "computed_at", "run"])
         HealthSnapshot.objects.bulk_create(snapshots, batch_size=2000, update_conflicts=True,
                                            unique_fields=["partner", "day"], update_fields=["score", "band", "components"])
+        events.publish_many(moved)
         quiet = _recently_alerted(now) if falls else set()
         falls = [fall for fall in falls if (fall.partner_id, fall.to_band) not in quiet]
         if falls:

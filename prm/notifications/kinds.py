@@ -34,6 +34,7 @@ KINDS: dict[str, Kind] = {
     "tier_changes_pending": Kind(_("Tier changes await your decision"), STAFF, IN_APP),
     "deal_stage": Kind(_("A deal you follow changed stage"), BOTH),
     "certification_expiring": Kind(_("A certification is about to expire"), BOTH),
+    "webhook_disabled": Kind(_("A webhook endpoint was disabled after repeated failures"), BOTH),
     "deal_received": Kind(_("Your deal registration was received"), PARTNER),
     "deal_approved": Kind(_("Your deal registration was approved"), PARTNER),
     "deal_rejected": Kind(_("Your deal registration was rejected"), PARTNER),

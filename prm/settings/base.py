@@ -14,6 +14,7 @@ from prm.env import (
     env_bool,
     env_choice,
     env_int,
+    env_int_list,
     env_list,
     env_str,
     parse_database_url,
@@ -64,6 +65,7 @@ TENANT_APPS = [
     "prm.invitations",
     "prm.notifications",
     "prm.exports",
+    "prm.outbox",
     "partners",
     "deals",
     "programs",
@@ -72,6 +74,7 @@ TENANT_APPS = [
     "mapping",
     "portal",
     "api",
+    "webhooks",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -245,6 +248,23 @@ KYOSO_RUN_QUEUE = env_str("KYOSO_RUN_QUEUE", "")  # empty: Celery's default queu
 # An export of more rows than this is written by the worker (prm.exports) instead of in the request.
 KYOSO_EXPORT_INLINE_ROWS = env_int("KYOSO_EXPORT_INLINE_ROWS", 2000, minimum=0, maximum=10_000_000)
 KYOSO_EXPORT_QUEUE = env_str("KYOSO_EXPORT_QUEUE", "")  # empty: Celery's default queue
+
+# ----------------------------------------------------------------------------- events and webhooks
+
+# The task that takes new outbox rows (prm.events); named, so the platform layer imports no app above it.
+KYOSO_OUTBOX_DISPATCH_TASK = "webhooks.tasks.events_dispatch"
+KYOSO_WEBHOOK_QUEUE = env_str("KYOSO_WEBHOOK_QUEUE", "")  # empty: Celery's default queue
+# Seconds to wait before each retry of a failed delivery (Standard Webhooks practice: about 24 hours in
+# all); after the last one the delivery is given up and the endpoint disabled.
+KYOSO_WEBHOOK_RETRY_SECONDS = env_int_list("KYOSO_WEBHOOK_RETRY_SECONDS", [5, 300, 1800, 7200, 18000, 36000, 36000],
+                                           minimum=0, maximum=7 * 24 * 3600)
+# An endpoint is disabled after this many failed attempts in a row, whichever events they were for.
+KYOSO_WEBHOOK_DISABLE_AFTER = env_int("KYOSO_WEBHOOK_DISABLE_AFTER", 50, minimum=1, maximum=10_000)
+KYOSO_WEBHOOK_CONNECT_TIMEOUT = env_int("KYOSO_WEBHOOK_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
+KYOSO_WEBHOOK_TOTAL_TIMEOUT = env_int("KYOSO_WEBHOOK_TOTAL_TIMEOUT", 10, minimum=1, maximum=120)
+# Endpoints on loopback or private addresses (http://127.0.0.1:…): development and tests only. In
+# production every address an endpoint's host resolves to must be public, checked again at each send.
+KYOSO_WEBHOOK_ALLOW_PRIVATE = env_bool("KYOSO_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 
 # ----------------------------------------------------------------------------- i18n
 

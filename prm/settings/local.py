@@ -15,3 +15,6 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# A developer's receiver listens on this machine (http://127.0.0.1:…); production refuses such addresses.
+KYOSO_WEBHOOK_ALLOW_PRIVATE = env_bool("KYOSO_WEBHOOK_ALLOW_PRIVATE", True)

@@ -28,3 +28,6 @@ MEDIA_ROOT = embedded.data_dir() / "test-media"  # noqa: F405
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _XDIST_WORKER:
     CACHES["default"]["LOCATION"] = redis_url_with_db(REDIS_URL, 1 + int(_XDIST_WORKER.removeprefix("gw")))  # noqa: F405
+
+# Webhook receivers in tests listen on 127.0.0.1.
+KYOSO_WEBHOOK_ALLOW_PRIVATE = env_bool("KYOSO_WEBHOOK_ALLOW_PRIVATE", True)  # noqa: F405

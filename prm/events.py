@@ -1,0 +1,117 @@
+"""Business events, published through the transactional outbox (prm.outbox).
+
+Domain services call `publish` inside their own transaction when something a vendor's other
+systems care about happens (a deal approved, a payout paid). The row is written with the change
+and a dispatch task is queued once the transaction commits; a periodic sweep picks up any row
+whose queueing was lost (a broker hiccup after commit), so every committed event goes out at
+least once. The platform layer stays below the domain apps: it knows event names and rows, and
+the webhooks app (above every domain app) is the consumer, reached by task name only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
+
+# Every event a vendor or a partner can subscribe to, in the order of the subscription form.
+CATALOGUE: dict[str, Promise] = {
+    "partner.created": _("Partner created"),
+    "partner.updated": _("Partner updated"),
+    "partner.tier_changed": _("Partner tier changed"),
+    "partner.health_band_changed": _("Partner health band changed"),
+    "deal.registered": _("Deal registered"),
+    "deal.approved": _("Deal approved"),
+    "deal.rejected": _("Deal rejected"),
+    "deal.won": _("Deal won"),
+    "deal.lost": _("Deal lost"),
+    "deal.cancelled": _("Deal cancelled"),
+    "deal.expired": _("Deal expired"),
+    "lead.offered": _("Lead offered"),
+    "lead.accepted": _("Lead accepted"),
+    "lead.declined": _("Lead declined"),
+    "payout.approved": _("Payout approved"),
+    "payout.paid": _("Payout paid"),
+    "certification.earned": _("Certification earned"),
+}
+# Sent on request to one endpoint only (the "send a test event" button); nobody subscribes to it.
+TEST_EVENT = "webhook.test"
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    object_type: str
+    object_id: int | str
+    partner_id: int | None = None
+    data: dict = field(default_factory=dict)
+
+
+def publish(event_type: str, *, object_type: str, object_id: int | str, partner_id: int | None = None,
+            data: dict) -> None:
+    """Record one event in the caller's transaction; it is dispatched after commit (never if it rolls back)."""
+    publish_many([Event(event_type, object_type, object_id, partner_id, data)])
+
+
+def publish_many(events: list[Event]) -> None:
+    """`publish` for a batch (a nightly recalculation): one insert per thousand rows, one dispatch."""
+    from prm.outbox.models import OutboxEvent
+
+    if not events:
+        return
+    unknown = {event.type for event in events} - set(CATALOGUE) - {TEST_EVENT}
+    if unknown:
+        raise ValueError(f"unknown event types: {sorted(unknown)}")
+    now = timezone.now()
+    OutboxEvent.objects.bulk_create([
+        OutboxEvent(type=event.type, object_type=event.object_type, object_id=str(event.object_id),
+                    partner_id=event.partner_id, data=_plain(event.data), occurred_at=now)
+        for event in events], batch_size=1000)
+    schema = connection.schema_name
+    transaction.on_commit(lambda: dispatch_soon(schema))
+
+
+def dispatch_soon(schema: str) -> None:
+    """Queue the consumer's dispatch task for `schema`. A broker failure is logged, not raised: the change
+    has committed already, and the periodic sweep sends the rows that were left behind."""
+    from prm.celery import app
+
+    try:
+        app.send_task(settings.KYOSO_OUTBOX_DISPATCH_TASK, kwargs={"schema_name": schema},
+                      queue=settings.KYOSO_WEBHOOK_QUEUE or None, headers={"_schema_name": schema})
+    except Exception:  # noqa: BLE001 — the sweep covers any failure to queue
+        logger.exception("could not queue the event dispatch for %s; the sweep will send it", schema)
+
+
+def _plain(value):
+    """JSON-ready: dates as ISO 8601 (datetimes with their offset), yen and other decimals as integers when whole."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    return value
+
+
+def external_ids(instance) -> dict:
+    """The ids other systems gave this record (where the model keeps them), else {}."""
+    value = getattr(instance, "external_ids", None)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def label(event_type: str) -> str:
+    return str(CATALOGUE.get(event_type, event_type))
