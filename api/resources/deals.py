@@ -217,7 +217,7 @@ def _refused_move(deal: DealRegistration, stage: str) -> ApiError:
 
 
 class CancelIn(Input):
-    reason: Annotated[str, Field(max_length=2000)] = ""
+    reason: Annotated[str, Field(min_length=1, max_length=2000, description="why; kept on the deal's timeline")]
     cancelled_on: date | None = Field(None, description="a won deal: the day the customer cancelled (解約)")
 
 
