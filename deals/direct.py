@@ -78,7 +78,7 @@ def direct_account_upsert(*, source: str, external_id: str, owner_email: str = "
         account = DirectAccount(external_ids={source: external_id})
     for name, value in fields.items():
         setattr(account, name, value)
-    account.owner = owner if owner_email else account.owner if not created else None
+    account.owner = owner  # PUT replaces: no owner_email, no owner
     services.apply_keys(account, services.customer_keys_for(account.customer_name, account.corporate_number,
                                                             account.web_domain))
     account.save()

@@ -18,17 +18,17 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from api.access import RecordId, not_found, own_partner
 from api.auth import need
 from api.errors import ApiError, invalid
 from api.idempotency import idempotent
 from api.pagination import ExternalListParams, external_id_of, page_of
-from api.responses import created, json_response
+from api.responses import json_response
 from api.schemas import ExternalIds, Input, PageOut, Timestamp, Yen
 from api.scopes import WRITE
-from deals import services
+from deals import external_ids, services
 from deals.models import DealRegistration, Priority, Product, Side, Stage
 from prm.bounds import MAX_YEN
 from prm.params import MAX_ID
@@ -37,6 +37,7 @@ console = Router(tags=["deals"])
 portal = Router(tags=["deals"])
 
 CustomerStatus = Literal["none", "taken"]
+Source = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z0-9_\-]+$")]
 
 
 class DealOut(Schema):
@@ -279,3 +280,18 @@ def deal_approve(request: HttpRequest, deal_id: RecordId, payload: DecisionIn):
 def deal_reject(request: HttpRequest, deal_id: RecordId, payload: DecisionIn):
     return _answer(services.deal_reject(deal=_own_deal(request, deal_id), actor=request.auth.created_by,
                                         reason=payload.reason))
+
+
+# --------------------------------------------------------------------------- ids in other systems (vendor keys)
+
+
+class ExternalIdIn(Input):
+    external_id: Annotated[str, Field(max_length=200, description="the deal's id in that system; empty removes it")]
+
+
+@console.put("/{deal_id}/external-ids/{source}", response=DealOut, auth=need("deals", WRITE),
+             summary="Set the deal's id in another system (a CRM's opportunity id)")
+def deal_external_id(request: HttpRequest, deal_id: RecordId, source: Source, payload: ExternalIdIn):
+    deal = external_ids.deal_external_id_set(deal=_own_deal(request, deal_id), source=source,
+                                             external_id=payload.external_id.strip())
+    return _answer(deal)

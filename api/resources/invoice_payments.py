@@ -12,6 +12,7 @@ from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from api.auth import need
@@ -20,7 +21,6 @@ from api.idempotency import idempotent
 from api.responses import created
 from api.schemas import Input, Timestamp, Yen
 from api.scopes import WRITE
-from django.utils.translation import gettext as _
 from incentives import invoices
 from prm.bounds import MAX_YEN
 from prm.params import MAX_ID

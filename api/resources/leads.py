@@ -4,7 +4,6 @@ a new lead is offered to the next partner by the vendor's rule, an accepted one 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError

@@ -195,3 +195,43 @@ def test_lists_are_cursor_pages_with_updated_since(world, unblocked, write_recor
             break
     assert set(made) <= set(seen) and len(seen) == len(set(seen))
     assert world.get("/api/v1/deals?stage=nonsense", key="partner_b").json["errors"][0]["field"] == "stage"
+
+
+def test_concurrent_retries_of_one_registration_register_once(world, unblocked, write_records):
+    body, key = _body(), str(uuid.uuid4())
+    answers, barrier = [], threading.Barrier(5)
+
+    def send():
+        barrier.wait()
+        answers.append(world.post("/api/v1/deals", body, key="partner_a", headers={"Idempotency-Key": key}))
+        connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [answer.status for answer in answers] == [201] * 5, [answer.body for answer in answers]
+    assert len({answer.json["id"] for answer in answers}) == 1
+    assert _state(world, body["customer_name"])["deals"] == 1
+
+
+def test_a_crm_writes_back_its_id_for_a_deal_and_one_id_names_one_deal(world, unblocked, write_records):
+    first, second = write_records.deals[0].pk, write_records.deals[1].pk
+    crm_id = "006" + uuid.uuid4().hex[:10]
+    answer = world.call("PUT", f"/api/v1/deals/{first}/external-ids/salesforce", body={"external_id": crm_id},
+                        key="vendor_write")
+    assert answer.status == 200 and answer.json["external_ids"]["salesforce"] == crm_id, answer.body
+    found = world.get(f"/api/v1/deals?external_id=salesforce:{crm_id}", key="partner_a").json["items"]
+    assert [item["id"] for item in found] == [first]
+    taken = world.call("PUT", f"/api/v1/deals/{second}/external-ids/salesforce", body={"external_id": crm_id},
+                       key="vendor_write")
+    assert taken.status == 422 and taken.json["errors"][0]["field"] == "external_id"
+    assert "salesforce" not in _deal(world, second).external_ids
+    assert world.call("PUT", f"/api/v1/deals/{first}/external-ids/Sales Force".replace(" ", "%20"),
+                      body={"external_id": "x"}, key="vendor_write").status == 422
+    assert world.call("PUT", f"/api/v1/deals/{first}/external-ids/salesforce", body={"external_id": "x"},
+                      key="vendor_read").json["code"] == "scope_missing"
+    cleared = world.call("PUT", f"/api/v1/deals/{first}/external-ids/salesforce", body={"external_id": ""},
+                         key="vendor_write")
+    assert cleared.status == 200 and "salesforce" not in cleared.json["external_ids"]
