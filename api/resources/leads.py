@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -208,10 +209,12 @@ def _offers(request: HttpRequest):
 
 @portal.get("/offers", response=OfferPage, auth=need("leads"), summary="List the lead offers made to this partner")
 def offer_list(request: HttpRequest, params: Query[OfferListParams]):
-    qs = _offers(request)
+    """Ordered by the last change an offer records: its answer, else when it was made (an offer that ran out
+    keeps its time of offer; read `expires_at`)."""
+    qs = _offers(request).annotate(changed_at=Coalesce("responded_at", "offered_at"))
     if params.status:
         qs = qs.filter(status=params.status)
-    return page_of(qs, params, field="offered_at")
+    return page_of(qs, params, field="changed_at")
 
 
 def _own_offer(request: HttpRequest, offer_id: int) -> LeadOffer:

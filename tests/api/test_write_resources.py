@@ -186,3 +186,21 @@ def test_bad_invoice_payments_name_the_field(world, unblocked, write_records):
         assert [e["field"] for e in answer.json["errors"]] == [field], (field, answer.json)
     assert world.post("/api/v1/invoice-payments", base, key="vendor_read").json["code"] == "scope_missing"
     assert _payments(world, deal) == 0
+
+
+def test_a_put_is_in_the_audit_log_with_its_answer(world, unblocked, write_records):
+    from incentives.models import AuditEntry
+
+    def entries():
+        return in_vendor(world, lambda: list(AuditEntry.objects.filter(
+            action="api_key_wrote", object_id=str(world.keys["vendor_write"].pk)).order_by("pk").values_list("changes", flat=True)))
+
+    before = len(entries())
+    crm_id = uuid.uuid4().hex
+    assert world.call("PUT", f"/api/v1/direct-accounts/{CRM}/{crm_id}", body={"customer_name": customer()},
+                      key="vendor_write").status == 201
+    assert world.call("PUT", f"/api/v1/direct-accounts/{CRM}/{crm_id}", body={"customer_name": customer(),
+                                                                              "corporate_number": "1"},
+                      key="vendor_write").status == 422
+    written = entries()[before:]
+    assert len(written) == 2 and [entry.get("status") for entry in written] == [201, 422], written
