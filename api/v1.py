@@ -17,6 +17,7 @@ from ninja.renderers import JSONRenderer
 
 from api import audit, errors
 from api.resources import certifications, contacts, health, partners, payouts, tiers
+from api.resources import deals, direct_accounts, invoice_payments, leads
 
 # (URL prefix, module): each module has `console` and `portal` (None when partners have no access).
 RESOURCES = [
@@ -26,6 +27,10 @@ RESOURCES = [
     ("/certifications", certifications),
     ("/health-scores", health),
     ("/payouts", payouts),
+    ("/deals", deals),
+    ("/leads", leads),
+    ("/direct-accounts", direct_accounts),
+    ("/invoice-payments", invoice_payments),
 ]
 
 DESCRIPTION = """Kyoso REST API, version 1.
