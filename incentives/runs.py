@@ -417,6 +417,7 @@ def input_digests(until: date) -> dict:
     cancelled = (f"CASE WHEN d.stage = 'cancelled' AND d.won_on IS NOT NULL AND (d.cancelled_on IS NOT NULL OR "
                  f"d.closed_at IS NOT NULL) THEN greatest(coalesce(d.cancelled_on, {local % 'd.closed_at'}), d.won_on) END")
     occurred, decided = local % "s.occurred_at", local % "c.decided_at"
+    decided_epoch = "extract(epoch FROM c.decided_at)"
     # A deal's product is the first of its products by code: its id stands for it (the codes are in "global").
     deals = ("{deal} d LEFT JOIN (SELECT DISTINCT ON (t.dealregistration_id) t.dealregistration_id AS deal_id, "
              "p.id AS product FROM {through} t JOIN {product} p ON p.id = t.product_id "
@@ -435,7 +436,7 @@ def input_digests(until: date) -> dict:
                 FROM {{invoice}} i JOIN {deals} ON d.id = i.deal_id
             UNION ALL SELECT {occurred}, {mix(5, 's.id', 's.partner_id', day % occurred, "hashtext(s.kind)")}
                 FROM {{signal}} s WHERE s.kind = ANY(%(kinds)s)
-            UNION ALL SELECT {decided}, {mix(6, 'c.id', 'c.partner_id', "extract(epoch FROM c.decided_at)", "hashtext(coalesce(t.code, ''))")}
+            UNION ALL SELECT {decided}, {mix(6, 'c.id', 'c.partner_id', decided_epoch, "hashtext(coalesce(t.code, ''))")}
                 FROM {{change}} c LEFT JOIN {{tier}} t ON t.id = c.to_tier_id WHERE c.status = %(applied)s)
         SELECT to_char(day, 'YYYY-MM'), sum(h)::text || '/' || count(*) FROM rows
         WHERE day IS NOT NULL AND day <= %(until)s GROUP BY 1

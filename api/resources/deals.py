@@ -22,7 +22,6 @@ from ninja import Field, Path, Query, Router, Schema
 
 from api.access import RecordId, not_found, own_partner
 from api.auth import need
-from api.writes import audited
 from api.errors import ApiError, invalid
 from api.idempotency import idempotent
 from api.pagination import ExternalListParams, external_id_of, page_of
@@ -292,7 +291,6 @@ class ExternalIdIn(Input):
 
 @console.put("/{deal_id}/external-ids/{source}", response=DealOut, auth=need("deals", WRITE),
              summary="Set the deal's id in another system (a CRM's opportunity id)")
-@audited
 def deal_external_id(request: HttpRequest, deal_id: RecordId, source: Source, payload: ExternalIdIn):
     deal = external_ids.deal_external_id_set(deal=_own_deal(request, deal_id), source=source,
                                              external_id=payload.external_id.strip())

@@ -13,7 +13,6 @@ from ninja import Field, Path, Query, Router, Schema
 
 from api.access import RecordId, not_found
 from api.auth import need
-from api.writes import audited
 from api.pagination import ExternalListParams, external_id_of, page_of
 from api.responses import json_response
 from api.schemas import Input, PageOut, Timestamp, Yen
@@ -104,7 +103,6 @@ def account_read(request: HttpRequest, account_id: RecordId):
 
 @console.put("/{source}/{external_id}", response={200: DirectAccountOut, 201: DirectAccountOut},
              auth=need("direct_accounts", WRITE), summary="Create or replace the account a CRM knows by this id")
-@audited
 def account_upsert(request: HttpRequest, source: Source, external_id: ExternalId, payload: DirectAccountIn):
     fields = payload.model_dump(exclude={"opportunities"})
     fields["employee_band"] = fields["employee_band"] or ""

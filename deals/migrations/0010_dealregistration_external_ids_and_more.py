@@ -11,6 +11,7 @@ from prm.migration_sql import touch_updated_at
 class Migration(migrations.Migration):
 
     dependencies = [
+        ("prm", "0002_touch_updated_at_function"),
         ('deals', '0009_win_corrections'),
         ('partners', '0012_contact_external_ids_contact_updated_at_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -10,6 +10,7 @@ from prm.migration_sql import touch_updated_at
 class Migration(migrations.Migration):
 
     dependencies = [
+        ("prm", "0002_touch_updated_at_function"),
         ('incentives', '0010_commission_run_digests'),
         ('partners', '0013_healthscore_updated_at_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -11,6 +11,7 @@ from prm.migration_sql import touch_updated_at
 class Migration(migrations.Migration):
 
     dependencies = [
+        ("prm", "0002_touch_updated_at_function"),
         ('partners', '0011_qbrjob'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -43,9 +43,11 @@ ALLOWED_PUBLIC_TARGETS: dict[str, str] = {}
 PLATFORM_SQL_MODULES = {
     "prm/tenancy/archive.py": "archives and restores one vendor: reads and truncates that schema's tables by name",
     "prm/tenancy/services.py": "removes one vendor: DROP SCHEMA of that vendor",
+    "prm/periodic.py": "the scheduler's claims: one row per vendor, job and slot in public.prm_tenantjobrun",
 }
 # The application code: every package holding models, views, services or tasks.
-SCANNED_PACKAGES = ("prm", "partners", "deals", "programs", "enablement", "incentives", "mapping", "portal")
+SCANNED_PACKAGES = ("prm", "partners", "deals", "programs", "enablement", "incentives", "mapping", "portal", "api",
+                    "webhooks")
 
 
 # ----------------------------------------------------------------------------- catalogue checks

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_tenants.utils import tenant_context
 
 from prm import events
@@ -196,7 +197,8 @@ def test_private_addresses_are_refused_when_not_allowed_at_save_and_at_send(peop
         services.endpoint_drain(endpoint_id=endpoint.pk)
         assert receiver.snapshot() == []
         delivery = Delivery.objects.get(endpoint=endpoint)
-        assert delivery.last_status is None and "private" in delivery.last_error
+        refusal = gettext("The address is private, loopback or reserved; webhooks go to public addresses only.")
+        assert delivery.last_status is None and refusal in delivery.last_error
 
 
 @pytest.mark.parametrize("url", ["", "ftp://example.com/x", "https://user:pw@example.com/x", "https://exa mple.com",
