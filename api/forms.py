@@ -15,7 +15,7 @@ ACCESS_CHOICES = [("", _("No access")), (READ, _("Read")), (WRITE, _("Read and w
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100,
+    name = forms.CharField(label=_("Key name"), max_length=100,
                            help_text=_("What uses the key, e.g. 'Salesforce sync'."))
     expires_on = forms.DateField(label=_("Expires on"), required=False, validators=[validate_business_date],
                                  widget=forms.DateInput(attrs={"type": "date"}),
