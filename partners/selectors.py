@@ -23,6 +23,7 @@ from partners.models import (
     Partner,
     PartnerApplication,
     PartnerEvent,
+    PartnerMembership,
     PartnerSettings,
     SignalKind,
     Stage,
@@ -281,8 +282,18 @@ def staff_for_many(partners) -> dict[int, list]:
 
 
 def partner_for_user(user) -> Partner | None:
-    membership = getattr(user, "partner_membership", None)
-    return membership.partner if membership else None
+    """The user's company: membership and partner in one query (every portal request asks), both kept
+    on the user so later `user.partner_membership` reads cost nothing."""
+    descriptor = user._meta.model.partner_membership  # the class, also behind request.user's lazy object
+    if descriptor.is_cached(user):
+        membership = getattr(user, "partner_membership", None)
+        return membership.partner if membership else None
+    membership = PartnerMembership.objects.select_related("partner").filter(user=user).first()
+    descriptor.related.set_cached_value(user, membership)
+    if membership is None:
+        return None
+    PartnerMembership.user.field.set_cached_value(membership, user)
+    return membership.partner
 
 
 def agreement_count(partner: Partner) -> int:
