@@ -19,6 +19,10 @@ BARE_PATH = "/__bench__/bare/"
 
 # collectstatic writes the manifest the production storage needs here (a folder of the bench's).
 STATIC_ROOT = os.environ["KYOSO_BENCH_STATIC_ROOT"]
+if os.environ.get("KYOSO_BENCH_STATIC_PLAIN") == "1":
+    # --smoke: the same manifest, without compressing every file first (a minute of CPU); pages look
+    # their static files up alike either way.
+    STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}  # noqa: F405
 MIDDLEWARE = [*MIDDLEWARE, "kyoso_bench_site.BareViewMiddleware"]
 
 

@@ -82,7 +82,7 @@ def bench_web(runs: int) -> None:
     servers = {}
     try:
         for label, tree in trees:
-            servers[label] = _serve(tree, setup, workers=workers)
+            servers[label] = _serve(tree, setup, workers=workers, smoke=run.SMOKE)
         results: dict[str, dict[str, Figures]] = {label: {} for label, _ in trees}
         for endpoint in setup.endpoints:
             for label, _ in trees:
@@ -190,24 +190,46 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _serve(tree: Path, setup: Setup, *, workers: int) -> Server:
+def _static_fingerprint(tree: Path) -> str:
+    """Names, sizes and times of the static files: collectstatic runs again only when one changed."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in sorted(tree.glob("*/static")) + sorted(tree.glob("*/*/static")):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path.relative_to(tree)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _serve(tree: Path, setup: Setup, *, workers: int, smoke: bool) -> Server:
     """gunicorn serving `tree`'s code under the production settings (plus the bare view)."""
     scratch = Path(tempfile.mkdtemp(prefix="kyoso-bench-web-"))
+    # Kept between runs (collectstatic compresses every file: a minute of CPU); one per checkout.
+    import hashlib
+
+    name = hashlib.sha256(str(tree).encode()).hexdigest()[:12]
+    static_root = Path(tempfile.gettempdir()) / f"kyoso-bench-web-static-{'smoke' if smoke else 'full'}-{name}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "kyoso_bench_site",
         "PYTHONPATH": os.pathsep.join([str(tree), str(ROOT / "bench")]),
         "SECRET_KEY": setup.secret_key,
         "ALLOWED_HOSTS": ",".join(setup.hosts),
-        "KYOSO_BENCH_STATIC_ROOT": str(scratch / "static"),
+        "KYOSO_BENCH_STATIC_ROOT": str(static_root),
+        "KYOSO_BENCH_STATIC_PLAIN": "1" if smoke else "0",
         "KYOSO_DATA_DIR": os.environ.get("KYOSO_DATA_DIR") or str(ROOT / ".kyoso"),
         "SECURE_HSTS_SECONDS": "0",
     }
     for name in ("DATABASE_URL", "REDIS_URL"):
         if not env.get(name):
             raise SystemExit(f"web: {name} must be set (./kyoso bench sets it)")
-    subprocess.run([sys.executable, str(tree / "manage.py"), "collectstatic", "--noinput", "--verbosity", "0"],
-                   env=env, cwd=tree, check=True)
+    fingerprint, stamp = _static_fingerprint(tree), static_root / ".kyoso-bench-fingerprint"
+    if not stamp.exists() or stamp.read_text() != fingerprint:
+        subprocess.run([sys.executable, str(tree / "manage.py"), "collectstatic", "--noinput", "--verbosity", "0"],
+                       env=env, cwd=tree, check=True)
+        stamp.write_text(fingerprint)
     port = _free_port()
     log = scratch / "gunicorn.log"
     with log.open("wb") as out:

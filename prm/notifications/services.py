@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -63,6 +64,7 @@ def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User], str, Callabl
     for notification in created if paused else mailed:
         notification.emailed_at = now  # paused (the demo's seed): handled, so no digest picks it up either
     Notification.objects.bulk_create(created, batch_size=1000)
+    forget_unread_counts({n.user.pk for n in created})
     vendor = current_vendor()
     origins: dict[str, str | None] = {}
     for notification in mailed:
@@ -152,8 +154,33 @@ def mark_read(*, user: User, notification_id: int | None = None) -> int:
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
-    return unread.update(read_at=timezone.now())
+    marked = unread.update(read_at=timezone.now())
+    forget_unread_counts([user.pk])
+    return marked
+
+
+UNREAD_TIMEOUT = 10 * 60
+
+
+def _unread_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"  # the cache adds the vendor's schema
 
 
 def unread_count(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """The bell's number, on every page: counted once, then kept until a notification of the user's is
+    made or read (forget_unread_counts)."""
+    count = cache.get(_unread_key(user.pk))
+    if count is None:
+        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
+        cache.set(_unread_key(user.pk), count, UNREAD_TIMEOUT)
+    return count
+
+
+def forget_unread_counts(user_ids: Iterable[int]) -> None:
+    """Whoever got or read notifications counts afresh: now, and once the transaction commits (a page
+    rendered meanwhile may have cached the count from before)."""
+    keys = [_unread_key(pk) for pk in set(user_ids)]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))

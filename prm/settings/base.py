@@ -124,6 +124,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's renderer, with select boxes written in Python instead of a template include per option.
+FORM_RENDERER = "prm.forms_renderer.FastSelectRenderer"
+
 WSGI_APPLICATION = "prm.wsgi.application"
 
 # ----------------------------------------------------------------------------- data stores

@@ -148,3 +148,65 @@ def test_a_deal_registration_stays_within_its_query_budget(people_a, django_asse
         deal = DealRegistration.objects.get(customer_name="株式会社予算")
     assert deal.partner_id == people_a.partner.pk
     assert response["Location"] == f"/deals/{deal.pk}/"
+
+
+def _select_cases():
+    from django import forms
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    class Choices(forms.Form):
+        plain = forms.ChoiceField(choices=[("", "---------"), ("13", "東京都"), ("27", "大阪府")])
+        escaped = forms.ChoiceField(choices=[('a"<b>&', 'R&D <部門> "x"'), (5, 5)], required=False)
+        grouped = forms.ChoiceField(choices=[("東日本", [("13", "東京都"), ("01", "北海道")]),
+                                             ("西日本", [("27", "大阪府")]), ("x", "その他")])
+        lazy = forms.ChoiceField(choices=[("ja", gettext_lazy("Japanese")), ("en", gettext_lazy("English"))])
+        safe = forms.ChoiceField(choices=[(mark_safe("<b>"), mark_safe("<i>safe</i>"))])
+        multiple = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B"), ("c", "C")], required=False)
+        boolean = forms.NullBooleanField()
+        attrs = forms.ChoiceField(choices=[("1", "一")], widget=forms.Select(attrs={
+            "class": "form-select kyoso-customer", "disabled": True, "hidden": False, "data-x": 'a"b', "hx-get": "/p/?a=1&b=2"}))
+
+    return Choices, [{}, {"plain": "27", "escaped": 'a"<b>&', "grouped": "01", "lazy": "en", "multiple": ["a", "c"],
+                          "boolean": "true", "attrs": "1"}]
+
+
+def test_the_select_renderer_writes_what_django_templates_write():
+    from django.forms.renderers import DjangoTemplates
+
+    from prm.forms_renderer import FastSelectRenderer, _select
+
+    Choices, datas = _select_cases()
+    fast, django = FastSelectRenderer(), DjangoTemplates()
+    compared = 0
+    for data in datas:
+        form = Choices(data or None)
+        for field in form:
+            for attrs in (None, {"class": "form-select is-invalid"}):
+                widget = field.field.widget
+                context = widget.get_context(field.html_name, field.value(), {**field.build_widget_attrs(attrs or {}),
+                                                                               "id": field.auto_id})
+                expected = django.render(widget.template_name, context)
+                assert fast.render(widget.template_name, context) == expected, (field.name, data)
+                compared += _select(context["widget"]) is not None  # written in Python, not the fallback
+    assert compared == 2 * 2 * 7  # all but "escaped" (a number as a label goes to the template) in Python
+
+
+def test_the_bell_counts_a_new_and_a_read_notification_on_the_next_page(people_a):
+    from prm.notifications.models import Notification
+    from prm.notifications.services import mark_read, notify, unread_count
+
+    manager, rep = people_a.channel_manager, people_a.partner_rep
+    with tenant_context(people_a.tenant):
+        assert unread_count(manager) == 0  # cached from here on
+        notify(users=[manager], kind="deal_registered", message=lambda: ("新しい案件", "本文"), url="/deals/")
+        assert unread_count(manager) == 1
+        notify(users=[manager, rep], kind="deal_registered", message=lambda: ("もう一件", "本文"))
+        assert (unread_count(manager), unread_count(rep)) == (2, 1)
+        first = Notification.objects.filter(user=manager).order_by("pk").first()
+        mark_read(user=manager, notification_id=first.pk)
+        assert unread_count(manager) == 1
+        mark_read(user=manager)
+        assert (unread_count(manager), unread_count(rep)) == (0, 1)
+    page = people_a.portal(rep).get("/")
+    assert page.context["unread_notifications"] == 1
