@@ -78,18 +78,13 @@ class Held:
         return "valid"
 
 
-def certifications_of(user: User, *, held_only: bool = False) -> list[Held]:
-    """Every certification with the user's latest award (or None); two queries. `held_only`: only those
-    the user was awarded, and no second query when there are none (the portal home, on every visit)."""
+def certifications_of(user: User) -> list[Held]:
+    """Every certification with the user's latest award (or None); two queries."""
     latest: dict[int, CertificationAward] = {}
     for award in CertificationAward.objects.filter(user=user).order_by("certification_id", "-expires_at"):
         latest.setdefault(award.certification_id, award)
-    certifications = Certification.objects.select_related("requires")
-    if held_only:
-        if not latest:
-            return []
-        certifications = certifications.filter(pk__in=latest)
-    return [Held(certification, latest.get(certification.pk)) for certification in certifications]
+    return [Held(certification, latest.get(certification.pk))
+            for certification in Certification.objects.select_related("requires")]
 
 
 def attempts_of(user: User, quiz) -> QuerySet[QuizAttempt]:
@@ -262,7 +257,7 @@ def portal_home(user: User, partner: Partner, viewer: Viewer, *, manager: bool) 
     sessions = list(sessions_for(user, partner).filter(ends_at__gte=now).order_by("starts_at")[:3])
     courses = courses_for(user, viewer)
     required_open = [course for course in courses if course.required and not course.completed][:4]
-    certifications = certifications_of(user, held_only=True)
+    certifications = [held for held in certifications_of(user) if held.award is not None]
     waiting = (PartnerQuestion.objects.filter(partner=partner, status=PartnerQuestion.Status.WITH_MANAGER).count()
                if manager else 0)
     return HomeEnablement(

@@ -49,7 +49,6 @@ from partners.models import (
 from prm import demo_data
 from prm.accounts.models import User
 from prm.notifications.models import Notification
-from prm.notifications.services import forget_unread_counts
 
 HISTORY_DAYS = 90
 # Rows the other demo modules stamp with the moment of seeding; the replay spreads them over the month before.
@@ -526,10 +525,8 @@ def _alert_then(falls: list[HealthAlert], moment: datetime) -> None:
     """Alert the owners as the nightly run did then: the same notifications, dated that night and since read."""
     latest = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     alerts_send(falls)
-    replayed = Notification.objects.filter(pk__gt=latest, kind="health_alert")
-    owners = set(replayed.values_list("user_id", flat=True))
-    replayed.update(created_at=moment, read_at=moment + timedelta(hours=4))
-    forget_unread_counts(owners)
+    Notification.objects.filter(pk__gt=latest, kind="health_alert").update(
+        created_at=moment, read_at=moment + timedelta(hours=4))
 
 
 def _replay(now: datetime, settings: HealthSettings, rules: scoring.Rules) -> list[tuple[datetime, dict]]:

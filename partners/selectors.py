@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
@@ -253,6 +253,14 @@ def contact_stage_rows(partner: Partner | None = None) -> list[tuple[str, str, i
 def stage_counts() -> dict[str, int]:
     counts = dict(Partner.objects.values_list("stage").annotate(n=Count("pk")).values_list("stage", "n"))
     return {stage: counts.get(stage, 0) for stage in Stage.values}
+
+
+def partner_total(filters: PartnerFilters, counts: dict[str, int]) -> int | None:
+    """The list's number of partners from the stage strip's counts, when they tell it (no filter but the
+    stage): the page then needs no COUNT(*) of its own. None when only the list query can tell."""
+    if replace(filters, stage="", sort="name") != PartnerFilters():
+        return None
+    return counts.get(filters.stage, 0) if filters.stage else sum(counts.values())
 
 
 def stage_rows() -> list[tuple[str, str, int]]:

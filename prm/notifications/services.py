@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -64,7 +63,6 @@ def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User], str, Callabl
     for notification in created if paused else mailed:
         notification.emailed_at = now  # paused (the demo's seed): handled, so no digest picks it up either
     Notification.objects.bulk_create(created, batch_size=1000)
-    forget_unread_counts({n.user.pk for n in created})
     vendor = current_vendor()
     origins: dict[str, str | None] = {}
     for notification in mailed:
@@ -154,33 +152,8 @@ def mark_read(*, user: User, notification_id: int | None = None) -> int:
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
-    marked = unread.update(read_at=timezone.now())
-    forget_unread_counts([user.pk])
-    return marked
-
-
-UNREAD_TIMEOUT = 10 * 60
-
-
-def _unread_key(user_id: int) -> str:
-    return f"notifications:unread:{user_id}"  # the cache adds the vendor's schema
+    return unread.update(read_at=timezone.now())
 
 
 def unread_count(user: User) -> int:
-    """The bell's number, on every page: counted once, then kept until a notification of the user's is
-    made or read (forget_unread_counts)."""
-    count = cache.get(_unread_key(user.pk))
-    if count is None:
-        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
-        cache.set(_unread_key(user.pk), count, UNREAD_TIMEOUT)
-    return count
-
-
-def forget_unread_counts(user_ids: Iterable[int]) -> None:
-    """Whoever got or read notifications counts afresh: now, and once the transaction commits (a page
-    rendered meanwhile may have cached the count from before)."""
-    keys = [_unread_key(pk) for pk in set(user_ids)]
-    if not keys:
-        return
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
