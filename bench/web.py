@@ -57,6 +57,13 @@ class Figures:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     wrong: dict[int, int] = field(default_factory=dict)
+    sent: int = 0  # warm-up included
+    cpu: float = 0.0  # seconds of CPU the server's processes spent meanwhile
+
+    @property
+    def cpu_ms(self) -> float:
+        """The server's CPU per request: steadier than latency on a machine others share."""
+        return self.cpu / self.sent * 1000 if self.sent else float("nan")
 
     @property
     def per_second(self) -> float:
@@ -86,7 +93,9 @@ def bench_web(runs: int) -> None:
         results: dict[str, dict[str, Figures]] = {label: {} for label, _ in trees}
         for endpoint in setup.endpoints:
             for label, _ in trees:
+                cpu_before = servers[label].cpu_seconds()
                 figures = _load(servers[label].port, endpoint, seconds)
+                figures.cpu = servers[label].cpu_seconds() - cpu_before
                 if figures.wrong or not figures.count:
                     raise AssertionError(f"web: {label} {endpoint.label} answered {figures.wrong or 'nothing'} "
                                          f"(expected {endpoint.expect})\n{servers[label].log_tail()}")
@@ -173,6 +182,20 @@ class Server:
 
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU of gunicorn and its workers so far."""
+        import psutil
+
+        total = 0.0
+        try:
+            master = psutil.Process(self.process.pid)
+            for process in (master, *master.children(recursive=True)):
+                times = process.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+        return total
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -280,9 +303,10 @@ def _load(port: int, endpoint: Endpoint, seconds: float) -> Figures:
 
     def worker() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        latencies, wrong = [], {}
+        latencies, wrong, sent = [], {}, 0
         while (now := time.monotonic()) < stop_at:
             status, took = _request(port, endpoint, connection)
+            sent += 1
             if now < warm_until:
                 continue
             latencies.append(took)
@@ -290,6 +314,7 @@ def _load(port: int, endpoint: Endpoint, seconds: float) -> Figures:
                 wrong[status] = wrong.get(status, 0) + 1
         connection.close()
         with lock:
+            figures.sent += sent
             figures.latencies.extend(latencies)
             for status, count in wrong.items():
                 figures.wrong[status] = figures.wrong.get(status, 0) + count
@@ -306,11 +331,11 @@ def _load(port: int, endpoint: Endpoint, seconds: float) -> Figures:
 def _print_table(endpoints: list[Endpoint], results: dict[str, dict[str, Figures]], seconds: float, workers: int) -> None:
     labels = list(results)
     print(f"web: gunicorn {workers} sync workers, production settings, {CONCURRENCY} connections, "
-          f"{seconds:.0f} s a page; latencies in ms")
+          f"{seconds:.0f} s a page; latencies in ms; cpu/req: ms of the web server's CPU a request")
     width = max(len(endpoint.label) for endpoint in endpoints)
     head = f"{'endpoint':<{width}}"
     for label in labels:
-        head += f" | {label + ' req/s':>13} {'p50':>6} {'p95':>6} {'p99':>6} {'÷ bare':>7}"
+        head += f" | {label + ' req/s':>13} {'p50':>6} {'p95':>6} {'p99':>6} {'÷ bare':>7} {'cpu/req':>7}"
     print(head)
     print("-" * len(head))
     for endpoint in endpoints:
@@ -320,7 +345,7 @@ def _print_table(endpoints: list[Endpoint], results: dict[str, dict[str, Figures
             bare = results[label][endpoints[0].label].per_second
             share = figures.per_second / bare if bare else float("nan")
             line += (f" | {figures.per_second:>13.1f} {figures.percentile(0.5):>6.1f} {figures.percentile(0.95):>6.1f} "
-                     f"{figures.percentile(0.99):>6.1f} {share:>7.1%}")
+                     f"{figures.percentile(0.99):>6.1f} {share:>7.1%} {figures.cpu_ms:>7.1f}")
         print(line)
     if len(labels) == 2:
         changes = []
