@@ -75,7 +75,7 @@ def bench_create_vendor(runs: int) -> None:
     print(f"create_vendor: {runs} runs, median {statistics.median(timings) * 1000:.0f} ms, "
           f"min {min(timings) * 1000:.0f} ms, max {max(timings) * 1000:.0f} ms")
     # Only its own: the page benchmarks keep their vendors ("benchweb", "benchpartners", …) between runs.
-    assert not Vendor.objects.filter(pk__in=[vendor.pk for vendor in created]).exists()
+    assert not Vendor.objects.filter(slug__in=[vendor.slug for vendor in created]).exists()
 
 
 def _tenant(slug: str, name: str):
