@@ -10,7 +10,7 @@ back for long). A timeout bounds the harm of a change made behind the ORM's back
 from __future__ import annotations
 
 from django.core.cache import caches
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from prm.tenancy.models import Domain, Vendor
@@ -20,12 +20,18 @@ MISSING_TIMEOUT = 60  # an unknown host: long enough to absorb a flood, short en
 _MISSING = "missing"
 
 
+def _database() -> str:
+    """The database's name in every key: a test database and the development one share a Redis, and a
+    vendor id or host name of one must never answer for the other."""
+    return connection.settings_dict["NAME"]
+
+
 def _host_key(hostname: str) -> str:
-    return f"tenancy:v1:host:{hostname}"
+    return f"tenancy:v1:{_database()}:host:{hostname}"
 
 
 def _domains_key(vendor_id: int) -> str:
-    return f"tenancy:v1:domains:{vendor_id}"
+    return f"tenancy:v1:{_database()}:domains:{vendor_id}"
 
 
 def _cache():
