@@ -1,5 +1,5 @@
 """Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive]
-[invoices] [export] [webhooks] [api] [ALL] [--runs N] [--smoke]
+[invoices] [export] [webhooks] [api] [web] [ALL] [--runs N] [--smoke]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
 
@@ -22,6 +22,9 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run as a script, this module is __main__: modules of bench/ that import bench.run get this one,
+# with its --smoke flag, not a second copy.
+sys.modules.setdefault("bench.run", sys.modules[__name__])
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.local")
 
 SMOKE = False  # --smoke: tiny sizes
@@ -71,7 +74,8 @@ def bench_create_vendor(runs: int) -> None:
             vendor.delete(force_drop=True)
     print(f"create_vendor: {runs} runs, median {statistics.median(timings) * 1000:.0f} ms, "
           f"min {min(timings) * 1000:.0f} ms, max {max(timings) * 1000:.0f} ms")
-    assert not Vendor.objects.filter(slug__startswith="bench").exists()
+    # Only its own: the page benchmarks keep their vendors ("benchweb", "benchpartners", …) between runs.
+    assert not Vendor.objects.filter(slug__in=[vendor.slug for vendor in created]).exists()
 
 
 def _tenant(slug: str, name: str):
@@ -103,13 +107,70 @@ def _timed_get(client, url: str, runs: int) -> tuple[float, int]:
     return statistics.median(timings) * 1000, queries
 
 
+def seed_partners(staff) -> None:
+    """10,000 partners owned by `staff` (30,000 contacts, 100,000 events) in the current tenant, unless there."""
+    from partners.models import Contact, Partner, PartnerEvent, Stage
+
+    if Partner.objects.count() >= size(10_000):
+        return
+    started = time.perf_counter()
+    stages = list(Stage.values)
+    Partner.objects.bulk_create(
+        (Partner(name=f"株式会社ベンチ{n:05d}", name_kana=f"ベンチ{n:05d}", partner_type="resale",
+                 stage=stages[n % len(stages)], owner=staff, prefectures=["13", "27"][: 1 + n % 2])
+         for n in range(size(10_000))), batch_size=2000,
+    )
+    ids = list(Partner.objects.values_list("pk", flat=True))
+    Contact.objects.bulk_create(
+        (Contact(partner_id=pk, full_name=f"担当 {n}", email=f"c{n}@bench.example", stage=["potential", "active"][n % 2])
+         for n, pk in enumerate(ids * 3)), batch_size=2000,
+    )
+    PartnerEvent.objects.bulk_create(
+        (PartnerEvent(partner_id=pk, kind="updated", actor=staff, data={"fields": ["phone"]}) for pk in ids * 10),
+        batch_size=2000,
+    )
+    print(f"partners: seeded 10,000 partners, 30,000 contacts, 100,000 events in {time.perf_counter() - started:.1f} s")
+
+
+def seed_registrations(partner_ids: list[int], total: int) -> None:
+    """`total` deal registrations spread over `partner_ids` in the current tenant: one set-based INSERT … SELECT."""
+    from django.db import connection
+
+    from deals.models import DealRegistration
+
+    existing = DealRegistration.objects.count()
+    if existing >= total:
+        return
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        # Set-based: one INSERT … SELECT; keys as the matcher would store them.
+        cursor.execute(
+            """
+            INSERT INTO deals_dealregistration
+                (customer_name, corporate_number, web_domain, name_key, corporate_key, domain_key,
+                 partner_id, customer_contact_name, customer_contact_email, amount, expected_close, notes,
+                 role_lead, role_proposal, role_contract, role_billing, role_support, stage, priority,
+                 registered_at, decision_reason)
+            SELECT '株式会社ベンチ顧客' || n, '', 'bench' || n || '.co.jp', 'ベンチ顧客' || n, '', 'bench' || n || '.co.jp',
+                   (%s::bigint[])[1 + n %% array_length(%s::bigint[], 1)], '', '', 1000000, CURRENT_DATE + 60, '',
+                   'partner', 'partner', 'partner', 'partner', 'partner',
+                   (ARRAY['registered','approved','proposal','negotiation','won','lost'])[1 + n %% 6], 'holder',
+                   now() - (n || ' seconds')::interval, ''
+            FROM generate_series(%s, %s) AS n
+            """,
+            [partner_ids, partner_ids, existing, total - 1],
+        )
+        cursor.execute("ANALYZE deals_dealregistration")
+    print(f"deals: inserted {total - existing:,} registrations in {time.perf_counter() - started:.1f} s")
+
+
 def bench_partners(runs: int) -> None:
     """List and detail pages of a vendor with 10,000 partners (30,000 contacts, 100,000 events)."""
     from django.db import connection
     from django.test import Client
     from django_tenants.utils import tenant_context
 
-    from partners.models import Contact, Partner, PartnerEvent, Stage
+    from partners.models import Partner
     from prm.accounts.models import User
 
     vendor = _tenant("benchpartners", "ベンチパートナーズ株式会社")
@@ -117,23 +178,7 @@ def bench_partners(runs: int) -> None:
         staff = User.objects.get(email="admin@benchpartners.example")
         staff.role = "channel_manager"
         staff.save(update_fields=["role"])
-        if Partner.objects.count() < size(10_000):
-            started = time.perf_counter()
-            stages = list(Stage.values)
-            Partner.objects.bulk_create(
-                Partner(name=f"株式会社ベンチ{n:05d}", name_kana=f"ベンチ{n:05d}", partner_type="resale",
-                        stage=stages[n % len(stages)], owner=staff, prefectures=["13", "27"][: 1 + n % 2])
-                for n in range(size(10_000))
-            )
-            ids = list(Partner.objects.values_list("pk", flat=True))
-            Contact.objects.bulk_create(
-                Contact(partner_id=pk, full_name=f"担当 {n}", email=f"c{n}@bench.example", stage=["potential", "active"][n % 2])
-                for n, pk in enumerate(ids * 3)
-            )
-            PartnerEvent.objects.bulk_create(
-                PartnerEvent(partner_id=pk, kind="updated", actor=staff, data={"fields": ["phone"]}) for pk in ids * 10
-            )
-            print(f"partners: seeded 10,000 partners, 30,000 contacts, 100,000 events in {time.perf_counter() - started:.1f} s")
+        seed_partners(staff)
         busiest = Partner.objects.order_by("pk").first()
     host = vendor.domain_for("console").domain
     client = Client(HTTP_HOST=host)
@@ -197,29 +242,7 @@ def bench_deals(runs: int) -> None:
             Partner.objects.bulk_create(Partner(name=f"ベンチ販売店{n:03d}", partner_type="resale", stage="activation")
                                         for n in range(size(200, 5)))
         partner_ids = list(Partner.objects.values_list("pk", flat=True))
-        existing = DealRegistration.objects.count()
-        if existing < total:
-            started = time.perf_counter()
-            with connection.cursor() as cursor:
-                # Set-based: one INSERT … SELECT; keys as the matcher would store them.
-                cursor.execute(
-                    """
-                    INSERT INTO deals_dealregistration
-                        (customer_name, corporate_number, web_domain, name_key, corporate_key, domain_key,
-                         partner_id, customer_contact_name, customer_contact_email, amount, expected_close, notes,
-                         role_lead, role_proposal, role_contract, role_billing, role_support, stage, priority,
-                         registered_at, decision_reason)
-                    SELECT '株式会社ベンチ顧客' || n, '', 'bench' || n || '.co.jp', 'ベンチ顧客' || n, '', 'bench' || n || '.co.jp',
-                           (%s::bigint[])[1 + n %% array_length(%s::bigint[], 1)], '', '', 1000000, CURRENT_DATE + 60, '',
-                           'partner', 'partner', 'partner', 'partner', 'partner',
-                           (ARRAY['registered','approved','proposal','negotiation','won','lost'])[1 + n %% 6], 'holder',
-                           now() - (n || ' seconds')::interval, ''
-                    FROM generate_series(%s, %s) AS n
-                    """,
-                    [partner_ids, partner_ids, existing, total - 1],
-                )
-                cursor.execute("ANALYZE deals_dealregistration")
-            print(f"deals: inserted {total - existing:,} registrations in {time.perf_counter() - started:.1f} s")
+        seed_registrations(partner_ids, total)
         partners = list(Partner.objects.all()[:50])
         rng = random.Random(7)
         checks, registrations = [], []
@@ -1512,6 +1535,8 @@ def _bench_webhooks(runs: int) -> None:
     from bench.webhooks import bench_webhooks
 
     bench_webhooks(runs, smoke=SMOKE, size=size)
+
+
 def bench_api(runs: int) -> None:
     """GET /api/v1/partners (10,000 partners, pages of 100) against the console's list: bench/api.py."""
     from bench import api
@@ -1519,11 +1544,13 @@ def bench_api(runs: int) -> None:
     api.run(runs, size=size, tenant=_tenant)
 
 
+from bench.web import bench_web  # noqa: E402  (its own module; it reads SMOKE and the seeding from here)
+
 TARGETS = {"create_vendor": bench_create_vendor, "partners": bench_partners, "deals": bench_deals, "tiers": bench_tiers,
            "commissions": bench_commissions, "matching": bench_matching, "incentives": bench_incentives,
            "enablement": bench_enablement, "health": bench_health, "mapping": bench_mapping, "email": bench_email,
            "import": bench_import, "vendor_archive": bench_vendor_archive, "invoices": bench_invoices,
-           "export": bench_export, "webhooks": _bench_webhooks, "api": bench_api}
+           "export": bench_export, "webhooks": _bench_webhooks, "api": bench_api, "web": bench_web}
 
 
 def _drop_smoke_vendors() -> None:

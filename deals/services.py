@@ -156,11 +156,11 @@ def deal_event_data(deal: DealRegistration) -> dict:
             "decision_reason": deal.decision_reason, "lead_id": deal.lead_id}
 
 
-def _capacity(partner: Partner) -> int | None:
+def _capacity(partner: Partner, rules: DealSettings) -> int | None:
     from programs.benefits import benefits_for  # tier benefits, when programs are on
 
     limit = benefits_for(partner).deal_capacity
-    return limit if limit is not None else DealSettings.current().capacity_default
+    return limit if limit is not None else rules.capacity_default
 
 
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -218,7 +218,8 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
     keys = customer_keys_for(fields["customer_name"], fields["corporate_number"], fields.get("web_domain", ""))
     _lock_partner(partner)
     _lock_customer(keys)
-    capacity = _capacity(partner)
+    rules = DealSettings.current()  # read once: the capacity default and the conflict rules
+    capacity = _capacity(partner, rules)
     if capacity is not None and lead is None:
         open_count = DealRegistration.objects.filter(partner=partner, stage__in=OPEN_STAGES).count()
         if open_count >= capacity:
@@ -228,7 +229,6 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
     if any(deal.partner_id == partner.pk for deal in earlier):
         raise ValidationError(_("Your company has already registered this customer."))
     direct = matching_direct_accounts(keys)
-    rules = DealSettings.current()
     deal = DealRegistration(partner=partner, registered_by=user, lead=lead, **fields)
     apply_keys(deal, keys)
     holder = next((d for d in earlier if d.priority == Priority.HOLDER), earlier[0] if earlier else None)

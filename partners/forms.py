@@ -32,6 +32,22 @@ def _staff():
     return User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("full_name", "email")
 
 
+class _ListedChoices(forms.models.ModelChoiceIterator):
+    """The choices in one plain query. Django's iterator() opens a server-side cursor for them
+    (DECLARE … WITH HOLD, FETCH, CLOSE: three round trips) to spare memory on big tables; a vendor's
+    staff are a few dozen rows, read on every partner list."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    iterator = _ListedChoices
+
+
 def _blank(choices, label=_("All")):
     return [("", label), *choices]
 
@@ -41,7 +57,7 @@ class PartnerFilterForm(forms.Form):
                         widget=forms.TextInput(attrs={"placeholder": _("Name, kana or corporate number"), "type": "search"}))
     partner_type = forms.ChoiceField(label=_("Type"), required=False, choices=_blank(PartnerType.choices))
     stage = forms.ChoiceField(label=_("Stage"), required=False, choices=_blank(Stage.choices))
-    owner = forms.ModelChoiceField(label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("All"))
+    owner = StaffChoiceField(label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("All"))
     prefecture = forms.ChoiceField(label=_("Prefecture"), required=False)
     industry = forms.ChoiceField(label=_("Industry"), required=False, choices=_blank(Industry.choices))
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
@@ -23,6 +23,7 @@ from partners.models import (
     Partner,
     PartnerApplication,
     PartnerEvent,
+    PartnerMembership,
     PartnerSettings,
     SignalKind,
     Stage,
@@ -254,6 +255,14 @@ def stage_counts() -> dict[str, int]:
     return {stage: counts.get(stage, 0) for stage in Stage.values}
 
 
+def partner_total(filters: PartnerFilters, counts: dict[str, int]) -> int | None:
+    """The list's number of partners from the stage strip's counts, when they tell it (no filter but the
+    stage): the page then needs no COUNT(*) of its own. None when only the list query can tell."""
+    if replace(filters, stage="", sort="name") != PartnerFilters():
+        return None
+    return counts.get(filters.stage, 0) if filters.stage else sum(counts.values())
+
+
 def stage_rows() -> list[tuple[str, str, int]]:
     counts = stage_counts()
     return [(stage, label, counts[stage]) for stage, label in Stage.choices]
@@ -281,8 +290,18 @@ def staff_for_many(partners) -> dict[int, list]:
 
 
 def partner_for_user(user) -> Partner | None:
-    membership = getattr(user, "partner_membership", None)
-    return membership.partner if membership else None
+    """The user's company: membership and partner in one query (every portal request asks), both kept
+    on the user so later `user.partner_membership` reads cost nothing."""
+    descriptor = user._meta.model.partner_membership  # the class, also behind request.user's lazy object
+    if descriptor.is_cached(user):
+        membership = getattr(user, "partner_membership", None)
+        return membership.partner if membership else None
+    membership = PartnerMembership.objects.select_related("partner").filter(user=user).first()
+    descriptor.related.set_cached_value(user, membership)
+    if membership is None:
+        return None
+    PartnerMembership.user.field.set_cached_value(membership, user)
+    return membership.partner
 
 
 def agreement_count(partner: Partner) -> int:

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context, tenant_context
 
+from prm.tenancy.lookups import vendor_for_host
 from tests.factories import PartnerFactory, UserFactory
 
 TENANTS = {
@@ -75,6 +76,9 @@ class TenantClient(Client):
         self.tenant = tenant
         self.kind = kind
         host = tenant.domain_for(kind).domain
+        # A browser that has been to the site before: production caches the vendor behind a host after
+        # its first request, so a page's queries are the same on the first request as on the second.
+        vendor_for_host(host)
         super().__init__(HTTP_HOST=host, **defaults)
 
     def request(self, **request):

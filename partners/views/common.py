@@ -12,8 +12,11 @@ def get_partner(pk: int) -> Partner:
     return get_object_or_404(Partner.objects.select_related("owner", "parent"), pk=pk)
 
 
-def paginate(request, queryset, per_page: int = 50):
+def paginate(request, queryset, per_page: int = 50, *, count: int | None = None):
+    """A page of `queryset`; `count`, when the caller already knows the total, saves the COUNT(*)."""
     paginator = Paginator(queryset, per_page)
+    if count is not None:
+        paginator.count = count
     return paginator.get_page(request.GET.get("page"))
 
 

@@ -22,13 +22,17 @@ from prm.accounts.access import console_view
 @vary_on_headers("HX-Request")
 def partner_list(request: HttpRequest) -> HttpResponse:
     form = PartnerFilterForm(request.GET or None)
-    page = paginate(request, selectors.partner_list(form.filters()))
+    filters = form.filters()
+    partial = request.htmx and not request.htmx.boosted
+    stage_counts = None if partial else selectors.stage_counts()
+    total = selectors.partner_total(filters, stage_counts) if stage_counts is not None else None
+    page = paginate(request, selectors.partner_list(filters), count=total)
     page.object_list = selectors.attach_contact_counts(page.object_list)
     context = {"form": form, "page": page, "query": querystring_without_page(request),
                "export_query": request.GET.urlencode()}
-    if request.htmx and not request.htmx.boosted:
+    if partial:
         return render(request, "partners/_partner_table.html", context)
-    context["stage_counts"] = selectors.stage_counts()
+    context["stage_counts"] = stage_counts
     context["stages"] = Stage.choices
     return render(request, "partners/partner_list.html", context)
 

@@ -130,6 +130,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's renderer, with select boxes written in Python instead of a template include per option.
+FORM_RENDERER = "prm.forms_renderer.FastSelectRenderer"
+
 WSGI_APPLICATION = "prm.wsgi.application"
 
 # ----------------------------------------------------------------------------- data stores
@@ -165,10 +168,20 @@ CACHES = {
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "OPTIONS": {"pool_class": "prm.cache.EmbeddedAwarePool"} if KYOSO_EMBEDDED_REDIS else {},
-    }
+    },
+    # Rows of the public schema every request reads (the vendor behind a host name): keys without the
+    # schema, so any tenant's request reads and forgets the same entry (prm.tenancy.lookups).
+    "platform": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "platform",
+        "OPTIONS": {"pool_class": "prm.cache.EmbeddedAwarePool"} if KYOSO_EMBEDDED_REDIS else {},
+    },
 }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Read from the cache (keys carry the tenant's schema), written through to the database: a signed-in
+# request no longer reads django_session, and a session outlives a cache flush.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 
 # ----------------------------------------------------------------------------- celery

@@ -26,7 +26,8 @@ MEDIA_ROOT = embedded.data_dir() / "test-media"  # noqa: F405
 # cached values of one process never leak into another's.
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _XDIST_WORKER:
-    CACHES["default"]["LOCATION"] = redis_url_with_db(REDIS_URL, 1 + int(_XDIST_WORKER.removeprefix("gw")))  # noqa: F405
+    for _alias in ("default", "platform"):  # one Redis database: cache.clear() empties both
+        CACHES[_alias]["LOCATION"] = redis_url_with_db(REDIS_URL, 1 + int(_XDIST_WORKER.removeprefix("gw")))  # noqa: F405
 
 # The scheduler tests start beat and worker processes on which beat schedules only one job:
 # KYOSO_TEST_TENANT_JOB="task name,every seconds,spread seconds,slot seconds".

@@ -6,3 +6,8 @@ class TenancyConfig(AppConfig):
     name = "prm.tenancy"
     label = "tenancy"
     verbose_name = _("Vendors")
+
+    def ready(self) -> None:
+        from prm.tenancy import lookups
+
+        lookups.connect()

@@ -20,14 +20,14 @@ URLCONFS = {
 class VendorMiddleware(TenantMainMiddleware):
     """django-tenants' tenant middleware, with a proper page for an unknown host.
 
-    The one domain look-up also tells which site (console, portal, platform) was asked for.
+    The one domain look-up also tells which site (console, portal, platform) was asked for; it is
+    cached (prm.tenancy.lookups), since every request makes it.
     """
 
     def get_tenant(self, domain_model, hostname):
-        domain = domain_model.objects.select_related("tenant").get(domain=hostname)
-        tenant = domain.tenant
-        tenant.site_kind = domain.kind
-        return tenant
+        from prm.tenancy.lookups import vendor_for_host
+
+        return vendor_for_host(hostname)
 
     def no_tenant_found(self, request, hostname):
         request.site_kind = None

@@ -22,10 +22,12 @@ def reverse_path(name: str, kind: str, **kwargs) -> str:
 
 
 def site_url(vendor, kind: str, path: str = "/") -> str:
-    domain = vendor.domain_for(kind)
+    from prm.tenancy.lookups import domain_names
+
+    domain = domain_names(vendor).get(kind)  # cached: every notification and e-mail link asks
     if domain is None:
         raise LookupError(f"vendor {vendor.slug} has no {kind} domain")
-    return origin(domain.domain) + path
+    return origin(domain) + path
 
 
 def user_site_kind(user) -> str:

@@ -1,0 +1,357 @@
+"""./kyoso bench web [--runs N] — page budgets over HTTP, each page against a bare view in the same run.
+
+Serves the production settings (bench/kyoso_bench_site.py: production plus the bare view) with gunicorn,
+3 sync workers as the Dockerfile runs them, on a free port of 127.0.0.1, against the benchmark database.
+Then loads each page for N seconds (--runs, 10 by default; 1 under --smoke) from 6 threads, each keeping
+one request in flight, and prints one table: requests per second, p50/p95/p99 and the share of the bare
+view's requests per second.
+
+The pages: the console's partner list and a partner's page as a channel manager, the portal's home and
+a deal registration POST (a new customer each time, answered by the redirect) as a partner rep, in the
+vendor "benchweb": 10,000 partners and 1,000,000 registrations, seeded once and kept between runs
+(drop it in the admin or with `vendor.delete(force_drop=True)` to seed afresh).
+
+KYOSO_BENCH_WEB_BEFORE=/path/to/another/checkout serves that checkout's code as well, with the same
+database, settings and sessions, and measures its pages alternately with this one's: the table then has
+a "before" and an "after" column (`git worktree add /tmp/web-before <commit>` makes one).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+CONCURRENCY = 6
+WORKERS = 3
+BARE_PATH = "/__bench__/bare/"
+SESSION_COOKIE = "sessionid"
+CSRF_TOKEN = "b" * 32  # the unmasked secret is a valid form token too; cookie and field carry the same
+
+
+@dataclass
+class Endpoint:
+    label: str
+    host: str
+    path: str
+    cookie: str = ""
+    expect: int = 200
+    post: bool = False
+
+
+@dataclass
+class Figures:
+    count: int
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    wrong: dict[int, int] = field(default_factory=dict)
+    sent: int = 0  # warm-up included
+    cpu: float = 0.0  # seconds of CPU the server's processes spent meanwhile
+
+    @property
+    def cpu_ms(self) -> float:
+        """The server's CPU per request: steadier than latency on a machine others share."""
+        return self.cpu / self.sent * 1000 if self.sent else float("nan")
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
+
+
+def bench_web(runs: int) -> None:
+    from bench import run
+
+    seconds = float(max(1, runs))
+    setup = _seed(run)
+    trees = [("after", ROOT)]
+    before = os.environ.get("KYOSO_BENCH_WEB_BEFORE", "").strip()
+    if before:
+        trees.insert(0, ("before", Path(before).resolve()))
+    workers = 1 if run.SMOKE else WORKERS
+    servers = {}
+    try:
+        for label, tree in trees:
+            servers[label] = _serve(tree, setup, workers=workers, smoke=run.SMOKE)
+        results: dict[str, dict[str, Figures]] = {label: {} for label, _ in trees}
+        for endpoint in setup.endpoints:
+            for label, _ in trees:
+                cpu_before = servers[label].cpu_seconds()
+                figures = _load(servers[label].port, endpoint, seconds)
+                figures.cpu = servers[label].cpu_seconds() - cpu_before
+                if figures.wrong or not figures.count:
+                    raise AssertionError(f"web: {label} {endpoint.label} answered {figures.wrong or 'nothing'} "
+                                         f"(expected {endpoint.expect})\n{servers[label].log_tail()}")
+                results[label][endpoint.label] = figures
+    finally:
+        for server in servers.values():
+            server.stop()
+    _print_table(setup.endpoints, results, seconds, workers)
+
+
+# ----------------------------------------------------------------------------- data and sessions
+
+
+@dataclass
+class Setup:
+    endpoints: list[Endpoint]
+    secret_key: str
+    hosts: list[str]
+
+
+def _seed(run) -> Setup:
+    """The vendor with its partners, registrations and two signed-in people (a session cookie each)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import override_settings
+    from django_tenants.utils import tenant_context
+
+    from partners.models import Partner, PartnerMembership, Stage
+
+    vendor = run._tenant("benchweb", "ベンチウェブ株式会社")
+    User = get_user_model()
+    secret_key = secrets.token_urlsafe(64)
+    with tenant_context(vendor):
+        manager, _ = User.objects.get_or_create(email="manager@benchweb.example",
+                                                defaults={"role": "channel_manager", "full_name": "ベンチ 担当"})
+        run.seed_partners(manager)
+        partner_ids = list(Partner.objects.order_by("pk").values_list("pk", flat=True))
+        run.seed_registrations(partner_ids, run.size(1_000_000))
+        partner = Partner.objects.exclude(stage=Stage.TERMINATED).order_by("pk").first()
+        rep, created = User.objects.get_or_create(email="rep@benchweb.example",
+                                                  defaults={"role": "partner_rep", "full_name": "ベンチ 営業"})
+        if created:
+            PartnerMembership.objects.create(user=rep, partner=partner)
+        partner = rep.partner_membership.partner
+        cookies = {}
+        with override_settings(SECRET_KEY=secret_key):  # the server signs and checks with this key
+            for person in (manager, rep):
+                client = Client()
+                client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+                cookies[person.pk] = client.cookies[SESSION_COOKIE].value
+    console = vendor.domain_for("console").domain
+    portal = vendor.domain_for("portal").domain
+    connection.set_schema_to_public()
+    session = f"{SESSION_COOKIE}={{}}; csrftoken={CSRF_TOKEN}"
+    endpoints = [
+        Endpoint("bare view", console, BARE_PATH),
+        Endpoint("console: partner list", console, "/partners/", session.format(cookies[manager.pk])),
+        Endpoint("console: partner detail", console, f"/partners/{partner.pk}/", session.format(cookies[manager.pk])),
+        Endpoint("portal: home", portal, "/", session.format(cookies[rep.pk])),
+        Endpoint("portal: deal registration POST", portal, "/deals/new/", session.format(cookies[rep.pk]),
+                 expect=302, post=True),
+    ]
+    return Setup(endpoints=endpoints, secret_key=secret_key, hosts=[console, portal])
+
+
+def _registration_body() -> bytes:
+    from datetime import date, timedelta
+
+    key = uuid.uuid4().hex[:12]
+    return urlencode({
+        "csrfmiddlewaretoken": CSRF_TOKEN, "customer_name": f"株式会社ベンチ新規{key}", "web_domain": f"new{key}.co.jp",
+        "amount": "500000", "expected_close": (date.today() + timedelta(days=30)).isoformat(),
+        **{role: "partner" for role in ("role_lead", "role_proposal", "role_contract", "role_billing", "role_support")},
+    }).encode()
+
+
+# ----------------------------------------------------------------------------- the server
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, port: int, log: Path):
+        self.process, self.port, self.log = process, port, log
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU of gunicorn and its workers so far."""
+        import psutil
+
+        total = 0.0
+        try:
+            master = psutil.Process(self.process.pid)
+            for process in (master, *master.children(recursive=True)):
+                times = process.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+        return total
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _static_fingerprint(tree: Path) -> str:
+    """Names, sizes and times of the static files: collectstatic runs again only when one changed."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in sorted(tree.glob("*/static")) + sorted(tree.glob("*/*/static")):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path.relative_to(tree)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _serve(tree: Path, setup: Setup, *, workers: int, smoke: bool) -> Server:
+    """gunicorn serving `tree`'s code under the production settings (plus the bare view)."""
+    scratch = Path(tempfile.mkdtemp(prefix="kyoso-bench-web-"))
+    # Kept between runs (collectstatic compresses every file: a minute of CPU); one per checkout.
+    import hashlib
+
+    name = hashlib.sha256(str(tree).encode()).hexdigest()[:12]
+    static_root = Path(tempfile.gettempdir()) / f"kyoso-bench-web-static-{'smoke' if smoke else 'full'}-{name}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kyoso_bench_site",
+        "PYTHONPATH": os.pathsep.join([str(tree), str(ROOT / "bench")]),
+        "SECRET_KEY": setup.secret_key,
+        "ALLOWED_HOSTS": ",".join(setup.hosts),
+        "KYOSO_BENCH_STATIC_ROOT": str(static_root),
+        "KYOSO_BENCH_STATIC_PLAIN": "1" if smoke else "0",
+        "KYOSO_DATA_DIR": os.environ.get("KYOSO_DATA_DIR") or str(ROOT / ".kyoso"),
+        "SECURE_HSTS_SECONDS": "0",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not env.get(name):
+            raise SystemExit(f"web: {name} must be set (./kyoso bench sets it)")
+    fingerprint, stamp = _static_fingerprint(tree), static_root / ".kyoso-bench-fingerprint"
+    if not stamp.exists() or stamp.read_text() != fingerprint:
+        subprocess.run([sys.executable, str(tree / "manage.py"), "collectstatic", "--noinput", "--verbosity", "0"],
+                       env=env, cwd=tree, check=True)
+        stamp.write_text(fingerprint)
+    port = _free_port()
+    log = scratch / "gunicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "prm.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--worker-class", "sync", "--timeout", "120"],
+            env=env, cwd=tree, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(process, port, log)
+    deadline = time.monotonic() + 90
+    bare = setup.endpoints[0]
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"web: gunicorn for {tree} exited with {process.returncode}\n{server.log_tail()}")
+        try:
+            if _request(port, bare)[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise SystemExit(f"web: gunicorn for {tree} did not answer within 90 s\n{server.log_tail()}")
+
+
+# ----------------------------------------------------------------------------- the load
+
+
+def _request(port: int, endpoint: Endpoint, connection: http.client.HTTPConnection | None = None) -> tuple[int, float]:
+    connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Host": endpoint.host, "X-Forwarded-Proto": "https", "Cookie": endpoint.cookie}
+    body = None
+    if endpoint.post:
+        body = _registration_body()
+        headers.update({"Content-Type": "application/x-www-form-urlencoded",
+                        "Origin": f"https://{endpoint.host}", "Referer": f"https://{endpoint.host}{endpoint.path}"})
+    started = time.perf_counter()
+    connection.request("POST" if endpoint.post else "GET", endpoint.path, body=body, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    return response.status, time.perf_counter() - started
+
+
+def _load(port: int, endpoint: Endpoint, seconds: float) -> Figures:
+    """CONCURRENCY threads, one request in flight each, for `seconds` after a short warm-up."""
+    warm_until = time.monotonic() + min(1.0, seconds / 5)
+    stop_at = warm_until + seconds
+    figures = Figures(count=0, seconds=seconds)
+    lock = threading.Lock()
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        latencies, wrong, sent = [], {}, 0
+        while (now := time.monotonic()) < stop_at:
+            status, took = _request(port, endpoint, connection)
+            sent += 1
+            if now < warm_until:
+                continue
+            latencies.append(took)
+            if status != endpoint.expect:
+                wrong[status] = wrong.get(status, 0) + 1
+        connection.close()
+        with lock:
+            figures.sent += sent
+            figures.latencies.extend(latencies)
+            for status, count in wrong.items():
+                figures.wrong[status] = figures.wrong.get(status, 0) + count
+
+    threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    figures.count = len(figures.latencies)
+    return figures
+
+
+def _print_table(endpoints: list[Endpoint], results: dict[str, dict[str, Figures]], seconds: float, workers: int) -> None:
+    labels = list(results)
+    print(f"web: gunicorn {workers} sync workers, production settings, {CONCURRENCY} connections, "
+          f"{seconds:.0f} s a page; latencies in ms; cpu/req: ms of the web server's CPU a request")
+    width = max(len(endpoint.label) for endpoint in endpoints)
+    head = f"{'endpoint':<{width}}"
+    for label in labels:
+        head += f" | {label + ' req/s':>13} {'p50':>6} {'p95':>6} {'p99':>6} {'÷ bare':>7} {'cpu/req':>7}"
+    print(head)
+    print("-" * len(head))
+    for endpoint in endpoints:
+        line = f"{endpoint.label:<{width}}"
+        for label in labels:
+            figures = results[label][endpoint.label]
+            bare = results[label][endpoints[0].label].per_second
+            share = figures.per_second / bare if bare else float("nan")
+            line += (f" | {figures.per_second:>13.1f} {figures.percentile(0.5):>6.1f} {figures.percentile(0.95):>6.1f} "
+                     f"{figures.percentile(0.99):>6.1f} {share:>7.1%} {figures.cpu_ms:>7.1f}")
+        print(line)
+    if len(labels) == 2:
+        changes = []
+        for endpoint in endpoints[1:]:
+            old, new = (results[label][endpoint.label] for label in labels)
+            changes.append(f"{endpoint.label} ×{new.per_second / old.per_second:.2f}")
+        print("web: req/s after ÷ before: " + ", ".join(changes))
+    print(f"web: samples {', '.join(f'{label} {sum(f.count for f in results[label].values())}' for label in labels)}"
+          f" (median bare {statistics.median(results[labels[-1]][endpoints[0].label].latencies) * 1000:.1f} ms)")

@@ -1,0 +1,213 @@
+"""The pages `./kyoso bench web` measures keep their query budgets, and the per-request look-ups they no
+longer make (the vendor behind the host, the session row, the partner membership) come back from the
+cache exactly as the database has them, also right after a vendor or its domains change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tenants.utils import schema_context, tenant_context
+
+from deals.models import DealRegistration
+from partners.selectors import partner_for_user
+from prm.tenancy.lookups import domain_names, vendor_for_host
+from prm.tenancy.models import Domain
+from prm.tenancy.urls import site_url
+from tests.factories import PartnerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, path: str, **kwargs) -> tuple[list[str], object]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(path, kwargs) if kwargs else client.get(path)
+    return [query["sql"] for query in captured.captured_queries], response
+
+
+def test_it_finds_the_vendor_of_a_host_in_the_cache_after_the_first_request(people_a):
+    client = people_a.console(people_a.channel_manager)
+    from prm.tenancy.lookups import forget
+
+    forget(hostnames=[client.defaults["HTTP_HOST"]])  # as if never visited
+    first, response = _queries(client, "/partners/")
+    assert response.status_code == 200
+    assert any("tenancy_domain" in sql for sql in first)
+    again, response = _queries(client, "/partners/")
+    assert response.status_code == 200
+    assert not any("tenancy_domain" in sql for sql in again)
+    assert not any("django_session" in sql for sql in again)  # the session is read from the cache too
+    assert not any(sql.startswith("DECLARE") for sql in again)  # the owner filter's staff in one plain query
+
+
+def test_it_serves_a_changed_vendor_setting_on_the_next_request(people_a, tenant_a):
+    host = tenant_a.domain_for("console").domain
+    assert vendor_for_host(host).time_zone == "Asia/Tokyo"
+    with schema_context("public"):
+        tenant_a.time_zone = "Europe/Berlin"
+        tenant_a.brand_colour = "#123456"
+        tenant_a.save(update_fields=["time_zone", "brand_colour"])
+    cached = vendor_for_host(host)
+    assert (cached.time_zone, cached.brand_colour, cached.site_kind) == ("Europe/Berlin", "#123456", "console")
+
+
+def test_it_follows_a_renamed_domain_and_a_new_one(tenant_a):
+    with schema_context("public"):
+        domain = Domain.objects.get(tenant=tenant_a, kind=Domain.Kind.PORTAL)
+        old = domain.domain
+        assert vendor_for_host(old).pk == tenant_a.pk
+        assert domain_names(tenant_a)["portal"] == old
+        with pytest.raises(Domain.DoesNotExist):
+            vendor_for_host("partners.renamed.localhost")  # remembered as unknown
+        domain.domain = "partners.renamed.localhost"
+        domain.save()
+        with pytest.raises(Domain.DoesNotExist):
+            vendor_for_host(old)
+        renamed = vendor_for_host("partners.renamed.localhost")
+    assert (renamed.pk, renamed.site_kind) == (tenant_a.pk, "portal")
+    assert site_url(tenant_a, "portal", "/deals/") == site_url(tenant_a, "portal", "/").rstrip("/") + "/deals/"
+    assert "partners.renamed.localhost" in site_url(tenant_a, "portal")
+
+
+def test_it_forgets_the_domains_of_a_deleted_domain_row(tenant_a):
+    with schema_context("public"):
+        extra = Domain.objects.create(tenant=tenant_a, domain="extra.alpha.localhost", kind=Domain.Kind.CONSOLE)
+        assert vendor_for_host("extra.alpha.localhost").pk == tenant_a.pk
+        extra.delete()
+        with pytest.raises(Domain.DoesNotExist):
+            vendor_for_host("extra.alpha.localhost")
+
+
+def test_an_unknown_host_still_gets_the_unknown_host_page_twice(people_a):
+    from django.test import Client
+
+    for _ in range(2):
+        response = Client(HTTP_HOST="nobody.localhost").get("/")
+        assert response.status_code == 404
+
+
+def test_partner_for_user_reads_membership_and_partner_in_one_query(people_a, django_assert_num_queries):
+    from prm.accounts.models import User
+
+    with tenant_context(people_a.tenant):
+        rep = User.objects.get(pk=people_a.partner_rep.pk)
+        staff = User.objects.get(pk=people_a.channel_manager.pk)
+        with django_assert_num_queries(1):
+            assert partner_for_user(rep) == people_a.partner
+            assert partner_for_user(rep) == people_a.partner
+            assert rep.partner_membership.user is rep
+        with django_assert_num_queries(1):
+            assert partner_for_user(staff) is None
+            assert partner_for_user(staff) is None
+
+
+# The budgets: what each page needs with the host and session cached. Both grow with features, not
+# with data; 10,000 partners or 1,000,000 registrations add no query.
+BUDGETS = {"partner list": 8, "partner detail": 13, "portal home": 18, "deal registration": 30}
+
+
+def test_the_partner_list_stays_within_its_query_budget(people_a, django_assert_max_num_queries):
+    with tenant_context(people_a.tenant):
+        for n in range(60):
+            PartnerFactory(name=f"予算テスト{n:02d}", owner=people_a.channel_manager)
+    client = people_a.console(people_a.channel_manager)
+    assert client.get("/partners/").status_code == 200  # fills the host and session caches
+    with django_assert_max_num_queries(BUDGETS["partner list"]):
+        response = client.get("/partners/")
+    assert response.status_code == 200
+    assert "予算テスト00" in response.content.decode()
+
+
+def test_the_partner_detail_stays_within_its_query_budget(people_a, django_assert_max_num_queries):
+    client = people_a.console(people_a.channel_manager)
+    path = f"/partners/{people_a.partner.pk}/"
+    assert client.get(path).status_code == 200
+    with django_assert_max_num_queries(BUDGETS["partner detail"]):
+        response = client.get(path)
+    assert response.status_code == 200
+    assert people_a.partner.name in response.content.decode()
+
+
+def test_the_portal_home_stays_within_its_query_budget(people_a, django_assert_max_num_queries):
+    client = people_a.portal(people_a.partner_rep)
+    assert client.get("/").status_code == 200
+    with django_assert_max_num_queries(BUDGETS["portal home"]):
+        response = client.get("/")
+    assert response.status_code == 200
+
+
+def test_a_deal_registration_stays_within_its_query_budget(people_a, django_assert_max_num_queries):
+    client = people_a.portal(people_a.partner_rep)
+    assert client.get("/").status_code == 200
+    form = {"amount": "500000", "expected_close": (timezone.localdate() + timedelta(days=30)).isoformat(),
+            **{role: "partner" for role in ("role_lead", "role_proposal", "role_contract", "role_billing",
+                                            "role_support")}}
+    with django_assert_max_num_queries(BUDGETS["deal registration"]):
+        response = client.post("/deals/new/", {**form, "customer_name": "株式会社予算", "web_domain": "yosan.co.jp"})
+    assert response.status_code == 302
+    with tenant_context(people_a.tenant):
+        deal = DealRegistration.objects.get(customer_name="株式会社予算")
+    assert deal.partner_id == people_a.partner.pk
+    assert response["Location"] == f"/deals/{deal.pk}/"
+
+
+def _select_cases():
+    from django import forms
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    class Choices(forms.Form):
+        plain = forms.ChoiceField(choices=[("", "---------"), ("13", "東京都"), ("27", "大阪府")])
+        escaped = forms.ChoiceField(choices=[('a"<b>&', 'R&D <部門> "x"'), (5, 5)], required=False)
+        grouped = forms.ChoiceField(choices=[("東日本", [("13", "東京都"), ("01", "北海道")]),
+                                             ("西日本", [("27", "大阪府")]), ("x", "その他")])
+        lazy = forms.ChoiceField(choices=[("ja", gettext_lazy("Japanese")), ("en", gettext_lazy("English"))])
+        safe = forms.ChoiceField(choices=[(mark_safe("<b>"), mark_safe("<i>safe</i>"))])
+        multiple = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B"), ("c", "C")], required=False)
+        boolean = forms.NullBooleanField()
+        attrs = forms.ChoiceField(choices=[("1", "一")], widget=forms.Select(attrs={
+            "class": "form-select kyoso-customer", "disabled": True, "hidden": False, "data-x": 'a"b', "hx-get": "/p/?a=1&b=2"}))
+
+    return Choices, [{}, {"plain": "27", "escaped": 'a"<b>&', "grouped": "01", "lazy": "en", "multiple": ["a", "c"],
+                          "boolean": "true", "attrs": "1"}]
+
+
+def test_the_select_renderer_writes_what_django_templates_write():
+    from django.forms.renderers import DjangoTemplates
+
+    from prm.forms_renderer import FastSelectRenderer, _select
+
+    Choices, datas = _select_cases()
+    fast, django = FastSelectRenderer(), DjangoTemplates()
+    compared = 0
+    for data in datas:
+        form = Choices(data or None)
+        for field in form:
+            for attrs in (None, {"class": "form-select is-invalid"}):
+                widget = field.field.widget
+                context = widget.get_context(field.html_name, field.value(), {**field.build_widget_attrs(attrs or {}),
+                                                                               "id": field.auto_id})
+                expected = django.render(widget.template_name, context)
+                assert fast.render(widget.template_name, context) == expected, (field.name, data)
+                compared += _select(context["widget"]) is not None  # written in Python, not the fallback
+    assert compared == 2 * 2 * 7  # all but "escaped" (a number as a label goes to the template) in Python
+
+
+def test_the_partner_list_counts_from_the_stage_strip_only_when_it_tells_the_total(people_a):
+    from partners.models import Partner, Stage
+
+    with tenant_context(people_a.tenant):
+        for n in range(7):
+            PartnerFactory(name=f"数える{n}", stage=Stage.PROSPECT if n % 2 else Stage.DORMANT)
+        expected = {"": Partner.objects.count(), "prospect": Partner.objects.filter(stage=Stage.PROSPECT).count()}
+    client = people_a.console(people_a.channel_manager)
+    for query, total in (("", expected[""]), ("?stage=prospect", expected["prospect"]),
+                         ("?stage=prospect&sort=-created", expected["prospect"]), ("?q=数える", 7),
+                         ("?q=数える&stage=dormant", 4)):
+        sqls, response = _queries(client, f"/partners/{query}")
+        assert response.context["page"].paginator.count == total, query
+        counted = any(sql.startswith('SELECT COUNT(*) AS "__count" FROM "partners_partner"') for sql in sqls)
+        assert counted == ("q=" in query), query
