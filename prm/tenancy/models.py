@@ -56,6 +56,28 @@ class Vendor(TenantMixin):
     def domain_for(self, kind: str) -> Domain | None:
         return self.domains.filter(kind=kind).order_by("-is_primary", "id").first()
 
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """A copy of the template schema when it is current; otherwise django-tenants' migrate."""
+        from django.db import connection
+        from django_tenants.utils import schema_exists
+
+        from prm.tenancy.template import schema_clone, template_script
+
+        if sync_schema and self.schema_name != "public":
+            if check_if_exists and schema_exists(self.schema_name):
+                return False
+            connection.set_schema_to_public()
+            script = template_script()
+            if script is not None:
+                schema_clone(self.schema_name, script)
+                return True
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "template schema missing or behind the code's migrations: migrating %s in full "
+                "(run setup_platform to rebuild the template)", self.schema_name)
+        return super().create_schema(check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity)
+
 
 class Domain(DomainMixin):
     class Kind(models.TextChoices):
@@ -71,3 +93,20 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class SchemaRelease(models.Model):
+    """What the release step last brought a set of schemas to, by migration fingerprint.
+
+    "vendors": every vendor schema was migrated to this fingerprint, so a start with the same
+    code skips the walk over them. "template": the template schema's fingerprint and the
+    statements that copy it (prm.tenancy.template).
+    """
+
+    key = models.CharField(max_length=30, primary_key=True)
+    fingerprint = models.CharField(max_length=64)
+    script = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.fingerprint[:12]}"
