@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, connections
-from django_tenants.utils import schema_exists
 
 from prm.tenancy import template
-from prm.tenancy.models import Vendor
+from prm.tenancy.models import SchemaRelease, Vendor
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +38,11 @@ class MigrateResult:
 
 def vendors_current() -> bool:
     """True when the template and every vendor were migrated to the code's migrations: one query."""
-    from prm.tenancy.models import SchemaRelease
-
     fingerprint = template.migration_fingerprint()
     recorded = dict(SchemaRelease.objects.filter(key__in=[template.TEMPLATE_KEY, template.VENDORS_KEY])
                     .values_list("key", "fingerprint"))
     return (recorded.get(template.TEMPLATE_KEY) == fingerprint == recorded.get(template.VENDORS_KEY)
-            and schema_exists(template.template_schema()))
+            and template.template_script() is not None)
 
 
 def vendor_schemas() -> list[str]:
@@ -73,7 +70,9 @@ def vendors_migrate(*, processes: int = 1, force: bool = False, progress: Progre
         if progress:
             progress(done, len(schemas), schema, error)
     connection.set_schema_to_public()
-    if not result.failed:
+    if result.failed:
+        SchemaRelease.objects.filter(key=template.VENDORS_KEY).delete()
+    else:
         template.record_fingerprint(template.VENDORS_KEY, fingerprint)
     return result
 

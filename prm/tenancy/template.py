@@ -29,6 +29,8 @@ from django_tenants.utils import schema_exists
 logger = logging.getLogger(__name__)
 
 TEMPLATE_KEY = "template"
+# Raised when the form of the recorded script changes: an older one is rebuilt at the next start.
+SCRIPT_VERSION = 4
 VENDORS_KEY = "vendors"
 
 
@@ -101,80 +103,66 @@ def _script_of(schema: str) -> dict:
         namespace = cursor.fetchone()[0]
         tables = _tables(cursor, namespace)
         cursor.execute(
-            """SELECT con.conname, rel.relname, pg_get_constraintdef(con.oid, true), con.contype
+            """SELECT con.conname, rel.relname, pg_get_constraintdef(con.oid), con.contype
                  FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid
-                WHERE con.connamespace = %s AND con.contype IN ('p', 'u', 'c', 'x', 'f')
-                ORDER BY CASE con.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2 WHEN 'c' THEN 3 ELSE 4 END,
+                WHERE con.connamespace = %s AND con.contype IN ('p', 'u', 'x', 'f')
+                ORDER BY CASE con.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2 ELSE 3 END,
                          rel.relname, con.conname""",
             [namespace],
         )
         constraints = [f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}"
                        for name, table, definition, _kind in cursor.fetchall()]
+        # Not the "pretty" form: it drops parentheses, and a partial index's condition would read
+        # back as another expression. The plain form names the table with its schema: dropped here.
         cursor.execute(
-            """SELECT pg_get_indexdef(i.indexrelid, 0, true)
-                 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            """SELECT pg_get_indexdef(i.indexrelid), ' ON ' || quote_ident(n.nspname) || '.'
+                 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE c.relnamespace = %s
                   AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid
                                   AND con.contype IN ('p', 'u', 'x'))
                 ORDER BY c.relname""",
             [namespace],
         )
-        indexes = [row[0] for row in cursor.fetchall()]
+        indexes = [definition.replace(qualified, " ON ", 1) for definition, qualified in cursor.fetchall()]
         sequences = _sequences(cursor, namespace)
         rows = []
         for table, columns in tables["columns"].items():
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_quote(schema)}.{_quote(table)})")
             if cursor.fetchone()[0]:
                 rows.append([table, columns])
-    return {"tables": tables["ddl"], "sequences": sequences["ddl"], "constraints": constraints, "indexes": indexes,
-            "rows": rows, "sequence_values": sequences["values"], "fingerprint": migration_fingerprint()}
+    return {"tables": tables["names"], "defaults": tables["defaults"], "sequences": sequences["ddl"],
+            "constraints": constraints, "indexes": indexes,
+            "rows": rows, "sequence_values": sequences["values"], "fingerprint": migration_fingerprint(),
+            "version": SCRIPT_VERSION}
 
 
 def _tables(cursor, namespace: int) -> dict:
-    """CREATE TABLE for each table: columns, types, defaults, NOT NULL, identity (with its sequence's name)."""
+    """Each table's name and copied columns, and the defaults that name one of the schema's own sequences.
+
+    The tables themselves are made with CREATE TABLE … (LIKE template.table …): PostgreSQL copies
+    columns, defaults, NOT NULL, CHECK constraints (with their names) and identity columns from
+    its own parsed form, so nothing is lost to printing and re-reading an expression. A serial
+    column's default would still name the template's sequence: it is set again here.
+    """
     cursor.execute(
-        """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                  pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
-                  CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
-                       THEN (SELECT quote_ident(n.nspname) || '.' || quote_ident(co.collname)
-                               FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
-                              WHERE co.oid = a.attcollation) END,
-                  s.relname, q.seqstart, q.seqincrement, q.seqmin, q.seqmax, q.seqcache, q.seqcycle
+        """SELECT c.relname, a.attname, a.attgenerated,
+                  CASE WHEN pg_get_expr(d.adbin, d.adrelid) LIKE '%%nextval(%%' THEN pg_get_expr(d.adbin, d.adrelid) END
              FROM pg_class c
              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-             JOIN pg_type t ON t.oid = a.atttypid
              LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
-             LEFT JOIN pg_depend dep ON a.attidentity <> '' AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum
-                  AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'i'
-             LEFT JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
-             LEFT JOIN pg_sequence q ON q.seqrelid = s.oid
             WHERE c.relnamespace = %s AND c.relkind = 'r'
             ORDER BY c.relname, a.attnum""",
         [namespace],
     )
     columns: dict[str, list[str]] = {}
-    definitions: dict[str, list[str]] = {}
-    for (table, column, type_, not_null, default, identity, generated, collation,
-         sequence, start, increment, minimum, maximum, cache, cycle) in cursor.fetchall():
-        parts = [_quote(column), type_]
-        if collation:
-            parts.append(f"COLLATE {collation}")
-        if generated == "s":
-            parts.append(f"GENERATED ALWAYS AS ({default}) STORED")
-        elif default is not None:
-            parts.append(f"DEFAULT {default}")
-        if identity:
-            kind = "ALWAYS" if identity == "a" else "BY DEFAULT"
-            options = (f"SEQUENCE NAME {_quote(sequence)} START WITH {start} INCREMENT BY {increment} "
-                       f"MINVALUE {minimum} MAXVALUE {maximum} CACHE {cache} {'CYCLE' if cycle else 'NO CYCLE'}")
-            parts.append(f"GENERATED {kind} AS IDENTITY ({options})")
-        if not_null:
-            parts.append("NOT NULL")
-        definitions.setdefault(table, []).append(" ".join(parts))
+    defaults = []
+    for table, column, generated, sequence_default in cursor.fetchall():
+        columns.setdefault(table, [])
         if generated != "s":
-            columns.setdefault(table, []).append(column)
-    ddl = [f"CREATE TABLE {_quote(table)} ({', '.join(parts)})" for table, parts in definitions.items()]
-    return {"ddl": ddl, "columns": columns}
+            columns[table].append(column)
+        if sequence_default:
+            defaults.append(f"ALTER TABLE {_quote(table)} ALTER COLUMN {_quote(column)} SET DEFAULT {sequence_default}")
+    return {"names": list(columns), "columns": columns, "defaults": defaults}
 
 
 def _sequences(cursor, namespace: int) -> dict:
@@ -202,6 +190,9 @@ def _sequences(cursor, namespace: int) -> dict:
             if owner:
                 table, column = owner.split(".", 1)
                 owned.append(f"ALTER SEQUENCE {_quote(name)} OWNED BY {_quote(table)}.{_quote(column)}")
+        elif type_ != "bigint":
+            # LIKE … INCLUDING IDENTITY makes a bigint sequence whatever the column (PostgreSQL 16).
+            owned.append(f"ALTER SEQUENCE {_quote(name)} AS {type_} MAXVALUE {maximum} MINVALUE {minimum}")
         cursor.execute(f"SELECT last_value, is_called FROM {_quote(name)}")
         last_value, is_called = cursor.fetchone()
         if is_called:
@@ -216,7 +207,9 @@ def template_script() -> dict | None:
     from prm.tenancy.models import SchemaRelease
 
     release = SchemaRelease.objects.filter(key=TEMPLATE_KEY).only("fingerprint", "script").first()
-    if release is None or release.fingerprint != migration_fingerprint() or not release.script:
+    if release is None or release.fingerprint != migration_fingerprint():
+        return None
+    if not release.script or release.script.get("version") != SCRIPT_VERSION:
         return None
     if not schema_exists(template_schema()):
         return None
@@ -230,7 +223,10 @@ def schema_clone(schema_name: str, script: dict) -> None:
                   f"SELECT set_config('search_path', '{_quote(schema_name)}', true)"]
     # Sequences first: a serial column's default names one.
     statements += [s for s in script["sequences"] if s.startswith("CREATE SEQUENCE")]
-    statements += script["tables"]
+    like = ("INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY INCLUDING GENERATED INCLUDING COMMENTS "
+            "INCLUDING STORAGE INCLUDING COMPRESSION")
+    statements += [f"CREATE TABLE {_quote(table)} (LIKE {source}.{_quote(table)} {like})" for table in script["tables"]]
+    statements += script["defaults"]
     statements += [s for s in script["sequences"] if not s.startswith("CREATE SEQUENCE")]
     for table, columns in script["rows"]:
         names = ", ".join(_quote(column) for column in columns)
