@@ -1,5 +1,5 @@
 """Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive]
-[invoices] [export] [ALL] [--runs N] [--smoke]
+[invoices] [export] [tenants] [ALL] [--runs N] [--smoke]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
 
@@ -1345,7 +1345,8 @@ TARGETS = {"create_vendor": bench_create_vendor, "partners": bench_partners, "de
            "commissions": bench_commissions, "matching": bench_matching, "incentives": bench_incentives,
            "enablement": bench_enablement, "health": bench_health, "mapping": bench_mapping, "email": bench_email,
            "import": bench_import, "vendor_archive": bench_vendor_archive, "invoices": bench_invoices,
-           "export": bench_export}
+           "export": bench_export,
+           "tenants": lambda runs: __import__("bench.tenants", fromlist=["bench_tenants"]).bench_tenants(runs)}
 
 
 def _drop_smoke_vendors() -> None:
