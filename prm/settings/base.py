@@ -245,6 +245,8 @@ KYOSO_RUN_QUEUE = env_str("KYOSO_RUN_QUEUE", "")  # empty: Celery's default queu
 # An export of more rows than this is written by the worker (prm.exports) instead of in the request.
 KYOSO_EXPORT_INLINE_ROWS = env_int("KYOSO_EXPORT_INLINE_ROWS", 2000, minimum=0, maximum=10_000_000)
 KYOSO_EXPORT_QUEUE = env_str("KYOSO_EXPORT_QUEUE", "")  # empty: Celery's default queue
+# Vendors created from the platform admin (prm.tenancy.tasks).
+KYOSO_VENDOR_QUEUE = env_str("KYOSO_VENDOR_QUEUE", "")  # empty: Celery's default queue
 
 # ----------------------------------------------------------------------------- i18n
 

@@ -110,3 +110,43 @@ class SchemaRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.fingerprint[:12]}"
+
+
+class VendorCreation(models.Model):
+    """A vendor the platform admin asked for, made by a worker: its page follows the steps."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Creating")
+        DONE = "done", _("Created")
+        FAILED = "failed", _("Failed")
+
+    STEPS = 4  # checked, schema, domains, first admin
+
+    slug = models.CharField(_("slug"), max_length=30)
+    name = models.CharField(_("company name"), max_length=200)
+    admin_email = models.CharField(_("first admin's e-mail address"), max_length=254)
+    admin_name = models.CharField(_("first admin's name"), max_length=150, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    step = models.PositiveSmallIntegerField(_("steps done"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("vendor creation")
+        verbose_name_plural = _("vendor creations")
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else min(100, self.step * 100 // self.STEPS)
