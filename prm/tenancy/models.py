@@ -118,7 +118,7 @@ class VendorCreation(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Creating")
-        DONE = "done", _("Created")
+        DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
     STEPS = 4  # checked, schema, domains, first admin

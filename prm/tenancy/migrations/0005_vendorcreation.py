@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=200, verbose_name='company name')),
                 ('admin_email', models.CharField(max_length=254, verbose_name="first admin's e-mail address")),
                 ('admin_name', models.CharField(blank=True, max_length=150, verbose_name="first admin's name")),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Creating'), ('done', 'Created'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
+                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Creating'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
                 ('step', models.PositiveSmallIntegerField(default=0, verbose_name='steps done')),
                 ('error', models.TextField(blank=True, verbose_name='error')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
