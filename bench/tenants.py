@@ -4,7 +4,7 @@ At 10, 100 and 1,000 vendors (KYOSO_BENCH_TENANT_SIZES to change; --smoke: 2 and
 - the median time to create a vendor: the schema copied from the template, and the whole
   vendor_create of the platform admin (domains, first admin's invitation);
 - a no-op start: `manage.py setup_platform` in its own process when no migration changed (and, up
-  to 100 vendors, the walk over every schema it replaced: `migrate_schemas --tenant`);
+  to 200 vendors, the walk over every schema it replaced: `migrate_schemas --tenant`);
 - the nightly fan-out: enqueueing one job for every vendor (prm.tasks.tenants_fan_out) to a queue
   of its own, purged afterwards;
 - the memory of a web process once it has served a page of every vendor.
@@ -131,7 +131,7 @@ def bench_tenants(runs: int) -> None:
             total = Vendor.objects.exclude(schema_name="public").count()
             start = _timed_process(["setup_platform", "--verbosity", "0"])
             walk = None
-            if total <= 100 and not smoke:
+            if total <= 200 and not smoke:
                 walk = _timed_process(["migrate_schemas", "--tenant", "--verbosity", "0"])
             fan_out, sent = _fan_out_seconds(f"bench-fan-out-{uuid.uuid4().hex[:8]}")
             probe = subprocess.run([sys.executable, "-c", MEMORY_PROBE, prefix], cwd=ROOT, env=os.environ.copy(),
