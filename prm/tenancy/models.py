@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -59,11 +61,13 @@ class Vendor(TenantMixin):
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
         """A copy of the template schema when it is current; otherwise django-tenants' migrate."""
         from django.db import connection
+        from django_tenants.postgresql_backend.base import _check_schema_name
         from django_tenants.utils import schema_exists
 
         from prm.tenancy.template import schema_clone, template_script
 
         if sync_schema and self.schema_name != "public":
+            _check_schema_name(self.schema_name)
             if check_if_exists and schema_exists(self.schema_name):
                 return False
             connection.set_schema_to_public()
@@ -71,8 +75,6 @@ class Vendor(TenantMixin):
             if script is not None:
                 schema_clone(self.schema_name, script)
                 return True
-            import logging
-
             logging.getLogger(__name__).warning(
                 "template schema missing or behind the code's migrations: migrating %s in full "
                 "(run setup_platform to rebuild the template)", self.schema_name)
