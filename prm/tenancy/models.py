@@ -101,7 +101,7 @@ class SchemaRelease(models.Model):
     """What the release step last brought a set of schemas to, by migration fingerprint.
 
     "vendors": every vendor schema was migrated to this fingerprint, so a start with the same
-    code skips the walk over them. "template": the template schema's fingerprint and the
+    code skips the walk over them. "public": the same for the public schema. "template": the template schema's fingerprint and the
     statements that copy it (prm.tenancy.template).
     """
 

@@ -45,6 +45,19 @@ def vendors_current() -> bool:
             and template.template_script() is not None)
 
 
+def public_current() -> bool:
+    """True when the public schema was migrated to the code's migrations (False on a new database)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('public.tenancy_schemarelease') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return False
+    return template.recorded_fingerprint(template.PUBLIC_KEY) == template.migration_fingerprint()
+
+
+def public_migrated() -> None:
+    template.record_fingerprint(template.PUBLIC_KEY, template.migration_fingerprint())
+
+
 def vendor_schemas() -> list[str]:
     return list(Vendor.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME)
                 .order_by("schema_name").values_list("schema_name", flat=True))

@@ -32,6 +32,7 @@ TEMPLATE_KEY = "template"
 # Raised when the form of the recorded script changes: an older one is rebuilt at the next start.
 SCRIPT_VERSION = 4
 VENDORS_KEY = "vendors"
+PUBLIC_KEY = "public"
 
 
 def template_schema() -> str:

@@ -218,13 +218,16 @@ def test_a_start_skips_the_vendors_when_nothing_changed_and_migrates_them_when_a
     call_command("setup_platform", verbosity=1, stdout=out)
     assert "skipped" in out.getvalue()
 
+    assert release.public_current()
     # A new migration in the code = a fingerprint other than the recorded one.
-    SchemaRelease.objects.filter(key=template.VENDORS_KEY).update(fingerprint="0" * 64)
+    SchemaRelease.objects.filter(key__in=[template.VENDORS_KEY, template.PUBLIC_KEY]).update(fingerprint="0" * 64)
+    assert not release.public_current()
     out = StringIO()
     call_command("setup_platform", verbosity=1, processes=2, stdout=out)
     assert "skipped" not in out.getvalue() and "vendor schemas migrated" in out.getvalue()
     assert f"vendors migrated {skipped.total}/{skipped.total}" in out.getvalue()
     assert template.recorded_fingerprint(template.VENDORS_KEY) == template.migration_fingerprint()
+    assert release.public_current()
 
     # A template built for other migrations is rebuilt too, and new vendors migrate in full until it is.
     SchemaRelease.objects.filter(key=template.TEMPLATE_KEY).update(fingerprint="1" * 64)

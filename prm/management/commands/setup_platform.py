@@ -30,7 +30,12 @@ class Command(BaseCommand):
         processes = options["processes"]
         if not 1 <= processes <= 32:
             raise CommandError("--processes must be between 1 and 32.")
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=max(verbosity - 1, 0))
+        started = time.monotonic()
+        if options["force"] or not release.public_current():
+            call_command("migrate_schemas", shared=True, interactive=False, verbosity=max(verbosity - 1, 0))
+            release.public_migrated()
+        elif verbosity > 1:
+            self.stdout.write("Public schema is current: skipped.")
         with transaction.atomic():
             public, _ = Vendor.objects.get_or_create(
                 schema_name=settings.PUBLIC_SCHEMA_NAME,
@@ -40,7 +45,6 @@ class Command(BaseCommand):
                 domain=options["platform_domain"],
                 defaults={"tenant": public, "kind": Domain.Kind.PLATFORM, "is_primary": True},
             )
-        started = time.monotonic()
 
         def progress(done: int, total: int, schema: str, error: str | None) -> None:
             if verbosity and (error or verbosity > 1 or done == total or done % max(1, total // 20) == 0):
