@@ -83,6 +83,11 @@ TENANT_MODEL = "tenancy.Vendor"
 TENANT_DOMAIN_MODEL = "tenancy.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "prm.urls_public"
+# A schema only migrations write to; new vendors are copies of it (prm.tenancy.template). No Vendor
+# row: never routable, never in a fan-out. Vendors' schemas start with "v_", so no slug can take it.
+KYOSO_TEMPLATE_SCHEMA = "kyoso_template"
+# Processes that migrate vendor schemas in parallel in the release step (setup_platform).
+KYOSO_MIGRATE_PROCESSES = env_int("KYOSO_MIGRATE_PROCESSES", 4, minimum=1, maximum=32)
 ROOT_URLCONF = "prm.urls_console"
 TENANT_LIMIT_SET_CALLS = True
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
@@ -325,6 +330,8 @@ KYOSO_WEBHOOK_TOTAL_TIMEOUT = env_int("KYOSO_WEBHOOK_TOTAL_TIMEOUT", 10, minimum
 # Endpoints on loopback or private addresses (http://127.0.0.1:…): development and tests only. In
 # production every address an endpoint's host resolves to must be public, checked again at each send.
 KYOSO_WEBHOOK_ALLOW_PRIVATE = env_bool("KYOSO_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+# Vendors created from the platform admin (prm.tenancy.tasks).
+KYOSO_VENDOR_QUEUE = env_str("KYOSO_VENDOR_QUEUE", "")  # empty: the interactive queue (CELERY_TASK_DEFAULT_QUEUE)
 
 # ----------------------------------------------------------------------------- i18n
 

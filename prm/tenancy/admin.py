@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from prm.admin_site import platform_admin
-from prm.tenancy.models import Domain, Vendor
-from prm.tenancy.services import vendor_create
+from prm.tenancy.models import Domain, Vendor, VendorCreation
+from prm.tenancy.services import vendor_creation_request
 
 
 class DomainInline(admin.TabularInline):
@@ -38,7 +38,11 @@ class VendorAdmin(admin.ModelAdmin):
         return super().get_queryset(request).exclude(schema_name="public")
 
     def get_urls(self):
-        return [path("create/", self.admin_site.admin_view(self.create_view), name="tenancy_vendor_create")] + super().get_urls()
+        return [
+            path("create/", self.admin_site.admin_view(self.create_view), name="tenancy_vendor_create"),
+            path("create/<int:creation_id>/", self.admin_site.admin_view(self.creation_view),
+                 name="tenancy_vendor_creation"),
+        ] + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):
         return redirect("platform_admin:tenancy_vendor_create")
@@ -50,17 +54,30 @@ class VendorAdmin(admin.ModelAdmin):
         form = VendorCreateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                created = vendor_create(**form.cleaned_data)
+                creation = vendor_creation_request(**form.cleaned_data, requested_by=request.user)
             except ValidationError as error:
                 for field, errors in error.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                messages.success(
-                    request,
-                    _("Vendor %(name)s created: console %(console)s, portal %(portal)s. An invitation was e-mailed to the admin.")
-                    % {"name": created.vendor.name, "console": created.console_domain, "portal": created.portal_domain},
-                )
-                return redirect("platform_admin:tenancy_vendor_changelist")
+                return redirect("platform_admin:tenancy_vendor_creation", creation_id=creation.pk)
         context = {**self.admin_site.each_context(request), "form": form, "title": _("Create vendor"),
                    "opts": self.model._meta}
         return TemplateResponse(request, "admin/tenancy/vendor_create.html", context)
+
+    def creation_view(self, request, creation_id: int):
+        """The steps of a vendor being made by the worker; the page asks again every second until it ends."""
+        from django.http import Http404
+
+        creation = VendorCreation.objects.select_related("vendor").filter(pk=creation_id).first()
+        if creation is None:
+            raise Http404
+        console = portal = None
+        if creation.vendor is not None:
+            console = creation.vendor.domain_for(Domain.Kind.CONSOLE)
+            portal = creation.vendor.domain_for(Domain.Kind.PORTAL)
+        context = {"creation": creation, "steps": VendorCreation.STEPS, "console": console, "portal": portal}
+        if request.headers.get("HX-Request"):
+            return TemplateResponse(request, "admin/tenancy/_vendor_creation.html", context)
+        context.update({**self.admin_site.each_context(request), "opts": self.model._meta,
+                        "title": _("Creating vendor %(slug)s") % {"slug": creation.slug}})
+        return TemplateResponse(request, "admin/tenancy/vendor_creation.html", context)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +58,28 @@ class Vendor(TenantMixin):
     def domain_for(self, kind: str) -> Domain | None:
         return self.domains.filter(kind=kind).order_by("-is_primary", "id").first()
 
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """A copy of the template schema when it is current; otherwise django-tenants' migrate."""
+        from django.db import connection
+        from django_tenants.postgresql_backend.base import _check_schema_name
+        from django_tenants.utils import schema_exists
+
+        from prm.tenancy.template import schema_clone, template_script
+
+        if sync_schema and self.schema_name != "public":
+            _check_schema_name(self.schema_name)
+            if check_if_exists and schema_exists(self.schema_name):
+                return False
+            connection.set_schema_to_public()
+            script = template_script()
+            if script is not None:
+                schema_clone(self.schema_name, script)
+                return True
+            logging.getLogger(__name__).warning(
+                "template schema missing or behind the code's migrations: migrating %s in full "
+                "(run setup_platform to rebuild the template)", self.schema_name)
+        return super().create_schema(check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity)
+
 
 class Domain(DomainMixin):
     class Kind(models.TextChoices):
@@ -71,3 +95,60 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class SchemaRelease(models.Model):
+    """What the release step last brought a set of schemas to, by migration fingerprint.
+
+    "vendors": every vendor schema was migrated to this fingerprint, so a start with the same
+    code skips the walk over them. "public": the same for the public schema. "template": the template schema's fingerprint and the
+    statements that copy it (prm.tenancy.template).
+    """
+
+    key = models.CharField(max_length=30, primary_key=True)
+    fingerprint = models.CharField(max_length=64)
+    script = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.fingerprint[:12]}"
+
+
+class VendorCreation(models.Model):
+    """A vendor the platform admin asked for, made by a worker: its page follows the steps."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Creating")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    STEPS = 4  # checked, schema, domains, first admin
+
+    slug = models.CharField(_("slug"), max_length=30)
+    name = models.CharField(_("company name"), max_length=200)
+    admin_email = models.CharField(_("first admin's e-mail address"), max_length=254)
+    admin_name = models.CharField(_("first admin's name"), max_length=150, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    step = models.PositiveSmallIntegerField(_("steps done"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("vendor creation")
+        verbose_name_plural = _("vendor creations")
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else min(100, self.step * 100 // self.STEPS)

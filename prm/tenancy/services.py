@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 
 from prm.accounts.models import Role, User
-from prm.tenancy.models import SLUG_PATTERN, Domain, Vendor
+from prm.tenancy.models import SLUG_PATTERN, Domain, Vendor, VendorCreation
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +85,16 @@ def vendor_create(
     console_domain: str | None = None,
     portal_domain: str | None = None,
     brand_colour: str = "#1f6feb",
+    progress: Callable[[int], None] | None = None,
 ) -> VendorCreated:
     """Create the schema, both domains and the first vendor admin, or nothing at all.
 
     With a password the admin can sign in at once (and must set up MFA); without one, an
     invitation link is issued. If any step fails, the schema and every row are removed.
+    The schema is a copy of the template schema when that is current (prm.tenancy.template).
+    `progress` hears the number of steps done (of VendorCreation.STEPS).
     """
+    report = progress or (lambda step: None)
     slug = (slug or "").strip().lower()
     admin_email = (admin_email or "").strip().lower()
     default_console, default_portal = default_domains(slug)
@@ -98,13 +103,17 @@ def vendor_create(
     with schema_context("public"):
         _validate(slug=slug, name=name or "", admin_email=admin_email, console_domain=console_domain,
                   portal_domain=portal_domain, admin_password=admin_password)
+        report(1)
         vendor = Vendor(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), brand_colour=brand_colour)
         try:
-            vendor.save(verbosity=0)  # creates and migrates the schema
+            vendor.save(verbosity=0)  # creates the schema: a copy of the template, or migrated
+            report(2)
             with transaction.atomic():
                 Domain.objects.create(domain=console_domain, tenant=vendor, kind=Domain.Kind.CONSOLE, is_primary=True)
                 Domain.objects.create(domain=portal_domain, tenant=vendor, kind=Domain.Kind.PORTAL, is_primary=False)
+            report(3)
             admin, token = _create_first_admin(vendor, admin_email, admin_name, admin_password)
+            report(4)
         except BaseException:
             _remove_vendor(vendor)
             raise
@@ -155,3 +164,71 @@ def vendor_delete(vendor: Vendor) -> None:
         vendor.logo.delete(save=False)
     _remove_vendor(vendor)
     logger.info("vendor %s deleted (schema %s)", vendor.slug, vendor.schema_name)
+
+
+# ----------------------------------------------------------------------------- from the platform admin
+
+def vendor_creation_request(*, slug: str, name: str, admin_email: str, admin_name: str = "",
+                            requested_by: User | None = None) -> VendorCreation:
+    """Check the request now (the form shows what is wrong) and leave the work to a worker.
+
+    Creating a schema takes longer than a web request should; the admin's page follows the steps.
+    """
+    from prm.tenancy.tasks import vendor_creation_run
+
+    slug = (slug or "").strip().lower()
+    admin_email = (admin_email or "").strip().lower()
+    console_domain, portal_domain = default_domains(slug)
+    with schema_context("public"):
+        _validate(slug=slug, name=name or "", admin_email=admin_email, console_domain=console_domain,
+                  portal_domain=portal_domain, admin_password=None)
+        if VendorCreation.objects.filter(slug=slug, status__in=[VendorCreation.Status.QUEUED,
+                                                                VendorCreation.Status.RUNNING]).exists():
+            raise ValidationError({"slug": [_("The vendor “%(slug)s” is already being created.") % {"slug": slug}]})
+        creation = VendorCreation.objects.create(slug=slug, name=name.strip(), admin_email=admin_email,
+                                                 admin_name=(admin_name or "").strip(), requested_by=requested_by)
+    queue = settings.KYOSO_VENDOR_QUEUE or None
+    transaction.on_commit(lambda: vendor_creation_run.apply_async(
+        args=[creation.pk], queue=queue, headers={"_schema_name": "public"}))
+    return creation
+
+
+def vendor_creation_run(creation_id: int) -> VendorCreation:
+    """Make the requested vendor, recording each step; a second delivery of a finished one does nothing."""
+    from django.utils import timezone
+
+    with schema_context("public"):
+        with transaction.atomic():
+            creation = VendorCreation.objects.select_for_update().filter(pk=creation_id).first()
+            if creation is None or not creation.in_progress:
+                return creation
+            existing = Vendor.objects.filter(slug=creation.slug).first()
+            if creation.status == VendorCreation.Status.RUNNING and existing is not None:
+                # Delivered again after a worker died between the vendor and this row: it is there.
+                creation.status, creation.step, creation.vendor = VendorCreation.Status.DONE, creation.STEPS, existing
+                creation.finished_at = timezone.now()
+                creation.save()
+                return creation
+            creation.status = VendorCreation.Status.RUNNING
+            creation.save(update_fields=["status"])
+
+        def progress(step: int) -> None:
+            VendorCreation.objects.filter(pk=creation.pk).update(step=step)
+
+        try:
+            created = vendor_create(slug=creation.slug, name=creation.name, admin_email=creation.admin_email,
+                                    admin_name=creation.admin_name, progress=progress)
+        except ValidationError as error:
+            messages = [message for field_messages in error.message_dict.values() for message in field_messages]
+            creation.status, creation.error = VendorCreation.Status.FAILED, " ".join(messages)
+        except Exception:
+            logger.exception("vendor %s could not be created", creation.slug)
+            creation.status = VendorCreation.Status.FAILED
+            creation.error = _("The vendor could not be created; nothing was kept. The error is in the worker's log.")
+        else:
+            creation.status, creation.vendor = VendorCreation.Status.DONE, created.vendor
+        connection.set_schema_to_public()
+        creation.step = VendorCreation.objects.values_list("step", flat=True).get(pk=creation.pk)
+        creation.finished_at = timezone.now()
+        creation.save()
+    return creation

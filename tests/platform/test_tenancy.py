@@ -127,22 +127,6 @@ def test_it_leaves_nothing_behind_when_a_step_fails_half_way(db, monkeypatch):
     assert not schema_exists("v_zeta")
 
 
-def test_it_lets_a_platform_operator_create_a_vendor_in_the_platform_admin(db, mailoutbox, django_capture_on_commit_callbacks):
-    from prm.accounts.models import User
-
-    with schema_context("public"):
-        operator = User.objects.create_superuser(email="ops@kyoso.example", password="ops-password-123")
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(operator, backend="django.contrib.auth.backends.ModelBackend")
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/admin/tenancy/vendor/create/", {"slug": "eta", "name": "エータ商事", "admin_email": "boss@eta.example"})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    vendor = Vendor.objects.get(slug="eta")
-    assert set(vendor.domains.values_list("kind", flat=True)) == {"console", "portal"}
-    assert len(mailoutbox) == 1
-    assert "http://eta.localhost:8000/invitations/" in mailoutbox[0].body
-
-
 def test_it_shows_the_platform_admin_form_errors_and_creates_nothing(db):
     from prm.accounts.models import User
 
