@@ -126,14 +126,15 @@ def _script_of(schema: str) -> dict:
         )
         indexes = [definition.replace(qualified, " ON ", 1) for definition, qualified in cursor.fetchall()]
         sequences = _sequences(cursor, namespace)
-        # Triggers (the `updated_at` toucher of prm.migration_sql): LIKE copies none. Printed with the
-        # table unqualified and the function, which lives in public, qualified.
+        # Triggers (the `updated_at` toucher of prm.migration_sql): LIKE copies none. PostgreSQL prints
+        # the table with its schema, dropped here as for indexes; the function (in public) stays qualified.
         cursor.execute(
-            """SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            """SELECT pg_get_triggerdef(t.oid), ' ON ' || quote_ident(n.nspname) || '.'
+                 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE c.relnamespace = %s AND NOT t.tgisinternal ORDER BY c.relname, t.tgname""",
             [namespace],
         )
-        triggers = [definition for (definition,) in cursor.fetchall()]
+        triggers = [definition.replace(qualified, " ON ", 1) for definition, qualified in cursor.fetchall()]
         rows = []
         for table, columns in tables["columns"].items():
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_quote(schema)}.{_quote(table)})")

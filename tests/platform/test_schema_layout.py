@@ -43,6 +43,8 @@ ALLOWED_PUBLIC_TARGETS: dict[str, str] = {}
 PLATFORM_SQL_MODULES = {
     "prm/tenancy/archive.py": "archives and restores one vendor: reads and truncates that schema's tables by name",
     "prm/tenancy/services.py": "removes one vendor: DROP SCHEMA of that vendor",
+    "prm/tenancy/template.py": "builds the template schema and copies it into a new vendor's schema",
+    "prm/tenancy/release.py": "the release step: reads its record in public before the vendors are migrated",
     "prm/periodic.py": "the scheduler's claims: one row per vendor, job and slot in public.prm_tenantjobrun",
 }
 # The application code: every package holding models, views, services or tasks.

@@ -60,9 +60,9 @@ def _catalogue(schema: str) -> dict:
                     WHERE s.relnamespace = %s::regnamespace ORDER BY 1""", [schema, namespace])
             sequences = cursor.fetchall()
             cursor.execute(
-                """SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t
-                     JOIN pg_class c ON c.oid = t.tgrelid
-                    WHERE c.relnamespace = %s::regnamespace AND NOT t.tgisinternal ORDER BY 1, 2""", [namespace])
+                """SELECT c.relname, t.tgname, replace(pg_get_triggerdef(t.oid), ' ON ' || quote_ident(%s) || '.', ' ON ')
+                     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                    WHERE c.relnamespace = %s::regnamespace AND NOT t.tgisinternal ORDER BY 1, 2""", [schema, namespace])
             triggers = cursor.fetchall()
             cursor.execute("""SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind = 'r'
                                ORDER BY 1""", [namespace])
