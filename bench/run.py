@@ -1547,7 +1547,7 @@ def bench_api(runs: int) -> None:
     """GET /api/v1/partners (10,000 partners, pages of 100) against the console's list: bench/api.py."""
     from bench import api
 
-    api.run(runs, size=size, tenant=_tenant)
+    api.run(runs, size=size, tenant=_tenant, seed_registrations=seed_registrations)
 
 
 from bench.tenants import bench_tenants  # noqa: E402  (its own module)

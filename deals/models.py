@@ -187,7 +187,7 @@ class DealRegistration(CustomerKeyFields, CustomerSegmentFields):
     # The day the customer cancelled a won deal: the commission run's deal_cancelled event (clawback).
     cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, validators=[validate_business_date])
     lead = models.OneToOneField("Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="deal")
-    external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
+    external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     # Also set by a database trigger on every UPDATE: the API's `updated_since`.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
@@ -302,7 +302,7 @@ class DirectAccount(CustomerKeyFields, CustomerSegmentFields):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                               verbose_name=_("sales owner"))
-    external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
+    external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
@@ -354,7 +354,7 @@ class Lead(CustomerKeyFields):
     accepted_by = models.ForeignKey("partners.Partner", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
+    external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
     class Meta:

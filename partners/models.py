@@ -125,7 +125,7 @@ class Partner(models.Model):
 
     notes = models.TextField(_("notes"), blank=True)
     # {source system: id there} ({"salesforce": "0015g…"}): how a CRM finds the record it syncs.
-    external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
+    external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Also set by a database trigger on every UPDATE (bulk updates included): the API's `updated_since`.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
@@ -241,7 +241,7 @@ class Contact(models.Model):
                              editable=False)
     stage_computed_at = models.DateTimeField(null=True, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
-    external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
+    external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 

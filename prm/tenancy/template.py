@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 TEMPLATE_KEY = "template"
 # Raised when the form of the recorded script changes: an older one is rebuilt at the next start.
-SCRIPT_VERSION = 5
+SCRIPT_VERSION = 6
 VENDORS_KEY = "vendors"
 PUBLIC_KEY = "public"
 
