@@ -19,9 +19,9 @@ audit.register("api_key_created", gettext_lazy("%(actor)s created the API key %(
                gettext_lazy("API key created"))
 audit.register("api_key_revoked", gettext_lazy("%(actor)s revoked the API key %(key)s (%(name)s)"),
                gettext_lazy("API key revoked"))
-audit.register("api_key_used", gettext_lazy("The API key %(key)s (%(name)s) of %(actor)s was used: %(request)s"),
+audit.register("api_key_used", gettext_lazy("%(actor)s's API key %(key)s (%(name)s) was used: %(request)s"),
                gettext_lazy("API key used"))
-audit.register("api_key_wrote", gettext_lazy("The API key %(key)s (%(name)s) of %(actor)s wrote: %(request)s "
+audit.register("api_key_wrote", gettext_lazy("%(actor)s's API key %(key)s (%(name)s) wrote: %(request)s "
                                              "→ %(status)s"), gettext_lazy("API key write"))
 audit.label_field("key", gettext_lazy("API key"))
 audit.label_field("request", gettext_lazy("request"))

@@ -11,6 +11,7 @@ import pytest
 from django.utils import translation
 from django_tenants.utils import tenant_context
 
+from api.services import key_create
 from incentives import audit
 from incentives.models import AuditEntry, IncentiveSettings, MdfRequest, Payout, Plan, PlanVersion
 from tests.partners.factories import PartnerFactory
@@ -35,6 +36,7 @@ def _every_registered_action(people_a):
                                         budget=500_000, approved_amount=400_000)
     plan = Plan.objects.create(code="resale", name="販売店プラン")
     version = PlanVersion.objects.create(plan=plan, number=3, document={}, status="published")
+    key = key_create(actor=people_a.vendor_admin, name="Salesforce 同期", scopes={"partners": "read"}).key
     calls = {
         "payouts_built": (payout, {"period": PERIOD.isoformat(), "count": 12}),
         "payout_approved": (payout, {"status": ["review", "approved"], "total": 123_456}),
@@ -50,6 +52,10 @@ def _every_registered_action(people_a):
         "plan_published": (version, {"plan": "resale", "version": 3}),
         "plan_draft_saved": (version, {"plan": "resale", "version": 3}),
         "bank_account_changed": (partner, {"partner": partner.name, "before": BANK_BEFORE, "after": BANK_AFTER}),
+        "api_key_created": (key, {"key": key.prefix, "name": key.name, "scopes": {"partners": "read"}}),
+        "api_key_revoked": (key, {"key": key.prefix, "name": key.name}),
+        "api_key_used": (key, {"key": key.prefix, "name": key.name, "request": "GET /api/v1/partners"}),
+        "api_key_wrote": (key, {"key": key.prefix, "name": key.name, "request": "POST /api/v1/contacts", "status": 201}),
     }
     assert set(calls) == set(audit.SENTENCES), "every registered action is exercised here"
     return {action: audit.record(actor=actor, action=action, obj=obj, **changes)
@@ -82,7 +88,8 @@ def test_every_registered_action_reads_as_a_sentence_without_codes(people_a, lan
     assert lines["payouts_built"].partner == "" and "12" in lines["payouts_built"].sentence
     assert "販売店プラン" in lines["plan_published"].sentence
     assert all(line.partner == "株式会社ミライ" for action, line in lines.items()
-               if action not in ("payout_settings_changed", "plan_published", "plan_draft_saved", "payouts_built"))
+               if action not in ("payout_settings_changed", "plan_published", "plan_draft_saved", "payouts_built")
+               and not action.startswith("api_key_"))
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
@@ -144,7 +151,8 @@ def test_the_page_filters_pages_and_exports(people_a):
     export = client.get(f"/incentives/audit/?partner={partner_id}&format=csv")
     assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"), newline="")))
-    assert len(rows) == 1 + len(entries) - 4  # the settings, the plan and a month's batch concern no one partner
+    # The settings, the plan, a month's batch and the four API key entries concern no one partner.
+    assert len(rows) == 1 + len(entries) - 8
     assert all(row[3] == "株式会社ミライ" for row in rows[1:])
     assert not any("payout_" in cell or "{" in cell for row in rows for cell in row)
 

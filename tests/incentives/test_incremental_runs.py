@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from deals import services
@@ -187,11 +188,12 @@ def test_verify_reports_a_ledger_that_differs_and_writes_nothing(people_a, capsy
         line = LedgerLine.objects.order_by("pk").first()
         LedgerLine.objects.filter(pk=line.pk).update(amount=line.amount + 1)  # as a bad migration or a bug would
         count = LedgerLine.objects.count()
-        with pytest.raises(SystemExit) as exit_:
+        with pytest.raises(SystemExit) as exit_, translation.override("en"):  # the operator's language: English here
             call_command("run_commissions", slug=people_a.tenant.slug, period="2026-04", verify=True)
         assert exit_.value.code == 1
         assert "would add 1 ledger lines" in capsys.readouterr().err
         assert LedgerLine.objects.count() == count
         LedgerLine.objects.filter(pk=line.pk).update(amount=line.amount)
-        call_command("run_commissions", slug=people_a.tenant.slug, period="2026-04", verify=True)
+        with translation.override("en"):
+            call_command("run_commissions", slug=people_a.tenant.slug, period="2026-04", verify=True)
         assert "is what a full recomputation writes" in capsys.readouterr().out
