@@ -11,7 +11,10 @@ the webhooks app (above every domain app) is the consumer, reached by task name 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -54,6 +57,7 @@ class Event:
     object_id: int | str
     partner_id: int | None = None
     data: dict = field(default_factory=dict)
+    occurred_at: datetime | None = None  # when the change happened; the time of the insert if not given
 
 
 def publish(event_type: str, *, object_type: str, object_id: int | str, partner_id: int | None = None,
@@ -64,17 +68,55 @@ def publish(event_type: str, *, object_type: str, object_id: int | str, partner_
 
 def publish_many(events: list[Event]) -> None:
     """`publish` for a batch (a nightly recalculation): one insert per thousand rows, one dispatch."""
-    from prm.outbox.models import OutboxEvent
-
     if not events:
         return
     unknown = {event.type for event in events} - set(CATALOGUE) - {TEST_EVENT}
     if unknown:
         raise ValueError(f"unknown event types: {sorted(unknown)}")
+    held = _held.get()
+    if held is not None:
+        now = timezone.now()  # held as they are now, written in this order when the `collected` block ends
+        held.extend(replace(event, data=_plain(event.data), occurred_at=event.occurred_at or now) for event in events)
+        return
+    _write(events)
+
+
+# The events held by the innermost `collected` block of this thread (None outside one).
+_held: ContextVar[list[Event] | None] = ContextVar("kyoso_events_held", default=None)
+
+
+@contextmanager
+def collected() -> Iterator[None]:
+    """Hold every event published inside the block and write them all with one `publish_many` as it ends.
+
+    For a loop that calls a service per object (a CSV import of a thousand partners): the services keep
+    publishing their own events, and the loop costs one insert per thousand events instead of one per
+    event, in the order they were published (so per object too). Open it inside the transaction that makes
+    the changes. An exception leaving the block drops what it held, as that transaction rolls back; the block
+    must therefore let the errors of its inner writes out (a savepoint rolled back and swallowed inside it
+    would leave that savepoint's events held). A block inside another adds its events to the outer one.
+    """
+    if _held.get() is not None:
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("events.collected() must run inside the transaction that makes the changes")
+    held: list[Event] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    publish_many(held)
+
+
+def _write(events: list[Event]) -> None:
+    from prm.outbox.models import OutboxEvent
+
     now = timezone.now()
     OutboxEvent.objects.bulk_create([
         OutboxEvent(type=event.type, object_type=event.object_type, object_id=str(event.object_id),
-                    partner_id=event.partner_id, data=_plain(event.data), occurred_at=now)
+                    partner_id=event.partner_id, data=_plain(event.data), occurred_at=event.occurred_at or now)
         for event in events], batch_size=1000)
     schema = connection.schema_name
     if any(getattr(entry[1], "kyoso_outbox_schema", None) == schema for entry in connection.run_on_commit):

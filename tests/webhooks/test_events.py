@@ -109,6 +109,38 @@ def test_partners_publish_created_and_updated_without_their_bank_account(people_
         assert not any("bank" in key for key in rows[1][2])
 
 
+def test_events_collected_in_a_block_are_written_in_one_insert_in_the_order_published(people_a):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with tenant_context(people_a.tenant), transaction.atomic():
+        with CaptureQueriesContext(connection) as queries, events.collected():
+            made = [partners.partner_create(actor=people_a.channel_manager, name=f"株式会社まとめ{n}",
+                                            partner_type="resale") for n in range(3)]
+            partners.partner_update(partner=made[0], actor=people_a.channel_manager, name="株式会社まとめ改")
+            assert not OutboxEvent.objects.filter(object_type="partner").exists()  # held until the block ends
+        inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "outbox_outboxevent"')]
+        assert len(inserts) == 1
+        rows = list(OutboxEvent.objects.filter(object_type="partner").order_by("id"))
+        assert [(row.type, row.object_id) for row in rows] == [
+            *[("partner.created", str(partner.pk)) for partner in made], ("partner.updated", str(made[0].pk))]
+        assert rows[3].data["name"] == "株式会社まとめ改" and rows[3].occurred_at >= rows[0].occurred_at
+
+
+def test_an_error_out_of_a_collected_block_writes_none_of_its_events(people_a):
+    import pytest
+    from django.db import transaction
+
+    with tenant_context(people_a.tenant):
+        with pytest.raises(ValueError), transaction.atomic(), events.collected():
+            partners.partner_create(actor=people_a.channel_manager, name="株式会社取消", partner_type="resale")
+            raise ValueError("the import failed half-way")
+        with transaction.atomic(), events.collected():
+            partner = partners.partner_create(actor=people_a.channel_manager, name="株式会社後続", partner_type="resale")
+        assert _types("partner", partner.pk) == ["partner.created"]
+        assert OutboxEvent.objects.filter(object_type="partner").count() == 1
+
+
 def test_an_applied_tier_and_a_new_health_band_are_published(people_a):
     with tenant_context(people_a.tenant):
         partner = PartnerFactory(stage="activation")
