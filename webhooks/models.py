@@ -10,6 +10,14 @@ from django.utils.translation import gettext_lazy as _
 MAX_URL_LENGTH = 500
 
 
+class TransactionStart(models.Func):
+    """PostgreSQL's transaction_timestamp(): one time for the whole transaction (Django's Now() is the
+    statement's), so rows written together compare as written together."""
+
+    template = "TRANSACTION_TIMESTAMP()"
+    output_field = models.DateTimeField()
+
+
 class Endpoint(models.Model):
     """Where a vendor (partner empty) or one partner wants events delivered, signed with its secret.
 
@@ -31,7 +39,10 @@ class Endpoint(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    # The database's transaction start, not the app clock: the endpoint receives events published from
+    # then on, including those of the transaction that creates it (a partner and its endpoint together),
+    # never the backlog published before it existed.
+    created_at = models.DateTimeField(db_default=TransactionStart())
 
     class Meta:
         ordering = ["id"]

@@ -233,6 +233,10 @@ def endpoint_send_test(*, actor: User, endpoint: Endpoint) -> Delivery:
 
 
 def _wants(endpoint: Endpoint, event: OutboxEvent) -> bool:
+    """Only events published since the endpoint was made: a new endpoint never receives the backlog of
+    rows that waited undispatched before it existed (a lost dispatch, a worker that was down)."""
+    if event.occurred_at < endpoint.created_at:
+        return False
     if event.type not in endpoint.event_types:
         return False
     return endpoint.partner_id is None or endpoint.partner_id == event.partner_id

@@ -211,3 +211,23 @@ def test_the_partner_list_counts_from_the_stage_strip_only_when_it_tells_the_tot
         assert response.context["page"].paginator.count == total, query
         counted = any(sql.startswith('SELECT COUNT(*) AS "__count" FROM "partners_partner"') for sql in sqls)
         assert counted == ("q=" in query), query
+
+
+def test_it_serves_pages_from_the_database_when_the_cache_is_down(people_a, tenant_a, settings, caplog):
+    """The cached look-ups only save time: with the platform cache unreachable the vendor is read from the
+    database and the page is served, and the outage is logged."""
+    host = tenant_a.domain_for("console").domain
+    settings.CACHES = {**settings.CACHES, "platform": {**settings.CACHES["platform"],
+                                                       "LOCATION": "redis://127.0.0.1:1/0"}}
+    from django.core.cache import caches
+
+    assert caches["platform"]._cache._servers == ["redis://127.0.0.1:1/0"]
+    with CaptureQueriesContext(connection) as captured:
+        vendor = vendor_for_host(host)
+    assert (vendor.pk, vendor.site_kind) == (tenant_a.pk, "console")
+    assert any("tenancy_domain" in query["sql"] for query in captured.captured_queries)
+    assert people_a.console(people_a.channel_manager).get("/partners/").status_code == 200
+    assert domain_names(tenant_a)["console"] == host
+    with schema_context("public"):
+        tenant_a.save(update_fields=["time_zone"])  # forgetting the entries does not fail the write
+    assert "platform cache unreachable" in caplog.text

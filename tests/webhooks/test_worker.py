@@ -101,6 +101,9 @@ def test_domain_events_reach_a_real_receiver_signed_in_order_after_500s_and_only
             created = [r for r in mine if r.payload["type"] == "partner.created" and r.payload["data"]["id"] == partner.pk]
             assert len({r.headers["webhook-id"] for r in created}) == 1  # the retries are the same message
             assert created[1].at - created[0].at >= 0.9  # waited for the back-off
+        # Nothing but this test's objects: rows other tests left undispatched in the tenant predate the endpoints.
+        assert {obj for _, obj in _types(items, "/hooks/vendor")} == {partner.pk, 10**12}
+        assert {obj for _, obj in _types(items, "/hooks/partner")} == {partner.pk}
         assert _types(items, "/hooks/vendor").count(("partner.created", 10**12)) == 3
         assert ("partner.created", 10**12) not in _types(items, "/hooks/partner")
         updated = next(r for r in items if r.path == "/hooks/partner" and r.payload["type"] == "partner.updated")
@@ -127,6 +130,27 @@ def test_the_sweep_sends_events_whose_dispatch_was_lost(hook_worker, bravo, sett
             assert result.get(timeout=60) == {"endpoints": 1}
             got = receiver.wait_for(lambda items: len(items) == 1, timeout=30)
             assert got[0].payload["data"] == {"id": 5, "won_amount": 3_000_000}
+    finally:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(lost_queue)
+
+
+def test_a_new_endpoint_receives_only_events_published_after_it_was_made(bravo, settings):
+    lost_queue = f"kyoso-lost-{uuid.uuid4().hex[:8]}"
+    settings.KYOSO_WEBHOOK_QUEUE = lost_queue  # the dispatches queued on commit never run: rows wait undispatched
+    try:
+        with transaction.atomic():
+            events.publish("deal.won", object_type="deal", object_id=1, data={"id": 1})
+        admin = User.objects.get(email="founder@bravo.example")
+        endpoint = services.endpoint_create(actor=admin, partner=None, url="https://example.com/hooks",
+                                            event_types=["deal.won"]).endpoint
+        with transaction.atomic():
+            events.publish("deal.won", object_type="deal", object_id=2, data={"id": 2})
+        assert OutboxEvent.objects.filter(dispatched_at__isnull=True, object_type="deal",
+                                          object_id__in=["1", "2"]).count() == 2
+        assert services.events_fan_out() == {endpoint.pk}
+        assert list(Delivery.objects.filter(endpoint=endpoint).values_list("event__object_id", flat=True)) == ["2"]
+        assert not OutboxEvent.objects.filter(dispatched_at__isnull=True, object_id__in=["1", "2"]).exists()
     finally:
         with app.connection_for_write() as conn:
             conn.default_channel.queue_purge(lost_queue)
