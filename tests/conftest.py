@@ -161,18 +161,15 @@ def worker_process(django_db_blocker, extra_env: dict[str, str] | None = None):
 
     from prm.celery import app
 
+    from tests.db_url import subprocess_database_url
+
     with django_db_blocker.unblock():
-        params = connection.get_connection_params()
-    host = params.get("host", "")
-    location = f"@/{connection.settings_dict['NAME']}?host={host}" if host.startswith("/") else (
-        f"@{host or '127.0.0.1'}:{params.get('port') or 5432}/{connection.settings_dict['NAME']}"
-    )
-    credentials = params.get("user", "postgres") + (f":{params['password']}" if params.get("password") else "")
+        database_url = subprocess_database_url()
     import socket
 
     queue = f"kyoso-test-{uuid.uuid4().hex[:8]}"
     node = f"{queue}@{socket.gethostname()}"
-    env = {**os.environ, "DATABASE_URL": f"postgresql://{credentials}{location}",
+    env = {**os.environ, "DATABASE_URL": database_url,
            "DJANGO_SETTINGS_MODULE": "prm.settings.test", **(extra_env or {})}
     if "REDIS_URL" not in env:
         from django.conf import settings

@@ -20,6 +20,7 @@ from deals.models import DealRegistration
 from incentives import engine, runs
 from incentives.models import AuditEntry, CommissionRun, LedgerLine, Plan, PlanVersion
 from partners.models import Partner
+from tests.db_url import subprocess_database_url
 
 pytestmark = pytest.mark.worker
 
@@ -69,11 +70,7 @@ def committed_data(django_db_setup, django_db_blocker):
 
 
 def _worker(queue: str) -> subprocess.Popen:
-    params = connection.get_connection_params()
-    host = params.get("host", "")
-    database = connection.settings_dict["NAME"]
-    location = f"@/{database}?host={host}" if host.startswith("/") else f"@{host or '127.0.0.1'}:{params.get('port') or 5432}/{database}"
-    env = {**os.environ, "DATABASE_URL": f"postgresql://{params.get('user', 'postgres')}{location}",
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(),
            "DJANGO_SETTINGS_MODULE": "prm.settings.test", "KYOSO_LEDGER_BATCH": "10"}
     if "REDIS_URL" not in env:
         from django.conf import settings

@@ -7,25 +7,16 @@ import os
 import subprocess
 
 from django.conf import settings
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from prm.tenancy.models import Vendor
-
-
-def _database_url() -> str:
-    params = connection.get_connection_params()
-    host = params.get("host", "")
-    database = connection.settings_dict["NAME"]
-    location = (f"@/{database}?host={host}" if host.startswith("/")
-                else f"@{host or '127.0.0.1'}:{params.get('port') or 5432}/{database}")
-    return f"postgresql://{params.get('user', 'postgres')}{location}"
+from tests.db_url import subprocess_database_url
 
 
 def test_every_benchmark_runs_at_a_tiny_size_and_leaves_nothing_behind(django_db_setup, django_db_blocker):
     import bench.run
 
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "REDIS_URL": settings.REDIS_URL,
            "DJANGO_SETTINGS_MODULE": "prm.settings.local"}
     result = subprocess.run([str(settings.BASE_DIR / "kyoso"), "bench", "--smoke", "ALL"], env=env,
                             cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=1800)

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_tenants.utils import tenant_context
 
 from prm.mail import render_email, send_email
 from prm.notifications import services
 from prm.notifications.models import Notification, NotificationPreference
 from prm.smtp_sink import SmtpSink
+from tests.db_url import subprocess_database_url
 
 
 def _notify(users, url="/deals/42/", kind="deal_stage"):
@@ -122,12 +122,7 @@ def test_each_person_sets_their_preferences_on_their_own_site(people_a, site):
 
 
 def _mail_worker(queue: str, port: int, log: Path, **extra) -> subprocess.Popen:
-    params = connection.get_connection_params()
-    host = params.get("host", "")
-    location = f"@/{connection.settings_dict['NAME']}?host={host}" if host.startswith("/") else (
-        f"@{host or '127.0.0.1'}:{params.get('port') or 5432}/{connection.settings_dict['NAME']}")
-    credentials = params.get("user", "postgres") + (f":{params['password']}" if params.get("password") else "")
-    env = {**os.environ, "DATABASE_URL": f"postgresql://{credentials}{location}", "DJANGO_SETTINGS_MODULE": "prm.settings.test",
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "DJANGO_SETTINGS_MODULE": "prm.settings.test",
            "REDIS_URL": os.environ.get("REDIS_URL", settings.REDIS_URL),
            "KYOSO_TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "KYOSO_EMAIL_RETRY_SECONDS": "1", **extra}

@@ -22,21 +22,13 @@ from django_tenants.utils import schema_context, tenant_context
 from partners.models import Partner
 from prm.tenancy.models import Vendor
 from tests.factories import UserFactory
+from tests.db_url import subprocess_database_url
 
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _database_url(application_name: str) -> str:
-    params = connection.get_connection_params()
-    host = params.get("host", "")
-    database = connection.settings_dict["NAME"]
-    location = (f"@/{database}?host={host}&" if host.startswith("/")
-                else f"@{host or '127.0.0.1'}:{params.get('port') or 5432}/{database}?")
-    return f"postgresql://{params.get('user', 'postgres')}{location}application_name={application_name}"
 
 
 @pytest.fixture
@@ -87,7 +79,7 @@ def test_a_gunicorn_worker_reuses_one_connection_across_two_vendors_and_serves_e
         two_vendors_signed_in, django_db_blocker):
     application_name = f"kyoso-reuse-{uuid.uuid4().hex[:8]}"
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _database_url(application_name), "DJANGO_SETTINGS_MODULE": "prm.settings.test",
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(application_name), "DJANGO_SETTINGS_MODULE": "prm.settings.test",
            "KYOSO_CONN_MAX_AGE": "60", "KYOSO_CONN_HEALTH_CHECKS": "on"}
     if "REDIS_URL" not in env:
         env["REDIS_URL"] = settings.REDIS_URL

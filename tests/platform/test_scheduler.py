@@ -27,6 +27,7 @@ from prm.celery import app
 from prm.models import TenantJobRun
 from prm.periodic import TENANT_JOBS, job_claim, job_finish, slot_start
 from tests.platform.scheduler_jobs import MARKS_TABLE, create_marks_table
+from tests.db_url import subprocess_database_url
 
 
 def _registered_tasks():
@@ -159,13 +160,7 @@ def test_the_fan_out_forgets_claims_of_slots_long_past(claim_key):
 
 
 def _database_url() -> str:
-    params = connection.get_connection_params()
-    host = params.get("host", "")
-    database = connection.settings_dict["NAME"]
-    location = f"@/{database}?host={host}" if host.startswith("/") else (
-        f"@{host or '127.0.0.1'}:{params.get('port') or 5432}/{database}")
-    credentials = params.get("user", "postgres") + (f":{params['password']}" if params.get("password") else "")
-    return f"postgresql://{credentials}{location}"
+    return subprocess_database_url()
 
 
 def _marks(run: str) -> list[tuple[str, str, int]]:
