@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from deals.segments import EmployeeBand, JsicMajor
 from prm.bounds import MAX_DAYS, positive_yen_validators, validate_business_date, yen_validators
+from prm.choices import FastChoiceDisplay
 
 
 class RuleMode(models.TextChoices):
@@ -138,7 +139,7 @@ class Side(models.TextChoices):
     VENDOR = "vendor", pgettext_lazy("role split", "Vendor")
 
 
-class DealRegistration(CustomerKeyFields, CustomerSegmentFields):
+class DealRegistration(FastChoiceDisplay, CustomerKeyFields, CustomerSegmentFields):
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="deals", verbose_name=_("partner"))
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
                                       verbose_name=_("registered by"))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from prm.bounds import count_validators, fiscal_year_validators, validate_business_date, yen_validators
+from prm.choices import FastChoiceDisplay
 
 
 class PartnerType(models.TextChoices):
@@ -78,7 +79,7 @@ class PartnerQuerySet(models.QuerySet):
 SCORE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(5)]
 
 
-class Partner(models.Model):
+class Partner(FastChoiceDisplay, models.Model):
     name = models.CharField(_("company name"), max_length=200)
     name_kana = models.CharField(_("company name (kana)"), max_length=200, blank=True)
     partner_type = models.CharField(_("partner type"), max_length=20, choices=PartnerType.choices)
