@@ -145,47 +145,16 @@ def lead_create(request: HttpRequest, payload: LeadIn):
 
 
 class OfferDetail(OfferOut):
-    customer_name: str
-    corporate_number: str
-    web_domain: str
-    contact_name: str
-    contact_email: str
-    prefecture: str
-    amount: Yen
-    notes: str
+    # The lead's own fields, read through the offer (django-ninja resolves a dotted alias on the object).
+    customer_name: str = Field(alias="lead.customer_name")
+    corporate_number: str = Field(alias="lead.corporate_number")
+    web_domain: str = Field(alias="lead.web_domain")
+    contact_name: str = Field(alias="lead.contact_name")
+    contact_email: str = Field(alias="lead.contact_email")
+    prefecture: str = Field(alias="lead.prefecture")
+    amount: Yen = Field(alias="lead.amount")
+    notes: str = Field(alias="lead.notes")
     deal_id: int | None = None
-
-    @staticmethod
-    def resolve_customer_name(offer: LeadOffer) -> str:
-        return offer.lead.customer_name
-
-    @staticmethod
-    def resolve_corporate_number(offer: LeadOffer) -> str:
-        return offer.lead.corporate_number
-
-    @staticmethod
-    def resolve_web_domain(offer: LeadOffer) -> str:
-        return offer.lead.web_domain
-
-    @staticmethod
-    def resolve_contact_name(offer: LeadOffer) -> str:
-        return offer.lead.contact_name
-
-    @staticmethod
-    def resolve_contact_email(offer: LeadOffer) -> str:
-        return offer.lead.contact_email
-
-    @staticmethod
-    def resolve_prefecture(offer: LeadOffer) -> str:
-        return offer.lead.prefecture
-
-    @staticmethod
-    def resolve_amount(offer: LeadOffer) -> int:
-        return offer.lead.amount
-
-    @staticmethod
-    def resolve_notes(offer: LeadOffer) -> str:
-        return offer.lead.notes
 
     @staticmethod
     def resolve_deal_id(offer: LeadOffer) -> int | None:

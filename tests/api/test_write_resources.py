@@ -38,6 +38,9 @@ def test_a_vendor_lead_is_offered_and_the_partner_accepts_it_through_the_api(wor
     offer_id = lead["offers"][0]["id"]
     mine = world.get("/api/v1/leads/offers?status=pending", key="partner_a").json["items"]
     assert offer_id in [item["id"] for item in mine] and all(item["partner_id"] == world.partner_a.pk for item in mine)
+    [offered] = [item for item in mine if item["id"] == offer_id]  # the offer carries its lead's own fields
+    assert (offered["customer_name"], offered["amount"], offered["prefecture"], offered["deal_id"]) == (
+        body["customer_name"], 500_000, "13", None)
     assert world.get(f"/api/v1/leads/offers/{offer_id}", key="partner_b").status == 404
     assert world.post(f"/api/v1/leads/offers/{offer_id}/answer", {"action": "accept"}, key="partner_b").status == 404
     assert world.post(f"/api/v1/leads/offers/{offer_id}/answer", {"action": "maybe"},
