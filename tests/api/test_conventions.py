@@ -3,11 +3,11 @@ key's language, and no state change on any refusal. Also the OpenAPI document an
 
 from __future__ import annotations
 
-import threading
 import uuid
 
-from django.db import connection, connections
+from django.db import connection
 from django_tenants.utils import tenant_context
+from tests.api.parallel import all_at_once
 
 
 def _contacts(world, email: str) -> int:
@@ -40,18 +40,8 @@ def test_a_retried_post_creates_once_and_answers_the_same(world, unblocked):
 def test_concurrent_retries_of_one_post_create_once(world, unblocked):
     body = _body(world)
     key = str(uuid.uuid4())
-    answers, barrier = [], threading.Barrier(6)
-
-    def send():
-        barrier.wait()
-        answers.append(world.post("/api/v1/contacts", body, key="vendor_write", headers={"Idempotency-Key": key}))
-        connections.close_all()
-
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = all_at_once(lambda _: world.post("/api/v1/contacts", body, key="vendor_write",
+                                               headers={"Idempotency-Key": key}), range(6))
     assert [answer.status for answer in answers] == [201] * 6, [a.body for a in answers]
     assert len({answer.json["id"] for answer in answers}) == 1
     assert _contacts(world, body["email"]) == 1

@@ -3,14 +3,13 @@ notifications and events; the pipeline's allowed moves; wins confirmed and cance
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import timedelta
 
-from django.db import connections
 from django.utils import timezone
 
 from tests.api.write_fixtures import customer, in_vendor, write_records  # noqa: F401  (fixture)
+from tests.api.parallel import all_at_once
 
 
 def _body(**fields):
@@ -80,19 +79,9 @@ def test_a_customer_taken_by_another_partner_says_taken_and_stores_nothing(world
 
 def test_concurrent_registrations_of_one_customer_give_it_to_one_partner(world, unblocked, write_records):
     name = customer()
-    answers, barrier = [], threading.Barrier(4)
-
-    def send(key):
-        barrier.wait()
-        answers.append((key, world.post("/api/v1/deals", _body(customer_name=name), key=key)))
-        connections.close_all()
-
-    threads = [threading.Thread(target=send, args=(key,)) for key in ("partner_a", "partner_b", "partner_a", "partner_b")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    statuses = sorted(answer.status for _key, answer in answers)
+    answers = all_at_once(lambda key: world.post("/api/v1/deals", _body(customer_name=name), key=key),
+                          ("partner_a", "partner_b", "partner_a", "partner_b"))
+    statuses = sorted(answer.status for answer in answers)
     assert statuses.count(201) == 1 and all(status in (201, 409, 422) for status in statuses), statuses
     assert _state(world, name)["deals"] == 1
 
@@ -199,18 +188,8 @@ def test_lists_are_cursor_pages_with_updated_since(world, unblocked, write_recor
 
 def test_concurrent_retries_of_one_registration_register_once(world, unblocked, write_records):
     body, key = _body(), str(uuid.uuid4())
-    answers, barrier = [], threading.Barrier(5)
-
-    def send():
-        barrier.wait()
-        answers.append(world.post("/api/v1/deals", body, key="partner_a", headers={"Idempotency-Key": key}))
-        connections.close_all()
-
-    threads = [threading.Thread(target=send) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = all_at_once(lambda _: world.post("/api/v1/deals", body, key="partner_a",
+                                               headers={"Idempotency-Key": key}), range(5))
     assert [answer.status for answer in answers] == [201] * 5, [answer.body for answer in answers]
     assert len({answer.json["id"] for answer in answers}) == 1
     assert _state(world, body["customer_name"])["deals"] == 1

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import timedelta
 
-from django.db import connections
 from django.utils import timezone
 
 from tests.api.write_fixtures import CRM, customer, in_vendor, write_records  # noqa: F401  (fixture)
+from tests.api.parallel import all_at_once
 
 
 def _lead_recipient(world, partner):
@@ -101,19 +100,9 @@ def test_a_crm_account_is_upserted_by_its_id_with_the_matchers_keys(world, unblo
 
 def test_concurrent_upserts_of_one_crm_id_make_one_account(world, unblocked, write_records):
     crm_id = uuid.uuid4().hex
-    answers, barrier = [], threading.Barrier(5)
-
-    def send(index):
-        barrier.wait()
-        answers.append(world.call("PUT", f"/api/v1/direct-accounts/{CRM}/{crm_id}",
-                                  body={"customer_name": customer(f"並行{index}")}, key="vendor_write"))
-        connections.close_all()
-
-    threads = [threading.Thread(target=send, args=(index,)) for index in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = all_at_once(lambda index: world.call("PUT", f"/api/v1/direct-accounts/{CRM}/{crm_id}",
+                                                   body={"customer_name": customer(f"並行{index}")}, key="vendor_write"),
+                          range(5))
     assert sorted(answer.status for answer in answers) == [200, 200, 200, 200, 201]
     assert len(_accounts(world, crm_id)) == 1
 
