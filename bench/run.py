@@ -1373,7 +1373,7 @@ def bench_vendor_archive(runs: int) -> None:
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from prm import demo_data as demo
+    from demo import data as demo
     from prm.tenancy.archive import export_vendor, import_vendor, row_counts
     from prm.tenancy.models import Vendor
     from prm.tenancy.services import vendor_delete

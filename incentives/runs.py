@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 BATCH = int(os.environ.get("KYOSO_LEDGER_BATCH", "2000"))  # smaller in the kill-a-worker test
 
 
-# The contact signals the plans pay on: kept whatever their age (prm.retention), since a run reads them again.
+# The contact signals the plans pay on: kept whatever their age (incentives/retention.py), since a run reads them again.
 SIGNAL_EVENTS = {SignalKind.CERTIFIED: ("certification", engine.CERTIFICATION_EARNED),
                  SignalKind.SESSION_ATTENDED: ("session", engine.SESSION_ATTENDED)}
 PAID_SIGNAL_KINDS = tuple(SIGNAL_EVENTS)

@@ -1,18 +1,24 @@
 """How long a vendor keeps what only serves for a while; one nightly job per vendor (prm.tasks.retention_purge).
 
-Horizons come from settings (KYOSO_RETENTION_*). Nothing that money depends on is removed:
-the signals the incentive plans pay on (certifications, attended sessions) are kept whatever
-their age, since a commission run reads them again and would otherwise give back what it paid.
+Horizons come from settings (KYOSO_RETENTION_*). The platform knows no domain app: the rows of
+prm's own tables are purged here, and each app that keeps rows for a while registers its step
+in its own `retention.py` (partners: contact signals and health history, enablement: downloads),
+which `steps()` imports by app label. Nothing that money depends on is removed: the signals the
+incentive plans pay on (certifications, attended sessions) are kept whatever their age, since a
+commission run reads them again and would otherwise give back what it paid (incentives tells
+partners which kinds those are, in incentives/retention.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 
 def months_before(day: date, months: int) -> date:
@@ -34,6 +40,7 @@ def horizons(now: datetime | None = None) -> dict[str, datetime | date]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     return {
+        "now": now,
         "notifications_read": now - timedelta(days=settings.KYOSO_RETENTION_NOTIFICATION_DAYS),
         "signals": _start_of(months_before(today, settings.KYOSO_RETENTION_SIGNAL_MONTHS)),
         "downloads": _start_of(months_before(today, settings.KYOSO_RETENTION_DOWNLOAD_MONTHS)),
@@ -43,35 +50,65 @@ def horizons(now: datetime | None = None) -> dict[str, datetime | date]:
     }
 
 
+Step = Callable[[dict[str, datetime | date]], int]
+
+# kind → step; prm's own kinds first, then each app's, in the order the apps are installed.
+_STEPS: dict[str, Step] = {}
+_discovered = False
+
+
+def register(kind: str, step: Step) -> Step:
+    """Make `step(limits)` part of the nightly purge: it deletes the current vendor's rows of `kind` past
+    their horizon in `limits` (see horizons) and returns how many went. A second registration of a kind
+    replaces the first. Apps register in their own `retention.py`, which the purge imports by app label."""
+    _STEPS[kind] = step
+    return step
+
+
+def steps() -> dict[str, Step]:
+    """Every registered step, after importing each installed app's `retention` module once."""
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("retention")
+        _discovered = True
+    return dict(_STEPS)
+
+
 def purge(now: datetime | None = None) -> dict[str, int]:
     """Delete the current vendor's rows past their horizon; returns how many of each kind went."""
-    from enablement.models import ContentAccess
-    from incentives.runs import PAID_SIGNAL_KINDS
-    from partners.models import ContactSignal, HealthSnapshot
-    from prm.exports.services import purge_before
-    from prm.notifications.models import Notification
-
     now = now or timezone.now()
     limits = horizons(now)
     with transaction.atomic():
-        removed = {
-            "sessions": Session.objects.filter(expire_date__lt=now).delete()[0],
-            "notifications": Notification.objects.filter(read_at__isnull=False,
-                                                         read_at__lt=limits["notifications_read"]).delete()[0],
-            "signals": ContactSignal.objects.filter(occurred_at__lt=limits["signals"]).exclude(
-                kind__in=PAID_SIGNAL_KINDS).delete()[0],
-            "downloads": ContentAccess.objects.filter(at__lt=limits["downloads"]).delete()[0],
-            "health_history": HealthSnapshot.objects.filter(day__lt=limits["health_history"]).delete()[0],
-            "exports": purge_before(limits["exports"]),
-            # Dispatched events, with their webhook deliveries and attempts (the delivery log).
-            "events": _purge_events(limits["events"]),
-        }
-    return removed
+        return {kind: step(limits) for kind, step in steps().items()}
 
 
-def _purge_events(before: datetime) -> int:
-    """Dispatched outbox events older than the horizon; their deliveries and attempts go with them."""
+def _purge_sessions(limits: dict[str, datetime | date]) -> int:
+    # A session's horizon is its own expiry date.
+    return Session.objects.filter(expire_date__lt=limits["now"]).delete()[0]
+
+
+def _purge_notifications(limits: dict[str, datetime | date]) -> int:
+    from prm.notifications.models import Notification
+
+    return Notification.objects.filter(read_at__isnull=False, read_at__lt=limits["notifications_read"]).delete()[0]
+
+
+def _purge_exports(limits: dict[str, datetime | date]) -> int:
+    from prm.exports.services import purge_before
+
+    return purge_before(limits["exports"])
+
+
+def _purge_events(limits: dict[str, datetime | date]) -> int:
+    """Dispatched outbox events older than the horizon; their deliveries and attempts go with them
+    (the webhooks' delivery log)."""
     from prm.outbox.models import OutboxEvent
 
-    return OutboxEvent.objects.filter(dispatched_at__isnull=False, occurred_at__lt=before).delete()[1].get(
+    return OutboxEvent.objects.filter(dispatched_at__isnull=False, occurred_at__lt=limits["events"]).delete()[1].get(
         "outbox.OutboxEvent", 0)
+
+
+register("sessions", _purge_sessions)
+register("notifications", _purge_notifications)
+register("exports", _purge_exports)
+register("events", _purge_events)

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from prm.accounts.signals import portal_signed_in
 from prm.tenancy.models import Domain
 
 
@@ -45,9 +46,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)
         if getattr(request, "site_kind", None) == Domain.Kind.PORTAL:
-            from partners.services import record_portal_login
-
-            record_portal_login(user)
+            portal_signed_in.send(sender=type(user), user=user)
         return response
 
     def get_client_ip(self, request) -> str:

@@ -4,8 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from partners.models import Partner
 from prm.accounts.models import Role
+from prm.invitations.hooks import partner_company
 
 
 class ServiceErrorsMixin:
@@ -34,12 +34,13 @@ class StaffInvitationForm(ServiceErrorsMixin, forms.Form):
     email = forms.CharField(label=_("E-mail address"), max_length=254)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     partner = forms.ModelChoiceField(
-        label=_("Partner company"), queryset=Partner.objects.active(), required=False,
+        label=_("Partner company"), queryset=None, required=False,
         help_text=_("Required for partner admins and reps."),
     )
 
     def __init__(self, *args, inviter, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partner_company().choices()
         if not inviter.is_vendor_admin:
             self.fields["role"].choices = [(Role.PARTNER_ADMIN, Role.PARTNER_ADMIN.label), (Role.PARTNER_REP, Role.PARTNER_REP.label)]
 

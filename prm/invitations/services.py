@@ -11,13 +11,12 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.models import Partner
-from partners.services import membership_create
 from prm.accounts.models import PARTNER_ROLES, STAFF_ROLES, Role, User
+from prm.invitations.hooks import partner_company
 from prm.invitations.models import Invitation
 from prm.mail import send_email
 from prm.tenancy.models import Domain
@@ -28,7 +27,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _check_inviter(inviter: User, role: str, partner: Partner | None) -> None:
+def _check_inviter(inviter: User, role: str, partner: models.Model | None) -> None:
     if role not in Role.values:
         raise ValidationError({"role": _("Choose a valid role.")})
     if inviter.is_vendor_admin:
@@ -56,7 +55,7 @@ def _check_inviter(inviter: User, role: str, partner: Partner | None) -> None:
 
 
 @transaction.atomic
-def invitation_create(*, inviter: User, email: str, role: str, partner: Partner | None = None) -> tuple[Invitation, str]:
+def invitation_create(*, inviter: User, email: str, role: str, partner: models.Model | None = None) -> tuple[Invitation, str]:
     """Invite a person; returns the invitation and the raw link token (sent by e-mail only).
 
     A pending invitation for the same address is replaced, so a resend never leaves two
@@ -85,7 +84,7 @@ def invitation_create(*, inviter: User, email: str, role: str, partner: Partner 
 
 @transaction.atomic
 def invitation_issue(
-    *, email: str, role: str, partner: Partner | None, invited_by: User | None, language: str = "ja",
+    *, email: str, role: str, partner: models.Model | None, invited_by: User | None, language: str = "ja",
     existing_account: bool = False,
 ) -> tuple[Invitation, str]:
     """Create the invitation and send its link, without permission checks (callers check).
@@ -107,10 +106,7 @@ def invitation_issue(
         expires_at=timezone.now() + timedelta(days=settings.KYOSO_INVITATION_DAYS),
     )
     if partner is not None:
-        from partners.models import EventKind
-        from partners.services import event_record
-
-        event_record(partner, EventKind.INVITATION, actor=invited_by, email=email, role=role)
+        partner_company().invited(partner=partner, actor=invited_by, email=email, role=role)
     vendor = connection.tenant
     # Rendered now, sent by the e-mail task once this transaction commits.
     if existing_account:
@@ -180,7 +176,7 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
     user.save()
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     if invitation.partner_id:
-        membership_create(user=user, partner=invitation.partner)
+        partner_company().joined(user=user, partner=invitation.partner)
     invitation.status = Invitation.Status.ACCEPTED
     invitation.accepted_at = timezone.now()
     invitation.accepted_user = user

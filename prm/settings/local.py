@@ -3,6 +3,10 @@
 from prm.env import env_bool
 from prm.settings.base import *  # noqa: F403
 
+# The demo vendor's seeding (seed_demo, demo_totp): development and tests only, never production.
+TENANT_APPS = [*TENANT_APPS, "demo"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]  # noqa: F405
+
 # Branded error pages unless debug pages are asked for (KYOSO_DEBUG=1, or DEBUG=1): a demo
 # shown to a customer must not print settings and tracebacks.
 DEBUG = env_bool("KYOSO_DEBUG", DEBUG)  # noqa: F405

@@ -43,3 +43,9 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365, minimum
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+# The demo vendor's seeding is not part of production. The one exception is docker-compose.yml's
+# showcase (KYOSO_SEED_DEMO=1): its setup step alone sets it, to run seed_demo once.
+if env_bool("KYOSO_SEED_DEMO", False):
+    TENANT_APPS = [*TENANT_APPS, "demo"]  # noqa: F405
+    INSTALLED_APPS = [*INSTALLED_APPS, "demo"]  # noqa: F405

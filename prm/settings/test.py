@@ -5,6 +5,10 @@ import os
 from prm.env import redis_url_with_db
 from prm.settings.base import *  # noqa: F403
 
+# The demo vendor's seeding (seed_demo, demo_totp): development and tests only, never production.
+TENANT_APPS = [*TENANT_APPS, "demo"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]  # noqa: F405
+
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A test that needs real SMTP (the e-mail retry test) starts its own worker with these set.

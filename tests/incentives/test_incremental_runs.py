@@ -17,7 +17,8 @@ from django_tenants.utils import tenant_context
 
 from deals import services
 from deals.models import DealRegistration, Priority, Product, Stage
-from incentives import demo, runs
+from demo import incentives as demo
+from incentives import runs
 from incentives.models import CommissionRun, InvoicePayment, LedgerLine, Plan
 from partners.models import ContactSignal, Partner, SignalKind
 from programs.models import Tier, TierChange

@@ -35,7 +35,7 @@ from partners.models import (
     PartnerEvent,
     PartnerMembership,
 )
-from prm import demo_data
+from demo import data as demo_data
 from prm.accounts.models import User
 from prm.tenancy.models import Domain, Vendor
 

@@ -28,7 +28,7 @@ from django.urls import Resolver404, get_resolver, resolve
 from django_tenants.utils import tenant_context
 
 from incentives.models import MdfRequest
-from prm import demo_data as demo
+from demo import data as demo
 from prm.accounts.models import User
 from prm.bounds import MAX_DATE, MAX_YEN, MIN_DATE
 from tests.conftest import TenantClient
@@ -419,7 +419,7 @@ def _run_site(client: TenantClient, urlconf: str, tenant, shard: int = 0, shards
 
 @pytest.fixture
 def demo_world(tenant_a):
-    from prm.management.commands.seed_demo import seed_tenant
+    from demo.management.commands.seed_demo import seed_tenant
 
     with tenant_context(tenant_a):
         seed_tenant()

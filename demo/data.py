@@ -59,7 +59,7 @@ PARTNER_USERS = [
     ("kato@towa-sol.example", "加藤 由美", "カトウ ユミ", "partner_admin", "東和ソリューションズ株式会社"),
 ]
 
-# Made by partners.health_demo after the other modules, with a year of portal sign-ins: people who signed in a
+# Made by demo.health after the other modules, with a year of portal sign-ins: people who signed in a
 # lot, who stopped signing in, and reps who never have (the health card's "resend the invitation").
 HEALTH_USERS = [
     # email, full name, kana, role, partner name

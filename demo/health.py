@@ -46,7 +46,7 @@ from partners.models import (
     SignalKind,
     Stage,
 )
-from prm import demo_data
+from demo import data as demo_data
 from prm.accounts.models import User
 from prm.notifications.models import Notification
 
@@ -63,7 +63,7 @@ class DealPlan:
     quiet_days: float  # "quiet": days since the last registration
     win_rate: float
     # Most this history adds to the partner's won revenue of the last 12 months (¥M), so that the tier
-    # programs.demo gave it still fits (its next evaluation changes nothing); None: no limit.
+    # demo.programs gave it still fits (its next evaluation changes nothing); None: no limit.
     won_cap: float | None = None
 
 
@@ -75,7 +75,7 @@ DEALS = {
     "株式会社ワークスタイル研究所": DealPlan(40, 2.5, "quiet", 60, 0.0),
     "東和ソリューションズ株式会社": DealPlan(66, 1.2, "steady", 0, 0.35, won_cap=5.5),
     "合同会社ネクストリンク": DealPlan(44, 1.7, "steady", 0, 0.3, won_cap=2),
-    "株式会社九州デジタル": DealPlan(88, 1.6, "rising", 0, 0.4),  # about to go up anyway (programs.demo)
+    "株式会社九州デジタル": DealPlan(88, 1.6, "rising", 0, 0.4),  # about to go up anyway (demo.programs)
     # Its last deal was registered just over 90 days ago: today it leaves the deals window.
     "株式会社大阪ビジネスサポート": DealPlan(63, 1.6, "quiet", 90.15, 0.3, won_cap=2.5),
     "株式会社ベイサイドシステム": DealPlan(80, 0.8, "steady", 0, 0.25, won_cap=2),
@@ -141,7 +141,7 @@ def seed() -> None:
 
 
 def _users(now: datetime) -> None:
-    """Portal accounts of partners that the earlier modules leave without one (see demo_data.HEALTH_USERS)."""
+    """Portal accounts of partners that the earlier modules leave without one (see demo.data.HEALTH_USERS)."""
     partners = {partner.name: partner for partner in Partner.objects.all()}
     for email, full_name, kana, role, partner_name in demo_data.HEALTH_USERS:
         first = SIGN_INS.get(email, (120,))[0]  # invited 120 days ago if it never signed in
@@ -454,7 +454,7 @@ def _mdf_history(now: datetime) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from incentives import mdf
-    from incentives.demo import RECEIPT
+    from demo.incentives import RECEIPT
     from incentives.models import MdfClaim, MdfRequest
 
     users = {user.email: user for user in User.objects.filter(email__in=[row[0] for row in MDF])

@@ -4,7 +4,7 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from prm import demo_data as demo
+from demo import data as demo
 
 
 class Command(BaseCommand):

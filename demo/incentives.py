@@ -10,10 +10,10 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from deals.models import DealRegistration
+from demo.partners import corporate_number
 from incentives import mdf, payouts, runs
 from incentives.models import CreditLimit, IncentiveSettings, InvoicePayment, MdfClaim, MdfRequest, Payout, Plan
 from partners import japan
-from partners.demo import corporate_number
 from partners.models import Partner
 from prm.accounts.models import User
 

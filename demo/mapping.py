@@ -11,7 +11,7 @@ from deals.models import DealRegistration, DirectAccount, Stage
 from mapping import services
 from mapping.models import CustomerList, PartnerPopulation, Sharing, VendorPopulation
 from partners.models import Partner
-from prm import demo_data as demo
+from demo import data as demo
 from prm.accounts.models import User
 
 HEADER = "会社名,ドメイン,業種,従業員規模,都道府県"

@@ -8,16 +8,16 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
-from deals import demo as deal_demo
-from enablement import demo as enablement_demo
-from incentives import demo as incentive_demo
-from mapping import demo as mapping_demo
-from programs import demo as program_demo
-from partners import demo as partner_demo
-from partners import health_demo
+from demo import data as demo
+from demo import deals as deal_demo
+from demo import enablement as enablement_demo
+from demo import health as health_demo
+from demo import incentives as incentive_demo
+from demo import mapping as mapping_demo
+from demo import partners as partner_demo
+from demo import programs as program_demo
 from partners import services as partner_services
 from partners.models import Partner, PartnerMembership
-from prm import demo_data as demo
 from prm.accounts.models import Role, User
 from prm.notifications.services import email_paused
 from prm.tenancy.models import Vendor
