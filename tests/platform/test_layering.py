@@ -2,6 +2,7 @@
 
 The apps above reach the platform through what it offers them instead: signals
 (prm.accounts.signals), registries (prm.retention, prm.exports) and hooks (prm.invitations.hooks).
+The demo's seeding is installed in development and tests only, so nothing production runs imports it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,30 @@ def test_no_module_under_prm_imports_a_domain_app():
     offending = [f"{path}:{line} imports {module}" for path, imports in modules.items()
                  if path not in KNOWN_EXCEPTIONS for line, module in imports]
     assert offending == []
+
+
+def test_nothing_production_runs_imports_the_demo():
+    """Only the demo itself, the tests and the benchmarks (run under the development settings) may."""
+    allowed = {"demo", "tests", "bench"}
+    scanned, offending = 0, []
+    for top in sorted(ROOT.iterdir()):
+        if not top.is_dir() or top.is_symlink() or top.name in allowed or top.name.startswith("."):
+            continue
+        for path in sorted(top.rglob("*.py")):
+            scanned += 1
+            offending += [f"{path.relative_to(ROOT)}:{line} imports {module}" for line, module in
+                          domain_imports(path.read_text(encoding="utf-8")) if module.split(".")[0] == "demo"]
+    assert scanned > 300
+    assert offending == []
+
+
+def test_production_settings_leave_the_demo_out():
+    from tests.platform.test_settings import PRODUCTION_ENV, _manage
+
+    commands = _manage("help", "--commands", env=PRODUCTION_ENV).stdout.split()
+    assert "setup_platform" in commands and "seed_demo" not in commands and "demo_totp" not in commands
+    showcase = _manage("help", "--commands", env=PRODUCTION_ENV | {"KYOSO_SEED_DEMO": "1"}).stdout.split()
+    assert "seed_demo" in showcase  # docker-compose's setup step seeds the showcase this way
 
 
 def test_each_known_exception_is_still_needed():
