@@ -108,6 +108,26 @@ def test_the_page_and_the_fragment_both_vary_on_hx_request(people_a, name):
         assert vary.count("HX-Request") == 1, response.get("Vary")
 
 
+def test_the_platform_admins_vendor_creation_page_varies_on_hx_request():
+    from django.db import connection
+    from django.test import Client
+
+    from prm.accounts.models import User
+    from prm.tenancy.models import VendorCreation
+
+    connection.set_schema_to_public()
+    operator = User.objects.create_superuser(email="ops-vary@kyoso.example", password="ops-password-123")
+    creation = VendorCreation.objects.create(slug="vary", name="ヴァリー商事", admin_email="boss@vary.example")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(operator, backend="django.contrib.auth.backends.ModelBackend")
+    url = f"/admin/tenancy/vendor/create/{creation.pk}/"
+    page, fragment = client.get(url), client.get(url, HTTP_HX_REQUEST="true")
+    assert page.status_code == fragment.status_code == 200
+    assert "<html" in page.content.decode() and "<html" not in fragment.content.decode()
+    for response in (page, fragment):
+        assert "HX-Request" in response["Vary"]
+
+
 def test_a_view_that_does_not_ask_does_not_vary(people_a):
     response = people_a.console(people_a.channel_manager).get(reverse_path("onboarding_templates", "console"))
     assert response.status_code == 200
