@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from api import audit
 from api.models import ApiKey
 from api.scopes import PARTNER_RESOURCES, READ, RESOURCES, WRITE
+from partners.access import require_partner_member
+from prm.accounts.access import require_vendor_staff
 
 TOKEN_PREFIX = "kyo"
 MAX_LIFETIME_DAYS = 3650
@@ -58,19 +60,27 @@ def _clean_expiry(expires_at: datetime | None) -> datetime | None:
     return expires_at
 
 
-def _may_manage(actor, partner) -> bool:
+def _require_manager(actor, partner) -> None:
+    """Vendor keys: vendor admins. A partner's keys: that partner's admins."""
     if partner is None:
-        return actor.is_vendor_admin
-    membership = getattr(actor, "partner_membership", None)
-    return actor.is_partner_admin and membership is not None and membership.partner_id == partner.pk
+        require_vendor_staff(actor, admin=True)
+    else:
+        require_partner_member(actor, partner, admin=True)
+
+
+def _may_manage(actor, partner) -> bool:
+    try:
+        _require_manager(actor, partner)
+    except PermissionDenied:
+        return False
+    return True
 
 
 @transaction.atomic
 def key_create(*, actor, name: str, scopes: dict, partner=None, expires_at: datetime | None = None,
                language: str = "ja") -> IssuedKey:
     """A vendor admin makes vendor keys; a partner admin makes keys of its own partner only."""
-    if not _may_manage(actor, partner):
-        raise PermissionDenied
+    _require_manager(actor, partner)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Name the key (what uses it).")})
@@ -88,8 +98,7 @@ def key_create(*, actor, name: str, scopes: dict, partner=None, expires_at: date
 
 @transaction.atomic
 def key_revoke(*, actor, key: ApiKey) -> ApiKey:
-    if not _may_manage(actor, key.partner):
-        raise PermissionDenied
+    _require_manager(actor, key.partner)
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if key.revoked_at is None:
         key.revoked_at = timezone.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -13,9 +13,11 @@ from django.utils.translation import gettext as _
 
 from deals import services
 from deals.models import DealSettings, DistributionRule, Lead, LeadOffer, LeadRecipient, LeadStatus
+from partners.access import require_partner_member
 from partners.models import Partner, Stage
 from programs.benefits import benefits_for
 from prm import events
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
 
@@ -42,8 +44,7 @@ def _partners_serving(lead: Lead) -> set[int]:
 
 @transaction.atomic
 def lead_create(*, actor: User, products=(), **fields) -> Lead:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
+    require_vendor_staff(actor)
     if not (fields.get("customer_name") or "").strip():
         raise ValidationError({"customer_name": _("Enter the customer's company name.")})
     lead = Lead(created_by=actor, **fields)
@@ -129,9 +130,7 @@ def _publish(event_type: str, offer: LeadOffer) -> None:
 @transaction.atomic
 def lead_respond(*, offer: LeadOffer, actor: User, accept: bool, reason: str = ""):
     offer = LeadOffer.objects.select_for_update().select_related("lead").get(pk=offer.pk)
-    own = getattr(actor, "partner_membership", None)
-    if own is None or own.partner_id != offer.partner_id:
-        raise PermissionDenied
+    require_partner_member(actor, offer.partner_id)
     if offer.status != LeadOffer.Status.PENDING:
         raise ValidationError(_("This lead is no longer waiting for your answer."))
     if offer.expires_at <= timezone.now():

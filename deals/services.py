@@ -30,10 +30,12 @@ from deals.models import (
     WinCorrection,
 )
 from partners import japan
+from partners.access import require_partner_member
 from partners.models import Partner, SignalKind
 from partners.services import signal_record
 from partners.selectors import staff_for
 from prm import events, locks
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.bounds import MAX_YEN, validate_business_date
 from prm.notifications.services import notify
@@ -289,14 +291,9 @@ def outcome_text(deal: DealRegistration) -> str:
 # --------------------------------------------------------------------------- decisions
 
 
-def _require_staff(actor: User) -> None:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
-
-
 @transaction.atomic
 def deal_approve(*, deal: DealRegistration, actor: User, reason: str = "") -> DealRegistration:
-    _require_staff(actor)
+    require_vendor_staff(actor)
     deal = DealRegistration.objects.select_for_update().get(pk=deal.pk)
     if deal.stage != Stage.REGISTERED:
         raise ValidationError(_("Only a registration waiting for approval can be approved."))
@@ -319,7 +316,7 @@ def deal_approve(*, deal: DealRegistration, actor: User, reason: str = "") -> De
 
 @transaction.atomic
 def deal_reject(*, deal: DealRegistration, actor: User, reason: str) -> DealRegistration:
-    _require_staff(actor)
+    require_vendor_staff(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for the rejection.")})
@@ -365,11 +362,11 @@ def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: in
         return deal_win_confirm(deal=deal, actor=actor, won_amount=won_amount, won_on=won_on, note=reason)
     deal = DealRegistration.objects.select_for_update().select_related("partner").get(pk=deal.pk)
     if actor.is_partner_user:
-        own = getattr(actor, "partner_membership", None)
-        if own is None or own.partner_id != deal.partner_id or stage not in PARTNER_MOVES:
+        require_partner_member(actor, deal.partner_id)
+        if stage not in PARTNER_MOVES:
             raise PermissionDenied
     else:
-        _require_staff(actor)
+        require_vendor_staff(actor)
     if stage not in TRANSITIONS.get(deal.stage, set()) or stage in (Stage.APPROVED, Stage.REJECTED):
         raise ValidationError({"stage": _("A deal that is %(current)s cannot move to %(stage)s.") % {
             "current": deal.get_stage_display(), "stage": Stage(stage).label}})
@@ -433,9 +430,7 @@ def deal_win_report(*, deal: DealRegistration, actor: User, won_amount: int | No
     """A partner reports that its deal is won. The win waits for the channel manager (受注（確認待ち）):
     it pays nothing and counts nowhere until deal_win_confirm, and it keeps the customer's priority."""
     deal = _lock_deal(deal)
-    own = getattr(actor, "partner_membership", None)
-    if not actor.is_partner_user or own is None or own.partner_id != deal.partner_id:
-        raise PermissionDenied
+    require_partner_member(actor, deal.partner_id)
     if deal.stage not in PROTECTED_STAGES:
         raise ValidationError({"stage": _("A deal that is %(current)s cannot move to %(stage)s.") % {
             "current": deal.get_stage_display(), "stage": Stage.WON.label}})
@@ -463,7 +458,7 @@ def deal_win_confirm(*, deal: DealRegistration, actor: User, won_amount: int | N
     """The vendor's word that a deal is won: a partner's reported win (its figures, or corrected
     ones) or a win the vendor records itself, by hand or from its own systems. Only now does the
     win pay, count and fire what a win fires (signal, notifications, credit-limit warning)."""
-    _require_staff(actor)
+    require_vendor_staff(actor)
     deal = _lock_deal(deal)
     reported = deal.stage == Stage.WON_PENDING
     if reported:
@@ -507,7 +502,7 @@ def deal_win_confirm(*, deal: DealRegistration, actor: User, won_amount: int | N
 def deal_win_reject(*, deal: DealRegistration, actor: User, reason: str) -> DealRegistration:
     """The vendor does not confirm a reported win: the deal returns to the open stage it came from,
     with its priority, and the partner is told why."""
-    _require_staff(actor)
+    require_vendor_staff(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason the win is not confirmed.")})
@@ -569,7 +564,7 @@ def deal_cancel_won(*, deal: DealRegistration, actor: User, cancelled_on: date |
     """The customer cancelled a won deal (解約): won → cancelled on the day the customer cancelled,
     which is the deal_cancelled event the plans' clawback rules run on. Refuses with the field named;
     nothing is saved unless everything is right."""
-    _require_staff(actor)
+    require_vendor_staff(actor)
     deal = _lock_deal(deal)
     if deal.stage != Stage.WON:
         raise ValidationError({NON_FIELD_ERRORS: _("Only a won deal can be cancelled; this one is %(stage)s.") % {
@@ -608,7 +603,7 @@ def deal_correct_win(*, deal: DealRegistration, actor: User, won_amount: int | N
     """Correct a confirmed win's amount or date. Every correction is kept (WinCorrection); the next
     commission run writes the difference as adjustment lines and never rewrites a line. An empty
     amount or date keeps the current one; a correction that changes nothing is refused."""
-    _require_staff(actor)
+    require_vendor_staff(actor)
     deal = _lock_deal(deal)
     if deal.stage != Stage.WON:
         raise ValidationError({NON_FIELD_ERRORS: _("Only a won deal's amount and date can be corrected; this one is "
@@ -643,7 +638,7 @@ def deal_reopen_won(*, deal: DealRegistration, actor: User, reason: str | None) 
     """A win recorded by mistake: the deal (won, or cancelled after its win) goes back to negotiation
     with a fresh validity, its win's figures leave it (kept in WinCorrection), and the next commission
     run reverses what the win paid with adjustment lines."""
-    _require_staff(actor)
+    require_vendor_staff(actor)
     deal = _lock_deal(deal)
     if not (deal.stage == Stage.WON or (deal.stage == Stage.CANCELLED and deal.won_on is not None)):
         raise ValidationError({NON_FIELD_ERRORS: _("Only a won deal, or one cancelled after its win, can be reopened; "
@@ -680,7 +675,7 @@ def deal_reopen_won(*, deal: DealRegistration, actor: User, reason: str | None) 
 
 @transaction.atomic
 def meeting_record(*, deal: DealRegistration, actor: User, held_on: date, staff, notes: str = "") -> DealMeeting:
-    _require_staff(actor)
+    require_vendor_staff(actor)
     meeting = DealMeeting.objects.create(deal=deal, held_on=held_on, notes=notes, recorded_by=actor)
     meeting.staff.set(staff)
     _event(deal, "meeting", actor, held_on=held_on.isoformat())
@@ -692,9 +687,7 @@ def meeting_record(*, deal: DealRegistration, actor: User, held_on: date, staff,
 
 @transaction.atomic
 def extension_request(*, deal: DealRegistration, actor: User, days: int, reason: str) -> ExtensionRequest:
-    own = getattr(actor, "partner_membership", None)
-    if own is None or own.partner_id != deal.partner_id:
-        raise PermissionDenied
+    require_partner_member(actor, deal.partner_id)
     if deal.stage not in PROTECTED_STAGES:
         raise ValidationError(_("Only an approved, open deal can be extended."))
     limit = DealSettings.current().max_extension_days
@@ -714,7 +707,7 @@ def extension_request(*, deal: DealRegistration, actor: User, days: int, reason:
 
 @transaction.atomic
 def extension_decide(*, request: ExtensionRequest, actor: User, approve: bool) -> ExtensionRequest:
-    _require_staff(actor)
+    require_vendor_staff(actor)
     request = ExtensionRequest.objects.select_for_update().select_related("deal").get(pk=request.pk)
     if request.status != ExtensionRequest.Status.PENDING:
         raise ValidationError(_("This request has already been decided."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from incentives import audit
 from incentives.models import CreditLimit
+from prm.accounts.access import require_vendor_staff
 from prm.bounds import MAX_YEN
 
 MAX_SETTLEMENT_DAYS = 365
@@ -50,8 +51,7 @@ def limits():
 @transaction.atomic
 def credit_limit_set(*, actor, partner, limit: int, settlement_days: int) -> CreditLimit:
     """A vendor admin sets (or changes) a partner's 与信枠; audited with before → after."""
-    if not actor.is_vendor_admin:
-        raise PermissionDenied
+    require_vendor_staff(actor, admin=True)
     errors = {}
     if not 0 <= limit <= MAX_YEN:
         errors["limit"] = _("Ensure this value is less than or equal to %(limit_value)s.") % {"limit_value": MAX_YEN}
@@ -75,8 +75,7 @@ def credit_limit_set(*, actor, partner, limit: int, settlement_days: int) -> Cre
 
 @transaction.atomic
 def credit_limit_remove(*, actor, partner) -> None:
-    if not actor.is_vendor_admin:
-        raise PermissionDenied
+    require_vendor_staff(actor, admin=True)
     row = CreditLimit.objects.select_for_update().filter(partner=partner).first()
     if row is None:
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -13,9 +13,12 @@ from django.utils.translation import gettext as _
 
 from incentives import audit
 from incentives.models import MdfAllocation, MdfClaim, MdfRequest
+from partners.access import require_partner_member
 from partners.models import Partner
+from partners.selectors import partner_for_user
 from programs.benefits import benefits_for
 from prm import locks
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.uploads import check_upload
 
@@ -47,15 +50,9 @@ def committed(partner: Partner, fiscal_year: int) -> int:
     return approved.aggregate(total=Sum("approved_amount"))["total"] or 0
 
 
-def _own_partner(actor: User, partner: Partner) -> None:
-    membership = getattr(actor, "partner_membership", None)
-    if membership is None or membership.partner_id != partner.pk:
-        raise PermissionDenied
-
-
 @transaction.atomic
 def request_create(*, partner: Partner, actor: User, **fields) -> MdfRequest:
-    _own_partner(actor, partner)
+    require_partner_member(actor, partner)
     if fields["ends_on"] < fields["starts_on"]:
         raise ValidationError({"ends_on": _("The activity cannot end before it starts.")})
     if fields["budget"] <= 0:
@@ -69,8 +66,7 @@ def request_create(*, partner: Partner, actor: User, **fields) -> MdfRequest:
 def request_decide(*, request: MdfRequest, actor: User, approve: bool, amount: int | None = None, note: str = "") -> MdfRequest:
     from partners.services import fiscal_year_of
 
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
+    require_vendor_staff(actor)
     request = MdfRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != MdfRequest.Status.REQUESTED:
         raise ValidationError(_("This request has already been decided."))
@@ -101,7 +97,7 @@ def check_proof(upload) -> None:
 
 @transaction.atomic
 def claim_submit(*, request: MdfRequest, actor: User, amount: int, proof, leads: int = 0) -> MdfClaim:
-    _own_partner(actor, request.partner)
+    require_partner_member(actor, request.partner_id)
     request = MdfRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != MdfRequest.Status.APPROVED:
         raise ValidationError(_("Only an approved request can be claimed, once."))
@@ -122,9 +118,9 @@ def claims_visible_to(user: User) -> QuerySet[MdfClaim]:
     claims = MdfClaim.objects.select_related("request__partner")
     if user.is_vendor_staff:
         return claims
-    membership = getattr(user, "partner_membership", None)
-    if user.is_partner_user and membership is not None:
-        return claims.filter(request__partner_id=membership.partner_id)
+    partner = partner_for_user(user) if user.is_partner_user else None
+    if partner is not None:
+        return claims.filter(request__partner_id=partner.pk)
     return claims.none()
 
 

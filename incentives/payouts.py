@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
@@ -14,15 +14,11 @@ from django.utils.translation import gettext as _
 from incentives import audit, terms
 from incentives.models import BANK_FIELDS, IncentiveSettings, LedgerLine, MdfClaim, Payout, PayoutDispute
 from partners.models import Partner
-from partners.selectors import partner_for_user
+from partners.access import require_partner_member
 from prm import events
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
-
-
-def _require_staff(actor: User) -> None:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
 
 
 def _previous_carry(partner_id: int, period: date) -> int:
@@ -121,7 +117,7 @@ def _transition(payout: Payout, *, actor: User, allowed: set[str], target: str, 
                 locked: bool = False, also_save: tuple[str, ...] = (), **extra) -> Payout:
     """Move a payout from one of `allowed` to `target`, once. A caller that has already locked the
     row (and changed `also_save` on it) passes locked=True."""
-    _require_staff(actor)
+    require_vendor_staff(actor)
     if not locked:
         payout = Payout.objects.select_for_update().get(pk=payout.pk)
     if payout.status not in allowed:
@@ -156,7 +152,7 @@ def payout_publish(event_type: str, payout: Payout) -> None:
 
 @transaction.atomic
 def payout_approve(*, payout: Payout, actor: User) -> Payout:
-    _require_staff(actor)
+    require_vendor_staff(actor)
     locked = Payout.objects.select_for_update().select_related("partner").get(pk=payout.pk)
     payout = _transition(locked, actor=actor, allowed={Payout.Status.REVIEW}, target=Payout.Status.APPROVED,
                          action="payout_approved", message=_("Only a payout in review can be approved; this one is %(status)s."),
@@ -173,7 +169,7 @@ def payout_approve(*, payout: Payout, actor: User) -> Payout:
 @transaction.atomic
 def payout_reapprove(*, payout: Payout, actor: User) -> Payout:
     """Accept the partner's changed bank account for an approved, unpaid payout."""
-    _require_staff(actor)
+    require_vendor_staff(actor)
     locked = Payout.objects.select_for_update().select_related("partner").get(pk=payout.pk)
     if not locked.bank_account_changed:
         raise ValidationError(_("Only an approved payout whose bank account changed since approval can be re-approved."))
@@ -195,7 +191,7 @@ def payout_hold(*, payout: Payout, actor: User) -> Payout:
 
 @transaction.atomic
 def payout_release(*, payout: Payout, actor: User) -> Payout:
-    _require_staff(actor)
+    require_vendor_staff(actor)
     payout = Payout.objects.select_for_update().get(pk=payout.pk)
     if PayoutDispute.objects.filter(payout=payout, resolved_at__isnull=True).exists():
         raise ValidationError(_("The partner disputes this statement: reply to the dispute to release the payout."))
@@ -205,7 +201,7 @@ def payout_release(*, payout: Payout, actor: User) -> Payout:
 
 @transaction.atomic
 def payout_mark_paid(*, payout: Payout, actor: User) -> Payout:
-    _require_staff(actor)
+    require_vendor_staff(actor)
     locked = Payout.objects.select_for_update().get(pk=payout.pk)
     if (locked.status == Payout.Status.APPROVED and locked.approved_by_id == actor.pk
             and IncentiveSettings.current().separate_approval_and_payment):
@@ -220,8 +216,7 @@ def payout_mark_paid(*, payout: Payout, actor: User) -> Payout:
 @transaction.atomic
 def payout_settings_update(*, actor: User, separate_approval_and_payment: bool) -> IncentiveSettings:
     """A vendor admin decides whether approving and paying a payout need two people."""
-    if not actor.is_vendor_admin:
-        raise PermissionDenied
+    require_vendor_staff(actor, admin=True)
     rules = IncentiveSettings.objects.select_for_update().get(pk=IncentiveSettings.current().pk)
     if rules.separate_approval_and_payment != separate_approval_and_payment:
         rules.separate_approval_and_payment = separate_approval_and_payment
@@ -239,9 +234,7 @@ DISPUTABLE = (Payout.Status.APPROVED, Payout.Status.CARRIED)
 
 def _partner_admin_payout(payout: Payout, actor: User) -> Payout:
     """The payout, locked, when `actor` is an admin of its partner; otherwise PermissionDenied."""
-    partner = partner_for_user(actor) if actor.is_partner_admin else None
-    if partner is None or partner.pk != payout.partner_id:
-        raise PermissionDenied
+    require_partner_member(actor, payout.partner_id, admin=True)
     return Payout.objects.select_for_update().select_related("partner").get(pk=payout.pk)
 
 
@@ -298,7 +291,7 @@ def statement_dispute(*, payout: Payout, actor: User, comment: str) -> PayoutDis
 def dispute_resolve(*, payout: Payout, actor: User, reply: str) -> PayoutDispute:
     """The vendor answers the partner's dispute: the payout returns to review (to be corrected and
     approved again) and the partner's admins get the reply."""
-    _require_staff(actor)
+    require_vendor_staff(actor)
     locked = Payout.objects.select_for_update().select_related("partner").get(pk=payout.pk)
     reply = (reply or "").strip()
     if not reply:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from incentives import audit, terms
 from incentives.models import IncentiveSettings
 from partners import japan
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 
 MAX_TAX_RATE = Decimal(30)
@@ -26,11 +27,6 @@ TERMS_FIELDS = ("close_day", "pay_month_offset", "pay_day", "review_days")
 SENDER_FIELDS = ("transfer_client_code", "transfer_client_name", "transfer_bank_code", "transfer_bank_name",
                  "transfer_branch_code", "transfer_branch_name", "transfer_account_type", "transfer_account_number")
 _DIGITS = re.compile(r"^[0-9]+$")
-
-
-def _require_admin(actor: User) -> None:
-    if not actor.is_vendor_admin:
-        raise PermissionDenied
 
 
 def _digits(value: str) -> str:
@@ -58,7 +54,7 @@ def _save(*, actor: User, section: str, values: dict, **noted) -> IncentiveSetti
 
 def issuer_update(*, actor: User, company_name: str, invoice_number: str, address: str) -> IncentiveSettings:
     """Who issues the statements: legal name, 適格請求書 registration number (T + 13 digits), address."""
-    _require_admin(actor)
+    require_vendor_staff(actor, admin=True)
     errors = {}
     values = {"company_name": (company_name or "").strip(), "address": (address or "").strip(),
               "invoice_number": japan.normalise_invoice_number(invoice_number or "")}
@@ -73,7 +69,7 @@ def issuer_update(*, actor: User, company_name: str, invoice_number: str, addres
 
 
 def tax_update(*, actor: User, tax_rate_percent: Decimal) -> IncentiveSettings:
-    _require_admin(actor)
+    require_vendor_staff(actor, admin=True)
     rate = Decimal(tax_rate_percent)
     if not rate.is_finite() or not (0 <= rate <= MAX_TAX_RATE) or rate != rate.quantize(Decimal("0.1")):
         raise ValidationError({"tax_rate_percent": _("Enter a rate from 0 to %(max)s%% with at most one decimal.")
@@ -99,7 +95,7 @@ def terms_update(*, actor: User, close_day: int, pay_month_offset: int, pay_day:
     """締め日, 支払日 (months after the close and the day) and the review window. Terms that can pay
     later than 60 days after the close are refused unless the admin acknowledges the 下請法 risk;
     the acknowledgement is kept with who gave it."""
-    _require_admin(actor)
+    require_vendor_staff(actor, admin=True)
     errors: dict[str, str] = {}
     if not 0 <= close_day <= 28:
         errors["close_day"] = _("Choose a day from 1 to 28, or month end.")
@@ -131,7 +127,7 @@ def sender_update(*, actor: User, client_code: str, client_name: str, bank_code:
                   account_type: str, account_number: str) -> IncentiveSettings:
     """振込元 of the 全銀 file. The bank and branch must be in the 全銀 registry; their kana names
     are taken from it."""
-    _require_admin(actor)
+    require_vendor_staff(actor, admin=True)
     errors: dict[str, str] = {}
     client_code, bank_code, branch_code = _digits(client_code), _digits(bank_code), _digits(branch_code)
     account_number = _digits(account_number)

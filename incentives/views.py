@@ -40,6 +40,7 @@ from partners.models import Partner
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.bounds import AsciiIntegerField, BusinessDateField, MonthField, yen_field
+from prm.htmx import htmx_partial
 from prm.params import MAX_ID, BadParameter, int_param, month_param
 
 
@@ -130,9 +131,9 @@ def run_start(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     runs.runs_fail_stale()  # a run whose worker died is shown as interrupted, not as running forever
     run = get_object_or_404(CommissionRun, pk=pk)
-    template = "incentives/_run_progress.html" if request.htmx else "incentives/run.html"
+    template = "incentives/_run_progress.html" if htmx_partial(request) else "incentives/run.html"
     response = render(request, template, {"run": run, "stale_minutes": settings.KYOSO_RUN_STALE_MINUTES})
-    if request.htmx and run.status in (CommissionRun.Status.DONE, CommissionRun.Status.FAILED):
+    if htmx_partial(request) and run.status in (CommissionRun.Status.DONE, CommissionRun.Status.FAILED):
         response["HX-Refresh"] = "true"  # show the finished page once
     return response
 

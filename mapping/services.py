@@ -21,9 +21,10 @@ from mapping.models import (
     VendorPopulation,
 )
 from mapping.overlap import MATCHED_IDS, partner_records_sql, vendor_population_sql
+from partners.access import require_partner_member
 from partners.models import Partner
 from partners.models import Stage as PartnerStage
-from partners.selectors import partner_for_user
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 
 # Which populations each side may upload.
@@ -36,13 +37,10 @@ def _require_owner(*, actor: User, partner: Partner | None) -> None:
     prospect (a list it was handed for Planning; once a partner is recruited its list is its own).
     The vendor's lists: its staff only."""
     if actor.is_vendor_staff:
-        if partner is None or partner.stage == PartnerStage.PROSPECT:
-            return
-        raise PermissionDenied
-    own = partner_for_user(actor) if actor.is_partner_admin else None
-    if partner is not None and own is not None and own.pk == partner.pk:
+        if partner is not None and partner.stage != PartnerStage.PROSPECT:
+            raise PermissionDenied(_("A recruited partner's lists are its own."))
         return
-    raise PermissionDenied
+    require_partner_member(actor, partner, admin=True)
 
 
 def _check_population(partner: Partner | None, population: str) -> None:
@@ -191,11 +189,10 @@ def may_manage_lists(*, actor: User, partner: Partner | None) -> bool:
 @transaction.atomic
 def sharing_set(*, actor: User, partner: Partner | None, population: str, level: str) -> SharingSetting:
     """partner None: the vendor's choice for one of its populations."""
-    if partner is None and not actor.is_vendor_staff:
-        raise PermissionDenied
-    if partner is not None and actor.is_vendor_staff:
-        raise PermissionDenied  # a partner's sharing is the partner's own choice
-    _require_owner(actor=actor, partner=partner)
+    if partner is None:
+        require_vendor_staff(actor)
+    else:
+        require_partner_member(actor, partner, admin=True)  # a partner's sharing is the partner's own choice
     allowed = PartnerPopulation.values if partner is not None else VendorPopulation.values
     if population not in allowed or level not in Sharing.values:
         raise ValidationError(_("Choose a list and a sharing level."))

@@ -33,7 +33,9 @@ from partners.models import (
     PartnerSettings,
     Stage,
 )
-from partners.selectors import staff_for
+from partners.access import require_partner_member
+from partners.selectors import partner_for_user, staff_for
+from prm.accounts.access import require_vendor_staff
 from prm import events, locks, ratelimits
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
@@ -230,8 +232,7 @@ def _bank_account_changed(*, partner: Partner, before: dict[str, str], actor: Us
 @transaction.atomic
 def partner_profile_update(*, partner: Partner, actor: User, **fields) -> Partner:
     """The partner admin edits what the partner owns: contact details, invoice number, bank account."""
-    if not actor.is_partner_admin or getattr(getattr(actor, "partner_membership", None), "partner_id", None) != partner.pk:
-        raise PermissionDenied
+    require_partner_member(actor, partner, admin=True)
     unknown = set(fields) - set(PROFILE_FIELDS_FOR_PARTNERS)
     if unknown:
         raise PermissionDenied
@@ -381,13 +382,13 @@ def contact_save(*, partner: Partner, actor: User | None, contact: Contact | Non
 
 def contact_link_user(*, user: User) -> Contact | None:
     """Give a partner user's account to the contact with their address (created if needed)."""
-    membership = getattr(user, "partner_membership", None)
-    if membership is None:
+    company = partner_for_user(user)
+    if company is None:
         return None
-    contact = Contact.objects.filter(partner_id=membership.partner_id, email=user.email).first()
+    contact = Contact.objects.filter(partner_id=company.pk, email=user.email).first()
     if contact is None:
         contact = Contact.objects.create(
-            partner_id=membership.partner_id, full_name=user.full_name or user.email, email=user.email,
+            partner_id=company.pk, full_name=user.full_name or user.email, email=user.email,
             full_name_kana=user.full_name_kana,
             role=ContactRole.SALES_MANAGER if user.role == Role.PARTNER_ADMIN else ContactRole.REP,
         )
@@ -457,10 +458,10 @@ def record_portal_login(user: User) -> None:
 
 @transaction.atomic
 def partner_user_deactivate(*, actor: User, user: User) -> User:
-    own = getattr(actor, "partner_membership", None)
-    theirs = getattr(user, "partner_membership", None)
-    if not actor.is_partner_admin or own is None or theirs is None or own.partner_id != theirs.partner_id:
-        raise PermissionDenied(_("You can only deactivate colleagues of your own company."))
+    try:
+        require_partner_member(actor, partner_for_user(user), admin=True)
+    except PermissionDenied:
+        raise PermissionDenied(_("You can only deactivate colleagues of your own company.")) from None
     if user.pk == actor.pk:
         raise ValidationError(_("You cannot deactivate your own account."))
     user.is_active = False
@@ -566,8 +567,7 @@ def plan_save(*, partner: Partner, fiscal_year: int, actor: User, **targets) -> 
 
 @transaction.atomic
 def settings_update(*, actor: User, **fields) -> PartnerSettings:
-    if not actor.is_vendor_admin:
-        raise PermissionDenied
+    require_vendor_staff(actor, admin=True)
     weights = [fields.get(f"weight_{name}", 0) for name in ("customer_overlap", "core_business", "characteristics", "sales_capacity")]
     if sum(weights) == 0:
         raise ValidationError(_("At least one planning weight must be above zero."))
@@ -603,8 +603,7 @@ def contact_erase(*, contact: Contact, actor: User) -> Contact:
 
     from incentives import audit
 
-    if not actor.is_vendor_admin:
-        raise PermissionDenied
+    require_vendor_staff(actor, admin=True)
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
         had_account = contact.user_id is not None

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from deals.web import move_from_request
 from deals import leads, selectors, services
@@ -76,7 +75,6 @@ DEAL_CHECKS_PER_HOUR = 60  # a rep typing in several deals an hour stays far bel
 
 @portal_view
 @require_GET
-@vary_on_headers("HX-Request")
 def deal_check(request: HttpRequest) -> HttpResponse:
     """While the rep types: is this customer already registered? Never says by whom.
 

@@ -9,18 +9,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
 
 from portal.access import portal_view
 from programs.recognition import rules, selectors
 from programs.recognition.forms import LeaderboardForm
+from prm.htmx import htmx_partial
 
 PORTAL_LIMIT = 10
 
 
 @portal_view
 @require_GET
-@vary_on_headers("HX-Request")
 def recognition(request: HttpRequest) -> HttpResponse:
     form = LeaderboardForm(request.GET, today=timezone.localdate(), start_month=selectors.start_month(),
                            metrics=rules.PORTAL_METRICS)
@@ -30,7 +29,7 @@ def recognition(request: HttpRequest) -> HttpResponse:
         period, metric = selection
         board = selectors.leaderboard_for_partner(metric, period, request.partner, limit=PORTAL_LIMIT)
     context = {"partner": request.partner, "form": form, "board": board}
-    if request.htmx and not request.htmx.boosted:
+    if htmx_partial(request):
         return render(request, "portal/recognition/_board.html", context)  # htmx swaps 200s only
     context.update(awards=selectors.published_awards_for_partner(request.partner),
                    badges=selectors.badges_for(request.partner, include_locked=True))

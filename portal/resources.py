@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
-from django.views.decorators.vary import vary_on_headers
 
 from enablement import selectors, services
 from deals.models import DealRegistration
@@ -21,6 +20,7 @@ from enablement.models import Announcement, ContentAccess, ContentItem, ContentV
 from enablement.services.sessions import lead_window
 from portal.access import portal_view
 from prm.downloads import file_response
+from prm.htmx import htmx_partial
 from prm.invitations.forms import ServiceErrorsMixin
 
 
@@ -43,7 +43,6 @@ def _item_for(request: HttpRequest, pk: int) -> ContentItem:
 
 @portal_view
 @require_GET
-@vary_on_headers("HX-Request")
 def library(request: HttpRequest) -> HttpResponse:
     viewer = Viewer.of(request.partner)
     query, kind, tag = request.GET.get("q", "").strip()[:100], request.GET.get("kind", ""), request.GET.get("tag", "")
@@ -56,7 +55,7 @@ def library(request: HttpRequest) -> HttpResponse:
     params.pop("page", None)
     context = {"page": page, "query": query, "kind": kind, "tag": tag, "sort": sort, "kinds": ContentItem.Kind.choices,
                "querystring": params.urlencode(), "viewer": viewer}
-    if request.htmx and not request.htmx.boosted:
+    if htmx_partial(request):
         return render(request, "portal/resources/_library_results.html", context)
     context["tags"] = selectors.library_tags(viewer)
     return render(request, "portal/resources/library.html", context)

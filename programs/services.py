@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from programs import metrics as metric_queries
 from programs.evaluation import Rule, TierSpec, qualifying_tier
 from programs.models import EvaluationRun, PartnerTier, Program, ProgramSettings, Tier, TierChange
 from prm import events
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
 
@@ -227,8 +228,7 @@ def _notify(result: EvaluationResult) -> None:
 
 @transaction.atomic
 def change_decide(*, change: TierChange, actor: User, approve: bool, reason: str = "") -> TierChange:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
+    require_vendor_staff(actor)
     change = TierChange.objects.select_for_update().get(pk=change.pk)
     if change.status != TierChange.Status.PENDING:
         raise ValidationError(_("Only a change waiting for approval can be decided."))

@@ -18,14 +18,16 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partners.access import require_partner_member
 from partners.models import Partner
 from prm import events, locks
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
 from prm.outbox.models import OutboxEvent
@@ -45,12 +47,9 @@ BATCH = 200
 def require_manager(actor: User, *, partner: Partner | None) -> None:
     """Vendor endpoints: vendor admins. A partner's endpoints: that partner's admins."""
     if partner is None:
-        if not actor.is_vendor_admin:
-            raise PermissionDenied
-        return
-    own = getattr(actor, "partner_membership", None)
-    if not actor.is_partner_admin or own is None or own.partner_id != partner.pk:
-        raise PermissionDenied
+        require_vendor_staff(actor, admin=True)
+    else:
+        require_partner_member(actor, partner, admin=True)
 
 
 # --------------------------------------------------------------------------- what a valid endpoint is

@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from enablement.models import SessionSeat, StudySession
+from partners.access import require_partner_member
 from partners.models import ContactSignal, Partner, SignalKind
 from partners.selectors import partner_for_user
 from partners.services import signal_record
@@ -72,8 +73,9 @@ def session_invite(*, session: StudySession, actor: User, partners: Iterable[Par
 @transaction.atomic
 def session_join(*, session: StudySession, user: User) -> SessionSeat:
     """A partner user takes a seat in an open session (or one for their own company) that has not started."""
-    partner = partner_for_user(user)
-    if partner is None or (session.partner_id is not None and session.partner_id != partner.pk):
+    if session.partner_id is not None:
+        require_partner_member(user, session.partner_id)
+    elif partner_for_user(user) is None:
         raise PermissionDenied
     session = StudySession.objects.select_for_update().get(pk=session.pk)
     if session.starts_at <= timezone.now():

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
-from django.views.decorators.vary import vary_on_headers
 from django_tenants.utils import tenant_context
 
 from enablement import exports, selectors, services
@@ -29,6 +28,7 @@ from prm import csv_export
 from prm.accounts.access import console_view
 from prm.exports import offer
 from prm.downloads import file_response
+from prm.htmx import htmx_partial
 
 PER_PAGE = 50
 
@@ -39,13 +39,12 @@ def get_item(pk: int) -> ContentItem:
 
 @console_view
 @require_GET
-@vary_on_headers("HX-Request")
 def library(request: HttpRequest) -> HttpResponse:
     form = LibraryFilterForm(request.GET or None, tags=resources_admin.library_all_tags())
     page = paginate(request, resources_admin.library_console(**form.filters()), PER_PAGE)
     context = {"form": form, "page": page, "query": querystring_without_page(request),
                "tiers": resources_admin.tier_labels(), "type_labels": PARTNER_TYPE_LABELS}
-    if request.htmx and not request.htmx.boosted:
+    if htmx_partial(request):
         return render(request, "enablement/resources/_library_table.html", context)
     return render(request, "enablement/resources/library.html", context)
 
@@ -147,7 +146,6 @@ def _csv_stream(rows) -> HttpResponseBase:
 
 @console_view
 @require_GET
-@vary_on_headers("HX-Request")
 def accesses(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     wants_csv = params.pop("format", [""])[0] == "csv"
@@ -161,6 +159,6 @@ def accesses(request: HttpRequest) -> HttpResponse:
                      inline=lambda: _csv_stream(rows))
     context = {"form": form, "page": paginate(request, rows, PER_PAGE), "query": querystring_without_page(request),
                "export_query": params.urlencode()}
-    if request.htmx and not request.htmx.boosted:
+    if htmx_partial(request):
         return render(request, "enablement/resources/_access_table.html", context)
     return render(request, "enablement/resources/accesses.html", context)

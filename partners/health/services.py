@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from partners.health import metrics, scoring
 from partners.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
 from partners.models import Partner
 from partners.selectors import staff_for_many
+from prm.accounts.access import require_vendor_staff
 from prm import events
 from prm.accounts.models import User
 from prm.notifications.services import notify_many
@@ -58,8 +59,7 @@ PROBLEMS = {
 @transaction.atomic
 def settings_update(*, actor: User, **fields) -> HealthSettings:
     """Save the weights and bands only when they make sense together: nothing is saved otherwise."""
-    if not actor.is_vendor_admin:
-        raise PermissionDenied
+    require_vendor_staff(actor, admin=True)
     settings = HealthSettings.current()
     for name, value in fields.items():
         setattr(settings, name, value)

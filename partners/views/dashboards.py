@@ -6,18 +6,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
 
 from partners import dashboards
 from partners.dashboards import exports, presentation
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.exports import offer
+from prm.htmx import htmx_partial
 
 
 @console_view
 @require_GET
-@vary_on_headers("HX-Request")
 def insights_overview(request: HttpRequest) -> HttpResponse:
     """An invalid period shows the form's error and computes nothing (a CSV request gets 400)."""
     form = dashboards.DashboardForm(request.GET)
@@ -40,7 +39,7 @@ def insights_overview(request: HttpRequest) -> HttpResponse:
 
 
 def _render(request: HttpRequest, context: dict) -> HttpResponse:
-    template = ("partners/insights/_body.html" if request.htmx and not request.htmx.boosted
+    template = ("partners/insights/_body.html" if htmx_partial(request)
                 else "partners/insights/overview.html")
     return render(request, template, context)
 

@@ -19,6 +19,7 @@ from partners.models import ImportBatch
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.exports import offer
+from prm.htmx import htmx_partial
 
 PREVIEW_ROWS_SHOWN = 500
 
@@ -74,7 +75,7 @@ def _progress_context(batch: ImportBatch) -> dict:
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_batch(pk)
     context: dict = {"batch": batch, **_progress_context(batch)}
-    if request.htmx:
+    if htmx_partial(request):
         response = render(request, "partners/_import_progress.html", context)
         if not batch.in_progress:
             response["HX-Refresh"] = "true"  # show the finished page once

@@ -12,6 +12,7 @@ from partners import services
 from partners.models import ChecklistItem, OnboardingTemplate
 from partners.views.common import get_partner
 from prm.accounts.access import console_view
+from prm.htmx import htmx_partial
 
 
 @console_view
@@ -23,7 +24,7 @@ def checklist_toggle(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
         services.checklist_item_set(item=item, done=request.POST.get("done") == "1", actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    if request.htmx:
+    if htmx_partial(request):
         return render(request, "partners/_checklist.html",
                       {"partner": partner, "checklist": list(partner.checklist.select_related("completed_by"))})
     return redirect("partner_detail", pk=partner.pk)

@@ -8,22 +8,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from partners import dashboards, selectors, services
 from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageForm
 from partners.models import PartnerSettings, PartnerType, Stage
 from partners.views.common import get_partner, paginate, querystring_without_page
 from prm.accounts.access import console_view
+from prm.htmx import htmx_partial
 
 
 @console_view
 @require_GET
-@vary_on_headers("HX-Request")
 def partner_list(request: HttpRequest) -> HttpResponse:
     form = PartnerFilterForm(request.GET or None)
     filters = form.filters()
-    partial = request.htmx and not request.htmx.boosted
+    partial = htmx_partial(request)
     stage_counts = None if partial else selectors.stage_counts()
     total = selectors.partner_total(filters, stage_counts) if stage_counts is not None else None
     page = paginate(request, selectors.partner_list(filters), count=total)

@@ -14,6 +14,7 @@ from partners.models import QbrJob
 from partners.views.common import get_partner
 from prm.accounts.access import console_view
 from prm.downloads import file_response
+from prm.htmx import htmx_partial
 
 LANGUAGES = ("ja", "en")
 
@@ -59,9 +60,9 @@ def partner_qbr_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def qbr_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(QbrJob.objects.select_related("partner"), pk=pk)
-    template = "partners/_qbr_job.html" if request.htmx else "partners/qbr_job.html"
+    template = "partners/_qbr_job.html" if htmx_partial(request) else "partners/qbr_job.html"
     response = render(request, template, {"job": job, "percent": 100 if job.status == QbrJob.Status.DONE else 0})
-    if request.htmx and not job.in_progress:
+    if htmx_partial(request) and not job.in_progress:
         response["HX-Refresh"] = "true"  # show the finished page once
     return response
 

@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 
 def console_view(view=None, *, admin_only: bool = False):
@@ -27,7 +28,14 @@ def console_view(view=None, *, admin_only: bool = False):
     return decorator(view) if view is not None else decorator
 
 
-def require_vendor_staff(actor) -> None:
-    """For services: only the vendor's staff may do this (the console_view of a write)."""
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
+def require_vendor_staff(actor, *, admin: bool = False) -> None:
+    """For services: only the vendor's active staff may do this; with admin=True, only its vendor
+    admins (the console_view of a write). Anonymous users and inactive accounts are refused.
+
+    The one spelling of "is vendor staff" for services; who belongs to a partner is asked with
+    partners.access.require_partner_member.
+    """
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_vendor_staff:
+        raise PermissionDenied(_("Only the vendor's staff can do this."))
+    if admin and not actor.is_vendor_admin:
+        raise PermissionDenied(_("Only the vendor's administrators can do this."))

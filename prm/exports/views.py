@@ -13,6 +13,7 @@ from prm.accounts.access import console_view
 from prm.downloads import file_response
 from prm.exports import services
 from prm.exports.models import ExportJob
+from prm.htmx import htmx_partial
 
 
 def _own(request: HttpRequest, pk: int) -> ExportJob:
@@ -27,9 +28,9 @@ def _own(request: HttpRequest, pk: int) -> ExportJob:
 @require_GET
 def export_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = _own(request, pk)
-    template = "exports/_job.html" if request.htmx else "exports/job.html"
+    template = "exports/_job.html" if htmx_partial(request) else "exports/job.html"
     response = render(request, template, {"job": job, "keep_days": settings.KYOSO_RETENTION_EXPORT_DAYS})
-    if request.htmx and not job.in_progress:
+    if htmx_partial(request) and not job.in_progress:
         response["HX-Refresh"] = "true"  # show the finished page once
     return response
 

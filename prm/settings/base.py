@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "prm.htmx.HtmxVaryMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "prm.tenancy.middleware.TimezoneMiddleware",
     "prm.accounts.middleware.SiteAccessMiddleware",

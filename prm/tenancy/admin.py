@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from prm.admin_site import platform_admin
+from prm.htmx import htmx_partial
 from prm.tenancy.models import Domain, Vendor, VendorCreation
 from prm.tenancy.services import vendor_creation_request
 
@@ -76,7 +77,7 @@ class VendorAdmin(admin.ModelAdmin):
             console = creation.vendor.domain_for(Domain.Kind.CONSOLE)
             portal = creation.vendor.domain_for(Domain.Kind.PORTAL)
         context = {"creation": creation, "steps": VendorCreation.STEPS, "console": console, "portal": portal}
-        if request.headers.get("HX-Request"):
+        if htmx_partial(request):
             return TemplateResponse(request, "admin/tenancy/_vendor_creation.html", context)
         context.update({**self.admin_site.each_context(request), "opts": self.model._meta,
                         "title": _("Creating vendor %(slug)s") % {"slug": creation.slug}})

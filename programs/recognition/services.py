@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from partners.models import Partner
 from programs.recognition import selectors
 from programs.recognition_models import Award, AwardKind
+from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -22,8 +23,7 @@ def award_publish(*, kind: str, actor: User, today: date | None = None) -> Award
 
     One published award per kind and period; the winner's colleagues are told.
     """
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
+    require_vendor_staff(actor)
     if kind not in AwardKind.values:
         raise ValidationError(_("Unknown award."))
     today = today or timezone.localdate()
@@ -68,8 +68,7 @@ def _congratulate(award: Award) -> None:
 
 @transaction.atomic
 def award_withdraw(*, award: Award, actor: User) -> Award:
-    if not actor.is_vendor_staff:
-        raise PermissionDenied
+    require_vendor_staff(actor)
     award = Award.objects.select_for_update().get(pk=award.pk)
     if award.withdrawn_at is not None:
         raise ValidationError(_("This award was already withdrawn."))

@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from programs.recognition import exports, selectors, services
 from programs.recognition.forms import AwardPublishForm, LeaderboardForm
@@ -17,6 +16,7 @@ from programs.recognition_models import Award
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.exports import offer
+from prm.htmx import htmx_partial
 
 CONSOLE_LIMIT = 50
 
@@ -27,7 +27,6 @@ def _filter(request: HttpRequest) -> LeaderboardForm:
 
 @console_view
 @require_GET
-@vary_on_headers("HX-Request")
 def recognition(request: HttpRequest) -> HttpResponse:
     form = _filter(request)
     selection = form.selection()
@@ -36,7 +35,7 @@ def recognition(request: HttpRequest) -> HttpResponse:
         board = selectors.leaderboard(selection[1], selection[0], limit=CONSOLE_LIMIT)
         context.update(board=board, badges=selectors.badges_by_partner([row.partner_id for row in board.rows]))
     status = 200 if selection is not None else 400
-    if request.htmx and not request.htmx.boosted:
+    if htmx_partial(request):
         return render(request, "programs/recognition_board.html", context)  # htmx swaps 200s only
     context.update(proposals=selectors.award_proposals(), history=selectors.published_awards())
     return render(request, "programs/recognition.html", context, status=status)
