@@ -12,10 +12,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+from bench.common import percentile
 
 
 def _timed(client, url: str, samples: int, **headers) -> list[float]:
@@ -78,7 +75,7 @@ def run(runs: int, *, size: Callable[..., int], tenant: Callable, seed_registrat
         "console partner list": _timed(page, "/partners/", samples),
     }
     for label, timings in figures.items():
-        print(f"api: {label}: p50 {statistics.median(timings):.1f} ms, p95 {_percentile(timings, 0.95):.1f} ms "
+        print(f"api: {label}: p50 {statistics.median(timings):.1f} ms, p95 {percentile(timings, 0.95):.1f} ms "
               f"over {samples} requests ({total:,} partners)")
     ratio = statistics.median(figures["api, first page of 100"]) / statistics.median(figures["console partner list"])
     print(f"api: first API page / console list, p50 ratio {ratio:.2f}")
@@ -146,7 +143,7 @@ def run_registrations(runs: int, *, size: Callable[..., int], tenant: Callable, 
         by_portal.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 302, (response.status_code, response.content[:300])
     for label, timings in (("deal registration by API", by_api), ("deal registration through the portal", by_portal)):
-        print(f"api: {label}: p50 {statistics.median(timings):.1f} ms, p95 {_percentile(timings, 0.95):.1f} ms "
+        print(f"api: {label}: p50 {statistics.median(timings):.1f} ms, p95 {percentile(timings, 0.95):.1f} ms "
               f"over {samples} requests ({vendor_registrations:,} registrations present)")
     print(f"api: registration by API / through the portal, p50 ratio "
           f"{statistics.median(by_api) / statistics.median(by_portal):.2f}")

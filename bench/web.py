@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench.common import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 6
 WORKERS = 3
@@ -70,26 +72,23 @@ class Figures:
         return self.count / self.seconds if self.seconds else 0.0
 
     def percentile(self, share: float) -> float:
-        ordered = sorted(self.latencies)
-        if not ordered:
-            return float("nan")
-        return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
+        return percentile(self.latencies, share) * 1000
 
 
 def bench_web(runs: int) -> None:
-    from bench import run
+    from bench import common
 
     seconds = float(max(1, runs))
-    setup = _seed(run)
+    setup = _seed(common)
     trees = [("after", ROOT)]
     before = os.environ.get("KYOSO_BENCH_WEB_BEFORE", "").strip()
     if before:
         trees.insert(0, ("before", Path(before).resolve()))
-    workers = 1 if run.SMOKE else WORKERS
+    workers = 1 if common.SMOKE else WORKERS
     servers = {}
     try:
         for label, tree in trees:
-            servers[label] = _serve(tree, setup, workers=workers, smoke=run.SMOKE)
+            servers[label] = _serve(tree, setup, workers=workers, smoke=common.SMOKE)
         results: dict[str, dict[str, Figures]] = {label: {} for label, _ in trees}
         for endpoint in setup.endpoints:
             for label, _ in trees:
@@ -116,7 +115,7 @@ class Setup:
     hosts: list[str]
 
 
-def _seed(run) -> Setup:
+def _seed(common) -> Setup:
     """The vendor with its partners, registrations and two signed-in people (a session cookie each)."""
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -126,15 +125,15 @@ def _seed(run) -> Setup:
 
     from partners.models import Partner, PartnerMembership, Stage
 
-    vendor = run._tenant("benchweb", "ベンチウェブ株式会社")
+    vendor = common._tenant("benchweb", "ベンチウェブ株式会社")
     User = get_user_model()
     secret_key = secrets.token_urlsafe(64)
     with tenant_context(vendor):
         manager, _ = User.objects.get_or_create(email="manager@benchweb.example",
                                                 defaults={"role": "channel_manager", "full_name": "ベンチ 担当"})
-        run.seed_partners(manager)
+        common.seed_partners(manager)
         partner_ids = list(Partner.objects.order_by("pk").values_list("pk", flat=True))
-        run.seed_registrations(partner_ids, run.size(1_000_000))
+        common.seed_registrations(partner_ids, common.size(1_000_000))
         partner = Partner.objects.exclude(stage=Stage.TERMINATED).order_by("pk").first()
         rep, created = User.objects.get_or_create(email="rep@benchweb.example",
                                                   defaults={"role": "partner_rep", "full_name": "ベンチ 営業"})

@@ -38,8 +38,9 @@ from deals.models import Stage
 from deals.selectors import DealRef
 from incentives import audit
 from incentives.models import InvoiceImport, InvoicePayment
-from partners.csv_io import CheckedFile, RowError, clean_cell, header_key, read_header
+from partners.csv_io import clean_cell, header_key, read_header
 from prm.bounds import MAX_YEN, parse_ascii_int, validate_business_date
+from prm.csv_import import CheckedFile, RowError
 
 MAX_ROWS = 20_000
 PREVIEW_ROWS = 500

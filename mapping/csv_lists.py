@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy
 
 from deals import matching, segments
 from partners import japan
-from partners.csv_io import CheckedFile, RowError, clean_cell, decode, header_key, read_header  # noqa: F401  (decode is part of this module's API)
+from partners.csv_io import clean_cell, decode, header_key, read_header  # noqa: F401  (decode is part of this module's API)
+from prm.csv_import import CheckedFile, RowError
 
 MAX_ROWS = 100_000
 PREVIEW_ROWS = 200
