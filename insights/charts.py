@@ -1,4 +1,5 @@
-"""Server-side SVG charts: funnel, horizontal bars, stacked bars over time, lines, sparkline, histogram.
+"""Server-side SVG charts: funnel, horizontal bars, stacked bars over time, lines, sparkline, histogram,
+and the score trend printed in the QBR pack.
 
 No JavaScript library and no style attributes (the CSP forbids them): geometry and colours are
 SVG presentation attributes, every text is escaped, and every chart carries <title> and <desc>
@@ -12,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import dateformat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -411,3 +413,49 @@ def histogram(chart_id: str, title: str, bins: Sequence[Bin], *, axis_label: str
         body.append(_text(plot_x + plot_w / 2, height - 6, axis_label, size=11, anchor="middle", fill=MUTED))
     desc = "; ".join(f"{b.label}: {format_number(b.value)}" for b in bins)
     return _svg(chart_id, width, height, title, desc, body)
+
+
+# --------------------------------------------------------------------------- printed score trend
+
+def band_trend(points: Sequence[tuple[date, int]], start: date, end: date, *, at_risk_from: int, healthy_from: int,
+               width: int = 640, height: int = 170) -> SafeString:
+    """The score over [start, end] as an inline SVG line with the band thresholds and month ticks.
+
+    The printed variant (the QBR pack): a fixed calendar window, sized in points and set in the
+    font WeasyPrint embeds, with no <title> tooltips; pages use `sparkline`.
+    """
+    left, right, top, bottom = 34, 8, 8, 22
+    plot_w, plot_h = width - left - right, height - top - bottom
+    span = max((end - start).days, 1)
+
+    def x(day: date) -> float:
+        return round(left + plot_w * (day - start).days / span, 1)
+
+    def y(score: float) -> float:
+        return round(top + plot_h * (100 - score) / 100, 1)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-size="9" font-family="IPAexGothic">',
+             f'<rect x="{left}" y="{y(100)}" width="{plot_w}" height="{y(healthy_from) - y(100)}" fill="#e3f4ea"/>',
+             f'<rect x="{left}" y="{y(healthy_from)}" width="{plot_w}" height="{y(at_risk_from) - y(healthy_from)}" '
+             f'fill="#fff5d9"/>',
+             f'<rect x="{left}" y="{y(at_risk_from)}" width="{plot_w}" height="{y(0) - y(at_risk_from)}" fill="#fbe4e6"/>']
+    for tick in (0, at_risk_from, healthy_from, 100):
+        parts.append(f'<text x="{left - 4}" y="{y(tick) + 3}" text-anchor="end" fill="#555">{tick}</text>')
+    month = date(start.year, start.month, 1)
+    while month <= end:
+        if month >= start:
+            label = escape(dateformat.format(month, "M"))
+            parts.append(f'<line x1="{x(month)}" y1="{top}" x2="{x(month)}" y2="{y(0)}" stroke="#d0d5dd" '
+                         f'stroke-width="0.5"/><text x="{x(month)}" y="{height - 8}" text-anchor="middle" '
+                         f'fill="#555">{label}</text>')
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    inside = [(day, score) for day, score in points if start <= day <= end]
+    if len(inside) > 1:
+        line = " ".join(f"{x(day)},{y(score)}" for day, score in inside)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="#1f6feb" stroke-width="1.8" '
+                     f'stroke-linejoin="round"/>')
+    for day, score in inside[-1:]:
+        parts.append(f'<circle cx="{x(day)}" cy="{y(score)}" r="3" fill="#1f6feb"/>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # built here from numbers and escaped month names only

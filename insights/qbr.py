@@ -13,9 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.template.loader import render_to_string
-from django.utils import dateformat, timezone, translation
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from deals.models import OPEN_STAGES, DealRegistration
@@ -23,8 +21,10 @@ from deals.models import Stage as DealStage
 from enablement.models import CertificationAward, ContentAccess, CourseCompletion, QuizAttempt, SessionSeat
 from incentives import mdf
 from incentives.models import MdfRequest
-from partners.health.services import COMPONENT_LABELS
-from partners.models import Activity, BusinessPlan, HealthScore, HealthSettings, HealthSnapshot, Partner, QbrJob
+from insights import charts
+from insights.health.services import COMPONENT_LABELS
+from insights.models import HealthScore, HealthSettings, HealthSnapshot, QbrJob
+from partners.models import Activity, BusinessPlan, Partner
 from partners.selectors import plan_progress
 from programs.recognition import periods
 from programs.recognition.periods import Period
@@ -177,49 +177,6 @@ def health_rows(score: HealthScore | None) -> list[dict]:
             for key, part in score.components.items()]
 
 
-# --------------------------------------------------------------------------- trend chart
-
-
-def trend_svg(points: list[tuple[date, int]], start: date, end: date, *, at_risk_from: int, healthy_from: int,
-              width: int = 640, height: int = 170) -> SafeString:
-    """The score over [start, end] as an inline SVG line with the band thresholds and month ticks."""
-    left, right, top, bottom = 34, 8, 8, 22
-    plot_w, plot_h = width - left - right, height - top - bottom
-    span = max((end - start).days, 1)
-
-    def x(day: date) -> float:
-        return round(left + plot_w * (day - start).days / span, 1)
-
-    def y(score: float) -> float:
-        return round(top + plot_h * (100 - score) / 100, 1)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-size="9" font-family="IPAexGothic">',
-             f'<rect x="{left}" y="{y(100)}" width="{plot_w}" height="{y(healthy_from) - y(100)}" fill="#e3f4ea"/>',
-             f'<rect x="{left}" y="{y(healthy_from)}" width="{plot_w}" height="{y(at_risk_from) - y(healthy_from)}" '
-             f'fill="#fff5d9"/>',
-             f'<rect x="{left}" y="{y(at_risk_from)}" width="{plot_w}" height="{y(0) - y(at_risk_from)}" fill="#fbe4e6"/>']
-    for tick in (0, at_risk_from, healthy_from, 100):
-        parts.append(f'<text x="{left - 4}" y="{y(tick) + 3}" text-anchor="end" fill="#555">{tick}</text>')
-    month = date(start.year, start.month, 1)
-    while month <= end:
-        if month >= start:
-            label = escape(dateformat.format(month, "M"))
-            parts.append(f'<line x1="{x(month)}" y1="{top}" x2="{x(month)}" y2="{y(0)}" stroke="#d0d5dd" '
-                         f'stroke-width="0.5"/><text x="{x(month)}" y="{height - 8}" text-anchor="middle" '
-                         f'fill="#555">{label}</text>')
-        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    inside = [(day, score) for day, score in points if start <= day <= end]
-    if len(inside) > 1:
-        line = " ".join(f"{x(day)},{y(score)}" for day, score in inside)
-        parts.append(f'<polyline points="{line}" fill="none" stroke="#1f6feb" stroke-width="1.8" '
-                     f'stroke-linejoin="round"/>')
-    for day, score in inside[-1:]:
-        parts.append(f'<circle cx="{x(day)}" cy="{y(score)}" r="3" fill="#1f6feb"/>')
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # built here from numbers and escaped month names only
-
-
 # --------------------------------------------------------------------------- the pack
 
 
@@ -237,8 +194,8 @@ def qbr_data(partner: Partner, period: Period, *, today: date | None = None) -> 
         "partner": partner, "vendor": connection.tenant, "period": period, "previous": period.previous(),
         "prepared_on": today,
         "score": score, "health_rows": health_rows(score),
-        "trend": trend_svg(snapshots, trend_from, today, at_risk_from=health_settings.at_risk_from,
-                           healthy_from=health_settings.healthy_from) if snapshots else None,
+        "trend": charts.band_trend(snapshots, trend_from, today, at_risk_from=health_settings.at_risk_from,
+                                   healthy_from=health_settings.healthy_from) if snapshots else None,
         "program": partner_program(partner, today),
         "deals": deal_comparison(partner, period),
         "pipeline": pipeline(partner),
@@ -253,7 +210,7 @@ def render_pdf(partner: Partner, *, period: Period, language: str = "ja") -> byt
     from weasyprint import HTML
 
     with translation.override(language):
-        html = render_to_string("partners/qbr.html", {
+        html = render_to_string("insights/qbr.html", {
             **qbr_data(partner, period), "font_url": FONT.as_uri(), "language": language,
         })
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

@@ -8,4 +8,3 @@ class PartnersConfig(AppConfig):
 
     def ready(self):
         from partners import exports  # noqa: F401  (registers the large exports with prm.exports)
-        from partners.dashboards import exports as dashboard_exports  # noqa: F401

@@ -601,8 +601,6 @@ def contact_erase(*, contact: Contact, actor: User) -> Contact:
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
 
-    from incentives import audit
-
     if not actor.is_vendor_admin:
         raise PermissionDenied
     with transaction.atomic():
@@ -623,7 +621,6 @@ def contact_erase(*, contact: Contact, actor: User) -> Contact:
             user.is_active = False
             user.set_unusable_password()  # also ends the sessions it had
             user.save()
-        audit.record(actor=actor, action="contact_erased", obj=contact, partner=contact.partner_id,
-                     portal_account_closed=had_account)
+        signals.contact_erased.send(sender=Contact, contact=contact, actor=actor, portal_account_closed=had_account)
     contact.refresh_from_db()
     return contact

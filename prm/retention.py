@@ -47,7 +47,8 @@ def purge(now: datetime | None = None) -> dict[str, int]:
     """Delete the current vendor's rows past their horizon; returns how many of each kind went."""
     from enablement.models import ContentAccess
     from incentives.runs import PAID_SIGNAL_KINDS
-    from partners.models import ContactSignal, HealthSnapshot
+    from insights.models import HealthSnapshot
+    from partners.models import ContactSignal
     from prm.exports.services import purge_before
     from prm.notifications.models import Notification
 

@@ -4,9 +4,9 @@
 recalculation); `overview(filters, use_cache=False)` computes every section afresh.
 """
 
-from partners.dashboards.cached import overview
-from partners.dashboards.filters import DashboardForm, Filters, Preset
-from partners.dashboards.partner_health import HealthCard, health_card
-from partners.dashboards.selectors import Overview
+from insights.dashboards.cached import overview
+from insights.dashboards.filters import DashboardForm, Filters, Preset
+from insights.dashboards.partner_health import HealthCard, health_card
+from insights.dashboards.selectors import Overview
 
 __all__ = ["DashboardForm", "Filters", "HealthCard", "Overview", "Preset", "health_card", "overview"]

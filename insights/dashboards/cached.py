@@ -14,8 +14,8 @@ import hashlib
 from django.core.cache import cache
 from django.db import connection
 
-from partners.dashboards import selectors
-from partners.dashboards.filters import Filters
+from insights.dashboards import selectors
+from insights.dashboards.filters import Filters
 
 CACHE_SECONDS = 600
 KEY_VERSION = 2

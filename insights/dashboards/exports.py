@@ -7,8 +7,8 @@ from datetime import date
 
 from django.utils import timezone
 
-from partners.dashboards import presentation, selectors
-from partners.dashboards.filters import Filters
+from insights.dashboards import presentation, selectors
+from insights.dashboards.filters import Filters
 from prm import exports
 
 KIND = "partners.insights"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from partners import charts
+from insights import charts
 from partners.models import Partner
 
 TREND_DAYS = 90
@@ -39,7 +39,7 @@ class HealthCard:
     trend: list[tuple[date, int]]
     healthy_from: int
     at_risk_from: int
-    actions: list = field(default_factory=list)  # next best actions (partners.health.actions)
+    actions: list = field(default_factory=list)  # next best actions (insights.health.actions)
 
     @property
     def colour(self) -> str:
@@ -69,10 +69,10 @@ def component_value(key: str, value) -> str:
 
 def health_card(partner: Partner, *, today: date | None = None) -> HealthCard | None:
     """None until the partner has been scored (the card shows an empty state)."""
-    from partners.health.models import HealthScore, HealthSettings, HealthSnapshot
-    from partners.health.scoring import COMPONENTS
-    from partners.health.actions import next_best_actions
-    from partners.health.services import COMPONENT_LABELS
+    from insights.health.models import HealthScore, HealthSettings, HealthSnapshot
+    from insights.health.scoring import COMPONENTS
+    from insights.health.actions import next_best_actions
+    from insights.health.services import COMPONENT_LABELS
 
     score = HealthScore.objects.filter(partner=partner).first()
     if score is None:

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from partners import charts
-from partners.dashboards import selectors
-from partners.dashboards.filters import Filters
+from insights import charts
+from insights.dashboards import selectors
+from insights.dashboards.filters import Filters
 from partners.models import PartnerType, Stage
 from prm import csv_export
 from prm.formatting import format_date, format_number, format_yen
@@ -95,7 +95,7 @@ def _type_label(code: str) -> str:
 
 
 def _band_label(code: str) -> str:
-    from partners.health.models import HealthBand
+    from insights.health.models import HealthBand
 
     return str(dict(HealthBand.choices).get(code, code))
 
@@ -342,7 +342,7 @@ FULL_LISTS = {"revenue_by_partner", "mdf_roi", "movers"}  # the page shows the t
 
 def export_table(name: str, filters: Filters) -> Table:
     """The table as on the page; the ranked lists in full. KeyError for an unknown table."""
-    from partners.dashboards.cached import overview
+    from insights.dashboards.cached import overview
 
     if name not in TABLES:
         raise KeyError(name)

@@ -1,7 +1,7 @@
 """The numbers behind the console dashboards, set-based: each section is one GROUP BY statement.
 
 Results hold codes and names only, never translated labels, so a cached result serves readers of
-every language (labels are applied by partners.dashboards.presentation).
+every language (labels are applied by insights.dashboards.presentation).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from incentives import selectors as incentive_selectors
-from partners.dashboards.filters import Filters
+from insights.dashboards.filters import Filters
 from partners.models import Stage
 
 SIGNED = [Stage.ONBOARDING.value, Stage.ACTIVATION.value, Stage.RETENTION.value, Stage.DORMANT.value]
@@ -435,7 +435,7 @@ def mdf_summary(filters: Filters, *, limit: int | None = TOP) -> MdfSummary:
 
 def health(filters: Filters, *, movers: int | None = TOP) -> Health:
     """Scores of the signed partners in scope now, and who moved most between the period's first and last snapshot."""
-    from partners.health.models import HealthRun, HealthSettings
+    from insights.health.models import HealthRun, HealthSettings
 
     settings = HealthSettings.current()
     run = HealthRun.objects.filter(finished_at__isnull=False).order_by("-id").values_list("id", "finished_at").first()
@@ -511,7 +511,7 @@ def export_rows(name: str, filters: Filters) -> int:
 
 
 def overview(filters: Filters) -> Overview:
-    """Every section of the insights dashboard for these filters, uncached (see partners.dashboards.cached)."""
+    """Every section of the insights dashboard for these filters, uncached (see insights.dashboards.cached)."""
     deals = deal_figures(filters)
     money = revenue(filters)
     kpis = Kpis(**current_figures(filters), **deals.kpis, revenue=money.total)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
-from partners.health.scoring import Figures
+from insights.health.scoring import Figures
 from partners.models import Stage
 
 SCORED_STAGES = (Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT)

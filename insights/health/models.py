@@ -48,6 +48,7 @@ class HealthSettings(models.Model):
     first_deal_zero_days = models.PositiveSmallIntegerField(_("no marks without a first deal after (days)"), default=120)
 
     class Meta:
+        db_table = "partners_healthsettings"  # the name it had under partners: no data moved
         verbose_name = _("health settings")
         verbose_name_plural = _("health settings")
 
@@ -70,6 +71,7 @@ class HealthRun(models.Model):
     seconds = models.FloatField(default=0)
 
     class Meta:
+        db_table = "partners_healthrun"  # the name it had under partners: no data moved
         ordering = ["-started_at"]
 
 
@@ -90,6 +92,7 @@ class HealthScore(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
     class Meta:
+        db_table = "partners_healthscore"  # the name it had under partners: no data moved
         verbose_name = _("health score")
         verbose_name_plural = _("health scores")
         indexes = [models.Index(fields=["updated_at", "id"], name="healthscore_changed"), models.Index(fields=["band", "score"])]
@@ -105,6 +108,7 @@ class HealthSnapshot(models.Model):
     components = models.JSONField(default=dict)
 
     class Meta:
+        db_table = "partners_healthsnapshot"  # the name it had under partners: no data moved
         ordering = ["partner", "day"]
         constraints = [models.UniqueConstraint(fields=["partner", "day"], name="health_snapshot_once_a_day")]
         indexes = [models.Index(fields=["day", "partner"])]
@@ -122,4 +126,5 @@ class HealthAlert(models.Model):
     notified = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
     class Meta:
+        db_table = "partners_healthalert"  # the name it had under partners: no data moved
         ordering = ["-created_at"]

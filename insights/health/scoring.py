@@ -30,7 +30,7 @@ class Rules:
 
 @dataclass(frozen=True)
 class Figures:
-    """What the database knows about one partner (see partners.health.metrics)."""
+    """What the database knows about one partner (see insights.health.metrics)."""
 
     contacts: int = 0
     portal_users: int = 0

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partners.health import metrics, scoring
-from partners.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
+from insights.health import metrics, scoring
+from insights.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
 from partners.models import Partner
 from partners.selectors import staff_for_many
 from prm import events

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from partners import dashboards
-from partners.dashboards import exports, presentation
+from insights import dashboards
+from insights.dashboards import exports, presentation
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.exports import offer
@@ -40,8 +40,8 @@ def insights_overview(request: HttpRequest) -> HttpResponse:
 
 
 def _render(request: HttpRequest, context: dict) -> HttpResponse:
-    template = ("partners/insights/_body.html" if request.htmx and not request.htmx.boosted
-                else "partners/insights/overview.html")
+    template = ("insights/_body.html" if request.htmx and not request.htmx.boosted
+                else "insights/overview.html")
     return render(request, template, context)
 
 

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from partners.health.models import HealthRun, HealthSettings
-from partners.health.services import settings_update
+from insights.health.models import HealthRun, HealthSettings
+from insights.health.services import settings_update
 from prm.accounts.access import console_view
 from prm.invitations.forms import ServiceErrorsMixin
 
@@ -37,8 +37,8 @@ def health_settings(request: HttpRequest) -> HttpResponse:
             form.add_service_errors(error)
         else:
             messages.success(request, _("Health settings saved. They apply from the next recalculation."))
-            return redirect("health_settings")
-    return render(request, "partners/health_settings.html", {
+            return redirect("insights:health_settings")
+    return render(request, "insights/health_settings.html", {
         "form": form, "weight_fields": [form[name] for name in WEIGHTS],
         "other_fields": [form[name] for name in form.fields if name not in WEIGHTS],
         "last_run": HealthRun.objects.filter(finished_at__isnull=False).first(),
@@ -48,9 +48,9 @@ def health_settings(request: HttpRequest) -> HttpResponse:
 @console_view(admin_only=True)
 @require_POST
 def health_recalculate(request: HttpRequest) -> HttpResponse:
-    from partners.tasks import health_recalculate as task
+    from insights.tasks import health_recalculate as task
 
     schema = connection.schema_name
     transaction.on_commit(lambda: task.apply_async(kwargs={"schema_name": schema}))
     messages.success(request, _("Recalculation started; scores update in a minute or two."))
-    return redirect("health_settings")
+    return redirect("insights:health_settings")

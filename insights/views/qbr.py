@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from partners import qbr
-from partners.models import QbrJob
+from insights import qbr
+from insights.models import QbrJob
 from partners.views.common import get_partner
 from prm.accounts.access import console_view
 from prm.downloads import file_response
@@ -47,19 +47,19 @@ def partner_qbr_start(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseBadRequest(_("Choose a period that has started, such as quarter:2026-1, month:2026-05 "
                                         "or year:2026."), content_type="text/plain; charset=utf-8")
     job = qbr.job_start(partner=partner, period=period, language=language, actor=request.user)
-    from partners.tasks import qbr_render
+    from insights.tasks import qbr_render
 
     schema = connection.schema_name
     transaction.on_commit(lambda: qbr_render.apply_async(kwargs={"schema_name": schema, "job_id": job.pk},
                                                          headers={"_schema_name": schema}))
-    return redirect("partner_qbr_job", pk=job.pk)
+    return redirect("insights:partner_qbr_job", pk=job.pk)
 
 
 @console_view
 @require_GET
 def qbr_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(QbrJob.objects.select_related("partner"), pk=pk)
-    template = "partners/_qbr_job.html" if request.htmx else "partners/qbr_job.html"
+    template = "insights/_qbr_job.html" if request.htmx else "insights/qbr_job.html"
     response = render(request, template, {"job": job, "percent": 100 if job.status == QbrJob.Status.DONE else 0})
     if request.htmx and not job.in_progress:
         response["HX-Refresh"] = "true"  # show the finished page once

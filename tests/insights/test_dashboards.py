@@ -14,11 +14,11 @@ from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 from deals.models import DealEvent, DealRegistration
-from partners import charts
-from partners.dashboards import Filters, presentation, selectors
-from partners.health.models import HealthScore, HealthSettings, HealthSnapshot
-from partners.health.scoring import COMPONENTS
-from partners.health.services import COMPONENT_LABELS, recalculate
+from insights import charts
+from insights.dashboards import Filters, presentation, selectors
+from insights.health.models import HealthScore, HealthSettings, HealthSnapshot
+from insights.health.scoring import COMPONENTS
+from insights.health.services import COMPONENT_LABELS, recalculate
 from partners.models import Agreement, AgreementKind, Contact, ContactSignal, SignalKind, Stage
 from prm.accounts.models import Role
 from programs.models import PartnerTier, Program, Tier
@@ -385,7 +385,7 @@ def test_a_new_deal_shows_at_once_without_a_recalculation(people_a):
 
 
 def test_cached_figures_are_kept_apart_per_vendor_even_with_the_same_data_version(people_a, people_b, monkeypatch):
-    from partners.dashboards import cached
+    from insights.dashboards import cached
 
     monkeypatch.setattr(cached, "data_version", lambda: "same-everywhere")
     with tenant_context(people_a.tenant):

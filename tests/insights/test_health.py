@@ -11,9 +11,9 @@ from django_tenants.utils import tenant_context
 
 from deals.models import DealRegistration
 from enablement import services as enablement_services
-from partners.health import actions, metrics, scoring
-from partners.health.models import HealthAlert, HealthScore, HealthSettings, HealthSnapshot
-from partners.health.services import COMPONENT_LABELS, recalculate, settings_update
+from insights.health import actions, metrics, scoring
+from insights.health.models import HealthAlert, HealthScore, HealthSettings, HealthSnapshot
+from insights.health.services import COMPONENT_LABELS, recalculate, settings_update
 from partners.models import ContactSignal, Stage
 from prm.notifications.models import Notification
 from tests.enablement.factories import CertificationFactory
@@ -212,7 +212,7 @@ def test_the_settings_page_saves_good_weights_and_names_bad_ones(people_a):
 def test_the_nightly_task_recalculates_on_a_real_worker(celery_worker, django_db_blocker):
     from django_tenants.utils import schema_context
 
-    from partners.tasks import health_recalculate
+    from insights.tasks import health_recalculate
     from prm.tenancy.models import Vendor
 
     with django_db_blocker.unblock():
@@ -260,7 +260,7 @@ def test_alerts_for_a_hundred_partners_cost_the_same_queries_as_for_ten(people_a
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from partners.health.services import alerts_send
+    from insights.health.services import alerts_send
     from prm.tenancy.lookups import domain_names
 
     with tenant_context(people_a.tenant):

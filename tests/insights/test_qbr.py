@@ -13,8 +13,9 @@ from pypdf import PdfReader
 from deals.models import DealRegistration
 from enablement.models import CertificationAward, ContentAccess, SessionSeat
 from incentives.models import MdfRequest
-from partners import qbr
-from partners.models import Activity, BusinessPlan, HealthScore, HealthSnapshot
+from insights import charts, qbr
+from insights.models import HealthScore, HealthSnapshot
+from partners.models import Activity, BusinessPlan
 from tests.enablement.factories import CertificationFactory, ContentItemFactory, StudySessionFactory
 from tests.partners.factories import PartnerFactory
 
@@ -133,11 +134,11 @@ def test_a_partner_without_any_data_still_gets_a_complete_pack(people_a):
 
 
 def test_the_trend_is_an_svg_line_within_the_window():
-    svg = qbr.trend_svg([(date(2026, 1, 1), 20), (date(2026, 3, 1), 80), (date(2027, 1, 1), 50)],
+    svg = charts.band_trend([(date(2026, 1, 1), 20), (date(2026, 3, 1), 80), (date(2027, 1, 1), 50)],
                         date(2026, 2, 1), date(2026, 5, 1), at_risk_from=40, healthy_from=70)
     assert svg.startswith("<svg") and svg.count("<polyline") == 0  # one point inside: no line, just the dot
     assert svg.count("<circle") == 1
-    two = qbr.trend_svg([(date(2026, 2, 1), 20), (date(2026, 5, 1), 80)], date(2026, 2, 1), date(2026, 5, 1),
+    two = charts.band_trend([(date(2026, 2, 1), 20), (date(2026, 5, 1), 80)], date(2026, 2, 1), date(2026, 5, 1),
                         at_risk_from=40, healthy_from=70)
     assert 'points="34.0,120.0 632.0,36.0"' in two  # 20 and 80 on a 140-point-high plot from x 34 to 632
 

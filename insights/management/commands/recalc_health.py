@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
-from partners.health.services import recalculate
+from insights.health.services import recalculate
 from prm.management.vendors import add_vendor_arguments, vendors_from_options
 
 
