@@ -149,8 +149,8 @@ def bench_health(runs: int) -> None:
     from django.test.utils import CaptureQueriesContext
     from django_tenants.utils import tenant_context
 
-    from partners.health.models import HealthAlert, HealthRun, HealthScore, HealthSnapshot
-    from partners.health.services import recalculate
+    from insights.health.models import HealthAlert, HealthRun, HealthScore, HealthSnapshot
+    from insights.health.services import recalculate
     from partners.models import ContactSignal, Partner
     from partners.services import contact_stages_recompute
     from prm.accounts.models import User

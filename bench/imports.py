@@ -22,7 +22,8 @@ def bench_import(runs: int) -> None:
     from django.db import connection
     from django_tenants.utils import tenant_context
 
-    from partners import csv_io, qbr
+    from insights import qbr
+    from partners import csv_io
     from partners.japan import corporate_number_check_digit
     from partners.models import ImportBatch, Partner
     from partners.tasks import import_apply

@@ -31,10 +31,10 @@ from django.utils import timezone
 from deals import services as deal_services
 from deals.models import DealEvent, DealRegistration, Product
 from enablement.models import AnnouncementRead, ContentAccess, QuizAttempt
+from insights.health import metrics, scoring
+from insights.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
+from insights.health.services import alerts_send, recalculate, rules_of
 from partners import services
-from partners.health import metrics, scoring
-from partners.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
-from partners.health.services import alerts_send, recalculate, rules_of
 from partners.models import (
     Agreement,
     Contact,

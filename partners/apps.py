@@ -9,4 +9,3 @@ class PartnersConfig(AppConfig):
     def ready(self):
         from partners import exports  # noqa: F401  (registers the large exports with prm.exports)
         from partners import receivers  # noqa: F401  (the portal sign-in signal, the invitation hooks)
-        from partners.dashboards import exports as dashboard_exports  # noqa: F401

@@ -23,11 +23,4 @@ def _purge_signals(limits: dict[str, datetime | date]) -> int:
         kind__in=sorted(_kept_signal_kinds)).delete()[0]
 
 
-def _purge_health_history(limits: dict[str, datetime | date]) -> int:
-    from partners.health.models import HealthSnapshot
-
-    return HealthSnapshot.objects.filter(day__lt=limits["health_history"]).delete()[0]
-
-
 retention.register("signals", _purge_signals)
-retention.register("health_history", _purge_health_history)

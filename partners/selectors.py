@@ -231,6 +231,14 @@ def application_queue() -> QuerySet[PartnerApplication]:
     )
 
 
+def signed_partner_count() -> int:
+    return Partner.objects.signed().count()
+
+
+def pending_application_count() -> int:
+    return PartnerApplication.objects.filter(status=ApplicationStatus.PENDING).count()
+
+
 def program_participation_count() -> int:
     """Partners that agreed to all four agreements (プログラム参画数), the Recruiting KPI."""
     return (
@@ -338,10 +346,3 @@ def contacts_for_sync(*, partner_id: int | None = None, external_id: tuple[str, 
 
 def contact_for_sync(pk: int, *, partner_id: int | None = None) -> Contact | None:
     return contacts_for_sync(partner_id=partner_id).filter(pk=pk).first()
-
-
-def health_scores_for_sync():
-    """Every signed partner's current health score (the vendor's figure; partners do not read it)."""
-    from partners.health.models import HealthScore
-
-    return HealthScore.objects.all()

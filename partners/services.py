@@ -601,8 +601,6 @@ def contact_erase(*, contact: Contact, actor: User) -> Contact:
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
 
-    from incentives import audit
-
     require_vendor_staff(actor, admin=True)
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -622,7 +620,6 @@ def contact_erase(*, contact: Contact, actor: User) -> Contact:
             user.is_active = False
             user.set_unusable_password()  # also ends the sessions it had
             user.save()
-        audit.record(actor=actor, action="contact_erased", obj=contact, partner=contact.partner_id,
-                     portal_account_closed=had_account)
+        signals.contact_erased.send(sender=Contact, contact=contact, actor=actor, portal_account_closed=had_account)
     contact.refresh_from_db()
     return contact

@@ -11,18 +11,6 @@ def contact_stages_recompute(schema_name: str) -> int:
     return services.contact_stages_recompute()
 
 
-@shared_task(name="partners.tasks.health_recalculate", time_limit=1800, acks_late=True)
-def health_recalculate(schema_name: str) -> int:
-    """Nightly health scores for every signed partner; idempotent (one snapshot per partner and day)."""
-    from partners.dashboards import Filters, overview
-    from partners.health.services import recalculate
-
-    require_schema(schema_name)
-    partners = recalculate().partners
-    overview(Filters.preset())  # warm the default dashboard: the first visitor after the night run waits no second
-    return partners
-
-
 @shared_task(name="partners.tasks.import_apply", time_limit=1800, acks_late=True)
 def import_apply(schema_name: str, batch_id: int) -> dict:
     """Apply a previewed CSV import, all or nothing; a second delivery changes nothing twice."""
@@ -31,12 +19,3 @@ def import_apply(schema_name: str, batch_id: int) -> dict:
     require_schema(schema_name)
     batch = csv_io.import_run(batch_id)
     return {"status": batch.status, "result": batch.result}
-
-
-@shared_task(name="partners.tasks.qbr_render", time_limit=600, acks_late=True)
-def qbr_render(schema_name: str, job_id: int) -> str:
-    """Render a queued QBR pack; a second delivery of a finished job does nothing."""
-    from partners import qbr
-
-    require_schema(schema_name)
-    return qbr.job_run(job_id).status

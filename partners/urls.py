@@ -1,14 +1,12 @@
 from django.urls import path
 
-from partners.views import activities, contacts, health, imports, onboarding, partners, qbr, recruiting
+from partners.views import activities, contacts, imports, onboarding, partners, recruiting
 
 urlpatterns = [
     path("", partners.partner_list, name="partner_list"),
     path("export.csv", imports.partners_export, name="partner_export"),
     path("new/", partners.partner_create, name="partner_create"),
     path("settings/", partners.settings_edit, name="partner_settings"),
-    path("settings/health/", health.health_settings, name="health_settings"),
-    path("settings/health/recalculate/", health.health_recalculate, name="health_recalculate"),
     path("prospects/", recruiting.prospect_list, name="prospect_list"),
     path("applications/", recruiting.application_queue, name="application_queue"),
     path("applications/<int:pk>/", recruiting.application_detail, name="application_detail"),
@@ -25,10 +23,6 @@ urlpatterns = [
     path("<int:pk>/stage/", partners.partner_stage, name="partner_stage"),
     path("<int:pk>/convert/", recruiting.prospect_convert, name="prospect_convert"),
     path("<int:pk>/timeline/", partners.partner_timeline, name="partner_timeline"),
-    path("<int:pk>/qbr.pdf", qbr.partner_qbr, name="partner_qbr"),
-    path("<int:pk>/qbr/", qbr.partner_qbr_start, name="partner_qbr_start"),
-    path("qbr/<int:pk>/", qbr.qbr_job, name="partner_qbr_job"),
-    path("qbr/<int:pk>/file/", qbr.qbr_job_file, name="partner_qbr_job_file"),
     path("<int:pk>/agreements/<str:kind>/", recruiting.agreement_edit, name="agreement_edit"),
     path("<int:pk>/contacts/new/", contacts.contact_create, name="contact_create"),
     path("<int:pk>/contacts/<int:contact_pk>/edit/", contacts.contact_edit, name="contact_edit"),

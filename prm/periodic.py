@@ -81,7 +81,7 @@ TENANT_JOBS: dict[str, TenantJob] = {
         spread_seconds=60 * 60,
     ),
     "health-recalculate": TenantJob(
-        task="partners.tasks.health_recalculate",
+        task="insights.tasks.health_recalculate",
         schedule=crontab(hour=5, minute=0),
         spread_seconds=60 * 60,
     ),

@@ -7,10 +7,10 @@ from prm import views
 from prm.urls_common import common_patterns
 
 urlpatterns = [
-    path("", views.console_home, name="home"),
+    path("", include("insights.urls_home")),
     path("team/", include("prm.invitations.urls_console")),
     path("partners/", include("partners.urls")),
-    path("insights/", include("partners.urls_insights")),
+    path("", include("insights.urls")),
     path("deals/", include("deals.urls")),
     path("mapping/", include("mapping.urls")),
     path("programs/", include("programs.urls")),

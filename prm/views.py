@@ -10,39 +10,15 @@ from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
-from prm.accounts.access import console_view
 from prm.accounts.adapter import user_may_use_site
 from prm.downloads import file_response
 from prm.invitations import services as invitation_services
 from prm.invitations.forms import InvitationAcceptForm
-
-
-@console_view
-@require_GET
-def console_home(request: HttpRequest) -> HttpResponse:
-    from deals import selectors as deal_selectors
-    from partners import selectors as partner_selectors
-    from partners.models import Partner, PartnerApplication
-
-    stats = {
-        "partners": Partner.objects.signed().count(),
-        "program_participation": partner_selectors.program_participation_count(),
-        "active_contacts": partner_selectors.contact_stage_counts()["active"],
-        "pending_applications": PartnerApplication.objects.filter(status="pending").count(),
-        "wins_to_confirm": deal_selectors.wins_awaiting_count(),
-    }
-    return render(request, "console/home.html", {
-        "stats": stats,
-        "today": timezone.localdate(),
-        "stage_rows": partner_selectors.stage_rows(),
-        "contact_rows": partner_selectors.contact_stage_rows(),
-    })
 
 
 @require_GET

@@ -8,7 +8,7 @@ from ninja import Query, Router, Schema
 from api.auth import need
 from api.pagination import ListParams, page_of
 from api.schemas import PageOut, Timestamp
-from partners import selectors
+from insights import selectors
 
 console = Router(tags=["health"])
 portal = None  # the vendor's view of its partners; not a partner's to read

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from partners import dashboards, selectors, services
+from partners import selectors, services, signals
 from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageForm
-from partners.models import PartnerSettings, PartnerType, Stage
+from partners.models import Partner, PartnerSettings, PartnerType, Stage
 from partners.views.common import get_partner, paginate, querystring_without_page
 from prm.accounts.access import console_view
 from prm.htmx import htmx_partial
@@ -100,7 +100,8 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan_progress": selectors.plan_progress(plan) if plan else [],
         "children": list(selectors.children_summary(partner)[:50]) if partner.partner_type == PartnerType.DISTRIBUTOR else [],
         "stage_form": StageForm(initial={"stage": partner.stage}),
-        "health": dashboards.health_card(partner),
+        "panels": [panel for _receiver, panel in signals.partner_detail_panels.send(
+            sender=Partner, request=request, partner=partner)],
     }
     return render(request, "partners/partner_detail.html", context)
 

@@ -193,7 +193,7 @@ class Records:
 def make_records(world: World) -> Records:
     from enablement.models import Certification, CertificationAward
     from incentives.models import CommissionRun, LedgerLine, Payout, Plan, PlanVersion
-    from partners.health.models import HealthScore
+    from insights.health.models import HealthScore
     from partners.models import Contact
     from programs.models import PartnerTier, Program, Tier, TierChange
 

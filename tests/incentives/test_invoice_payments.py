@@ -16,8 +16,8 @@ from deals import services as deal_services
 from deals.models import DealRegistration
 from incentives import invoices, runs, selectors
 from incentives.models import AuditEntry, InvoiceImport, InvoicePayment, LedgerLine, Plan
-from partners.dashboards import Filters
-from partners.dashboards import selectors as dashboard_selectors
+from insights.dashboards import Filters
+from insights.dashboards import selectors as dashboard_selectors
 from tests.partners.factories import PartnerFactory
 
 LIST, NEW, IMPORT = "/incentives/invoices/", "/incentives/invoices/new/", "/incentives/invoices/import/"

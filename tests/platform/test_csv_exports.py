@@ -24,7 +24,7 @@ from enablement import services as enablement_services
 from enablement.models import ContentAccess
 from incentives.models import Payout
 from incentives.payouts import payout_approve
-from partners.health.models import HealthSnapshot
+from insights.health.models import HealthSnapshot
 from partners.models import Partner
 from prm import csv_export
 from programs.recognition import periods

@@ -21,8 +21,8 @@ from enablement.models import (
     SessionSeat,
     StudySession,
 )
+from insights.health.models import HealthAlert, HealthRun, HealthScore, HealthSnapshot
 from partners import selectors
-from partners.health.models import HealthAlert, HealthRun, HealthScore, HealthSnapshot
 from partners.models import (
     Activity,
     Agreement,
@@ -137,9 +137,9 @@ def _assert_health_and_history(now) -> None:
     from django.utils import timezone
 
     from incentives.models import MdfClaim
-    from partners.health import metrics, scoring
-    from partners.health.models import HealthSettings
-    from partners.health.services import rules_of
+    from insights.health import metrics, scoring
+    from insights.health.models import HealthSettings
+    from insights.health.services import rules_of
     from prm.notifications.models import Notification
 
     signed = set(Partner.objects.signed().values_list("pk", flat=True))

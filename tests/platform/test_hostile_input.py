@@ -63,8 +63,8 @@ KNOWN_QUERY = {
     "portal_certificate": ["lang"],
     "portal_verify": ["code"],
     "partner_export": ["encoding", "q", "stage"],
-    "partner_qbr": ["lang", "period"],
-    "insights_overview": ["format", "table"],
+    "insights:partner_qbr": ["lang", "period"],
+    "insights:overview": ["format", "table"],
 }
 # Pages not worth sending hostile values to: sign-in plumbing, the Django admin, signing out.
 SKIP_NAME = re.compile(r"^(admin:|account_|mfa_|invitation_accept$|healthz$|brand_)")

@@ -16,7 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import tenant_context
 
 from incentives.models import CommissionRun
-from partners.models import ChecklistItem, ImportBatch, QbrJob
+from insights.models import QbrJob
+from partners.models import ChecklistItem, ImportBatch
 from prm.exports.models import ExportJob
 from prm.tenancy.urls import reverse_path
 
@@ -46,12 +47,13 @@ def _asks_htmx_partial(view) -> bool:
 
 
 def _either_or_views(urlconf: str) -> set[str]:
-    def walk(patterns):
+    def walk(patterns, namespace=""):
         for entry in patterns:
             if isinstance(entry, URLResolver):
-                yield from walk(entry.url_patterns)
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                yield from walk(entry.url_patterns, inner)
             elif isinstance(entry, URLPattern) and _asks_htmx_partial(entry.callback):
-                yield entry.name
+                yield f"{namespace}{entry.name}"
 
     return set(walk(get_resolver(urlconf).url_patterns))
 
@@ -65,7 +67,7 @@ def _batch(people):
 # name: (site, method, the path made inside the tenant)
 CASES = {
     "partner_list": ("console", "get", lambda p: reverse_path("partner_list", "console")),
-    "insights_overview": ("console", "get", lambda p: reverse_path("insights_overview", "console")),
+    "insights:overview": ("console", "get", lambda p: reverse_path("insights:overview", "console")),
     "program_recognition": ("console", "get", lambda p: reverse_path("program_recognition", "console")),
     "enablement_library": ("console", "get", lambda p: reverse_path("enablement_library", "console")),
     "enablement_accesses": ("console", "get", lambda p: reverse_path("enablement_accesses", "console")),
@@ -73,7 +75,7 @@ CASES = {
         "incentives_run", "console", pk=CommissionRun.objects.create(period=date(2026, 4, 1), status="done").pk)),
     "partner_import_preview": ("console", "get", lambda p: reverse_path(
         "partner_import_preview", "console", pk=_batch(p).pk)),
-    "partner_qbr_job": ("console", "get", lambda p: reverse_path("partner_qbr_job", "console", pk=QbrJob.objects.create(
+    "insights:partner_qbr_job": ("console", "get", lambda p: reverse_path("insights:partner_qbr_job", "console", pk=QbrJob.objects.create(
         partner=p.partner, period_key="fy2026", language="ja", requested_by=p.channel_manager).pk)),
     "export_job": ("console", "get", lambda p: reverse_path("export_job", "console", pk=ExportJob.objects.create(
         kind="partners.partners", requested_by=p.channel_manager).pk)),

@@ -15,7 +15,6 @@ DOMAIN_APPS = frozenset({"partners", "deals", "programs", "enablement", "incenti
                          "webhooks", "portal", "insights", "demo"})
 # Modules still importing a domain app, with the change that removes the import.
 KNOWN_EXCEPTIONS = {
-    "prm/views.py": "moved by the insights app change",  # the console home and its figures
 }
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from enablement.models import ContentAccess
-from partners.models import ContactSignal, HealthSnapshot, SignalKind
+from insights.models import HealthSnapshot
+from partners.models import ContactSignal, SignalKind
 from prm import retention
 from prm.exports.models import ExportJob
 from prm.notifications.models import Notification

@@ -83,7 +83,7 @@ def test_tasks_go_to_the_queue_of_their_kind():
 
     assert queue("prm.tasks.deliver_email") == settings.QUEUE_EMAIL == "email"
     for name in ("incentives.tasks.commission_run", "prm.exports.tasks.export_run", "partners.tasks.import_apply",
-                 "partners.tasks.health_recalculate", "partners.tasks.qbr_render", "programs.tasks.tiers_evaluate"):
+                 "insights.tasks.health_recalculate", "insights.tasks.qbr_render", "programs.tasks.tiers_evaluate"):
         assert queue(name) == settings.QUEUE_HEAVY == "heavy"
     for name in ("prm.tasks.tenants_fan_out", "prm.tasks.tenant_probe", "mapping.tasks.overlap_recompute",
                  "incentives.tasks.commission_runs_fail_stale"):
@@ -91,7 +91,7 @@ def test_tasks_go_to_the_queue_of_their_kind():
     assert all(name in tasks for name in settings.HEAVY_TASKS)  # no route names a task that is not there
     # A worker started without -Q (./kyoso run) consumes all three.
     assert set(app.conf.task_queues) == {"interactive", "heavy", "email"}
-    assert periodic.queue_for("partners.tasks.health_recalculate") == "heavy"
+    assert periodic.queue_for("insights.tasks.health_recalculate") == "heavy"
 
 
 # ----------------------------------------------------------------------------- claims

@@ -48,8 +48,8 @@ PLATFORM_SQL_MODULES = {
     "prm/periodic.py": "the scheduler's claims: one row per vendor, job and slot in public.prm_tenantjobrun",
 }
 # The application code: every package holding models, views, services or tasks.
-SCANNED_PACKAGES = ("prm", "partners", "deals", "programs", "enablement", "incentives", "mapping", "portal", "api",
-                    "webhooks")
+SCANNED_PACKAGES = ("prm", "partners", "deals", "programs", "enablement", "incentives", "insights", "mapping", "portal",
+                    "api", "webhooks")
 
 
 # ----------------------------------------------------------------------------- catalogue checks

@@ -13,7 +13,8 @@ from django_tenants.utils import tenant_context
 
 from deals.models import DealRegistration
 from enablement.models import CertificationAward, SessionSeat
-from partners.models import Agreement, HealthScore, HealthSnapshot, Partner
+from insights.models import HealthScore, HealthSnapshot
+from partners.models import Agreement, Partner
 from prm.notifications.models import Notification
 from programs.recognition import badges_for, leaderboard, leaderboard_for_partner, periods, rules, selectors, services
 from programs.recognition_models import Award

@@ -12,9 +12,9 @@ from deals import services as deals
 from deals.models import LeadOffer, LeadRecipient, Stage
 from incentives import payouts
 from incentives.models import Payout
+from insights.health.models import HealthScore
+from insights.health.services import recalculate
 from partners import services as partners
-from partners.health.models import HealthScore
-from partners.health.services import recalculate
 from prm import events
 from prm.outbox.models import OutboxEvent
 from programs import services as programs

@@ -1,0 +1,99 @@
+"""The health card of one partner: its score explained, and its trend. Two or three queries whatever the partner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from insights import charts
+from partners.models import Partner
+
+TREND_DAYS = 90
+PERCENT_COMPONENTS = {"logins", "certified", "pass_rate", "active_contacts", "conversion"}
+DAY_COMPONENTS = {"recency", "first_deal"}
+BAND_COLOURS = {"healthy": "success", "at_risk": "warning", "dormant": "danger"}
+
+
+@dataclass(frozen=True)
+class ComponentRow:
+    key: str
+    label: str
+    value: str  # the raw figure, with its unit
+    points: int
+    weight: int | None  # None: does not apply to this partner (shown as —)
+    contribution: float | None
+
+
+@dataclass(frozen=True)
+class HealthCard:
+    score: int
+    band: str
+    band_label: str
+    previous_score: int | None
+    computed_at: datetime
+    components: list[ComponentRow]
+    trend: list[tuple[date, int]]
+    healthy_from: int
+    at_risk_from: int
+    actions: list = field(default_factory=list)  # next best actions (insights.health.actions)
+
+    @property
+    def colour(self) -> str:
+        return BAND_COLOURS.get(self.band, "secondary")
+
+    @property
+    def change(self) -> int | None:
+        return None if self.previous_score is None else self.score - self.previous_score
+
+    @property
+    def sparkline(self) -> SafeString:
+        return charts.sparkline("health-trend", _("Health score, last 90 days"), self.trend,
+                                bands=(self.at_risk_from, self.healthy_from))
+
+
+def component_value(key: str, value) -> str:
+    if value is None:
+        return "—"
+    if key in PERCENT_COMPONENTS:
+        return f"{value}%"
+    if key in DAY_COMPONENTS:
+        return _("%(days)s days") % {"days": value}
+    if key == "deals":
+        return _("%(count)s deals") % {"count": value}
+    return str(value)
+
+
+def health_card(partner: Partner, *, today: date | None = None) -> HealthCard | None:
+    """None until the partner has been scored (the card shows an empty state)."""
+    from insights.health.models import HealthScore, HealthSettings, HealthSnapshot
+    from insights.health.scoring import COMPONENTS
+    from insights.health.actions import next_best_actions
+    from insights.health.services import COMPONENT_LABELS
+
+    score = HealthScore.objects.filter(partner=partner).first()
+    if score is None:
+        return None
+    today = today or timezone.localdate()
+    trend = list(HealthSnapshot.objects.filter(partner=partner, day__gt=today - timedelta(days=TREND_DAYS))
+                 .order_by("day").values_list("day", "score"))
+    settings = HealthSettings.current()
+    rows = []
+    for key in COMPONENTS:
+        part = (score.components or {}).get(key)
+        if part is None:
+            continue
+        weight = part.get("weight") or 0
+        rows.append(ComponentRow(
+            key=key, label=str(COMPONENT_LABELS.get(key, key)), value=component_value(key, part.get("value")),
+            points=part.get("points") or 0, weight=weight or None,
+            contribution=part.get("contribution") if weight else None,
+        ))
+    return HealthCard(
+        score=score.score, band=score.band, band_label=score.get_band_display(), previous_score=score.previous_score,
+        computed_at=score.computed_at, components=rows, trend=trend, healthy_from=settings.healthy_from,
+        at_risk_from=settings.at_risk_from, actions=next_best_actions(partner),
+    )

@@ -1,0 +1,21 @@
+"""What insights adds to the pages of the apps below it, through the hooks they offer (connected in apps.py)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from partners.models import Partner
+from partners.signals import partner_detail_panels
+
+
+def health_card_panel(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
+    """The partner's health card on the console's partner page."""
+    from insights.dashboards import health_card
+
+    return render_to_string("insights/_health_card.html", {"health": health_card(partner)}, request=request)
+
+
+def register() -> None:
+    partner_detail_panels.connect(health_card_panel, weak=False, dispatch_uid="insights.health_card")

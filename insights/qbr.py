@@ -1,0 +1,244 @@
+"""The QBR pack: one partner's quarter on a few PDF pages (WeasyPrint), in Japanese or English.
+
+`qbr_data` gathers the figures (a fixed number of queries for one partner); `render_pdf` lays them
+out with the bundled IPAex font, exactly as the payout statements do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from deals.models import OPEN_STAGES, DealRegistration
+from deals.models import Stage as DealStage
+from enablement.models import CertificationAward, ContentAccess, CourseCompletion, QuizAttempt, SessionSeat
+from incentives import mdf
+from incentives.models import MdfRequest
+from insights import charts
+from insights.health.services import COMPONENT_LABELS
+from insights.models import HealthScore, HealthSettings, HealthSnapshot, QbrJob
+from partners.models import Activity, BusinessPlan, Partner
+from partners.selectors import plan_progress
+from programs.recognition import periods
+from programs.recognition.periods import Period
+from programs.selectors import partner_program
+
+FONT = settings.BASE_DIR / "static" / "fonts" / "ipaexg.ttf"
+RATE_COMPONENTS = {"logins", "certified", "pass_rate", "active_contacts", "conversion"}
+DAY_COMPONENTS = {"recency", "first_deal"}
+
+
+def _start_month() -> int:
+    return getattr(connection.tenant, "fiscal_year_start_month", 4) or 4
+
+
+def default_period(today: date) -> Period:
+    """The last complete fiscal quarter."""
+    return periods.period_containing(periods.QUARTER, today, _start_month()).previous()
+
+
+def period_for(key: str | None, today: date) -> Period:
+    """The period a `?period=` key asks for (the last quarter without one); ValueError for a bad or future one."""
+    if not key:
+        return default_period(today)
+    period = periods.parse(key, _start_month())
+    if period.start > today:
+        raise ValueError(key)
+    return period
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class Comparison:
+    label: str
+    current: int
+    previous: int
+    money: bool = False
+
+    @property
+    def change(self) -> int | None:
+        """Change against the previous period in %, None when there is nothing to compare with."""
+        if not self.previous:
+            return None
+        return round((self.current - self.previous) * 100 / self.previous)
+
+
+def _in(period: Period, field: str) -> Q:
+    since, until = period.bounds()
+    return Q(**{f"{field}__gte": since, f"{field}__lt": until})
+
+
+def _on(period: Period, field: str) -> Q:
+    return Q(**{f"{field}__gte": period.start, f"{field}__lte": period.end})
+
+
+def deal_comparison(partner: Partner, period: Period) -> list[Comparison]:
+    before = period.previous()
+    won = Q(stage=DealStage.WON)
+    registered = ~Q(stage=DealStage.REJECTED)
+    figures = DealRegistration.objects.filter(partner=partner).aggregate(
+        registered=Count("pk", filter=registered & _in(period, "registered_at")),
+        registered_before=Count("pk", filter=registered & _in(before, "registered_at")),
+        won=Count("pk", filter=won & _on(period, "won_on")),
+        won_before=Count("pk", filter=won & _on(before, "won_on")),
+        revenue=Sum("won_amount", filter=won & _on(period, "won_on")),
+        revenue_before=Sum("won_amount", filter=won & _on(before, "won_on")),
+    )
+    revenue, revenue_before = figures["revenue"] or 0, figures["revenue_before"] or 0
+    return [
+        Comparison(_("Registered deals"), figures["registered"], figures["registered_before"]),
+        Comparison(_("Won deals"), figures["won"], figures["won_before"]),
+        Comparison(_("Won revenue"), revenue, revenue_before, money=True),
+        Comparison(_("Average won deal"), revenue // figures["won"] if figures["won"] else 0,
+                   revenue_before // figures["won_before"] if figures["won_before"] else 0, money=True),
+    ]
+
+
+def pipeline(partner: Partner) -> list[dict]:
+    """Open deals by stage today, in the order a deal moves through them."""
+    rows = {row["stage"]: row for row in DealRegistration.objects.filter(partner=partner, stage__in=OPEN_STAGES)
+            .values("stage").annotate(deals=Count("pk"), amount=Sum("amount")).order_by()}
+    total = sum(row["amount"] or 0 for row in rows.values())
+    return [{"label": DealStage(stage).label, "deals": rows.get(stage, {}).get("deals", 0),
+             "amount": rows.get(stage, {}).get("amount") or 0,
+             "percent": round((rows.get(stage, {}).get("amount") or 0) * 100 / total) if total else 0}
+            for stage in OPEN_STAGES]
+
+
+def enablement_figures(partner: Partner, period: Period, now) -> dict:
+    before = period.previous()
+    people = Q(user__partner_membership__partner=partner)
+    awards = CertificationAward.objects.filter(partner=partner)
+    attempts = QuizAttempt.objects.filter(people, submitted_at__isnull=False).aggregate(
+        taken=Count("pk", filter=_in(period, "submitted_at")),
+        passed=Count("pk", filter=_in(period, "submitted_at") & Q(passed=True)))
+    downloads = ContentAccess.objects.filter(partner=partner, action=ContentAccess.Action.DOWNLOAD).aggregate(
+        now=Count("pk", filter=_in(period, "at")), before=Count("pk", filter=_in(before, "at")))
+    seats = SessionSeat.objects.filter(people).aggregate(
+        invited=Count("session", filter=_in(period, "session__starts_at"), distinct=True),
+        attended=Count("session", filter=_in(period, "session__starts_at") & Q(status=SessionSeat.Status.ATTENDED),
+                       distinct=True),
+        people=Count("user", filter=_in(period, "session__starts_at") & Q(status=SessionSeat.Status.ATTENDED),
+                     distinct=True))
+    return {
+        "certified_now": awards.filter(expires_at__gt=now).values("user").distinct().count(),
+        "certified_in_period": awards.filter(_in(period, "issued_at")).count(),
+        "holders": list(awards.filter(expires_at__gt=now).select_related("certification")
+                        .order_by("holder_name", "certification__name")[:12]),
+        "courses_completed": CourseCompletion.objects.filter(people, _in(period, "completed_at")).count(),
+        "attempts": attempts["taken"], "passed": attempts["passed"],
+        "pass_rate": attempts["passed"] * 100 // attempts["taken"] if attempts["taken"] else None,
+        "downloads": Comparison(_("Content downloads"), downloads["now"], downloads["before"]),
+        "top_content": list(ContentAccess.objects.filter(_in(period, "at"), partner=partner,
+                                                         action=ContentAccess.Action.DOWNLOAD)
+                            .values("item__title").annotate(n=Count("pk")).order_by("-n", "item__title")[:5]),
+        "sessions_invited": seats["invited"], "sessions_attended": seats["attended"], "attendees": seats["people"],
+    }
+
+
+def mdf_figures(partner: Partner, period: Period) -> dict:
+    requests = list(MdfRequest.objects.filter(_on(period, "starts_on") | _on(period, "ends_on"), partner=partner)
+                    .select_related("claim", "partner").order_by("starts_on", "pk"))
+    return {"fiscal_year": period.fiscal_year, "allocation": mdf.allocation_for(partner, period.fiscal_year),
+            "committed": mdf.committed(partner, period.fiscal_year), "rows": mdf.roi(requests)}
+
+
+def open_actions(partner: Partner, period: Period) -> list[Activity]:
+    """Next actions written on activities since the start of the previous period, soonest due first."""
+    since, _until = period.previous().bounds()
+    return list(Activity.objects.filter(partner=partner, occurred_at__gte=since).exclude(next_actions="")
+                .order_by(F("next_action_due").asc(nulls_last=True), "-occurred_at")[:10])
+
+
+def component_value(key: str, value) -> str:
+    if value is None:
+        return "—"
+    if key in RATE_COMPONENTS:
+        return f"{value}%"
+    if key in DAY_COMPONENTS:
+        return _("%(days)s days") % {"days": value}
+    return f"{value:,}"
+
+
+def health_rows(score: HealthScore | None) -> list[dict]:
+    if score is None:
+        return []
+    return [{"label": str(COMPONENT_LABELS.get(key, key)), "value": component_value(key, part.get("value")),
+             "points": part.get("points", 0), "weight": part.get("weight", 0), "contribution": part.get("contribution", 0)}
+            for key, part in score.components.items()]
+
+
+# --------------------------------------------------------------------------- the pack
+
+
+def qbr_data(partner: Partner, period: Period, *, today: date | None = None) -> dict:
+    """Everything the pack shows; call it inside the language the pack is written in."""
+    now = timezone.now()
+    today = today or timezone.localdate()
+    score = HealthScore.objects.filter(partner=partner).first()
+    health_settings = HealthSettings.current()
+    trend_from = today - timedelta(days=365)
+    snapshots = list(HealthSnapshot.objects.filter(partner=partner, day__gte=trend_from, day__lte=today)
+                     .order_by("day").values_list("day", "score"))
+    plan = BusinessPlan.objects.filter(partner=partner, fiscal_year=period.fiscal_year).first()
+    return {
+        "partner": partner, "vendor": connection.tenant, "period": period, "previous": period.previous(),
+        "prepared_on": today,
+        "score": score, "health_rows": health_rows(score),
+        "trend": charts.band_trend(snapshots, trend_from, today, at_risk_from=health_settings.at_risk_from,
+                                   healthy_from=health_settings.healthy_from) if snapshots else None,
+        "program": partner_program(partner, today),
+        "deals": deal_comparison(partner, period),
+        "pipeline": pipeline(partner),
+        "enablement": enablement_figures(partner, period, now),
+        "mdf": mdf_figures(partner, period),
+        "plan": plan, "plan_progress": plan_progress(plan) if plan else [],
+        "actions": open_actions(partner, period),
+    }
+
+
+def render_pdf(partner: Partner, *, period: Period, language: str = "ja") -> bytes:
+    from weasyprint import HTML
+
+    with translation.override(language):
+        html = render_to_string("insights/qbr.html", {
+            **qbr_data(partner, period), "font_url": FONT.as_uri(), "language": language,
+        })
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def job_start(*, partner: Partner, period: Period, language: str, actor) -> QbrJob:
+    """Queue a QBR pack for the worker (qbr_render): the PDF takes seconds, more than a page should wait."""
+    return QbrJob.objects.create(partner=partner, period_key=period.key, language=language, requested_by=actor)
+
+
+def job_run(job_id: int) -> QbrJob:
+    """Render the queued pack into the job's file; a second delivery of a finished job does nothing."""
+    from django.core.files.base import ContentFile
+
+    job = QbrJob.objects.select_related("partner").get(pk=job_id)
+    if not job.in_progress:
+        return job
+    QbrJob.objects.filter(pk=job.pk).update(status=QbrJob.Status.RUNNING)
+    try:
+        period = period_for(job.period_key, timezone.localdate())
+        pdf = render_pdf(job.partner, period=period, language=job.language)
+    except ValueError as error:
+        QbrJob.objects.filter(pk=job.pk).update(status=QbrJob.Status.FAILED, error=str(error),
+                                                finished_at=timezone.now())
+    else:
+        job.file.save(f"qbr-{job.partner_id}-{period.key.replace(':', '-')}-{job.language}.pdf", ContentFile(pdf),
+                      save=False)
+        QbrJob.objects.filter(pk=job.pk).update(status=QbrJob.Status.DONE, file=job.file.name,
+                                                finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
