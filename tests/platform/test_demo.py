@@ -60,7 +60,9 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
     assert not [callback for callback in callbacks if callback.__module__ == "prm.notifications.services"]
     vendor = Vendor.objects.get(slug=demo_data.DEMO_SLUG)
     first = _counts(vendor)
-    partner_users = len(demo_data.PARTNER_USERS) + len(demo_data.HEALTH_USERS)
+    from programs.demo import certified_rep_count
+
+    partner_users = len(demo_data.PARTNER_USERS) + len(demo_data.HEALTH_USERS) + certified_rep_count()
     assert first[:3] == (len(demo_data.STAFF) + partner_users, len(demo_data.PARTNERS), partner_users)
     assert first[-1] == 2
     assert len(demo_data.PARTNERS) >= 30

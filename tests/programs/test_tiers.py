@@ -51,9 +51,21 @@ def _won(partner, amount, days_ago=10, role_lead="partner", customer=None):
 
 
 def _certify(partner, n):
+    """n reps of the partner holding a valid certification (enablement's awards: what certified_reps counts);
+    a certification signal without an award counts for nothing."""
+    from enablement.models import CertificationAward
+    from tests.enablement.factories import CertificationFactory
+    from tests.factories import UserFactory
+
+    certification = CertificationFactory()
+    now = timezone.now()
     for i in range(n):
-        contact = Contact.objects.create(partner=partner, full_name=f"認定者{i}")
-        ContactSignal.objects.create(partner=partner, contact=contact, kind=SignalKind.CERTIFIED)
+        user = UserFactory(role="partner_rep", partner=partner)
+        CertificationAward.objects.create(certification=certification, user=user, partner=partner,
+                                          holder_name=f"認定者{i}", issued_at=now - timedelta(days=30),
+                                          expires_at=now + timedelta(days=300))
+    contact = Contact.objects.create(partner=partner, full_name="署名だけの認定者")
+    ContactSignal.objects.create(partner=partner, contact=contact, kind=SignalKind.CERTIFIED)
 
 
 def _tier(partner):
