@@ -135,11 +135,14 @@ def test_it_shows_every_partner_figure_the_same_on_every_screen(db, record_prope
                         collector.seen[(partner.pk, key, window)]["qbr_pdf"] = value
                     pdf_checked += 1
 
+    with tenant_context(vendor):
+        checked = _checklist_agrees_with_timeline_and_certifications()
+
     disagreements = collector.disagreements()
     pairs = collector.pairs_compared()
     record_property("figure_pairs_compared", pairs)
     print(f"\n(screen, figure) pairs compared: {pairs}; figures: {len(collector.seen)}; "
-          f"screens: {sorted(collector.screens)}")
+          f"screens: {sorted(collector.screens)}; checklist items checked against the timeline: {checked}")
     assert not disagreements, "\n".join(f"{key}: {values}" for key, values in disagreements)
     assert pairs >= MINIMUM_PAIRS, pairs
     # every kind of screen took part in a comparison
@@ -147,3 +150,37 @@ def test_it_shows_every_partner_figure_the_same_on_every_screen(db, record_prope
                         for screen in values}
     assert {"portal_program", "portal_plan", "portal_team_learning", "portal_recognition", "console_partner_detail",
             "console_insights", "qbr_html", "qbr_pdf"} <= compared_screens, compared_screens
+
+
+def _checklist_agrees_with_timeline_and_certifications() -> int:
+    """A ticked onboarding item and its timeline event show one day; 「認定資格の取得」 is ticked only for a
+    partner that earned a certification, on that day; the health card never says nobody is certified yet
+    beside it."""
+    from enablement.selectors import first_certifications
+    from partners.health.actions import next_best_actions
+    from partners.models import ChecklistItem, EventKind, PartnerEvent, SignalKind
+
+    events: dict[tuple[int, str], list] = defaultdict(list)
+    for event in PartnerEvent.objects.filter(kind=EventKind.CHECKLIST_DONE):
+        events[(event.partner_id, event.data.get("item"))].append(timezone.localdate(event.occurred_at))
+    done = list(ChecklistItem.objects.filter(completed_at__isnull=False).select_related("partner"))
+    assert done
+    checked = 0
+    for item in done:
+        days = events.get((item.partner_id, item.title))
+        if days:
+            assert days == [timezone.localdate(item.completed_at)], (item.partner.name, item.title, days,
+                                                                      item.completed_at)
+            checked += 1
+    first = first_certifications(None)
+    for item in done:
+        if item.auto_event == SignalKind.CERTIFIED:
+            assert item.partner_id in first, item.partner.name
+            # ticked when the system first saw a certification (one may be recorded later with an earlier date)
+            assert item.completed_at >= first[item.partner_id], item.partner.name
+            with translation.override("en"):
+                texts = [action.text for action in next_best_actions(item.partner, limit=20)]
+            assert not [text for text in texts if "Nobody is certified yet" in text], item.partner.name
+    assert checked >= 20, checked
+    return checked
+
