@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class DealsConfig(AppConfig):
     name = "deals"
     verbose_name = _("Deal registration")
+
+    def ready(self):
+        from deals import selectors
+        from partners.selectors import register_figure_source
+
+        # partners (below deals) shows these figures on business plans: the owner's functions, registered
+        register_figure_source("won_totals", selectors.won_totals)
+        register_figure_source("registered_deals", selectors.registered_deal_count)

@@ -255,3 +255,89 @@ def deal_partners(deal_ids) -> dict[int, int]:
     if not ids:
         return {}
     return dict(DealRegistration.objects.filter(pk__in=ids).values_list("pk", "partner_id"))
+
+
+# --------------------------------------------------------------------------- figures (see prm.figures)
+#
+# Won revenue and won deals: deals at the stage "won" (a vendor-confirmed win; a reported win waiting for
+# confirmation is "won_pending", a win the customer cancelled moves to "cancelled"), by `won_on`, the day
+# the win took effect, summing `won_amount`. Registered deals: every registration but the rejected ones,
+# by the local day of `registered_at`. `partner_ids=None` covers every partner of the vendor.
+
+
+def _partner_scope(partner_ids) -> Q:
+    return Q() if partner_ids is None else Q(partner_id__in=list(partner_ids))
+
+
+def won_totals(partner_ids, start: date, end: date) -> dict[int, tuple[int, int]]:
+    """partner id → (won revenue ¥, won deals) for deals won from `start` to `end` (both included)."""
+    rows = (DealRegistration.objects.filter(_partner_scope(partner_ids), stage=Stage.WON, won_on__gte=start,
+                                            won_on__lte=end)
+            .order_by().values("partner_id").annotate(revenue=Sum("won_amount"), won=Count("pk")))
+    return {row["partner_id"]: (int(row["revenue"] or 0), row["won"]) for row in rows}
+
+
+def won_revenue(partner_ids, start: date, end: date) -> dict[int, int]:
+    return {pk: revenue for pk, (revenue, _won) in won_totals(partner_ids, start, end).items()}
+
+
+def won_deal_count(partner_ids, start: date, end: date) -> dict[int, int]:
+    return {pk: won for pk, (_revenue, won) in won_totals(partner_ids, start, end).items()}
+
+
+def _local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    return (timezone.make_aware(datetime.combine(start, time.min)),
+            timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)))
+
+
+def registered_deal_count(partner_ids, start: date, end: date) -> dict[int, int]:
+    """partner id → deals registered from `start` to `end` (local days, both included), rejected ones excluded."""
+    since, until = _local_bounds(start, end)
+    rows = (DealRegistration.objects.filter(_partner_scope(partner_ids), registered_at__gte=since,
+                                            registered_at__lt=until)
+            .exclude(stage=Stage.REJECTED).order_by().values("partner_id").annotate(n=Count("pk")))
+    return {row["partner_id"]: row["n"] for row in rows}
+
+
+def won_revenue_by_source(partner_ids, start: date, end: date) -> dict[int, tuple[int, int]]:
+    """partner id → (partner-sourced, vendor-assisted) won revenue: a deal is vendor-assisted when the vendor
+    generated the lead or joined a meeting (商談同行)."""
+    from deals.models import DealMeeting, Side
+
+    from django.db.models import Exists, OuterRef
+
+    assisted = Q(role_lead=Side.VENDOR) | Q(Exists(DealMeeting.objects.filter(deal_id=OuterRef("pk"))))
+    rows = (DealRegistration.objects.filter(_partner_scope(partner_ids), stage=Stage.WON, won_on__gte=start,
+                                            won_on__lte=end)
+            .order_by().values("partner_id")
+            .annotate(sourced=Sum("won_amount", filter=~assisted), assisted=Sum("won_amount", filter=assisted)))
+    return {row["partner_id"]: (int(row["sourced"] or 0), int(row["assisted"] or 0)) for row in rows}
+
+
+def repeat_customer_count(partner_ids, start: date, end: date) -> dict[int, int]:
+    """partner id → customers (by name key) with two or more deals won from `start` to `end`."""
+    repeat = (DealRegistration.objects.filter(_partner_scope(partner_ids), stage=Stage.WON, won_on__gte=start,
+                                              won_on__lte=end)
+              .order_by().values("partner_id", "name_key").annotate(n=Count("pk")).filter(n__gte=2))
+    counts: dict[int, int] = {}
+    for row in repeat:
+        counts[row["partner_id"]] = counts.get(row["partner_id"], 0) + 1
+    return counts
+
+
+def registration_activity(partner_ids, *, recent_since: datetime, conversion_since: datetime) -> dict[int, dict]:
+    """partner id → the deal figures of the health score: registrations since `recent_since`, registered and
+    won since `conversion_since`, and the first and last registration (rejected ones never count)."""
+    from django.db.models import Max, Min
+
+    counted = ~Q(stage=Stage.REJECTED)
+    rows = (DealRegistration.objects.filter(_partner_scope(partner_ids)).order_by().values("partner_id").annotate(
+        in_window=Count("pk", filter=counted & Q(registered_at__gte=recent_since)),
+        registered=Count("pk", filter=counted & Q(registered_at__gte=conversion_since)),
+        won=Count("pk", filter=Q(stage=Stage.WON, registered_at__gte=conversion_since)),
+        last=Max("registered_at", filter=counted), first=Min("registered_at", filter=counted)))
+    return {row.pop("partner_id"): row for row in rows}

@@ -275,8 +275,10 @@ COURSES = [
 def _certifications() -> dict[str, Certification]:
     made: dict[str, Certification] = {}
     for code, name, description, months, requires in CERTIFICATIONS:
-        made[code] = Certification.objects.create(code=code, name=name, description=description, validity_months=months,
-                                                  requires=made.get(requires) if requires else None)
+        # programs.demo may have made the basic one already, for the certified reps of its tier story
+        made[code], _created = Certification.objects.update_or_create(
+            code=code, defaults={"name": name, "description": description, "validity_months": months,
+                                 "requires": made.get(requires) if requires else None})
     return made
 
 

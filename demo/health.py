@@ -180,9 +180,10 @@ def _stage_history(now: datetime) -> dict[int, datetime]:
         join = _at(agreed[partner.pk])
         joined[partner.pk] = join
         plan = DEALS.get(partner.name)
+        # Checklist events keep the day the checklist shows the item done (one date for one event).
         events = list(PartnerEvent.objects.filter(partner=partner, activity__isnull=True,
                                                   occurred_at__lt=now - timedelta(days=1))
-                      .order_by("occurred_at", "id"))
+                      .exclude(kind=EventKind.CHECKLIST_DONE).order_by("occurred_at", "id"))
         programme = next((n for n, event in enumerate(events) if event.kind == EventKind.PROGRAM_JOINED), None)
         if programme is None:
             continue

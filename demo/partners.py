@@ -15,6 +15,7 @@ from partners.models import (
     BusinessPlan,
     ContactRole,
     ContactSignal,
+    EventKind,
     Partner,
     PartnerApplication,
     SignalKind,
@@ -118,11 +119,18 @@ def _age_history(now) -> None:
     from partners.models import ChecklistItem, PartnerEvent
 
     for partner in Partner.objects.filter(stage__in=[Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT]):
-        ChecklistItem.objects.filter(partner=partner, auto_event="", completed_at__isnull=True).update(
-            completed_at=now - timedelta(days=200), completed_by=partner.owner)
+        done = now - timedelta(days=200)
+        for item in ChecklistItem.objects.filter(partner=partner, auto_event="", completed_at__isnull=True):
+            item.completed_at, item.completed_by = done, partner.owner
+            item.save(update_fields=["completed_at", "completed_by"])
+            # the timeline shows the item done on the day the checklist does
+            services.event_record(partner, EventKind.CHECKLIST_DONE, actor=partner.owner, item=item.title,
+                                  automatic=False, occurred_at=done)
     for partner in Partner.objects.all():
+        # Checklist events already carry the day the item was done: they keep it.
         events = list(PartnerEvent.objects.filter(partner=partner, occurred_at__gte=now - timedelta(hours=1),
-                                                  activity__isnull=True).order_by("id"))
+                                                  activity__isnull=True).exclude(kind=EventKind.CHECKLIST_DONE)
+                      .order_by("id"))
         if not events:
             continue
         step = timedelta(days=300) / max(len(events), 1)

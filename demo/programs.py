@@ -31,6 +31,36 @@ def _won(partner: Partner, amount: int, days_ago: int, n: int) -> None:
                                     registered_at=timezone.now() - timedelta(days=days_ago + 45), expires_on=day)
 
 
+def certified_rep_count() -> int:
+    """The portal users seed() makes: one per certified rep of PROFILE."""
+    return sum(certified for _wins, certified, _registered, _active in PROFILE.values())
+
+
+def _certified_rep(partner: Partner, contact: Contact, n: int, issued) -> None:
+    """A certified rep as every screen counts one (enablement's certified_reps): a portal user of the partner
+    holding a valid certification, with the signal the award records. A certification signal alone, as the
+    demo made before, counted on the programme page but nowhere else."""
+    from demo.enablement import CERTIFICATIONS
+    from enablement.models import Certification, CertificationAward
+    from partners.models import PartnerMembership
+    from partners.services import signal_record
+    from prm.accounts.models import Role, User
+
+    code, name, description, months, _requires = CERTIFICATIONS[0]
+    certification, _created = Certification.objects.get_or_create(
+        code=code, defaults={"name": name, "description": description, "validity_months": months})
+    user = User.objects.create_user(f"certified-{n + 1}@p{partner.pk}.demo-reps.example", full_name=contact.full_name,
+                                    role=Role.PARTNER_REP)
+    PartnerMembership.objects.create(user=user, partner=partner)
+    contact.user = user
+    contact.save(update_fields=["user"])
+    award = CertificationAward.objects.create(
+        certification=certification, user=user, partner=partner, holder_name=contact.full_name, issued_at=issued,
+        expires_at=issued + timedelta(days=30 * months))
+    signal_record(partner=partner, contact=contact, kind=SignalKind.CERTIFIED, occurred_at=issued,
+                  source=f"enablement.CertificationAward:{award.pk}")
+
+
 def seed() -> None:
     if PartnerTier.objects.exists():
         return
@@ -48,11 +78,8 @@ def seed() -> None:
                                             amount=1_000_000, expected_close=timezone.localdate() + timedelta(days=60),
                                             stage="approved", expires_on=timezone.localdate() + timedelta(days=60))
         contacts = list(Contact.objects.filter(partner=partner, user__isnull=True).order_by("pk"))
-        have = set(ContactSignal.objects.filter(partner=partner, kind=SignalKind.CERTIFIED).values_list("contact_id", flat=True))
-        for contact in contacts[: certified]:
-            if contact.pk not in have:
-                ContactSignal.objects.create(partner=partner, contact=contact, kind=SignalKind.CERTIFIED,
-                                             occurred_at=now - timedelta(days=60))
+        for n, contact in enumerate(contacts[: certified]):
+            _certified_rep(partner, contact, n, now - timedelta(days=60))
         for contact in contacts[: active]:
             ContactSignal.objects.create(partner=partner, contact=contact, kind=SignalKind.LEAD_REGISTERED,
                                          occurred_at=now - timedelta(days=5))

@@ -269,3 +269,90 @@ def certification_awards_for_sync(*, partner_id: int | None = None) -> QuerySet[
     """Certifications held by partner reps (valid or expired), for an outside system."""
     qs = CertificationAward.objects.select_related("certification")
     return qs.filter(partner_id=partner_id) if partner_id is not None else qs
+
+
+# --------------------------------------------------------------------------- figures (see prm.figures)
+#
+# A certified rep on a day: a person who is an active user and a member of the partner (partners owns
+# the membership: partners.selectors.member_pairs), holding on that day a certification of that partner
+# that was issued and has not expired; each person counts once however many certifications they hold.
+# `partner_ids=None` covers every partner of the vendor.
+
+
+def _award_scope(partner_ids):
+    awards = CertificationAward.objects.filter(user__is_active=True)
+    return awards if partner_ids is None else awards.filter(partner_id__in=list(partner_ids))
+
+
+def _count_members(pairs, partner_ids) -> dict[int, int]:
+    from partners.selectors import member_pairs
+
+    members = member_pairs(partner_ids)
+    counts: dict[int, int] = {}
+    for partner_id, user_id in set(pairs):
+        if (partner_id, user_id) in members:
+            counts[partner_id] = counts.get(partner_id, 0) + 1
+    return counts
+
+
+def reps_with_valid_certification(partner_ids, at) -> dict[int, int]:
+    """partner id → certified reps at the instant `at` (a datetime)."""
+    pairs = (_award_scope(partner_ids).filter(issued_at__lte=at, expires_at__gt=at)
+             .order_by().values_list("partner_id", "user_id").distinct())
+    return _count_members(pairs, partner_ids)
+
+
+def _local_bounds(start, end):
+    from datetime import datetime, time
+
+    return (timezone.make_aware(datetime.combine(start, time.min)),
+            timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)))
+
+
+def reps_certified_between(partner_ids, start, end) -> dict[int, int]:
+    """partner id → people who earned a certification from `start` to `end` (local days, both included)."""
+    since, until = _local_bounds(start, end)
+    pairs = (_award_scope(partner_ids).filter(issued_at__gte=since, issued_at__lt=until)
+             .order_by().values_list("partner_id", "user_id").distinct())
+    return _count_members(pairs, partner_ids)
+
+
+def certifications_earned_between(partner_ids, start, end) -> dict[int, int]:
+    """partner id → certifications its members earned from `start` to `end` (each award counts)."""
+    since, until = _local_bounds(start, end)
+    rows = list(_award_scope(partner_ids).filter(issued_at__gte=since, issued_at__lt=until)
+                .order_by().values_list("partner_id", "user_id").annotate(n=Count("pk")))
+    from partners.selectors import member_pairs
+
+    members = member_pairs(partner_ids)
+    counts: dict[int, int] = {}
+    for partner_id, user_id, n in rows:
+        if (partner_id, user_id) in members:
+            counts[partner_id] = counts.get(partner_id, 0) + n
+    return counts
+
+
+def first_certifications(partner_ids) -> dict[int, object]:
+    """partner id → when its first certification was issued (to anyone, valid or not)."""
+    from django.db.models import Min
+
+    rows = _award_scope(partner_ids).order_by().values("partner_id").annotate(first=Min("issued_at"))
+    return {row["partner_id"]: row["first"] for row in rows}
+
+
+def quiz_results_since(partner_ids, since) -> dict[int, tuple[int, int]]:
+    """partner id → (quiz attempts, passed) its members submitted since `since`."""
+    from partners.selectors import member_pairs
+
+    members = member_pairs(partner_ids)
+    partner_of: dict[int, list[int]] = {}
+    for partner_id, user_id in members:
+        partner_of.setdefault(user_id, []).append(partner_id)
+    rows = (QuizAttempt.objects.filter(submitted_at__gte=since, user_id__in=list(partner_of)).order_by()
+            .values("user_id").annotate(n=Count("pk"), passed=Count("pk", filter=Q(passed=True))))
+    result: dict[int, tuple[int, int]] = {}
+    for row in rows:
+        for partner_id in partner_of[row["user_id"]]:
+            attempts, passed = result.get(partner_id, (0, 0))
+            result[partner_id] = (attempts + row["n"], passed + row["passed"])
+    return result

@@ -63,6 +63,7 @@ class Comparison:
     current: int
     previous: int
     money: bool = False
+    figure: str = ""  # its key in prm.figures, when it is a catalogued figure
 
     @property
     def change(self) -> int | None:
@@ -82,24 +83,21 @@ def _on(period: Period, field: str) -> Q:
 
 
 def deal_comparison(partner: Partner, period: Period) -> list[Comparison]:
+    """The period's deals against the previous period's, each figure from its owner (deals.selectors)."""
+    from deals import selectors as deals
+
     before = period.previous()
-    won = Q(stage=DealStage.WON)
-    registered = ~Q(stage=DealStage.REJECTED)
-    figures = DealRegistration.objects.filter(partner=partner).aggregate(
-        registered=Count("pk", filter=registered & _in(period, "registered_at")),
-        registered_before=Count("pk", filter=registered & _in(before, "registered_at")),
-        won=Count("pk", filter=won & _on(period, "won_on")),
-        won_before=Count("pk", filter=won & _on(before, "won_on")),
-        revenue=Sum("won_amount", filter=won & _on(period, "won_on")),
-        revenue_before=Sum("won_amount", filter=won & _on(before, "won_on")),
-    )
-    revenue, revenue_before = figures["revenue"] or 0, figures["revenue_before"] or 0
+    ids = [partner.pk]
+    revenue, won = deals.won_totals(ids, period.start, period.end).get(partner.pk, (0, 0))
+    revenue_before, won_before = deals.won_totals(ids, before.start, before.end).get(partner.pk, (0, 0))
+    registered = deals.registered_deal_count(ids, period.start, period.end).get(partner.pk, 0)
+    registered_before = deals.registered_deal_count(ids, before.start, before.end).get(partner.pk, 0)
     return [
-        Comparison(_("Registered deals"), figures["registered"], figures["registered_before"]),
-        Comparison(_("Won deals"), figures["won"], figures["won_before"]),
-        Comparison(_("Won revenue"), revenue, revenue_before, money=True),
-        Comparison(_("Average won deal"), revenue // figures["won"] if figures["won"] else 0,
-                   revenue_before // figures["won_before"] if figures["won_before"] else 0, money=True),
+        Comparison(_("Registered deals"), registered, registered_before, figure="registered_deals"),
+        Comparison(_("Won deals"), won, won_before, figure="won_deals"),
+        Comparison(_("Won revenue"), revenue, revenue_before, money=True, figure="won_revenue"),
+        Comparison(_("Average won deal"), revenue // won if won else 0,
+                   revenue_before // won_before if won_before else 0, money=True),
     ]
 
 
@@ -115,6 +113,8 @@ def pipeline(partner: Partner) -> list[dict]:
 
 
 def enablement_figures(partner: Partner, period: Period, now) -> dict:
+    from enablement import selectors as enablement
+
     before = period.previous()
     people = Q(user__partner_membership__partner=partner)
     awards = CertificationAward.objects.filter(partner=partner)
@@ -130,8 +130,9 @@ def enablement_figures(partner: Partner, period: Period, now) -> dict:
         people=Count("user", filter=_in(period, "session__starts_at") & Q(status=SessionSeat.Status.ATTENDED),
                      distinct=True))
     return {
-        "certified_now": awards.filter(expires_at__gt=now).values("user").distinct().count(),
-        "certified_in_period": awards.filter(_in(period, "issued_at")).count(),
+        "certified_now": enablement.reps_with_valid_certification([partner.pk], now).get(partner.pk, 0),
+        "certified_in_period": enablement.certifications_earned_between([partner.pk], period.start,
+                                                                        period.end).get(partner.pk, 0),
         "holders": list(awards.filter(expires_at__gt=now).select_related("certification")
                         .order_by("holder_name", "certification__name")[:12]),
         "courses_completed": CourseCompletion.objects.filter(people, _in(period, "completed_at")).count(),
@@ -190,7 +191,13 @@ def qbr_data(partner: Partner, period: Period, *, today: date | None = None) -> 
     snapshots = list(HealthSnapshot.objects.filter(partner=partner, day__gte=trend_from, day__lte=today)
                      .order_by("day").values_list("day", "score"))
     plan = BusinessPlan.objects.filter(partner=partner, fiscal_year=period.fiscal_year).first()
+    from prm import figures
+
     return {
+        "window": figures.period(period.start, period.end, _start_month(), today=today),
+        "today_window": figures.as_of(today),
+        "definitions": [figures.get(key) for key in ("won_revenue", "won_deals", "registered_deals", "certified_reps",
+                                                     "active_contacts")],
         "partner": partner, "vendor": connection.tenant, "period": period, "previous": period.previous(),
         "prepared_on": today,
         "score": score, "health_rows": health_rows(score),
@@ -206,13 +213,18 @@ def qbr_data(partner: Partner, period: Period, *, today: date | None = None) -> 
     }
 
 
+def render_html(partner: Partner, *, period: Period, language: str = "ja") -> str:
+    """The pack's HTML, which render_pdf lays out."""
+    with translation.override(language):
+        return render_to_string("insights/qbr.html", {
+            **qbr_data(partner, period), "font_url": FONT.as_uri(), "language": language,
+        })
+
+
 def render_pdf(partner: Partner, *, period: Period, language: str = "ja") -> bytes:
     from weasyprint import HTML
 
-    with translation.override(language):
-        html = render_to_string("insights/qbr.html", {
-            **qbr_data(partner, period), "font_url": FONT.as_uri(), "language": language,
-        })
+    html = render_html(partner, period=period, language=language)
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 

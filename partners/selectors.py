@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -191,6 +192,10 @@ class PlanProgress:
     target: int
     actual: int
     money: bool = False
+    figure: str = ""  # its key in prm.figures, when the actual is a catalogued figure
+    at_day: bool = False  # taken on the day shown rather than over the plan's year
+    window: object = None  # prm.figures.Window
+    partner_id: int | None = None
 
     @property
     def percent(self) -> int:
@@ -199,27 +204,91 @@ class PlanProgress:
         return min(100, round(self.actual * 100 / self.target))
 
 
-def plan_progress(plan: BusinessPlan) -> list[PlanProgress]:
-    """Targets against actuals from what the system observed in the plan's period."""
+# Figures of the apps above partners (deals, enablement), reached through the functions those apps register
+# here when they load (partners never imports them): key → function over partner ids (see prm.figures).
+_figure_sources: dict[str, Callable] = {}
+
+
+def register_figure_source(key: str, function: Callable) -> None:
+    _figure_sources[key] = function
+
+
+def figure_source(key: str) -> Callable:
+    """The owner's function for a figure; an app that is not installed counts nothing."""
+    return _figure_sources.get(key, lambda *args, **kwargs: {})
+
+
+def plan_window(plan: BusinessPlan, today: date | None = None) -> tuple[date, date]:
+    """The plan's fiscal year, up to today while it runs (the window key fyYYYY of prm.figures)."""
+    today = today or timezone.localdate()
+    return plan.starts_on, min(plan.ends_on, max(today, plan.starts_on))
+
+
+def plan_progress(plan: BusinessPlan, today: date | None = None) -> list[PlanProgress]:
+    """Targets against the actuals of the plan's fiscal year, each from the figure's owner: won revenue and
+    won deals (deals), registrations, certified reps today (enablement) and active contacts today."""
+    from datetime import datetime, time
+
     from django.utils.translation import gettext as _
 
-    in_period = ContactSignal.objects.filter(
-        partner_id=plan.partner_id, occurred_at__date__gte=plan.starts_on, occurred_at__date__lte=plan.ends_on
-    )
-    figures = in_period.aggregate(
-        revenue=Sum("amount", filter=Q(kind=SignalKind.DEAL_WON)),
-        won=Count("pk", filter=Q(kind=SignalKind.DEAL_WON)),
-        leads=Count("pk", filter=Q(kind__in=[SignalKind.LEAD_REGISTERED, SignalKind.DEAL_REGISTERED])),
-        certified=Count("contact", filter=Q(kind=SignalKind.CERTIFIED), distinct=True),
-    )
-    active = Contact.objects.filter(partner_id=plan.partner_id, stage=ContactStage.ACTIVE).count()
+    today = today or timezone.localdate()
+    start, end = plan_window(plan, today)
+    ids = [plan.partner_id]
+    revenue, won = figure_source("won_totals")(ids, start, end).get(plan.partner_id, (0, 0))
+    leads = ContactSignal.objects.filter(
+        partner_id=plan.partner_id, kind=SignalKind.LEAD_REGISTERED,
+        occurred_at__date__gte=start, occurred_at__date__lte=end).count()
+    registered = figure_source("registered_deals")(ids, start, end).get(plan.partner_id, 0)
+    now = timezone.make_aware(datetime.combine(today, time.max)) if today != timezone.localdate() else timezone.now()
+    certified = figure_source("certified_reps")(ids, now).get(plan.partner_id, 0)
+    active = active_contacts(ids, today).get(plan.partner_id, 0)
+    from django.db import connection
+
+    from prm import figures
+
+    year = figures.fiscal_year(plan.fiscal_year, getattr(connection.tenant, "fiscal_year_start_month", 4) or 4,
+                               today=today)
+    day = figures.as_of(today)
+    own = {"partner_id": plan.partner_id}
     return [
-        PlanProgress(_("Revenue"), plan.revenue_target, figures["revenue"] or 0, money=True),
-        PlanProgress(_("Won deals"), plan.deals_target, figures["won"]),
-        PlanProgress(_("Registered leads and deals"), plan.leads_target, figures["leads"]),
-        PlanProgress(_("Active contacts"), plan.active_contacts_target, active),
-        PlanProgress(_("Certified reps"), plan.certified_target, figures["certified"]),
+        PlanProgress(_("Revenue"), plan.revenue_target, revenue, money=True, figure="won_revenue", window=year, **own),
+        PlanProgress(_("Won deals"), plan.deals_target, won, figure="won_deals", window=year, **own),
+        PlanProgress(_("Registered leads and deals"), plan.leads_target, leads + registered, window=year, **own),
+        PlanProgress(_("Active contacts"), plan.active_contacts_target, active, figure="active_contacts",
+                     at_day=True, window=day, **own),
+        PlanProgress(_("Certified reps"), plan.certified_target, certified, figure="certified_reps", at_day=True,
+                     window=day, **own),
     ]
+
+
+def active_contacts(partner_ids, at: date | None = None) -> dict[int, int]:
+    """partner id → its contacts at the stage Active (the stage is kept current: `at` is the day shown, today).
+    `partner_ids=None` covers every partner."""
+    contacts = Contact.objects.filter(stage=ContactStage.ACTIVE)
+    if partner_ids is not None:
+        contacts = contacts.filter(partner_id__in=list(partner_ids))
+    return dict(contacts.order_by().values("partner_id").annotate(n=Count("pk")).values_list("partner_id", "n"))
+
+
+def member_pairs(partner_ids) -> set[tuple[int, int]]:
+    """(partner id, user id) of every active user who is a member of the partners (None: of every partner)."""
+    members = PartnerMembership.objects.filter(user__is_active=True)
+    if partner_ids is not None:
+        members = members.filter(partner_id__in=list(partner_ids))
+    return set(members.values_list("partner_id", "user_id"))
+
+
+def meeting_count(partner_ids, start: date, end: date) -> dict[int, int]:
+    """partner id → meetings held with the partner (regular, QBR, kickoff, other) from `start` to `end`."""
+    from datetime import datetime, time, timedelta
+
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    activities = Activity.objects.filter(kind__in=["regular_meeting", "qbr", "kickoff", "meeting"],
+                                         occurred_at__gte=since, occurred_at__lt=until)
+    if partner_ids is not None:
+        activities = activities.filter(partner_id__in=list(partner_ids))
+    return dict(activities.order_by().values("partner_id").annotate(n=Count("pk")).values_list("partner_id", "n"))
 
 
 def application_queue() -> QuerySet[PartnerApplication]:

@@ -31,6 +31,7 @@ from partners.models import (
     PartnerEvent,
     PartnerMembership,
     PartnerSettings,
+    SignalKind,
     Stage,
 )
 from partners.access import require_partner_member
@@ -503,12 +504,23 @@ def checklist_autocomplete(*, partner: Partner) -> int:
         ContactSignal.objects.filter(partner=partner, kind__in=kinds)
         .order_by("kind", "occurred_at").distinct("kind").values_list("kind", "occurred_at")
     )
+    if SignalKind.CERTIFIED in kinds:
+        # The first certification comes from its owner (enablement's awards), not from a signal anyone may
+        # record: the item is ticked only when a certification was really issued, on the day it was.
+        from partners.selectors import figure_source
+
+        first_seen.pop(SignalKind.CERTIFIED, None)
+        first = figure_source("first_certifications")([partner.pk]).get(partner.pk)
+        if first is not None:
+            first_seen[SignalKind.CERTIFIED] = first
     done = 0
     for item in open_items:
         if item.auto_event in first_seen:
             item.completed_at = first_seen[item.auto_event]
             item.save(update_fields=["completed_at"])
-            event_record(partner, EventKind.CHECKLIST_DONE, item=item.title, automatic=True)
+            # The timeline shows the event on the day it happened, the day the checklist shows.
+            event_record(partner, EventKind.CHECKLIST_DONE, item=item.title, automatic=True,
+                         occurred_at=item.completed_at)
             done += 1
     return done
 

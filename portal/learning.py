@@ -175,4 +175,10 @@ def team_learning(request: HttpRequest) -> HttpResponse:
         if not held or held[-1].certification_id != award.certification_id:
             held.append(award)
     rows = [{"user": user, "awards": awards.get(user.pk, [])} for user in people]
-    return render(request, "portal/learning/team.html", {"rows": rows})
+    from enablement.selectors import reps_with_valid_certification
+    from prm import figures
+
+    today = timezone.localdate()
+    certified = reps_with_valid_certification([request.partner.pk], timezone.now()).get(request.partner.pk, 0)
+    return render(request, "portal/learning/team.html", {"rows": rows, "certified_reps": certified,
+                                                         "window": figures.as_of(today), "partner": request.partner})

@@ -10,6 +10,7 @@ urlpatterns = [
     path("company/", views.company, name="portal_company"),
     path("onboarding/", views.onboarding, name="portal_onboarding"),
     path("program/", views.program, name="portal_program"),
+    path("help/figures/", views.figures_help, name="figures_help"),
     path("plan/", views.plan, name="portal_plan"),
     path("network/", views.network, name="portal_network"),
     path("deals/", deals.deal_list, name="portal_deals"),

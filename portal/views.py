@@ -174,3 +174,13 @@ def program(request: HttpRequest) -> HttpResponse:
     from programs.selectors import partner_program
 
     return render(request, "portal/program/tier.html", {"view": partner_program(request.partner, timezone.localdate())})
+
+
+@portal_view
+@require_GET
+def figures_help(request: HttpRequest) -> HttpResponse:
+    """The figures a partner sees, with their definitions and windows (the vendor's own assessments left out)."""
+    from prm import figures
+
+    return render(request, "figures/portal.html", {"rows": figures.help_rows("portal")})
+

@@ -8,6 +8,7 @@ from prm.urls_common import common_patterns
 
 urlpatterns = [
     path("", include("insights.urls_home")),
+    path("help/figures/", views.figures_help, name="figures_help"),
     path("team/", include("prm.invitations.urls_console")),
     path("partners/", include("partners.urls")),
     path("", include("insights.urls")),

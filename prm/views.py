@@ -21,6 +21,15 @@ from prm.invitations import services as invitation_services
 from prm.invitations.forms import InvitationAcceptForm
 
 
+@console_view
+@require_GET
+def figures_help(request: HttpRequest) -> HttpResponse:
+    """Every figure shown in the console, with its definition and windows (prm.figures)."""
+    from prm import figures
+
+    return render(request, "figures/console.html", {"rows": figures.help_rows("console")})
+
+
 @require_GET
 def platform_home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html")

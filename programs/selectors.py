@@ -32,6 +32,28 @@ class PartnerProgramView:
     next_tier: Tier | None
     progress: list[Progress]
     evaluated_at: object
+    today: object = None  # the day the progress is computed on
+    partner_id: int | None = None
+
+    @property
+    def rows(self) -> list[dict]:
+        """Each progress row with its figure's window (prm.figures): certified reps and active contacts on
+        the day, the rest over the rule's window ending on the day."""
+        from django.db import connection
+
+        from prm import figures
+
+        start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4
+        rows = []
+        for row in self.progress:
+            if row.metric in ("certified_reps", "active_contacts"):
+                window = figures.as_of(self.today)
+            elif row.window == "fiscal_year":
+                window = figures.fiscal_year_to_date(self.today, start_month)
+            else:
+                window = figures.trailing_12_months(self.today)
+            rows.append({"row": row, "window": window})
+        return rows
 
 
 def partner_program(partner, today) -> PartnerProgramView:
@@ -41,14 +63,18 @@ def partner_program(partner, today) -> PartnerProgramView:
     current = status.tier if status else None
     program = program_for(partner.partner_type, list(Program.objects.filter(is_active=True)))
     if program is None:
-        return PartnerProgramView(current, None, [], None)
+        return PartnerProgramView(current, None, [], None, today, partner.pk)
     specs: list[TierSpec] = tier_specs(program, today)
     rank = current.rank if current else 0
     following = next((spec for spec in specs if spec.rank > rank), None)
     next_tier = Tier.objects.get(pk=following.pk) if following else None
-    metrics = status.metrics if status else {}
+    # Progress is shown on today's figures, from their owners (the tier itself moves at the next evaluation):
+    # the figures stored at the last evaluation would disagree with every other screen as soon as a deal is won.
+    from programs.metrics import compute
+
+    metrics = compute([partner.pk], {program.pk: program}, {partner.pk: program.pk}, today).get(partner.pk, {})
     return PartnerProgramView(current, next_tier, progress_to(following, metrics) if following else [],
-                              status.evaluated_at if status else None)
+                              status.evaluated_at if status else None, today, partner.pk)
 
 
 

@@ -40,6 +40,11 @@ class HealthCard:
     healthy_from: int
     at_risk_from: int
     actions: list = field(default_factory=list)  # next best actions (insights.health.actions)
+    # Today's figures from their owners (prm.figures), shown beside the score's rates
+    certified_reps: int = 0
+    active_contacts: int = 0
+    contacts: int = 0
+    window: object = None
 
     @property
     def colour(self) -> str:
@@ -92,7 +97,14 @@ def health_card(partner: Partner, *, today: date | None = None) -> HealthCard | 
             points=part.get("points") or 0, weight=weight or None,
             contribution=part.get("contribution") if weight else None,
         ))
+    from enablement.selectors import reps_with_valid_certification
+    from partners.selectors import active_contacts
+    from prm import figures
+
     return HealthCard(
+        certified_reps=reps_with_valid_certification([partner.pk], timezone.now()).get(partner.pk, 0),
+        active_contacts=active_contacts([partner.pk], today).get(partner.pk, 0),
+        contacts=partner.contacts.count(), window=figures.as_of(today),
         score=score.score, band=score.band, band_label=score.get_band_display(), previous_score=score.previous_score,
         computed_at=score.computed_at, components=rows, trend=trend, healthy_from=settings.healthy_from,
         at_risk_from=settings.at_risk_from, actions=next_best_actions(partner),

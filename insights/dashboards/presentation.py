@@ -32,6 +32,9 @@ class Cell:
     kind: str = "text"  # text | number | change | money | percent | days | date | ratio
     href: str = ""
     badge: str = ""  # a Bootstrap colour: shown as a badge
+    figure: str = ""  # a catalogued figure (prm.figures): shown with its definition and window
+    window: object = None
+    partner: int | None = None
 
     @property
     def numeric(self) -> bool:
@@ -150,14 +153,27 @@ def deals_table(overview: selectors.Overview) -> Table:
         for i, month in enumerate(overview.filters.months)])
 
 
-def partners_table(top: list[selectors.PartnerRevenue], retention: selectors.CustomerRetention) -> Table:
+def partners_table(top: list[selectors.PartnerRevenue], retention: selectors.CustomerRetention,
+                   window=None) -> Table:
     rates = {row.partner_id: row.rate for row in retention.rows}
     return Table("revenue_by_partner", _("Revenue by partner"), [
         _("Position"), _("Partner"), _("Type"), _("Tier"), _("Won deals"), _("Won revenue"), _("Customer retention")], [
         [Cell(index, "number"), Cell(row.name, href=_partner_url(row.partner_id)), Cell(_type_label(row.partner_type)),
-         Cell(row.tier or "—"), Cell(row.won, "number"), Cell(row.revenue, "money"),
+         Cell(row.tier or "—"), Cell(row.won, "number", figure="won_deals", window=window, partner=row.partner_id),
+         Cell(row.revenue, "money", figure="won_revenue", window=window, partner=row.partner_id),
          Cell(rates.get(row.partner_id), "percent")]
         for index, row in enumerate(top, start=1)], empty=_("No won deals in this period."))
+
+
+def period_window(filters: Filters):
+    """The dashboard period as a window of prm.figures (a calendar or fiscal year is named as one)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from prm import figures
+
+    return figures.period(filters.start, filters.end, getattr(connection.tenant, "fiscal_year_start_month", 4) or 4,
+                          today=timezone.localdate())
 
 
 def retention_table(retention: selectors.CustomerRetention) -> Table:
@@ -233,7 +249,7 @@ def tables(overview: selectors.Overview) -> dict[str, Table]:
         "kpis": kpi_table(overview.kpis),
         "stages": stages_table(overview.stages, overview.filters),
         "deals_by_month": deals_table(overview),
-        "revenue_by_partner": partners_table(overview.top_partners, overview.retention),
+        "revenue_by_partner": partners_table(overview.top_partners, overview.retention, period_window(overview.filters)),
         "revenue_by_type": monthly_table("revenue_by_type", _("Revenue by partner type"), months,
                                          overview.revenue_by_type, "type"),
         "revenue_by_tier": monthly_table("revenue_by_tier", _("Revenue by tier"), months, overview.revenue_by_tier,

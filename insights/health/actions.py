@@ -58,10 +58,18 @@ def next_best_actions(partner: Partner, *, limit: int = 5) -> list[Action]:
         actions.append(Action(ngettext("%(n)s certification expires within 30 days — remind the holder to renew.",
                                        "%(n)s certifications expire within 30 days — remind the holders to renew.",
                                        expiring) % {"n": expiring}, "", "patch-exclamation"))
-    certified = CertificationAward.objects.filter(partner=partner, expires_at__gt=now).values("user").distinct().count()
+    # Certified reps as every screen counts them (enablement owns the figure); "yet" only when nobody ever
+    # earned one, since the onboarding item 「認定資格の取得」 stays ticked after a certification expires.
+    from enablement.selectors import first_certifications, reps_with_valid_certification
+
+    certified = reps_with_valid_certification([partner.pk], now).get(partner.pk, 0)
     if counts["total"] and certified == 0:
-        actions.append(Action(_("Nobody is certified yet — invite the reps to the basic course."),
-                              reverse("enablement_courses"), "mortarboard"))
+        if first_certifications([partner.pk]).get(partner.pk) is None:
+            actions.append(Action(_("Nobody is certified yet — invite the reps to the basic course."),
+                                  reverse("enablement_courses"), "mortarboard"))
+        else:
+            actions.append(Action(_("No rep holds a valid certification any more — invite them to renew it."),
+                                  reverse("enablement_courses"), "mortarboard"))
     stale = deals.filter(stage__in=["approved", "proposal", "negotiation"], expires_on__lte=(now + timedelta(days=14)).date(),
                          expires_on__gte=now.date()).count()
     if stale:

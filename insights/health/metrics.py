@@ -62,35 +62,22 @@ def figures(settings, now: datetime, partner_ids: list[int] | None = None) -> di
          GROUP BY s.partner_id""", params):
         data[partner_id]["signed_in"] = signed_in
 
-    for partner_id, in_window, registered, won, last, first in _rows(f"""
-        SELECT d.partner_id,
-               count(*) FILTER (WHERE d.registered_at >= %(deal_since)s AND d.stage <> 'rejected'),
-               count(*) FILTER (WHERE d.registered_at >= %(conversion_since)s AND d.stage <> 'rejected'),
-               count(*) FILTER (WHERE d.registered_at >= %(conversion_since)s AND d.stage = 'won'),
-               max(d.registered_at) FILTER (WHERE d.stage <> 'rejected'),
-               min(d.registered_at) FILTER (WHERE d.stage <> 'rejected')
-          FROM deals_dealregistration d
-         WHERE d.partner_id IN ({partners})
-         GROUP BY d.partner_id""", params):
-        data[partner_id].update(deals_in_window=in_window, registered_for_conversion=registered,
-                                won_for_conversion=won,
-                                days_since_last_deal=(now - last).days if last else None,
-                                first_deal_at=first)
+    # Deals, certified reps and quiz results come from the apps that own them (prm.figures), set-based.
+    from deals.selectors import registration_activity
+    from enablement.selectors import quiz_results_since, reps_with_valid_certification
 
-    for partner_id, certified in _rows(f"""
-        SELECT a.partner_id, count(DISTINCT a.user_id)
-          FROM enablement_certificationaward a
-          JOIN accounts_user u ON u.id = a.user_id AND u.is_active
-         WHERE a.expires_at > %(now)s AND a.partner_id IN ({partners})
-         GROUP BY a.partner_id""", params):
+    for partner_id, row in registration_activity(partner_ids, recent_since=params["deal_since"],
+                                                 conversion_since=params["conversion_since"]).items():
+        last = row["last"]
+        data[partner_id].update(deals_in_window=row["in_window"], registered_for_conversion=row["registered"],
+                                won_for_conversion=row["won"],
+                                days_since_last_deal=(now - last).days if last else None,
+                                first_deal_at=row["first"])
+
+    for partner_id, certified in reps_with_valid_certification(partner_ids, now).items():
         data[partner_id]["certified"] = certified
 
-    for partner_id, attempts, passed in _rows(f"""
-        SELECT m.partner_id, count(*), count(*) FILTER (WHERE q.passed)
-          FROM enablement_quizattempt q
-          JOIN partners_partnermembership m ON m.user_id = q.user_id
-         WHERE q.submitted_at >= %(year_ago)s AND m.partner_id IN ({partners})
-         GROUP BY m.partner_id""", params):
+    for partner_id, (attempts, passed) in quiz_results_since(partner_ids, params["year_ago"]).items():
         data[partner_id].update(attempts=attempts, passed=passed)
 
     names = {f.name for f in fields(Figures)}

@@ -23,8 +23,10 @@ from prm.tenancy.urls import reverse_path
 
 COMPONENT_LABELS = {
     "logins": gettext_lazy("Portal sign-ins"),
-    "deals": gettext_lazy("Registered deals"),
-    "certified": gettext_lazy("Certified reps"),
+    # Rates and windows of the score's own: labelled apart from the catalogued figures (prm.figures)
+    # "registered_deals" and "certified_reps", which count over other windows.
+    "deals": gettext_lazy("Deals registered in the score's window"),
+    "certified": gettext_lazy("Certified share of contacts"),
     "pass_rate": gettext_lazy("Training pass rate"),
     "active_contacts": gettext_lazy("Active-contact rate"),
     "conversion": gettext_lazy("Lead-to-deal conversion"),

@@ -17,9 +17,12 @@ REVENUE, DEALS, CERTIFIED, HEALTH = "revenue", "deals", "certified", "health"
 METRICS = {
     REVENUE: _("Won revenue"),
     DEALS: _("Registered deals"),
-    CERTIFIED: _("Certified reps"),
+    CERTIFIED: _("Reps newly certified"),
     HEALTH: _("Health score"),
 }
+# Each board's figure in the catalogue (prm.figures): "certified" ranks reps certified during the period,
+# not the reps holding a valid certification on a day (certified_reps).
+FIGURE_KEYS = {REVENUE: "won_revenue", DEALS: "registered_deals", CERTIFIED: "reps_certified", HEALTH: "health_score"}
 MONEY = {REVENUE}
 PORTAL_METRICS = (REVENUE, DEALS, CERTIFIED)  # the health score is the vendor's own assessment
 

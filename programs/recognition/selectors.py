@@ -58,34 +58,52 @@ class Board:
         return str(rules.METRICS[self.metric])
 
     @property
+    def figure(self) -> str:
+        return rules.FIGURE_KEYS[self.metric]
+
+    @property
+    def window(self):
+        from prm import figures
+
+        return figures.period(self.period.start, self.period.end, start_month(), today=timezone.localdate())
+
+    @property
     def viewer_below(self) -> bool:
         """The viewer is ranked, but below the rows shown."""
         return self.viewer is not None and all(row.partner_id != self.viewer.partner_id for row in self.rows)
 
 
-def _figures_sql(metric: str, period: Period, today: date) -> tuple[str, dict]:
-    """SQL giving (partner_id, value) for one metric over one period."""
-    since, until = period.bounds()
-    params = {"start": period.start, "end": period.end, "since": since, "until": until}
+def figures_of(metric: str, period: Period, partner_ids=None) -> dict[int, int] | None:
+    """partner id → the metric over the period from the figure's owner (prm.figures); None for the health
+    score, which is ranked in SQL on its own table."""
+    from deals import selectors as deals
+    from enablement import selectors as enablement
+
     if metric == rules.REVENUE:
-        return ("SELECT partner_id, SUM(won_amount) FROM deals_dealregistration "
-                "WHERE stage = 'won' AND won_on BETWEEN %(start)s AND %(end)s GROUP BY partner_id", params)
+        return deals.won_revenue(partner_ids, period.start, period.end)
     if metric == rules.DEALS:
-        return ("SELECT partner_id, COUNT(*) FROM deals_dealregistration "
-                "WHERE stage <> 'rejected' AND registered_at >= %(since)s AND registered_at < %(until)s "
-                "GROUP BY partner_id", params)
+        return deals.registered_deal_count(partner_ids, period.start, period.end)
     if metric == rules.CERTIFIED:
         # Reps certified during the period (each counted once, whatever they passed).
-        return ("SELECT partner_id, COUNT(DISTINCT user_id) FROM enablement_certificationaward "
-                "WHERE issued_at >= %(since)s AND issued_at < %(until)s GROUP BY partner_id", params)
+        return enablement.reps_certified_between(partner_ids, period.start, period.end)
     if metric == rules.HEALTH:
-        if period.end >= today:
-            return "SELECT partner_id, score FROM partners_healthscore", params
-        # A past period: the score each partner had on the period's last computed day (one index probe each).
-        return ("SELECT p.id, (SELECT s.score FROM partners_healthsnapshot s WHERE s.partner_id = p.id "
-                "AND s.day <= %(end)s ORDER BY s.day DESC LIMIT 1) FROM partners_partner p "
-                "WHERE p.stage = ANY(%(stages)s)", params)
+        return None
     raise ValueError(metric)
+
+
+def _figures_sql(metric: str, period: Period, today: date) -> tuple[str, dict]:
+    """SQL giving (partner_id, value) for one metric over one period."""
+    params = {"start": period.start, "end": period.end}
+    values = figures_of(metric, period)
+    if values is not None:
+        params.update(figure_ids=list(values), figure_values=list(values.values()))
+        return "SELECT * FROM unnest(%(figure_ids)s::bigint[], %(figure_values)s::bigint[])", params
+    if period.end >= today:
+        return "SELECT partner_id, score FROM partners_healthscore", params
+    # A past period: the score each partner had on the period's last computed day (one index probe each).
+    return ("SELECT p.id, (SELECT s.score FROM partners_healthsnapshot s WHERE s.partner_id = p.id "
+            "AND s.day <= %(end)s ORDER BY s.day DESC LIMIT 1) FROM partners_partner p "
+            "WHERE p.stage = ANY(%(stages)s)", params)
 
 
 def leaderboard(metric: str, period: Period, *, limit: int = 10, viewer_partner_id: int | None = None,
@@ -135,13 +153,17 @@ def candidates(period: Period, *, joined_in: Period | None = None) -> list[rules
         joined = """AND COALESCE((SELECT MIN(a.agreed_on) FROM partners_agreement a WHERE a.partner_id = p.id),
                                  (p.created_at AT TIME ZONE %(zone)s)::date) BETWEEN %(joined_from)s AND %(joined_to)s"""
         params.update(zone=timezone.get_current_timezone_name(), joined_from=joined_in.start, joined_to=joined_in.end)
+    from deals.selectors import won_totals
+
+    won = won_totals(None, period.start, period.end)
+    if not won:
+        return []
+    params["ids"] = list(won)
     rows = _rows(f"""
-        SELECT p.id, p.name, p.name_kana, SUM(d.won_amount), COUNT(*)
-          FROM deals_dealregistration d JOIN partners_partner p ON p.id = d.partner_id
-         WHERE d.stage = 'won' AND d.won_on BETWEEN %(start)s AND %(end)s AND p.stage = ANY(%(stages)s) {joined}
-         GROUP BY p.id, p.name, p.name_kana
+        SELECT p.id, p.name, p.name_kana FROM partners_partner p
+         WHERE p.id = ANY(%(ids)s) AND p.stage = ANY(%(stages)s) {joined}
     """, params)
-    return [rules.Candidate(pid, name, kana, int(revenue or 0), won) for pid, name, kana, revenue, won in rows]
+    return [rules.Candidate(pid, name, kana, won[pid][0], won[pid][1]) for pid, name, kana in rows]
 
 
 def mvp_period(today: date) -> Period:

@@ -51,9 +51,21 @@ def _won(partner, amount, days_ago=10, role_lead="partner", customer=None):
 
 
 def _certify(partner, n):
+    """n reps of the partner holding a valid certification (enablement's awards: what certified_reps counts);
+    a certification signal without an award counts for nothing."""
+    from enablement.models import CertificationAward
+    from tests.enablement.factories import CertificationFactory
+    from tests.factories import UserFactory
+
+    certification = CertificationFactory()
+    now = timezone.now()
     for i in range(n):
-        contact = Contact.objects.create(partner=partner, full_name=f"認定者{i}")
-        ContactSignal.objects.create(partner=partner, contact=contact, kind=SignalKind.CERTIFIED)
+        user = UserFactory(role="partner_rep", partner=partner)
+        CertificationAward.objects.create(certification=certification, user=user, partner=partner,
+                                          holder_name=f"認定者{i}", issued_at=now - timedelta(days=30),
+                                          expires_at=now + timedelta(days=300))
+    contact = Contact.objects.create(partner=partner, full_name="署名だけの認定者")
+    ContactSignal.objects.create(partner=partner, contact=contact, kind=SignalKind.CERTIFIED)
 
 
 def _tier(partner):
@@ -241,7 +253,8 @@ def test_the_portal_shows_the_tier_benefits_and_progress(people_a):
     page = people_a.portal(people_a.partner_rep).get("/program/").content.decode()
     assert "ブロンズ" in page and "シルバー" in page
     # ¥2.05M partner-sourced = 205 sales points: the points option (205 of 300) is the closest way up.
-    assert "205 / 300" in page
+    assert 'data-figure="total_points" data-window="t12m"' in page and 'data-value="205"' in page
+    assert "</a> / 300" in page or "</span> / 300" in page
     assert "kyoso-w-68" in page
 
 
