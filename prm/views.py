@@ -15,6 +15,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
+from prm.accounts.access import console_view
 from prm.accounts.adapter import user_may_use_site
 from prm.downloads import file_response
 from prm.invitations import services as invitation_services
