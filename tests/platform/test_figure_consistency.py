@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from insights import qbr
 from partners.models import Partner
-from prm import demo_data
+from demo import data as demo_data
 from prm.accounts.models import User
 from prm.tenancy.models import Vendor
 from programs.recognition import periods
