@@ -62,3 +62,20 @@ def test_the_list_page_shows_the_rows_and_the_empty_state(people_a):
     empty = client.get("/partners/?q=存在しない会社名").content.decode()
     assert "行のある会社" in page and "条件に一致するパートナーはありません。" not in page
     assert "条件に一致するパートナーはありません。" in empty and "行のある会社" not in empty
+
+
+def test_the_detail_counts_contact_stages_from_the_contacts_it_shows(people_a):
+    from partners.models import Contact, ContactStage
+    from tests.partners.factories import ContactFactory
+
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(name="段階を数える会社")
+        for n, stage in enumerate([ContactStage.POTENTIAL, ContactStage.ACTIVE, ContactStage.ACTIVE, ContactStage.VALID]):
+            ContactFactory(partner=partner, full_name=f"担当{n}", email=f"c{n}@dankai.example")
+        Contact.objects.filter(partner=partner, full_name__in=["担当1", "担当2"]).update(stage=ContactStage.ACTIVE)
+        Contact.objects.filter(partner=partner, full_name="担当3").update(stage=ContactStage.VALID)
+        expected = selectors.contact_stage_rows(partner)
+    response = people_a.console(people_a.channel_manager).get(f"/partners/{partner.pk}/")
+    assert response.status_code == 200
+    assert response.context["contact_stages"] == expected
+    assert dict((stage, n) for stage, _label, n in expected) == {"potential": 1, "valid": 1, "trained": 0, "active": 2}
