@@ -212,16 +212,18 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
 
     Concurrent registrations of one customer are serialised on the customer's keys, so with
     first come exactly one of them holds priority and every other one is a conflict; those of
-    one partner are serialised on the partner, so that its capacity holds.
+    one partner are serialised on the partner when it has a capacity to hold (with none, a
+    partner's registrations of different customers do not wait for each other).
     """
     if not partner.is_active:
         raise PermissionDenied(_("This partner cannot register deals."))
     fields = _validate(dict(fields))
     keys = customer_keys_for(fields["customer_name"], fields["corporate_number"], fields.get("web_domain", ""))
-    _lock_partner(partner)
-    _lock_customer(keys)
     rules = DealSettings.current()  # read once: the capacity default and the conflict rules
     capacity = _capacity(partner, rules)
+    if capacity is not None:
+        _lock_partner(partner)
+    _lock_customer(keys)
     if capacity is not None and lead is None:
         open_count = DealRegistration.objects.filter(partner=partner, stage__in=OPEN_STAGES).count()
         if open_count >= capacity:
@@ -246,7 +248,8 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
     if lead is not None and deal.priority != Priority.HOLDER:
         deal.priority = Priority.HOLDER  # a lead the vendor handed over belongs to the partner that accepted it
     deal.save()
-    deal.products.set(products)
+    if products:  # a new deal has none to compare with
+        deal.products.set(products)
     _event(deal, "registered", user, priority=deal.priority)
     contact = getattr(user, "contact", None) if user else None
     signal_record(partner=partner, contact=contact, kind=SignalKind.DEAL_REGISTERED, occurred_at=deal.registered_at,

@@ -4,6 +4,8 @@ import time
 
 from django import forms
 from django.core import signing
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,16 +34,47 @@ def _staff():
     return User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("full_name", "email")
 
 
+# The active staff as the owner filter lists them, (pk, label), kept per tenant: the partner list asked
+# for them on every request. Saving or deleting any user forgets them (partners.receivers), at once
+# and again once the transaction commits; the timeout bounds anything else.
+STAFF_CHOICES_TIMEOUT = 300
+
+
+def _staff_choices_key() -> str:
+    return f"partners:staff-choices:{connection.schema_name}"
+
+
+def staff_choices() -> list[tuple[int, str]]:
+    key = _staff_choices_key()
+    choices = cache.get(key)
+    if choices is None:
+        choices = [(user.pk, str(user)) for user in _staff()]
+        cache.set(key, choices, STAFF_CHOICES_TIMEOUT)
+    return choices
+
+
+def forget_staff_choices() -> None:
+    key = _staff_choices_key()
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
 class _ListedChoices(forms.models.ModelChoiceIterator):
-    """The choices in one plain query. Django's iterator() opens a server-side cursor for them
-    (DECLARE … WITH HOLD, FETCH, CLOSE: three round trips) to spare memory on big tables; a vendor's
-    staff are a few dozen rows, read on every partner list."""
+    """The staff from the tenant's cached list (staff_choices): no query to render the filter. Django's
+    iterator() reads the queryset through a server-side cursor (DECLARE … WITH HOLD, FETCH, CLOSE)
+    on every render; a chosen owner is still checked against the queryset when the form is validated."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset.all():
-            yield self.choice(obj)
+        for pk, label in staff_choices():
+            yield (forms.models.ModelChoiceIteratorValue(pk, None), label)
+
+    def __len__(self):
+        return len(staff_choices()) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(staff_choices())
 
 
 class StaffChoiceField(forms.ModelChoiceField):

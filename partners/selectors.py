@@ -322,8 +322,16 @@ def contact_stage_counts(partner: Partner | None = None) -> dict[str, int]:
     return {stage: counts.get(stage, 0) for stage in ContactStage.values}
 
 
-def contact_stage_rows(partner: Partner | None = None) -> list[tuple[str, str, int]]:
-    counts = contact_stage_counts(partner)
+def contact_stage_rows(partner: Partner | None = None, *, contacts: list[Contact] | None = None
+                       ) -> list[tuple[str, str, int]]:
+    """(stage, label, count) of every contact stage; from `contacts` (all of one partner's, already
+    read for the page) without a query of its own."""
+    if contacts is not None:
+        counts = {stage: 0 for stage in ContactStage.values}
+        for contact in contacts:
+            counts[contact.stage] = counts.get(contact.stage, 0) + 1
+    else:
+        counts = contact_stage_counts(partner)
     return [(stage, label, counts[stage]) for stage, label in ContactStage.choices]
 
 

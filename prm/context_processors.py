@@ -10,10 +10,6 @@ LAYOUTS = {
     Domain.Kind.PLATFORM: "public/base.html",
 }
 
-# Portal pages under the "Our company" menu, so the menu shows as active on them.
-PORTAL_COMPANY_PATHS = frozenset({"/program/", "/onboarding/", "/plan/", "/team/", "/company/", "/network/",
-                                  "/learning/team/", "/recognition/"})
-
 
 def site(request) -> dict:
     kind = getattr(request, "site_kind", None)
@@ -31,5 +27,4 @@ def site(request) -> dict:
         "site_layout": LAYOUTS.get(kind, "public/base.html"),
         "vendor": vendor,
         "languages": settings.LANGUAGES,
-        "company_paths": PORTAL_COMPANY_PATHS,
     }

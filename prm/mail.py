@@ -6,14 +6,17 @@ the text of its <title> (with the vendor's name in front), the HTML part is the 
 and the plain-text part is derived from the same HTML by `html_to_text` (paragraphs, line breaks,
 list items kept; every link written out in full). The two parts therefore cannot drift apart.
 
-`send_email` renders at call time, inside the caller's transaction and tenant, and queues
-`prm.tasks.deliver_email` with plain strings once the transaction commits: nothing is sent for
-work that rolls back, and a slow or failing SMTP relay never holds up a request. The task retries
+`send_email` renders once the caller's transaction commits, in the caller's tenant, language and
+time zone, and queues `prm.tasks.deliver_email` with plain strings: nothing is rendered or sent for
+work that rolls back, the rendering does not lengthen a transaction that holds locks (a deal
+registration serialised on its partner renders two mails), and a slow or failing SMTP relay never
+holds up a request. The task retries
 with exponential back-off and logs one line when it gives up (see prm/tasks.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from html import unescape
@@ -22,7 +25,8 @@ from html.parser import HTMLParser
 from django.conf import settings
 from django.db import connection, transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+from django_tenants.utils import schema_context
 
 
 def current_vendor():
@@ -48,10 +52,17 @@ def send_email(to: str | Iterable[str], template: str, context: dict, language: 
     if not recipients:
         return
     vendor = vendor if vendor is not None else current_vendor()
-    subject, text, html = render_email(template, context, language, vendor=vendor)
-    payload = {"to": recipients, "subject": subject, "text": text, "html": html}
     schema = vendor.schema_name if vendor is not None else "public"
-    transaction.on_commit(lambda: enqueue(payload, schema))
+    zone = timezone.get_current_timezone()
+
+    def render_and_enqueue() -> None:
+        # After commit the caller may have left its tenant (a tenant_context inside the atomic block).
+        in_schema = contextlib.nullcontext() if connection.schema_name == schema else schema_context(schema)
+        with in_schema, timezone.override(zone):
+            subject, text, html = render_email(template, context, language, vendor=vendor)
+        enqueue({"to": recipients, "subject": subject, "text": text, "html": html}, schema)
+
+    transaction.on_commit(render_and_enqueue)
 
 
 def enqueue(payload: dict, schema: str = "public"):

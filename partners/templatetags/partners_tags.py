@@ -1,6 +1,13 @@
+from html import escape as _html_escape
+
 from django import template
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from partners import japan, timeline
+from prm.formatting import format_number
 
 register = template.Library()
 
@@ -38,3 +45,48 @@ STAGE_COLOURS = {
 @register.filter
 def stage_colour(stage: str) -> str:
     return STAGE_COLOURS.get(stage, "secondary")
+
+
+_PK_MARK = 987654321  # reversed once per table; each row's pk takes its place in the path
+
+
+def _esc(value) -> str:
+    """conditional_escape without the lazy-argument wrapper (ten calls a row): the same output."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return _html_escape(str(value))
+
+
+@register.simple_tag
+def partner_rows(partners) -> SafeString:
+    """The partner list's rows, written in Python: the same markup as the template loop they replace
+    (tests/partners/test_partner_rows.py compares the two), at a fraction of the cost of fifty rows
+    of template variables, filters and {% url %} tags."""
+    path = reverse("partner_detail", args=[_PK_MARK])
+    head, tail = path.split(str(_PK_MARK), 1)
+    under = gettext("under %(parent)s")
+    rows = []
+    for partner in partners:
+        parent = ""
+        if partner.parent:
+            parent = " · " + under % {"parent": _esc(partner.parent.name)}
+        owner = partner.owner.get_short_name() if partner.owner is not None else ""
+        territory = prefecture_names(partner.prefectures)
+        if len(territory) > 24:  # Truncator only when it can cut: it translates its ellipsis on every call
+            territory = Truncator(territory).chars(24)
+        rows.append(
+            "\n        <tr>\n          <td>\n"
+            f'            <a class="fw-semibold text-decoration-none" href="{_esc(f"{head}{partner.pk}{tail}")}">'
+            f"{_esc(partner.name)}</a>\n"
+            f'            <div class="small text-muted">{_esc(partner.name_kana)}{parent}</div>\n'
+            "          </td>\n"
+            f"          <td>{_esc(partner.get_partner_type_display())}</td>\n"
+            f'          <td><span class="badge text-bg-{_esc(stage_colour(partner.stage))}">'
+            f"{_esc(partner.get_stage_display())}</span></td>\n"
+            f"          <td>{_esc(owner or '—')}</td>\n"
+            f'          <td class="small">{_esc(territory or "—")}</td>\n'
+            f'          <td class="text-end">{_esc(format_number(partner.contact_count))}</td>\n'
+            f'          <td class="text-end">{_esc(format_number(partner.active_contacts))}</td>\n'
+            "        </tr>\n      "
+        )
+    return mark_safe("".join(rows))

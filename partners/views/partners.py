@@ -87,10 +87,11 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
     partner = get_partner(pk)
     checklist = selectors.checklist_of(partner)
     plan = selectors.current_plan(partner)
+    contacts = list(selectors.contacts_of(partner))
     context = {
         "partner": partner,
-        "contacts": list(selectors.contacts_of(partner)),
-        "contact_stages": selectors.contact_stage_rows(partner),
+        "contacts": contacts,
+        "contact_stages": selectors.contact_stage_rows(contacts=contacts),
         "agreements": selectors.agreement_rows(partner),
         "checklist": checklist,
         "checklist_done": sum(1 for item in checklist if item.is_done),

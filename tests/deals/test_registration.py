@@ -275,3 +275,20 @@ def test_a_rejected_deal_cannot_be_approved_and_nothing_changes(people_a):
         assert (deal.stage, deal.expires_on) == (Stage.REJECTED, None)
         with pytest.raises(ValidationError):
             services.deal_move(deal=deal, actor=people_a.channel_manager, stage="won", won_amount=1)
+
+
+def test_the_partner_lock_is_taken_only_when_a_capacity_must_hold(people_a):
+    """Without a capacity, a partner's registrations of different customers do not wait for each other
+    (six reps of one partner registering at once queued on it); with one, they do."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def partner_locks(**overrides) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            _register(people_a.partner, people_a.partner_rep, **overrides)
+        return sum("deals.partner" in query["sql"] for query in captured.captured_queries)
+
+    with tenant_context(people_a.tenant):
+        assert partner_locks() == 0
+        DealSettings.objects.update_or_create(pk=1, defaults={"capacity_default": 5})
+        assert partner_locks(customer_name="二社目の顧客", web_domain="nishame.co.jp") == 1

@@ -315,3 +315,53 @@ def test_registering_from_a_session_reopens_the_form_for_the_next_lead(people_a)
 
         SessionSeat.objects.filter(session=running).update(status="attended")
         assert session_leads([running.pk]) == {running.pk: 1}
+
+
+def test_the_home_reads_the_held_certifications_as_the_learning_page_does(people_a, django_assert_num_queries):
+    from enablement.models import CertificationAward
+    from enablement.selectors import certifications_of, held_certifications_of
+    from tests.enablement.factories import CertificationFactory
+
+    now = timezone.now()
+    rep = people_a.partner_rep
+    with tenant_context(people_a.tenant):
+        zeta, alpha, never = CertificationFactory(name="Zeta 認定"), CertificationFactory(name="Alpha 認定"), CertificationFactory()
+        for certification, days in ((zeta, 10), (zeta, 300), (alpha, -5)):
+            CertificationAward.objects.create(certification=certification, user=rep, partner=people_a.partner,
+                                              holder_name=rep.full_name, expires_at=now + timedelta(days=days))
+        CertificationAward.objects.create(certification=never, user=people_a.partner_admin, partner=people_a.partner,
+                                          holder_name="他の人", expires_at=now + timedelta(days=30))
+        expected = [(held.certification.pk, held.award.pk, held.state) for held in certifications_of(rep)
+                    if held.award is not None]
+        with django_assert_num_queries(1):
+            held = [(h.certification.pk, h.award.pk, h.state, h.certification.requires) for h in held_certifications_of(rep)]
+    assert [row[:3] for row in held] == expected
+    assert [row[0] for row in held] == [alpha.pk, zeta.pk]
+    assert [row[2] for row in held] == ["expired", "valid"]
+
+
+def test_the_home_counts_unread_announcements_among_all_not_only_the_three_shown(people_a):
+    import re
+
+    from django.utils import translation
+
+    from enablement.models import AnnouncementRead
+    from tests.enablement.factories import AnnouncementFactory
+
+    now = timezone.now()
+    rep = people_a.partner_rep
+    with tenant_context(people_a.tenant):
+        items = [AnnouncementFactory(title=f"告知{n}", published_at=now - timedelta(hours=n)) for n in range(6)]
+        for item in (items[0], items[5]):  # one of the three shown, one older
+            AnnouncementRead.objects.create(announcement=item, user=rep)
+    connection.set_schema_to_public()
+    with translation.override("en"):
+        html = people_a.portal(rep).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "4 unread" in html or "未読4件" in html
+    assert "告知0" in html and "告知2" in html and "告知3" not in html
+    with tenant_context(people_a.tenant):
+        AnnouncementRead.objects.bulk_create([AnnouncementRead(announcement=item, user=rep) for item in items[1:5]])
+    connection.set_schema_to_public()
+    with translation.override("en"):
+        html = people_a.portal(rep).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert not re.search(r"\b\d+ unread|未読\d+件", html)

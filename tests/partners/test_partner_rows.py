@@ -1,0 +1,81 @@
+"""The partner list's rows are written in Python (partners_tags.partner_rows): they must be the markup
+the template loop wrote, for every kind of row, in both languages."""
+
+from __future__ import annotations
+
+import pytest
+from django.template import Context, Template
+from django.urls import set_urlconf
+from django.utils import translation
+from django_tenants.utils import tenant_context
+
+from partners import selectors
+from partners.models import Partner, PartnerType, Stage
+from partners.templatetags.partners_tags import partner_rows
+from tests.factories import PartnerFactory
+
+pytestmark = pytest.mark.django_db
+
+# The loop the tag replaced, kept here as the reference.
+TEMPLATE_LOOP = Template("""{% load i18n kyoso_format partners_tags %}      {% for partner in page %}
+        <tr>
+          <td>
+            <a class="fw-semibold text-decoration-none" href="{% url 'partner_detail' partner.pk %}">{{ partner.name }}</a>
+            <div class="small text-muted">{{ partner.name_kana }}{% if partner.parent %} · {% blocktrans with parent=partner.parent.name %}under {{ parent }}{% endblocktrans %}{% endif %}</div>
+          </td>
+          <td>{{ partner.get_partner_type_display }}</td>
+          <td><span class="badge text-bg-{{ partner.stage|stage_colour }}">{{ partner.get_stage_display }}</span></td>
+          <td>{{ partner.owner.get_short_name|default:"—" }}</td>
+          <td class="small">{{ partner.prefectures|prefecture_names|truncatechars:24|default:"—" }}</td>
+          <td class="text-end">{{ partner.contact_count|number }}</td>
+          <td class="text-end">{{ partner.active_contacts|number }}</td>
+        </tr>
+      {% endfor %}""")
+
+
+def test_the_rows_are_the_markup_the_template_loop_wrote(people_a):
+    set_urlconf("prm.urls_console")
+    try:
+        with tenant_context(people_a.tenant):
+            parent = PartnerFactory(name='親 <会社> & "R&D"', partner_type=PartnerType.DISTRIBUTOR)
+            PartnerFactory(name="<script>alert(1)</script>", name_kana="", parent=parent, stage=Stage.DORMANT,
+                           owner=people_a.channel_manager, prefectures=["13", "27", "01", "47", "14", "23"])
+            PartnerFactory(name="オーナーなし", owner=None, prefectures=[], stage=Stage.PROSPECT,
+                           partner_type=PartnerType.REFERRAL)
+            partners = selectors.attach_contact_counts(selectors.partner_list().filter(
+                pk__in=Partner.objects.values("pk")))
+            assert len(partners) >= 3
+            for language in ("ja", "en"):
+                with translation.override(language):
+                    expected = TEMPLATE_LOOP.render(Context({"page": partners}))
+                    assert "      " + partner_rows(partners) == expected, language
+                    assert "&lt;script&gt;" in expected and "<script>" not in expected
+    finally:
+        set_urlconf(None)
+
+
+def test_the_list_page_shows_the_rows_and_the_empty_state(people_a):
+    with tenant_context(people_a.tenant):
+        PartnerFactory(name="行のある会社", owner=people_a.channel_manager)
+    client = people_a.console(people_a.channel_manager)
+    page = client.get("/partners/").content.decode()
+    empty = client.get("/partners/?q=存在しない会社名").content.decode()
+    assert "行のある会社" in page and "条件に一致するパートナーはありません。" not in page
+    assert "条件に一致するパートナーはありません。" in empty and "行のある会社" not in empty
+
+
+def test_the_detail_counts_contact_stages_from_the_contacts_it_shows(people_a):
+    from partners.models import Contact, ContactStage
+    from tests.partners.factories import ContactFactory
+
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(name="段階を数える会社")
+        for n, stage in enumerate([ContactStage.POTENTIAL, ContactStage.ACTIVE, ContactStage.ACTIVE, ContactStage.VALID]):
+            ContactFactory(partner=partner, full_name=f"担当{n}", email=f"c{n}@dankai.example")
+        Contact.objects.filter(partner=partner, full_name__in=["担当1", "担当2"]).update(stage=ContactStage.ACTIVE)
+        Contact.objects.filter(partner=partner, full_name="担当3").update(stage=ContactStage.VALID)
+        expected = selectors.contact_stage_rows(partner)
+    response = people_a.console(people_a.channel_manager).get(f"/partners/{partner.pk}/")
+    assert response.status_code == 200
+    assert response.context["contact_stages"] == expected
+    assert dict((stage, n) for stage, _label, n in expected) == {"potential": 1, "valid": 1, "trained": 0, "active": 2}
