@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from calendar import isleap
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import date
-from itertools import groupby
-from typing import TYPE_CHECKING
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from incentives.engine.values import Event
@@ -18,8 +19,9 @@ _NUMBER_RUNS = re.compile(r"(\d+)")
 
 def natural_key(text: str) -> tuple[tuple[str | int, ...], str]:
     """Digit runs compared as numbers; split() puts them at odd places, so str meets str and int int."""
-    parts = _NUMBER_RUNS.split(text)
-    return tuple(int(part) if index % 2 else part for index, part in enumerate(parts)), text
+    parts: list[Any] = _NUMBER_RUNS.split(text)
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts), text
 
 
 def event_order(event: Event) -> tuple[date, tuple[tuple[str | int, ...], str]]:
@@ -31,16 +33,16 @@ def in_order(events: Iterable[Event]) -> list[Event]:
     time, so that the natural-order keys never exist for all events at once."""
     ordered = sorted(events, key=_day)
     start = 0
-    for _day_value, group in groupby(ordered, key=_day):
-        count = sum(1 for _event in group)
+    counts = Counter(map(_day, ordered))  # events per day, counted in C
+    for day in sorted(counts):
+        count = counts[day]
         if count > 1:
             ordered[start:start + count] = sorted(ordered[start:start + count], key=_tie_order)
         start += count
     return ordered
 
 
-def _day(event: Event) -> date:
-    return event.occurred_on
+_day: Callable[[Event], date] = attrgetter("occurred_on")
 
 
 def _tie_order(event: Event) -> tuple[tuple[str | int, ...], str]:

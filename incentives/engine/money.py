@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Inexact, localcontext
+from decimal import Decimal, Inexact, localcontext
 
 CURRENCY = "JPY"  # the only currency: amounts are whole yen end to end
 
@@ -27,3 +27,18 @@ def exact() -> Iterator[None]:
         context.prec = 64
         context.traps[Inexact] = True
         yield
+
+
+Ratio = tuple[int, int]  # a rate as an exact fraction (numerator, denominator > 0)
+
+
+def ratio(rate: Decimal) -> Ratio:
+    """The rate as an exact fraction: products of whole yen and a ratio are exact integer arithmetic."""
+    return rate.as_integer_ratio()
+
+
+def times(amount: int, rate: Ratio) -> int:
+    """amount × rate truncated toward zero to the yen (切り捨て): `int(rate * amount)` with exact `Decimal`s,
+    in integers."""
+    product = amount * rate[0]
+    return product // rate[1] if product >= 0 else -(-product // rate[1])
