@@ -302,10 +302,19 @@ class _Run:
         return state
 
     def _pay(self, partner: str, event: Event, rule_id: str, yen: int, kind: str = "pay") -> bool:
-        """Write the line the rule pays on the event (`_write`), built only when it is not 0 yen."""
+        """Write the line the rule pays on the event unless it is 0 yen (`_write` for a line already built)."""
         if not yen:
             return False
-        return self._write(partner, event, _new_line(Line, (event.event_id, rule_id, yen, event.occurred_on, kind, None)))
+        line = _new_line(Line, (event.event_id, rule_id, yen, event.occurred_on, kind, None))
+        lines = self.lines.get(partner)
+        if lines is None:
+            lines = self.lines[partner] = []
+        lines.append(line)
+        if event.deal in self.watched and event.kind in REVERSIBLE:
+            self.deal_lines.setdefault(event.deal, []).append((partner, line))
+        if self.capture is not None:
+            self.capture.append((partner, line))
+        return True
 
     def _write(self, partner: str, event: Event | None, line: Line) -> bool:
         """Add a line unless it is 0 yen; keep it for a later clawback when its deal will be cancelled."""
