@@ -12,8 +12,9 @@ before anything is computed.
 Decisions on what the spec leaves open, chosen so that every yen is exact, explainable from
 the line's own event and paid once:
 
-- Money. `Decimal` for every product, then each line is truncated toward zero to the unit
-  (切り捨て). A line of 0 yen is not written: it pays nothing, and it does not use a cap slot.
+- Money. Every product is exact (a rate is the exact fraction of its decimal string, times
+  whole yen in integers), then each line is truncated toward zero to the unit (切り捨て). A
+  line of 0 yen is not written: it pays nothing, and it does not use a cap slot.
 - Order. Events run by `occurred_on`, ties by `event_id` in natural order — digit runs compare
   as numbers, so e2 comes before e10 and "99" before "100" (database ids), then the plain
   string breaks what is left ("e01" before "e1"). For one event the rules run in the plan's

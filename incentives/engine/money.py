@@ -1,9 +1,11 @@
 """Money: whole yen, exact decimal rates, and the context every product is computed in.
 
 Amounts are whole yen end to end (`CURRENCY`); rates are decimal strings of at most 12 decimals.
-Every product runs in `exact()`, with 64 digits and `Inexact` trapped, so a product that could
-not be represented exactly raises instead of rounding silently; each line is then truncated
-toward zero to the yen (切り捨て) by `int()`.
+A computation takes each rate once as an exact fraction (`ratio`) and multiplies whole yen by it
+in integers, truncating each line toward zero to the yen (切り捨て, `times`): the same result as
+`int(rate * amount)` with `Decimal`s, without a decimal context per product. What still computes
+with `Decimal`s (`Stepped.rate_at`, `Stepped.marginal`) runs in `exact()`, with 64 digits and
+`Inexact` trapped, so a product that could not be represented exactly raises instead of rounding.
 """
 
 from __future__ import annotations
