@@ -34,7 +34,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from operator import itemgetter
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Max, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
@@ -121,7 +121,10 @@ def _rows(queryset: QuerySet, size: int = 5000) -> Iterator[tuple]:
     """The rows of a `values_list` query, read in chunks from a server-side cursor as plain tuples: Django's
     per-row iterator and converters cost more than the engine's work on a row. Only for columns Django
     would not convert (integers, texts, dates)."""
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter such as pk__in=[] that can match nothing: Django's iterator yields nothing too
+        return
     # As Django's own iterator(): a server-side cursor unless the settings turn them off (PgBouncer in transaction mode).
     server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     with connection.chunked_cursor() if server_side else connection.cursor() as cursor:
