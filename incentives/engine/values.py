@@ -21,7 +21,10 @@ EVENTS_HEADER = ("event_id", "occurred_on", "partner", "event", "amount", "deal"
 PARTNERS_HEADER = ("partner", "type", "tier", "parent")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__, which cost
+# more than the engine's work on the event (a full recomputation builds one per recorded event).
+# Nothing changes an event once built; it stays hashable by its fields, as when it was frozen.
+@dataclass(slots=True, unsafe_hash=True)
 class Event:
     event_id: str
     occurred_on: date
