@@ -1,6 +1,6 @@
 """Which events an incremental commission run must read: the pure part, no database.
 
-The engine keeps three kinds of state across events (engine.py, "Scale"): per (rule, receiving
+The engine keeps three kinds of state across events (incentives.engine, "Scale"): per (rule, receiving
 partner, period) a cumulative amount or a cap count, per deal its win (recurring, clawback), and
 per deal to be cancelled its lines (clawback). A period-keyed state only ever sees events of its
 period, and every period kind (month, quarter, fiscal year) starts on a boundary of the larger

@@ -28,16 +28,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import groupby
+from operator import itemgetter
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, Max, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,8 +91,8 @@ def _first_products(deal_ids=None) -> dict[int, str]:
     rows = DealRegistration.products.through.objects.all()
     if deal_ids is not None:
         rows = rows.filter(dealregistration_id__in=deal_ids)
-    return dict(rows.order_by("dealregistration_id", "product__code").distinct("dealregistration_id")
-                .values_list("dealregistration_id", "product__code"))
+    return dict(_rows(rows.order_by("dealregistration_id", "product__code").distinct("dealregistration_id")
+                      .values_list("dealregistration_id", "product__code")))
 
 
 def hypothetical_wins(deals: Iterable[DealRegistration], earliest: date) -> list[engine.Event]:
@@ -114,6 +115,22 @@ def _cancelled_day(stage: str, won_on: date | None, closed_on: date | None, canc
 def _day_start(day: date):
     """The first instant of a local day, to compare a timestamp column with a date."""
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _rows(queryset: QuerySet, size: int = 5000) -> Iterator[tuple]:
+    """The rows of a `values_list` query, read in chunks from a server-side cursor as plain tuples: Django's
+    per-row iterator and converters cost more than the engine's work on a row. Only for columns Django
+    would not convert (integers, texts, dates)."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter such as pk__in=[] that can match nothing: Django's iterator yields nothing too
+        return
+    # As Django's own iterator(): a server-side cursor unless the settings turn them off (PgBouncer in transaction mode).
+    server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    with connection.chunked_cursor() if server_side else connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
 
 
 def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
@@ -145,9 +162,9 @@ def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
                                                                   start[engine.SESSION_ATTENDED])))
     first_product = _first_products(None if partner_ids is None and since is None else deals.values("pk"))
     # The local days are taken in SQL: converting a timestamp per row in Python costs more than the engine's work.
-    for pk, partner_id, registered_on, stage, won_amount, won_on, closed_on, cancelled_on in deals.values_list(
+    for pk, partner_id, registered_on, stage, won_amount, won_on, closed_on, cancelled_on in _rows(deals.values_list(
             "pk", "partner_id", TruncDate("registered_at"), "stage", "won_amount", "won_on", TruncDate("closed_at"),
-            "cancelled_on").iterator(chunk_size=5000):
+            "cancelled_on")):
         partner, deal, product = partner_code(partner_id), str(pk), first_product.get(pk, "")
         if start[engine.DEAL_REGISTERED] <= registered_on <= until:
             events.append(engine.Event(f"deal:{pk}:1-registered", registered_on, partner, "deal_registered", None, deal, product))
@@ -161,12 +178,12 @@ def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
                                                deal, product))
     if since is not None:
         first_product = _first_products(invoices.values("deal_id"))
-    for pk, deal_id, partner_id, paid_on, amount in invoices.values_list(
-            "pk", "deal_id", "deal__partner_id", "paid_on", "amount").iterator(chunk_size=5000):
+    for pk, deal_id, partner_id, paid_on, amount in _rows(invoices.values_list(
+            "pk", "deal_id", "deal__partner_id", "paid_on", "amount")):
         events.append(engine.Event(f"invoice:{pk}", paid_on, partner_code(partner_id), "invoice_paid", amount,
                                    str(deal_id), first_product.get(deal_id, "")))
-    for pk, kind, partner_id, day in signals.filter(kind__in=PAID_SIGNAL_KINDS).values_list(
-            "pk", "kind", "partner_id", TruncDate("occurred_at")).iterator(chunk_size=5000):
+    for pk, kind, partner_id, day in _rows(signals.filter(kind__in=PAID_SIGNAL_KINDS).values_list(
+            "pk", "kind", "partner_id", TruncDate("occurred_at"))):
         prefix, event = SIGNAL_EVENTS[kind]
         if start[event] <= day <= until:
             events.append(engine.Event(f"{prefix}:{pk}", day, partner_code(partner_id), event))
@@ -307,17 +324,15 @@ def full_lines(period_end: date, *, beat: Callable[[], None] = lambda: None) -> 
     """The lines a full recomputation writes: every event up to `period_end` through the engine, every key of
     the active plans compared with the ledger. The reference an incremental run must equal (`--verify`)."""
     versions = active_versions()
-    recorded = recorded_events(date.max)
-    events = [event for event in recorded if event.occurred_on <= period_end]
-    # Events after the period are a later run's business: their keys are neither paid nor reversed here.
-    later = {event.event_id for event in recorded if event.occurred_on > period_end}
-    del recorded
+    # Events after the period are a later run's business: their keys are neither paid nor reversed here
+    # (`_missing_lines` finds them among the keys the ledger holds and the engine did not compute).
+    events = recorded_events(period_end)
     infos = partner_infos()
-    event_dates = {event.event_id: event.occurred_on for event in events}
     pending: list[tuple] = []
     for version in versions:
         result = engine.compute(engine.parse_plan(version.document), events, infos)
-        pending += _missing_lines(version, result, event_dates, period_end, later)
+        pending += _missing_lines(version, result, period_end)
+        del result
         beat()
     return pending
 
@@ -355,11 +370,10 @@ def incremental_lines(period_end: date, since: date, *, beat: Callable[[], None]
                        .values_list("deal_id", flat=True).distinct())
     events = recorded_events(period_end, since=chosen, wins_of=wins_of)
     infos = partner_infos()
-    event_dates = {event.event_id: event.occurred_on for event in events}
     pending: list[tuple] = []
     for version, plan in zip(versions, plans):
         result = engine.compute(plan, events, infos)
-        pending += _missing_lines(version, result, event_dates, period_end, since=since)
+        pending += _missing_lines(version, result, period_end, since=since)
         beat()
     return pending
 
@@ -566,7 +580,7 @@ def _write(run: CommissionRun, rows: list[tuple]) -> int:
         return cursor.rowcount
 
 
-def _missing_lines(version: PlanVersion, result, event_dates, period_end, later=frozenset(), *,
+def _missing_lines(version: PlanVersion, result: engine.Result, period_end: date, *,
                    since: date | None = None) -> list[tuple]:
     """The lines that bring the ledger to what this version pays now, key by key.
 
@@ -575,53 +589,70 @@ def _missing_lines(version: PlanVersion, result, event_dates, period_end, later=
     and when a win is corrected, cancelled or reopened, the difference is an adjustment line of this
     version. Nothing is ever paid twice and no existing line is touched. With `since` (an incremental
     run) only the keys of lines dated from `since` on are compared: the computed ones, and those the
-    ledger holds with a line dated from then on; `later` is then looked up for the keys left over.
+    ledger holds with a line dated from then on. A key the ledger holds and the engine no longer
+    computes is given back unless its event now falls outside the months compared (after the period: a
+    later run's; before `since`: the months the ledger already has right).
+
+    The ledger is read summed per key in SQL (its amount, and this version's last adjustment number),
+    in partner order, and merged with the engine's lines one partner at a time: only one partner's keys
+    are held in memory, whatever the size of the history.
     """
-    computed_lines: list[tuple[tuple, int]] = []
-    for code, partner_result in result.partners.items():
-        partner_id = int(code)
-        seen: Counter = Counter()
-        for line in partner_result.lines:
-            occurrence = seen[(line.event_id, line.rule)]
-            seen[(line.event_id, line.rule)] += 1
-            if since is None or line.occurred_on >= since:
-                computed_lines.append(((partner_id, line.event_id, line.rule, occurrence), line.amount))
+    version_id = version.pk
     ledger = LedgerLine.objects.filter(plan_version__plan_id=version.plan_id)
     if since is not None:
-        ids = {key[1] for key, _amount in computed_lines}
+        ids = {line.event_id for partner_result in result.partners.values() for line in partner_result.lines
+               if line.occurred_on >= since}
         ids.update(ledger.filter(event_date__gte=since).values_list("event_id", flat=True).distinct())
         ledger = ledger.extra(where=["event_id = ANY(%s)"], params=[list(ids)])
-    held: dict[tuple, int] = {}  # the key's amount in the ledger, every version, adjustments included
-    last: dict[tuple, int] = {}  # this version's highest adjustment number of the key
-    for partner_id, event_id, rule_id, occurrence, adjustment, amount, version_id in ledger.values_list(
-            "partner_id", "event_id", "rule_id", "occurrence", "adjustment", "amount", "plan_version_id",
-    ).iterator(chunk_size=10000):
-        key = (partner_id, event_id, rule_id, occurrence)
-        held[key] = held.get(key, 0) + amount
-        if version_id == version.pk and last.get(key, -1) < adjustment:
-            last[key] = adjustment
+    summed = ledger.values_list("partner_id", "event_id", "rule_id", "occurrence").annotate(
+        total=Cast(Sum("amount"), BigIntegerField()), last=Max("adjustment", filter=Q(plan_version_id=version_id))
+    ).order_by("partner_id")
     lines: list[tuple] = []
-    computed: set = set()
+    left: list[tuple[tuple, int, int | None]] = []  # keys held and no longer computed: (key, amount, last adjustment)
 
-    def add(key, amount):
-        partner_id, event_id, rule_id, occurrence = key
-        lines.append((partner_id, version.pk, event_id, rule_id, occurrence, last.get(key, -1) + 1, amount,
-                      event_dates.get(event_id, period_end)))
+    def compare(partner_id: int, rows: Iterable[tuple], partner_result: engine.PartnerResult | None) -> None:
+        held: dict[tuple, tuple[int, int | None]] = {}  # (event, rule, occurrence): (every version's sum, last)
+        for _partner, event_id, rule_id, occurrence, total, adjustment in rows:
+            held[(event_id, rule_id, occurrence)] = (total, adjustment)
+        seen: dict[tuple[str, str], int] = {}  # the lines of one event and rule so far: a stepped line's catch-up
+        for line in partner_result.lines if partner_result is not None else ():
+            event_rule = (line.event_id, line.rule)
+            occurrence = seen.get(event_rule, 0)
+            seen[event_rule] = occurrence + 1
+            if since is not None and line.occurred_on < since:
+                continue
+            amount, adjustment = held.pop((line.event_id, line.rule, occurrence), (0, None))
+            if line.amount != amount:
+                lines.append((partner_id, version_id, line.event_id, line.rule, occurrence,
+                              0 if adjustment is None else adjustment + 1, line.amount - amount, line.occurred_on))
+        left.extend(((partner_id, *key), amount, adjustment) for key, (amount, adjustment) in held.items() if amount)
 
-    for key, amount in computed_lines:
-        computed.add(key)
-        difference = amount - held.get(key, 0)
-        if difference:
-            add(key, difference)
-    left = [(key, amount) for key, amount in held.items() if amount and key not in computed]
-    if since is not None and left:
-        # A key whose event now falls after the period is a later run's; one whose event now falls before
-        # `since` (moved there, same amount) belongs to the months the ledger already has right.
-        later = {event_id for event_id, day in _event_days({key[1] for key, _amount in left}).items()
-                 if not since <= day <= period_end}
-    for key, amount in left:
-        if key[1] not in later and (key not in last or key[1].startswith(REVERSIBLE_EVENTS)):
-            add(key, -amount)
+    computed = sorted((int(code), partner_result) for code, partner_result in result.partners.items())
+    held_by_partner = groupby(_rows(summed, 10000), key=itemgetter(0))
+    group = next(held_by_partner, None)
+    for partner_id, partner_result in computed:
+        while group is not None and group[0] < partner_id:
+            compare(group[0], group[1], None)
+            group = next(held_by_partner, None)
+        if group is not None and group[0] == partner_id:
+            compare(partner_id, group[1], partner_result)
+            group = next(held_by_partner, None)
+        else:
+            compare(partner_id, (), partner_result)
+    while group is not None:
+        compare(group[0], group[1], None)
+        group = next(held_by_partner, None)
+    if left:
+        # The keys no longer computed: where their events are now (those that still exist).
+        days = _event_days({key[1] for key, _amount, _adjustment in left})
+        for key, amount, adjustment in left:
+            day = days.get(key[1])
+            if day is not None and (day > period_end or since is not None and day < since):
+                continue
+            if adjustment is None or key[1].startswith(REVERSIBLE_EVENTS):
+                partner_id, event_id, rule_id, occurrence = key
+                lines.append((partner_id, version_id, event_id, rule_id, occurrence,
+                              0 if adjustment is None else adjustment + 1, -amount, day or period_end))
     return lines
 
 

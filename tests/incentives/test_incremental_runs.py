@@ -198,3 +198,30 @@ def test_verify_reports_a_ledger_that_differs_and_writes_nothing(people_a, capsy
         with translation.override("en"):
             call_command("run_commissions", slug=people_a.tenant.slug, period="2026-04", verify=True)
         assert "is what a full recomputation writes" in capsys.readouterr().out
+
+
+def test_verify_finds_a_missing_line_a_line_no_longer_computed_and_leaves_a_later_events_line(people_a):
+    """The full recomputation compares the ledger summed per key with the engine's lines: a key deleted from the
+    ledger comes back whole, a key of an event that no longer exists is given back on the period's last day,
+    and a key of an event after the period is left to a later run."""
+    with tenant_context(people_a.tenant):
+        _publish(_example())
+        Scenario(people_a, random.Random(5)).month(MONTHS[0])
+        _run_and_compare(MONTHS[0])
+        missing = LedgerLine.objects.filter(event_id__startswith="deal:").order_by("pk").first()
+        row = tuple(getattr(missing, column) for column in runs.COLUMNS)
+        LedgerLine.objects.filter(pk=missing.pk).delete()
+        gone = LedgerLine.objects.create(
+            partner_id=missing.partner_id, plan_version_id=missing.plan_version_id, event_id="deal:999999:2-won",
+            rule_id="resale-margin", amount=12_345, period=missing.period, event_date=missing.event_date,
+            run_id=missing.run_id)
+        deal = DealRegistration.objects.filter(won_on__isnull=False).order_by("pk").first()
+        invoice = InvoicePayment.objects.create(deal=deal, paid_on=date(2026, 5, 10), amount=50_000)
+        LedgerLine.objects.create(
+            partner_id=deal.partner_id, plan_version_id=missing.plan_version_id, event_id=f"invoice:{invoice.pk}",
+            rule_id="subscription-share", amount=5_000, period=date(2026, 5, 1), event_date=invoice.paid_on,
+            run_id=missing.run_id)
+        assert sorted(runs.verify(MONTHS[0])) == sorted([
+            row,
+            (gone.partner_id, gone.plan_version_id, gone.event_id, gone.rule_id, 0, 1, -12_345, date(2026, 4, 30)),
+        ])
