@@ -415,3 +415,8 @@ def contacts_for_sync(*, partner_id: int | None = None, external_id: tuple[str, 
 
 def contact_for_sync(pk: int, *, partner_id: int | None = None) -> Contact | None:
     return contacts_for_sync(partner_id=partner_id).filter(pk=pk).first()
+
+
+def partner_names(partner_ids) -> dict[int, str]:
+    """partner id → name."""
+    return dict(Partner.objects.filter(pk__in=list(partner_ids)).order_by().values_list("pk", "name"))
