@@ -457,3 +457,65 @@ def partners_with_wins_between(partner_ids, start: date, end: date) -> int:
         SELECT count(DISTINCT d.partner_id) FROM deals_dealregistration d
          WHERE d.stage = 'won' AND d.won_on >= %(start)s AND d.won_on <= %(end)s {_partner_condition(partner_ids)}""",
         {"start": start, "end": end, "partner_ids": None if partner_ids is None else list(partner_ids)})[0][0])
+
+
+def deal_milestones(partner_ids, *, quarter_target: int, fiscal_start_month: int) -> dict[int, tuple]:
+    """partner id → (first registration instant, first win day, the first day the revenue won within one
+    fiscal quarter reached `quarter_target`): the deal badges of programs.recognition. One statement."""
+    rows = _raw("""
+        WITH ids(partner_id) AS (SELECT unnest(%(ids)s::bigint[]))
+        SELECT ids.partner_id,
+          (SELECT MIN(d.registered_at) FROM deals_dealregistration d WHERE d.partner_id = ids.partner_id),
+          (SELECT MIN(d.won_on) FROM deals_dealregistration d WHERE d.partner_id = ids.partner_id AND d.stage = 'won'),
+          (SELECT MIN(won_on) FROM (
+               SELECT d.won_on, SUM(d.won_amount) OVER (
+                          PARTITION BY date_trunc('quarter', d.won_on - make_interval(months => %(shift)s))
+                          ORDER BY d.won_on, d.id) AS running
+                 FROM deals_dealregistration d
+                WHERE d.partner_id = ids.partner_id AND d.stage = 'won' AND d.won_on IS NOT NULL) quarters
+            WHERE running >= %(quarter_target)s)
+        FROM ids""", {"ids": list(partner_ids), "shift": fiscal_start_month - 1, "quarter_target": quarter_target})
+    return {pk: (first_deal, first_win, quarter) for pk, first_deal, first_win, quarter in rows}
+
+
+def last_registration(partner_ids) -> dict[int, datetime]:
+    """partner id → the instant of its latest deal registration (rejected ones never count)."""
+    from django.db.models import Max
+
+    rows = (DealRegistration.objects.filter(_partner_scope(partner_ids)).exclude(stage=Stage.REJECTED)
+            .order_by().values("partner_id").annotate(last=Max("registered_at")))
+    return {row["partner_id"]: row["last"] for row in rows}
+
+
+def registrations_expiring_between(partner_ids, start: date, end: date) -> dict[int, int]:
+    """partner id → its registrations still being worked (approved, proposal, negotiation) whose protection
+    expires from `start` to `end` (both included)."""
+    rows = (DealRegistration.objects.filter(_partner_scope(partner_ids),
+                                            stage__in=[Stage.APPROVED, Stage.PROPOSAL, Stage.NEGOTIATION],
+                                            expires_on__gte=start, expires_on__lte=end)
+            .order_by().values("partner_id").annotate(n=Count("pk")))
+    return {row["partner_id"]: row["n"] for row in rows}
+
+
+def open_pipeline(partner_ids) -> dict[int, dict[str, tuple[int, int]]]:
+    """partner id → {open stage → (deals, registered amount ¥)} today."""
+    result: dict[int, dict[str, tuple[int, int]]] = {}
+    for row in (DealRegistration.objects.filter(_partner_scope(partner_ids), stage__in=OPEN_STAGES).order_by()
+                .values("partner_id", "stage").annotate(deals=Count("pk"), amount=Sum("amount"))):
+        result.setdefault(row["partner_id"], {})[row["stage"]] = (row["deals"], int(row["amount"] or 0))
+    return result
+
+
+def deals_registered_by(windows: list[tuple[int, int, datetime, datetime]]) -> dict[int, int]:
+    """key → deals registered by the user from `since` to `until` (both included), for each
+    (key, user id, since, until); a deal counts once per key. One statement."""
+    if not windows:
+        return {}
+    keys, users, since, until = (list(column) for column in zip(*windows))
+    return dict(_raw("""
+        SELECT w.key, count(DISTINCT d.id)
+          FROM unnest(%(keys)s::bigint[], %(users)s::bigint[], %(since)s::timestamptz[], %(until)s::timestamptz[])
+               AS w(key, user_id, since, until)
+          JOIN deals_dealregistration d ON d.registered_by_id = w.user_id
+           AND d.registered_at >= w.since AND d.registered_at <= w.until
+         GROUP BY w.key""", {"keys": keys, "users": users, "since": since, "until": until}))

@@ -436,3 +436,12 @@ def mdf_activity_count(partner_ids, start: date, end: date) -> int:
     if partner_ids is not None:
         requests = requests.filter(partner_id__in=list(partner_ids))
     return requests.count()
+
+
+def mdf_requests_between(partner_id: int, start: date, end: date) -> list[MdfRequest]:
+    """The partner's MDF requests whose activity starts or ends from `start` to `end`, with their claims."""
+    from django.db.models import Q
+
+    return list(MdfRequest.objects.filter(Q(starts_on__gte=start, starts_on__lte=end)
+                                          | Q(ends_on__gte=start, ends_on__lte=end), partner_id=partner_id)
+                .select_related("claim", "partner").order_by("starts_on", "pk"))

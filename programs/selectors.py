@@ -129,3 +129,8 @@ def partner_tier_names(partner_ids) -> dict[int, str]:
     """partner id → the name of the tier it holds now."""
     return dict(PartnerTier.objects.filter(partner_id__in=list(partner_ids)).order_by()
                 .values_list("partner_id", "tier__name"))
+
+
+def tiers_in_order() -> QuerySet[Tier]:
+    """Every tier with its programme, by programme name and rank (the choices of a tier filter)."""
+    return Tier.objects.select_related("program").order_by("program__name", "rank")

@@ -289,16 +289,20 @@ def deal_figures(filters: Filters, partner_ids=_ALL) -> _DealFigures:
     ids = _ids(filters, partner_ids)
     per_partner = deal_selectors.registrations_in_period(ids, filters.starts_at, filters.ends_before)
     registering = [pk for pk, figures in per_partner.items() if figures.registered]
+    firsts = [pk for pk in registering if not per_partner[pk].registered_before]
+    # The start of a partner is read only for the partners whose first deal is in the period.
     partners = {pk: (stage, start) for pk, stage, start in _rows("""
-        SELECT p.id, p.stage, LEAST((p.created_at AT TIME ZONE %(tz)s)::date,
-                                    COALESCE((SELECT min(a.agreed_on) FROM partners_agreement a
-                                               WHERE a.partner_id = p.id), (p.created_at AT TIME ZONE %(tz)s)::date))
+        SELECT p.id, p.stage,
+               CASE WHEN p.id = ANY(%(firsts)s) THEN LEAST(
+                   (p.created_at AT TIME ZONE %(tz)s)::date,
+                   COALESCE((SELECT min(a.agreed_on) FROM partners_agreement a WHERE a.partner_id = p.id),
+                            (p.created_at AT TIME ZONE %(tz)s)::date)) END
           FROM partners_partner p WHERE p.id = ANY(%(ids)s)""",
-        {"ids": registering, "tz": timezone.get_current_timezone_name()})} if registering else {}
+        {"ids": registering, "firsts": firsts, "tz": timezone.get_current_timezone_name()})} if registering else {}
     first_days = []
-    for pk, figures in per_partner.items():
-        if figures.first_at is not None and not figures.registered_before and pk in partners:
-            first_day = timezone.localtime(figures.first_at).date()
+    for pk in firsts:
+        if pk in partners and partners[pk][1] is not None:
+            first_day = timezone.localtime(per_partner[pk].first_at).date()
             first_days.append(max((first_day - partners[pk][1]).days, 0))
     registered, won = deal_selectors.registrations_by_month(ids, _month_starts(filters), filters.ends_before)
     kpis = {"active_partners": sum(1 for pk in registering if partners.get(pk, ("",))[0] in SIGNED),
