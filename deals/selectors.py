@@ -341,3 +341,181 @@ def registration_activity(partner_ids, *, recent_since: datetime, conversion_sin
         won=Count("pk", filter=Q(stage=Stage.WON, registered_at__gte=conversion_since)),
         last=Max("registered_at", filter=counted), first=Min("registered_at", filter=counted)))
     return {row.pop("partner_id"): row for row in rows}
+
+
+# --------------------------------------------------------------------------- dashboard figures, set-based
+#
+# The insights dashboard asks for a whole vendor's deals at once (a million rows in the benchmark), so these
+# are single GROUP BY statements. `partner_ids=None` covers every partner without a join; a list limits the
+# deals to those partners. Month boundaries go to width_bucket(): cheaper per row than date_trunc() in the
+# vendor's zone.
+
+
+def _raw(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _partner_condition(partner_ids, column: str = "d.partner_id") -> str:
+    return "" if partner_ids is None else f"AND {column} = ANY(%(partner_ids)s)"
+
+
+@dataclass(frozen=True)
+class RegistrationFigures:
+    """One partner's deals registered in a period: counted as the catalogue's registered deals (rejected ones
+    excluded), with their outcome, and whether the partner had registered any deal before the period."""
+
+    registered: int
+    won: int
+    lost: int
+    first_at: datetime | None
+    registered_before: bool
+
+
+def registrations_in_period(partner_ids, starts_at: datetime, ends_before: datetime) -> dict[int, RegistrationFigures]:
+    """partner id → its deals registered from `starts_at` (included) to `ends_before` (excluded).
+
+    Whether a partner registered before is an index probe per partner that registered in the period, not a
+    scan of every deal ever."""
+    rows = _raw(f"""
+        SELECT pp.partner_id, pp.registered, pp.won, pp.lost, pp.first_at,
+               EXISTS (SELECT 1 FROM deals_dealregistration earlier
+                        WHERE earlier.partner_id = pp.partner_id AND earlier.stage <> 'rejected'
+                          AND earlier.registered_at < %(starts_at)s)
+          FROM (SELECT d.partner_id,
+                       count(*) FILTER (WHERE d.stage <> 'rejected') AS registered,
+                       count(*) FILTER (WHERE d.stage = 'won') AS won,
+                       count(*) FILTER (WHERE d.stage = 'lost') AS lost,
+                       min(d.registered_at) FILTER (WHERE d.stage <> 'rejected') AS first_at
+                  FROM deals_dealregistration d
+                 WHERE d.registered_at >= %(starts_at)s AND d.registered_at < %(ends_before)s
+                       {_partner_condition(partner_ids)}
+                 GROUP BY d.partner_id) pp""",
+                {"starts_at": starts_at, "ends_before": ends_before,
+                 "partner_ids": None if partner_ids is None else list(partner_ids)})
+    return {pk: RegistrationFigures(int(registered), int(won), int(lost), first_at, bool(before))
+            for pk, registered, won, lost, first_at, before in rows}
+
+
+def registrations_by_month(partner_ids, month_starts: list[datetime], ends_before: datetime) -> tuple[list[int], list[int]]:
+    """Deals registered per month (rejected ones excluded) and, of those, the ones won: two lists with a value
+    per month starting at `month_starts`, the last month ending before `ends_before`."""
+    months = len(month_starts)
+    registered, won = [0] * months, [0] * months
+    for bucket, count_registered, count_won in _raw(f"""
+        SELECT width_bucket(d.registered_at, %(instants)s::timestamptz[]),
+               count(*) FILTER (WHERE d.stage <> 'rejected'), count(*) FILTER (WHERE d.stage = 'won')
+          FROM deals_dealregistration d
+         WHERE d.registered_at >= %(starts_at)s AND d.registered_at < %(ends_before)s {_partner_condition(partner_ids)}
+         GROUP BY 1""", {"instants": [*month_starts, ends_before], "starts_at": month_starts[0],
+                         "ends_before": ends_before,
+                         "partner_ids": None if partner_ids is None else list(partner_ids)}):
+        if 1 <= bucket <= months:
+            registered[bucket - 1], won[bucket - 1] = int(count_registered), int(count_won)
+    return registered, won
+
+
+def won_totals_by_month(partner_ids, month_firsts: list[date], end: date) -> dict[tuple[int, int], tuple[int, int]]:
+    """(partner id, month index from 0) → (won revenue ¥, won deals), as won_totals counts them, for the months
+    starting on `month_firsts`, the last one ending on `end` (included)."""
+    months = len(month_firsts)
+    result: dict[tuple[int, int], tuple[int, int]] = {}
+    for partner_id, bucket, won, revenue in _raw(f"""
+        SELECT d.partner_id, width_bucket(d.won_on, %(days)s::date[]), count(*), COALESCE(sum(d.won_amount), 0)
+          FROM deals_dealregistration d
+         WHERE d.stage = 'won' AND d.won_on >= %(start)s AND d.won_on <= %(end)s {_partner_condition(partner_ids)}
+         GROUP BY 1, 2""", {"days": [*month_firsts, end], "start": month_firsts[0], "end": end,
+                            "partner_ids": None if partner_ids is None else list(partner_ids)}):
+        # The period's last day is the upper boundary itself: width_bucket puts it one past the end.
+        result[(partner_id, min(bucket, months) - 1)] = (int(revenue), int(won))
+    return result
+
+
+def won_revenue_registered_between(windows: list[tuple[int, int, date, date]]) -> dict[int, int]:
+    """key → revenue of the partner's won deals registered (local day) from start to end (both included), for
+    each (key, partner id, start, end): the attribution of MDF ROI (see incentives.selectors.mdf_roi)."""
+    if not windows:
+        return {}
+    from django.utils import timezone
+
+    keys, partners, starts, ends = (list(column) for column in zip(*windows))
+    return {key: int(total) for key, total in _raw("""
+        SELECT w.key, COALESCE((SELECT sum(d.won_amount) FROM deals_dealregistration d
+                                 WHERE d.partner_id = w.partner_id AND d.stage = 'won'
+                                   AND (d.registered_at AT TIME ZONE %(tz)s)::date >= w.starts_on
+                                   AND (d.registered_at AT TIME ZONE %(tz)s)::date <= w.ends_on), 0)
+          FROM unnest(%(keys)s::bigint[], %(partners)s::bigint[], %(starts)s::date[], %(ends)s::date[])
+               AS w(key, partner_id, starts_on, ends_on)""",
+        {"keys": keys, "partners": partners, "starts": starts, "ends": ends,
+         "tz": timezone.get_current_timezone_name()})}
+
+
+def partners_with_wins_between(partner_ids, start: date, end: date) -> int:
+    """How many partners won a deal from `start` to `end` (a bound on a ranked table's rows)."""
+    return int(_raw(f"""
+        SELECT count(DISTINCT d.partner_id) FROM deals_dealregistration d
+         WHERE d.stage = 'won' AND d.won_on >= %(start)s AND d.won_on <= %(end)s {_partner_condition(partner_ids)}""",
+        {"start": start, "end": end, "partner_ids": None if partner_ids is None else list(partner_ids)})[0][0])
+
+
+def deal_milestones(partner_ids, *, quarter_target: int, fiscal_start_month: int) -> dict[int, tuple]:
+    """partner id → (first registration instant, first win day, the first day the revenue won within one
+    fiscal quarter reached `quarter_target`): the deal badges of programs.recognition. One statement."""
+    rows = _raw("""
+        WITH ids(partner_id) AS (SELECT unnest(%(ids)s::bigint[]))
+        SELECT ids.partner_id,
+          (SELECT MIN(d.registered_at) FROM deals_dealregistration d WHERE d.partner_id = ids.partner_id),
+          (SELECT MIN(d.won_on) FROM deals_dealregistration d WHERE d.partner_id = ids.partner_id AND d.stage = 'won'),
+          (SELECT MIN(won_on) FROM (
+               SELECT d.won_on, SUM(d.won_amount) OVER (
+                          PARTITION BY date_trunc('quarter', d.won_on - make_interval(months => %(shift)s))
+                          ORDER BY d.won_on, d.id) AS running
+                 FROM deals_dealregistration d
+                WHERE d.partner_id = ids.partner_id AND d.stage = 'won' AND d.won_on IS NOT NULL) quarters
+            WHERE running >= %(quarter_target)s)
+        FROM ids""", {"ids": list(partner_ids), "shift": fiscal_start_month - 1, "quarter_target": quarter_target})
+    return {pk: (first_deal, first_win, quarter) for pk, first_deal, first_win, quarter in rows}
+
+
+def last_registration(partner_ids) -> dict[int, datetime]:
+    """partner id → the instant of its latest deal registration (rejected ones never count)."""
+    from django.db.models import Max
+
+    rows = (DealRegistration.objects.filter(_partner_scope(partner_ids)).exclude(stage=Stage.REJECTED)
+            .order_by().values("partner_id").annotate(last=Max("registered_at")))
+    return {row["partner_id"]: row["last"] for row in rows}
+
+
+def registrations_expiring_between(partner_ids, start: date, end: date) -> dict[int, int]:
+    """partner id → its registrations still being worked (approved, proposal, negotiation) whose protection
+    expires from `start` to `end` (both included)."""
+    rows = (DealRegistration.objects.filter(_partner_scope(partner_ids),
+                                            stage__in=[Stage.APPROVED, Stage.PROPOSAL, Stage.NEGOTIATION],
+                                            expires_on__gte=start, expires_on__lte=end)
+            .order_by().values("partner_id").annotate(n=Count("pk")))
+    return {row["partner_id"]: row["n"] for row in rows}
+
+
+def open_pipeline(partner_ids) -> dict[int, dict[str, tuple[int, int]]]:
+    """partner id → {open stage → (deals, registered amount ¥)} today."""
+    result: dict[int, dict[str, tuple[int, int]]] = {}
+    for row in (DealRegistration.objects.filter(_partner_scope(partner_ids), stage__in=OPEN_STAGES).order_by()
+                .values("partner_id", "stage").annotate(deals=Count("pk"), amount=Sum("amount"))):
+        result.setdefault(row["partner_id"], {})[row["stage"]] = (row["deals"], int(row["amount"] or 0))
+    return result
+
+
+def deals_registered_by(windows: list[tuple[int, int, datetime, datetime]]) -> dict[int, int]:
+    """key → deals registered by the user from `since` to `until` (both included), for each
+    (key, user id, since, until); a deal counts once per key. One statement."""
+    if not windows:
+        return {}
+    keys, users, since, until = (list(column) for column in zip(*windows))
+    return dict(_raw("""
+        SELECT w.key, count(DISTINCT d.id)
+          FROM unnest(%(keys)s::bigint[], %(users)s::bigint[], %(since)s::timestamptz[], %(until)s::timestamptz[])
+               AS w(key, user_id, since, until)
+          JOIN deals_dealregistration d ON d.registered_by_id = w.user_id
+           AND d.registered_at >= w.since AND d.registered_at <= w.until
+         GROUP BY w.key""", {"keys": keys, "users": users, "since": since, "until": until}))

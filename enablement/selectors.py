@@ -19,6 +19,7 @@ from enablement.models import (
     ContentAccess,
     ContentItem,
     Course,
+    CourseCompletion,
     LearningPath,
     ModuleProgress,
     PartnerQuestion,
@@ -161,24 +162,18 @@ def sessions_for(user: User, partner: Partner) -> QuerySet[StudySession]:
 
 
 def session_leads(session_ids: list[int]) -> dict[int, int]:
-    """Deals registered by each session's attendees from its start to the end of its lead window; one query."""
+    """Deals registered by each session's attendees from its start to the end of its lead window (counted by
+    deals.selectors.deals_registered_by); two queries."""
     if not session_ids:
         return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT s.id, count(DISTINCT d.id)
-              FROM enablement_studysession s
-              JOIN enablement_sessionseat seat ON seat.session_id = s.id AND seat.status = 'attended'
-              JOIN deals_dealregistration d ON d.registered_by_id = seat.user_id
-               AND d.registered_at >= s.starts_at
-               AND d.registered_at <= s.ends_at + make_interval(mins => s.lead_window_minutes)
-             WHERE s.id = ANY(%s)
-             GROUP BY s.id
-            """,
-            [list(session_ids)],
-        )
-        return dict(cursor.fetchall())
+    from deals.selectors import deals_registered_by
+
+    seats = (SessionSeat.objects.filter(session_id__in=list(session_ids), status=SessionSeat.Status.ATTENDED)
+             .values_list("session_id", "user_id", "session__starts_at", "session__ends_at",
+                          "session__lead_window_minutes"))
+    counts = deals_registered_by([(session, user, starts, ends + timedelta(minutes=minutes))
+                                  for session, user, starts, ends, minutes in seats])
+    return {session: n for session, n in counts.items() if n}
 
 
 def sessions_console() -> QuerySet[StudySession]:
@@ -370,3 +365,119 @@ def quiz_results_since(partner_ids, since) -> dict[int, tuple[int, int]]:
             attempts, passed = result.get(partner_id, (0, 0))
             result[partner_id] = (attempts + row["n"], passed + row["passed"])
     return result
+
+
+def _raw(sql: str, params: dict) -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def nth_rep_first_certified(partner_ids, n: int) -> dict[int, object]:
+    """partner id → the instant the partner's n-th person earned a first certification (with the partner):
+    the certification badge of programs.recognition. Partners with fewer are left out."""
+    rows = _raw("""
+        WITH ids(partner_id) AS (SELECT unnest(%(ids)s::bigint[]))
+        SELECT ids.partner_id,
+          (SELECT first_at FROM (SELECT MIN(a.issued_at) AS first_at FROM enablement_certificationaward a
+                                  WHERE a.partner_id = ids.partner_id GROUP BY a.user_id ORDER BY 1
+                                 OFFSET %(skip)s LIMIT 1) nth)
+        FROM ids""", {"ids": list(partner_ids), "skip": n - 1})
+    return {pk: at for pk, at in rows if at is not None}
+
+
+def attendance_streak_completed(partner_ids, n: int, now) -> dict[int, object]:
+    """partner id → the start of the study session that completed the partner's first run of `n` sessions in a
+    row attended by one of its members (of the sessions its members were invited to, up to `now`)."""
+    from partners.selectors import member_pairs
+
+    pairs = sorted(member_pairs(partner_ids, active_only=False))
+    rows = _raw("""
+        WITH ids(partner_id) AS (SELECT unnest(%(ids)s::bigint[])),
+             members(partner_id, user_id) AS (SELECT * FROM unnest(%(partners)s::bigint[], %(users)s::bigint[]))
+        SELECT ids.partner_id,
+          (SELECT MIN(starts_at) FROM (
+               SELECT starts_at, ROW_NUMBER() OVER (PARTITION BY misses ORDER BY starts_at, id) AS n
+                 FROM (SELECT s.id, s.starts_at, BOOL_OR(seat.status = 'attended') AS attended,
+                              SUM(CASE WHEN BOOL_OR(seat.status = 'attended') THEN 0 ELSE 1 END)
+                                  OVER (ORDER BY s.starts_at, s.id) AS misses
+                         FROM enablement_studysession s
+                         JOIN enablement_sessionseat seat ON seat.session_id = s.id
+                         JOIN members m ON m.user_id = seat.user_id AND m.partner_id = ids.partner_id
+                        WHERE s.kind = 'study' AND s.starts_at <= %(now)s
+                        GROUP BY s.id, s.starts_at) sessions
+                WHERE attended) runs
+            WHERE n = %(sessions)s)
+        FROM ids""", {"ids": list(partner_ids), "partners": [p for p, _u in pairs], "users": [u for _p, u in pairs],
+                      "now": now, "sessions": n})
+    return {pk: at for pk, at in rows if at is not None}
+
+
+def certifications_expiring_between(partner_ids, after, until) -> dict[int, int]:
+    """partner id → its certifications still valid at `after` that expire by `until` (instants)."""
+    awards = CertificationAward.objects.filter(expires_at__gt=after, expires_at__lte=until)
+    if partner_ids is not None:
+        awards = awards.filter(partner_id__in=list(partner_ids))
+    return dict(awards.order_by().values("partner_id").annotate(n=Count("pk")).values_list("partner_id", "n"))
+
+
+# --------------------------------------------------------------------------- a period's learning (QBR pack)
+#
+# "People of the partner" are the users who are its members (the membership is partners'; its relation on the
+# user is followed in the join). Periods are instants: `since` included, `until` excluded.
+
+
+def _members_of(partner_ids) -> Q:
+    return Q() if partner_ids is None else Q(user__partner_membership__partner_id__in=list(partner_ids))
+
+
+_MEMBER_PARTNER = "user__partner_membership__partner_id"
+
+
+def certification_holders(partner_id: int, at, limit: int = 12) -> list[CertificationAward]:
+    """The partner's certifications still valid at `at`, by holder and certification name."""
+    return list(CertificationAward.objects.filter(partner_id=partner_id, expires_at__gt=at)
+                .select_related("certification").order_by("holder_name", "certification__name")[:limit])
+
+
+def courses_completed_between(partner_ids, since, until) -> dict[int, int]:
+    """partner id → courses its people completed in the period."""
+    return dict(CourseCompletion.objects.filter(_members_of(partner_ids), completed_at__gte=since,
+                                                completed_at__lt=until)
+                .order_by().values(_MEMBER_PARTNER).annotate(n=Count("pk")).values_list(_MEMBER_PARTNER, "n"))
+
+
+def quiz_attempts_between(partner_ids, since, until) -> dict[int, tuple[int, int]]:
+    """partner id → (quiz attempts its people submitted in the period, of which passed)."""
+    rows = (QuizAttempt.objects.filter(_members_of(partner_ids), submitted_at__gte=since, submitted_at__lt=until)
+            .order_by().values(_MEMBER_PARTNER).annotate(taken=Count("pk"), passed=Count("pk", filter=Q(passed=True))))
+    return {row[_MEMBER_PARTNER]: (row["taken"], row["passed"]) for row in rows}
+
+
+def downloads_between(partner_ids, since, until) -> dict[int, int]:
+    """partner id → content downloads by its people in the period."""
+    accesses = ContentAccess.objects.filter(action=ContentAccess.Action.DOWNLOAD, at__gte=since, at__lt=until)
+    if partner_ids is not None:
+        accesses = accesses.filter(partner_id__in=list(partner_ids))
+    return dict(accesses.order_by().values("partner_id").annotate(n=Count("pk")).values_list("partner_id", "n"))
+
+
+def top_downloads(partner_id: int, since, until, limit: int = 5) -> list[tuple[str, int]]:
+    """(title, downloads) of the content the partner downloaded most in the period."""
+    return list(ContentAccess.objects.filter(partner_id=partner_id, action=ContentAccess.Action.DOWNLOAD,
+                                             at__gte=since, at__lt=until)
+                .values("item__title").annotate(n=Count("pk")).order_by("-n", "item__title")
+                .values_list("item__title", "n")[:limit])
+
+
+def session_attendance_between(partner_ids, since, until) -> dict[int, tuple[int, int, int]]:
+    """partner id → (study sessions in the period its people were invited to, sessions they attended, people
+    who attended one)."""
+    in_period = Q(session__starts_at__gte=since, session__starts_at__lt=until)
+    attended = in_period & Q(status=SessionSeat.Status.ATTENDED)
+    rows = (SessionSeat.objects.filter(_members_of(partner_ids)).filter(in_period).order_by().values(_MEMBER_PARTNER)
+            .annotate(invited=Count("session", distinct=True), attended=Count("session", filter=attended, distinct=True),
+                      people=Count("user", filter=attended, distinct=True)))
+    return {row[_MEMBER_PARTNER]: (row["invited"], row["attended"], row["people"]) for row in rows}

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incentives import audit
 from incentives.models import MdfAllocation, MdfClaim, MdfRequest
+from incentives.selectors import Roi, mdf_roi_of
 from partners.access import require_partner_member
 from partners.models import Partner
 from partners.selectors import partner_for_user
@@ -134,33 +135,6 @@ def proof_response(request, claim: MdfClaim):
                          content_type=PROOF_TYPES.get(extension, "application/octet-stream"))
 
 
-@dataclass(frozen=True)
-class Roi:
-    request: MdfRequest
-    spent: int
-    leads: int
-    won_revenue: int
-
-    @property
-    def ratio(self) -> float | None:
-        return round(self.won_revenue / self.spent, 1) if self.spent else None
-
-
 def roi(requests) -> list[Roi]:
-    """Leads reported and revenue won from deals the partner registered during and up to 90 days
-    after each activity: the attribution a channel team uses for MDF ROI."""
-    from datetime import timedelta
-
-    from deals.models import DealRegistration
-
-    result = []
-    for request in requests:
-        claim = getattr(request, "claim", None)
-        spent = claim.amount if claim else 0
-        won = DealRegistration.objects.filter(
-            Q(partner=request.partner, stage="won"),
-            registered_at__date__gte=request.starts_on,
-            registered_at__date__lte=request.ends_on + timedelta(days=90),
-        ).aggregate(total=Sum("won_amount"))["total"] or 0
-        result.append(Roi(request, spent, claim.leads if claim else 0, won))
-    return result
+    """MDF ROI per activity, as incentives.selectors.mdf_roi_of defines it (the one definition)."""
+    return mdf_roi_of(requests)

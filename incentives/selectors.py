@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from deals import selectors as deal_selectors
 from incentives import terms, zengin
-from incentives.models import InvoiceImport, InvoicePayment, LedgerLine, Payout
+from incentives.models import InvoiceImport, InvoicePayment, LedgerLine, MdfRequest, Payout
 from partners.models import Partner
 
 
@@ -354,3 +354,94 @@ def payout_for_sync(pk: int, *, partner_id: int | None = None) -> Payout | None:
 def payout_lines_for_sync(payout: Payout) -> QuerySet[LedgerLine]:
     """The ledger lines a payout pays (append-only: adjustments are lines of their own)."""
     return LedgerLine.objects.filter(payout=payout).select_related("plan_version__plan")
+
+
+# --------------------------------------------------------------------------- MDF ROI (prm.figures "mdf_roi")
+
+MDF_ATTRIBUTION_DAYS = 90
+MDF_SPENT = (MdfRequest.Status.CLAIMED, MdfRequest.Status.REIMBURSED)
+
+
+@dataclass(frozen=True)
+class Roi:
+    """One MDF activity: what the partner spent (its claim), the leads it reported, and the revenue of the
+    partner's won deals registered during the activity and up to 90 days after it."""
+
+    request: MdfRequest
+    spent: int
+    leads: int
+    won_revenue: int
+
+    @property
+    def ratio(self) -> float | None:
+        return round(self.won_revenue / self.spent, 1) if self.spent else None
+
+
+@dataclass(frozen=True)
+class MdfRoi:
+    rows: list[Roi] = field(default_factory=list)  # the best return first
+
+    @property
+    def activities(self) -> int:
+        return len(self.rows)
+
+    @property
+    def spent(self) -> int:
+        return sum(row.spent for row in self.rows)
+
+    @property
+    def leads(self) -> int:
+        return sum(row.leads for row in self.rows)
+
+    @property
+    def won_revenue(self) -> int:
+        return sum(row.won_revenue for row in self.rows)
+
+    @property
+    def ratio(self) -> float | None:
+        spent = self.spent
+        return round(self.won_revenue / spent, 1) if spent else None
+
+
+def mdf_roi_of(requests) -> list[Roi]:
+    """The ROI of each of these MDF requests (with their claim loaded), in their order: one statement for all."""
+    from datetime import timedelta
+
+    requests = list(requests)
+    won = deal_selectors.won_revenue_registered_between([
+        (request.pk, request.partner_id, request.starts_on, request.ends_on + timedelta(days=MDF_ATTRIBUTION_DAYS))
+        for request in requests])
+    result = []
+    for request in requests:
+        claim = getattr(request, "claim", None)
+        result.append(Roi(request, claim.amount if claim else 0, claim.leads if claim else 0, won.get(request.pk, 0)))
+    return result
+
+
+def mdf_roi(partner_ids, start: date, end: date) -> MdfRoi:
+    """MDF ROI of the claimed (or reimbursed) activities that started from `start` to `end` (both included), of
+    these partners (every partner when None): the figure "mdf_roi" of prm.figures."""
+    requests = (MdfRequest.objects.filter(status__in=MDF_SPENT, starts_on__gte=start, starts_on__lte=end,
+                                          claim__isnull=False)
+                .select_related("claim", "partner").order_by("pk"))
+    if partner_ids is not None:
+        requests = requests.filter(partner_id__in=list(partner_ids))
+    rows = mdf_roi_of(requests)
+    rows.sort(key=lambda row: (-row.won_revenue, -row.spent, row.request.pk))
+    return MdfRoi(rows)
+
+
+def mdf_activity_count(partner_ids, start: date, end: date) -> int:
+    requests = MdfRequest.objects.filter(status__in=MDF_SPENT, starts_on__gte=start, starts_on__lte=end)
+    if partner_ids is not None:
+        requests = requests.filter(partner_id__in=list(partner_ids))
+    return requests.count()
+
+
+def mdf_requests_between(partner_id: int, start: date, end: date) -> list[MdfRequest]:
+    """The partner's MDF requests whose activity starts or ends from `start` to `end`, with their claims."""
+    from django.db.models import Q
+
+    return list(MdfRequest.objects.filter(Q(starts_on__gte=start, starts_on__lte=end)
+                                          | Q(ends_on__gte=start, ends_on__lte=end), partner_id=partner_id)
+                .select_related("claim", "partner").order_by("starts_on", "pk"))

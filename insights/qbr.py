@@ -11,21 +11,18 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from deals.models import OPEN_STAGES, DealRegistration
+from deals.models import OPEN_STAGES
 from deals.models import Stage as DealStage
-from enablement.models import CertificationAward, ContentAccess, CourseCompletion, QuizAttempt, SessionSeat
 from incentives import mdf
-from incentives.models import MdfRequest
 from insights import charts
 from insights.health.services import COMPONENT_LABELS
 from insights.models import HealthScore, HealthSettings, HealthSnapshot, QbrJob
-from partners.models import Activity, BusinessPlan, Partner
-from partners.selectors import plan_progress
+from partners.models import Activity, Partner
+from partners.selectors import open_actions_since, plan_for_year, plan_progress
 from programs.recognition import periods
 from programs.recognition.periods import Period
 from programs.selectors import partner_program
@@ -73,15 +70,6 @@ class Comparison:
         return round((self.current - self.previous) * 100 / self.previous)
 
 
-def _in(period: Period, field: str) -> Q:
-    since, until = period.bounds()
-    return Q(**{f"{field}__gte": since, f"{field}__lt": until})
-
-
-def _on(period: Period, field: str) -> Q:
-    return Q(**{f"{field}__gte": period.start, f"{field}__lte": period.end})
-
-
 def deal_comparison(partner: Partner, period: Period) -> list[Comparison]:
     """The period's deals against the previous period's, each figure from its owner (deals.selectors)."""
     from deals import selectors as deals
@@ -103,12 +91,12 @@ def deal_comparison(partner: Partner, period: Period) -> list[Comparison]:
 
 def pipeline(partner: Partner) -> list[dict]:
     """Open deals by stage today, in the order a deal moves through them."""
-    rows = {row["stage"]: row for row in DealRegistration.objects.filter(partner=partner, stage__in=OPEN_STAGES)
-            .values("stage").annotate(deals=Count("pk"), amount=Sum("amount")).order_by()}
-    total = sum(row["amount"] or 0 for row in rows.values())
-    return [{"label": DealStage(stage).label, "deals": rows.get(stage, {}).get("deals", 0),
-             "amount": rows.get(stage, {}).get("amount") or 0,
-             "percent": round((rows.get(stage, {}).get("amount") or 0) * 100 / total) if total else 0}
+    from deals.selectors import open_pipeline
+
+    rows = open_pipeline([partner.pk]).get(partner.pk, {})
+    total = sum(amount for _deals, amount in rows.values())
+    return [{"label": DealStage(stage).label, "deals": rows.get(stage, (0, 0))[0], "amount": rows.get(stage, (0, 0))[1],
+             "percent": round(rows.get(stage, (0, 0))[1] * 100 / total) if total else 0}
             for stage in OPEN_STAGES]
 
 
@@ -116,39 +104,29 @@ def enablement_figures(partner: Partner, period: Period, now) -> dict:
     from enablement import selectors as enablement
 
     before = period.previous()
-    people = Q(user__partner_membership__partner=partner)
-    awards = CertificationAward.objects.filter(partner=partner)
-    attempts = QuizAttempt.objects.filter(people, submitted_at__isnull=False).aggregate(
-        taken=Count("pk", filter=_in(period, "submitted_at")),
-        passed=Count("pk", filter=_in(period, "submitted_at") & Q(passed=True)))
-    downloads = ContentAccess.objects.filter(partner=partner, action=ContentAccess.Action.DOWNLOAD).aggregate(
-        now=Count("pk", filter=_in(period, "at")), before=Count("pk", filter=_in(before, "at")))
-    seats = SessionSeat.objects.filter(people).aggregate(
-        invited=Count("session", filter=_in(period, "session__starts_at"), distinct=True),
-        attended=Count("session", filter=_in(period, "session__starts_at") & Q(status=SessionSeat.Status.ATTENDED),
-                       distinct=True),
-        people=Count("user", filter=_in(period, "session__starts_at") & Q(status=SessionSeat.Status.ATTENDED),
-                     distinct=True))
+    ids, pk = [partner.pk], partner.pk
+    since, until = period.bounds()
+    since_before, until_before = before.bounds()
+    taken, passed = enablement.quiz_attempts_between(ids, since, until).get(pk, (0, 0))
+    invited, attended, people = enablement.session_attendance_between(ids, since, until).get(pk, (0, 0, 0))
     return {
-        "certified_now": enablement.reps_with_valid_certification([partner.pk], now).get(partner.pk, 0),
-        "certified_in_period": enablement.certifications_earned_between([partner.pk], period.start,
-                                                                        period.end).get(partner.pk, 0),
-        "holders": list(awards.filter(expires_at__gt=now).select_related("certification")
-                        .order_by("holder_name", "certification__name")[:12]),
-        "courses_completed": CourseCompletion.objects.filter(people, _in(period, "completed_at")).count(),
-        "attempts": attempts["taken"], "passed": attempts["passed"],
-        "pass_rate": attempts["passed"] * 100 // attempts["taken"] if attempts["taken"] else None,
-        "downloads": Comparison(_("Content downloads"), downloads["now"], downloads["before"]),
-        "top_content": list(ContentAccess.objects.filter(_in(period, "at"), partner=partner,
-                                                         action=ContentAccess.Action.DOWNLOAD)
-                            .values("item__title").annotate(n=Count("pk")).order_by("-n", "item__title")[:5]),
-        "sessions_invited": seats["invited"], "sessions_attended": seats["attended"], "attendees": seats["people"],
+        "certified_now": enablement.reps_with_valid_certification(ids, now).get(pk, 0),
+        "certified_in_period": enablement.certifications_earned_between(ids, period.start, period.end).get(pk, 0),
+        "holders": enablement.certification_holders(pk, now),
+        "courses_completed": enablement.courses_completed_between(ids, since, until).get(pk, 0),
+        "attempts": taken, "passed": passed,
+        "pass_rate": passed * 100 // taken if taken else None,
+        "downloads": Comparison(_("Content downloads"), enablement.downloads_between(ids, since, until).get(pk, 0),
+                                enablement.downloads_between(ids, since_before, until_before).get(pk, 0)),
+        "top_content": [{"item__title": title, "n": n} for title, n in enablement.top_downloads(pk, since, until)],
+        "sessions_invited": invited, "sessions_attended": attended, "attendees": people,
     }
 
 
 def mdf_figures(partner: Partner, period: Period) -> dict:
-    requests = list(MdfRequest.objects.filter(_on(period, "starts_on") | _on(period, "ends_on"), partner=partner)
-                    .select_related("claim", "partner").order_by("starts_on", "pk"))
+    from incentives.selectors import mdf_requests_between
+
+    requests = mdf_requests_between(partner.pk, period.start, period.end)
     return {"fiscal_year": period.fiscal_year, "allocation": mdf.allocation_for(partner, period.fiscal_year),
             "committed": mdf.committed(partner, period.fiscal_year), "rows": mdf.roi(requests)}
 
@@ -156,8 +134,7 @@ def mdf_figures(partner: Partner, period: Period) -> dict:
 def open_actions(partner: Partner, period: Period) -> list[Activity]:
     """Next actions written on activities since the start of the previous period, soonest due first."""
     since, _until = period.previous().bounds()
-    return list(Activity.objects.filter(partner=partner, occurred_at__gte=since).exclude(next_actions="")
-                .order_by(F("next_action_due").asc(nulls_last=True), "-occurred_at")[:10])
+    return open_actions_since(partner, since)
 
 
 def component_value(key: str, value) -> str:
@@ -190,7 +167,7 @@ def qbr_data(partner: Partner, period: Period, *, today: date | None = None) -> 
     trend_from = today - timedelta(days=365)
     snapshots = list(HealthSnapshot.objects.filter(partner=partner, day__gte=trend_from, day__lte=today)
                      .order_by("day").values_list("day", "score"))
-    plan = BusinessPlan.objects.filter(partner=partner, fiscal_year=period.fiscal_year).first()
+    plan = plan_for_year(partner, period.fiscal_year)
     from prm import figures
 
     return {

@@ -270,9 +270,10 @@ def active_contacts(partner_ids, at: date | None = None) -> dict[int, int]:
     return dict(contacts.order_by().values("partner_id").annotate(n=Count("pk")).values_list("partner_id", "n"))
 
 
-def member_pairs(partner_ids) -> set[tuple[int, int]]:
-    """(partner id, user id) of every active user who is a member of the partners (None: of every partner)."""
-    members = PartnerMembership.objects.filter(user__is_active=True)
+def member_pairs(partner_ids, *, active_only: bool = True) -> set[tuple[int, int]]:
+    """(partner id, user id) of every active user (every user, with `active_only=False`) who is a member of the
+    partners (None: of every partner)."""
+    members = PartnerMembership.objects.filter(user__is_active=True) if active_only else PartnerMembership.objects.all()
     if partner_ids is not None:
         members = members.filter(partner_id__in=list(partner_ids))
     return set(members.values_list("partner_id", "user_id"))
@@ -423,3 +424,35 @@ def contacts_for_sync(*, partner_id: int | None = None, external_id: tuple[str, 
 
 def contact_for_sync(pk: int, *, partner_id: int | None = None) -> Contact | None:
     return contacts_for_sync(partner_id=partner_id).filter(pk=pk).first()
+
+
+def partner_names(partner_ids) -> dict[int, str]:
+    """partner id → name."""
+    return dict(Partner.objects.filter(pk__in=list(partner_ids)).order_by().values_list("pk", "name"))
+
+
+def plan_for_year(partner: Partner, fiscal_year: int) -> BusinessPlan | None:
+    return BusinessPlan.objects.filter(partner=partner, fiscal_year=fiscal_year).first()
+
+
+def open_actions_since(partner: Partner, since, limit: int = 10) -> list[Activity]:
+    """Next actions written on the partner's activities since `since`, soonest due first."""
+    return list(Activity.objects.filter(partner=partner, occurred_at__gte=since).exclude(next_actions="")
+                .order_by(F("next_action_due").asc(nulls_last=True), "-occurred_at")[:limit])
+
+
+def partners_with_owner(partner_ids) -> dict[int, Partner]:
+    """id → partner, with its owner loaded."""
+    return Partner.objects.select_related("owner").in_bulk(list(partner_ids))
+
+
+def contact_account_counts(partner_ids) -> dict[int, dict[str, int]]:
+    """partner id → its contacts: `never` (an active portal account that never signed in), `no_account`
+    (an e-mail address but no account) and `total`."""
+    logged_in = ContactSignal.objects.filter(contact=OuterRef("pk"), kind=SignalKind.PORTAL_LOGIN)
+    rows = (Contact.objects.filter(partner_id__in=list(partner_ids)).annotate(signed_in=Exists(logged_in))
+            .order_by().values("partner_id").annotate(
+                never=Count("pk", filter=Q(user__isnull=False, user__is_active=True, signed_in=False)),
+                no_account=Count("pk", filter=Q(user__isnull=True) & ~Q(email="")),
+                total=Count("pk")))
+    return {row.pop("partner_id"): row for row in rows}

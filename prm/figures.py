@@ -117,6 +117,7 @@ class Figure:
     owner: str  # the selector that computes it
     money: bool = False
     console_only: bool = False
+    ratio: bool = False  # a multiple shown as 3.2×, not a count
 
 
 FIGURES: tuple[Figure, ...] = (
@@ -155,6 +156,11 @@ FIGURES: tuple[Figure, ...] = (
     Figure("total_points", _("Total points"),
            _("Sales points plus management points."),
            (TRAILING_12_MONTHS, FISCAL_YEAR), "programs.metrics.compute"),
+    Figure("mdf_roi", _("MDF ROI"),
+           _("For MDF activities claimed (or reimbursed) that started within the window: revenue of the partner's "
+             "won deals registered during each activity and up to 90 days after it, divided by the amount claimed "
+             "for it. Unclaimed activities are not counted."),
+           (PERIOD, FISCAL_YEAR, CALENDAR_YEAR), "incentives.selectors.mdf_roi", ratio=True),
     Figure("health_score", _("Health score"),
            _("The vendor's 0–100 assessment of the partner from its latest computation: logins, deals, certified "
              "reps, quiz pass rate, active contacts, conversion, recency and time to first deal, weighted."),

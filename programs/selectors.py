@@ -97,3 +97,40 @@ def tier_changes_for_sync(*, partner_id: int | None = None) -> QuerySet[TierChan
     """The tier history (upgrades and downgrades with their state and reason)."""
     qs = TierChange.objects.select_related("from_tier", "to_tier")
     return qs.filter(partner_id=partner_id) if partner_id is not None else qs
+
+
+# --------------------------------------------------------------------------- partners' tiers, set-based
+
+
+def partner_tier_ids(partner_ids=None) -> dict[int, int]:
+    """partner id → id of the tier it holds now (partners without a tier are left out); every partner when
+    `partner_ids` is None."""
+    rows = PartnerTier.objects.order_by()
+    if partner_ids is not None:
+        rows = rows.filter(partner_id__in=list(partner_ids))
+    return dict(rows.values_list("partner_id", "tier_id"))
+
+
+def partners_in_tier(tier_id: int) -> list[int]:
+    """Ids of the partners holding the tier now."""
+    return list(PartnerTier.objects.filter(tier_id=tier_id).order_by().values_list("partner_id", flat=True))
+
+
+def tier_labels(tier_ids) -> dict[int, str]:
+    """tier id → its name, prefixed with its programme's name when the vendor runs more than one programme."""
+    tiers = list(Tier.objects.filter(pk__in=list(tier_ids)).select_related("program").only("name", "program__name"))
+    if not tiers:
+        return {}
+    several = Program.objects.count() > 1
+    return {tier.pk: (f"{tier.program.name} · {tier.name}" if several else tier.name) for tier in tiers}
+
+
+def partner_tier_names(partner_ids) -> dict[int, str]:
+    """partner id → the name of the tier it holds now."""
+    return dict(PartnerTier.objects.filter(partner_id__in=list(partner_ids)).order_by()
+                .values_list("partner_id", "tier__name"))
+
+
+def tiers_in_order() -> QuerySet[Tier]:
+    """Every tier with its programme, by programme name and rank (the choices of a tier filter)."""
+    return Tier.objects.select_related("program").order_by("program__name", "rank")

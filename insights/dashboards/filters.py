@@ -108,9 +108,9 @@ def _staff():
 
 
 def _tiers():
-    from programs.models import Tier
+    from programs.selectors import tiers_in_order
 
-    return Tier.objects.select_related("program").order_by("program__name", "rank")
+    return tiers_in_order()
 
 
 class TierChoiceField(forms.ModelChoiceField):

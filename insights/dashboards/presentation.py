@@ -203,12 +203,12 @@ def monthly_table(name: str, title: str, months: list[date], series: list[select
     return Table(name, title, headers, rows if series else [], empty=_("No won deals in this period."))
 
 
-def mdf_table(mdf: selectors.MdfSummary) -> Table:
+def mdf_table(mdf: selectors.MdfSummary, window=None) -> Table:
     return Table("mdf_roi", _("Return on MDF"), [
-        _("Partner"), _("Activity"), _("From"), _("To"), _("Spent"), _("Leads"), _("Won revenue"), "ROI"], [
+        _("Partner"), _("Activity"), _("From"), _("To"), _("Spent"), _("Leads"), _("Won revenue"), _("MDF ROI")], [
         [Cell(r.partner, href=_partner_url(r.partner_id)), Cell(r.activity), Cell(r.starts_on, "date"),
          Cell(r.ends_on, "date"), Cell(r.spent, "money"), Cell(r.leads, "number"), Cell(r.won_revenue, "money"),
-         Cell(r.ratio, "ratio")] for r in mdf.rows], empty=_("No claimed MDF activities started in this period."))
+         Cell(r.ratio, "ratio", figure="mdf_roi", window=window)] for r in mdf.rows], empty=_("No claimed MDF activities started in this period."))
 
 
 def band_table(health: selectors.Health) -> Table:
@@ -254,7 +254,7 @@ def tables(overview: selectors.Overview) -> dict[str, Table]:
                                          overview.revenue_by_type, "type"),
         "revenue_by_tier": monthly_table("revenue_by_tier", _("Revenue by tier"), months, overview.revenue_by_tier,
                                          "tier"),
-        "mdf_roi": mdf_table(overview.mdf),
+        "mdf_roi": mdf_table(overview.mdf, period_window(overview.filters)),
         "health_bands": band_table(overview.health),
         "health_histogram": histogram_table(overview.health),
         "movers": movers_table(overview.health),
@@ -365,7 +365,7 @@ def export_table(name: str, filters: Filters) -> Table:
     if name == "revenue_by_partner":
         return partners_table(selectors.revenue(filters, limit=None).top, selectors.customer_retention(filters))
     if name == "mdf_roi":
-        return mdf_table(selectors.mdf_summary(filters, limit=None))
+        return mdf_table(selectors.mdf_summary(filters, limit=None), period_window(filters))
     if name == "movers":
         return movers_table(selectors.health(filters, movers=None))
     return tables(overview(filters))[name]

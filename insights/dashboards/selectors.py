@@ -1,4 +1,7 @@
-"""The numbers behind the console dashboards, set-based: each section is one GROUP BY statement.
+"""The numbers behind the console dashboards, set-based: each section is one GROUP BY statement or a few.
+
+The figures of other apps' tables come from their owners' selectors (deals, programs, incentives), over
+the ids of the partners the filters cover (None when they cover every partner, so no list is sent).
 
 Results hold codes and names only, never translated labels, so a cached result serves readers of
 every language (labels are applied by insights.dashboards.presentation).
@@ -12,15 +15,19 @@ from datetime import date, datetime, time
 from django.db import connection
 from django.utils import timezone
 
+from statistics import median
+
+from deals import selectors as deal_selectors
 from incentives import selectors as incentive_selectors
 from insights.dashboards.filters import Filters
+from partners import selectors as partner_selectors
 from partners.models import Stage
+from programs import selectors as programme_selectors
 
 SIGNED = [Stage.ONBOARDING.value, Stage.ACTIVATION.value, Stage.RETENTION.value, Stage.DORMANT.value]
 # The ELG path in order; dormant and terminated are off the path and shown after it.
 FUNNEL = [Stage.PROSPECT, Stage.APPLIED, Stage.RECRUITING, Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION]
 OFF_PATH = [Stage.DORMANT, Stage.TERMINATED]
-MDF_ATTRIBUTION_DAYS = 90  # the rule of incentives.mdf.roi: deals registered during the activity and 90 days after
 TOP = 10
 
 
@@ -187,18 +194,36 @@ def _scope(filters: Filters, *, signed_only: bool = False) -> tuple[str, dict]:
         conditions.append("p.partner_type = %(partner_type)s")
         params["partner_type"] = filters.partner_type
     if filters.tier:
-        conditions.append("pt.tier_id = %(tier)s")
-        params["tier"] = filters.tier
+        conditions.append("p.id = ANY(%(tier_partners)s)")
+        params["tier_partners"] = programme_selectors.partners_in_tier(filters.tier)
     if signed_only:
         conditions.append("p.stage = ANY(%(signed)s)")
         params["signed"] = SIGNED
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     sql = f"""scope AS (
-        SELECT p.id, p.name, p.partner_type, p.stage, p.stage_changed_at, p.created_at, pt.tier_id
+        SELECT p.id, p.name, p.partner_type, p.stage, p.stage_changed_at, p.created_at
           FROM partners_partner p
-          LEFT JOIN programs_partnertier pt ON pt.partner_id = p.id
           {where})"""
     return sql, params
+
+
+def _filtered(filters: Filters) -> bool:
+    return bool(filters.owner or filters.partner_type or filters.tier)
+
+
+def scope_ids(filters: Filters) -> list[int] | None:
+    """Ids of the partners the filters cover; None when they cover every partner."""
+    if not _filtered(filters):
+        return None
+    scope, params = _scope(filters)
+    return [pk for (pk,) in _rows(f"WITH {scope} SELECT id FROM scope", params)]
+
+
+_ALL = object()  # "compute the scope": a caller that has the ids already passes them (None = every partner)
+
+
+def _ids(filters: Filters, partner_ids) -> list[int] | None:
+    return scope_ids(filters) if partner_ids is _ALL else partner_ids
 
 
 def _period(filters: Filters) -> dict:
@@ -252,67 +277,38 @@ class _DealFigures:
     won_by_month: list[int]
 
 
-def _deals_in_scope(filters: Filters) -> str:
-    """A condition on deals `d` for the partner filters; none (and no join) when every partner counts."""
-    return "AND d.partner_id IN (SELECT id FROM scope)" if (filters.owner or filters.partner_type or filters.tier) else ""
+def _month_starts(filters: Filters) -> list[datetime]:
+    return [timezone.make_aware(datetime.combine(month, time.min)) for month in filters.months]
 
 
-def _month_bounds(filters: Filters) -> dict:
-    """Month boundaries for width_bucket(): bucket n (1-based) is the n-th month of the period.
-
-    Cheaper per row than date_trunc() in the vendor's zone over a million deals.
-    """
-    instants = [timezone.make_aware(datetime.combine(month, time.min)) for month in filters.months]
-    return {"month_instants": [*instants, filters.ends_before], "month_days": [*filters.months, filters.end]}
-
-
-def deal_figures(filters: Filters) -> _DealFigures:
+def deal_figures(filters: Filters, partner_ids=_ALL) -> _DealFigures:
     """Deals registered in the period (per month), their outcome, the active partners, and time to first deal.
 
-    A partner's first deal is in the period when it registered one there and none before (an index
-    probe per partner that registered in the period, not a scan of every deal ever).
-    """
-    scope, params = _scope(filters)
-    params.update(**_period(filters), **_month_bounds(filters), signed=SIGNED)
-    in_scope = _deals_in_scope(filters)
-    totals = _rows(f"""
-        WITH {scope}
-        SELECT count(*) FILTER (WHERE pp.registered > 0 AND s.stage = ANY(%(signed)s)),
-               COALESCE(sum(pp.registered), 0), COALESCE(sum(pp.won), 0), COALESCE(sum(pp.lost), 0),
-               count(first.days), percentile_cont(0.5) WITHIN GROUP (ORDER BY first.days)
-          FROM (SELECT d.partner_id,
-                       count(*) FILTER (WHERE d.stage <> 'rejected') AS registered,
-                       count(*) FILTER (WHERE d.stage = 'won') AS won,
-                       count(*) FILTER (WHERE d.stage = 'lost') AS lost,
-                       min(d.registered_at) FILTER (WHERE d.stage <> 'rejected') AS first_at
-                  FROM deals_dealregistration d
-                 WHERE d.registered_at >= %(starts_at)s AND d.registered_at < %(ends_before)s {in_scope}
-                 GROUP BY d.partner_id) pp
-          JOIN scope s ON s.id = pp.partner_id
-          LEFT JOIN LATERAL (
-              -- a partner starts with its first agreement or its creation, as in the health figures
-              SELECT GREATEST((pp.first_at AT TIME ZONE %(tz)s)::date - LEAST(
-                         (s.created_at AT TIME ZONE %(tz)s)::date,
-                         COALESCE((SELECT min(a.agreed_on) FROM partners_agreement a WHERE a.partner_id = s.id),
-                                  (s.created_at AT TIME ZONE %(tz)s)::date)), 0) AS days
-               WHERE pp.first_at IS NOT NULL
-                 AND NOT EXISTS (SELECT 1 FROM deals_dealregistration earlier
-                                  WHERE earlier.partner_id = pp.partner_id AND earlier.stage <> 'rejected'
-                                    AND earlier.registered_at < %(starts_at)s)) first ON true""", params)[0]
-    active, registered_total, won_total, lost_total, first_deals, first_days = totals
-    months = len(filters.months)
-    registered, won = [0] * months, [0] * months
-    for bucket, count_registered, count_won in _rows(f"""
-        WITH {scope}
-        SELECT width_bucket(d.registered_at, %(month_instants)s::timestamptz[]),
-               count(*) FILTER (WHERE d.stage <> 'rejected'), count(*) FILTER (WHERE d.stage = 'won')
-          FROM deals_dealregistration d
-         WHERE d.registered_at >= %(starts_at)s AND d.registered_at < %(ends_before)s {in_scope}
-         GROUP BY 1""", params):
-        if 1 <= bucket <= months:
-            registered[bucket - 1], won[bucket - 1] = count_registered, count_won
-    kpis = {"active_partners": active, "registered": int(registered_total), "won": int(won_total),
-            "lost": int(lost_total), "first_deals": first_deals, "days_to_first_deal": _days(first_days)}
+    A partner's first deal is in the period when it registered one there and none before; its start is its
+    first agreement or its creation, as in the health figures."""
+    ids = _ids(filters, partner_ids)
+    per_partner = deal_selectors.registrations_in_period(ids, filters.starts_at, filters.ends_before)
+    registering = [pk for pk, figures in per_partner.items() if figures.registered]
+    firsts = [pk for pk in registering if not per_partner[pk].registered_before]
+    # The start of a partner is read only for the partners whose first deal is in the period.
+    partners = {pk: (stage, start) for pk, stage, start in _rows("""
+        SELECT p.id, p.stage,
+               CASE WHEN p.id = ANY(%(firsts)s) THEN LEAST(
+                   (p.created_at AT TIME ZONE %(tz)s)::date,
+                   COALESCE((SELECT min(a.agreed_on) FROM partners_agreement a WHERE a.partner_id = p.id),
+                            (p.created_at AT TIME ZONE %(tz)s)::date)) END
+          FROM partners_partner p WHERE p.id = ANY(%(ids)s)""",
+        {"ids": registering, "firsts": firsts, "tz": timezone.get_current_timezone_name()})} if registering else {}
+    first_days = []
+    for pk in firsts:
+        if pk in partners and partners[pk][1] is not None:
+            first_day = timezone.localtime(per_partner[pk].first_at).date()
+            first_days.append(max((first_day - partners[pk][1]).days, 0))
+    registered, won = deal_selectors.registrations_by_month(ids, _month_starts(filters), filters.ends_before)
+    kpis = {"active_partners": sum(1 for pk in registering if partners.get(pk, ("",))[0] in SIGNED),
+            "registered": sum(f.registered for f in per_partner.values()),
+            "won": sum(f.won for f in per_partner.values()), "lost": sum(f.lost for f in per_partner.values()),
+            "first_deals": len(first_days), "days_to_first_deal": _days(median(first_days)) if first_days else None}
     return _DealFigures(kpis, registered, won)
 
 
@@ -324,71 +320,44 @@ class _Revenue:
     by_tier: list[MonthlySeries]
 
 
-def revenue(filters: Filters, *, limit: int | None = TOP) -> _Revenue:
-    """Won revenue (by the day it was won) per partner, and per month by partner type and by tier."""
-    scope, params = _scope(filters)
-    params.update(**_period(filters), **_month_bounds(filters), limit=limit)
-    sql = f"""
-        WITH {scope},
-        per_month AS (
-            SELECT d.partner_id, width_bucket(d.won_on, %(month_days)s::date[]) AS bucket,
-                   count(*) AS won, sum(COALESCE(d.won_amount, d.amount)) AS revenue
-              FROM deals_dealregistration d
-             WHERE d.stage = 'won' AND d.won_on >= %(start)s AND d.won_on <= %(end)s {_deals_in_scope(filters)}
-             GROUP BY 1, 2),
-        joined AS (
-            SELECT m.*, s.name, s.partner_type, s.tier_id FROM per_month m JOIN scope s ON s.id = m.partner_id)
-        SELECT 'type', bucket, partner_type, NULL::bigint, NULL, sum(won), sum(revenue)
-          FROM joined GROUP BY bucket, partner_type
-        UNION ALL
-        SELECT 'tier', bucket, COALESCE(tier_id::text, ''), NULL, NULL, sum(won), sum(revenue)
-          FROM joined GROUP BY bucket, tier_id
-        UNION ALL
-        (SELECT 'partner', NULL, partner_type, partner_id, min(name), sum(won), sum(revenue)
-           FROM joined GROUP BY partner_id, partner_type
-          ORDER BY sum(revenue) DESC, min(name), partner_id
-          LIMIT %(limit)s)"""
+def revenue(filters: Filters, *, limit: int | None = TOP, partner_ids=_ALL) -> _Revenue:
+    """Won revenue (by the day it was won, as deals.selectors.won_revenue counts it) per partner, and per month
+    by partner type and by tier."""
+    ids = _ids(filters, partner_ids)
     months = len(filters.months)
+    per_month = deal_selectors.won_totals_by_month(ids, filters.months, filters.end)
+    winners = sorted({pk for pk, _index in per_month})
+    partners = {pk: (name, partner_type) for pk, name, partner_type in _rows(
+        "SELECT id, name, partner_type FROM partners_partner WHERE id = ANY(%(ids)s)", {"ids": winners})} \
+        if winners else {}
+    tiers = programme_selectors.partner_tier_ids(winners) if winners else {}
     by_type: dict[str, list[int]] = {}
     by_tier: dict[str, list[int]] = {}
-    top_rows, total = [], 0
-    for kind, bucket, key, partner_id, name, won, amount in _rows(sql, params):
-        if kind == "partner":
-            top_rows.append((partner_id, name, key, int(won), int(amount)))
+    per_partner: dict[int, list[int]] = {}
+    total = 0
+    for (pk, index), (amount, won) in per_month.items():
+        if pk not in partners:
             continue
-        # The last day of the period is the upper boundary itself: width_bucket puts it one past the end.
-        index = min(bucket, months) - 1
-        target = by_type if kind == "type" else by_tier
-        target.setdefault(key, [0] * months)[index] += int(amount)
-        if kind == "type":
-            total += int(amount)
-    tiers = _tier_names([key for key in by_tier if key])
-    partner_tiers = _partner_tiers([row[0] for row in top_rows])
-    top = [PartnerRevenue(pid, name, ptype, partner_tiers.get(pid, ""), won, amount)
-           for pid, name, ptype, won, amount in top_rows]
+        partner_type = partners[pk][1]
+        tier = tiers.get(pk)
+        by_type.setdefault(partner_type, [0] * months)[index] += amount
+        by_tier.setdefault("" if tier is None else str(tier), [0] * months)[index] += amount
+        figures = per_partner.setdefault(pk, [0, 0])
+        figures[0] += won
+        figures[1] += amount
+        total += amount
+    ranked = sorted(per_partner.items(), key=lambda item: (-item[1][1], partners[item[0]][0], item[0]))
+    if limit is not None:
+        ranked = ranked[:limit]
+    tier_names = programme_selectors.tier_labels([int(key) for key in by_tier if key])
+    partner_tiers = programme_selectors.partner_tier_names([pk for pk, _figures in ranked]) if ranked else {}
+    top = [PartnerRevenue(pk, partners[pk][0], partners[pk][1], partner_tiers.get(pk, ""), won, amount)
+           for pk, (won, amount) in ranked]
     type_series = [MonthlySeries(key, "", values)
                    for key, values in sorted(by_type.items(), key=lambda item: -sum(item[1]))]
-    tier_series = [MonthlySeries(key, tiers.get(key, ""), values)
+    tier_series = [MonthlySeries(key, tier_names.get(int(key), "") if key else "", values)
                    for key, values in sorted(by_tier.items(), key=lambda item: (item[0] == "", -sum(item[1])))]
     return _Revenue(total, top, type_series, tier_series)
-
-
-def _tier_names(ids: list[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    rows = _rows("""
-        SELECT t.id::text, t.name, pr.name, (SELECT count(*) FROM programs_program)
-          FROM programs_tier t JOIN programs_program pr ON pr.id = t.program_id
-         WHERE t.id = ANY(%(ids)s)""", {"ids": [int(i) for i in ids]})
-    return {tid: (f"{program} · {name}" if programmes > 1 else name) for tid, name, program, programmes in rows}
-
-
-def _partner_tiers(partner_ids: list[int]) -> dict[int, str]:
-    if not partner_ids:
-        return {}
-    return dict(_rows("""
-        SELECT pt.partner_id, t.name FROM programs_partnertier pt JOIN programs_tier t ON t.id = pt.tier_id
-         WHERE pt.partner_id = ANY(%(ids)s)""", {"ids": partner_ids}))
 
 
 def current_figures(filters: Filters) -> dict:
@@ -404,33 +373,18 @@ def current_figures(filters: Filters) -> dict:
     return {"signed": signed, "active_contacts": contacts, "programme_participants": participants}
 
 
-def mdf_summary(filters: Filters, *, limit: int | None = TOP) -> MdfSummary:
-    """Claimed MDF activities that started in the period, with the revenue attributed to them."""
-    scope, params = _scope(filters)
-    params.update(_period(filters))
-    params.update(limit=limit, days=MDF_ATTRIBUTION_DAYS)
-    rows = _rows(f"""
-        WITH {scope},
-        activities AS (
-            SELECT r.id, r.partner_id, s.name, r.activity, r.starts_on, r.ends_on, c.amount AS spent, c.leads,
-                   COALESCE((SELECT sum(d.won_amount) FROM deals_dealregistration d
-                              WHERE d.partner_id = r.partner_id AND d.stage = 'won'
-                                AND (d.registered_at AT TIME ZONE %(tz)s)::date >= r.starts_on
-                                AND (d.registered_at AT TIME ZONE %(tz)s)::date <= r.ends_on + %(days)s), 0) AS won
-              FROM incentives_mdfrequest r
-              JOIN incentives_mdfclaim c ON c.request_id = r.id
-              JOIN scope s ON s.id = r.partner_id
-             WHERE r.status IN ('claimed', 'reimbursed') AND r.starts_on >= %(start)s AND r.starts_on <= %(end)s)
-        SELECT id, partner_id, name, activity, starts_on, ends_on, spent, leads, won,
-               count(*) OVER (), sum(spent) OVER (), sum(leads) OVER (), sum(won) OVER ()
-          FROM activities
-         ORDER BY won DESC, spent DESC, id
-         LIMIT %(limit)s""", params)
-    if not rows:
+def mdf_summary(filters: Filters, *, limit: int | None = TOP, partner_ids=_ALL) -> MdfSummary:
+    """Claimed MDF activities that started in the period, with the revenue attributed to them
+    (incentives.selectors.mdf_roi: the one definition of MDF ROI)."""
+    roi = incentive_selectors.mdf_roi(_ids(filters, partner_ids), filters.start, filters.end)
+    if not roi.rows:
         return MdfSummary()
-    first = rows[0]
-    return MdfSummary(activities=first[9], spent=int(first[10]), leads=int(first[11]), won_revenue=int(first[12]),
-                      rows=[MdfRow(*row[:9]) for row in rows])
+    shown = roi.rows if limit is None else roi.rows[:limit]
+    return MdfSummary(
+        activities=roi.activities, spent=roi.spent, leads=roi.leads, won_revenue=roi.won_revenue,
+        rows=[MdfRow(row.request.pk, row.request.partner_id, row.request.partner.name, row.request.activity,
+                     row.request.starts_on, row.request.ends_on, row.spent, row.leads, row.won_revenue)
+              for row in shown])
 
 
 def health(filters: Filters, *, movers: int | None = TOP) -> Health:
@@ -475,15 +429,14 @@ def health(filters: Filters, *, movers: int | None = TOP) -> Health:
     )
 
 
-def customer_retention(filters: Filters) -> CustomerRetention:
+def customer_retention(filters: Filters, partner_ids=_ALL) -> CustomerRetention:
     """Customer retention of the partners in scope on the period's last day (today while it runs)."""
     as_of = min(filters.end, timezone.localdate())
     retention = incentive_selectors.customer_retention(as_of)
-    if filters.owner or filters.partner_type or filters.tier:
-        scope, params = _scope(filters)
-        retention = retention.within([pk for (pk,) in _rows(f"WITH {scope} SELECT id FROM scope", params)])
-    names = dict(_rows("SELECT id, name FROM partners_partner WHERE id = ANY(%(ids)s)",
-                       {"ids": list(retention.by_partner)})) if retention.by_partner else {}
+    ids = _ids(filters, partner_ids)
+    if ids is not None:
+        retention = retention.within(ids)
+    names = partner_selectors.partner_names(retention.by_partner) if retention.by_partner else {}
     rows = sorted((RetentionRow(pk, names.get(pk, str(pk)), figure.base, figure.retained, figure.rate)
                    for pk, figure in retention.by_partner.items()),
                   key=lambda row: (-row.base, -(row.rate or 0), row.name, row.partner_id))
@@ -494,32 +447,27 @@ def customer_retention(filters: Filters) -> CustomerRetention:
 def export_rows(name: str, filters: Filters) -> int:
     """A cheap bound on the rows of a table's CSV: the ranked lists have one row per partner (or MDF
     activity) at most; the other tables have a row per stage, month or band and are always small."""
-    scope, params = _scope(filters, signed_only=name == "movers")
-    params.update(_period(filters))
     if name == "revenue_by_partner":
-        sql = f"""WITH {scope} SELECT count(DISTINCT d.partner_id) FROM deals_dealregistration d
-                   WHERE d.stage = 'won' AND d.won_on >= %(start)s AND d.won_on <= %(end)s
-                     AND d.partner_id IN (SELECT id FROM scope)"""
-    elif name == "mdf_roi":
-        sql = f"""WITH {scope} SELECT count(*) FROM incentives_mdfrequest r JOIN scope s ON s.id = r.partner_id
-                   WHERE r.status IN ('claimed', 'reimbursed') AND r.starts_on >= %(start)s AND r.starts_on <= %(end)s"""
-    elif name == "movers":
-        sql = f"WITH {scope} SELECT count(*) FROM scope"
-    else:
-        return 0
-    return int(_rows(sql, params)[0][0])
+        return deal_selectors.partners_with_wins_between(scope_ids(filters), filters.start, filters.end)
+    if name == "mdf_roi":
+        return incentive_selectors.mdf_activity_count(scope_ids(filters), filters.start, filters.end)
+    if name == "movers":
+        scope, params = _scope(filters, signed_only=True)
+        return int(_rows(f"WITH {scope} SELECT count(*) FROM scope", params)[0][0])
+    return 0
 
 
 def overview(filters: Filters) -> Overview:
     """Every section of the insights dashboard for these filters, uncached (see insights.dashboards.cached)."""
-    deals = deal_figures(filters)
-    money = revenue(filters)
+    ids = scope_ids(filters)
+    deals = deal_figures(filters, ids)
+    money = revenue(filters, partner_ids=ids)
     kpis = Kpis(**current_figures(filters), **deals.kpis, revenue=money.total)
     return Overview(
         filters=filters, computed_at=timezone.now(), stages=stage_rows(filters), kpis=kpis,
         deals_by_month=[MonthlySeries("registered", "", deals.registered_by_month),
                         MonthlySeries("won", "", deals.won_by_month)],
         top_partners=money.top, revenue_by_type=money.by_type, revenue_by_tier=money.by_tier,
-        mdf=mdf_summary(filters), health=health(filters), retention=customer_retention(filters),
+        mdf=mdf_summary(filters, partner_ids=ids), health=health(filters), retention=customer_retention(filters, ids),
     )
 

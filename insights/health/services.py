@@ -13,8 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from insights.health import metrics, scoring
 from insights.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
-from partners.models import Partner
-from partners.selectors import staff_for_many
+from partners.selectors import partners_with_owner, staff_for_many
 from prm.accounts.access import require_vendor_staff
 from prm import events
 from prm.accounts.models import User
@@ -133,7 +132,7 @@ def _recently_alerted(now: datetime) -> set[tuple[int, str]]:
 def alerts_send(falls: list[HealthAlert]) -> None:
     """Notify each partner's owner and store the alerts (names the components that fell), in a constant number
     of queries however many partners fell."""
-    partners = Partner.objects.select_related("owner").in_bulk([fall.partner_id for fall in falls])
+    partners = partners_with_owner([fall.partner_id for fall in falls])
     staff = staff_for_many(partners.values())
     items = []
     for fall in falls:

@@ -35,6 +35,7 @@ def insights_overview(request: HttpRequest) -> HttpResponse:
                      inline=lambda: _csv(name, filters))
     page = presentation.page(dashboards.overview(filters))
     return _render(request, {"form": form, "page": page, "filters": filters,
+                             "period_window": presentation.period_window(filters),
                              "query": request.GET.urlencode() if request.GET else ""})
 
 

@@ -36,7 +36,10 @@ def _help_url() -> str | None:
 @register.simple_tag
 def figure(key: str, value, window: figures.Window | None = None, partner=None, note: bool = True):
     entry = figures.get(key)
-    shown = format_yen(value) if entry.money else format_number(value)
+    if entry.ratio:
+        shown = "—" if value is None else f"{value}×"
+    else:
+        shown = format_yen(value) if entry.money else format_number(value)
     description = describe(entry, window)
     url = _help_url() if note else None
     marker = ""
@@ -47,7 +50,7 @@ def figure(key: str, value, window: figures.Window | None = None, partner=None, 
         '<span class="kyoso-figure" data-figure="{}" data-window="{}" data-partner="{}" data-value="{}" '
         'title="{}">{}</span>{}',
         key, window.key if window is not None else "", "" if partner is None else partner,
-        "" if value is None else int(value), description, shown, marker,
+        "" if value is None else (value if entry.ratio else int(value)), description, shown, marker,
     )
 
 

@@ -256,36 +256,9 @@ def award_proposals(today: date | None = None) -> list[AwardProposal]:
 
 # --------------------------------------------------------------------------- badges
 
-BADGE_SQL = """
+AWARD_SQL = """
 WITH ids(partner_id) AS (SELECT unnest(%(ids)s::bigint[]))
 SELECT ids.partner_id,
-  (SELECT MIN(d.registered_at) FROM deals_dealregistration d WHERE d.partner_id = ids.partner_id),
-  (SELECT MIN(d.won_on) FROM deals_dealregistration d WHERE d.partner_id = ids.partner_id AND d.stage = 'won'),
-  -- the day the n-th rep got a first certification
-  (SELECT first_at FROM (SELECT MIN(a.issued_at) AS first_at FROM enablement_certificationaward a
-                          WHERE a.partner_id = ids.partner_id GROUP BY a.user_id ORDER BY 1
-                         OFFSET %(skip)s LIMIT 1) nth),
-  -- the first day the revenue won within one fiscal quarter reached the target
-  (SELECT MIN(won_on) FROM (
-       SELECT d.won_on, SUM(d.won_amount) OVER (
-                  PARTITION BY date_trunc('quarter', d.won_on - make_interval(months => %(shift)s))
-                  ORDER BY d.won_on, d.id) AS running
-         FROM deals_dealregistration d
-        WHERE d.partner_id = ids.partner_id AND d.stage = 'won' AND d.won_on IS NOT NULL) quarters
-    WHERE running >= %(quarter_target)s),
-  -- the study session that completed the first run of n attended in a row (of those the company was invited to)
-  (SELECT MIN(starts_at) FROM (
-       SELECT starts_at, ROW_NUMBER() OVER (PARTITION BY misses ORDER BY starts_at, id) AS n
-         FROM (SELECT s.id, s.starts_at, BOOL_OR(seat.status = 'attended') AS attended,
-                      SUM(CASE WHEN BOOL_OR(seat.status = 'attended') THEN 0 ELSE 1 END)
-                          OVER (ORDER BY s.starts_at, s.id) AS misses
-                 FROM enablement_studysession s
-                 JOIN enablement_sessionseat seat ON seat.session_id = s.id
-                 JOIN partners_partnermembership m ON m.user_id = seat.user_id AND m.partner_id = ids.partner_id
-                WHERE s.kind = 'study' AND s.starts_at <= %(now)s
-                GROUP BY s.id, s.starts_at) sessions
-        WHERE attended) runs
-    WHERE n = %(sessions)s),
   (SELECT MIN(w.published_at) FROM programs_award w
     WHERE w.partner_id = ids.partner_id AND w.kind = 'mvp' AND w.withdrawn_at IS NULL),
   (SELECT COUNT(*) FROM programs_award w
@@ -306,21 +279,26 @@ def _local_day(value: date | datetime | None) -> date | None:
 
 def badges_by_partner(partner_ids: list[int], *, include_locked: bool = False,
                       now: datetime | None = None) -> dict[int, list[rules.Badge]]:
-    """Every partner's badges with the day each was first earned: one query for any number of partners."""
+    """Every partner's badges with the day each was first earned: the deal and enablement milestones come from
+    their owners' selectors; five queries for any number of partners."""
     if not partner_ids:
         return {}
-    rows = _rows(BADGE_SQL, {
-        "ids": list(partner_ids), "skip": rules.CERTIFIED_REPS_FOR_BADGE - 1, "sessions": rules.ATTENDANCE_STREAK,
-        "quarter_target": rules.QUARTER_REVENUE_FOR_BADGE, "shift": start_month() - 1, "now": now or timezone.now(),
-    })
+    from deals.selectors import deal_milestones
+    from enablement.selectors import attendance_streak_completed, nth_rep_first_certified
+
+    ids = list(partner_ids)
+    deals = deal_milestones(ids, quarter_target=rules.QUARTER_REVENUE_FOR_BADGE, fiscal_start_month=start_month())
+    certified = nth_rep_first_certified(ids, rules.CERTIFIED_REPS_FOR_BADGE)
+    attendance = attendance_streak_completed(ids, rules.ATTENDANCE_STREAK, now or timezone.now())
     result = {}
-    for partner_id, first_deal, first_win, certified, quarter, attendance, mvp, mvps, rookie, rookies in rows:
-        earned = dict(zip(rules.BADGE_KEYS, map(_local_day, (first_deal, first_win, certified, quarter, attendance,
-                                                              mvp, rookie))))
+    for partner_id, mvp, mvps, rookie, rookies in _rows(AWARD_SQL, {"ids": ids}):
+        first_deal, first_win, quarter = deals.get(partner_id, (None, None, None))
+        earned = dict(zip(rules.BADGE_KEYS, map(_local_day, (
+            first_deal, first_win, certified.get(partner_id), quarter, attendance.get(partner_id), mvp, rookie))))
         result[partner_id] = rules.badges_from(earned, {"mvp": mvps, "rookie": rookies}, include_locked=include_locked)
     return result
 
 
 def badges_for(partner: Partner, *, include_locked: bool = False) -> list[rules.Badge]:
-    """The partner's badges, earned ones only unless asked: always one query."""
+    """The partner's badges, earned ones only unless asked: always five queries."""
     return badges_by_partner([partner.pk], include_locked=include_locked).get(partner.pk, [])

@@ -19,9 +19,9 @@ from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 from pypdf import PdfReader
 
+from demo import data as demo_data
 from insights import qbr
 from partners.models import Partner
-from demo import data as demo_data
 from prm.accounts.models import User
 from prm.tenancy.models import Vendor
 from programs.recognition import periods

@@ -1,0 +1,196 @@
+"""No module queries another app's tables: an app reads another app's data through that app's selectors.py or
+services.py, never through its models' managers or raw SQL on its tables.
+
+The rule, checked on every module of the domain apps (tests, migrations, demo seeding and benchmarks aside):
+- a model imported from another app's models (`from deals.models import DealRegistration`) may be used for
+  its constants, choices and type hints, but not queried: `DealRegistration.objects` (or `_default_manager`)
+  is a violation;
+- a string naming a table of another app (`deals_dealregistration`) is raw SQL on it: a violation.
+Tables belong to the app whose package defines the model, whatever their name says (insights keeps the
+`partners_health*` names of the tables it took over). The platform's own tables (prm: accounts, tenancy) are
+the floor every app stands on and are not checked here.
+
+What still breaks the rule is listed in ALLOWED with the reason; an entry that no longer breaks it fails the
+test, so the list only shrinks.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from django.apps import apps
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ("partners", "deals", "programs", "enablement", "incentives", "mapping", "insights", "portal", "api",
+        "webhooks")
+SKIPPED_PARTS = {"migrations", "management", "tests"}  # commands are operators' tools, run on purpose
+SKIPPED_FILES = {"demo.py", "health_demo.py"}
+# A form's ModelChoiceField needs a queryset of its foreign-key target to offer and validate choices.
+FORM_MODULE = re.compile(r"^forms(_\w+)?\.py$")
+MANAGERS = {"objects", "_default_manager", "_base_manager"}
+
+# (module, what it reaches) → why it still does. Keep the reasons honest; remove an entry with its cause.
+ALLOWED: dict[tuple[str, str], str] = {
+    # insights is the roof: its dashboards and cached fingerprint still read the partners tables in SQL (the
+    # scope CTE of the filters, stage durations from partner events, contacts and agreements). Partners is the
+    # floor every app stands on; these reads are one GROUP BY each over 10,000 partners and moving them into
+    # partners.selectors is the next step of issue #12.
+    ("insights.dashboards.selectors", "partners_partner"): "dashboard scope and names, set-based",
+    ("insights.dashboards.selectors", "partners_partnerevent"): "time spent per stage",
+    ("insights.dashboards.selectors", "partners_contact"): "active contacts of the scope",
+    ("insights.dashboards.selectors", "partners_agreement"): "programme participants, start of a partner",
+    # The cache fingerprint: one statement of max(id)/count(*) over every table the dashboard reads, so a
+    # cached dashboard goes stale when any of them changes. One query per owner would cost 4 round trips on
+    # every dashboard request; it reads no figure.
+    ("insights.dashboards.cached", "deals_dealregistration"): "cache fingerprint",
+    ("insights.dashboards.cached", "deals_dealevent"): "cache fingerprint",
+    ("insights.dashboards.cached", "partners_partnerevent"): "cache fingerprint",
+    ("insights.dashboards.cached", "partners_partner"): "cache fingerprint",
+    ("insights.dashboards.cached", "partners_contact"): "cache fingerprint",
+    ("insights.dashboards.cached", "partners_agreement"): "cache fingerprint",
+    ("insights.dashboards.cached", "programs_partnertier"): "cache fingerprint",
+    ("insights.dashboards.cached", "incentives_mdfrequest"): "cache fingerprint",
+    ("insights.dashboards.cached", "incentives_mdfclaim"): "cache fingerprint",
+    ("insights.dashboards.cached", "incentives_invoicepayment"): "cache fingerprint",
+    # Health scoring reads 5,000,000 contact signals, contacts and agreements in a few set-based statements
+    # (./kyoso bench health); partners.selectors has no set-based equivalent of them yet.
+    ("insights.health.metrics", "partners_partner"): "health scoring, set-based",
+    ("insights.health.metrics", "partners_contact"): "health scoring, set-based",
+    ("insights.health.metrics", "partners_contactsignal"): "health scoring, set-based",
+    ("insights.health.metrics", "partners_agreement"): "health scoring, set-based",
+    # The leaderboard ranks partners by a SQL window over their figures, health scores and agreements.
+    ("programs.recognition.selectors", "partners_partner"): "leaderboard ranking, set-based",
+    ("programs.recognition.selectors", "partners_agreement"): "rookie of the period: the partner's start",
+    ("programs.recognition.selectors", "partners_healthscore"): "leaderboard by health score (insights' table)",
+    ("programs.recognition.selectors", "partners_healthsnapshot"): "leaderboard by health score (insights' table)",
+    ("deals.selectors", "partners_partner"): "deal references carry the partner's name (one join)",
+    # The deal register's own deals read per partner, and the incentive engine's inputs: the engine reads
+    # every deal, signal, product and tier change of the period in a handful of statements (a commission run
+    # over a tenant's whole history); giving deals, partners and programs set-based readers for its inputs is
+    # its own piece of work.
+    ("incentives.runs", "DealRegistration.objects"): "incentive engine inputs",
+    ("incentives.runs", "ContactSignal.objects"): "incentive engine inputs",
+    ("incentives.runs", "Product.objects"): "incentive engine inputs",
+    ("incentives.runs", "TierChange.objects"): "incentive engine inputs",
+    ("incentives.runs", "Partner.objects"): "incentive engine inputs (types and parents)",
+    ("incentives.credit", "DealRegistration.objects"): "credit limit: open won amount of one partner",
+    ("incentives.views", "DealRegistration.objects"): "a deal's commission explanation page (get_object_or_404)",
+    ("enablement.services.resources_admin", "DealRegistration.objects"): "deals registered by a session's attendees",
+    ("enablement.services.resources_admin", "Tier.objects"): "tier names of the content audience choices",
+    # Writes and deletes of partner signals (contact activity) on enablement events: partners.services should
+    # own them; they are writes, not figures.
+    ("enablement.services.library", "ContactSignal.objects"): "writes a download signal",
+    ("enablement.services.sessions", "ContactSignal.objects"): "deletes an attendance signal",
+    # Partner rows themselves (names, types, parents, the partner list of a filter): Partner is the foreign-key
+    # target of every domain table; these are lookups of the partner, not of its figures.
+    ("deals.selectors", "Partner.objects"): "pipeline by partner",
+    ("enablement.exports", "Partner.objects"): "the partner of an export's filter",
+    ("enablement.selectors", "Partner.objects"): "partners and their audiences for announcements",
+    ("incentives.audit", "Partner.objects"): "partner names of audit entries",
+    ("incentives.explain", "Partner.objects"): "partner names in an explanation",
+    ("incentives.payouts", "Partner.objects"): "partners of a payout period",
+    ("incentives.selectors", "Partner.objects"): "partners of the audit filter",
+    ("incentives.views", "Partner.objects"): "partner names and the audit filter's partners",
+    ("mapping.selectors", "Partner.objects"): "partners with customer lists",
+    ("mapping.tasks", "Partner.objects"): "the partner of a matching task",
+    ("programs.recognition.selectors", "Partner.objects"): "partners ranked",
+    ("programs.recognition.services", "Partner.objects"): "the partner of an award",
+    ("programs.services", "Partner.objects"): "partners a tier evaluation covers",
+    # The portal and the API are user interfaces over the domain apps; these are per-request lookups of the
+    # signed-in partner's own rows (get_object_or_404 with partner=request.partner) or the API's list
+    # querysets that django-ninja paginates. They belong in the owners' selectors (deals.selectors.deal_for_
+    # partner and the like); moving them is mechanical but touches every portal view.
+    ("portal.certificates", "CertificationAward.objects"): "the partner's certificates",
+    ("portal.deals", "DealRegistration.objects"): "one of the partner's deals",
+    ("portal.deals", "StudySession.objects"): "a session the user has a seat in",
+    ("portal.learning", "CertificationAward.objects"): "the user's certificates",
+    ("portal.learning", "Course.objects"): "a published course",
+    ("portal.learning", "Module.objects"): "a published module",
+    ("portal.learning", "QuizAttempt.objects"): "the user's attempt",
+    ("portal.money", "MdfRequest.objects"): "the partner's MDF requests",
+    ("portal.money", "Payout.objects"): "one of the partner's payouts",
+    ("portal.resources", "ContentVersion.objects"): "a content item's versions",
+    ("portal.resources", "DealRegistration.objects"): "deals registered from a resource",
+    ("api.resources.deals", "DealRegistration.objects"): "API list and detail querysets",
+    ("api.resources.deals", "Product.objects"): "products named in a payload",
+    ("api.resources.direct_accounts", "DirectAccount.objects"): "API list queryset",
+    ("api.resources.leads", "Lead.objects"): "API list queryset",
+    ("api.resources.leads", "LeadOffer.objects"): "the partner's lead offers",
+    ("api.resources.leads", "Product.objects"): "products named in a payload",
+}
+
+
+def _modules():
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            relative = path.relative_to(ROOT)
+            if SKIPPED_PARTS & set(relative.parts) or path.name in SKIPPED_FILES or FORM_MODULE.match(path.name):
+                continue
+            yield ".".join(relative.with_suffix("").parts).removesuffix(".__init__"), app, path
+
+
+def _owner(module: str) -> str:
+    return module.split(".")[0]
+
+
+def _tables() -> dict[str, str]:
+    """Every table of a checked app → the app that owns it."""
+    return {model._meta.db_table: _owner(model.__module__) for model in apps.get_models(include_auto_created=True)
+            if _owner(model.__module__) in APPS}
+
+
+def _imported_models(tree: ast.AST, app: str) -> dict[str, str]:
+    """Names bound in the module to another app's models (name → that app), wherever the import is."""
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            other = parts[0]
+            if other in APPS and other != app and (parts[-1] == "models" or parts[-1].endswith("_models")):
+                for alias in node.names:
+                    names[alias.asname or alias.name] = other
+    return names
+
+
+def violations() -> set[tuple[str, str]]:
+    tables = _tables()
+    table_pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, tables), key=len, reverse=True)) + r")\b")
+    found = set()
+    for module, app, path in _modules():
+        tree = ast.parse(path.read_text(), str(path))
+        models = _imported_models(tree, app)
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr in MANAGERS and isinstance(node.value, ast.Name)
+                    and node.value.id in models):
+                found.add((module, f"{node.value.id}.{node.attr}"))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                for table in table_pattern.findall(node.value):
+                    if tables[table] != app:
+                        found.add((module, table))
+    return found
+
+
+def test_no_module_queries_another_apps_tables():
+    found = violations()
+    unexpected = sorted(found - set(ALLOWED))
+    assert not unexpected, "query another app's tables (use its selectors):\n" + "\n".join(
+        f"  {module}: {what}" for module, what in unexpected)
+
+
+def test_the_allow_list_only_shrinks():
+    stale = sorted(set(ALLOWED) - violations())
+    assert not stale, "no longer needed, remove from ALLOWED:\n" + "\n".join(f"  {m}: {w}" for m, w in stale)
+
+
+def test_the_check_finds_a_query_on_another_apps_model(tmp_path):
+    """The scanner itself: a manager use and a raw table name in a module of another app are both caught."""
+    source = ("from deals.models import DealRegistration\n"
+              "def f():\n"
+              "    return DealRegistration.objects.count(), 'SELECT 1 FROM incentives_mdfclaim'\n")
+    tree = ast.parse(source)
+    models = _imported_models(tree, "insights")
+    assert models == {"DealRegistration": "deals"}
+    assert "incentives_mdfclaim" in _tables()
+    assert _tables()["partners_healthscore"] == "insights"
