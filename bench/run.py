@@ -1,5 +1,5 @@
-"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive]
-[invoices] [export] [webhooks] [api] [web] [tenants] [ALL] [--runs N] [--smoke]
+"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping]
+[email] [import] [vendor_archive] [invoices] [export] [webhooks] [api] [web] [tenants] [ALL] [--runs N] [--smoke]
 
 Prints figures; asserts nothing. Later modules add their own benchmarks here.
 
@@ -191,7 +191,8 @@ def bench_partners(runs: int) -> None:
     with tenant_context(vendor):
         client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
     connection.set_schema_to_public()
-    for label, url in (("partner list", "/partners/"), ("partner list, filtered and searched", "/partners/?stage=activation&q=ベンチ01&sort=-created"),
+    for label, url in (("partner list", "/partners/"),
+                       ("partner list, filtered and searched", "/partners/?stage=activation&q=ベンチ01&sort=-created"),
                        ("partner list, page 150", f"/partners/?page={size(150, 1)}"), ("partner detail", f"/partners/{busiest.pk}/")):
         median_ms, queries = _timed_get(client, url, runs)
         print(f"{label}: median {median_ms:.0f} ms over {runs} requests, {queries} SQL queries")
@@ -233,7 +234,7 @@ def bench_deals(runs: int) -> None:
     import random
     from datetime import timedelta
 
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
@@ -715,7 +716,7 @@ def bench_enablement(runs: int) -> None:
                 User(email=f"rep{n:03d}@benchenablement.example", full_name=f"営業 {n:03d}", role="partner_rep",
                      password="!") for n in range(100))
             PartnerMembership.objects.bulk_create(PartnerMembership(user=user, partner=partner)
-                                                  for user, partner in zip(users, partners))
+                                                  for user, partner in zip(users, partners, strict=False))
             PartnerTier.objects.bulk_create(PartnerTier(partner=partner, tier=Tier.objects.get(code="gold"))
                                             for partner in partners)
             with connection.cursor() as cursor:

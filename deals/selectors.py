@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
+from deals import matching
 from deals.models import (
     OPEN_STAGES,
     DealRegistration,
@@ -16,7 +17,6 @@ from deals.models import (
     Lead,
     Stage,
 )
-from deals import matching
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
 

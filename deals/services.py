@@ -31,8 +31,8 @@ from deals.models import (
 )
 from partners import japan
 from partners.models import Partner, SignalKind
-from partners.services import signal_record
 from partners.selectors import staff_for
+from partners.services import signal_record
 from prm import events, locks
 from prm.accounts.models import User
 from prm.bounds import MAX_YEN, validate_business_date

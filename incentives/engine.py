@@ -677,7 +677,7 @@ def _csv_rows(text: str, header: Sequence[str], source: str) -> Iterator[tuple[i
                 yield row_line, _("expected %(expected)s columns, found %(found)s") % {"expected": len(names),
                                                                                        "found": len(row)}
                 continue
-            yield row_line, dict(zip(names, row))
+            yield row_line, dict(zip(names, row, strict=True))
     except csv.Error as error:
         raise InputError([(reader.line_num, _("the CSV cannot be read: %(error)s") % {"error": error})], source) from None
 

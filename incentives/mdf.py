@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from incentives import audit
 from incentives.models import MdfAllocation, MdfClaim, MdfRequest
 from partners.models import Partner
-from programs.benefits import benefits_for
 from prm import locks
 from prm.accounts.models import User
 from prm.uploads import check_upload
+from programs.benefits import benefits_for
 
 PROOF_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 PROOF_MAX_BYTES = 10 * 1024 * 1024

@@ -357,7 +357,7 @@ def incremental_lines(period_end: date, since: date, *, beat: Callable[[], None]
     infos = partner_infos()
     event_dates = {event.event_id: event.occurred_on for event in events}
     pending: list[tuple] = []
-    for version, plan in zip(versions, plans):
+    for version, plan in zip(versions, plans, strict=True):
         result = engine.compute(plan, events, infos)
         pending += _missing_lines(version, result, event_dates, period_end, since=since)
         beat()

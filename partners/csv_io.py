@@ -33,9 +33,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from partners import japan, services
 from partners.models import (
     AccountType,
-    CoSellingModel,
     Contact,
     ContactRole,
+    CoSellingModel,
     EventKind,
     ImportBatch,
     Industry,

@@ -12,8 +12,8 @@ from partners.models import (
     AccountType,
     ActivityKind,
     AgreementKind,
-    CoSellingModel,
     Contact,
+    CoSellingModel,
     Industry,
     Partner,
     PartnerSettings,
@@ -48,7 +48,10 @@ class StaffChoiceField(forms.ModelChoiceField):
     iterator = _ListedChoices
 
 
-def _blank(choices, label=_("All")):
+_ALL = _("All")
+
+
+def _blank(choices, label=_ALL):
     return [("", label), *choices]
 
 

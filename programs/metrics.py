@@ -46,7 +46,7 @@ def compute(partner_ids: list[int] | None, programs: dict[int, Program], program
     for window in Window.values:
         start = window_start(window, today)
         params = {**base, "start": start, "today": today}
-        key = lambda metric: metric_key(metric, window)  # noqa: E731
+        key = lambda metric, window=window: metric_key(metric, window)  # noqa: E731
         for partner_id, revenue, won, registered in _rows(
             f"""
             SELECT partner_id,
@@ -108,7 +108,7 @@ def compute(partner_ids: list[int] | None, programs: dict[int, Program], program
     for partner_id, values in metrics.items():
         program = programs.get(program_of.get(partner_id))
         for window in Window.values:
-            key = lambda metric: metric_key(metric, window)  # noqa: E731
+            key = lambda metric, window=window: metric_key(metric, window)  # noqa: E731
             management = 0
             if program is not None:
                 management = (values.get(key("activities"), 0) * program.points_per_activity

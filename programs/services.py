@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.models import Partner, Stage
-from programs import metrics as metric_queries
-from programs.evaluation import Rule, TierSpec, qualifying_tier
-from programs.models import EvaluationRun, PartnerTier, Program, ProgramSettings, Tier, TierChange
 from prm import events
 from prm.accounts.models import User
 from prm.notifications.services import notify
+from programs import metrics as metric_queries
+from programs.evaluation import Rule, TierSpec, qualifying_tier
+from programs.models import EvaluationRun, PartnerTier, Program, ProgramSettings, Tier, TierChange
 
 EVALUATED_STAGES = (Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT)
 
@@ -101,7 +101,9 @@ def evaluate(*, dry_run: bool = False, today: date | None = None, actor: User | 
         rank_target = target_tier.rank if target_tier else 0
 
         def propose(action, direction, to=target_tier):
-            proposals.append(Proposal(partner_id, names[partner_id], current_tier, to, direction, action, partner_metrics))
+            # Called only within this iteration of the loop, so the loop variables are the current ones.
+            proposals.append(Proposal(partner_id, names[partner_id], current_tier, to, direction, action,  # noqa: B023
+                                      partner_metrics))  # noqa: B023
 
         if rank_target > rank_now:
             if change and change.direction == TierChange.Direction.UP and change.to_tier_id == target_tier.pk:

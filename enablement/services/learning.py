@@ -259,7 +259,7 @@ def certifications_remind(*, now: datetime | None = None) -> int:
         admins = User.objects.filter(partner_membership__partner=award.partner_id, role="partner_admin", is_active=True)
         expiry = date_format(timezone.localtime(award.expires_at), "DATE_FORMAT")
         notify(users=[award.user, *admins], kind="certification_expiring", url=reverse_path("portal_learning", "portal"),
-               message=lambda: (_("Certification expires on %(date)s: %(name)s") % {
+               message=lambda award=award, expiry=expiry: (_("Certification expires on %(date)s: %(name)s") % {
                    "date": expiry, "name": award.certification.name},
                    _("%(holder)s's “%(name)s” expires on %(date)s. Take the renewal quiz in the portal to keep it.") % {
                    "holder": award.holder_name, "name": award.certification.name, "date": expiry}))

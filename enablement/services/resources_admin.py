@@ -32,7 +32,6 @@ from partners.models import Partner
 from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 
-
 # --------------------------------------------------------------------------- FAQ
 
 

@@ -69,9 +69,9 @@ def component_value(key: str, value) -> str:
 
 def health_card(partner: Partner, *, today: date | None = None) -> HealthCard | None:
     """None until the partner has been scored (the card shows an empty state)."""
+    from partners.health.actions import next_best_actions
     from partners.health.models import HealthScore, HealthSettings, HealthSnapshot
     from partners.health.scoring import COMPONENTS
-    from partners.health.actions import next_best_actions
     from partners.health.services import COMPONENT_LABELS
 
     score = HealthScore.objects.filter(partner=partner).first()

@@ -294,7 +294,7 @@ def badges_by_partner(partner_ids: list[int], *, include_locked: bool = False,
     result = {}
     for partner_id, first_deal, first_win, certified, quarter, attendance, mvp, mvps, rookie, rookies in rows:
         earned = dict(zip(rules.BADGE_KEYS, map(_local_day, (first_deal, first_win, certified, quarter, attendance,
-                                                              mvp, rookie))))
+                                                              mvp, rookie)), strict=True))
         result[partner_id] = rules.badges_from(earned, {"mvp": mvps, "rookie": rookies}, include_locked=include_locked)
     return result
 

@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from programs.recognition import exports, selectors, services
-from programs.recognition.forms import AwardPublishForm, LeaderboardForm
-from programs.recognition_models import Award
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.exports import offer
+from programs.recognition import exports, selectors, services
+from programs.recognition.forms import AwardPublishForm, LeaderboardForm
+from programs.recognition_models import Award
 
 CONSOLE_LIMIT = 50
 

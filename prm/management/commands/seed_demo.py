@@ -12,7 +12,6 @@ from deals import demo as deal_demo
 from enablement import demo as enablement_demo
 from incentives import demo as incentive_demo
 from mapping import demo as mapping_demo
-from programs import demo as program_demo
 from partners import demo as partner_demo
 from partners import health_demo
 from partners import services as partner_services
@@ -23,6 +22,7 @@ from prm.notifications.services import email_paused
 from prm.tenancy.models import Vendor
 from prm.tenancy.services import vendor_create
 from prm.tenancy.urls import site_url
+from programs import demo as program_demo
 
 
 class Command(BaseCommand):
