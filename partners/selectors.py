@@ -8,6 +8,7 @@ from datetime import date
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from partners.models import (
     Activity,
@@ -70,7 +71,7 @@ def _with_counts(qs: QuerySet[Partner]) -> QuerySet[Partner]:
 
 def partner_list(filters: PartnerFilters | None = None) -> QuerySet[Partner]:
     filters = filters or PartnerFilters()
-    qs = Partner.objects.select_related("owner", "parent")
+    qs: QuerySet[Partner] = Partner.objects.select_related("owner", "parent")
     if filters.q:
         words = filters.q.split()
         for word in words:
@@ -153,7 +154,7 @@ def agreements_of(partner: Partner) -> dict[str, Agreement]:
     return {agreement.kind: agreement for agreement in agreements}
 
 
-def agreement_rows(partner: Partner) -> list[tuple[str, str, Agreement | None]]:
+def agreement_rows(partner: Partner) -> list[tuple[str, str | Promise, Agreement | None]]:
     recorded = agreements_of(partner)
     return [(kind, label, recorded.get(kind)) for kind, label in AgreementKind.choices]
 
@@ -245,7 +246,7 @@ def contact_stage_counts(partner: Partner | None = None) -> dict[str, int]:
     return {stage: counts.get(stage, 0) for stage in ContactStage.values}
 
 
-def contact_stage_rows(partner: Partner | None = None) -> list[tuple[str, str, int]]:
+def contact_stage_rows(partner: Partner | None = None) -> list[tuple[str, str | Promise, int]]:
     counts = contact_stage_counts(partner)
     return [(stage, label, counts[stage]) for stage, label in ContactStage.choices]
 
@@ -263,7 +264,7 @@ def partner_total(filters: PartnerFilters, counts: dict[str, int]) -> int | None
     return counts.get(filters.stage, 0) if filters.stage else sum(counts.values())
 
 
-def stage_rows() -> list[tuple[str, str, int]]:
+def stage_rows() -> list[tuple[str, str | Promise, int]]:
     counts = stage_counts()
     return [(stage, label, counts[stage]) for stage, label in Stage.choices]
 

@@ -73,7 +73,8 @@ def evaluate(*, dry_run: bool = False, today: date | None = None, actor: User | 
     now = timezone.now()
     programs = list(Program.objects.filter(is_active=True).order_by("pk"))
     specs = {program.pk: tier_specs(program, today) for program in programs}
-    tiers = {tier.pk: tier for tier in Tier.objects.filter(program__in=programs)}
+    # Keyed by a nullable tier id too: a partner without a tier, a change without a target, find None.
+    tiers: dict[int | None, Tier] = {tier.pk: tier for tier in Tier.objects.filter(program__in=programs)}
     partners = Partner.objects.filter(stage__in=EVALUATED_STAGES).only("pk", "name", "partner_type")
     if partner_ids is not None:
         partners = partners.filter(pk__in=partner_ids)
@@ -106,7 +107,7 @@ def evaluate(*, dry_run: bool = False, today: date | None = None, actor: User | 
                                       partner_metrics))  # noqa: B023
 
         if rank_target > rank_now:
-            if change and change.direction == TierChange.Direction.UP and change.to_tier_id == target_tier.pk:
+            if change and change.direction == TierChange.Direction.UP and change.to_tier_id == getattr(target_tier, "pk", None):
                 continue
             propose("approval" if rules.upgrades_need_approval else "apply", TierChange.Direction.UP)
         elif rank_target < rank_now:

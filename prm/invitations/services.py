@@ -72,6 +72,7 @@ def invitation_create(*, inviter: User, email: str, role: str, partner: Partner 
     if existing is not None:
         if inviter.is_vendor_staff:  # staff see every account of their vendor anyway
             raise ValidationError({"email": _("A user with this e-mail address already exists.")})
+        assert partner is not None  # _check_inviter: a partner admin invites to their own partner
         if getattr(getattr(existing, "partner_membership", None), "partner_id", None) == partner.pk:
             raise ValidationError({"email": _("This person is already a member of your team.")})
         # A partner admin must not learn that the address has an account elsewhere (another
@@ -111,7 +112,7 @@ def invitation_issue(
         from partners.services import event_record
 
         event_record(partner, EventKind.INVITATION, actor=invited_by, email=email, role=role)
-    vendor = connection.tenant
+    vendor = connection.tenant  # type: ignore[attr-defined]  # django-tenants' connection
     # Rendered now, sent by the e-mail task once this transaction commits.
     if existing_account:
         _send_existing_account_notice(vendor, invitation, language=language)
@@ -122,7 +123,8 @@ def invitation_issue(
 
 def invitation_url(invitation: Invitation, token: str, vendor=None) -> str:
     kind = Domain.Kind.PORTAL if invitation.role in PARTNER_ROLES else Domain.Kind.CONSOLE
-    return site_url(vendor or connection.tenant, kind, reverse_path("invitation_accept", kind, token=token))
+    # django-tenants' connection carries the tenant; django-stubs knows only Django's.
+    return site_url(vendor or connection.tenant, kind, reverse_path("invitation_accept", kind, token=token))  # type: ignore[attr-defined]
 
 
 def _send_invitation(vendor, invitation: Invitation, token: str, *, language: str) -> None:
@@ -179,7 +181,7 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
     user.set_password(password)
     user.save()
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    if invitation.partner_id:
+    if invitation.partner is not None:
         membership_create(user=user, partner=invitation.partner)
     invitation.status = Invitation.Status.ACCEPTED
     invitation.accepted_at = timezone.now()

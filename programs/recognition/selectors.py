@@ -21,7 +21,7 @@ RANKED_STAGES = [Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION, Stage.DORM
 
 
 def start_month() -> int:
-    return getattr(connection.tenant, "fiscal_year_start_month", 4) or 4
+    return getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
 
 
 def _rows(sql: str, params: dict) -> list[tuple]:
@@ -167,7 +167,7 @@ def published_awards(*, partner: Partner | None = None, limit: int = 24) -> list
         awards = awards.filter(partner=partner)
     result = list(awards.order_by("-period_start", "kind")[:limit])
     for award in result:
-        award.period = award_period(award)
+        award.period = award_period(award)  # type: ignore[attr-defined]  # for the template; not a field
     return result
 
 
