@@ -2,10 +2,9 @@
 
 import django.core.validators
 import django.db.models.deletion
+import prm.bounds
 from django.conf import settings
 from django.db import migrations, models
-
-import prm.bounds
 
 
 def wins_so_far_were_confirmed(apps, schema_editor):

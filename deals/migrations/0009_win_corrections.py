@@ -2,10 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import prm.bounds
 from django.conf import settings
 from django.db import migrations, models
-
-import prm.bounds
 
 
 class Migration(migrations.Migration):

@@ -5,10 +5,9 @@ import django.contrib.postgres.indexes
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
+import enablement.models
 from django.conf import settings
 from django.db import migrations, models
-
-import enablement.models
 
 
 class Migration(migrations.Migration):
