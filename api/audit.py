@@ -2,7 +2,8 @@
 
 Creation and revocation are one entry each. Use is recorded per key per minute: the first GET of each
 minute writes an entry naming the key, the method and path; every write (POST, PATCH …) writes its own
-entry with the answer's status, refused ones included. Counting every read would put thousands of rows a minute in the ledger for one CRM sync.
+entry with the answer's status, refused ones included. Counting every read would put thousands of rows
+a minute in the ledger for one CRM sync.
 """
 
 from __future__ import annotations

@@ -16,8 +16,18 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from api import audit, errors
-from api.resources import certifications, contacts, health, partners, payouts, tiers
-from api.resources import deals, direct_accounts, invoice_payments, leads
+from api.resources import (
+    certifications,
+    contacts,
+    deals,
+    direct_accounts,
+    health,
+    invoice_payments,
+    leads,
+    partners,
+    payouts,
+    tiers,
+)
 
 # (URL prefix, module): each module has `console` and `portal` (None when partners have no access).
 RESOURCES = [

@@ -15,8 +15,7 @@ from deals.models import DirectAccount, DirectOpportunity, Lead
 from partners import japan
 from partners.csv_io import decode
 from prm.accounts.models import STAFF_ROLES, User
-from prm.bounds import MAX_YEN, validate_business_date
-from prm.bounds import parse_ascii_int
+from prm.bounds import MAX_YEN, parse_ascii_int, validate_business_date
 
 DIRECT_COLUMNS = ["customer_name", "corporate_number", "web_domain", "owner_email", "opportunity", "amount", "expected_close"]
 LEAD_COLUMNS = ["customer_name", "corporate_number", "web_domain", "contact_name", "contact_email", "prefecture",
@@ -108,7 +107,8 @@ def import_direct_accounts(raw: bytes) -> int:
         if row.get("owner_email"):
             owner = owners.get(row["owner_email"].lower())
             if owner is None:
-                errors.append(_("Line %(line)s, owner_email: no vendor staff with the address %(email)s.") % {"line": line, "email": row["owner_email"]})
+                errors.append(_("Line %(line)s, owner_email: no vendor staff with the address %(email)s.")
+                              % {"line": line, "email": row["owner_email"]})
         _lengths(line, row, DIRECT_LIMITS, errors)
         close = _date(line, "expected_close", row["expected_close"], errors) if row.get("expected_close") else None
         parsed.append((row, owner, close, _corporate(line, row.get("corporate_number", ""), errors),
@@ -139,7 +139,8 @@ def import_leads(raw: bytes, *, actor: User) -> list:
             prefecture = japan.prefecture_code(row["prefecture"]) or ""
             if not prefecture:
                 errors.append(_("Line %(line)s, prefecture: unknown prefecture “%(value)s”.") % {"line": line, "value": row["prefecture"]})
-        parsed.append(dict(customer_name=row.get("customer_name", ""), corporate_number=_corporate(line, row.get("corporate_number", ""), errors),
+        parsed.append(dict(customer_name=row.get("customer_name", ""),
+                           corporate_number=_corporate(line, row.get("corporate_number", ""), errors),
                            web_domain=row.get("web_domain", ""), contact_name=row.get("contact_name", ""),
                            contact_email=row.get("contact_email", ""), prefecture=prefecture,
                            amount=_number(line, "amount", row.get("amount", ""), errors), source=row.get("source", ""),

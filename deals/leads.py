@@ -15,11 +15,11 @@ from deals import services
 from deals.models import DealSettings, DistributionRule, Lead, LeadOffer, LeadRecipient, LeadStatus
 from partners.access import require_partner_member
 from partners.models import Partner, Stage
-from programs.benefits import benefits_for
 from prm import events
 from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
+from programs.benefits import benefits_for
 
 RECEIVING_STAGES = (Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION)
 
@@ -113,7 +113,8 @@ def lead_offer_next(*, lead: Lead) -> LeadOffer | None:
     admins = User.objects.filter(partner_membership__partner=partner, is_active=True)
     notify(users=admins, kind="lead_offered", url="/leads/",
            message=lambda: (_("New lead for you: %(customer)s") % {"customer": lead.customer_name},
-                            _("Accept or decline by %(deadline)s.") % {"deadline": timezone.localtime(offer.expires_at).strftime("%Y-%m-%d %H:%M")}))
+                            _("Accept or decline by %(deadline)s.")
+                            % {"deadline": timezone.localtime(offer.expires_at).strftime("%Y-%m-%d %H:%M")}))
     return offer
 
 

@@ -7,7 +7,9 @@ from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.functional import Promise
 
+from deals import matching
 from deals.models import (
     OPEN_STAGES,
     DealRegistration,
@@ -16,7 +18,6 @@ from deals.models import (
     Lead,
     Stage,
 )
-from deals import matching
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
 
@@ -77,7 +78,7 @@ def deals_for_partner(partner: Partner) -> QuerySet[DealRegistration]:
 @dataclass(frozen=True)
 class StageTotal:
     stage: str
-    label: str
+    label: str | Promise  # a lazy translation
     count: int
     amount: int
 
@@ -89,7 +90,8 @@ def pipeline_summary(*, partner: Partner | None = None) -> list[StageTotal]:
     result = []
     for stage, label in Stage.choices:
         row = rows.get(stage, {"n": 0, "total": 0, "won": 0, "reported": 0})
-        amount = {Stage.WON: row["won"], Stage.WON_PENDING: row["reported"]}.get(stage, row["total"])
+        amounts: dict[str, int | None] = {Stage.WON: row["won"], Stage.WON_PENDING: row["reported"]}
+        amount = amounts.get(stage, row["total"])
         result.append(StageTotal(stage, label, row["n"], amount or 0))
     return result
 
@@ -126,6 +128,7 @@ def customer_population(population: str, *, exclude_partner: Partner | None = No
     """Rows (id, customer_name, name_key, corporate_key, domain_key) of one vendor population:
     "direct" (direct-sales accounts), "open" (open registrations; optionally only other partners'),
     "won" (won registrations). Unknown populations raise KeyError."""
+    rows: QuerySet[DirectAccount] | QuerySet[DealRegistration]
     if population == "direct":
         rows = DirectAccount.objects.all()
     elif population == "open":

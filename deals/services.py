@@ -32,8 +32,8 @@ from deals.models import (
 from partners import japan
 from partners.access import require_partner_member
 from partners.models import Partner, SignalKind
-from partners.services import signal_record
 from partners.selectors import staff_for
+from partners.services import signal_record
 from prm import events, locks
 from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
@@ -41,7 +41,7 @@ from prm.bounds import MAX_YEN, validate_business_date
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
 
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[str]] = {
     Stage.REGISTERED: {Stage.APPROVED, Stage.REJECTED, Stage.CANCELLED},
     Stage.APPROVED: {Stage.PROPOSAL, Stage.NEGOTIATION, Stage.WON, Stage.LOST, Stage.CANCELLED, Stage.EXPIRED},
     Stage.PROPOSAL: {Stage.NEGOTIATION, Stage.WON, Stage.LOST, Stage.CANCELLED, Stage.EXPIRED},
@@ -89,10 +89,10 @@ def _as_stored(keys: matching.CustomerKeys) -> matching.CustomerKeys:
 
 def matching_registrations(keys: matching.CustomerKeys, *, exclude_pk: int | None = None) -> list[DealRegistration]:
     keys = _as_stored(keys)
-    candidates = (
-        DealRegistration.objects.filter(_key_filter(keys), stage__in=HOLDING_STAGES)
-        .exclude(pk=exclude_pk).select_related("partner").order_by("registered_at", "pk")
-    )
+    candidates = DealRegistration.objects.filter(_key_filter(keys), stage__in=HOLDING_STAGES)
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    candidates = candidates.select_related("partner").order_by("registered_at", "pk")
     return [deal for deal in candidates if matching.same_customer(keys, _stored_keys(deal))]
 
 
@@ -113,9 +113,10 @@ def _lock_customer(keys: matching.CustomerKeys) -> None:
     so taking a transaction lock on each key (in a fixed order) makes the second wait for the first."""
     names = sorted(f"{kind}:{value}" for kind, value in
                    (("n", keys.name_key), ("c", keys.corporate_number), ("d", keys.domain)) if value)
+    schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
     with connection.cursor() as cursor:
         for name in names:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}/{name}"])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{schema}/{name}"])
 
 
 def customer_status(*, partner: Partner, customer_name: str, corporate_number: str = "", web_domain: str = "") -> str:
@@ -145,7 +146,7 @@ def _event(deal: DealRegistration, kind: str, actor: User | None = None, **data)
 # The timeline entries other systems hear about (prm.events), by their kind; stage moves by the stage reached.
 _PUBLISHED = {"registered": "deal.registered", "approved": "deal.approved", "rejected": "deal.rejected",
               "win_confirmed": "deal.won", "win_cancelled": "deal.cancelled", "expired": "deal.expired"}
-_PUBLISHED_STAGES = {Stage.LOST: "deal.lost", Stage.CANCELLED: "deal.cancelled"}
+_PUBLISHED_STAGES: dict[str | None, str] = {Stage.LOST: "deal.lost", Stage.CANCELLED: "deal.cancelled"}
 
 
 def deal_event_data(deal: DealRegistration) -> dict:
@@ -308,12 +309,12 @@ def deal_approve(*, deal: DealRegistration, actor: User, reason: str = "") -> De
     today = timezone.localdate()
     deal.stage, deal.priority = Stage.APPROVED, Priority.HOLDER
     deal.decided_at, deal.decided_by, deal.decision_reason = timezone.now(), actor, reason
-    deal.expires_on = today + timedelta(days=rules.validity_days)
+    expires_on = deal.expires_on = today + timedelta(days=rules.validity_days)
     deal.save(update_fields=["stage", "priority", "decided_at", "decided_by", "decision_reason", "expires_on"])
-    _event(deal, "approved", actor, reason=reason, expires_on=deal.expires_on.isoformat())
+    _event(deal, "approved", actor, reason=reason, expires_on=expires_on.isoformat())
     notify(users=[deal.registered_by], kind="deal_approved", url=deal_url(deal, console=False),
            message=lambda: (_("Registration approved: %(customer)s") % {"customer": deal.customer_name},
-                            _("Valid until %(date)s.") % {"date": deal.expires_on.isoformat()}))
+                            _("Valid until %(date)s.") % {"date": expires_on.isoformat()}))
     return deal
 
 
@@ -381,7 +382,7 @@ def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: in
     deal.stage = stage
     deal.save(update_fields=fields)
     _event(deal, "stage", actor, previous=previous, stage=stage, reason=reason)
-    deal.credit_warning = None
+    deal.credit_warning = None  # type: ignore[attr-defined]  # read by the view; not a field
     watchers = [deal.registered_by] if actor.is_vendor_staff else staff_for(deal.partner)
     notify(users=watchers, kind="deal_stage", url=deal_url(deal, console=not actor.is_vendor_staff),
            message=lambda: (_("%(customer)s is now %(stage)s") % {"customer": deal.customer_name,
@@ -415,6 +416,7 @@ def checked_win(deal: DealRegistration, won_amount: int | None, won_on: date | N
                 "date": registered_on.isoformat()}
     if errors:
         raise ValidationError(errors)
+    assert won_amount is not None and won_on is not None  # refused above when missing
     return won_amount, won_on
 
 
@@ -446,7 +448,7 @@ def deal_win_report(*, deal: DealRegistration, actor: User, won_amount: int | No
                              "won_reported_at", "won_reported_by"])
     _event(deal, "win_reported", actor, previous=previous, stage=Stage.WON_PENDING, won_amount=won_amount,
            won_on=won_on.isoformat(), reason=note)
-    deal.credit_warning = None
+    deal.credit_warning = None  # type: ignore[attr-defined]  # read by the view; not a field
     notify(users=staff_for(deal.partner), kind="deal_win_reported", url=deal_url(deal, console=True),
            message=lambda: (_("Win to confirm: %(customer)s") % {"customer": deal.customer_name},
                             _("%(partner)s reports %(customer)s won on %(date)s for ¥%(amount)s.") % {
@@ -484,8 +486,9 @@ def deal_win_confirm(*, deal: DealRegistration, actor: User, won_amount: int | N
            won_on=won_on.isoformat(), reported_amount=deal.reported_won_amount if reported else None,
            reported_on=deal.reported_won_on.isoformat() if reported and deal.reported_won_on else None,
            corrected=corrected, reason=note)
-    deal.credit_warning = credit_warning if credit_warning and credit_warning.exceeded else None
-    if deal.credit_warning:
+    # Read by the view that shows the warning; not a field.
+    deal.credit_warning = credit_warning if credit_warning and credit_warning.exceeded else None  # type: ignore[attr-defined]
+    if credit_warning and credit_warning.exceeded:
         _event(deal, "credit_warning", actor, limit=credit_warning.limit, after=credit_warning.after)
         notify(users=staff_for(deal.partner), kind="credit_limit", url=deal_url(deal, console=True),
                message=lambda: (_("Credit limit exceeded: %(partner)s") % {"partner": deal.partner.name},
@@ -589,6 +592,7 @@ def deal_cancel_won(*, deal: DealRegistration, actor: User, cancelled_on: date |
                     "date": deal.won_on.isoformat()}
     if errors:
         raise ValidationError(errors)
+    assert cancelled_on is not None  # refused above when missing
     watchers = _partner_watchers(deal)
     deal.stage, deal.cancelled_on, deal.closed_at = Stage.CANCELLED, cancelled_on, timezone.now()
     deal.save(update_fields=["stage", "cancelled_on", "closed_at"])
@@ -617,12 +621,13 @@ def deal_correct_win(*, deal: DealRegistration, actor: User, won_amount: int | N
     try:
         won_amount, won_on = checked_win(deal, won_amount, won_on)
     except ValidationError as error:
-        errors = {**error.message_dict, **errors}
-        errors = {field: messages[0] if isinstance(messages, list) else messages for field, messages in errors.items()}
+        merged: dict[str, str | list[str]] = {**error.message_dict, **errors}
+        errors = {field: messages[0] if isinstance(messages, list) else messages for field, messages in merged.items()}
     if not errors and (won_amount, won_on) == (deal.won_amount, deal.won_on):
         errors[NON_FIELD_ERRORS] = _("The correction changes neither the won amount nor the won date.")
     if errors:
         raise ValidationError(errors)
+    assert won_on is not None  # checked_win refused a missing date
     amount_before, won_on_before = deal.won_amount, deal.won_on
     deal.won_amount, deal.won_on = won_amount, won_on
     deal.save(update_fields=["won_amount", "won_on"])
@@ -741,9 +746,11 @@ def deals_expire(*, today: date | None = None) -> dict[str, int]:
                     stage=Stage.EXPIRED, closed_at=timezone.now()):
                 continue  # moved on since it was read (decided, won): nothing expired
             deal.stage = Stage.EXPIRED
+            assert deal.expires_on is not None  # the filter above
             _event(deal, "expired", None, expires_on=deal.expires_on.isoformat())
             notify(users=[deal.registered_by], kind="deal_expired", url=deal_url(deal, console=False),
-                   message=lambda deal=deal: (_("Registration expired: %(customer)s") % {"customer": deal.customer_name},
+                   # mypy cannot infer a lambda with a default argument.
+                   message=lambda deal=deal: (_("Registration expired: %(customer)s") % {"customer": deal.customer_name},  # type: ignore[misc]
                                               _("Register the customer again if the opportunity is still alive.")))
             expired += 1
     warn_until = today + timedelta(days=rules.warn_days_before)
@@ -753,7 +760,7 @@ def deals_expire(*, today: date | None = None) -> dict[str, int]:
         with transaction.atomic():
             DealRegistration.objects.filter(pk=deal.pk).update(expiry_warned_at=timezone.now())
             notify(users=[deal.registered_by], kind="deal_expiring", url=deal_url(deal, console=False),
-                   message=lambda deal=deal: (
+                   message=lambda deal=deal: (  # type: ignore[misc]  # mypy cannot infer a lambda with a default argument
                        _("Registration expires soon: %(customer)s") % {"customer": deal.customer_name},
                        _("Valid until %(date)s. Request an extension if you need more time.")
                        % {"date": deal.expires_on.isoformat()}))

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deals.web import errors_naming_fields, move_from_request
 from deals import csv_import, leads, selectors, services
 from deals.forms import (
     CsvUploadForm,
@@ -29,6 +28,7 @@ from deals.forms import (
     WinReopenForm,
 )
 from deals.models import DealRegistration, DealSettings, DirectAccount, DirectOpportunity, ExtensionRequest, Lead
+from deals.web import errors_naming_fields, move_from_request
 from partners.models import Partner
 from prm.accounts.access import console_view
 from prm.params import int_param, int_values, next_url

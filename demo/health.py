@@ -290,7 +290,7 @@ def _deal_history(joined: dict[int, datetime], now: datetime) -> None:
         if plan.trend == "quiet" and people:
             leads += [ContactSignal(partner=partner, contact=contact, kind=SignalKind.LEAD_REGISTERED,
                                     occurred_at=last - timedelta(hours=hours))
-                      for contact, hours in zip(rng.sample(people, min(4, len(people))), (1, 2, 4, 5))]
+                      for contact, hours in zip(rng.sample(people, min(4, len(people))), (1, 2, 4, 5), strict=False)]
         mine: list[DealRegistration] = []
         for registered in sorted(moments):
             # Mostly a partner user who was signing in then; otherwise the vendor, for one of its contacts.
@@ -425,7 +425,7 @@ def _sign_ins(now: datetime) -> None:
             day += timedelta(days=1)
         moments = sorted(moment for moment in days.values() if first <= moment <= last)
         # Nobody who still uses the portal stays away for more than a fortnight or so.
-        moments += [earlier + (later - earlier) / 2 for earlier, later in zip(moments, moments[1:])
+        moments += [earlier + (later - earlier) / 2 for earlier, later in zip(moments, moments[1:], strict=False)
                     if later - earlier > timedelta(days=18)]
         moments.sort()
         signals += [ContactSignal(partner_id=contact.partner_id, contact=contact, kind=SignalKind.PORTAL_LOGIN,

@@ -23,15 +23,19 @@ REFERRAL_PLAN = {
     "applies_to": {"partner_types": ["referral", "agency", "alliance", "solution"]},
     "rules": [
         {"id": "referral-fee", "name": {"ja": "紹介料", "en": "Referral fee"}, "kind": "percent", "on": "deal_won", "rate": "0.10"},
-        {"id": "lead-bonus", "name": {"ja": "案件紹介ボーナス", "en": "Referral registration bonus"}, "kind": "fixed", "on": "deal_registered", "amount": 5000, "cap_count": 10, "cap_period": "month"},
-        {"id": "certification", "name": {"ja": "認定資格取得ボーナス", "en": "Certification bonus"}, "kind": "fixed", "on": "certification_earned", "amount": 20000},
-        {"id": "early-cancel", "name": {"ja": "早期解約時の報酬取消（50%）", "en": "Early cancellation clawback (50%)"}, "kind": "clawback", "within_days": 60, "share": "0.5"},
+        {"id": "lead-bonus", "name": {"ja": "案件紹介ボーナス", "en": "Referral registration bonus"}, "kind": "fixed",
+         "on": "deal_registered", "amount": 5000, "cap_count": 10, "cap_period": "month"},
+        {"id": "certification", "name": {"ja": "認定資格取得ボーナス", "en": "Certification bonus"}, "kind": "fixed",
+         "on": "certification_earned", "amount": 20000},
+        {"id": "early-cancel", "name": {"ja": "早期解約時の報酬取消（50%）", "en": "Early cancellation clawback (50%)"},
+         "kind": "clawback", "within_days": 60, "share": "0.5"},
     ],
 }
 SPIF_PLAN = {
     "code": "autumn-spif-2026", "name": "秋の新規獲得キャンペーン 2026", "currency": "JPY", "fiscal_year_start_month": 4,
     "valid_from": "2026-09-01", "valid_to": "2026-11-30",
-    "rules": [{"id": "new-logo", "name": {"ja": "新規顧客獲得ボーナス", "en": "New logo bonus"}, "kind": "fixed", "on": "deal_won", "amount": 50000, "cap_count": 3, "cap_period": "month"}],
+    "rules": [{"id": "new-logo", "name": {"ja": "新規顧客獲得ボーナス", "en": "New logo bonus"}, "kind": "fixed", "on": "deal_won",
+               "amount": 50000, "cap_count": 3, "cap_period": "month"}],
 }
 # A tiny valid PDF, standing in for a scanned receipt.
 RECEIPT = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"

@@ -209,7 +209,7 @@ def _signals(partner: Partner, stage: str, now, rng: random.Random) -> None:
             services.signal_record(partner=partner, contact=contact, kind=SignalKind.LEAD_REGISTERED,
                                    occurred_at=now - timedelta(days=200))
     if strength >= 2:
-        for won in range(strength * 2):
+        for _won in range(strength * 2):
             services.signal_record(partner=partner, contact=contacts[0] if contacts else None, kind=SignalKind.DEAL_WON,
                                    occurred_at=now - timedelta(days=rng.randint(1, 150)),
                                    amount=rng.choice([1_200_000, 2_400_000, 3_600_000, 4_800_000]))
@@ -229,7 +229,8 @@ def _activities(partner: Partner, admin: User, now) -> None:
 
 
 APPLICATIONS = [
-    ("株式会社グリーンフィールド", "グリーンフィールド", "resale", "松本 直子", "matsumoto@greenfield.example.jp", ApplicationStatus.PENDING, ""),
+    ("株式会社グリーンフィールド", "グリーンフィールド", "resale", "松本 直子", "matsumoto@greenfield.example.jp",
+     ApplicationStatus.PENDING, ""),
     ("ブルーオーシャン合同会社", "ブルーオーシャン", "referral", "井上 隆", "inoue@blueocean.example.jp", ApplicationStatus.PENDING, ""),
     ("株式会社テクノ北陸", "テクノホクリク", "solution", "木村 亜希", "kimura@techno-hokuriku.example.jp", ApplicationStatus.PENDING, ""),
     ("株式会社スピード販売", "スピードハンバイ", "agency", "林 大介", "hayashi@speed.example.jp", ApplicationStatus.REJECTED,

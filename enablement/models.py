@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
 from prm.bounds import MAX_COUNT
 
 USER = settings.AUTH_USER_MODEL
@@ -224,7 +225,8 @@ class CertificationAward(models.Model):
 
     class Meta:
         ordering = ["-issued_at"]
-        indexes = [models.Index(fields=["updated_at", "id"], name="certificationaward_changed"), models.Index(fields=["user", "certification", "-expires_at"]), models.Index(fields=["expires_at"])]
+        indexes = [models.Index(fields=["updated_at", "id"], name="certificationaward_changed"),
+                   models.Index(fields=["user", "certification", "-expires_at"]), models.Index(fields=["expires_at"])]
 
     @property
     def is_valid(self) -> bool:

@@ -9,10 +9,10 @@ from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from prm.bounds import count_validators, positive_yen_validators, validate_business_date, yen_validators
 
 from incentives import terms
 from partners import japan
+from prm.bounds import count_validators, positive_yen_validators, validate_business_date, yen_validators
 
 
 class IncentiveSettings(models.Model):

@@ -495,7 +495,7 @@ def attach_preview(builder: Builder, amount: int | None, day: date | None) -> No
     if not builder.ok or amount is None or day is None:
         return
     paid = preview(builder.plan, amount, day)
-    for row, rule in zip(builder.rows, builder.plan.rules):
+    for row, rule in zip(builder.rows, builder.plan.rules, strict=False):
         row.preview = paid.get(rule.id, 0)
         row.description = rule_text.rule_description(rule)
 

@@ -371,7 +371,7 @@ def incremental_lines(period_end: date, since: date, *, beat: Callable[[], None]
     events = recorded_events(period_end, since=chosen, wins_of=wins_of)
     infos = partner_infos()
     pending: list[tuple] = []
-    for version, plan in zip(versions, plans):
+    for version, plan in zip(versions, plans, strict=True):
         result = engine.compute(plan, events, infos)
         pending += _missing_lines(version, result, period_end, since=since)
         beat()

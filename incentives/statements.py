@@ -67,7 +67,8 @@ def render_pdf(payout: Payout, *, language: str = "ja") -> bytes:
     rules = IncentiveSettings.current()
     with translation.override(language):
         html = render_to_string("incentives/statement.html", {
-            "payout": payout, "lines": statement_lines(payout), "added_after_close": added_after_close(payout), "vendor": connection.tenant, "rules": rules,
+            "payout": payout, "lines": statement_lines(payout), "added_after_close": added_after_close(payout),
+            "vendor": connection.tenant, "rules": rules,
             "font_url": FONT.as_uri(), "language": language, "issued_on": timezone.localdate(),
         })
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

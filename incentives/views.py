@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,7 +25,6 @@ from deals.models import DealRegistration
 from incentives import audit, engine, explain, invoices, mdf, payouts, runs, selectors, statements, vendor_settings, zengin
 from incentives import plan_builder as plan_builder_form
 from incentives.models import (
-    AuditEntry,
     CommissionRun,
     IncentiveSettings,
     InvoiceImport,

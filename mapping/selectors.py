@@ -128,8 +128,8 @@ def overlap_names(*, partner: Partner, viewer: str, vendor_population: str, part
 def partners_overview() -> list[dict]:
     """Console: every partner with a list, its latest counts."""
     latest: dict[int, OverlapSnapshot] = {}
-    for snapshot in OverlapSnapshot.objects.order_by("partner_id", "-computed_at", "-id").distinct("partner_id"):
-        latest[snapshot.partner_id] = snapshot
+    for found in OverlapSnapshot.objects.order_by("partner_id", "-computed_at", "-id").distinct("partner_id"):
+        latest[found.partner_id] = found
     partners = Partner.objects.filter(customer_lists__isnull=False).distinct().order_by("name")
     rows = []
     for partner in partners:

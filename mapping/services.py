@@ -72,6 +72,7 @@ def _copy_records(customer_list: CustomerList, rows: list[csv_lists.ListRow]) ->
         with cursor.cursor.copy(f"COPY mapping_customerrecord ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 keys = row.keys
+                assert keys is not None  # a file with a row in error is refused before it is copied
                 copy.write_row((customer_list.pk, row.line, row.values.get("name", ""), keys.corporate_number or "",
                                 row.values.get("domain", ""), keys.name_key, keys.corporate_number or "",
                                 keys.domain or "", row.industry, row.employee_band, row.prefecture))
@@ -137,7 +138,7 @@ def overlaps_recompute_later() -> int:
 def _recompute_all_on_commit() -> int:
     from mapping import tasks
 
-    schema = connection.schema_name
+    schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
     partner_ids = list(CustomerList.objects.filter(partner__isnull=False).values_list("partner_id", flat=True).distinct())
 
     def enqueue() -> None:
@@ -153,8 +154,9 @@ def overlap_recompute(*, partner: Partner) -> OverlapSnapshot:
     """Replace this partner's matches with one INSERT … SELECT per vendor population and record
     a snapshot of the counts. Other partners are not touched."""
     started = time.perf_counter()
+    schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}/overlap/{partner.pk}"])
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{schema}/overlap/{partner.pk}"])
         cursor.execute("DELETE FROM mapping_overlapmatch WHERE partner_id = %s", [partner.pk])
         p_sql, p_params = partner_records_sql(partner.pk)
         for population in VendorPopulation:

@@ -14,8 +14,8 @@ from partners.models import (
     AccountType,
     ActivityKind,
     AgreementKind,
-    CoSellingModel,
     Contact,
+    CoSellingModel,
     Industry,
     Partner,
     PartnerSettings,
@@ -81,7 +81,10 @@ class StaffChoiceField(forms.ModelChoiceField):
     iterator = _ListedChoices
 
 
-def _blank(choices, label=_("All")):
+_ALL = _("All")
+
+
+def _blank(choices, label=_ALL):
     return [("", label), *choices]
 
 

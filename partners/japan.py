@@ -52,11 +52,12 @@ ACCOUNT_TYPES = {"1": "普通", "2": "当座", "4": "貯蓄"}
 _FULL_TO_HALF_KANA = dict(zip(
     "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンァィゥェォッャュョー",
     "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜｦﾝｧｨｩｪｫｯｬｭｮ-",
+    strict=True,
 ))
-_VOICED = dict(zip("ガギグゲゴザジズゼゾダヂヅデドバビブベボヴ", "ｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾊﾋﾌﾍﾎｳ"))
-_SEMI_VOICED = dict(zip("パピプペポ", "ﾊﾋﾌﾍﾎ"))
+_VOICED = dict(zip("ガギグゲゴザジズゼゾダヂヅデドバビブベボヴ", "ｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾊﾋﾌﾍﾎｳ", strict=True))
+_SEMI_VOICED = dict(zip("パピプペポ", "ﾊﾋﾌﾍﾎ", strict=True))
 # 全銀協: small kana are written large and the long-vowel mark as a hyphen in transfer files.
-_SMALL_TO_LARGE = dict(zip("ｧｨｩｪｫｯｬｭｮ", "ｱｲｳｴｵﾂﾔﾕﾖ"))
+_SMALL_TO_LARGE = dict(zip("ｧｨｩｪｫｯｬｭｮ", "ｱｲｳｴｵﾂﾔﾕﾖ", strict=True))
 ZENGIN_ALLOWED = re.compile(r"^[0-9A-Zｱ-ﾝﾞﾟ ()\-./,｢｣¥]+$")
 
 

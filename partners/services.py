@@ -70,7 +70,8 @@ def clean_identifiers(fields: dict, *, partner: Partner | None = None) -> dict:
         if number and not japan.is_valid_corporate_number(number):
             errors["corporate_number"] = _("Enter the 13-digit corporate number (法人番号); its check digit does not match.")
         elif number:
-            clash = Partner.objects.filter(corporate_number=number).exclude(pk=getattr(partner, "pk", None)).first()
+            # pk=None (a new partner) excludes nothing; django-stubs refuses None in a lookup.
+            clash = Partner.objects.filter(corporate_number=number).exclude(pk=getattr(partner, "pk", None)).first()  # type: ignore[misc]
             if clash:
                 errors["corporate_number"] = _("The partner %(name)s already has this corporate number.") % {"name": clash.name}
     if "invoice_number" in cleaned:
@@ -367,7 +368,7 @@ def agreement_record(*, partner: Partner, kind: str, agreed_on: date, actor: Use
 def contact_save(*, partner: Partner, actor: User | None, contact: Contact | None = None, **fields) -> Contact:
     fields["email"] = (fields.get("email") or "").strip().lower()
     if fields["email"] and Contact.objects.filter(partner=partner, email=fields["email"]).exclude(
-        pk=getattr(contact, "pk", None)
+        pk=getattr(contact, "pk", None)  # type: ignore[misc]  # None (a new contact) excludes nothing
     ).exists():
         raise ValidationError({"email": _("This partner already has a contact with this e-mail address.")})
     creating = contact is None
@@ -555,13 +556,13 @@ def activity_log(*, partner: Partner, actor: User, contacts=(), staff=(), **fiel
 
 def fiscal_year_bounds(fiscal_year: int) -> tuple[date, date]:
     """FY2026 with an April start runs 2026-04-01 to 2027-03-31 (the Japanese convention)."""
-    start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4
+    start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
     starts = date(fiscal_year, start_month, 1)
     return starts, date(fiscal_year + 1, start_month, 1) - timedelta(days=1)
 
 
 def fiscal_year_of(day: date) -> int:
-    start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4
+    start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
     return day.year if day.month >= start_month else day.year - 1
 
 
@@ -623,7 +624,7 @@ def contact_erase(*, contact: Contact, actor: User) -> Contact:
             if "name" in event.data:
                 event.data["name"] = ERASED
                 event.save(update_fields=["data"])
-        if had_account:
+        if had_account and contact.user_id is not None:
             user = User.objects.select_for_update().get(pk=contact.user_id)
             EmailAddress.objects.filter(user=user).delete()
             Authenticator.objects.filter(user=user).delete()

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deals.web import move_from_request
 from deals import leads, selectors, services
 from deals.forms import ExtensionForm, MoveForm, RegistrationForm
 from deals.models import DealRegistration, LeadOffer
+from deals.web import move_from_request
 from enablement.models import StudySession
 from enablement.services.sessions import lead_window
 from portal.access import portal_view

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from incentives import explain, mdf, payouts as payout_services, selectors
+from incentives import explain, mdf, selectors
+from incentives import payouts as payout_services
 from incentives.models import MdfRequest, Payout
 from incentives.views import statement_response
 from partners.services import fiscal_year_of

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from enablement import selectors, services
 from deals.models import DealRegistration
+from enablement import selectors, services
 from enablement.audience import Viewer
 from enablement.models import Announcement, ContentAccess, ContentItem, ContentVersion, PartnerQuestion, StudySession
 from enablement.services.sessions import lead_window

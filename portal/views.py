@@ -17,12 +17,12 @@ from partners import services as partner_services
 from partners.forms import ApplicationForm, ProfileForm
 from partners.models import PartnerType
 from portal.access import portal_view
-from programs.recognition import badges_for
 from prm.accounts.models import User
 from prm.invitations import selectors as invitation_selectors
 from prm.invitations import services as invitation_services
 from prm.invitations.forms import ColleagueInvitationForm
 from prm.ratelimits import RateLimited, client_ip
+from programs.recognition import badges_for
 
 
 @portal_view

@@ -8,6 +8,8 @@
     ./kyoso manage ARGS    any manage.py command, with the same services
     ./kyoso bench          print the platform benchmarks
     ./kyoso lock           rewrite requirements/runtime.lock and dev.lock from pyproject.toml (uv)
+    ./kyoso lint [--fix]   ruff on the whole tree, mypy on services, selectors and the pure engines
+                           (both configured in pyproject.toml); --fix applies ruff's safe fixes first
 
 Without DATABASE_URL / REDIS_URL it starts the embedded PostgreSQL and Redis itself, hands
 their addresses to every child process and stops them when it exits (Ctrl-C included).
@@ -16,6 +18,7 @@ their addresses to every child process and stops them when it exits (Ctrl-C incl
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -257,7 +260,41 @@ def cmd_lock(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "test": cmd_test, "manage": cmd_manage, "bench": cmd_bench, "lock": cmd_lock}
+def lint_counts(ruff_output: str, mypy_output: str) -> tuple[int, int]:
+    """The number of findings in ruff's concise output and in mypy's, from their lines."""
+    ruff = sum(1 for line in ruff_output.splitlines() if re.match(r"^\S.*:\d+:\d+: [A-Z]+\d+ ", line))
+    mypy = sum(1 for line in mypy_output.splitlines() if re.match(r"^\S.*:\d+: error: ", line))
+    return ruff, mypy
+
+
+def cmd_lint(argv: list[str]) -> int:
+    """ruff check . and mypy (files, plugin and settings from pyproject.toml); non-zero on any finding.
+
+    Neither needs the database: django-stubs loads the test settings, which start no server.
+    """
+    fix = "--fix" in argv
+    unknown = [arg for arg in argv if arg != "--fix"]
+    if unknown:
+        sys.stderr.write(f"./kyoso lint takes only --fix, not {' '.join(unknown)}\n")
+        return 2
+    if fix:
+        subprocess.run([PYTHON, "-m", "ruff", "check", "--fix", "--quiet", "."], cwd=ROOT)
+    ruff = subprocess.run([PYTHON, "-m", "ruff", "check", "--output-format", "concise", "."], cwd=ROOT,
+                          capture_output=True, text=True)
+    sys.stdout.write(ruff.stdout)
+    sys.stderr.write(ruff.stderr)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "prm.settings.test"}
+    mypy = subprocess.run([PYTHON, "-m", "mypy"], cwd=ROOT, env=env, capture_output=True, text=True)
+    sys.stdout.write(mypy.stdout)
+    sys.stderr.write(mypy.stderr)
+    ruff_count, mypy_count = lint_counts(ruff.stdout, mypy.stdout)
+    _say(f"ruff: {ruff_count} findings; mypy: {mypy_count} errors")
+    # A tool that failed without reporting a finding (a bad configuration, a crash) fails the lint too.
+    return 1 if ruff.returncode or mypy.returncode or ruff_count or mypy_count else 0
+
+
+COMMANDS = {"run": cmd_run, "test": cmd_test, "manage": cmd_manage, "bench": cmd_bench, "lock": cmd_lock,
+            "lint": cmd_lint}
 
 
 def main() -> int:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse

@@ -179,7 +179,7 @@ def check_redis_url(name: str, url: str) -> str:
     if parts.scheme == "unix" and not parts.path:
         raise ImproperlyConfiguredEnv(f"{name} has no socket path (unix:///path/to/redis.sock).")
     try:
-        parts.port
+        parts.port  # noqa: B018  (reading the port is what validates it)
     except ValueError:
         raise ImproperlyConfiguredEnv(f"{name} has an invalid port.") from None
     return url

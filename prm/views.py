@@ -6,8 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -44,7 +44,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except ValidationError as error:
         return render(request, "invitations/invalid.html", {"reason": error.messages[0]}, status=410)
     if not user_may_use_site_role(invitation.role, request.site_kind):
-        return render(request, "invitations/invalid.html", {"reason": _("This invitation link is not valid. Ask for a new invitation.")}, status=404)
+        return render(request, "invitations/invalid.html",
+                      {"reason": _("This invitation link is not valid. Ask for a new invitation.")}, status=404)
     form = InvitationAcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -4,8 +4,8 @@ from django import forms
 from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from programs.models import ProgramSettings, Requirement, Tier
 from prm.invitations.forms import ServiceErrorsMixin
+from programs.models import ProgramSettings, Requirement, Tier
 
 
 class TierForm(ServiceErrorsMixin, forms.ModelForm):

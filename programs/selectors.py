@@ -13,7 +13,7 @@ def programs_with_tiers() -> list[Program]:
     counts = dict(PartnerTier.objects.values_list("tier").annotate(n=Count("pk")).values_list("tier", "n"))
     for program in programs:
         for tier in program.tiers.all():
-            tier.partner_count = counts.get(tier.pk, 0)
+            tier.partner_count = counts.get(tier.pk, 0)  # type: ignore[attr-defined]  # for the template; not a field
     return programs
 
 

@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.models import Partner, Stage
-from programs import metrics as metric_queries
-from programs.evaluation import Rule, TierSpec, qualifying_tier
-from programs.models import EvaluationRun, PartnerTier, Program, ProgramSettings, Tier, TierChange
 from prm import events
 from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
+from programs import metrics as metric_queries
+from programs.evaluation import Rule, TierSpec, qualifying_tier
+from programs.models import EvaluationRun, PartnerTier, Program, ProgramSettings, Tier, TierChange
 
 EVALUATED_STAGES = (Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT)
 
@@ -74,7 +74,8 @@ def evaluate(*, dry_run: bool = False, today: date | None = None, actor: User | 
     now = timezone.now()
     programs = list(Program.objects.filter(is_active=True).order_by("pk"))
     specs = {program.pk: tier_specs(program, today) for program in programs}
-    tiers = {tier.pk: tier for tier in Tier.objects.filter(program__in=programs)}
+    # Keyed by a nullable tier id too: a partner without a tier, a change without a target, find None.
+    tiers: dict[int | None, Tier] = {tier.pk: tier for tier in Tier.objects.filter(program__in=programs)}
     partners = Partner.objects.filter(stage__in=EVALUATED_STAGES).only("pk", "name", "partner_type")
     if partner_ids is not None:
         partners = partners.filter(pk__in=partner_ids)
@@ -102,10 +103,12 @@ def evaluate(*, dry_run: bool = False, today: date | None = None, actor: User | 
         rank_target = target_tier.rank if target_tier else 0
 
         def propose(action, direction, to=target_tier):
-            proposals.append(Proposal(partner_id, names[partner_id], current_tier, to, direction, action, partner_metrics))
+            # Called only within this iteration of the loop, so the loop variables are the current ones.
+            proposals.append(Proposal(partner_id, names[partner_id], current_tier, to, direction, action,  # noqa: B023
+                                      partner_metrics))  # noqa: B023
 
         if rank_target > rank_now:
-            if change and change.direction == TierChange.Direction.UP and change.to_tier_id == target_tier.pk:
+            if change and change.direction == TierChange.Direction.UP and change.to_tier_id == getattr(target_tier, "pk", None):
                 continue
             propose("approval" if rules.upgrades_need_approval else "apply", TierChange.Direction.UP)
         elif rank_target < rank_now:

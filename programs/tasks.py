@@ -1,7 +1,7 @@
 from celery import shared_task
 
-from programs import services
 from prm.tasks import require_schema
+from programs import services
 
 
 @shared_task(name="programs.tasks.tiers_evaluate", time_limit=3600)

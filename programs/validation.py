@@ -45,7 +45,7 @@ def validate_program(program: Program, fiscal_year: int) -> None:
                     "tier": tier.name, "a": seen[signature], "b": option})
             seen[signature] = option
     # A lower tier must not ask for more than a higher one on the same metric.
-    for lower, higher in zip(tiers, tiers[1:]):
+    for lower, higher in zip(tiers, tiers[1:], strict=False):
         lower_max = _thresholds(lower, fiscal_year, max)
         higher_min = _thresholds(higher, fiscal_year, min)
         for key, value in lower_max.items():

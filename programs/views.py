@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from prm.accounts.access import console_view
 from programs import selectors, services
 from programs.forms import DecisionForm, ProgramSettingsForm, RequirementFormSet, TierForm
 from programs.models import ProgramSettings, Tier, TierChange
 from programs.validation import validate_program
-from prm.accounts.access import console_view
 
 
 @console_view

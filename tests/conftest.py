@@ -160,7 +160,6 @@ def worker_process(django_db_blocker, extra_env: dict[str, str] | None = None):
     import uuid
 
     from prm.celery import app
-
     from tests.db_url import subprocess_database_url
 
     with django_db_blocker.unblock():

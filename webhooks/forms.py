@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from prm import events
 from prm.invitations.forms import ServiceErrorsMixin
-from webhooks.models import Delivery, MAX_URL_LENGTH
+from webhooks.models import MAX_URL_LENGTH, Delivery
 
 
 class EndpointForm(ServiceErrorsMixin, forms.Form):

@@ -269,9 +269,9 @@ def drain_soon(endpoint_id: int, *, countdown: float = 0, queue: str | None = No
 
     from webhooks.tasks import endpoint_deliver
 
-    schema = connection.schema_name
+    schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
     endpoint_deliver.apply_async(kwargs={"schema_name": schema, "endpoint_id": endpoint_id, "follow_up": follow_up},
-                                 countdown=countdown, queue=queue or settings.KYOSO_WEBHOOK_QUEUE or None,
+                                 countdown=countdown, queue=queue or settings.KYOSO_WEBHOOK_QUEUE or None,  # type: ignore[arg-type]  # None: the task's routed queue; celery-types wants a name
                                  headers={"_schema_name": schema})
 
 

@@ -109,11 +109,12 @@ def quiz_blocker(*, quiz: Quiz, user: User, now: datetime | None = None) -> str 
     now = now or timezone.now()
     certification = quiz.certification
     if certification is not None:
-        if certification.requires_id is not None:
-            prerequisite = current_award(user=user, certification=certification.requires)
+        required = certification.requires
+        if required is not None:
+            prerequisite = current_award(user=user, certification=required)
             if prerequisite is None or prerequisite.expires_at <= now:
                 return _("This certification needs a valid “%(name)s” certification first.") % {
-                    "name": certification.requires.name}
+                    "name": required.name}
         award = current_award(user=user, certification=certification)
         if award is not None and award.expires_at > now and renewal_opens(award) > now:
             return _("You are certified until %(date)s. Renewal opens on %(opens)s.") % {
@@ -125,7 +126,7 @@ def quiz_blocker(*, quiz: Quiz, user: User, now: datetime | None = None) -> str 
         return _("You have used all %(count)s attempts. Ask your channel manager to allow another one.") % {
             "count": quiz.max_attempts}
     last = QuizAttempt.objects.filter(quiz=quiz, user=user, submitted_at__isnull=False).order_by("-submitted_at").first()
-    if last is not None and not last.passed and quiz.cooldown_hours:
+    if last is not None and last.submitted_at is not None and not last.passed and quiz.cooldown_hours:
         ready = last.submitted_at + timedelta(hours=quiz.cooldown_hours)
         if ready > now:
             return _("You can try again from %(time)s.") % {
@@ -217,11 +218,12 @@ def certification_award(*, certification: Certification, user: User, attempt: Qu
     """Award or renew: a renewal before expiry runs on from the current expiry, so nobody loses days."""
     partner = _partner_of(user)
     now = now or timezone.now()
-    if certification.requires_id is not None:
-        prerequisite = current_award(user=user, certification=certification.requires)
+    required = certification.requires
+    if required is not None:
+        prerequisite = current_award(user=user, certification=required)
         if prerequisite is None or prerequisite.expires_at <= now:
             raise ValidationError(_("This certification needs a valid “%(name)s” certification first.") % {
-                "name": certification.requires.name})
+                "name": required.name})
     previous = current_award(user=user, certification=certification)
     starts = previous.expires_at if previous is not None and previous.expires_at > now else now
     award = CertificationAward.objects.create(
@@ -259,10 +261,11 @@ def certifications_remind(*, now: datetime | None = None) -> int:
         admins = User.objects.filter(partner_membership__partner=award.partner_id, role="partner_admin", is_active=True)
         expiry = date_format(timezone.localtime(award.expires_at), "DATE_FORMAT")
         notify(users=[award.user, *admins], kind="certification_expiring", url=reverse_path("portal_learning", "portal"),
+               # notify calls message() before it returns: the loop variables are this iteration's.
                message=lambda: (_("Certification expires on %(date)s: %(name)s") % {
-                   "date": expiry, "name": award.certification.name},
+                   "date": expiry, "name": award.certification.name},  # noqa: B023
                    _("%(holder)s's “%(name)s” expires on %(date)s. Take the renewal quiz in the portal to keep it.") % {
-                   "holder": award.holder_name, "name": award.certification.name, "date": expiry}))
+                   "holder": award.holder_name, "name": award.certification.name, "date": expiry}))  # noqa: B023
         CertificationAward.objects.filter(pk=award.pk).update(reminded_at=now)
         sent += 1
     return sent

@@ -32,7 +32,6 @@ from partners.models import Partner
 from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 
-
 # --------------------------------------------------------------------------- FAQ
 
 
@@ -148,7 +147,8 @@ def announcement_audience_sizes(announcements) -> dict[int, int]:
     """How many partner users each announcement reaches (the rule of announcement_audience); one query for
     any number of announcements."""
     viewers = selectors.partner_viewers()
-    return {a.pk: sum(partner.users for partner, viewer in viewers if sees(a, viewer)) for a in announcements}
+    # partner_viewers annotates each partner with its number of users.
+    return {a.pk: sum(partner.users for partner, viewer in viewers if sees(a, viewer)) for a in announcements}  # type: ignore[attr-defined]
 
 
 @dataclass

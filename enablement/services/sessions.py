@@ -55,7 +55,7 @@ def session_invite(*, session: StudySession, actor: User, partners: Iterable[Par
     for user in User.objects.filter(partner_membership__partner__in=partner_ids, is_active=True):
         people[user.pk] = user
     if session.partner_id is not None:
-        strangers = [u for u in people.values() if partner_for_user(u).pk != session.partner_id]
+        strangers = [u for u in people.values() if getattr(partner_for_user(u), "pk", None) != session.partner_id]
         if strangers:
             raise ValidationError(_("This session is for one partner only."))
     seated = set(session.seats.values_list("user_id", flat=True))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlencode
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError

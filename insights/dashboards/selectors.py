@@ -186,7 +186,8 @@ def _rows(sql: str, params: dict) -> list[tuple]:
 
 def _scope(filters: Filters, *, signed_only: bool = False) -> tuple[str, dict]:
     """The CTE `scope`: the partners the filters cover, with their type, stage and tier."""
-    conditions, params = [], {}
+    conditions: list[str] = []
+    params: dict[str, object] = {}
     if filters.owner:
         conditions.append("p.owner_id = %(owner)s")
         params["owner"] = filters.owner

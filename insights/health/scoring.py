@@ -154,7 +154,7 @@ def score(figures: Figures, rules: Rules) -> Result:
     for key in COMPONENTS:
         value, pts = raw[key]
         weight = rules.weights.get(key, 0)
-        contribution = pts * weight / total_weight if key in applicable and total_weight else 0.0
+        contribution = pts * weight / total_weight if pts is not None and key in applicable and total_weight else 0.0
         components[key] = Component(key, value, pts if pts is not None else 0, weight if key in applicable else 0,
                                     contribution)
     total = round(sum(c.contribution for c in components.values())) if total_weight else 0

@@ -11,9 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from partners import selectors, services
 from partners.forms import AgreementForm, RejectForm
-from partners.models import AffinitySource, AgreementKind, PartnerApplication
+from partners.models import AffinitySource, AgreementKind, PartnerApplication, PartnerSettings
 from partners.planning import Weights
-from partners.models import PartnerSettings
 from partners.views.common import get_partner, paginate
 from prm.accounts.access import console_view
 

@@ -33,10 +33,10 @@ def job_start(*, kind: str, params: dict, total: int, actor) -> ExportJob:
 def job_queue(job: ExportJob) -> None:
     from prm.exports.tasks import export_run
 
-    schema = connection.schema_name
+    schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
     queue = settings.KYOSO_EXPORT_QUEUE or None
     transaction.on_commit(lambda: export_run.apply_async(kwargs={"schema_name": schema, "job_id": job.pk},
-                                                         queue=queue, headers={"_schema_name": schema}))
+                                                         queue=queue, headers={"_schema_name": schema}))  # type: ignore[arg-type]  # None: the task's routed queue; celery-types wants a name
 
 
 def _counted(job_id: int, rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
@@ -93,5 +93,10 @@ def purge_before(when) -> int:
     removed = old.delete()[0]
     if names:
         storage = ExportJob._meta.get_field("file").storage
-        transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+        def delete_files() -> None:
+            for name in names:
+                storage.delete(name)
+
+        transaction.on_commit(delete_files)
     return removed

@@ -36,7 +36,7 @@ def email_paused():
         _email_paused.reset(token)
 
 
-def notify(*, users: Iterable[User], kind: str, message: Callable[[], tuple[str, str]], url: str = "") -> list[Notification]:
+def notify(*, users: Iterable[User | None], kind: str, message: Callable[[], tuple[str, str]], url: str = "") -> list[Notification]:
     """Notify each active user; `message()` returns (title, body) and is called in each user's language.
 
     Everyone sees it in the app; whoever wants this kind by e-mail gets it now (after commit),
@@ -45,7 +45,7 @@ def notify(*, users: Iterable[User], kind: str, message: Callable[[], tuple[str,
     return notify_many(kind=kind, items=[(users, url, message)])
 
 
-def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User], str, Callable[[], tuple[str, str]]]]
+def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User | None], str, Callable[[], tuple[str, str]]]]
                 ) -> list[Notification]:
     """`notify` for many (users, url, message) of one kind at once, in a constant number of queries:
     one for everyone's channel, one insert per 1,000 notifications, the sites' addresses once."""
@@ -90,7 +90,8 @@ def _link(vendor, user: User, path: str, origins: dict[str, str | None] | None =
         except LookupError:  # a vendor without that site: the notification still goes out, without the link's host
             logger.warning("vendor %s has no %s domain for an e-mail link", vendor.slug, site)
             origins[site] = None
-    return path if origins[site] is None else origins[site] + path
+    origin = origins[site]
+    return path if origin is None else origin + path
 
 
 def channels_for(users: Iterable[User], kind: str) -> dict[int, str]:
@@ -146,7 +147,8 @@ def digest_send(*, now: datetime | None = None) -> int:
             }, user.language, vendor=vendor)
         sent += 1
     if sent:
-        logger.info("sent %s notification digests in %s", sent, connection.schema_name)
+        # django-tenants' connection carries the schema; django-stubs knows only Django's.
+        logger.info("sent %s notification digests in %s", sent, connection.schema_name)  # type: ignore[attr-defined]
     return sent
 
 

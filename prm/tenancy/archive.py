@@ -181,7 +181,7 @@ def import_vendor(archive: Path, *, slug: str | None = None, console_domain: str
             raise ArchiveError(f"A vendor with the slug {slug!r} exists; choose another slug or pass --replace.")
     same = slug == source["slug"]
     wanted = {Domain.Kind.CONSOLE: console_domain, Domain.Kind.PORTAL: portal_domain}
-    defaults = dict(zip((Domain.Kind.CONSOLE, Domain.Kind.PORTAL), default_domains(slug)))
+    defaults = dict(zip((Domain.Kind.CONSOLE, Domain.Kind.PORTAL), default_domains(slug), strict=True))
     domains = []
     for row in manifest["domains"]:
         name = wanted.get(row["kind"]) or (row["domain"] if same else defaults.get(row["kind"]))

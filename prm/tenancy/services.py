@@ -138,7 +138,7 @@ def _create_first_admin(vendor: Vendor, email: str, full_name: str, password: st
 
 def _remove_vendor(vendor: Vendor) -> None:
     """Undo a half-created vendor: drop its schema and delete its rows."""
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
     with connection.cursor() as cursor:
         # Inside an outer transaction, deferred foreign-key checks of the half-made schema
         # would block the drop; fire them first.
@@ -159,7 +159,7 @@ def vendor_delete(vendor: Vendor) -> None:
     with tenant_context(vendor):
         for name in _media_names():
             default_storage.delete(name)
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
     if vendor.logo:
         vendor.logo.delete(save=False)
     _remove_vendor(vendor)
@@ -189,11 +189,11 @@ def vendor_creation_request(*, slug: str, name: str, admin_email: str, admin_nam
                                                  admin_name=(admin_name or "").strip(), requested_by=requested_by)
     queue = settings.KYOSO_VENDOR_QUEUE or None
     transaction.on_commit(lambda: vendor_creation_run.apply_async(
-        args=[creation.pk], queue=queue, headers={"_schema_name": "public"}))
+        args=(creation.pk,), queue=queue, headers={"_schema_name": "public"}))  # type: ignore[arg-type]  # None: the task's routed queue; celery-types wants a name
     return creation
 
 
-def vendor_creation_run(creation_id: int) -> VendorCreation:
+def vendor_creation_run(creation_id: int) -> VendorCreation | None:
     """Make the requested vendor, recording each step; a second delivery of a finished one does nothing."""
     from django.utils import timezone
 
@@ -227,7 +227,7 @@ def vendor_creation_run(creation_id: int) -> VendorCreation:
             creation.error = _("The vendor could not be created; nothing was kept. The error is in the worker's log.")
         else:
             creation.status, creation.vendor = VendorCreation.Status.DONE, created.vendor
-        connection.set_schema_to_public()
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' connection
         creation.step = VendorCreation.objects.values_list("step", flat=True).get(pk=creation.pk)
         creation.finished_at = timezone.now()
         creation.save()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from prm import exports
 from programs.recognition import periods, rules, selectors
 from programs.recognition.periods import Period
-from prm import exports
 
 KIND = "programs.leaderboard"
 EVERYONE = 1_000_000  # the CSV ranks every partner, not the page's top 50

@@ -7,6 +7,7 @@ import uuid
 
 from django.db import connection
 from django_tenants.utils import tenant_context
+
 from tests.api.parallel import all_at_once
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tests.api.write_fixtures import customer, in_vendor, write_records  # noqa: F401  (fixture)
 from tests.api.parallel import all_at_once
+from tests.api.write_fixtures import customer, in_vendor, write_records  # noqa: F401  (fixture)
 
 
 def _body(**fields):

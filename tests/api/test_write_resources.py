@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tests.api.write_fixtures import CRM, customer, in_vendor, write_records  # noqa: F401  (fixture)
 from tests.api.parallel import all_at_once
+from tests.api.write_fixtures import CRM, customer, in_vendor, write_records  # noqa: F401  (fixture)
 
 
 def _lead_recipient(world, partner):

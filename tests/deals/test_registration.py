@@ -13,8 +13,7 @@ from deals import services
 from deals.models import DealRegistration, DealSettings, DirectAccount, DirectOpportunity, Priority, Stage
 from partners.models import ContactSignal, SignalKind
 from prm.notifications.models import Notification
-from tests.factories import UserFactory
-from tests.partners.factories import PartnerFactory, corporate_number
+from tests.partners.factories import corporate_number
 
 
 def _register(partner, user, **overrides):

@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context, tenant_context
 from deals import services
 from deals.models import DealEvent, DealRegistration, Priority, Stage, WinCorrection
 from incentives import runs
-from incentives.models import AuditEntry, CommissionRun, LedgerLine, Plan, PlanVersion
+from incentives.models import AuditEntry, CommissionRun, LedgerLine, Plan
 from partners.models import Partner
 from prm.accounts.models import User
 from prm.notifications.models import Notification

@@ -14,9 +14,8 @@ from deals import selectors, services
 from deals.models import DealEvent, DealRegistration, Priority, Stage
 from incentives import credit, runs
 from incentives.models import CreditLimit, LedgerLine, Plan
-from partners.models import AutoEvent, ContactSignal, SignalKind
+from partners.models import AutoEvent, ChecklistItem, ContactSignal, SignalKind
 from prm.notifications.models import Notification
-from partners.models import ChecklistItem
 from programs.recognition import badges_for, leaderboard, periods, rules
 
 TODAY = timezone.localdate

@@ -380,7 +380,7 @@ def test_the_access_log_costs_the_same_queries_for_2_or_60_rows(people_a):
     few, _ = _queries(client, "/enablement/library/accesses/")
     with tenant_context(people_a.tenant):
         rows = []
-        for n in range(12):
+        for _n in range(12):
             partner = PartnerFactory()
             user = UserFactory(role="partner_rep", partner=partner)
             content = ContentItemFactory()

@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 from deals import services
 from deals.models import DealRegistration, Priority, Stage
 from incentives import payouts, runs, statements
-from incentives.models import AuditEntry, CommissionRun, LedgerLine, Payout, Plan
+from incentives.models import AuditEntry, CommissionRun, LedgerLine, Plan
 
 PLAN = {
     "code": "adjustments", "name": "調整プラン", "currency": "JPY", "fiscal_year_start_month": 4,

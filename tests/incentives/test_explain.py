@@ -22,7 +22,6 @@ from tests.incentives.test_engine import (
     invoice,
     make_plan,
     session,
-    stepped,
     won,
 )
 

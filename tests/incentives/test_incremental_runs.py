@@ -11,8 +11,7 @@ from datetime import date, timedelta
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 from deals import services

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
-from datetime import date
 from django.conf import settings
 from django.utils import translation
 

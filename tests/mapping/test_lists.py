@@ -75,7 +75,7 @@ def test_more_than_100000_rows_are_refused_naming_the_line(people_a):
     text = "name\n" + "".join(f"会社{n}\n" for n in range(csv_lists.MAX_ROWS + 1))
     with translation.override("en"):  # messages are in the reader's language
         table = csv_lists.read(text)
-    assert table.file_errors == [f"Line 100,002: the file has more than 100,000 records; split it into several lists."]
+    assert table.file_errors == ["Line 100,002: the file has more than 100,000 records; split it into several lists."]
     portal = english(people_a.portal(people_a.partner_admin))
     response = _post(portal, text.encode())
     assert "100,002" in response.content.decode()

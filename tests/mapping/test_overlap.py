@@ -13,6 +13,7 @@ from mapping import selectors, services
 from mapping.models import CustomerRecord, OverlapMatch, OverlapSnapshot
 from tests.mapping.factories import deal, direct_account, english, number, upload_list
 
+
 def row(name: str, corporate: str = "", domain: str = "") -> list[str]:
     return [name, corporate, domain, "", "", ""]
 

@@ -80,7 +80,7 @@ def test_the_sql_rule_agrees_with_the_python_rule(people_a):
     with tenant_context(people_a.tenant):
         thresholds = Thresholds.from_settings(PartnerSettings.current())
         expected = {}
-        for n, (account, signed_in, trained_days, lead_days) in enumerate(cases):
+        for account, signed_in, trained_days, lead_days in cases:
             user = UserFactory(role="partner_rep", last_login=now if signed_in else None) if account else None
             contact = ContactFactory(partner=people_a.partner, user=user)
             if trained_days is not None:

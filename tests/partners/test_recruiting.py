@@ -9,7 +9,7 @@ import pytest
 from django.core import signing
 from django_tenants.utils import tenant_context
 
-from partners import selectors, services
+from partners import selectors
 from partners.forms import _SIGNER_SALT
 from partners.models import (
     AgreementKind,
@@ -128,7 +128,8 @@ def test_approving_creates_the_partner_and_invites_its_admin(people_a, mailoutbo
     with tenant_context(people_a.tenant):
         partner = Partner.objects.get(name="株式会社新星システム")
         assert response["Location"] == f"/partners/{partner.pk}/"
-        assert (partner.stage, partner.corporate_number, partner.owner) == (Stage.RECRUITING, corporate_number(777), people_a.channel_manager)
+        assert (partner.stage, partner.corporate_number, partner.owner) == (Stage.RECRUITING, corporate_number(777),
+                                                                            people_a.channel_manager)
         key = Contact.objects.get(partner=partner)
         assert key.is_key_person and key.email == "hoshino@shinsei.example.jp"
         invitation = Invitation.objects.get(email="hoshino@shinsei.example.jp")

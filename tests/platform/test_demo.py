@@ -39,7 +39,6 @@ from demo import data as demo_data
 from prm.accounts.models import User
 from prm.tenancy.models import Domain, Vendor
 
-
 MODELS = [User, Partner, PartnerMembership, Contact, ContactSignal, Agreement, ChecklistItem, Activity, BusinessPlan,
           PartnerApplication, PartnerEvent, DealRegistration, DealMeeting, DirectAccount, Lead, LeadOffer,
           Course, LearningPath, QuizAttempt, CertificationAward, ContentItem, ContentVersion, ContentAccess, StudySession,
@@ -77,7 +76,7 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
         assert PartnerApplication.objects.filter(status="pending").count() >= 2
         assert ChecklistItem.objects.filter(completed_at__isnull=True).exists()
         assert ChecklistItem.objects.filter(completed_at__isnull=False).exists()
-        assert all(count > 0 for count in first), dict(zip([m.__name__ for m in MODELS], first))
+        assert all(count > 0 for count in first), dict(zip([m.__name__ for m in MODELS], first, strict=True))
         stages = set(DealRegistration.objects.values_list("stage", flat=True))
         assert {"registered", "approved", "proposal", "negotiation", "won", "lost"} <= stages
         # the console's queue of wins to confirm is not empty, and those wins count nowhere yet

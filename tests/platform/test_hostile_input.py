@@ -16,8 +16,8 @@ import re
 import time
 import zlib
 from collections import defaultdict
-from datetime import date, timedelta
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urljoin, urlsplit
 

@@ -115,7 +115,8 @@ def _invite(people, **overrides):
 
 def test_it_refuses_an_expired_invitation_link(people_a):
     token = _invite(people_a, expires_at=timezone.now() - timedelta(minutes=1))
-    response = people_a.console().post(f"/invitations/{token}/", {"full_name": "遅刻 太郎", "password1": "a-fine-password-42", "password2": "a-fine-password-42"})
+    response = people_a.console().post(f"/invitations/{token}/", {"full_name": "遅刻 太郎", "password1": "a-fine-password-42",
+                                                                  "password2": "a-fine-password-42"})
     assert response.status_code == 410
     assert "期限" in response.content.decode()
     with tenant_context(people_a.tenant):

@@ -16,8 +16,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import connections
 from django.test import override_settings
 
 from prm.logs import JsonFormatter, RequestIdFilter

@@ -21,8 +21,8 @@ from django_tenants.utils import schema_context, tenant_context
 
 from partners.models import Partner
 from prm.tenancy.models import Vendor
-from tests.factories import UserFactory
 from tests.db_url import subprocess_database_url
+from tests.factories import UserFactory
 
 
 def _free_port() -> int:

@@ -26,8 +26,8 @@ from prm import periodic
 from prm.celery import app
 from prm.models import TenantJobRun
 from prm.periodic import TENANT_JOBS, job_claim, job_finish, slot_start
-from tests.platform.scheduler_jobs import MARKS_TABLE, create_marks_table
 from tests.db_url import subprocess_database_url
+from tests.platform.scheduler_jobs import MARKS_TABLE, create_marks_table
 
 
 def _registered_tasks():
@@ -59,7 +59,7 @@ def test_each_jobs_slot_is_the_period_of_its_schedule():
     assert len(claimed) >= len(TENANT_JOBS) - 1  # only the webhook sweep (safe to repeat) goes unclaimed
     for name, job in claimed.items():
         fires = [m for m in minutes if m.minute in job.schedule.minute and m.hour in job.schedule.hour]
-        gaps = {(b - a).total_seconds() for a, b in zip(fires, fires[1:])}
+        gaps = {(b - a).total_seconds() for a, b in zip(fires, fires[1:], strict=False)}
         assert gaps == {job.period_seconds}, name
 
 

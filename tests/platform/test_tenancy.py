@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django_tenants.utils import schema_context, schema_exists, tenant_context
+from django_tenants.utils import schema_exists, tenant_context
 
 from prm.tenancy import services as tenancy_services
 from prm.tenancy.models import Domain, Vendor

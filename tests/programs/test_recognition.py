@@ -255,7 +255,7 @@ def test_badges_are_earned_from_data_on_the_day_it_happened(people_a):
             _certify(partner, rep, start + timedelta(days=30 + offset))
         _certify(partner, reps[0], start + timedelta(days=31))  # a second certification: still two reps
         sessions = [StudySessionFactory(starts_at=_at(start + timedelta(days=40 + 7 * n))) for n in range(5)]
-        for session, status in zip(sessions, ["attended", "absent", "attended", "attended", "attended"]):
+        for session, status in zip(sessions, ["attended", "absent", "attended", "attended", "attended"], strict=True):
             SessionSeat.objects.create(session=session, user=people_a.partner_rep, status=status)
         earned = {badge.key: badge.earned_on for badge in badges_for(partner)}
         assert earned == {

@@ -73,4 +73,5 @@ class Receiver:
             if predicate(items):
                 return items
             time.sleep(0.1)
-        raise AssertionError(f"receiver waited {timeout} s; got {[(r.payload.get('type'), r.headers.get('webhook-id')) for r in self.snapshot()]}")
+        got = [(r.payload.get("type"), r.headers.get("webhook-id")) for r in self.snapshot()]
+        raise AssertionError(f"receiver waited {timeout} s; got {got}")

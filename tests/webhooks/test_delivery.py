@@ -17,9 +17,9 @@ from django_tenants.utils import tenant_context
 from prm import events
 from prm.notifications.models import Notification
 from prm.outbox.models import OutboxEvent
+from tests.webhooks.receiver import Receiver
 from webhooks import services, signing
 from webhooks.models import Attempt, Delivery, Endpoint
-from tests.webhooks.receiver import Receiver
 
 
 def _independent_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:

@@ -76,5 +76,5 @@ class Command(BaseCommand):
                             "all); nothing was written:") % {"period": shown, "count": len(missing),
                                                                "total": f"{sum(row[runs.AMOUNT] for row in missing):,}"})
         for row in missing[:50]:
-            self.stderr.write("  " + " ".join(f"{name}={value}" for name, value in zip(runs.COLUMNS, row)))
+            self.stderr.write("  " + " ".join(f"{name}={value}" for name, value in zip(runs.COLUMNS, row, strict=True)))
         sys.exit(1)

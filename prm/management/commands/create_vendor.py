@@ -50,8 +50,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  {_('Partner portal')}: {origin(created.portal_domain)}/")
         self.stdout.write(f"  {_('Django admin')}: {console}/admin/")
         if created.invitation_token:
-            from prm.invitations.services import invitation_url
             from django_tenants.utils import tenant_context
+
+            from prm.invitations.services import invitation_url
 
             with tenant_context(created.vendor):
                 invitation = Invitation.objects.get(status=Invitation.Status.PENDING)
