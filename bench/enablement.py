@@ -43,7 +43,7 @@ def bench_enablement(runs: int) -> None:
                 User(email=f"rep{n:03d}@benchenablement.example", full_name=f"営業 {n:03d}", role="partner_rep",
                      password="!") for n in range(100))
             PartnerMembership.objects.bulk_create(PartnerMembership(user=user, partner=partner)
-                                                  for user, partner in zip(users, partners))
+                                                  for user, partner in zip(users, partners, strict=False))
             PartnerTier.objects.bulk_create(PartnerTier(partner=partner, tier=Tier.objects.get(code="gold"))
                                             for partner in partners)
             with connection.cursor() as cursor:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from bench.common import _tenant, _timed_get, seed_partners, size
 
 
@@ -27,7 +26,9 @@ def bench_partners(runs: int) -> None:
     with tenant_context(vendor):
         client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
     connection.set_schema_to_public()
-    for label, url in (("partner list", "/partners/"), ("partner list, filtered and searched", "/partners/?stage=activation&q=ベンチ01&sort=-created"),
-                       ("partner list, page 150", f"/partners/?page={size(150, 1)}"), ("partner detail", f"/partners/{busiest.pk}/")):
+    for label, url in (("partner list", "/partners/"),
+                       ("partner list, filtered and searched", "/partners/?stage=activation&q=ベンチ01&sort=-created"),
+                       ("partner list, page 150", f"/partners/?page={size(150, 1)}"),
+                       ("partner detail", f"/partners/{busiest.pk}/")):
         median_ms, queries = _timed_get(client, url, runs)
         print(f"{label}: median {median_ms:.0f} ms over {runs} requests, {queries} SQL queries")

@@ -1,5 +1,6 @@
-"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health] [mapping] [email] [import] [vendor_archive]
-[invoices] [export] [webhooks] [api] [web] [tenants] [ALL] [--runs N] [--smoke]
+"""Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health]
+[mapping] [email] [import] [vendor_archive] [invoices] [export] [webhooks] [api] [web] [tenants] [ALL] [--runs N]
+[--smoke]
 
 Prints figures; asserts nothing. Each family of benchmarks has its module in bench/ (vendors, partners, deals,
 programs, incentives, enablement, health, mapping, imports, mail, webhooks, api, web, tenants; what they share is

@@ -309,9 +309,9 @@ def registered_deal_count(partner_ids, start: date, end: date) -> dict[int, int]
 def won_revenue_by_source(partner_ids, start: date, end: date) -> dict[int, tuple[int, int]]:
     """partner id → (partner-sourced, vendor-assisted) won revenue: a deal is vendor-assisted when the vendor
     generated the lead or joined a meeting (商談同行)."""
-    from deals.models import DealMeeting, Side
-
     from django.db.models import Exists, OuterRef
+
+    from deals.models import DealMeeting, Side
 
     assisted = Q(role_lead=Side.VENDOR) | Q(Exists(DealMeeting.objects.filter(deal_id=OuterRef("pk"))))
     rows = (DealRegistration.objects.filter(_partner_scope(partner_ids), stage=Stage.WON, won_on__gte=start,
@@ -343,7 +343,8 @@ def registration_activity(partner_ids, *, recent_since: datetime, conversion_sin
         registered=Count("pk", filter=counted & Q(registered_at__gte=conversion_since)),
         won=Count("pk", filter=Q(stage=Stage.WON, registered_at__gte=conversion_since)),
         last=Max("registered_at", filter=counted), first=Min("registered_at", filter=counted)))
-    return {row.pop("partner_id"): row for row in rows}
+    return {row["partner_id"]: {"in_window": row["in_window"], "registered": row["registered"], "won": row["won"],
+                                "last": row["last"], "first": row["first"]} for row in rows}
 
 
 # --------------------------------------------------------------------------- dashboard figures, set-based
@@ -442,7 +443,7 @@ def won_revenue_registered_between(windows: list[tuple[int, int, date, date]]) -
         return {}
     from django.utils import timezone
 
-    keys, partners, starts, ends = (list(column) for column in zip(*windows))
+    keys, partners, starts, ends = (list(column) for column in zip(*windows, strict=True))
     return {key: int(total) for key, total in _raw("""
         SELECT w.key, COALESCE((SELECT sum(d.won_amount) FROM deals_dealregistration d
                                  WHERE d.partner_id = w.partner_id AND d.stage = 'won'
@@ -514,7 +515,7 @@ def deals_registered_by(windows: list[tuple[int, int, datetime, datetime]]) -> d
     (key, user id, since, until); a deal counts once per key. One statement."""
     if not windows:
         return {}
-    keys, users, since, until = (list(column) for column in zip(*windows))
+    keys, users, since, until = (list(column) for column in zip(*windows, strict=True))
     return dict(_raw("""
         SELECT w.key, count(DISTINCT d.id)
           FROM unnest(%(keys)s::bigint[], %(users)s::bigint[], %(since)s::timestamptz[], %(until)s::timestamptz[])

@@ -34,7 +34,7 @@ from programs.benefits import benefits_of_tier
 LIBRARY_SORTS = {"new": ("-updated_at", "-id"), "popular": ("-download_count", "-id"), "title": ("title", "id")}
 
 
-def _count_of(queryset: QuerySet) -> Subquery:
+def _count_of(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(queryset.order_by().values(key=Value(1)).annotate(n=Count("*")).values("n")[:1],
                              output_field=IntegerField()), 0)
 
@@ -53,9 +53,9 @@ def courses_for(user: User, viewer: Viewer) -> list[Course]:
         .select_related("quiz__certification")
     )
     for course in courses:
-        course.required = course_required(course, viewer)
-        course.percent = course.modules_done * 100 // course.module_total if course.module_total else 0
-    return sorted(courses, key=lambda c: (not c.required, c.completed, c.position, c.title))
+        course.required = course_required(course, viewer)  # type: ignore[attr-defined]  # for the template; not a field
+        course.percent = course.modules_done * 100 // course.module_total if course.module_total else 0  # type: ignore[attr-defined]
+    return sorted(courses, key=lambda c: (not c.required, c.completed, c.position, c.title))  # type: ignore[attr-defined]  # set above
 
 
 def paths_for(viewer: Viewer) -> QuerySet[LearningPath]:
@@ -265,7 +265,7 @@ def portal_home(user: User, partner: Partner, viewer: Viewer, *, manager: bool) 
     unread = announcements[0].unread_total if announcements else 0
     sessions = list(sessions_for(user, partner).filter(ends_at__gte=now).order_by("starts_at")[:3])
     courses = courses_for(user, viewer)
-    required_open = [course for course in courses if course.required and not course.completed][:4]
+    required_open = [course for course in courses if course.required and not course.completed][:4]  # type: ignore[attr-defined]  # set by courses_for
     certifications = held_certifications_of(user)
     waiting = (PartnerQuestion.objects.filter(partner=partner, status=PartnerQuestion.Status.WITH_MANAGER).count()
                if manager else 0)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -37,6 +38,9 @@ from partners.planning import (
     prospect_score,
     prospect_score_expression,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SORTS = {
     "name": ("name_kana", "name"),
@@ -71,7 +75,7 @@ def _with_counts(qs: QuerySet[Partner]) -> QuerySet[Partner]:
 
 def partner_list(filters: PartnerFilters | None = None) -> QuerySet[Partner]:
     filters = filters or PartnerFilters()
-    qs = Partner.objects.select_related("owner", "parent")
+    qs: QuerySet[Partner] = Partner.objects.select_related("owner", "parent")
     if filters.q:
         words = filters.q.split()
         for word in words:
@@ -154,7 +158,7 @@ def agreements_of(partner: Partner) -> dict[str, Agreement]:
     return {agreement.kind: agreement for agreement in agreements}
 
 
-def agreement_rows(partner: Partner) -> list[tuple[str, str, Agreement | None]]:
+def agreement_rows(partner: Partner) -> list[tuple[str, StrOrPromise, Agreement | None]]:
     recorded = agreements_of(partner)
     return [(kind, label, recorded.get(kind)) for kind, label in AgreementKind.choices]
 
@@ -246,18 +250,20 @@ def plan_progress(plan: BusinessPlan, today: date | None = None) -> list[PlanPro
 
     from prm import figures
 
-    year = figures.fiscal_year(plan.fiscal_year, getattr(connection.tenant, "fiscal_year_start_month", 4) or 4,
-                               today=today)
+    start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
+    year = figures.fiscal_year(plan.fiscal_year, start_month, today=today)
     day = figures.as_of(today)
-    own = {"partner_id": plan.partner_id}
+    own = plan.partner_id
     return [
-        PlanProgress(_("Revenue"), plan.revenue_target, revenue, money=True, figure="won_revenue", window=year, **own),
-        PlanProgress(_("Won deals"), plan.deals_target, won, figure="won_deals", window=year, **own),
-        PlanProgress(_("Registered leads and deals"), plan.leads_target, leads + registered, window=year, **own),
+        PlanProgress(_("Revenue"), plan.revenue_target, revenue, money=True, figure="won_revenue", window=year,
+                     partner_id=own),
+        PlanProgress(_("Won deals"), plan.deals_target, won, figure="won_deals", window=year, partner_id=own),
+        PlanProgress(_("Registered leads and deals"), plan.leads_target, leads + registered, window=year,
+                     partner_id=own),
         PlanProgress(_("Active contacts"), plan.active_contacts_target, active, figure="active_contacts",
-                     at_day=True, window=day, **own),
+                     at_day=True, window=day, partner_id=own),
         PlanProgress(_("Certified reps"), plan.certified_target, certified, figure="certified_reps", at_day=True,
-                     window=day, **own),
+                     window=day, partner_id=own),
     ]
 
 
@@ -324,7 +330,7 @@ def contact_stage_counts(partner: Partner | None = None) -> dict[str, int]:
 
 
 def contact_stage_rows(partner: Partner | None = None, *, contacts: list[Contact] | None = None
-                       ) -> list[tuple[str, str, int]]:
+                       ) -> list[tuple[str, StrOrPromise, int]]:
     """(stage, label, count) of every contact stage; from `contacts` (all of one partner's, already
     read for the page) without a query of its own."""
     if contacts is not None:
@@ -349,7 +355,7 @@ def partner_total(filters: PartnerFilters, counts: dict[str, int]) -> int | None
     return counts.get(filters.stage, 0) if filters.stage else sum(counts.values())
 
 
-def stage_rows() -> list[tuple[str, str, int]]:
+def stage_rows() -> list[tuple[str, StrOrPromise, int]]:
     counts = stage_counts()
     return [(stage, label, counts[stage]) for stage, label in Stage.choices]
 
@@ -455,4 +461,5 @@ def contact_account_counts(partner_ids) -> dict[int, dict[str, int]]:
                 never=Count("pk", filter=Q(user__isnull=False, user__is_active=True, signed_in=False)),
                 no_account=Count("pk", filter=Q(user__isnull=True) & ~Q(email="")),
                 total=Count("pk")))
-    return {row.pop("partner_id"): row for row in rows}
+    return {row["partner_id"]: {"never": row["never"], "no_account": row["no_account"], "total": row["total"]}
+            for row in rows}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from functools import partial
 
 from django.db import connection
 
@@ -43,7 +44,7 @@ def compute(partner_ids: list[int] | None, programs: dict[int, Program], program
 
     for window in Window.values:
         start = window_start(window, today)
-        key = lambda metric: metric_key(metric, window)  # noqa: E731
+        key = partial(metric_key, window=window)
         for partner_id, (revenue, won) in deals.won_totals(partner_ids, start, today).items():
             metrics[partner_id][key(Metric.WON_REVENUE)] = revenue
             metrics[partner_id][key(Metric.WON_DEALS)] = won
@@ -70,7 +71,7 @@ def compute(partner_ids: list[int] | None, programs: dict[int, Program], program
     for partner_id, values in metrics.items():
         program = programs.get(program_of.get(partner_id))
         for window in Window.values:
-            key = lambda metric: metric_key(metric, window)  # noqa: E731
+            key = partial(metric_key, window=window)
             management = 0
             if program is not None:
                 management = (values.get(key("activities"), 0) * program.points_per_activity

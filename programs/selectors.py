@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import Count, QuerySet
 
@@ -32,7 +33,7 @@ class PartnerProgramView:
     next_tier: Tier | None
     progress: list[Progress]
     evaluated_at: object
-    today: object = None  # the day the progress is computed on
+    today: date  # the day the progress is computed on
     partner_id: int | None = None
 
     @property
@@ -43,7 +44,7 @@ class PartnerProgramView:
 
         from prm import figures
 
-        start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4
+        start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
         rows = []
         for row in self.progress:
             if row.metric in ("certified_reps", "active_contacts"):

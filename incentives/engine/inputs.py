@@ -29,6 +29,7 @@ from incentives.engine.values import (
     shown,
 )
 
+
 def parse_events(rows: Iterable[Mapping[str, Any]], *, line_offset: int = 2) -> list[Event]:
     """Events from rows with the CSV's keys (the first row being line `line_offset`)."""
     return _events(enumerate(rows, start=line_offset))
@@ -64,7 +65,7 @@ def _csv_rows(text: str, header: Sequence[str], source: str) -> Iterator[tuple[i
                 yield row_line, _("expected %(expected)s columns, found %(found)s") % {"expected": len(names),
                                                                                        "found": len(row)}
                 continue
-            yield row_line, dict(zip(names, row))
+            yield row_line, dict(zip(names, row, strict=True))
     except csv.Error as error:
         raise InputError([(reader.line_num, _("the CSV cannot be read: %(error)s") % {"error": error})], source) from None
 

@@ -208,7 +208,8 @@ def mdf_table(mdf: selectors.MdfSummary, window=None) -> Table:
         _("Partner"), _("Activity"), _("From"), _("To"), _("Spent"), _("Leads"), _("Won revenue"), _("MDF ROI")], [
         [Cell(r.partner, href=_partner_url(r.partner_id)), Cell(r.activity), Cell(r.starts_on, "date"),
          Cell(r.ends_on, "date"), Cell(r.spent, "money"), Cell(r.leads, "number"), Cell(r.won_revenue, "money"),
-         Cell(r.ratio, "ratio", figure="mdf_roi", window=window)] for r in mdf.rows], empty=_("No claimed MDF activities started in this period."))
+         Cell(r.ratio, "ratio", figure="mdf_roi", window=window)] for r in mdf.rows],
+        empty=_("No claimed MDF activities started in this period."))
 
 
 def band_table(health: selectors.Health) -> Table:

@@ -50,7 +50,7 @@ def _check_inviter(inviter: User, role: str, partner: models.Model | None) -> No
         raise ValidationError({"partner": _("Choose the partner company this person belongs to.")})
     if role in STAFF_ROLES and partner is not None:
         raise ValidationError({"partner": _("Vendor staff do not belong to a partner company.")})
-    if partner is not None and not partner.is_active:
+    if partner is not None and not partner.is_active:  # type: ignore[attr-defined]  # a partners.Partner; prm never imports it
         raise ValidationError({"partner": _("This partner company is not active.")})
 
 
@@ -71,6 +71,7 @@ def invitation_create(*, inviter: User, email: str, role: str, partner: models.M
     if existing is not None:
         if inviter.is_vendor_staff:  # staff see every account of their vendor anyway
             raise ValidationError({"email": _("A user with this e-mail address already exists.")})
+        assert partner is not None  # _check_inviter: a partner admin invites to their own company only
         if getattr(getattr(existing, "partner_membership", None), "partner_id", None) == partner.pk:
             raise ValidationError({"email": _("This person is already a member of your team.")})
         # A partner admin must not learn that the address has an account elsewhere (another
@@ -100,14 +101,14 @@ def invitation_issue(
     invitation = Invitation.objects.create(
         email=email,
         role=role,
-        partner=partner,
+        partner=partner,  # type: ignore[misc]  # a partners.Partner; prm never imports it
         invited_by=invited_by,
         token_hash=_hash(token),
         expires_at=timezone.now() + timedelta(days=settings.KYOSO_INVITATION_DAYS),
     )
     if partner is not None:
         partner_company().invited(partner=partner, actor=invited_by, email=email, role=role)
-    vendor = connection.tenant
+    vendor = connection.tenant  # type: ignore[attr-defined]  # django-tenants' connection
     # Rendered now, sent by the e-mail task once this transaction commits.
     if existing_account:
         _send_existing_account_notice(vendor, invitation, language=language)
@@ -118,7 +119,8 @@ def invitation_issue(
 
 def invitation_url(invitation: Invitation, token: str, vendor=None) -> str:
     kind = Domain.Kind.PORTAL if invitation.role in PARTNER_ROLES else Domain.Kind.CONSOLE
-    return site_url(vendor or connection.tenant, kind, reverse_path("invitation_accept", kind, token=token))
+    vendor = vendor or connection.tenant  # type: ignore[attr-defined]  # django-tenants' connection
+    return site_url(vendor, kind, reverse_path("invitation_accept", kind, token=token))
 
 
 def _send_invitation(vendor, invitation: Invitation, token: str, *, language: str) -> None:

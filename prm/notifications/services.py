@@ -170,7 +170,7 @@ UNREAD_TIMEOUT = 120
 
 
 def _unread_key(user_id: int) -> str:
-    return f"notifications:unread:{connection.schema_name}:{user_id}"
+    return f"notifications:unread:{connection.schema_name}:{user_id}"  # type: ignore[attr-defined]  # django-tenants' connection
 
 
 def forget_unread(user_ids: Iterable[int]) -> None:

@@ -21,7 +21,7 @@ RANKED_STAGES = [Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION, Stage.DORM
 
 
 def start_month() -> int:
-    return getattr(connection.tenant, "fiscal_year_start_month", 4) or 4
+    return getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
 
 
 def _rows(sql: str, params: dict) -> list[tuple]:
@@ -93,7 +93,7 @@ def figures_of(metric: str, period: Period, partner_ids=None) -> dict[int, int] 
 
 def _figures_sql(metric: str, period: Period, today: date) -> tuple[str, dict]:
     """SQL giving (partner_id, value) for one metric over one period."""
-    params = {"start": period.start, "end": period.end}
+    params: dict[str, object] = {"start": period.start, "end": period.end}
     values = figures_of(metric, period)
     if values is not None:
         params.update(figure_ids=list(values), figure_values=list(values.values()))
@@ -189,7 +189,7 @@ def published_awards(*, partner: Partner | None = None, limit: int = 24) -> list
         awards = awards.filter(partner=partner)
     result = list(awards.order_by("-period_start", "kind")[:limit])
     for award in result:
-        award.period = award_period(award)
+        award.period = award_period(award)  # type: ignore[attr-defined]  # for the template; not a field
     return result
 
 
@@ -294,7 +294,8 @@ def badges_by_partner(partner_ids: list[int], *, include_locked: bool = False,
     for partner_id, mvp, mvps, rookie, rookies in _rows(AWARD_SQL, {"ids": ids}):
         first_deal, first_win, quarter = deals.get(partner_id, (None, None, None))
         earned = dict(zip(rules.BADGE_KEYS, map(_local_day, (
-            first_deal, first_win, certified.get(partner_id), quarter, attendance.get(partner_id), mvp, rookie))))
+            first_deal, first_win, certified.get(partner_id), quarter, attendance.get(partner_id), mvp, rookie)),
+            strict=True))
         result[partner_id] = rules.badges_from(earned, {"mvp": mvps, "rookie": rookies}, include_locked=include_locked)
     return result
 

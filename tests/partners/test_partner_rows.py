@@ -70,7 +70,7 @@ def test_the_detail_counts_contact_stages_from_the_contacts_it_shows(people_a):
 
     with tenant_context(people_a.tenant):
         partner = PartnerFactory(name="段階を数える会社")
-        for n, stage in enumerate([ContactStage.POTENTIAL, ContactStage.ACTIVE, ContactStage.ACTIVE, ContactStage.VALID]):
+        for n, _stage in enumerate([ContactStage.POTENTIAL, ContactStage.ACTIVE, ContactStage.ACTIVE, ContactStage.VALID]):
             ContactFactory(partner=partner, full_name=f"担当{n}", email=f"c{n}@dankai.example")
         Contact.objects.filter(partner=partner, full_name__in=["担当1", "担当2"]).update(stage=ContactStage.ACTIVE)
         Contact.objects.filter(partner=partner, full_name="担当3").update(stage=ContactStage.VALID)
