@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from api import audit
 from api.models import ApiKey
 from api.scopes import PARTNER_RESOURCES, READ, RESOURCES, WRITE
-from partners.access import require_partner_member
-from prm.accounts.access import require_vendor_staff
+from partners.access import require_partner_member, require_vendor_staff
 
 TOKEN_PREFIX = "kyo"
 MAX_LIFETIME_DAYS = 3650

@@ -7,7 +7,6 @@ import statistics
 import time
 from pathlib import Path
 
-
 SMOKE = False  # --smoke: tiny sizes (bench/run.py's main sets it)
 SMOKE_DIVISOR = 1000
 

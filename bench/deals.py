@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from bench.common import _Rollback, _percentiles, _tenant, seed_registrations, size
+from bench.common import _percentiles, _Rollback, _tenant, seed_registrations, size
 
 
 def bench_matching(runs: int) -> None:
@@ -37,7 +37,7 @@ def bench_deals(runs: int) -> None:
     import random
     from datetime import timedelta
 
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 

@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 
 from deals import services
 from deals.models import DealSettings, DistributionRule, Lead, LeadOffer, LeadRecipient, LeadStatus
-from partners.access import require_partner_member
+from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner, Stage
 from prm import events
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from programs.benefits import benefits_for

@@ -30,12 +30,11 @@ from deals.models import (
     WinCorrection,
 )
 from partners import japan
-from partners.access import require_partner_member
+from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner, SignalKind
 from partners.selectors import staff_for
 from partners.services import signal_record
 from prm import events, locks
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.bounds import MAX_YEN, validate_business_date
 from prm.notifications.services import notify

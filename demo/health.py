@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from deals import services as deal_services
 from deals.models import DealEvent, DealRegistration, Product
+from demo import data as demo_data
 from enablement.models import AnnouncementRead, ContentAccess, QuizAttempt
 from insights.health import metrics, scoring
 from insights.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
@@ -46,7 +47,6 @@ from partners.models import (
     SignalKind,
     Stage,
 )
-from demo import data as demo_data
 from prm.accounts.models import User
 from prm.notifications.models import Notification
 from prm.notifications.services import forget_unread
@@ -455,8 +455,8 @@ def _mdf_history(now: datetime) -> None:
     dated when they happened: the dashboard's MDF ROI has more than one row to compare."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from incentives import mdf
     from demo.incentives import RECEIPT
+    from incentives import mdf
     from incentives.models import MdfClaim, MdfRequest
 
     users = {user.email: user for user in User.objects.filter(email__in=[row[0] for row in MDF])

@@ -8,10 +8,10 @@ list all have something to show. Uploaded through the same services as a real fi
 from __future__ import annotations
 
 from deals.models import DealRegistration, DirectAccount, Stage
+from demo import data as demo
 from mapping import services
 from mapping.models import CustomerList, PartnerPopulation, Sharing, VendorPopulation
 from partners.models import Partner
-from demo import data as demo
 from prm.accounts.models import User
 
 HEADER = "会社名,ドメイン,業種,従業員規模,都道府県"

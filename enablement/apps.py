@@ -7,8 +7,10 @@ class EnablementConfig(AppConfig):
     verbose_name = _("Enablement")
 
     def ready(self):
-        from enablement import exports  # noqa: F401  (registers the access log with prm.exports)
-        from enablement import selectors
+        from enablement import (
+            exports,  # noqa: F401  (registers the access log with prm.exports)
+            selectors,
+        )
         from partners.selectors import register_figure_source
 
         # partners (below enablement) shows certified reps on business plans and ticks the onboarding item

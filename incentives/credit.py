@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from incentives import audit
 from incentives.models import CreditLimit
-from prm.accounts.access import require_vendor_staff
+from partners.access import require_vendor_staff
 from prm.bounds import MAX_YEN
 
 MAX_SETTLEMENT_DAYS = 365

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,14 +13,13 @@ from django.utils.translation import gettext as _
 from incentives import audit
 from incentives.models import MdfAllocation, MdfClaim, MdfRequest
 from incentives.selectors import Roi, mdf_roi_of
-from partners.access import require_partner_member
+from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner
 from partners.selectors import partner_for_user
-from programs.benefits import benefits_for
 from prm import locks
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.uploads import check_upload
+from programs.benefits import benefits_for
 
 PROOF_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 PROOF_MAX_BYTES = 10 * 1024 * 1024

@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 
 from incentives import audit, terms
 from incentives.models import BANK_FIELDS, IncentiveSettings, LedgerLine, MdfClaim, Payout, PayoutDispute
+from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner
-from partners.access import require_partner_member
 from prm import events
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from incentives import audit, terms
 from incentives.models import IncentiveSettings
 from partners import japan
-from prm.accounts.access import require_vendor_staff
+from partners.access import require_vendor_staff
 from prm.accounts.models import User
 
 MAX_TAX_RATE = Decimal(30)

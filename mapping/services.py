@@ -21,10 +21,9 @@ from mapping.models import (
     VendorPopulation,
 )
 from mapping.overlap import MATCHED_IDS, partner_records_sql, vendor_population_sql
-from partners.access import require_partner_member
+from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner
 from partners.models import Stage as PartnerStage
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 
 # Which populations each side may upload.

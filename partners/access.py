@@ -1,9 +1,10 @@
-"""Who may act for a partner, asked by services: one function, one answer.
+"""Who may act, asked by services: `require_vendor_staff(actor)` and
+`require_partner_member(actor, partner, admin=False)`. Every domain service imports both from here.
 
-Membership lives here because PartnerMembership is a partners model; whether someone is the
-vendor's staff is a platform question (roles belong to prm.accounts), so that check,
-`require_vendor_staff`, lives in prm.accounts.access, where prm's own services can reach it
-without importing a domain app. A service asks one or the other, never spells the check out.
+Membership is decided here because PartnerMembership is a partners model. Whether someone is the
+vendor's staff is a platform question (roles belong to prm.accounts), so that check is defined in
+prm.accounts.access, where prm's own services reach it without importing a domain app, and is
+offered here unchanged. A service asks one or the other, never spells the check out.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from partners.models import Partner, PartnerMembership
+from prm.accounts.access import require_vendor_staff
+
+__all__ = ["require_partner_member", "require_vendor_staff"]
 
 
 def require_partner_member(actor, partner: Partner | int | None, *, admin: bool = False) -> PartnerMembership:

@@ -7,5 +7,7 @@ class PartnersConfig(AppConfig):
     verbose_name = _("Partners")
 
     def ready(self):
-        from partners import exports  # noqa: F401  (registers the large exports with prm.exports)
-        from partners import receivers  # noqa: F401  (the portal sign-in signal, the invitation hooks)
+        from partners import (
+            exports,  # noqa: F401  (registers the large exports with prm.exports)
+            receivers,  # noqa: F401  (the portal sign-in signal, the invitation hooks)
+        )

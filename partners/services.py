@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners import japan, signals
+from partners.access import require_partner_member, require_vendor_staff
 from partners.contact_stages import Thresholds, stage_expression
 from partners.models import (
     Activity,
@@ -34,9 +35,7 @@ from partners.models import (
     SignalKind,
     Stage,
 )
-from partners.access import require_partner_member
 from partners.selectors import partner_for_user, staff_for
-from prm.accounts.access import require_vendor_staff
 from prm import events, locks, ratelimits
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify

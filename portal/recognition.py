@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portal.access import portal_view
+from prm.htmx import htmx_partial
 from programs.recognition import rules, selectors
 from programs.recognition.forms import LeaderboardForm
-from prm.htmx import htmx_partial
 
 PORTAL_LIMIT = 10
 

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partners.access import require_vendor_staff
 from partners.models import Partner, Stage
 from prm import events
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from programs import metrics as metric_queries

@@ -24,10 +24,9 @@ from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.access import require_partner_member
+from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner
 from prm import events, locks
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
 from prm.outbox.models import OutboxEvent

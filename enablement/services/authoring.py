@@ -24,7 +24,7 @@ from enablement.models import (
     QuizAttempt,
 )
 from enablement.services.learning import SUBMIT_GRACE
-from prm.accounts.access import require_vendor_staff
+from partners.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.uploads import DOCUMENTS, VIDEOS, check_upload
 

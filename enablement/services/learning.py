@@ -24,11 +24,11 @@ from enablement.models import (
     QuizAttempt,
     QuizReset,
 )
+from partners.access import require_vendor_staff
 from partners.models import SignalKind
 from partners.selectors import partner_for_user
 from partners.services import signal_record
 from prm import events
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from enablement.audience import Viewer, sees
 from enablement.models import ContentAccess, ContentItem, ContentVersion
+from partners.access import require_vendor_staff
 from partners.models import ContactSignal, SignalKind
 from partners.selectors import partner_for_user
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.uploads import DOCUMENTS, IMAGES, VIDEOS, check_upload
 

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from enablement.audience import Viewer, sees
 from enablement.models import Announcement, AnnouncementRead, FaqEntry, PartnerQuestion
+from partners.access import require_vendor_staff
 from partners.models import ContactRole, Partner
 from partners.selectors import partner_for_user, staff_for
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path

@@ -28,8 +28,8 @@ from enablement.models import (
 from enablement.services.library import _clean_tags
 from enablement.services.questions import faq_filter
 from enablement.services.sessions import lead_window
+from partners.access import require_vendor_staff
 from partners.models import Partner
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 
 # --------------------------------------------------------------------------- FAQ

@@ -12,11 +12,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from enablement.models import SessionSeat, StudySession
-from partners.access import require_partner_member
+from partners.access import require_partner_member, require_vendor_staff
 from partners.models import ContactSignal, Partner, SignalKind
 from partners.selectors import partner_for_user
 from partners.services import signal_record
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path

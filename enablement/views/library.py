@@ -14,11 +14,11 @@ from django_tenants.utils import tenant_context
 
 from enablement import exports, selectors, services
 from enablement.forms_resources import (
+    PARTNER_TYPE_LABELS,
     AccessFilterForm,
     ContentCreateForm,
     ContentItemForm,
     ContentVersionForm,
-    PARTNER_TYPE_LABELS,
     LibraryFilterForm,
 )
 from enablement.models import ContentAccess, ContentItem, ContentVersion
@@ -26,8 +26,8 @@ from enablement.services import resources_admin
 from partners.views.common import paginate, querystring_without_page
 from prm import csv_export
 from prm.accounts.access import console_view
-from prm.exports import offer
 from prm.downloads import file_response
+from prm.exports import offer
 from prm.htmx import htmx_partial
 
 PER_PAGE = 50

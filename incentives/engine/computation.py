@@ -50,6 +50,7 @@ from incentives.engine.values import (
     Result,
 )
 
+
 def compute(plan: Plan, events: Sequence[Event], partners: Mapping[str, PartnerInfo] | None = None) -> Result:
     """Every line the plan pays for the events, per partner, in processing order."""
     wins, cancelled = check(plan, events, partners)

@@ -13,6 +13,7 @@ from incentives.engine.reasons import Step
 from incentives.engine.rules import Plan
 from incentives.engine.values import Event, PartnerInfo, Result
 
+
 @dataclass(frozen=True, slots=True)
 class Explanation:
     result: Result

@@ -74,9 +74,9 @@ def component_value(key: str, value) -> str:
 
 def health_card(partner: Partner, *, today: date | None = None) -> HealthCard | None:
     """None until the partner has been scored (the card shows an empty state)."""
+    from insights.health.actions import next_best_actions
     from insights.health.models import HealthScore, HealthSettings, HealthSnapshot
     from insights.health.scoring import COMPONENTS
-    from insights.health.actions import next_best_actions
     from insights.health.services import COMPONENT_LABELS
 
     score = HealthScore.objects.filter(partner=partner).first()

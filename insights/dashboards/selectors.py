@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from statistics import median
 
 from django.db import connection
 from django.utils import timezone
-
-from statistics import median
 
 from deals import selectors as deal_selectors
 from incentives import selectors as incentive_selectors

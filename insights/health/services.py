@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy
 
 from insights.health import metrics, scoring
 from insights.health.models import HealthAlert, HealthRun, HealthScore, HealthSettings, HealthSnapshot
+from partners.access import require_vendor_staff
 from partners.selectors import partners_with_owner, staff_for_many
-from prm.accounts.access import require_vendor_staff
 from prm import events
 from prm.accounts.models import User
 from prm.notifications.services import notify_many

@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 
 from partners import japan
 from partners.csv_io.reading import _fold
-from partners.models import AccountType, CoSellingModel, ContactRole, Industry, Partner, PartnerType, Stage
+from partners.models import AccountType, ContactRole, CoSellingModel, Industry, Partner, PartnerType, Stage
 from prm.accounts.models import User
-
 
 LIST_SEPARATORS = re.compile(r"[|｜、]")
 

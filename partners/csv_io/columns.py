@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy
 from partners import japan
 from partners.models import ImportBatch
 
-
 PARTNERS, CONTACTS = ImportBatch.Kind.PARTNERS.value, ImportBatch.Kind.CONTACTS.value
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 

@@ -20,7 +20,6 @@ from partners.models import EventKind, ImportBatch, Partner, PartnerEvent
 from prm.accounts.models import User
 from prm.events import collected as events_collected
 
-
 Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 100
 

@@ -16,11 +16,10 @@ from django.utils.translation import gettext as _
 from partners import japan, services
 from partners.csv_io.cells import _boolean, _choice, _display, _industries, _prefectures, _text, _zero_padded
 from partners.csv_io.columns import BANK_KEYS, CREATE, IDENTIFIER_KEYS, PARTNERS, UNCHANGED, UPDATE
-from partners.csv_io.reading import _Table, _read
-from partners.models import AccountType, CoSellingModel, Contact, ContactRole, Partner, PartnerType, Stage
+from partners.csv_io.reading import _read, _Table
+from partners.models import AccountType, Contact, ContactRole, CoSellingModel, Partner, PartnerType, Stage
 from prm.accounts.models import STAFF_ROLES, User
 from prm.csv_import import CheckedFile, RowError
-
 
 _FIELD_OF = {"owner_email": "owner", "parent_corporate_number": "parent"}
 

@@ -18,7 +18,6 @@ from partners.csv_io.columns import COLUMNS, CONTACT_PARTNER_KEYS, CONTACTS, PAR
 from partners.models import ImportBatch
 from prm import csv_export
 
-
 MAX_ROWS = 10_000
 ENCODINGS = ("auto", "utf-8", "cp932")
 ENCODING_LABELS = {"utf-8": "UTF-8", "cp932": "Shift_JIS (CP932)"}

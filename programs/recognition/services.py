@@ -9,13 +9,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partners.access import require_vendor_staff
 from partners.models import Partner
-from programs.recognition import selectors
-from programs.recognition_models import Award, AwardKind
-from prm.accounts.access import require_vendor_staff
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
+from programs.recognition import selectors
+from programs.recognition_models import Award, AwardKind
 
 
 def award_publish(*, kind: str, actor: User, today: date | None = None) -> Award:

@@ -10,13 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from programs.recognition import exports, selectors, services
-from programs.recognition.forms import AwardPublishForm, LeaderboardForm
-from programs.recognition_models import Award
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.exports import offer
 from prm.htmx import htmx_partial
+from programs.recognition import exports, selectors, services
+from programs.recognition.forms import AwardPublishForm, LeaderboardForm
+from programs.recognition_models import Award
 
 CONSOLE_LIMIT = 50
 

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
 from deals.models import DealMeeting, DealRegistration, DirectAccount, Lead, LeadOffer
+from demo import data as demo_data
 from enablement.models import (
     Announcement,
     AnnouncementRead,
@@ -35,7 +36,6 @@ from partners.models import (
     PartnerEvent,
     PartnerMembership,
 )
-from demo import data as demo_data
 from prm.accounts.models import User
 from prm.tenancy.models import Domain, Vendor
 

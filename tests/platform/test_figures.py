@@ -8,10 +8,10 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
+from deals import selectors as deals
 from deals.models import DealRegistration
 from enablement import selectors as enablement
 from enablement.models import CertificationAward
-from deals import selectors as deals
 from prm import figures
 from tests.enablement.factories import CertificationFactory
 from tests.factories import UserFactory

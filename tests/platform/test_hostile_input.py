@@ -27,8 +27,8 @@ from django.db import connection, transaction
 from django.urls import Resolver404, get_resolver, resolve
 from django_tenants.utils import tenant_context
 
-from incentives.models import MdfRequest
 from demo import data as demo
+from incentives.models import MdfRequest
 from prm.accounts.models import User
 from prm.bounds import MAX_DATE, MAX_YEN, MIN_DATE
 from tests.conftest import TenantClient

@@ -228,3 +228,27 @@ def test_the_scan_leaves_branches_and_the_two_functions_alone():
         "        raise PermissionDenied\n"
     )
     assert inline_checks(source, "sample/services.py") == []
+
+
+DOMAIN_APPS = ("api", "deals", "enablement", "incentives", "insights", "mapping", "partners", "portal", "programs",
+               "webhooks")
+
+
+def test_domain_services_ask_who_may_act_through_one_module():
+    """Every domain module takes both checks from partners.access; only the platform (prm), which must
+    not import a domain app, takes require_vendor_staff from where it is defined."""
+    found = []
+    for app in DOMAIN_APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/migrations/" in relative or relative == "partners/access.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == "prm.accounts.access" \
+                        and any(alias.name == "require_vendor_staff" for alias in node.names):
+                    found.append(relative)
+    assert found == []
+    import partners.access
+
+    assert partners.access.require_vendor_staff is require_vendor_staff
+    assert set(partners.access.__all__) == {"require_partner_member", "require_vendor_staff"}
