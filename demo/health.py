@@ -49,7 +49,6 @@ from partners.models import (
 )
 from prm.accounts.models import User
 from prm.notifications.models import Notification
-from prm.notifications.services import forget_unread
 
 HISTORY_DAYS = 90
 # Rows the other demo modules stamp with the moment of seeding; the replay spreads them over the month before.
@@ -529,7 +528,6 @@ def _alert_then(falls: list[HealthAlert], moment: datetime) -> None:
     alerts_send(falls)
     Notification.objects.filter(pk__gt=latest, kind="health_alert").update(
         created_at=moment, read_at=moment + timedelta(hours=4))
-    forget_unread(Notification.objects.filter(pk__gt=latest, kind="health_alert").values_list("user_id", flat=True))
 
 
 def _replay(now: datetime, settings: HealthSettings, rules: scoring.Rules) -> list[tuple[datetime, dict]]:

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -64,7 +63,6 @@ def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User | None], str, 
     for notification in created if paused else mailed:
         notification.emailed_at = now  # paused (the demo's seed): handled, so no digest picks it up either
     Notification.objects.bulk_create(created, batch_size=1000)
-    forget_unread({n.user.pk for n in created})
     vendor = current_vendor()
     origins: dict[str, str | None] = {}
     for notification in mailed:
@@ -156,35 +154,8 @@ def mark_read(*, user: User, notification_id: int | None = None) -> int:
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
-    marked = unread.update(read_at=timezone.now())
-    if marked:
-        forget_unread([user.pk])
-    return marked
-
-
-# The unread count every page's bell shows, kept per person: a query on each page otherwise. The key
-# names the tenant's schema (besides the cache's own schema prefix); whatever creates or reads
-# notifications forgets the counts it changes once its transaction commits, so a request in between
-# cannot put the old count back; the timeout bounds what a change made elsewhere could leave behind.
-UNREAD_TIMEOUT = 120
-
-
-def _unread_key(user_id: int) -> str:
-    return f"notifications:unread:{connection.schema_name}:{user_id}"  # type: ignore[attr-defined]  # django-tenants' connection
-
-
-def forget_unread(user_ids: Iterable[int]) -> None:
-    """Drop the cached unread counts of these people now and again once the current transaction commits."""
-    keys = [_unread_key(user_id) for user_id in user_ids]
-    if keys:
-        cache.delete_many(keys)  # this request's own next page, and a caller outside any transaction
-        transaction.on_commit(lambda: cache.delete_many(keys))
+    return unread.update(read_at=timezone.now())
 
 
 def unread_count(user: User) -> int:
-    key = _unread_key(user.pk)
-    count = cache.get(key)
-    if count is None:
-        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
-        cache.set(key, count, UNREAD_TIMEOUT)
-    return count
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
