@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SMOKE = False  # --smoke: tiny sizes (bench/run.py's main sets it)
@@ -43,19 +45,58 @@ def _tenant(slug: str, name: str):
     return vendor
 
 
-def _timed_get(client, url: str, runs: int) -> tuple[float, int]:
+def timed_gets(client, url: str, samples: int, before_each=None) -> tuple[list[float], list[int]]:
+    """`samples` GETs of `url`: the seconds and the SQL queries of each (`before_each()` runs untimed before each)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    timings, queries = [], 0
-    for _ in range(runs):
+    timings, queries = [], []
+    for _ in range(samples):
+        if before_each is not None:
+            before_each()
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             response = client.get(url)
             timings.append(time.perf_counter() - started)
         assert response.status_code == 200, (url, response.status_code)
-        queries = len(captured)
-    return statistics.median(timings) * 1000, queries
+        queries.append(len(captured))
+    return timings, queries
+
+
+def _timed_get(client, url: str, runs: int) -> tuple[float, int]:
+    timings, queries = timed_gets(client, url, runs)
+    return statistics.median(timings) * 1000, queries[-1]
+
+
+@contextmanager
+def solo_worker(label: str, prefix: str = "kyoso-bench", env: dict[str, str] | None = None) -> Iterator[str]:
+    """A Celery worker (solo pool) on a queue of its own, answering pings before this yields the queue's name;
+    stopped on the way out. `label` names the benchmark in the error when it does not start within 60 s."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import uuid
+
+    from django.conf import settings
+
+    from prm.celery import app
+
+    queue = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    node = f"{queue}@{socket.gethostname()}"
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "-Q", queue,
+                               "-n", node, "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
+                              env=env if env is not None else {**os.environ,
+                                                              "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE})
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[node], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{label}: the Celery worker did not start")
+        yield queue
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def seed_partners(staff) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench.common import _percentiles, _tenant, size
+from bench.common import _percentiles, _tenant, size, timed_gets
 
 
 def bench_enablement(runs: int) -> None:
@@ -12,7 +12,6 @@ def bench_enablement(runs: int) -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from django_tenants.utils import tenant_context
 
@@ -109,13 +108,7 @@ def bench_enablement(runs: int) -> None:
     ]
     for label, client, url in pages:
         client.get(url)  # warm up: templates compiled, connection open
-        timings, queries = [], set()
-        for _ in range(samples):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = client.get(url)
-                timings.append(time.perf_counter() - started)
-            assert response.status_code == 200, (url, response.status_code)
-            queries.add(len(captured))
+        timings, counts = timed_gets(client, url, samples)
+        queries = set(counts)
         print(f"enablement: {label}: {_percentiles(timings)} over {samples} requests, "
               f"{'/'.join(str(q) for q in sorted(queries))} SQL queries")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench.common import _peak_rss_reset, _percentiles, _rss_kb, _tenant, size
+from bench.common import _peak_rss_reset, _percentiles, _rss_kb, _tenant, size, timed_gets
 
 
 def _health_seed(staff) -> None:
@@ -241,16 +241,8 @@ def bench_health(runs: int) -> None:
         print(f"health: {label}: first request after a recalculation {first * 1000:.0f} ms, "
               f"{len(captured)} SQL queries")
         for state in ("cold", "warm"):
-            timings, queries = [], set()
-            for _ in range(samples):
-                if state == "cold":
-                    cache.clear()
-                with CaptureQueriesContext(connection) as captured:
-                    started = time.perf_counter()
-                    response = client.get(url)
-                    timings.append(time.perf_counter() - started)
-                assert response.status_code == 200, (url, response.status_code)
-                queries.add(len(captured))
+            timings, counts = timed_gets(client, url, samples, before_each=cache.clear if state == "cold" else None)
+            queries = set(counts)
             print(f"health: {label}, {state} ({'cache cleared before each request' if state == 'cold' else 'cached'}): "
                   f"{_percentiles(timings)} over {samples} requests, "
                   f"{'/'.join(str(q) for q in sorted(queries))} SQL queries")

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
-import uuid
 
-from bench.common import size
+from bench.common import size, solo_worker
 
 
 def bench_email(runs: int) -> None:
     """E-mail task throughput: N e-mails through prm.tasks.deliver_email on a real Celery worker to a
     local SMTP server started here (prm.smtp_sink), counted when the server has received them all."""
-    import socket
-    import subprocess
 
     from django.conf import settings
 
@@ -28,20 +24,10 @@ def bench_email(runs: int) -> None:
         "notification": Notification(title=f"商談が承認されました #{n}", body="案件「ベンチ」が承認されました。"),
         "url": f"http://partners.bench.localhost:8000/deals/{n}/"}, "ja") for n in range(count)]
     render_seconds = time.perf_counter() - started
-    queue = f"kyoso-bench-mail-{uuid.uuid4().hex[:8]}"
     with SmtpSink() as sink:
         env = {**os.environ, "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
                "EMAIL_PORT": str(sink.port), "KYOSO_EMAIL_DELIVERY": "queue", "LOG_LEVEL": "WARNING"}
-        node = f"{queue}@{socket.gethostname()}"
-        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "-Q", queue,
-                                   "-n", node, "--without-mingle", "--without-gossip", "--loglevel=WARNING"], env=env)
-        try:
-            from prm.celery import app
-
-            deadline = time.monotonic() + 60
-            while not app.control.ping(destination=[node], timeout=0.5):
-                if worker.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("email: the Celery worker did not start")
+        with solo_worker("email", prefix="kyoso-bench-mail", env=env) as queue:
             settings.KYOSO_EMAIL_QUEUE = queue
             settings.KYOSO_EMAIL_DELIVERY = "queue"
             started = time.perf_counter()
@@ -51,9 +37,6 @@ def bench_email(runs: int) -> None:
             if not sink.wait_for(count, timeout=600):
                 raise SystemExit(f"email: only {len(sink.messages)} of {count} e-mails arrived in 10 minutes")
             seconds = time.perf_counter() - started
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
     print(f"email: {count} e-mails rendered (one template, HTML + text) at {count / render_seconds:,.0f}/s; "
           f"queued at {count / queued_seconds:,.0f}/s; sent by the Celery task (one solo worker, one SMTP "
           f"connection per e-mail, local SMTP server) at {count / seconds:,.1f} e-mails/s")
