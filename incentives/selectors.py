@@ -362,6 +362,11 @@ MDF_ATTRIBUTION_DAYS = 90
 MDF_SPENT = (MdfRequest.Status.CLAIMED, MdfRequest.Status.REIMBURSED)
 
 
+def roi_ratio(won_revenue: int, spent: int) -> float | None:
+    """MDF ROI: yen of won revenue per yen spent, to one decimal; none when nothing was spent."""
+    return round(won_revenue / spent, 1) if spent else None
+
+
 @dataclass(frozen=True)
 class Roi:
     """One MDF activity: what the partner spent (its claim), the leads it reported, and the revenue of the
@@ -374,7 +379,7 @@ class Roi:
 
     @property
     def ratio(self) -> float | None:
-        return round(self.won_revenue / self.spent, 1) if self.spent else None
+        return roi_ratio(self.won_revenue, self.spent)
 
 
 @dataclass(frozen=True)
@@ -399,8 +404,7 @@ class MdfRoi:
 
     @property
     def ratio(self) -> float | None:
-        spent = self.spent
-        return round(self.won_revenue / spent, 1) if spent else None
+        return roi_ratio(self.won_revenue, self.spent)
 
 
 def mdf_roi_of(requests) -> list[Roi]:

@@ -19,6 +19,7 @@ from deals.models import OPEN_STAGES
 from deals.models import Stage as DealStage
 from incentives import mdf
 from insights import charts
+from insights.dashboards.partner_health import DAY_COMPONENTS, PERCENT_COMPONENTS
 from insights.health.services import COMPONENT_LABELS
 from insights.models import HealthScore, HealthSettings, HealthSnapshot, QbrJob
 from partners.models import Activity, Partner
@@ -28,8 +29,6 @@ from programs.recognition.periods import Period
 from programs.selectors import partner_program
 
 FONT = settings.BASE_DIR / "static" / "fonts" / "ipaexg.ttf"
-RATE_COMPONENTS = {"logins", "certified", "pass_rate", "active_contacts", "conversion"}
-DAY_COMPONENTS = {"recency", "first_deal"}
 
 
 def _start_month() -> int:
@@ -140,7 +139,7 @@ def open_actions(partner: Partner, period: Period) -> list[Activity]:
 def component_value(key: str, value) -> str:
     if value is None:
         return "—"
-    if key in RATE_COMPONENTS:
+    if key in PERCENT_COMPONENTS:
         return f"{value}%"
     if key in DAY_COMPONENTS:
         return _("%(days)s days") % {"days": value}

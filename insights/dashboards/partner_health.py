@@ -13,6 +13,7 @@ from insights import charts
 from partners.models import Partner
 
 TREND_DAYS = 90
+# Units of the health components as the card and the QBR pack show them
 PERCENT_COMPONENTS = {"logins", "certified", "pass_rate", "active_contacts", "conversion"}
 DAY_COMPONENTS = {"recency", "first_deal"}
 BAND_COLOURS = {"healthy": "success", "at_risk": "warning", "dormant": "danger"}

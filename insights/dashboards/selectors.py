@@ -95,7 +95,7 @@ class MdfRow:
 
     @property
     def ratio(self) -> float | None:
-        return round(self.won_revenue / self.spent, 1) if self.spent else None
+        return incentive_selectors.roi_ratio(self.won_revenue, self.spent)
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class MdfSummary:
 
     @property
     def ratio(self) -> float | None:
-        return round(self.won_revenue / self.spent, 1) if self.spent else None
+        return incentive_selectors.roi_ratio(self.won_revenue, self.spent)
 
 
 @dataclass(frozen=True)
