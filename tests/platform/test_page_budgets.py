@@ -107,7 +107,7 @@ def test_partner_for_user_reads_membership_and_partner_in_one_query(people_a, dj
 # The budgets: what each page needs with the host and session cached. Both grow with features, not
 # with data; 10,000 partners or 1,000,000 registrations add no query.
 # deal registration 29: with the webhook outbox row. portal home 19: its programme progress is computed
-# live through the figure owners (the three queries the cached bell and announcements had saved).
+# live through the figure owners.
 BUDGETS = {"partner list": 7, "partner detail": 12, "portal home": 19, "deal registration": 29}
 
 
