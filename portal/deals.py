@@ -15,16 +15,16 @@ from deals import leads, selectors, services
 from deals.forms import ExtensionForm, MoveForm, RegistrationForm
 from deals.models import DealRegistration, LeadOffer
 from deals.web import move_from_request
-from enablement.models import StudySession
+from enablement import selectors as enablement_selectors
 from enablement.services.sessions import lead_window
-from portal.access import portal_view
+from portal.access import or_404, portal_view
 from prm import ratelimits
 from prm.params import int_param
 
 
 def _own_deal(request: HttpRequest, pk: int) -> DealRegistration:
     """A deal of the signed-in user's own company, or 404: other partners' deals do not exist here."""
-    return get_object_or_404(DealRegistration.objects.select_related("registered_by"), pk=pk, partner=request.partner)
+    return or_404(selectors.deal_for_partner(pk, partner=request.partner))
 
 
 @portal_view
@@ -67,7 +67,7 @@ def _session_in_progress(request: HttpRequest):
     session_id = int_param(request, "session")
     if session_id is None:
         return None
-    return StudySession.objects.filter(pk=session_id, seats__user=request.user).first()
+    return enablement_selectors.session_with_seat(session_id, user=request.user)
 
 
 DEAL_CHECKS_PER_HOUR = 60  # a rep typing in several deals an hour stays far below this
