@@ -6,14 +6,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deals import leads, selectors, services
 from deals.forms import ExtensionForm, MoveForm, RegistrationForm
-from deals.models import DealRegistration, LeadOffer
+from deals.models import DealRegistration
 from deals.web import move_from_request
 from enablement import selectors as enablement_selectors
 from enablement.services.sessions import lead_window
@@ -140,7 +140,7 @@ def lead_offers(request: HttpRequest) -> HttpResponse:
 @portal_view
 @require_POST
 def lead_answer(request: HttpRequest, pk: int) -> HttpResponse:
-    offer = get_object_or_404(LeadOffer, pk=pk, partner=request.partner)
+    offer = or_404(selectors.lead_offer_for_partner(pk, partner_id=request.partner.pk))
     accept = request.POST.get("action") == "accept"
     try:
         deal = leads.lead_respond(offer=offer, actor=request.user, accept=accept, reason=request.POST.get("reason", ""))

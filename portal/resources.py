@@ -18,7 +18,7 @@ from enablement import selectors, services
 from enablement.audience import Viewer
 from enablement.models import Announcement, ContentAccess, ContentItem, PartnerQuestion, StudySession
 from enablement.services.sessions import lead_window
-from portal.access import portal_view
+from portal.access import or_404, portal_view
 from prm.downloads import file_response
 from prm.htmx import htmx_partial
 from prm.invitations.forms import ServiceErrorsMixin
@@ -38,7 +38,7 @@ class AnswerForm(ServiceErrorsMixin, forms.Form):
 
 def _item_for(request: HttpRequest, pk: int) -> ContentItem:
     """A published library item; content_access_record, which every library view calls, checks type and tier."""
-    return get_object_or_404(ContentItem, pk=pk, is_published=True)
+    return or_404(selectors.published_content_item(pk))
 
 
 @portal_view
@@ -170,7 +170,7 @@ def questions(request: HttpRequest) -> HttpResponse:
 
 
 def _question_for(request: HttpRequest, pk: int) -> PartnerQuestion:
-    question = get_object_or_404(PartnerQuestion, pk=pk, partner=request.partner)
+    question = or_404(selectors.question_of_partner(pk, partner=request.partner))
     if not services.is_partner_manager(request.user, request.partner) and question.asked_by_id != request.user.pk:
         raise Http404
     return question

@@ -168,12 +168,12 @@ class OfferListParams(ListParams):
 def offer_list(request: HttpRequest, params: Query[OfferListParams]):
     """Ordered by the last change an offer records: its answer, else when it was made (an offer that ran out
     keeps its time of offer; read `expires_at`)."""
-    return page_of(selectors.lead_offers_for_sync(partner_id=own_partner(request), status=params.status), params,
+    return page_of(selectors.lead_offers_for_partner(partner_id=own_partner(request), status=params.status), params,
                    field="changed_at")
 
 
 def _own_offer(request: HttpRequest, offer_id: int) -> LeadOffer:
-    offer = selectors.lead_offer_for_sync(offer_id, partner_id=own_partner(request))
+    offer = selectors.lead_offer_for_partner(offer_id, partner_id=own_partner(request))
     if offer is None:
         raise not_found()
     return offer

@@ -26,8 +26,8 @@ from deals.selectors.lookups import (  # noqa: F401
     direct_account_for_sync,
     direct_accounts_for_sync,
     lead_for_sync,
-    lead_offer_for_sync,
-    lead_offers_for_sync,
+    lead_offer_for_partner,
+    lead_offers_for_partner,
     leads_for_sync,
 )
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations

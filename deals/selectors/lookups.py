@@ -69,12 +69,14 @@ def _offers_to(partner_id: int) -> QuerySet[LeadOffer]:
     return LeadOffer.objects.filter(partner_id=partner_id).select_related("lead", "lead__deal")
 
 
-def lead_offers_for_sync(*, partner_id: int, status: str | None = None) -> QuerySet[LeadOffer]:
-    """The lead offers made to a partner, with their leads, each annotated with `changed_at`: the last change
-    it records (its answer, else when it was made), which the list is ordered and paged by."""
+def lead_offers_for_partner(*, partner_id: int, status: str | None = None) -> QuerySet[LeadOffer]:
+    """The lead offers made to a partner, with their leads and the deals accepted ones became, each annotated
+    with `changed_at`: the last change it records (its answer, else when it was made), which the API's list is
+    ordered and paged by."""
     qs = _offers_to(partner_id).annotate(changed_at=Coalesce("responded_at", "offered_at"))
     return qs.filter(status=status) if status else qs
 
 
-def lead_offer_for_sync(pk: int, *, partner_id: int) -> LeadOffer | None:
+def lead_offer_for_partner(pk: int, *, partner_id: int) -> LeadOffer | None:
+    """One of the offers made to the partner, with its lead and the deal it became."""
     return _offers_to(partner_id).filter(pk=pk).first()

@@ -33,8 +33,10 @@ from enablement.selectors.lookups import (  # noqa: F401
     certification_award_for,
     latest_awards_by_user,
     open_attempt_of,
+    published_content_item,
     published_course,
     published_module,
+    question_of_partner,
     recent_versions,
     session_with_seat,
 )

@@ -1,12 +1,22 @@
-"""Per-request reads of the enablement tables for the portal: one course, module, attempt, certificate,
-session or content history, each with what its page shows joined in. None when it is not there or not the
-caller's to see, so the page answers 404 alike for both."""
+"""Per-request reads of the enablement tables for the portal: one course, module, quiz attempt, certificate,
+library item, question or study session, each with what its page shows joined in. None when it is not there
+or not the caller's to see, so the page answers 404 alike for both."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from enablement.models import CertificationAward, ContentItem, ContentVersion, Course, Module, Quiz, QuizAttempt, StudySession
+from enablement.models import (
+    CertificationAward,
+    ContentItem,
+    ContentVersion,
+    Course,
+    Module,
+    PartnerQuestion,
+    Quiz,
+    QuizAttempt,
+    StudySession,
+)
 from partners.models import Partner
 from prm.accounts.models import User
 
@@ -56,9 +66,19 @@ def latest_awards_by_user(partner: Partner) -> dict[int, list[CertificationAward
     return awards
 
 
+def published_content_item(pk: int) -> ContentItem | None:
+    """A published item of the content library."""
+    return ContentItem.objects.filter(pk=pk, is_published=True).first()
+
+
 def recent_versions(item: ContentItem, limit: int = 10) -> QuerySet[ContentVersion]:
     """A content item's latest versions, newest first."""
     return ContentVersion.objects.filter(item=item).order_by("-number")[:limit]
+
+
+def question_of_partner(pk: int, *, partner: Partner) -> PartnerQuestion | None:
+    """A question asked by one of the partner's people."""
+    return PartnerQuestion.objects.filter(pk=pk, partner=partner).first()
 
 
 def session_with_seat(pk: int, *, user: User) -> StudySession | None:
