@@ -75,6 +75,7 @@ def mdf_requests_of(partner: Partner) -> QuerySet[MdfRequest]:
 
 
 def mdf_request_for_partner(pk: int, *, partner: Partner) -> MdfRequest | None:
+    """One of the partner's own MDF requests."""
     return MdfRequest.objects.filter(pk=pk, partner=partner).first()
 
 
