@@ -63,6 +63,22 @@ def payout_rows_for_partner(*, partner: Partner, statuses: list[str]) -> list[Pa
     return _rows(list(Payout.objects.filter(partner=partner, status__in=statuses).order_by("-period")))
 
 
+def payout_for_partner(pk: int, *, partner: Partner, statuses: Iterable[str] | None = None) -> Payout | None:
+    """One of the partner's own payouts, with its partner; `statuses` given: only in one of them."""
+    payouts = Payout.objects.select_related("partner").filter(pk=pk, partner=partner)
+    return (payouts if statuses is None else payouts.filter(status__in=list(statuses))).first()
+
+
+def mdf_requests_of(partner: Partner) -> QuerySet[MdfRequest]:
+    """The partner's MDF requests with their claims, for the portal."""
+    return MdfRequest.objects.filter(partner=partner).select_related("claim")
+
+
+def mdf_request_for_partner(pk: int, *, partner: Partner) -> MdfRequest | None:
+    """One of the partner's own MDF requests."""
+    return MdfRequest.objects.filter(pk=pk, partner=partner).first()
+
+
 def payout_page(*, period: date) -> PayoutPage:
     payouts = list(Payout.objects.filter(period=period).select_related("partner").order_by("partner__name_kana", "pk"))
     return PayoutPage(

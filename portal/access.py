@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from functools import wraps
+from typing import TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from partners.selectors import partner_for_user
+
+T = TypeVar("T")
 
 
 def portal_view(view=None, *, admin_only: bool = False):
@@ -35,3 +39,10 @@ def portal_view(view=None, *, admin_only: bool = False):
         return wrapper
 
     return decorator(view) if view is not None else decorator
+
+
+def or_404(found: T | None) -> T:
+    """What a selector's look-up found, or 404: a record of another partner reads as one that does not exist."""
+    if found is None:
+        raise Http404
+    return found

@@ -6,14 +6,14 @@ import re
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from enablement import certificates
+from enablement import certificates, selectors
 from enablement.models import CertificationAward
-from portal.access import portal_view
+from portal.access import or_404, portal_view
 from prm import ratelimits
 
 VERIFY_RATE_LIMIT = 30  # look-ups per address per hour: plenty for people, far too few to enumerate codes
@@ -39,10 +39,8 @@ class VerifyForm(forms.Form):
 
 def _award_for(request: HttpRequest, pk: int) -> CertificationAward:
     """A rep sees their own awards; a partner admin any award of their company."""
-    awards = CertificationAward.objects.select_related("certification", "partner").filter(partner=request.partner)
-    if not request.user.is_partner_admin:
-        awards = awards.filter(user=request.user)
-    return get_object_or_404(awards, pk=pk)
+    holder = None if request.user.is_partner_admin else request.user
+    return or_404(selectors.certification_award_for(pk, partner=request.partner, holder=holder))
 
 
 @portal_view

@@ -6,25 +6,25 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deals import leads, selectors, services
 from deals.forms import ExtensionForm, MoveForm, RegistrationForm
-from deals.models import DealRegistration, LeadOffer
+from deals.models import DealRegistration
 from deals.web import move_from_request
-from enablement.models import StudySession
+from enablement import selectors as enablement_selectors
 from enablement.services.sessions import lead_window
-from portal.access import portal_view
+from portal.access import or_404, portal_view
 from prm import ratelimits
 from prm.params import int_param
 
 
 def _own_deal(request: HttpRequest, pk: int) -> DealRegistration:
     """A deal of the signed-in user's own company, or 404: other partners' deals do not exist here."""
-    return get_object_or_404(DealRegistration.objects.select_related("registered_by"), pk=pk, partner=request.partner)
+    return or_404(selectors.deal_for_partner(pk, partner=request.partner))
 
 
 @portal_view
@@ -67,7 +67,7 @@ def _session_in_progress(request: HttpRequest):
     session_id = int_param(request, "session")
     if session_id is None:
         return None
-    return StudySession.objects.filter(pk=session_id, seats__user=request.user).first()
+    return enablement_selectors.session_with_seat(session_id, user=request.user)
 
 
 DEAL_CHECKS_PER_HOUR = 60  # a rep typing in several deals an hour stays far below this
@@ -140,7 +140,7 @@ def lead_offers(request: HttpRequest) -> HttpResponse:
 @portal_view
 @require_POST
 def lead_answer(request: HttpRequest, pk: int) -> HttpResponse:
-    offer = get_object_or_404(LeadOffer, pk=pk, partner=request.partner)
+    offer = or_404(selectors.lead_offer_for_partner(pk, partner_id=request.partner.pk))
     accept = request.POST.get("action") == "accept"
     try:
         deal = leads.lead_respond(offer=offer, actor=request.user, accept=accept, reason=request.POST.get("reason", ""))

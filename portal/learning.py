@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -14,15 +14,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from enablement import selectors, services
 from enablement.audience import Viewer
-from enablement.models import CertificationAward, Course, Module, QuizAttempt
-from portal.access import portal_view
+from enablement.models import Course, Module, QuizAttempt
+from portal.access import or_404, portal_view
 from prm.accounts.models import User
 from prm.downloads import file_response
 
 
 def _course_for(request: HttpRequest, pk: int) -> Course:
     """The one access helper for a course: published, and open to the user's partner (type and tier)."""
-    course = get_object_or_404(Course.objects.select_related("quiz__certification__requires"), pk=pk, is_published=True)
+    course = or_404(selectors.published_course(pk))
     services.check_course_open(course=course, user=request.user)
     return course
 
@@ -53,13 +53,13 @@ def course(request: HttpRequest, pk: int) -> HttpResponse:
             "blocker": services.quiz_blocker(quiz=quiz, user=request.user),
             "attempts": selectors.attempts_of(request.user, quiz)[:10],
             "attempts_used": services.attempts_counted(quiz=quiz, user=request.user),
-            "open_attempt": QuizAttempt.objects.filter(quiz=quiz, user=request.user, submitted_at__isnull=True).first(),
+            "open_attempt": selectors.open_attempt_of(request.user, quiz),
         })
     return render(request, "portal/learning/course.html", context)
 
 
 def _module_for(request: HttpRequest, pk: int) -> Module:
-    module = get_object_or_404(Module.objects.select_related("course"), pk=pk, course__is_published=True)
+    module = or_404(selectors.published_module(pk))
     services.check_course_open(course=module.course, user=request.user)
     return module
 
@@ -115,8 +115,7 @@ def quiz_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _attempt_for(request: HttpRequest, pk: int) -> QuizAttempt:
-    return get_object_or_404(QuizAttempt.objects.select_related("quiz__course", "quiz__certification"),
-                             pk=pk, user=request.user)
+    return or_404(selectors.attempt_of(pk, user=request.user))
 
 
 @portal_view
@@ -152,7 +151,7 @@ def attempt(request: HttpRequest, pk: int) -> HttpResponse:
         rows.append({"question": question, "choices": [by_id[c] for c in order if c in by_id], "chosen": chosen})
     award = None
     if attempt.passed and attempt.quiz.certification_id:
-        award = CertificationAward.objects.filter(attempt=attempt).first()
+        award = selectors.award_of_attempt(attempt)
     return render(request, "portal/learning/attempt.html", {
         "attempt": attempt, "rows": rows, "quiz": attempt.quiz, "award": award,
         "finished": attempt.submitted_at is not None,
@@ -168,12 +167,7 @@ def team_learning(request: HttpRequest) -> HttpResponse:
                         modules_done=Count("module_progress", distinct=True),
                         attempts=Count("quiz_attempts", filter=Q(quiz_attempts__submitted_at__isnull=False), distinct=True),
                         best_score=Max("quiz_attempts__score")))
-    awards: dict[int, list[CertificationAward]] = {}
-    for award in CertificationAward.objects.filter(partner=request.partner).select_related("certification").order_by(
-            "user_id", "certification__name", "-expires_at"):
-        held = awards.setdefault(award.user_id, [])
-        if not held or held[-1].certification_id != award.certification_id:
-            held.append(award)
+    awards = selectors.latest_awards_by_user(request.partner)
     rows = [{"user": user, "awards": awards.get(user.pk, [])} for user in people]
     from enablement.selectors import reps_with_valid_certification
     from prm import figures

@@ -14,14 +14,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incentives import explain, mdf, selectors
 from incentives import payouts as payout_services
-from incentives.models import MdfRequest, Payout
+from incentives.models import Payout
 from incentives.views import statement_response
 from partners.services import fiscal_year_of
-from portal.access import portal_view
+from portal.access import or_404, portal_view
 from prm.bounds import BusinessDateField, count_field, yen_field
 from prm.invitations.forms import ServiceErrorsMixin
 
 VISIBLE = [Payout.Status.APPROVED, Payout.Status.PAID, Payout.Status.CARRIED, Payout.Status.HELD, Payout.Status.REVIEW]
+STATEMENT_ISSUED = [Payout.Status.APPROVED, Payout.Status.PAID, Payout.Status.CARRIED]
 
 
 class MdfRequestForm(ServiceErrorsMixin, forms.Form):
@@ -65,7 +66,7 @@ def earnings(request: HttpRequest) -> HttpResponse:
 
 
 def _own_payout(request: HttpRequest, pk: int) -> Payout:
-    return get_object_or_404(Payout.objects.select_related("partner"), pk=pk, partner=request.partner)
+    return or_404(selectors.payout_for_partner(pk, partner=request.partner))
 
 
 @portal_view(admin_only=True)
@@ -100,8 +101,7 @@ def statement_dispute(request: HttpRequest, pk: int) -> HttpResponse:
 @portal_view(admin_only=True)
 @require_GET
 def statement(request: HttpRequest, pk: int) -> HttpResponse:
-    payout = get_object_or_404(Payout.objects.select_related("partner"), pk=pk, partner=request.partner,
-                               status__in=[Payout.Status.APPROVED, Payout.Status.PAID, Payout.Status.CARRIED])
+    payout = or_404(selectors.payout_for_partner(pk, partner=request.partner, statuses=STATEMENT_ISSUED))
     return statement_response(payout, request.GET.get("lang", request.user.language or "ja"))
 
 
@@ -121,7 +121,7 @@ def mdf_requests(request: HttpRequest) -> HttpResponse:
     allocation = mdf.allocation_for(request.partner, year)
     used = mdf.committed(request.partner, year)
     return render(request, "portal/money/mdf.html", {
-        "form": form, "requests": MdfRequest.objects.filter(partner=request.partner).select_related("claim"),
+        "form": form, "requests": selectors.mdf_requests_of(request.partner),
         "allocation": allocation, "used": used, "remaining": max(allocation - used, 0), "year": year,
         "claim_form": MdfClaimForm(),
     })
@@ -137,7 +137,7 @@ def mdf_proof(request: HttpRequest, pk: int) -> HttpResponse:
 @portal_view(admin_only=True)
 @require_POST
 def mdf_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    request_obj = get_object_or_404(MdfRequest, pk=pk, partner=request.partner)
+    request_obj = or_404(selectors.mdf_request_for_partner(pk, partner=request.partner))
     form = MdfClaimForm(request.POST, request.FILES)
     if form.is_valid():
         try:

@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from deals.models import DealRegistration
+from deals.selectors import deals_registered_by
 from enablement import selectors, services
 from enablement.audience import Viewer
-from enablement.models import Announcement, ContentAccess, ContentItem, ContentVersion, PartnerQuestion, StudySession
+from enablement.models import Announcement, ContentAccess, ContentItem, PartnerQuestion, StudySession
 from enablement.services.sessions import lead_window
-from portal.access import portal_view
+from portal.access import or_404, portal_view
 from prm.downloads import file_response
 from prm.htmx import htmx_partial
 from prm.invitations.forms import ServiceErrorsMixin
@@ -38,7 +38,7 @@ class AnswerForm(ServiceErrorsMixin, forms.Form):
 
 def _item_for(request: HttpRequest, pk: int) -> ContentItem:
     """A published library item; content_access_record, which every library view calls, checks type and tier."""
-    return get_object_or_404(ContentItem, pk=pk, is_published=True)
+    return or_404(selectors.published_content_item(pk))
 
 
 @portal_view
@@ -67,7 +67,7 @@ def content(request: HttpRequest, pk: int) -> HttpResponse:
     item = _item_for(request, pk)
     services.content_access_record(item=item, user=request.user, action=ContentAccess.Action.VIEW)
     return render(request, "portal/resources/content.html", {
-        "item": item, "versions": ContentVersion.objects.filter(item=item).order_by("-number")[:10],
+        "item": item, "versions": selectors.recent_versions(item, limit=10),
     })
 
 
@@ -108,8 +108,9 @@ def session(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     start, lead_until = lead_window(session)
     seat = session.seats.filter(user=request.user).first()
-    registered_here = DealRegistration.objects.filter(
-        registered_by=request.user, registered_at__gte=start, registered_at__lte=lead_until).count() if seat else 0
+    registered_here = 0
+    if seat:  # the count the console shows for a session's attendees, for this rep alone
+        registered_here = deals_registered_by([(session.pk, request.user.pk, start, lead_until)]).get(session.pk, 0)
     return render(request, "portal/resources/session.html", {
         "session": session, "seat": seat, "now": now, "running": start <= now <= lead_until,
         "finished": session.ends_at < now, "lead_until": lead_until, "registered_here": registered_here,
@@ -169,7 +170,7 @@ def questions(request: HttpRequest) -> HttpResponse:
 
 
 def _question_for(request: HttpRequest, pk: int) -> PartnerQuestion:
-    question = get_object_or_404(PartnerQuestion, pk=pk, partner=request.partner)
+    question = or_404(selectors.question_of_partner(pk, partner=request.partner))
     if not services.is_partner_manager(request.user, request.partner) and question.asked_by_id != request.user.pk:
         raise Http404
     return question

@@ -28,8 +28,8 @@ from api.pagination import ExternalListParams, external_id_of, page_of
 from api.responses import json_response
 from api.schemas import ExternalIds, Input, PageOut, Timestamp, Yen
 from api.scopes import WRITE
-from deals import external_ids, services
-from deals.models import DealRegistration, Priority, Product, Side, Stage
+from deals import external_ids, selectors, services
+from deals.models import DealRegistration, Priority, Side, Stage
 from prm.bounds import MAX_YEN
 from prm.params import MAX_ID
 
@@ -87,25 +87,14 @@ class DealListParams(ExternalListParams):
     partner_id: Annotated[int | None, Field(None, ge=1, le=MAX_ID, description="vendor keys: one partner's")] = None
 
 
-def _deals(request: HttpRequest):
-    own = own_partner(request)
-    qs = DealRegistration.objects.prefetch_related("products")
-    return qs if own is None else qs.filter(partner_id=own)
-
-
 def deal_list(request: HttpRequest, params: Query[DealListParams]):
-    qs = _deals(request)
-    if params.stage:
-        qs = qs.filter(stage=params.stage)
-    if params.partner_id:
-        qs = qs.filter(partner_id=params.partner_id)
-    if found := external_id_of(params.external_id):
-        qs = qs.filter(external_ids__contains={found[0]: found[1]})
-    return page_of(qs, params)
+    return page_of(selectors.deals_for_sync(partner_id=own_partner(request), stage=params.stage,
+                                            listed_partner_id=params.partner_id,
+                                            external_id=external_id_of(params.external_id)), params)
 
 
 def _own_deal(request: HttpRequest, deal_id: int) -> DealRegistration:
-    deal = _deals(request).filter(pk=deal_id).first()
+    deal = selectors.deal_for_sync(deal_id, partner_id=own_partner(request))
     if deal is None:
         raise not_found()
     return deal
@@ -121,8 +110,7 @@ for _router in (console, portal):
 
 
 def _answer(deal: DealRegistration, status: int = 200):
-    deal = DealRegistration.objects.prefetch_related("products").get(pk=deal.pk)
-    return json_response(DealOut.from_orm(deal), status)
+    return json_response(DealOut.from_orm(selectors.deal_for_sync(deal.pk)), status)
 
 
 # --------------------------------------------------------------------------- registering (partner keys)
@@ -153,7 +141,7 @@ class DealIn(Input):
 @idempotent
 def deal_register(request: HttpRequest, payload: DealIn):
     fields = payload.model_dump(exclude={"product_ids", "if_taken"})
-    products = list(Product.objects.filter(is_active=True, pk__in=payload.product_ids))
+    products = selectors.active_products(payload.product_ids)
     if len(products) != len(set(payload.product_ids)):
         raise _invalid("product_ids", _("No active product has one of these ids."))
     if fields["customer_contact_email"]:

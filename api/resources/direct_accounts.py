@@ -17,7 +17,7 @@ from api.pagination import ExternalListParams, external_id_of, page_of
 from api.responses import json_response
 from api.schemas import Input, PageOut, Timestamp, Yen
 from api.scopes import WRITE
-from deals import direct
+from deals import direct, selectors
 from deals.models import DirectAccount, EmployeeBand, JsicMajor
 from prm.bounds import MAX_YEN
 
@@ -80,22 +80,15 @@ class DirectAccountIn(Input):
     opportunities: Annotated[list[OpportunityIn], Field(max_length=100)] = []
 
 
-def _accounts():
-    return DirectAccount.objects.select_related("owner").prefetch_related("opportunities")
-
-
 @console.get("", response=DirectAccountPage, auth=need("direct_accounts"), summary="List direct-sales accounts")
 def account_list(request: HttpRequest, params: Query[ExternalListParams]):
-    qs = _accounts()
-    if found := external_id_of(params.external_id):
-        qs = qs.filter(external_ids__contains={found[0]: found[1]})
-    return page_of(qs, params)
+    return page_of(selectors.direct_accounts_for_sync(external_id=external_id_of(params.external_id)), params)
 
 
 @console.get("/{account_id}", response=DirectAccountOut, auth=need("direct_accounts"),
              summary="Read a direct-sales account")
 def account_read(request: HttpRequest, account_id: RecordId):
-    account = _accounts().filter(pk=account_id).first()
+    account = selectors.direct_account_for_sync(account_id)
     if account is None:
         raise not_found()
     return account
@@ -110,4 +103,4 @@ def account_upsert(request: HttpRequest, source: Source, external_id: ExternalId
     opportunities = [direct.Opportunity(**item.model_dump()) for item in payload.opportunities]
     account, created = direct.direct_account_upsert(source=source, external_id=external_id,
                                                     opportunities=opportunities, **fields)
-    return json_response(DirectAccountOut.from_orm(_accounts().get(pk=account.pk)), 201 if created else 200)
+    return json_response(DirectAccountOut.from_orm(selectors.direct_account_for_sync(account.pk)), 201 if created else 200)

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -21,8 +20,8 @@ from api.pagination import ExternalListParams, ListParams, external_id_of, page_
 from api.responses import created, json_response
 from api.schemas import ExternalIds, Input, PageOut, Timestamp, Yen
 from api.scopes import WRITE
-from deals import leads
-from deals.models import Lead, LeadOffer, Product
+from deals import leads, selectors
+from deals.models import Lead, LeadOffer
 from partners import japan
 from prm.bounds import MAX_YEN
 from prm.params import MAX_ID
@@ -94,21 +93,14 @@ class LeadIn(Input):
     external_ids: ExternalIds = {}
 
 
-def _leads():
-    return Lead.objects.prefetch_related("products", "offers").select_related("deal")
-
-
 @console.get("", response=LeadPage, auth=need("leads"), summary="List leads")
 def lead_list(request: HttpRequest, params: Query[ExternalListParams]):
-    qs = _leads()
-    if found := external_id_of(params.external_id):
-        qs = qs.filter(external_ids__contains={found[0]: found[1]})
-    return page_of(qs, params)
+    return page_of(selectors.leads_for_sync(external_id=external_id_of(params.external_id)), params)
 
 
 @console.get("/{lead_id}", response=LeadOut, auth=need("leads"), summary="Read a lead")
 def lead_read(request: HttpRequest, lead_id: RecordId):
-    lead = _leads().filter(pk=lead_id).first()
+    lead = selectors.lead_for_sync(lead_id)
     if lead is None:
         raise not_found()
     return lead
@@ -118,7 +110,7 @@ def lead_read(request: HttpRequest, lead_id: RecordId):
 @idempotent
 def lead_create(request: HttpRequest, payload: LeadIn):
     fields = payload.model_dump(exclude={"product_ids"})
-    products = list(Product.objects.filter(is_active=True, pk__in=payload.product_ids))
+    products = selectors.active_products(payload.product_ids)
     if len(products) != len(set(payload.product_ids)):
         raise invalid("product_ids", _("No active product has one of these ids."))
     number = japan.normalise_corporate_number(fields["corporate_number"])
@@ -138,7 +130,7 @@ def lead_create(request: HttpRequest, payload: LeadIn):
             raise invalid("contact_email", _("Enter a valid email address.")) from None
     lead = leads.lead_create(actor=request.auth.created_by, products=products, **fields)
     leads.lead_offer_next(lead=lead)
-    return created(LeadOut.from_orm(_leads().get(pk=lead.pk)))
+    return created(LeadOut.from_orm(selectors.lead_for_sync(lead.pk)))
 
 
 # --------------------------------------------------------------------------- a partner's offers
@@ -172,22 +164,16 @@ class OfferListParams(ListParams):
     status: Literal["pending", "accepted", "declined", "expired"] | None = None
 
 
-def _offers(request: HttpRequest):
-    return LeadOffer.objects.filter(partner_id=own_partner(request)).select_related("lead", "lead__deal")
-
-
 @portal.get("/offers", response=OfferPage, auth=need("leads"), summary="List the lead offers made to this partner")
 def offer_list(request: HttpRequest, params: Query[OfferListParams]):
     """Ordered by the last change an offer records: its answer, else when it was made (an offer that ran out
     keeps its time of offer; read `expires_at`)."""
-    qs = _offers(request).annotate(changed_at=Coalesce("responded_at", "offered_at"))
-    if params.status:
-        qs = qs.filter(status=params.status)
-    return page_of(qs, params, field="changed_at")
+    return page_of(selectors.lead_offers_for_partner(partner_id=own_partner(request), status=params.status), params,
+                   field="changed_at")
 
 
 def _own_offer(request: HttpRequest, offer_id: int) -> LeadOffer:
-    offer = _offers(request).filter(pk=offer_id).first()
+    offer = selectors.lead_offer_for_partner(offer_id, partner_id=own_partner(request))
     if offer is None:
         raise not_found()
     return offer

@@ -18,6 +18,18 @@ from deals.models import (
     Lead,
     Stage,
 )
+from deals.selectors.lookups import (  # noqa: F401
+    active_products,
+    deal_for_partner,
+    deal_for_sync,
+    deals_for_sync,
+    direct_account_for_sync,
+    direct_accounts_for_sync,
+    lead_for_sync,
+    lead_offer_for_partner,
+    lead_offers_for_partner,
+    leads_for_sync,
+)
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
 

@@ -98,27 +98,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("programs.recognition.selectors", "Partner.objects"): "partners ranked",
     ("programs.recognition.services", "Partner.objects"): "the partner of an award",
     ("programs.services", "Partner.objects"): "partners a tier evaluation covers",
-    # The portal and the API are user interfaces over the domain apps; these are per-request lookups of the
-    # signed-in partner's own rows (get_object_or_404 with partner=request.partner) or the API's list
-    # querysets that django-ninja paginates. They belong in the owners' selectors (deals.selectors.deal_for_
-    # partner and the like); moving them is mechanical but touches every portal view.
-    ("portal.certificates", "CertificationAward.objects"): "the partner's certificates",
-    ("portal.deals", "DealRegistration.objects"): "one of the partner's deals",
-    ("portal.deals", "StudySession.objects"): "a session the user has a seat in",
-    ("portal.learning", "CertificationAward.objects"): "the user's certificates",
-    ("portal.learning", "Course.objects"): "a published course",
-    ("portal.learning", "Module.objects"): "a published module",
-    ("portal.learning", "QuizAttempt.objects"): "the user's attempt",
-    ("portal.money", "MdfRequest.objects"): "the partner's MDF requests",
-    ("portal.money", "Payout.objects"): "one of the partner's payouts",
-    ("portal.resources", "ContentVersion.objects"): "a content item's versions",
-    ("portal.resources", "DealRegistration.objects"): "deals registered from a resource",
-    ("api.resources.deals", "DealRegistration.objects"): "API list and detail querysets",
-    ("api.resources.deals", "Product.objects"): "products named in a payload",
-    ("api.resources.direct_accounts", "DirectAccount.objects"): "API list queryset",
-    ("api.resources.leads", "Lead.objects"): "API list queryset",
-    ("api.resources.leads", "LeadOffer.objects"): "the partner's lead offers",
-    ("api.resources.leads", "Product.objects"): "products named in a payload",
 }
 
 

@@ -27,6 +27,19 @@ from enablement.models import (
     SessionSeat,
     StudySession,
 )
+from enablement.selectors.lookups import (  # noqa: F401
+    attempt_of,
+    award_of_attempt,
+    certification_award_for,
+    latest_awards_by_user,
+    open_attempt_of,
+    published_content_item,
+    published_course,
+    published_module,
+    question_of_partner,
+    recent_versions,
+    session_with_seat,
+)
 from partners.models import Partner
 from prm.accounts.models import User
 from programs.benefits import benefits_of_tier
