@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.functional import Promise
 
 from deals import matching
@@ -18,6 +20,8 @@ from deals.models import (
     Lead,
     Stage,
 )
+from deals.selectors.lookups import deal_with_partner as deal_with_partner
+from deals.selectors.lookups import deals_registered_by_users as deals_registered_by_users
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
 
@@ -96,16 +100,17 @@ def pipeline_summary(*, partner: Partner | None = None) -> list[StageTotal]:
     return result
 
 
-def pipeline_by_partner() -> QuerySet[Partner]:
+def pipeline_by_partner() -> QuerySet[DealRegistration, Mapping[str, Any]]:
+    """Every partner with open or won deals, one row each (partner_id, partner_name, open_count, open_amount,
+    won_count, won_amount), most won first; a partner without a win sorts first (NULL is highest). One GROUP BY
+    over the deals, the partner's name through the deal's foreign key."""
+    is_open, is_won = Q(stage__in=OPEN_STAGES), Q(stage=Stage.WON)
     return (
-        Partner.objects.annotate(
-            open_count=Count("deals", filter=Q(deals__stage__in=OPEN_STAGES)),
-            open_amount=Sum("deals__amount", filter=Q(deals__stage__in=OPEN_STAGES)),
-            won_count=Count("deals", filter=Q(deals__stage=Stage.WON)),
-            won_amount=Sum("deals__won_amount", filter=Q(deals__stage=Stage.WON)),
-        )
-        .filter(Q(open_count__gt=0) | Q(won_count__gt=0))
-        .order_by("-won_amount", "-open_amount", "name_kana")
+        DealRegistration.objects.filter(is_open | is_won)
+        .values("partner_id", partner_name=F("partner__name"))
+        .annotate(open_count=Count("pk", filter=is_open), open_amount=Sum("amount", filter=is_open),
+                  won_count=Count("pk", filter=is_won), won_amount=Sum("won_amount", filter=is_won))
+        .order_by("-won_amount", "-open_amount", "partner__name_kana")
     )
 
 
@@ -206,19 +211,16 @@ class DealRef:
         return str(Stage(self.stage).label)
 
 
-def _deal_refs(condition: str, params: list) -> list[DealRef]:
-    """Plain rows, not model instances: an import looks up ten thousand deals at once."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"""
-            SELECT d.id, d.stage, d.won_on, d.customer_name, d.partner_id, p.name, d.registered_at,
-                   d.name_key, d.corporate_key, d.domain_key
-              FROM deals_dealregistration d JOIN partners_partner p ON p.id = d.partner_id
-             WHERE {condition}
-             ORDER BY d.registered_at, d.id""", params)
-        return [DealRef(pk, stage, won_on, customer, partner_id, partner, registered_at,
-                        matching.CustomerKeys(name_key, corporate_key or None, domain_key or None))
-                for pk, stage, won_on, customer, partner_id, partner, registered_at, name_key, corporate_key, domain_key
-                in cursor.fetchall()]
+def _deal_refs(condition: Q) -> list[DealRef]:
+    """Plain rows, not model instances: an import looks up ten thousand deals at once. The partner's name comes
+    through the deal's foreign key, in the same statement."""
+    rows = (DealRegistration.objects.filter(condition).order_by("registered_at", "pk")
+            .values_list("pk", "stage", "won_on", "customer_name", "partner_id", "partner__name", "registered_at",
+                         "name_key", "corporate_key", "domain_key"))
+    return [DealRef(pk, stage, won_on, customer, partner_id, partner, registered_at,
+                    matching.CustomerKeys(name_key, corporate_key or None, domain_key or None))
+            for pk, stage, won_on, customer, partner_id, partner, registered_at, name_key, corporate_key, domain_key
+            in rows]
 
 
 def deals_by_number(numbers) -> dict[int, DealRef]:
@@ -226,7 +228,7 @@ def deals_by_number(numbers) -> dict[int, DealRef]:
     numbers = sorted({number for number in numbers if number is not None and 0 < number < 2**63})
     if not numbers:
         return {}
-    return {deal.pk: deal for deal in _deal_refs("d.id = ANY(%s)", [numbers])}
+    return {deal.pk: deal for deal in _deal_refs(Q(pk__in=numbers))}
 
 
 def deals_for_customers(customers: list[tuple[str, str]]) -> list[list[DealRef]]:
@@ -238,7 +240,7 @@ def deals_for_customers(customers: list[tuple[str, str]]) -> list[list[DealRef]]
     by_name: dict[str, list[DealRef]] = {}
     by_number: dict[str, list[DealRef]] = {}
     if names or numbers:
-        for deal in _deal_refs("d.name_key = ANY(%s) OR d.corporate_key = ANY(%s)", [names, numbers]):
+        for deal in _deal_refs(Q(name_key__in=names) | Q(corporate_key__in=numbers)):
             by_name.setdefault(deal.keys.name_key, []).append(deal)
             if deal.keys.corporate_number:
                 by_number.setdefault(deal.keys.corporate_number, []).append(deal)
