@@ -24,6 +24,7 @@ from deals.selectors.lookups import deal_with_partner as deal_with_partner
 from deals.selectors.lookups import deals_registered_by_users as deals_registered_by_users
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
+from partners.selectors import partner_names
 
 
 @dataclass
@@ -211,16 +212,22 @@ class DealRef:
         return str(Stage(self.stage).label)
 
 
-def _deal_refs(condition: Q) -> list[DealRef]:
-    """Plain rows, not model instances: an import looks up ten thousand deals at once. The partner's name comes
-    through the deal's foreign key, in the same statement."""
-    rows = (DealRegistration.objects.filter(condition).order_by("registered_at", "pk")
-            .values_list("pk", "stage", "won_on", "customer_name", "partner_id", "partner__name", "registered_at",
-                         "name_key", "corporate_key", "domain_key"))
-    return [DealRef(pk, stage, won_on, customer, partner_id, partner, registered_at,
+def _deal_refs(condition: str, params: list) -> list[DealRef]:
+    """Plain rows, not model instances: an import looks up ten thousand deals at once. The partners' names come
+    from their owner in a second statement over the partners found (none when no deal is): on ten thousand deals
+    no slower than joining the partners in the first."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            SELECT d.id, d.stage, d.won_on, d.customer_name, d.partner_id, d.registered_at,
+                   d.name_key, d.corporate_key, d.domain_key
+              FROM deals_dealregistration d
+             WHERE {condition}
+             ORDER BY d.registered_at, d.id""", params)
+        rows = cursor.fetchall()
+    names = partner_names({row[4] for row in rows})
+    return [DealRef(pk, stage, won_on, customer, partner_id, names[partner_id], registered_at,
                     matching.CustomerKeys(name_key, corporate_key or None, domain_key or None))
-            for pk, stage, won_on, customer, partner_id, partner, registered_at, name_key, corporate_key, domain_key
-            in rows]
+            for pk, stage, won_on, customer, partner_id, registered_at, name_key, corporate_key, domain_key in rows]
 
 
 def deals_by_number(numbers) -> dict[int, DealRef]:
@@ -228,7 +235,7 @@ def deals_by_number(numbers) -> dict[int, DealRef]:
     numbers = sorted({number for number in numbers if number is not None and 0 < number < 2**63})
     if not numbers:
         return {}
-    return {deal.pk: deal for deal in _deal_refs(Q(pk__in=numbers))}
+    return {deal.pk: deal for deal in _deal_refs("d.id = ANY(%s)", [numbers])}
 
 
 def deals_for_customers(customers: list[tuple[str, str]]) -> list[list[DealRef]]:
@@ -240,7 +247,7 @@ def deals_for_customers(customers: list[tuple[str, str]]) -> list[list[DealRef]]
     by_name: dict[str, list[DealRef]] = {}
     by_number: dict[str, list[DealRef]] = {}
     if names or numbers:
-        for deal in _deal_refs(Q(name_key__in=names) | Q(corporate_key__in=numbers)):
+        for deal in _deal_refs("d.name_key = ANY(%s) OR d.corporate_key = ANY(%s)", [names, numbers]):
             by_name.setdefault(deal.keys.name_key, []).append(deal)
             if deal.keys.corporate_number:
                 by_number.setdefault(deal.keys.corporate_number, []).append(deal)
