@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from enablement.models import ContentAccess
 from enablement.services import resources_admin
-from partners.models import Partner
+from partners.selectors import partner_by_id
 from prm import exports
 
 KIND = "enablement.content_access"
@@ -48,7 +48,7 @@ def _build(params: dict):
     zone = zoneinfo.ZoneInfo(params.get("zone") or timezone.get_default_timezone_name())
     with timezone.override(zone):
         rows = resources_admin.access_log(
-            partner=Partner.objects.filter(pk=params["partner"]).first() if params.get("partner") else None,
+            partner=partner_by_id(params["partner"]) if params.get("partner") else None,
             action=params.get("action") or "", item_query=params.get("item_query") or "",
             since=date.fromisoformat(params["since"]) if params.get("since") else None,
             until=date.fromisoformat(params["until"]) if params.get("until") else None)

@@ -217,10 +217,9 @@ def _load_versions(ids: list[str]) -> dict[str, dict[str, str]]:
 
 
 def _load_partners(ids: list[str]) -> dict[str, dict[str, str]]:
-    from partners.models import Partner
+    from partners.selectors import partner_names
 
-    return {str(pk): {"object": name, "partner": name}
-            for pk, name in Partner.objects.filter(pk__in=_ints(ids)).values_list("pk", "name")}
+    return {str(pk): {"object": name, "partner": name} for pk, name in partner_names(_ints(ids)).items()}
 
 
 register_object("incentives.payout", _load_payouts)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,14 +31,14 @@ class CreditCheck:
 
 def check(partner, amount: int) -> CreditCheck | None:
     """None when the partner has no credit limit. Open amount: deals won within the settlement days."""
-    from deals.models import DealRegistration
+    from deals.selectors import won_revenue
 
     limit = CreditLimit.objects.filter(partner=partner).first()
     if limit is None:
         return None
     since = timezone.localdate() - timedelta(days=limit.settlement_days)
-    open_amount = DealRegistration.objects.filter(partner=partner, stage="won", won_on__gte=since).aggregate(
-        total=Sum("won_amount"))["total"] or 0
+    # No end: a win dated ahead of today is already owed.
+    open_amount = won_revenue([partner.pk], since, date.max).get(partner.pk, 0)
     return CreditCheck(limit.limit, open_amount, open_amount + amount)
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 from deals.models import HOLDING_STAGES, DealRegistration, Stage
 from incentives import engine, rule_text, runs, selectors
 from partners.models import Partner, PartnerType
+from partners.selectors import partner_names
 from prm.formatting import format_date, format_yen
 from programs.selectors import programs_with_tiers
 
@@ -122,8 +123,7 @@ def deal_explanation(deal: DealRegistration, *, today: date | None = None) -> li
     refs = runs.event_refs(event.event_id for event in own)
     tier_names = _tier_names()
     parents = {infos[event.partner].parent for event in own if event.partner in infos} - {None}
-    names = dict(Partner.objects.filter(pk__in=[int(code) for code in parents if code.isdigit()])
-                 .values_list("pk", "name"))
+    names = partner_names(int(code) for code in parents if code.isdigit())
     explained = []
     for version in runs.active_versions():
         result = PlanExplanation(version.plan.name, version.number)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from incentives import audit, terms
 from incentives.models import BANK_FIELDS, IncentiveSettings, LedgerLine, MdfClaim, Payout, PayoutDispute
 from partners.access import require_partner_member, require_vendor_staff
-from partners.models import Partner
+from partners.selectors import partners_by_ids
 from prm import events
 from prm.accounts.models import User
 from prm.notifications.services import notify
@@ -59,7 +59,7 @@ def payouts_build(*, period: date, actor: User | None = None) -> list[Payout]:
     partner_ids = untaken | set(open_claims) | set(carried) | set(
         Payout.objects.filter(period=period, status__in=OPEN).values_list("partner_id", flat=True))
     later = set(Payout.objects.filter(period__gt=period, partner_id__in=partner_ids).values_list("partner_id", flat=True))
-    partners = {p.pk: p for p in Partner.objects.filter(pk__in=partner_ids)}
+    partners = partners_by_ids(partner_ids)
     existing = {p.partner_id: p for p in Payout.objects.select_for_update().filter(period=period, partner_id__in=partner_ids)}
     eligible = [partner_id for partner_id in sorted(partner_ids - later)
                 if partner_id not in existing or existing[partner_id].status in OPEN]

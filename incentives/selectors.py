@@ -14,6 +14,7 @@ from deals import selectors as deal_selectors
 from incentives import terms, zengin
 from incentives.models import InvoiceImport, InvoicePayment, LedgerLine, MdfRequest, Payout
 from partners.models import Partner
+from partners.selectors import partner_choices
 
 
 @dataclass(frozen=True)
@@ -306,12 +307,12 @@ def audit_actors():
     return get_user_model().objects.filter(pk__in=ids).order_by("full_name", "email")
 
 
-def audit_partners() -> QuerySet[Partner]:
-    """The partners that appear in the log, for its filter."""
+def audit_partners() -> QuerySet[Partner, tuple[int, str]]:
+    """(id, name) of the partners that appear in the log, for its filter."""
     from incentives.models import AuditEntry
 
     ids = AuditEntry.objects.filter(partner__isnull=False).values("partner_id").distinct()
-    return Partner.objects.filter(pk__in=ids).order_by("name_kana", "name").only("pk", "name")
+    return partner_choices(ids)
 
 
 @dataclass(frozen=True)

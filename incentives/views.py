@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from deals import selectors as deal_selectors
-from deals.models import DealRegistration
 from incentives import audit, engine, explain, invoices, mdf, payouts, runs, selectors, statements, vendor_settings, zengin
 from incentives import plan_builder as plan_builder_form
 from incentives.models import (
@@ -35,7 +34,7 @@ from incentives.models import (
 )
 from partners import csv_io
 from partners.forms import ImportForm
-from partners.models import Partner
+from partners.selectors import partner_choices, partner_names
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.bounds import AsciiIntegerField, BusinessDateField, MonthField, yen_field
@@ -278,7 +277,7 @@ def _compare(current: PlanVersion | None, draft: dict) -> list[dict]:
     draft_result = engine.compute(engine.parse_plan(draft), events, infos)
     current_result = engine.compute(engine.parse_plan(current.document), events, infos) if current else None
     codes = set(draft_result.partners) | set(current_result.partners if current_result else {})
-    names = dict(Partner.objects.filter(pk__in=[int(c) for c in codes]).values_list("pk", "name"))
+    names = partner_names(int(c) for c in codes)
     rows = []
     for code in sorted(codes, key=int):
         now_total = current_result.partners[code].total if current_result and code in current_result.partners else 0
@@ -383,7 +382,9 @@ def payout_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def deal_earnings(request: HttpRequest, pk: int) -> HttpResponse:
     """What a deal earned and why: every published plan's rules on its events, paid or not and why."""
-    deal = get_object_or_404(DealRegistration.objects.select_related("partner"), pk=pk)
+    deal = deal_selectors.deal_with_partner(pk)
+    if deal is None:
+        raise Http404
     return render(request, "incentives/deal_earnings.html", {"deal": deal, "plans": explain.deal_explanation(deal)})
 
 
@@ -543,7 +544,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "incentives/invoices.html", {
         "page": Paginator(payments, 50).get_page(request.GET.get("page")), "count": count, "total": total,
-        "filters": filters, "partners": Partner.objects.order_by("name_kana", "pk").values_list("pk", "name"),
+        "filters": filters, "partners": partner_choices(),
         "month": f"{filters.month:%Y-%m}" if filters.month else "", "query": query.urlencode(),
     })
 

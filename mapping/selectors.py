@@ -30,6 +30,7 @@ from mapping.models import (
 from mapping.overlap import MATCHED_IDS, sql_of, vendor_population_sql
 from partners import japan
 from partners.models import Partner
+from partners.selectors import partners_by_name
 from prm.accounts.models import STAFF_ROLES
 
 VENDOR, PARTNER = "vendor", "partner"
@@ -130,7 +131,7 @@ def partners_overview() -> list[dict]:
     latest: dict[int, OverlapSnapshot] = {}
     for found in OverlapSnapshot.objects.order_by("partner_id", "-computed_at", "-id").distinct("partner_id"):
         latest[found.partner_id] = found
-    partners = Partner.objects.filter(customer_lists__isnull=False).distinct().order_by("name")
+    partners = partners_by_name(CustomerList.objects.values("partner_id"))
     rows = []
     for partner in partners:
         snapshot = latest.get(partner.pk)

@@ -450,6 +450,20 @@ def signal_record(*, partner: Partner, kind: str, contact: Contact | None = None
     return signal
 
 
+def signal_add(*, partner: Partner, kind: str, contact: Contact | None, occurred_at: datetime,
+               source: str) -> ContactSignal:
+    """Record a fact that moves no contact stage and completes no checklist item (a download): one INSERT,
+    without signal_record's look-up of the source and its recomputations, for a hot path whose source is new
+    by construction."""
+    return ContactSignal.objects.create(partner=partner, contact=contact, kind=kind, occurred_at=occurred_at,
+                                        source=source)
+
+
+def signals_withdraw(*, kind: str, source: str) -> None:
+    """Delete what `source` recorded as `kind`: the fact behind it was corrected (an attendance unmarked)."""
+    ContactSignal.objects.filter(kind=kind, source=source).delete()
+
+
 def record_portal_login(user: User) -> None:
     """Called after a partner user signs in to the portal."""
     contact = getattr(user, "contact", None) or contact_link_user(user=user)

@@ -132,6 +132,17 @@ def partner_tier_names(partner_ids) -> dict[int, str]:
                 .values_list("partner_id", "tier__name"))
 
 
+def rank_labels() -> dict[int, str]:
+    """rank → the names of the active programmes' tiers of that rank, each once ("Silver / Partner+"); one query."""
+    names: dict[int, list[str]] = {}
+    for rank, name in Tier.objects.filter(program__is_active=True).order_by("rank", "program__name").values_list(
+            "rank", "name"):
+        names.setdefault(rank, [])
+        if name not in names[rank]:
+            names[rank].append(name)
+    return {rank: " / ".join(found) for rank, found in names.items()}
+
+
 def tiers_in_order() -> QuerySet[Tier]:
     """Every tier with its programme, by programme name and rank (the choices of a tier filter)."""
     return Tier.objects.select_related("program").order_by("program__name", "rank")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from partners.access import require_vendor_staff
 from partners.models import Partner, Stage
+from partners.selectors import partner_types_and_names
 from prm import events
 from prm.accounts.models import User
 from prm.notifications.services import notify
@@ -76,12 +77,9 @@ def evaluate(*, dry_run: bool = False, today: date | None = None, actor: User | 
     specs = {program.pk: tier_specs(program, today) for program in programs}
     # Keyed by a nullable tier id too: a partner without a tier, a change without a target, find None.
     tiers: dict[int | None, Tier] = {tier.pk: tier for tier in Tier.objects.filter(program__in=programs)}
-    partners = Partner.objects.filter(stage__in=EVALUATED_STAGES).only("pk", "name", "partner_type")
-    if partner_ids is not None:
-        partners = partners.filter(pk__in=partner_ids)
     program_of = {}
     names = {}
-    for pk, name, partner_type in partners.values_list("pk", "name", "partner_type"):
+    for pk, name, partner_type in partner_types_and_names(stages=EVALUATED_STAGES, partner_ids=partner_ids):
         program = program_for(partner_type, programs)
         if program is not None:
             program_of[pk] = program.pk

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.functional import Promise
 
 from deals import matching
@@ -30,8 +32,11 @@ from deals.selectors.lookups import (  # noqa: F401
     lead_offers_for_partner,
     leads_for_sync,
 )
+from deals.selectors.lookups import deal_with_partner as deal_with_partner
+from deals.selectors.lookups import deals_registered_by_users as deals_registered_by_users
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
+from partners.selectors import partner_names
 
 
 @dataclass
@@ -108,16 +113,17 @@ def pipeline_summary(*, partner: Partner | None = None) -> list[StageTotal]:
     return result
 
 
-def pipeline_by_partner() -> QuerySet[Partner]:
+def pipeline_by_partner() -> QuerySet[DealRegistration, Mapping[str, Any]]:
+    """Every partner with open or won deals, one row each (partner_id, partner_name, open_count, open_amount,
+    won_count, won_amount), most won first; a partner without a win sorts first (NULL is highest). One GROUP BY
+    over the deals, the partner's name through the deal's foreign key."""
+    is_open, is_won = Q(stage__in=OPEN_STAGES), Q(stage=Stage.WON)
     return (
-        Partner.objects.annotate(
-            open_count=Count("deals", filter=Q(deals__stage__in=OPEN_STAGES)),
-            open_amount=Sum("deals__amount", filter=Q(deals__stage__in=OPEN_STAGES)),
-            won_count=Count("deals", filter=Q(deals__stage=Stage.WON)),
-            won_amount=Sum("deals__won_amount", filter=Q(deals__stage=Stage.WON)),
-        )
-        .filter(Q(open_count__gt=0) | Q(won_count__gt=0))
-        .order_by("-won_amount", "-open_amount", "name_kana")
+        DealRegistration.objects.filter(is_open | is_won)
+        .values("partner_id", partner_name=F("partner__name"))
+        .annotate(open_count=Count("pk", filter=is_open), open_amount=Sum("amount", filter=is_open),
+                  won_count=Count("pk", filter=is_won), won_amount=Sum("won_amount", filter=is_won))
+        .order_by("-won_amount", "-open_amount", "partner__name_kana")
     )
 
 
@@ -219,18 +225,21 @@ class DealRef:
 
 
 def _deal_refs(condition: str, params: list) -> list[DealRef]:
-    """Plain rows, not model instances: an import looks up ten thousand deals at once."""
+    """Plain rows, not model instances: an import looks up ten thousand deals at once. The partners' names come
+    from their owner in a second statement over the partners found (none when no deal is): on ten thousand deals
+    no slower than joining the partners in the first."""
     with connection.cursor() as cursor:
         cursor.execute(f"""
-            SELECT d.id, d.stage, d.won_on, d.customer_name, d.partner_id, p.name, d.registered_at,
+            SELECT d.id, d.stage, d.won_on, d.customer_name, d.partner_id, d.registered_at,
                    d.name_key, d.corporate_key, d.domain_key
-              FROM deals_dealregistration d JOIN partners_partner p ON p.id = d.partner_id
+              FROM deals_dealregistration d
              WHERE {condition}
              ORDER BY d.registered_at, d.id""", params)
-        return [DealRef(pk, stage, won_on, customer, partner_id, partner, registered_at,
-                        matching.CustomerKeys(name_key, corporate_key or None, domain_key or None))
-                for pk, stage, won_on, customer, partner_id, partner, registered_at, name_key, corporate_key, domain_key
-                in cursor.fetchall()]
+        rows = cursor.fetchall()
+    names = partner_names({row[4] for row in rows})
+    return [DealRef(pk, stage, won_on, customer, partner_id, names[partner_id], registered_at,
+                    matching.CustomerKeys(name_key, corporate_key or None, domain_key or None))
+            for pk, stage, won_on, customer, partner_id, registered_at, name_key, corporate_key, domain_key in rows]
 
 
 def deals_by_number(numbers) -> dict[int, DealRef]:

@@ -1,10 +1,12 @@
 """Per-request reads of the deals tables for the portal and the API: a partner's own deal, the API's list
 querysets (each scoped to a partner key's own partner; the caller orders and pages them) and the products a
-payload names. A record of another partner reads as None, the same as one that does not exist."""
+payload names. A record of another partner reads as None, the same as one that does not exist. And deals as the
+other apps look them up: one deal with its partner, the deals a set of people registered."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
@@ -80,3 +82,18 @@ def lead_offers_for_partner(*, partner_id: int, status: str | None = None) -> Qu
 def lead_offer_for_partner(pk: int, *, partner_id: int) -> LeadOffer | None:
     """One of the offers made to the partner, with its lead and the deal it became."""
     return _offers_to(partner_id).filter(pk=pk).first()
+
+
+def deal_with_partner(deal_id: int) -> DealRegistration | None:
+    """The deal with its partner loaded, or None when there is no deal with this number."""
+    return DealRegistration.objects.select_related("partner").filter(pk=deal_id).first()
+
+
+def deals_registered_by_users(user_ids: Iterable[int] | QuerySet, *, since: datetime, until: datetime
+                              ) -> list[DealRegistration]:
+    """The deals any of the users registered from `since` to `until` (both included), oldest first, each with
+    its partner and the person who registered it. `user_ids` may be a queryset selecting the ids (one
+    statement)."""
+    users = user_ids if isinstance(user_ids, QuerySet) else list(user_ids)
+    return list(DealRegistration.objects.filter(registered_by__in=users, registered_at__range=(since, until))
+                .select_related("partner", "registered_by").order_by("registered_at", "pk"))

@@ -41,6 +41,7 @@ from enablement.selectors.lookups import (  # noqa: F401
     session_with_seat,
 )
 from partners.models import Partner
+from partners.selectors import active_partners_with_user_counts
 from prm.accounts.models import User
 from programs.benefits import benefits_of_tier
 
@@ -235,8 +236,7 @@ def announcements_for(user: User, viewer: Viewer, *, kind: str | None = None) ->
 def partner_viewers() -> list[tuple[Partner, Viewer]]:
     """Every active partner with its audience view (tier read in the same query) and `users`, its number of
     active users; one query."""
-    partners = (Partner.objects.active().select_related("tier_status__tier")
-                .annotate(users=Count("memberships", filter=Q(memberships__user__is_active=True))))
+    partners = active_partners_with_user_counts(related=["tier_status__tier"])
     result = []
     for partner in partners:
         status = getattr(partner, "tier_status", None)

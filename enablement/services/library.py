@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from enablement.audience import Viewer, sees
 from enablement.models import ContentAccess, ContentItem, ContentVersion
 from partners.access import require_vendor_staff
-from partners.models import ContactSignal, SignalKind
+from partners.models import SignalKind
 from partners.selectors import partner_for_user
+from partners.services import signal_add
 from prm.accounts.models import User
 from prm.uploads import DOCUMENTS, IMAGES, VIDEOS, check_upload
 
@@ -89,6 +90,6 @@ def content_access_record(*, item: ContentItem, user: User, action: str) -> Cont
     ContentItem.objects.filter(pk=item.pk).update(**{counter: F(counter) + 1})
     if action == ContentAccess.Action.DOWNLOAD:
         # Not signal_record: a download changes no contact stage or checklist item, and this path is hot.
-        ContactSignal.objects.create(partner=partner, contact=contact, kind=SignalKind.CONTENT_DOWNLOADED,
-                                     occurred_at=access.at, source=f"enablement.ContentAccess:{access.pk}")
+        signal_add(partner=partner, contact=contact, kind=SignalKind.CONTENT_DOWNLOADED, occurred_at=access.at,
+                   source=f"enablement.ContentAccess:{access.pk}")
     return access

@@ -83,15 +83,9 @@ def announcement_update(*, actor: User, announcement: Announcement, **fields) ->
 
 def tier_labels() -> dict[int, str]:
     """Tier names by rank across active programmes ("Silver / Partner+"), for showing a minimum rank; one query."""
-    from programs.models import Tier
+    from programs.selectors import rank_labels
 
-    names: dict[int, list[str]] = {}
-    for rank, name in Tier.objects.filter(program__is_active=True).order_by("rank", "program__name").values_list(
-            "rank", "name"):
-        names.setdefault(rank, [])
-        if name not in names[rank]:
-            names[rank].append(name)
-    return {rank: " / ".join(found) for rank, found in names.items()}
+    return rank_labels()
 
 
 def library_console(*, query: str = "", kind: str = "", tag: str = "") -> QuerySet[ContentItem]:
@@ -123,13 +117,12 @@ def access_log(*, partner: Partner | None = None, action: str = "", item_query: 
 
 def session_lead_deals(session: StudySession) -> list:
     """The deals the session's attendees registered inside its lead window (the ones session_leads counts)."""
-    from deals.models import DealRegistration
+    from deals.selectors import deals_registered_by_users
     from enablement.models import SessionSeat
 
     start, end = lead_window(session)
     attendees = SessionSeat.objects.filter(session=session, status=SessionSeat.Status.ATTENDED).values("user_id")
-    return list(DealRegistration.objects.filter(registered_by__in=attendees, registered_at__range=(start, end))
-                .select_related("partner", "registered_by").order_by("registered_at", "pk"))
+    return deals_registered_by_users(attendees, since=start, until=end)
 
 
 def recently_answered(limit: int = 20) -> QuerySet[PartnerQuestion]:

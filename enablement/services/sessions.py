@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from enablement.models import SessionSeat, StudySession
 from partners.access import require_partner_member, require_vendor_staff
-from partners.models import ContactSignal, Partner, SignalKind
+from partners.models import Partner, SignalKind
 from partners.selectors import partner_for_user
-from partners.services import signal_record
+from partners.services import signal_record, signals_withdraw
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -106,7 +106,7 @@ def attendance_mark(*, session: StudySession, actor: User, statuses: dict[int, s
         seat.save(update_fields=["status", "marked_at"])
         changed += 1
         if status != SessionSeat.Status.ATTENDED:  # corrected: the signal goes with the attendance
-            ContactSignal.objects.filter(kind=SignalKind.SESSION_ATTENDED, source=f"enablement.SessionSeat:{seat.pk}").delete()
+            signals_withdraw(kind=SignalKind.SESSION_ATTENDED, source=f"enablement.SessionSeat:{seat.pk}")
         else:
             contact = getattr(seat.user, "contact", None)
             signal_record(partner=seat.user.partner_membership.partner, contact=contact,

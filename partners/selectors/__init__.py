@@ -38,6 +38,12 @@ from partners.planning import (
     prospect_score,
     prospect_score_expression,
 )
+from partners.selectors.lookups import active_partners_with_user_counts as active_partners_with_user_counts
+from partners.selectors.lookups import partner_by_id as partner_by_id
+from partners.selectors.lookups import partner_choices as partner_choices
+from partners.selectors.lookups import partner_types_and_names as partner_types_and_names
+from partners.selectors.lookups import partners_by_ids as partners_by_ids
+from partners.selectors.lookups import partners_by_name as partners_by_name
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

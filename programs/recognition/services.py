@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.access import require_vendor_staff
-from partners.models import Partner
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -49,7 +48,7 @@ def award_publish(*, kind: str, actor: User, today: date | None = None) -> Award
 
 
 def _congratulate(award: Award) -> None:
-    partner = Partner.objects.get(pk=award.partner_id)
+    partner = award.partner
     colleagues = User.objects.filter(partner_membership__partner=partner, is_active=True)
     url = reverse_path("portal_recognition", "portal")
     period_start = award.period_start

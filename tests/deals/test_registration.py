@@ -217,6 +217,27 @@ def test_the_pipeline_moves_to_a_reported_win_the_vendor_confirms_and_records_th
     assert (summary["won"].count, summary["won"].amount) == (1, 1_100_000)
 
 
+def test_the_pipeline_shows_each_partners_open_and_won_deals_with_a_link_to_its_own(people_a):
+    with tenant_context(people_a.tenant):
+        _register(people_a.partner, people_a.partner_rep)
+        _register(people_a.partner, people_a.partner_rep, customer_name="東京ロジ株式会社", web_domain="", amount=800_000)
+        won = _register(people_a.other_partner, people_a.other_partner_admin, customer_name="サイバー株式会社",
+                        web_domain="")
+        lost = _register(people_a.other_partner, people_a.other_partner_admin, customer_name="北海商事株式会社",
+                         web_domain="")
+        DealRegistration.objects.filter(pk=won.pk).update(stage=Stage.WON, won_amount=500_000,
+                                                          won_on=timezone.localdate())
+        DealRegistration.objects.filter(pk=lost.pk).update(stage=Stage.LOST)
+    response = people_a.console(people_a.channel_manager).get("/deals/pipeline/")
+    rows = {row["partner_id"]: (row["partner_name"], row["open_count"], row["open_amount"], row["won_count"],
+                                row["won_amount"]) for row in response.context["by_partner"]}
+    assert rows == {people_a.partner.pk: (people_a.partner.name, 2, 2_000_000, 0, None),
+                    people_a.other_partner.pk: (people_a.other_partner.name, 0, None, 1, 500_000)}
+    page = response.content.decode()
+    for partner in (people_a.partner, people_a.other_partner):
+        assert f'<a href="?partner={partner.pk}">{partner.name}</a>' in page
+
+
 def test_expiry_warns_first_then_expires_and_extensions_are_approved_by_the_channel_manager(people_a, mailoutbox):
     with tenant_context(people_a.tenant):
         deal = _register(people_a.partner, people_a.partner_rep)

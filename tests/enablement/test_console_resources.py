@@ -472,6 +472,12 @@ def test_attendance_records_the_signal_and_leads_count_inside_the_window(people_
     assert [deal.pk for deal in detail.context["deals"]] == [inside.pk]
     assert f'href="/deals/{inside.pk}/"' in detail.content.decode()
     assert detail.context["counts"] == {"invited": 0, "attended": 1, "absent": 1}
+    # a corrected attendance takes its signal with it
+    corrected = client.post(f"/enablement/sessions/{session.pk}/attendance/", {
+        f"seat_{seats[people_a.partner_rep.pk]}": "absent", f"seat_{seats[people_a.partner_admin.pk]}": "absent"})
+    assert corrected.status_code == 302
+    with tenant_context(people_a.tenant):
+        assert not ContactSignal.objects.filter(kind=SignalKind.SESSION_ATTENDED).exists()
 
 
 def test_attendance_waits_for_the_start(people_a):

@@ -142,6 +142,9 @@ def test_the_page_filters_pages_and_exports(people_a):
 
     by_partner = client.get(f"/incentives/audit/?partner={partner_id}&kind=payout_approved").content.decode()
     assert "株式会社ミライ" in by_partner and "¥123,456" in by_partner and "¥9,999" not in by_partner
+    # the filter offers the partners of the log, the chosen one selected
+    assert f'<option value="{partner_id}" selected>株式会社ミライ</option>' in by_partner
+    assert f'<option value="{other.pk}">株式会社ホシ</option>' in by_partner
 
     by_actor = client.get(f"/incentives/audit/?actor={people_a.vendor_admin.pk}&kind=payout_approved").content.decode()
     assert "¥9,999" in by_actor and "¥123,456" not in by_actor

@@ -65,8 +65,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("programs.recognition.selectors", "partners_agreement"): "rookie of the period: the partner's start",
     ("programs.recognition.selectors", "partners_healthscore"): "leaderboard by health score (insights' table)",
     ("programs.recognition.selectors", "partners_healthsnapshot"): "leaderboard by health score (insights' table)",
-    ("deals.selectors", "partners_partner"): "deal references carry the partner's name (one join)",
-    # The deal register's own deals read per partner, and the incentive engine's inputs: the engine reads
+    # The incentive engine's inputs: the engine reads
     # every deal, signal, product and tier change of the period in a handful of statements (a commission run
     # over a tenant's whole history); giving deals, partners and programs set-based readers for its inputs is
     # its own piece of work.
@@ -75,29 +74,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("incentives.runs", "Product.objects"): "incentive engine inputs",
     ("incentives.runs", "TierChange.objects"): "incentive engine inputs",
     ("incentives.runs", "Partner.objects"): "incentive engine inputs (types and parents)",
-    ("incentives.credit", "DealRegistration.objects"): "credit limit: open won amount of one partner",
-    ("incentives.views", "DealRegistration.objects"): "a deal's commission explanation page (get_object_or_404)",
-    ("enablement.services.resources_admin", "DealRegistration.objects"): "deals registered by a session's attendees",
-    ("enablement.services.resources_admin", "Tier.objects"): "tier names of the content audience choices",
-    # Writes and deletes of partner signals (contact activity) on enablement events: partners.services should
-    # own them; they are writes, not figures.
-    ("enablement.services.library", "ContactSignal.objects"): "writes a download signal",
-    ("enablement.services.sessions", "ContactSignal.objects"): "deletes an attendance signal",
-    # Partner rows themselves (names, types, parents, the partner list of a filter): Partner is the foreign-key
-    # target of every domain table; these are lookups of the partner, not of its figures.
-    ("deals.selectors", "Partner.objects"): "pipeline by partner",
-    ("enablement.exports", "Partner.objects"): "the partner of an export's filter",
-    ("enablement.selectors", "Partner.objects"): "partners and their audiences for announcements",
-    ("incentives.audit", "Partner.objects"): "partner names of audit entries",
-    ("incentives.explain", "Partner.objects"): "partner names in an explanation",
-    ("incentives.payouts", "Partner.objects"): "partners of a payout period",
-    ("incentives.selectors", "Partner.objects"): "partners of the audit filter",
-    ("incentives.views", "Partner.objects"): "partner names and the audit filter's partners",
-    ("mapping.selectors", "Partner.objects"): "partners with customer lists",
-    ("mapping.tasks", "Partner.objects"): "the partner of a matching task",
+    # Partner rows themselves: the other apps look them up through partners.selectors (names, one partner or a
+    # set by id, a filter's choices); the leaderboard still reads the partners it ranks on its own.
     ("programs.recognition.selectors", "Partner.objects"): "partners ranked",
-    ("programs.recognition.services", "Partner.objects"): "the partner of an award",
-    ("programs.services", "Partner.objects"): "partners a tier evaluation covers",
 }
 
 
