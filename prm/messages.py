@@ -75,6 +75,9 @@ MESSAGES: dict[str, str | Promise] = {
     "tier.reason.qualifies": _("Qualifies for a higher tier"),
     "tier.reason.grace": _("No longer qualifies; grace period started"),
     "tier.reason.downgrade_due": _("Grace period over; downgrade waiting for approval"),
+    "award.published": _("Congratulations: %(award)s"),
+    "award.published.body": _("%(partner)s is %(award)s for %(period)s. Thank you for the partnership!"),
+    "period.fiscal_year": _("FY%(year)s"),
     # Money
     "payout.approved": _("Payout approved: ¥%(total)s for %(period)s"),
     "payout.approved.body": _("Payment due %(date)s."),
@@ -113,7 +116,7 @@ def register_labels(name: str, labels: Mapping[str, str | Promise] | Iterable[tu
 
 @dataclass(frozen=True)
 class Text:
-    """A message to store now and write out later, in whoever reads it's language."""
+    """A message to store now and write out later, in the language of whoever reads it."""
 
     code: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -196,13 +199,8 @@ def render(message: Mapping[str, Any] | None, fallback: str = "") -> str:
 NOTIFICATION_BODIES = tuple(code for code in MESSAGES if code.endswith(".body") or code.startswith("deal.received.")
                             or code == "deal.valid_until")
 NOTIFICATION_TITLES = tuple(code for code in MESSAGES if code not in NOTIFICATION_BODIES
-                            and not code.startswith(("tier.reason.", "webhook.failed")))
+                            and not code.startswith(("tier.reason.", "webhook.failed", "period.")))
 TIER_REASONS = tuple(code for code in MESSAGES if code.startswith("tier.reason."))
-
-
-def stored(value: Text | str | None) -> dict[str, Any]:
-    """What to keep of a title or body: a message, or nothing for a text that is the same in every language."""
-    return value.stored() if isinstance(value, Text) else {}
 
 
 def recognise(written: str, codes: Iterable[str], languages: Iterable[str] = ("ja", "en")) -> dict[str, Any] | None:

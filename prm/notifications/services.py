@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from prm import messages
 from prm.accounts.models import User
 from prm.mail import current_vendor, send_email
 from prm.messages import Text
@@ -37,7 +36,7 @@ def email_paused():
         _email_paused.reset(token)
 
 
-# (title, body) as messages (prm.messages), shown in whoever reads them's language; a plain text is the
+# (title, body) as messages (prm.messages), shown in the language of whoever reads them; a plain text is the
 # same in every language (an announcement's, a person's answer). Or a function returning the two texts,
 # called in each recipient's language and stored as written.
 Message = tuple[Text | str, Text | str | None] | Callable[[], tuple[str, str]]
@@ -57,7 +56,8 @@ def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User | None], str, 
     one for everyone's channel, one insert per 1,000 notifications, the sites' addresses once."""
     created = []
     for users, url, message in items:
-        kept = {} if callable(message) else {part: messages.stored(value) for part, value in zip(("title", "body"), message, strict=True)
+        # What is kept to be written out again for each reader; plain texts stay as the title and body.
+        kept = {} if callable(message) else {part: value.stored() for part, value in zip(("title", "body"), message, strict=True)
                                              if isinstance(value, Text)}
         for user in {u.pk: u for u in users if u is not None and u.is_active}.values():
             with translation.override(user.language or "ja"):
