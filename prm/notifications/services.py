@@ -62,8 +62,8 @@ def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User | None], str, 
         for user in {u.pk: u for u in users if u is not None and u.is_active}.values():
             with translation.override(user.language or "ja"):
                 title, body = message() if callable(message) else message
-            created.append(Notification(user=user, kind=kind, title=str(title)[:200], body=str(body or ""), url=url,
-                                        message=kept))
+                title, body = str(title)[:200], str(body or "")
+            created.append(Notification(user=user, kind=kind, title=title, body=body, url=url, message=kept))
     if not created:
         return created
     channels = channels_for({n.user.pk: n.user for n in created}.values(), kind)
