@@ -4,12 +4,13 @@ stage labels to itself."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import date, timedelta
 from html.parser import HTMLParser
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 from deals import services as deals
@@ -152,6 +153,33 @@ def test_it_recognises_texts_written_before_messages_were_kept():
     assert messages.recognise("誰かが手で書いた文", messages.NOTIFICATION_TITLES) is None
     assert messages.render({"code": "gone.away", "params": {}}, "as written") == "as written"
     assert messages.render({"code": "deal.approved", "params": {}}, "as written") == "as written"  # a parameter missing
+
+
+def test_the_migrations_turn_texts_written_before_into_messages_and_leave_the_rest(people_a):
+    from django.apps import apps
+
+    notifications = importlib.import_module("prm.notifications.migrations.0003_notification_message")
+    tiers = importlib.import_module("programs.migrations.0007_tierchange_reason_message")
+    with tenant_context(people_a.tenant):
+        known = Notification.objects.create(user=people_a.partner_rep, kind="deal_approved",
+                                            title="案件登録が承認されました：株式会社さくら", body="有効期限は2026-12-05です。")
+        unknown = Notification.objects.create(user=people_a.partner_rep, kind="announcement", title="春のキャンペーン",
+                                              body="詳細はポータルで")
+        programs.evaluate()
+        change = TierChange.objects.get(partner=people_a.partner)
+        TierChange.objects.filter(pk=change.pk).update(reason="上位ランクの条件を満たしました / 確認済み",
+                                                       reason_message={}, decision_note="")
+        notifications.recognise_written_texts(apps, None)
+        tiers.recognise_written_reasons(apps, None)
+        known.refresh_from_db()
+        unknown.refresh_from_db()
+        change.refresh_from_db()
+    assert unknown.message == {}
+    assert (change.reason_message["code"], change.decision_note) == ("tier.reason.qualifies", "確認済み")
+    with translation.override("en"):
+        assert (known.shown_title, known.shown_body) == ("Registration approved: 株式会社さくら", "Valid until Dec 5, 2026.")
+        assert (unknown.shown_title, unknown.shown_body) == ("春のキャンペーン", "詳細はポータルで")
+        assert change.shown_reason == "Qualifies for a higher tier / 確認済み"
 
 
 def test_it_uses_the_accounts_language_without_a_cookie_and_the_cookie_over_it(people_a):
