@@ -94,6 +94,11 @@ MESSAGES: dict[str, str | Promise] = {
     "certification.expiring": _("Certification expires on %(date)s: %(name)s"),
     "certification.expiring.body": _("%(holder)s's “%(name)s” expires on %(date)s. Take the renewal quiz in the portal "
                                      "to keep it."),
+    # Partners
+    "partner.bank_account_changed": _("%(partner)s changed its bank account"),
+    "partner.bank_account_changed.body": _("Bank account changed: %(before)s → %(after)s. Approved payouts that are not "
+                                           "paid yet stay on the approved account and are left out of transfer files "
+                                           "until you re-approve them."),
     # Partner health
     "health.at_risk": _("%(partner)s is at risk (health %(score)s)"),
     "health.dormant": _("%(partner)s has gone dormant (health %(score)s)"),
