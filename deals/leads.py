@@ -16,6 +16,7 @@ from deals.models import DealSettings, DistributionRule, Lead, LeadOffer, LeadRe
 from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner, Stage
 from prm import events
+from prm import messages as msg
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from programs.benefits import benefits_for
@@ -99,8 +100,7 @@ def lead_offer_next(*, lead: Lead) -> LeadOffer | None:
         lead.status = LeadStatus.UNPLACED
         lead.save(update_fields=["status"])
         notify(users=[lead.created_by], kind="lead_unplaced", url="/deals/leads/",
-               message=lambda: (_("No partner took the lead %(customer)s") % {"customer": lead.customer_name},
-                                _("Every partner that could receive it declined or let the offer expire.")))
+               message=(msg.text("lead.unplaced", customer=lead.customer_name), msg.text("lead.unplaced.body")))
         return None
     partner = choices[0]
     sla = timedelta(hours=DealSettings.current().lead_sla_hours)
@@ -111,9 +111,8 @@ def lead_offer_next(*, lead: Lead) -> LeadOffer | None:
     _publish("lead.offered", offer)
     admins = User.objects.filter(partner_membership__partner=partner, is_active=True)
     notify(users=admins, kind="lead_offered", url="/leads/",
-           message=lambda: (_("New lead for you: %(customer)s") % {"customer": lead.customer_name},
-                            _("Accept or decline by %(deadline)s.")
-                            % {"deadline": timezone.localtime(offer.expires_at).strftime("%Y-%m-%d %H:%M")}))
+           message=(msg.text("lead.offered", customer=lead.customer_name),
+                    msg.text("lead.offered.body", deadline=msg.moment(offer.expires_at))))
     return offer
 
 
@@ -149,8 +148,7 @@ def lead_respond(*, offer: LeadOffer, actor: User, accept: bool, reason: str = "
     lead.save(update_fields=["status", "accepted_by"])
     _publish("lead.accepted", offer)
     notify(users=[lead.created_by], kind="lead_accepted", url="/deals/leads/",
-           message=lambda: (_("%(partner)s accepted the lead %(customer)s") % {"partner": offer.partner.name,
-                                                                              "customer": lead.customer_name}, ""))
+           message=(msg.text("lead.accepted", partner=offer.partner.name, customer=lead.customer_name), None))
     deal = services.deal_register(
         partner=offer.partner, user=actor, lead=lead, products=list(lead.products.all()),
         customer_name=lead.customer_name, corporate_number=lead.corporate_number, web_domain=lead.web_domain,

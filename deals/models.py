@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from deals.segments import EmployeeBand, JsicMajor
+from prm import messages
 from prm.bounds import MAX_DAYS, positive_yen_validators, validate_business_date, yen_validators
 from prm.choices import FastChoiceDisplay
 
@@ -119,6 +120,8 @@ class Stage(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     EXPIRED = "expired", _("Expired")
 
+
+messages.register_labels("deal_stage", Stage.choices)
 
 OPEN_STAGES = (Stage.REGISTERED, Stage.APPROVED, Stage.PROPOSAL, Stage.NEGOTIATION)
 PROTECTED_STAGES = (Stage.APPROVED, Stage.PROPOSAL, Stage.NEGOTIATION)

@@ -35,8 +35,10 @@ from partners.models import Partner, SignalKind
 from partners.selectors import staff_for
 from partners.services import signal_record
 from prm import events, locks
+from prm import messages as msg
 from prm.accounts.models import User
 from prm.bounds import MAX_YEN, validate_business_date
+from prm.formatting import format_date
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
 
@@ -266,29 +268,22 @@ def deal_url(deal: DealRegistration, *, console: bool) -> str:
 def _notify_registered(deal: DealRegistration) -> None:
     conflict = deal.priority != Priority.HOLDER
     notify(users=staff_for(deal.partner), kind="deal_registered", url=deal_url(deal, console=True),
-           message=lambda: (
-               (_("Deal registration to review (conflict): %(customer)s") if conflict
-                else _("Deal registration to review: %(customer)s")) % {"customer": deal.customer_name},
-               _("%(partner)s registered %(customer)s, ¥%(amount)s.") % {
-                   "partner": deal.partner.name, "customer": deal.customer_name, "amount": f"{deal.amount:,}"}))
+           message=(msg.text("deal.registered_conflict" if conflict else "deal.registered", customer=deal.customer_name),
+                    msg.text("deal.registered.body", partner=deal.partner.name, customer=deal.customer_name,
+                             amount=msg.number(deal.amount))))
     if deal.registered_by:
         notify(users=[deal.registered_by], kind="deal_received", url=deal_url(deal, console=False),
-               message=lambda: (_("Registration received: %(customer)s") % {"customer": deal.customer_name},
-                                _outcome_text(deal)))
+               message=(msg.text("deal.received", customer=deal.customer_name), _outcome(deal)))
 
 
-def _outcome_text(deal: DealRegistration) -> str:
-    if deal.priority == Priority.HOLDER:
-        return str(_("You hold priority for this customer. The channel manager will confirm it."))
-    if deal.priority == Priority.DIRECT:
-        return str(_("The vendor's own sales team is already working with this customer. The channel manager will review it."))
-    if deal.priority == Priority.REVIEW:
-        return str(_("This customer is already registered. The channel manager will review the registrations."))
-    return str(_("This customer was registered earlier by someone else. The channel manager will review it."))
+def _outcome(deal: DealRegistration) -> msg.Text:
+    outcomes: dict[str, str] = {Priority.HOLDER: "deal.received.holder", Priority.DIRECT: "deal.received.direct",
+                Priority.REVIEW: "deal.received.review"}
+    return msg.text(outcomes.get(deal.priority, "deal.received.later"))
 
 
 def outcome_text(deal: DealRegistration) -> str:
-    return _outcome_text(deal)
+    return str(_outcome(deal))
 
 
 # --------------------------------------------------------------------------- decisions
@@ -312,8 +307,8 @@ def deal_approve(*, deal: DealRegistration, actor: User, reason: str = "") -> De
     deal.save(update_fields=["stage", "priority", "decided_at", "decided_by", "decision_reason", "expires_on"])
     _event(deal, "approved", actor, reason=reason, expires_on=expires_on.isoformat())
     notify(users=[deal.registered_by], kind="deal_approved", url=deal_url(deal, console=False),
-           message=lambda: (_("Registration approved: %(customer)s") % {"customer": deal.customer_name},
-                            _("Valid until %(date)s.") % {"date": expires_on.isoformat()}))
+           message=(msg.text("deal.approved", customer=deal.customer_name),
+                    msg.text("deal.valid_until", date=msg.day(expires_on))))
     return deal
 
 
@@ -332,7 +327,7 @@ def deal_reject(*, deal: DealRegistration, actor: User, reason: str) -> DealRegi
     deal.save(update_fields=["stage", "decided_at", "decided_by", "decision_reason", "closed_at"])
     _event(deal, "rejected", actor, reason=reason)
     notify(users=[deal.registered_by], kind="deal_rejected", url=deal_url(deal, console=False),
-           message=lambda: (_("Registration rejected: %(customer)s") % {"customer": deal.customer_name}, reason))
+           message=(msg.text("deal.rejected", customer=deal.customer_name), reason))
     return deal
 
 
@@ -384,8 +379,8 @@ def deal_move(*, deal: DealRegistration, actor: User, stage: str, won_amount: in
     deal.credit_warning = None  # type: ignore[attr-defined]  # read by the view; not a field
     watchers = [deal.registered_by] if actor.is_vendor_staff else staff_for(deal.partner)
     notify(users=watchers, kind="deal_stage", url=deal_url(deal, console=not actor.is_vendor_staff),
-           message=lambda: (_("%(customer)s is now %(stage)s") % {"customer": deal.customer_name,
-                                                                   "stage": deal.get_stage_display()}, reason))
+           message=(msg.text("deal.stage", customer=deal.customer_name, stage=msg.label("deal_stage", deal.stage)),
+                    reason))
     return deal
 
 
@@ -412,7 +407,7 @@ def checked_win(deal: DealRegistration, won_amount: int | None, won_on: date | N
             errors["won_on"] = _("The won date cannot be in the future.")
         elif won_on < registered_on:
             errors["won_on"] = _("The won date cannot be before the deal was registered (%(date)s).") % {
-                "date": registered_on.isoformat()}
+                "date": format_date(registered_on)}
     if errors:
         raise ValidationError(errors)
     assert won_amount is not None and won_on is not None  # refused above when missing
@@ -449,10 +444,9 @@ def deal_win_report(*, deal: DealRegistration, actor: User, won_amount: int | No
            won_on=won_on.isoformat(), reason=note)
     deal.credit_warning = None  # type: ignore[attr-defined]  # read by the view; not a field
     notify(users=staff_for(deal.partner), kind="deal_win_reported", url=deal_url(deal, console=True),
-           message=lambda: (_("Win to confirm: %(customer)s") % {"customer": deal.customer_name},
-                            _("%(partner)s reports %(customer)s won on %(date)s for ¥%(amount)s.") % {
-                                "partner": deal.partner.name, "customer": deal.customer_name,
-                                "date": won_on.isoformat(), "amount": f"{won_amount:,}"}))
+           message=(msg.text("deal.win_reported", customer=deal.customer_name),
+                    msg.text("deal.win_reported.body", partner=deal.partner.name, customer=deal.customer_name,
+                             date=msg.day(won_on), amount=msg.number(won_amount))))
     return deal
 
 
@@ -490,16 +484,15 @@ def deal_win_confirm(*, deal: DealRegistration, actor: User, won_amount: int | N
     if credit_warning and credit_warning.exceeded:
         _event(deal, "credit_warning", actor, limit=credit_warning.limit, after=credit_warning.after)
         notify(users=staff_for(deal.partner), kind="credit_limit", url=deal_url(deal, console=True),
-               message=lambda: (_("Credit limit exceeded: %(partner)s") % {"partner": deal.partner.name},
-                                _("Open amount after this deal: ¥%(after)s of a ¥%(limit)s limit.") % {
-                                    "after": f"{credit_warning.after:,}", "limit": f"{credit_warning.limit:,}"}))
+               message=(msg.text("deal.credit_limit", partner=deal.partner.name),
+                        msg.text("deal.credit_limit.body", after=msg.number(credit_warning.after),
+                                 limit=msg.number(credit_warning.limit))))
     contact = getattr(deal.registered_by, "contact", None) if deal.registered_by else None
     signal_record(partner=deal.partner, contact=contact, kind=SignalKind.DEAL_WON, amount=deal.won_amount,
                   occurred_at=now, source=f"deals.DealRegistration:{deal.pk}")
     notify(users=_partner_watchers(deal), kind="deal_win_confirmed", url=deal_url(deal, console=False),
-           message=lambda: (_("Win confirmed: %(customer)s") % {"customer": deal.customer_name},
-                            _("Won on %(date)s for ¥%(amount)s.") % {"date": won_on.isoformat(),
-                                                                     "amount": f"{won_amount:,}"}))
+           message=(msg.text("deal.win_confirmed", customer=deal.customer_name),
+                    msg.text("deal.win_confirmed.body", date=msg.day(won_on), amount=msg.number(won_amount))))
     return deal
 
 
@@ -524,9 +517,8 @@ def deal_win_reject(*, deal: DealRegistration, actor: User, reason: str) -> Deal
     _event(deal, "win_rejected", actor, previous=Stage.WON_PENDING, stage=back_to, reason=reason,
            reported_amount=reported_amount, reported_on=reported_on.isoformat() if reported_on else None)
     notify(users=watchers, kind="deal_win_rejected", url=deal_url(deal, console=False),
-           message=lambda: (_("Win not confirmed: %(customer)s") % {"customer": deal.customer_name},
-                            _("The deal is back in %(stage)s. %(reason)s") % {"stage": deal.get_stage_display(),
-                                                                              "reason": reason}))
+           message=(msg.text("deal.win_rejected", customer=deal.customer_name),
+                    msg.text("deal.win_rejected.body", stage=msg.label("deal_stage", deal.stage), reason=reason)))
     return deal
 
 
@@ -558,9 +550,9 @@ def _win_changed(deal: DealRegistration, actor: User, *, kind: str, stage_before
     return correction
 
 
-def _notify_win_changed(deal: DealRegistration, watchers: list[User], title: str, body: str) -> None:
+def _notify_win_changed(deal: DealRegistration, watchers: list[User], code: str, **params) -> None:
     notify(users=watchers, kind="deal_win_changed", url=deal_url(deal, console=False),
-           message=lambda: (title % {"customer": deal.customer_name}, body))
+           message=(msg.text(code, customer=deal.customer_name), msg.text(f"{code}.body", **params)))
 
 
 @transaction.atomic
@@ -588,7 +580,7 @@ def deal_cancel_won(*, deal: DealRegistration, actor: User, cancelled_on: date |
                 errors["cancelled_on"] = _("The cancellation date cannot be in the future.")
             elif deal.won_on and cancelled_on < deal.won_on:
                 errors["cancelled_on"] = _("The cancellation date cannot be before the win (%(date)s).") % {
-                    "date": deal.won_on.isoformat()}
+                    "date": format_date(deal.won_on)}
     if errors:
         raise ValidationError(errors)
     assert cancelled_on is not None  # refused above when missing
@@ -597,9 +589,7 @@ def deal_cancel_won(*, deal: DealRegistration, actor: User, cancelled_on: date |
     deal.save(update_fields=["stage", "cancelled_on", "closed_at"])
     _win_changed(deal, actor, kind=WinCorrection.Kind.CANCEL, stage_before=Stage.WON, amount_before=deal.won_amount,
                  won_on_before=deal.won_on, reason=reason, event="win_cancelled", action="deal_win_cancelled")
-    _notify_win_changed(deal, watchers, _("Won deal cancelled: %(customer)s"),
-                        _("The customer cancelled on %(date)s. Commissions already paid for it may be clawed back "
-                          "in the next payout. %(reason)s") % {"date": cancelled_on.isoformat(), "reason": reason})
+    _notify_win_changed(deal, watchers, "deal.win_cancelled", date=msg.day(cancelled_on), reason=reason)
     return deal
 
 
@@ -632,11 +622,9 @@ def deal_correct_win(*, deal: DealRegistration, actor: User, won_amount: int | N
     deal.save(update_fields=["won_amount", "won_on"])
     _win_changed(deal, actor, kind=WinCorrection.Kind.CORRECT, stage_before=Stage.WON, amount_before=amount_before,
                  won_on_before=won_on_before, reason=reason, event="win_corrected", action="deal_win_corrected")
-    _notify_win_changed(deal, _partner_watchers(deal), _("Win corrected: %(customer)s"),
-                        _("Now ¥%(amount)s on %(date)s (was ¥%(before)s on %(before_date)s). The difference is paid "
-                          "or deducted in the next payout. %(reason)s") % {
-                            "amount": f"{won_amount:,}", "date": won_on.isoformat(), "before": f"{amount_before:,}",
-                            "before_date": won_on_before.isoformat() if won_on_before else "—", "reason": reason})
+    _notify_win_changed(deal, _partner_watchers(deal), "deal.win_corrected", amount=msg.number(won_amount),
+                        date=msg.day(won_on), before=msg.number(amount_before), before_date=msg.day(won_on_before),
+                        reason=reason)
     return deal
 
 
@@ -673,10 +661,7 @@ def deal_reopen_won(*, deal: DealRegistration, actor: User, reason: str | None) 
                              "won_reported_by", "reported_from_stage", "expires_on", "expiry_warned_at"])
     _win_changed(deal, actor, kind=WinCorrection.Kind.REOPEN, stage_before=stage_before, amount_before=amount_before,
                  won_on_before=won_on_before, reason=reason, event="win_reopened", action="deal_win_reopened")
-    _notify_win_changed(deal, watchers, _("Win reopened: %(customer)s"),
-                        _("The win was recorded by mistake; the deal is back in negotiation until %(date)s. Commissions "
-                          "paid for the win are deducted in the next payout. %(reason)s") % {
-                            "date": deal.expires_on.isoformat(), "reason": reason})
+    _notify_win_changed(deal, watchers, "deal.win_reopened", date=msg.day(deal.expires_on), reason=reason)
     return deal
 
 
@@ -707,8 +692,8 @@ def extension_request(*, deal: DealRegistration, actor: User, days: int, reason:
     request = ExtensionRequest.objects.create(deal=deal, days=days, reason=reason, requested_by=actor)
     _event(deal, "extension_requested", actor, days=days)
     notify(users=staff_for(deal.partner), kind="extension_requested", url=deal_url(deal, console=True),
-           message=lambda: (_("Extension requested: %(customer)s") % {"customer": deal.customer_name},
-                            _("%(days)s more days. %(reason)s") % {"days": days, "reason": reason}))
+           message=(msg.text("deal.extension_requested", customer=deal.customer_name),
+                    msg.text("deal.extension_requested.body", days=days, reason=reason)))
     return request
 
 
@@ -728,9 +713,9 @@ def extension_decide(*, request: ExtensionRequest, actor: User, approve: bool) -
         deal.save(update_fields=["expires_on", "expiry_warned_at"])
     _event(deal, "extension_decided", actor, approved=approve, days=request.days)
     notify(users=[request.requested_by], kind="extension_decided", url=deal_url(deal, console=False),
-           message=lambda: ((_("Extension approved: %(customer)s") if approve else _("Extension declined: %(customer)s"))
-                            % {"customer": deal.customer_name},
-                            _("Valid until %(date)s.") % {"date": deal.expires_on.isoformat()} if deal.expires_on else ""))
+           message=(msg.text("deal.extension_approved" if approve else "deal.extension_declined",
+                             customer=deal.customer_name),
+                    msg.text("deal.valid_until", date=msg.day(deal.expires_on)) if deal.expires_on else None))
     return request
 
 
@@ -748,9 +733,7 @@ def deals_expire(*, today: date | None = None) -> dict[str, int]:
             assert deal.expires_on is not None  # the filter above
             _event(deal, "expired", None, expires_on=deal.expires_on.isoformat())
             notify(users=[deal.registered_by], kind="deal_expired", url=deal_url(deal, console=False),
-                   # mypy cannot infer a lambda with a default argument.
-                   message=lambda deal=deal: (_("Registration expired: %(customer)s") % {"customer": deal.customer_name},  # type: ignore[misc]
-                                              _("Register the customer again if the opportunity is still alive.")))
+                   message=(msg.text("deal.expired", customer=deal.customer_name), msg.text("deal.expired.body")))
             expired += 1
     warn_until = today + timedelta(days=rules.warn_days_before)
     warned = 0
@@ -759,10 +742,8 @@ def deals_expire(*, today: date | None = None) -> dict[str, int]:
         with transaction.atomic():
             DealRegistration.objects.filter(pk=deal.pk).update(expiry_warned_at=timezone.now())
             notify(users=[deal.registered_by], kind="deal_expiring", url=deal_url(deal, console=False),
-                   message=lambda deal=deal: (  # type: ignore[misc]  # mypy cannot infer a lambda with a default argument
-                       _("Registration expires soon: %(customer)s") % {"customer": deal.customer_name},
-                       _("Valid until %(date)s. Request an extension if you need more time.")
-                       % {"date": deal.expires_on.isoformat()}))
+                   message=(msg.text("deal.expiring", customer=deal.customer_name),
+                            msg.text("deal.expiring.body", date=msg.day(deal.expires_on))))
             warned += 1
     return {"expired": expired, "warned": warned}
 

@@ -41,6 +41,7 @@ from incentives.models import InvoiceImport, InvoicePayment
 from partners.csv_io import clean_cell, header_key, read_header
 from prm.bounds import MAX_YEN, parse_ascii_int, validate_business_date
 from prm.csv_import import CheckedFile, RowError
+from prm.formatting import format_date
 
 MAX_ROWS = 20_000
 PREVIEW_ROWS = 500
@@ -236,10 +237,10 @@ def _problems(deal: DealRef, paid_on: date, amount: int, today: date) -> dict[st
         problems["deal"] = stage
     elif deal.won_on is not None and paid_on < deal.won_on:
         problems["paid_on"] = _("%(paid_on)s is before deal %(number)s was won (%(won_on)s).") % {
-            "paid_on": paid_on.isoformat(), "number": deal.pk, "won_on": deal.won_on.isoformat()}
+            "paid_on": format_date(paid_on), "number": deal.pk, "won_on": format_date(deal.won_on)}
     if "paid_on" not in problems and paid_on > today:
         problems["paid_on"] = _("%(paid_on)s is in the future: record a payment once it has been received.") % {
-            "paid_on": paid_on.isoformat()}
+            "paid_on": format_date(paid_on)}
     if amount < 1:
         problems["amount"] = _("The amount must be at least ¥1.")
     elif amount > MAX_YEN:
@@ -350,7 +351,7 @@ def _check_rule_and_duplicates(check: PaymentCheck, today: date) -> None:
         if key in recorded:
             _error(check, row, "reference", _("Invoice %(reference)s of deal %(number)s is already recorded (paid on "
                                               "%(paid_on)s): the same invoice is counted once.")
-                   % {"reference": row.reference, "number": row.deal.pk, "paid_on": recorded[key].isoformat()})
+                   % {"reference": row.reference, "number": row.deal.pk, "paid_on": format_date(recorded[key])})
         elif key in first_line:
             _error(check, row, "reference", _("Invoice %(reference)s of deal %(number)s is already on line %(line)s.")
                    % {"reference": row.reference, "number": row.deal.pk, "line": first_line[key]})
@@ -447,7 +448,7 @@ def invoice_payment_record(*, deal: DealRef, paid_on: date, amount: int, referen
             if earlier is not None:
                 errors["reference"] = [_("Invoice %(reference)s of deal %(number)s is already recorded (paid on "
                                          "%(paid_on)s): the same invoice is counted once.")
-                                       % {"reference": reference, "number": deal.pk, "paid_on": earlier.isoformat()}]
+                                       % {"reference": reference, "number": deal.pk, "paid_on": format_date(earlier)}]
         if errors:
             raise ValidationError(errors)
         try:

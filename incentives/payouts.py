@@ -16,6 +16,7 @@ from incentives.models import BANK_FIELDS, IncentiveSettings, LedgerLine, MdfCla
 from partners.access import require_partner_member, require_vendor_staff
 from partners.selectors import partners_by_ids
 from prm import events
+from prm import messages as msg
 from prm.accounts.models import User
 from prm.notifications.services import notify
 
@@ -159,9 +160,8 @@ def payout_approve(*, payout: Payout, actor: User) -> Payout:
     payout_publish("payout.approved", payout)
     users = User.objects.filter(partner_membership__partner=payout.partner, role="partner_admin", is_active=True)
     notify(users=users, kind="payout_approved", url="/payouts/",
-           message=lambda: (_("Payout approved: ¥%(total)s for %(period)s") % {"total": f"{payout.total:,}",
-                                                                              "period": payout.period.strftime("%Y-%m")},
-                            _("Payment due %(date)s.") % {"date": payout.due_date.isoformat()}))
+           message=(msg.text("payout.approved", total=msg.number(payout.total), period=msg.month(payout.period)),
+                    msg.text("payout.approved.body", date=msg.day(payout.due_date))))
     return payout
 
 
@@ -281,8 +281,7 @@ def statement_dispute(*, payout: Payout, actor: User, comment: str) -> PayoutDis
     partner = locked.partner
     managers = [partner.owner] if partner.owner_id else list(User.objects.filter(role="vendor_admin", is_active=True))
     notify(users=managers, kind="statement_disputed", url=f"/incentives/payouts/{locked.pk}/",
-           message=lambda: (_("%(partner)s disputes its statement for %(period)s") % {
-               "partner": partner.name, "period": f"{locked.period:%Y-%m}"}, comment))
+           message=(msg.text("statement.disputed", partner=partner.name, period=msg.month(locked.period)), comment))
     return dispute
 
 
@@ -310,6 +309,5 @@ def dispute_resolve(*, payout: Payout, actor: User, reply: str) -> PayoutDispute
                                "in review.") % {"user": actor.get_short_name(), "period": f"{locked.period:%Y-%m}"})
     users = User.objects.filter(partner_membership__partner=locked.partner, role="partner_admin", is_active=True)
     notify(users=users, kind="statement_dispute_resolved", url="/payouts/",
-           message=lambda: (_("Reply to your dispute of the statement for %(period)s") % {
-               "period": f"{locked.period:%Y-%m}"}, reply))
+           message=(msg.text("statement.dispute_resolved", period=msg.month(locked.period)), reply))
     return dispute

@@ -11,5 +11,8 @@ class InsightsConfig(AppConfig):
     def ready(self):
         from insights import hooks
         from insights.dashboards import exports  # noqa: F401  (registers the dashboard's tables with prm.exports)
+        from insights.health.services import COMPONENT_LABELS
+        from prm import messages
 
         hooks.register()
+        messages.register_labels("health_component", COMPONENT_LABELS)

@@ -37,6 +37,7 @@ from partners.models import (
 )
 from partners.selectors import partner_for_user, staff_for
 from prm import events, locks, ratelimits
+from prm import messages as msg
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -222,12 +223,10 @@ def _bank_account_changed(*, partner: Partner, before: dict[str, str], actor: Us
         return
     notify(users=staff_for(partner), kind="bank_account_changed",
            url=reverse_path("partner_detail", "console", pk=partner.pk),
-           message=lambda: (
-               _("%(partner)s changed its bank account") % {"partner": partner.name},
-               _("Bank account changed: %(before)s → %(after)s. Approved payouts that are not paid yet stay on the "
-                 "approved account and are left out of transfer files until you re-approve them.") % {
-                   "before": japan.bank_account_text(before, masked=True),
-                   "after": japan.bank_account_text(after, masked=True)}))
+           # The masked accounts are kept as written now (their account type in the language of the change's author).
+           message=(msg.text("partner.bank_account_changed", partner=partner.name),
+                    msg.text("partner.bank_account_changed.body", before=japan.bank_account_text(before, masked=True),
+                             after=japan.bank_account_text(after, masked=True))))
 
 
 @transaction.atomic

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from prm.formatting import format_date
+
 # Yen amounts: a trillion yen is beyond any single deal, budget or target a partner business has.
 MAX_YEN = 10**12
 # Counts typed by people (leads, reps, attendees, targets): a million is already generous.
@@ -37,7 +39,7 @@ def validate_business_date(value: date) -> None:
         raise ValidationError(
             _("Enter a date between %(start)s and %(end)s."),
             code="date_out_of_range",
-            params={"start": MIN_DATE.isoformat(), "end": MAX_DATE.isoformat()},
+            params={"start": format_date(MIN_DATE), "end": format_date(MAX_DATE)},
         )
 
 

@@ -21,20 +21,28 @@ class ContentSecurityPolicyMiddleware:
 
 
 class LanguageMiddleware:
-    """Japanese unless the person chose otherwise (cookie, else their account's language).
+    """The language the person chose on this browser (the switch's cookie), else their account's (the
+    switch stores it there too, so it follows them to a new browser and into their e-mails), else — for
+    someone not signed in — the browser's Accept-Language, else Japanese.
 
-    The browser's Accept-Language is deliberately ignored: Kyoso is Japanese-first, and an
-    English browser at a Japanese company should not change what the team sees.
+    Placed after the authentication middleware, which it needs for the account.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
         self.available = dict(settings.LANGUAGES)
 
-    def __call__(self, request):
+    def chosen(self, request) -> str:
         language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if language not in self.available:
-            language = settings.LANGUAGE_CODE
+        if language in self.available:
+            return language
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user.language if user.language in self.available else settings.LANGUAGE_CODE
+        return translation.get_language_from_request(request)
+
+    def __call__(self, request):
+        language = self.chosen(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)

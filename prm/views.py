@@ -58,7 +58,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             form.add_service_errors(error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome to Kyoso, %(name)s.") % {"name": user.full_name})
+            messages.success(request, _("Welcome, %(name)s.") % {"name": user.full_name})
             return redirect("home")
     return render(request, "invitations/accept.html", {"invitation": invitation, "form": form})
 

@@ -9,6 +9,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from prm import messages
 from prm.bounds import yen_validators
 
 
@@ -166,7 +167,11 @@ class TierChange(models.Model):
     eligible_at = models.DateTimeField(_("can be applied from"), default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # As written when it was detected (and decided): the API's text, and what is shown without `reason_message`.
     reason = models.TextField(_("reason"), blank=True)
+    # Why, as a message (prm.messages) shown in the reader's language, and the note of whoever decided.
+    reason_message = models.JSONField(default=dict, blank=True)
+    decision_note = models.TextField(blank=True, default="")
     metrics = models.JSONField(default=dict)
 
     # Kept by a database trigger on every UPDATE too: the API's `updated_since`.
@@ -179,6 +184,13 @@ class TierChange(models.Model):
             models.UniqueConstraint(fields=["partner"], condition=Q(status__in=["grace", "pending"]),
                                     name="one_open_tier_change_per_partner"),
         ]
+
+    @property
+    def shown_reason(self) -> str:
+        written = messages.render(self.reason_message, "")
+        if not written:
+            return self.reason
+        return f"{written} / {self.decision_note}" if self.decision_note else written
 
 
 class EvaluationRun(models.Model):

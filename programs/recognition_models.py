@@ -13,10 +13,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from prm import messages
+
 
 class AwardKind(models.TextChoices):
     MVP = "mvp", _("MVP of the month")
     ROOKIE = "rookie", _("Rookie of the year")
+
+
+messages.register_labels("award_kind", AwardKind.choices)
 
 
 class Award(models.Model):

@@ -14,6 +14,7 @@ from partners.access import require_vendor_staff
 from partners.models import Partner, Stage
 from partners.selectors import partner_types_and_names
 from prm import events
+from prm import messages as msg
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from programs import metrics as metric_queries
@@ -123,6 +124,12 @@ def evaluate(*, dry_run: bool = False, today: date | None = None, actor: User | 
     return result
 
 
+def _reason(code: str) -> dict:
+    """A tier change's reason: as a message for its readers, and as written now for the API."""
+    reason = msg.text(code)
+    return {"reason": str(reason), "reason_message": reason.stored()}
+
+
 def _summary(result: EvaluationResult) -> dict[str, int]:
     return {action: result.count(action) for action in ("apply", "approval", "grace", "downgrade_due", "cancel")}
 
@@ -143,7 +150,7 @@ def _apply(result: EvaluationResult, rules: ProgramSettings, now, actor, open_ch
                 change.save(update_fields=["status", "decided_at"])
             status = TierChange.Status.APPLIED if proposal.action == "apply" else TierChange.Status.PENDING
             creates.append(TierChange(status=status, eligible_at=now, decided_at=now if status == "applied" else None,
-                                      reason=str(_("Qualifies for a higher tier")), **base))
+                                      **_reason("tier.reason.qualifies"), **base))
             if proposal.action == "apply":
                 applied.append(proposal)
         elif proposal.action == "grace":
@@ -151,11 +158,12 @@ def _apply(result: EvaluationResult, rules: ProgramSettings, now, actor, open_ch
                 change.status, change.decided_at = TierChange.Status.CANCELLED, now
                 change.save(update_fields=["status", "decided_at"])
             creates.append(TierChange(status=TierChange.Status.GRACE, eligible_at=now + grace,
-                                      reason=str(_("No longer qualifies; grace period started")), **base))
+                                      **_reason("tier.reason.grace"), **base))
         elif proposal.action == "downgrade_due":
             change.status, change.to_tier, change.metrics = TierChange.Status.PENDING, proposal.to_tier, proposal.metrics
-            change.reason = str(_("Grace period over; downgrade waiting for approval"))
-            change.save(update_fields=["status", "to_tier", "metrics", "reason"])
+            for field, value in _reason("tier.reason.downgrade_due").items():
+                setattr(change, field, value)
+            change.save(update_fields=["status", "to_tier", "metrics", "reason", "reason_message"])
         elif proposal.action == "cancel":
             change.status, change.decided_at = TierChange.Status.CANCELLED, now
             change.save(update_fields=["status", "decided_at"])
@@ -224,7 +232,7 @@ def _notify(result: EvaluationResult) -> None:
 
         admins = User.objects.filter(role__in=[Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER], is_active=True)
         notify(users=admins, kind="tier_changes_pending", url="/programs/changes/",
-               message=lambda: (_("%(count)s tier changes wait for approval") % {"count": len(pending)}, ""))
+               message=(msg.text("tier.changes_pending", count=len(pending)), None))
 
 
 @transaction.atomic
@@ -238,13 +246,14 @@ def change_decide(*, change: TierChange, actor: User, approve: bool, reason: str
     change.decided_at, change.decided_by = now, actor
     if reason:
         change.reason = f"{change.reason} / {reason}" if change.reason else reason
-    change.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+        change.decision_note = reason
+    change.save(update_fields=["status", "decided_at", "decided_by", "reason", "decision_note"])
     if approve:
         _set_tier(change.partner_id, change.to_tier, change.metrics, now)
         events.publish_many([tier_event(change.partner_id, change.from_tier, change.to_tier, change.direction)])
         partner_users = User.objects.filter(partner_membership__partner_id=change.partner_id, is_active=True)
         notify(users=partner_users, kind="tier_changed", url="/program/",
-               message=lambda: (_("Your partner tier is now %(tier)s") % {"tier": change.to_tier.name if change.to_tier else "—"}, ""))
+               message=(msg.text("tier.changed", tier=change.to_tier.name if change.to_tier else "—"), None))
     return change
 
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner
 from prm import events, locks
+from prm import messages as msg
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
 from prm.outbox.models import OutboxEvent
@@ -385,17 +386,17 @@ def attempt_record(*, endpoint: Endpoint, delivery: Delivery, response: Response
     failures = Endpoint.objects.values_list("consecutive_failures", flat=True).get(pk=endpoint.pk)
     endpoint.consecutive_failures = failures
     if delivery.state == Delivery.State.FAILED:
-        endpoint_disable(endpoint=endpoint, reason=_("A delivery failed %(count)s times over %(hours)s hours.") % {
-            "count": number, "hours": round(sum(schedule) / 3600, 1)})
+        endpoint_disable(endpoint=endpoint, reason=msg.text("webhook.failed_over", count=number,
+                                                            hours=round(sum(schedule) / 3600, 1)))
     elif failures >= settings.KYOSO_WEBHOOK_DISABLE_AFTER:
-        endpoint_disable(endpoint=endpoint, reason=_("%(count)s attempts in a row failed.") % {"count": failures})
+        endpoint_disable(endpoint=endpoint, reason=msg.text("webhook.failed_in_a_row", count=failures))
 
 
-def endpoint_disable(*, endpoint: Endpoint, reason: str) -> bool:
+def endpoint_disable(*, endpoint: Endpoint, reason: msg.Text) -> bool:
     """Disable after repeated failure and tell whoever manages the endpoint; once (False if it already was)."""
     now = timezone.now()
     changed = Endpoint.objects.filter(pk=endpoint.pk, enabled=True).update(
-        enabled=False, disabled_at=now, disabled_reason=reason[:300])
+        enabled=False, disabled_at=now, disabled_reason=str(reason)[:300])
     if not changed:
         return False
     if endpoint.partner_id is None:
@@ -406,7 +407,6 @@ def endpoint_disable(*, endpoint: Endpoint, reason: str) -> bool:
                                      partner_membership__partner_id=endpoint.partner_id)
         url = reverse_path("portal_webhook_detail", "portal", pk=endpoint.pk)
     notify(users=list(people), kind="webhook_disabled", url=url,
-           message=lambda: (_("Webhook endpoint disabled: %(url)s") % {"url": endpoint.url[:100]},
-                            _("%(reason)s Fix the receiver, then enable the endpoint again; waiting events "
-                              "are sent then.") % {"reason": reason}))
+           message=(msg.text("webhook.disabled", url=endpoint.url[:100]),
+                    msg.text("webhook.disabled.body", reason=reason.stored())))
     return True

@@ -29,6 +29,7 @@ from partners.models import SignalKind
 from partners.selectors import partner_for_user
 from partners.services import signal_record
 from prm import events
+from prm import messages as msg
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -239,9 +240,8 @@ def certification_award(*, certification: Certification, user: User, attempt: Qu
                        "issued_at": award.issued_at, "expires_at": award.expires_at,
                        "renewal": previous is not None})
     notify(users=[user], kind="certified", url=reverse_path("portal_learning", "portal"),
-           message=lambda: (_("Certified: %(name)s") % {"name": certification.name},
-                            _("Valid until %(date)s. Your certificate can be downloaded from the portal.") % {
-                                "date": date_format(timezone.localtime(award.expires_at), "DATE_FORMAT")}))
+           message=(msg.text("certified", name=certification.name),
+                    msg.text("certified.body", date=msg.day(timezone.localtime(award.expires_at).date()))))
     return award
 
 
@@ -259,13 +259,11 @@ def certifications_remind(*, now: datetime | None = None) -> int:
             CertificationAward.objects.filter(pk=award.pk).update(reminded_at=now)  # already renewed
             continue
         admins = User.objects.filter(partner_membership__partner=award.partner_id, role="partner_admin", is_active=True)
-        expiry = date_format(timezone.localtime(award.expires_at), "DATE_FORMAT")
+        expiry = msg.day(timezone.localtime(award.expires_at).date())
         notify(users=[award.user, *admins], kind="certification_expiring", url=reverse_path("portal_learning", "portal"),
-               # notify calls message() before it returns: the loop variables are this iteration's.
-               message=lambda: (_("Certification expires on %(date)s: %(name)s") % {
-                   "date": expiry, "name": award.certification.name},  # noqa: B023
-                   _("%(holder)s's “%(name)s” expires on %(date)s. Take the renewal quiz in the portal to keep it.") % {
-                   "holder": award.holder_name, "name": award.certification.name, "date": expiry}))  # noqa: B023
+               message=(msg.text("certification.expiring", date=expiry, name=award.certification.name),
+                        msg.text("certification.expiring.body", holder=award.holder_name,
+                                 name=award.certification.name, date=expiry)))
         CertificationAward.objects.filter(pk=award.pk).update(reminded_at=now)
         sent += 1
     return sent

@@ -14,6 +14,7 @@ from enablement.models import Announcement, AnnouncementRead, FaqEntry, PartnerQ
 from partners.access import require_vendor_staff
 from partners.models import ContactRole, Partner
 from partners.selectors import partner_for_user, staff_for
+from prm import messages as msg
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -46,7 +47,7 @@ def question_ask(*, actor: User, text: str) -> PartnerQuestion:
     if not managers:  # the asker is the company's only manager: straight to the vendor
         return question_escalate(question=question, actor=actor)
     notify(users=managers, kind="question_asked", url=reverse_path("portal_questions", "portal"),
-           message=lambda: (_("A question from %(name)s") % {"name": actor.get_full_name()}, text[:200]))
+           message=(msg.text("question.asked", name=actor.get_full_name()), text[:200]))
     return question
 
 
@@ -60,7 +61,7 @@ def question_escalate(*, question: PartnerQuestion, actor: User) -> PartnerQuest
     question.status, question.escalated_at = PartnerQuestion.Status.WITH_VENDOR, timezone.now()
     question.save(update_fields=["status", "escalated_at"])
     notify(users=staff_for(question.partner), kind="question_escalated", url=reverse_path("question_queue", "console"),
-           message=lambda: (_("Question from %(partner)s") % {"partner": question.partner.name}, question.text[:200]))
+           message=(msg.text("question.escalated", partner=question.partner.name), question.text[:200]))
     return question
 
 
@@ -83,7 +84,7 @@ def question_answer(*, question: PartnerQuestion, actor: User, answer: str) -> P
     question.answered_at, question.answered_by_vendor = timezone.now(), by_vendor
     question.save(update_fields=["status", "answer", "answered_by", "answered_at", "answered_by_vendor"])
     notify(users=[question.asked_by], kind="question_answered", url=reverse_path("portal_questions", "portal"),
-           message=lambda: (_("Your question was answered"), answer[:200]))
+           message=(msg.text("question.answered"), answer[:200]))
     return question
 
 
@@ -130,7 +131,7 @@ def announcement_publish(*, actor: User, notify_partners: bool = False, **fields
 
         notify(users=announcement_audience(announcement), kind="announcement",
                url=reverse_path("portal_announcement", "portal", pk=announcement.pk),
-               message=lambda: (announcement.title, announcement.body[:200]))
+               message=(announcement.title, announcement.body[:200]))
     return announcement
 
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from enablement.models import SessionSeat, StudySession
@@ -16,6 +15,7 @@ from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner, SignalKind
 from partners.selectors import partner_for_user
 from partners.services import signal_record, signals_withdraw
+from prm import messages as msg
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -36,10 +36,6 @@ def session_save(*, actor: User, session: StudySession | None = None, **fields) 
 
 def lead_window(session: StudySession) -> tuple:
     return session.starts_at, session.ends_at + timedelta(minutes=session.lead_window_minutes)
-
-
-def _when(session: StudySession) -> str:
-    return date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT")
 
 
 @transaction.atomic
@@ -64,8 +60,8 @@ def session_invite(*, session: StudySession, actor: User, partners: Iterable[Par
             "left": max(session.capacity - len(seated), 0), "asked": len(new)})
     SessionSeat.objects.bulk_create(new)
     notify(users=[seat.user for seat in new], kind="session_invited", url=reverse_path("portal_session", "portal", pk=session.pk),
-           message=lambda: (_("Invitation: %(title)s") % {"title": session.title},
-                            _("%(when)s · %(place)s") % {"when": _when(session), "place": session.place or "-"}))
+           message=(msg.text("session.invited", title=session.title),
+                    msg.text("session.invited.body", when=msg.moment(session.starts_at), place=session.place or "-")))
     return new
 
 

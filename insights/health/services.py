@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from insights.health import metrics, scoring
@@ -16,6 +15,7 @@ from insights.health.models import HealthAlert, HealthRun, HealthScore, HealthSe
 from partners.access import require_vendor_staff
 from partners.selectors import partners_with_owner, staff_for_many
 from prm import events
+from prm import messages as msg
 from prm.accounts.models import User
 from prm.notifications.services import notify_many
 from prm.tenancy.urls import reverse_path
@@ -141,9 +141,9 @@ def alerts_send(falls: list[HealthAlert]) -> None:
         fall.notified = owners[0] if owners else None
         url = reverse_path("partner_detail", "console", pk=partner.pk)
         band = fall.to_band
-        items.append((owners, url, lambda partner=partner, band=band, fall=fall: (
-            (_("%(partner)s is at risk (health %(score)s)") if band == scoring.AT_RISK
-             else _("%(partner)s has gone dormant (health %(score)s)")) % {"partner": partner.name, "score": fall.score},
-            _("Fell: %(components)s.") % {"components": ", ".join(str(COMPONENT_LABELS[key]) for key in fall.fallen) or "-"})))
+        items.append((owners, url, (
+            msg.text("health.at_risk" if band == scoring.AT_RISK else "health.dormant", partner=partner.name,
+                     score=fall.score),
+            msg.text("health.fell.body", components=msg.labels("health_component", fall.fallen)))))
     notify_many(kind="health_alert", items=items)
     HealthAlert.objects.bulk_create(falls, batch_size=1000)

@@ -3,14 +3,20 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from prm import messages
+
 
 class Notification(models.Model):
     """An in-app notification; also e-mailed, on its own or in a digest, as its recipient chose."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=50)
+    # As written in the recipient's language when it was made: the e-mail's text, and what is shown when
+    # `message` is empty (free text such as an announcement) or names a message that no longer exists.
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"), blank=True)
+    # {"title": {"code", "params"}, "body": {…}} (prm.messages): shown in the reader's language of the moment.
+    message = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -25,6 +31,14 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def shown_title(self) -> str:
+        return messages.render(self.message.get("title"), self.title)
+
+    @property
+    def shown_body(self) -> str:
+        return messages.render(self.message.get("body"), self.body)
 
 
 class NotificationPreference(models.Model):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from prm.accounts.models import User
 from prm.mail import current_vendor, send_email
+from prm.messages import Text
 from prm.notifications import kinds
 from prm.notifications.models import Notification, NotificationPreference
 from prm.tenancy.urls import reverse_path, site_url, user_site_kind
@@ -35,8 +36,14 @@ def email_paused():
         _email_paused.reset(token)
 
 
-def notify(*, users: Iterable[User | None], kind: str, message: Callable[[], tuple[str, str]], url: str = "") -> list[Notification]:
-    """Notify each active user; `message()` returns (title, body) and is called in each user's language.
+# (title, body) as messages (prm.messages), shown in the language of whoever reads them; a plain text is the
+# same in every language (an announcement's, a person's answer). Or a function returning the two texts,
+# called in each recipient's language and stored as written.
+Message = tuple[Text | str, Text | str | None] | Callable[[], tuple[str, str]]
+
+
+def notify(*, users: Iterable[User | None], kind: str, message: Message, url: str = "") -> list[Notification]:
+    """Notify each active user of (title, body): see `Message`.
 
     Everyone sees it in the app; whoever wants this kind by e-mail gets it now (after commit),
     whoever wants a digest gets it in the evening's summary.
@@ -44,16 +51,19 @@ def notify(*, users: Iterable[User | None], kind: str, message: Callable[[], tup
     return notify_many(kind=kind, items=[(users, url, message)])
 
 
-def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User | None], str, Callable[[], tuple[str, str]]]]
-                ) -> list[Notification]:
+def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User | None], str, Message]]) -> list[Notification]:
     """`notify` for many (users, url, message) of one kind at once, in a constant number of queries:
     one for everyone's channel, one insert per 1,000 notifications, the sites' addresses once."""
     created = []
     for users, url, message in items:
+        # What is kept to be written out again for each reader; plain texts stay as the title and body.
+        kept = {} if callable(message) else {part: value.stored() for part, value in zip(("title", "body"), message, strict=True)
+                                             if isinstance(value, Text)}
         for user in {u.pk: u for u in users if u is not None and u.is_active}.values():
             with translation.override(user.language or "ja"):
-                title, body = message()
-            created.append(Notification(user=user, kind=kind, title=str(title), body=str(body), url=url))
+                title, body = message() if callable(message) else message
+                title, body = str(title)[:200], str(body or "")
+            created.append(Notification(user=user, kind=kind, title=title, body=body, url=url, message=kept))
     if not created:
         return created
     channels = channels_for({n.user.pk: n.user for n in created}.values(), kind)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.access import require_vendor_staff
+from prm import messages as msg
 from prm.accounts.models import User
 from prm.notifications.services import notify
 from prm.tenancy.urls import reverse_path
@@ -53,16 +54,16 @@ def _congratulate(award: Award) -> None:
     url = reverse_path("portal_recognition", "portal")
     period_start = award.period_start
 
-    def message():
-        from programs.recognition.periods import period_containing
+    from programs.recognition.periods import period_containing
 
-        kind = "month" if award.kind == AwardKind.MVP else "year"
-        period = period_containing(kind, period_start, selectors.start_month())
-        return (_("Congratulations: %(award)s") % {"award": award.get_kind_display()},
-                _("%(partner)s is %(award)s for %(period)s. Thank you for the partnership!")
-                % {"partner": partner.name, "award": award.get_kind_display(), "period": period.label})
-
-    notify(users=colleagues, kind="award_published", url=url, message=message)
+    kind = "month" if award.kind == AwardKind.MVP else "year"
+    period = period_containing(kind, period_start, selectors.start_month())
+    when = (msg.month(period.start) if kind == "month"
+            else msg.text("period.fiscal_year", year=period.fiscal_year).stored())
+    name = msg.label("award_kind", award.kind)
+    notify(users=colleagues, kind="award_published", url=url,
+           message=(msg.text("award.published", award=name),
+                    msg.text("award.published.body", partner=partner.name, award=name, period=when)))
 
 
 @transaction.atomic

@@ -217,7 +217,7 @@ def test_the_preview_names_line_column_and_reason_and_one_bad_line_saves_nothing
         9: ["customer_name"], 10: ["customer_name"], 11: ["customer_name"], 12: ["paid_on"], 13: ["deal_number"]}
     assert "99999999" in errors[3][0][1]
     assert cancelled in errors[4][0][1]
-    assert "2" in errors[7][0][1] and "2026-10-01" in errors[8][0][1]
+    assert "2" in errors[7][0][1] and "2026年10月1日" in errors[8][0][1]  # the date as its reader writes it
     assert str(world["twice_a"].pk) in errors[9][0][1] and str(world["twice_b"].pk) in errors[9][0][1]
     check = preview.context["check"]
     assert check.messages(limit=None)[0].startswith(("Line 3", "3行目", "行 3")) or "3" in check.messages(limit=None)[0]

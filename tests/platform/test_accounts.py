@@ -147,13 +147,19 @@ def test_it_does_not_offer_open_signup(people_a):
 
 
 @pytest.mark.parametrize("kind", ["console", "portal"])
-def test_it_shows_sign_in_in_japanese_by_default_and_english_on_request(people_a, kind):
+def test_it_shows_sign_in_in_japanese_by_default_in_the_browsers_language_and_in_the_one_chosen(people_a, kind):
     client = getattr(people_a, kind)()
+    for browser in ("", "fr-FR,fr;q=0.9"):
+        page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE=browser)
+        assert page["Content-Language"] == "ja"
+        assert "ログイン" in page.content.decode()
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert page["Content-Language"] == "en"
+    switched = client.post("/i18n/setlang/", {"language": "ja", "next": "/accounts/login/"})
+    assert switched.status_code == 302
     page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert page["Content-Language"] == "ja"
-    assert "ログイン" in page.content.decode()
-    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
-    assert switched.status_code == 302
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     page = client.get("/accounts/login/")
     assert page["Content-Language"] == "en"
     assert "Sign In" in page.content.decode()
