@@ -185,8 +185,11 @@ class PartnerForm(ServiceErrorsMixin, forms.Form):
 
 
 class StageForm(ServiceErrorsMixin, forms.Form):
+    """A stage set by hand, for a while: the rules decide again after `until`."""
+
     stage = forms.ChoiceField(label=_("New stage"), choices=Stage.choices)
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=300)
+    until = BusinessDateField(label=_("Until"), help_text=_("At most a year ahead; the rules decide again after it."))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
 class ContactForm(ServiceErrorsMixin, forms.ModelForm):
@@ -300,7 +303,8 @@ class SettingsForm(ServiceErrorsMixin, forms.ModelForm):
     class Meta:
         model = PartnerSettings
         fields = ["weight_customer_overlap", "weight_core_business", "weight_characteristics", "weight_sales_capacity",
-                  "customer_affinity_source", "valid_requires_login", "trained_window_days", "active_window_days"]
+                  "customer_affinity_source", "valid_requires_login", "trained_window_days", "active_window_days",
+                  "lifecycle_agreements", "lifecycle_retention_months", "lifecycle_dormant_days", "deals_before_signing"]
 
     def clean(self):
         cleaned = super().clean()
