@@ -7,7 +7,6 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from partners.lifecycle.texts import reason_text
-
 from partners.models import ActivityKind, AgreementKind, ContactStage, EventKind, PartnerEvent, Stage
 from prm.formatting import format_date
 

@@ -109,7 +109,7 @@ def stages_recompute_soon(partner_ids) -> None:
     """Recompute these partners' stages once the caller's transaction commits (a deal registered or won)."""
     from partners.tasks import partner_stages_recompute
 
-    ids, schema = sorted(set(partner_ids)), connection.schema_name
+    ids, schema = sorted(set(partner_ids)), connection.schema_name  # type: ignore[attr-defined]  # django-tenants
     transaction.on_commit(lambda: partner_stages_recompute.apply_async(
         kwargs={"schema_name": schema, "partner_ids": ids}, headers={"_schema_name": schema}))
 

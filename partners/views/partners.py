@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from partners import selectors, services, signals
+from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageForm
 from partners.lifecycle import services as lifecycle
 from partners.lifecycle import texts
-from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageForm
 from partners.models import Partner, PartnerSettings, PartnerType, Stage
 from partners.views.common import get_partner, paginate, querystring_without_page
 from prm.accounts.access import console_view

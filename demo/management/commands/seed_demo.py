@@ -17,6 +17,7 @@ from demo import mapping as mapping_demo
 from demo import partners as partner_demo
 from demo import programs as program_demo
 from partners import services as partner_services
+from partners.lifecycle import services as partner_lifecycle
 from partners.models import Partner, PartnerMembership
 from prm.accounts.models import Role, User
 from prm.notifications.services import email_paused
@@ -85,7 +86,9 @@ def seed_tenant() -> None:
     incentive_demo.seed(admin=admin, managers=staff)
     enablement_demo.seed(admin=admin, managers=staff)
     mapping_demo.seed(admin=admin, managers=staff)
-    health_demo.seed()  # last: it replays what the others made
+    health_demo.seed()  # it replays what the others made
+    # Last of all, as the nightly run would: the lifecycle rules decide every stage from what the demo made.
+    partner_lifecycle.stages_recompute()
 
 
 def demo_summary(vendor: Vendor) -> list[str]:
