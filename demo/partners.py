@@ -194,9 +194,10 @@ def _signals(partner: Partner, stage: str, now, rng: random.Random) -> None:
     contacts = list(partner.contacts.all())
     strength = {Stage.RETENTION: 3, Stage.ACTIVATION: 2, Stage.ONBOARDING: 1, Stage.DORMANT: 0}[stage]
     for n, contact in enumerate(contacts):
-        if n < strength + 1:
+        if n < strength + 1:  # a dormant partner's people last signed in more than half a year ago
+            days = rng.randint(190, 300) if stage == Stage.DORMANT else rng.randint(1, 20)
             services.signal_record(partner=partner, contact=contact, kind=SignalKind.PORTAL_LOGIN,
-                                   occurred_at=now - timedelta(days=rng.randint(1, 20)))
+                                   occurred_at=now - timedelta(days=days))
         if n < strength:
             services.signal_record(partner=partner, contact=contact, kind=SignalKind.TRAINING_COMPLETED,
                                    occurred_at=now - timedelta(days=rng.randint(30, 200)))

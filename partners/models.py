@@ -214,7 +214,7 @@ class PartnerSettings(models.Model):
                     "active contact today, is in retention."),
     )
     lifecycle_dormant_days = models.PositiveSmallIntegerField(
-        _("days without activity before dormant"), default=180,
+        _("days without activity before dormant"), default=90,
         validators=[MinValueValidator(30), MaxValueValidator(730)],
         help_text=_("A signed partner with no sign-in, training, lead or deal for this many days is dormant."),
     )

@@ -46,7 +46,6 @@ PROFILE_FIELDS_FOR_PARTNERS = (
     "website", "phone", "postal_code", "address", "invoice_number",
     "bank_code", "bank_name", "branch_code", "branch_name", "account_type", "account_number", "account_holder",
 )
-PRE_SIGNING_STAGES = (Stage.PROSPECT, Stage.APPLIED, Stage.RECRUITING)
 BANK_FIELDS = ("bank_code", "bank_name", "branch_code", "branch_name", "account_type", "account_number", "account_holder")
 
 

@@ -39,7 +39,7 @@ class Rules:
 
     agreements: int = 4
     retention_months: int = 6
-    dormant_days: int = 180
+    dormant_days: int = 90
 
     @classmethod
     def from_settings(cls, row) -> Rules:

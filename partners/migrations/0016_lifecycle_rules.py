@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='partnersettings',
             name='lifecycle_dormant_days',
-            field=models.PositiveSmallIntegerField(default=180, help_text='A signed partner with no sign-in, training, lead or deal for this many days is dormant.', validators=[django.core.validators.MinValueValidator(30), django.core.validators.MaxValueValidator(730)], verbose_name='days without activity before dormant'),
+            field=models.PositiveSmallIntegerField(default=90, help_text='A signed partner with no sign-in, training, lead or deal for this many days is dormant.', validators=[django.core.validators.MinValueValidator(30), django.core.validators.MaxValueValidator(730)], verbose_name='days without activity before dormant'),
         ),
         migrations.AddField(
             model_name='partnersettings',

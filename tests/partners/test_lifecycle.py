@@ -306,3 +306,43 @@ def test_the_nightly_task_recomputes_on_a_real_worker(celery_worker, django_db_b
             finally:
                 partner.delete()
         connection.set_schema_to_public()
+
+
+def test_the_funnel_says_how_many_partners_wait_on_which_rule(people_a):
+    from insights.dashboards import presentation, selectors
+    from tests.insights.test_dashboards import FILTERS
+
+    with tenant_context(people_a.tenant):
+        waiting = PartnerFactory.create_batch(3, stage=Stage.RECRUITING)
+        _sign(waiting[0], AgreementKind.values[:2])
+        signed = PartnerFactory(stage=Stage.RECRUITING)
+        _sign(signed)
+        lifecycle.stages_recompute(partner_ids=[*(p.pk for p in waiting), signed.pk])
+        rows = {row.stage: row for row in selectors.stage_rows(FILTERS)}
+        assert rows["recruiting"].waiting == (("agreements", 3),)
+        assert rows["onboarding"].waiting == (("first_deal", 1),)
+        with translation.override("en"):
+            table = presentation.stages_table(list(rows.values()), FILTERS)
+        recruiting = next(row for row in table.rows if row[0].value == "Recruiting")
+        assert recruiting[-1].value == "Agreements to sign 3"
+
+
+def test_a_vendor_admin_sets_the_rules_within_bounds_and_saving_applies_them(people_a):
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(stage=Stage.RECRUITING)
+        _sign(partner, AgreementKind.values[:2])
+    client = people_a.console(people_a.vendor_admin)
+    data = {"weight_customer_overlap": 3, "weight_core_business": 3, "weight_characteristics": 2,
+            "weight_sales_capacity": 2, "customer_affinity_source": "typed", "trained_window_days": 365,
+            "active_window_days": 90, "lifecycle_agreements": 2, "lifecycle_retention_months": 6,
+            "lifecycle_dormant_days": 180}
+    for field, value in (("lifecycle_agreements", 5), ("lifecycle_retention_months", 0),
+                         ("lifecycle_dormant_days", 10), ("lifecycle_dormant_days", 1000)):
+        refused = client.post("/partners/settings/", {**data, field: value})
+        assert refused.status_code == 200 and field in refused.context["form"].errors
+    assert client.post("/partners/settings/", data).status_code == 302
+    with tenant_context(people_a.tenant):
+        assert PartnerSettings.current().lifecycle_agreements == 2
+        partner.refresh_from_db()
+        assert partner.stage == Stage.ONBOARDING  # two agreements are now enough
+    assert people_a.console(people_a.channel_manager).post("/partners/settings/", data).status_code == 403
