@@ -122,7 +122,7 @@ def _stage_url(stage: str, filters: Filters) -> str:
 
 
 def _waiting_text(row: selectors.StageRow) -> str:
-    """"A first deal 12 · An active contact 3": how many of the stage's partners wait on which rule."""
+    """"First deal 12 · Active contact 3": how many of the stage's partners wait on which rule."""
     return " · ".join(f"{RULE_LABELS.get(rule, rule)} {format_number(count)}" for rule, count in row.waiting)
 
 
@@ -329,13 +329,14 @@ def page(overview: selectors.Overview) -> Page:
     for row in overview.stages:
         note = (_("median %(days)s days here") % {"days": round(row.days_in_stage)}
                 if row.days_in_stage is not None else "")
+        waiting = ""
         if row.waiting:  # the rule most of them have not met
             rule, count = row.waiting[0]
-            note = " · ".join(filter(None, [note, _("%(count)s wait on: %(rule)s") % {
-                "count": format_number(count), "rule": RULE_LABELS.get(rule, rule)}]))
+            waiting = _("%(rule)s: %(count)s waiting") % {"count": format_number(count),
+                                                          "rule": RULE_LABELS.get(rule, rule)}
         funnel_steps.append(charts.Step(_stage_label(row.stage), row.partners, note,
                                         muted=row.stage in {s.value for s in selectors.OFF_PATH},
-                                        href=_stage_url(row.stage, overview.filters)))
+                                        href=_stage_url(row.stage, overview.filters), detail=waiting))
     registered, won = overview.deals_by_month
     bins = []
     for index, count in enumerate(health.buckets):

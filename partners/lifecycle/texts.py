@@ -11,12 +11,12 @@ from prm.formatting import format_date
 
 # Short names of the rules not yet met: the funnel's "waiting on" column.
 RULE_LABELS = {
-    "start_recruiting": gettext_lazy("Recruiting to start"),
-    "agreements": gettext_lazy("Agreements to sign"),
-    "first_deal": gettext_lazy("A first deal"),
-    "deal_age": gettext_lazy("Time since the first deal"),
-    "recent_deal": gettext_lazy("A recent deal"),
-    "active_contact": gettext_lazy("An active contact"),
+    "start_recruiting": gettext_lazy("Recruiting start"),
+    "agreements": gettext_lazy("Agreements"),
+    "first_deal": gettext_lazy("First deal"),
+    "deal_age": gettext_lazy("Deal history"),
+    "recent_deal": gettext_lazy("Recent deal"),
+    "active_contact": gettext_lazy("Active contact"),
     "activity": gettext_lazy("Any activity"),
 }
 

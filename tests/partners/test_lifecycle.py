@@ -324,7 +324,7 @@ def test_the_funnel_says_how_many_partners_wait_on_which_rule(people_a):
         with translation.override("en"):
             table = presentation.stages_table(list(rows.values()), FILTERS)
         recruiting = next(row for row in table.rows if row[0].value == "Recruiting")
-        assert recruiting[-1].value == "Agreements to sign 3"
+        assert recruiting[-1].value == "Agreements 3"
 
 
 def test_a_vendor_admin_sets_the_rules_within_bounds_and_saving_applies_them(people_a):
