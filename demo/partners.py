@@ -118,7 +118,9 @@ def _age_history(now) -> None:
     """Spread each partner's seeded history over the past year, as if it had happened then."""
     from partners.models import ChecklistItem, PartnerEvent
 
-    for partner in Partner.objects.filter(stage__in=[Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT]):
+    # By the story's stage, not the stage the rules derive later (seeding again must change nothing).
+    settled = [name for name, profile in PROFILES.items() if profile[0] in (Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT)]
+    for partner in Partner.objects.filter(name__in=settled):
         done = now - timedelta(days=200)
         for item in ChecklistItem.objects.filter(partner=partner, auto_event="", completed_at__isnull=True):
             item.completed_at, item.completed_by = done, partner.owner
