@@ -106,12 +106,15 @@ def _checklists_start(partner_ids: list[int]) -> None:
 
 
 def stages_recompute_soon(partner_ids) -> None:
-    """Recompute these partners' stages once the caller's transaction commits (a deal registered or won)."""
+    """Recompute these partners' stages once the caller's transaction commits (a deal registered or won).
+
+    Robust: a broker that cannot take the message is logged and leaves the change to the nightly run, rather
+    than failing the registration that has already been stored."""
     from partners.tasks import partner_stages_recompute
 
     ids, schema = sorted(set(partner_ids)), connection.schema_name  # type: ignore[attr-defined]  # django-tenants
     transaction.on_commit(lambda: partner_stages_recompute.apply_async(
-        kwargs={"schema_name": schema, "partner_ids": ids}, headers={"_schema_name": schema}))
+        kwargs={"schema_name": schema, "partner_ids": ids}, headers={"_schema_name": schema}), robust=True)
 
 
 @transaction.atomic

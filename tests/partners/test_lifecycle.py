@@ -228,6 +228,9 @@ def test_the_partner_page_sets_a_stage_by_hand_shows_it_as_such_and_lets_the_rul
         partner.refresh_from_db()
         assert partner.stage == Stage.ONBOARDING  # refused: nothing changed
 
+    timeline = client.get(f"/partners/{partner.pk}/timeline/").content.decode()
+    assert "契約書は郵送中" in timeline  # the entry says why, with who and until when
+    assert client.get(f"/partners/{partner.pk}/stage/").status_code == 405
     assert client.get(f"/partners/{partner.pk}/stage/release/").status_code == 405
     assert client.post(f"/partners/{partner.pk}/stage/release/").status_code == 302
     with tenant_context(people_a.tenant):
@@ -346,3 +349,17 @@ def test_a_vendor_admin_sets_the_rules_within_bounds_and_saving_applies_them(peo
         partner.refresh_from_db()
         assert partner.stage == Stage.ONBOARDING  # two agreements are now enough
     assert people_a.console(people_a.channel_manager).post("/partners/settings/", data).status_code == 403
+
+
+def test_the_partner_form_offers_only_the_stages_a_person_decides(people_a):
+    from partners.forms import PartnerForm
+
+    with tenant_context(people_a.tenant):
+        recruiting = PartnerFactory(stage=Stage.RECRUITING)
+        active = PartnerFactory(stage=Stage.ACTIVATION)
+        assert {code for code, _label in PartnerForm(partner=recruiting).fields["stage"].choices} == {
+            "prospect", "applied", "recruiting", "terminated"}
+        assert "activation" in {code for code, _label in PartnerForm(partner=active).fields["stage"].choices}
+    response = people_a.console(people_a.channel_manager).post(f"/partners/{recruiting.pk}/edit/", {
+        "name": recruiting.name, "partner_type": "resale", "stage": "retention"})
+    assert response.status_code == 200 and "stage" in response.context["form"].errors
