@@ -13,3 +13,5 @@ class DealsConfig(AppConfig):
         # partners (below deals) shows these figures on business plans: the owner's functions, registered
         register_figure_source("won_totals", selectors.won_totals)
         register_figure_source("registered_deals", selectors.registered_deal_count)
+        # …and derives its partners' lifecycle stages from their first and latest deals
+        register_figure_source("deal_lifecycle_dates", selectors.lifecycle_dates)

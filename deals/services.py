@@ -33,6 +33,7 @@ from partners import japan
 from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner, SignalKind
 from partners.selectors import staff_for
+from partners.selectors.lifecycle import deals_allowed
 from partners.services import signal_record
 from prm import events, locks
 from prm import messages as msg
@@ -48,6 +49,16 @@ TRANSITIONS: dict[str, set[str]] = {
     Stage.PROPOSAL: {Stage.NEGOTIATION, Stage.WON, Stage.LOST, Stage.CANCELLED, Stage.EXPIRED},
     Stage.NEGOTIATION: {Stage.WON, Stage.LOST, Stage.CANCELLED, Stage.EXPIRED},
 }
+
+
+class NotYetSigned(PermissionDenied):
+    """A partner still in planning or recruiting registers a deal, and its vendor does not allow that."""
+
+    def __init__(self) -> None:
+        super().__init__(_("Your company can register deals once the partnership agreements are signed. "
+                           "Please contact your channel manager."))
+
+
 PARTNER_MOVES = {Stage.PROPOSAL, Stage.NEGOTIATION, Stage.LOST, Stage.CANCELLED}  # won: deal_win_report
 
 
@@ -219,6 +230,8 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
     """
     if not partner.is_active:
         raise PermissionDenied(_("This partner cannot register deals."))
+    if lead is None and not deals_allowed(partner):  # a lead is handed over by the vendor, who chose the partner
+        raise NotYetSigned
     fields = _validate(dict(fields))
     keys = customer_keys_for(fields["customer_name"], fields["corporate_number"], fields.get("web_domain", ""))
     rules = DealSettings.current()  # read once: the capacity default and the conflict rules

@@ -118,7 +118,9 @@ def _age_history(now) -> None:
     """Spread each partner's seeded history over the past year, as if it had happened then."""
     from partners.models import ChecklistItem, PartnerEvent
 
-    for partner in Partner.objects.filter(stage__in=[Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT]):
+    # By the story's stage, not the stage the rules derive later (seeding again must change nothing).
+    settled = [name for name, profile in PROFILES.items() if profile[0] in (Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT)]
+    for partner in Partner.objects.filter(name__in=settled):
         done = now - timedelta(days=200)
         for item in ChecklistItem.objects.filter(partner=partner, auto_event="", completed_at__isnull=True):
             item.completed_at, item.completed_by = done, partner.owner
@@ -194,9 +196,10 @@ def _signals(partner: Partner, stage: str, now, rng: random.Random) -> None:
     contacts = list(partner.contacts.all())
     strength = {Stage.RETENTION: 3, Stage.ACTIVATION: 2, Stage.ONBOARDING: 1, Stage.DORMANT: 0}[stage]
     for n, contact in enumerate(contacts):
-        if n < strength + 1:
+        if n < strength + 1:  # a dormant partner's people last signed in more than half a year ago
+            days = rng.randint(190, 300) if stage == Stage.DORMANT else rng.randint(1, 20)
             services.signal_record(partner=partner, contact=contact, kind=SignalKind.PORTAL_LOGIN,
-                                   occurred_at=now - timedelta(days=rng.randint(1, 20)))
+                                   occurred_at=now - timedelta(days=days))
         if n < strength:
             services.signal_record(partner=partner, contact=contact, kind=SignalKind.TRAINING_COMPLETED,
                                    occurred_at=now - timedelta(days=rng.randint(30, 200)))

@@ -141,6 +141,7 @@ class Step:
     note: str = ""  # shown beside the count, e.g. "median 45 days here"
     muted: bool = False  # off the main path (dormant): drawn grey below a divider
     href: str = ""
+    detail: str = ""  # a second line under the note, e.g. "7 wait on: a first deal"
 
 
 def funnel(chart_id: str, title: str, steps: Sequence[Step]) -> SafeString:
@@ -164,7 +165,8 @@ def funnel(chart_id: str, title: str, steps: Sequence[Step]) -> SafeString:
         x = label_w + (bar_area - bar_w) / 2
         colour = MUTED if step.muted else PALETTE[0]
         opacity = 0.55 if step.muted else round(1 - 0.08 * index, 2)
-        tip = f"{step.label}: {format_number(step.value)}" + (f" · {step.note}" if step.note else "")
+        tip = f"{step.label}: {format_number(step.value)}" + "".join(f" · {text}" for text in (step.note, step.detail)
+                                                                      if text)
         desc_parts.append(tip)
         mark = [_text(label_w - 10, y + row / 2 - 2, fit(step.label, 13, label_w - 12), size=13, anchor="end",
                       baseline="middle"),
@@ -172,10 +174,11 @@ def funnel(chart_id: str, title: str, steps: Sequence[Step]) -> SafeString:
                 _rect(x, y + 4, bar_w, row - 10, colour, tip, rx=4, opacity=opacity),
                 _text(label_w + bar_area + 14, y + row / 2 - 2, format_number(step.value), size=14, weight="600",
                       baseline="middle")]
-        if step.note:
-            mark.append(_text(label_w + bar_area + 14 + text_width(format_number(step.value), 14) + 10,
-                              y + row / 2 - 2, fit(step.note, 11, note_w - 40), size=11, fill=MUTED,
-                              baseline="middle"))
+        note_x = label_w + bar_area + 14 + text_width(format_number(step.value), 14) + 10
+        lines = [text for text in (step.note, step.detail) if text]
+        for line, text in enumerate(lines):  # one line centred, two one above the other
+            mark.append(_text(note_x, y + row / 2 - 2 + (line * 2 - len(lines) + 1) * 7, fit(text, 11, note_w - 40),
+                              size=11 if line == 0 else 10, fill=MUTED, baseline="middle"))
         if step.href:
             body.append(f'<a href="{escape(step.href)}" class="text-decoration-none">{"".join(mark)}</a>')
         else:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partners import japan
+from partners.lifecycle.rules import PRE_SIGNING
 from partners.models import (
     AccountType,
     ActivityKind,
@@ -127,7 +128,9 @@ class PartnerForm(ServiceErrorsMixin, forms.Form):
     partner_type = forms.ChoiceField(label=_("Partner type"), choices=PartnerType.choices)
     parent = forms.ModelChoiceField(label=_("Parent partner"), required=False, queryset=Partner.objects.none(),
                                     help_text=_("For a sub-reseller: its upstream distributor."))
-    stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=Stage.choices)
+    stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=Stage.choices,
+                              help_text=_("Onboarding and later stages follow the lifecycle rules; to set one by hand "
+                                          "for a while, use the partner page."))
     owner = forms.ModelChoiceField(label=_("Owner (channel manager)"), required=False, queryset=User.objects.none())
     prefectures = forms.MultipleChoiceField(label=_("Territory (prefectures)"), required=False,
                                             widget=forms.CheckboxSelectMultiple)
@@ -179,14 +182,21 @@ class PartnerForm(ServiceErrorsMixin, forms.Form):
         self.fields["parent"].queryset = parents
         self.fields["owner"].queryset = _staff()
         self.fields["prefectures"].choices = japan.prefecture_choices()
+        # A person decides where a partner starts and when it ends; the rules decide the stages between.
+        current = partner.stage if partner is not None else None
+        self.fields["stage"].choices = [(code, label) for code, label in Stage.choices
+                                        if code in (*PRE_SIGNING, Stage.TERMINATED, current)]
 
     def sections(self):
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
 
 
 class StageForm(ServiceErrorsMixin, forms.Form):
+    """A stage set by hand, for a while: the rules decide again after `until`."""
+
     stage = forms.ChoiceField(label=_("New stage"), choices=Stage.choices)
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=300)
+    until = BusinessDateField(label=_("Until"), help_text=_("At most a year ahead; the rules decide again after it."))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
 class ContactForm(ServiceErrorsMixin, forms.ModelForm):
@@ -300,7 +310,8 @@ class SettingsForm(ServiceErrorsMixin, forms.ModelForm):
     class Meta:
         model = PartnerSettings
         fields = ["weight_customer_overlap", "weight_core_business", "weight_characteristics", "weight_sales_capacity",
-                  "customer_affinity_source", "valid_requires_login", "trained_window_days", "active_window_days"]
+                  "customer_affinity_source", "valid_requires_login", "trained_window_days", "active_window_days",
+                  "lifecycle_agreements", "lifecycle_retention_months", "lifecycle_dormant_days", "deals_before_signing"]
 
     def clean(self):
         cleaned = super().clean()

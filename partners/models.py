@@ -90,6 +90,15 @@ class Partner(FastChoiceDisplay, models.Model):
     )
     stage = models.CharField(_("lifecycle stage"), max_length=20, choices=Stage.choices, default=Stage.PROSPECT)
     stage_changed_at = models.DateTimeField(_("stage changed at"), default=timezone.now)
+    # Why the partner is at its stage and the next rule it has not met, as codes with parameters
+    # (partners.lifecycle.rules), rendered in the reader's language: {"reason": …, "next": …, "params": {…}}.
+    stage_reason = models.JSONField(_("stage reason"), default=dict, blank=True, db_default={}, editable=False)
+    # A stage set by hand holds until this day (included); the rules decide again the day after.
+    stage_override_until = models.DateField(_("manual stage until"), null=True, blank=True, editable=False)
+    stage_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
+        verbose_name=_("manual stage set by"),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_partners",
         verbose_name=_("owner"), limit_choices_to={"role__in": ["vendor_admin", "channel_manager"]},
@@ -194,6 +203,24 @@ class PartnerSettings(models.Model):
     active_window_days = models.PositiveIntegerField(
         _("activity window (days)"), default=90, validators=[MinValueValidator(1)],
         help_text=_("A contact who registered a lead or deal within this many days is active."),
+    )
+    lifecycle_agreements = models.PositiveSmallIntegerField(
+        _("agreements before onboarding"), default=4, validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text=_("How many of the four agreements a partner signs before it is onboarding."),
+    )
+    lifecycle_retention_months = models.PositiveSmallIntegerField(
+        _("months of business for retention"), default=6, validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text=_("A partner whose first deal is this many months old, with a deal in those months and an "
+                    "active contact today, is in retention."),
+    )
+    lifecycle_dormant_days = models.PositiveSmallIntegerField(
+        _("days without activity before dormant"), default=90,
+        validators=[MinValueValidator(30), MaxValueValidator(730)],
+        help_text=_("A signed partner with no sign-in, training, lead or deal for this many days is dormant."),
+    )
+    deals_before_signing = models.BooleanField(
+        _("partners in planning or recruiting may register deals"), default=False,
+        help_text=_("Off: only partners that reached onboarding can register deals, in the portal and the API."),
     )
 
     class Meta:
@@ -494,6 +521,7 @@ class EventKind(models.TextChoices):
     CREATED = "created", _("Partner created")
     UPDATED = "updated", _("Profile updated")
     STAGE_CHANGED = "stage_changed", _("Stage changed")
+    STAGE_OVERRIDE = "stage_override", _("Stage set by hand")
     APPLICATION_APPROVED = "application_approved", _("Application approved")
     AGREEMENT = "agreement", _("Agreement recorded")
     PROGRAM_JOINED = "program_joined", _("Joined the program")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from partners import japan, signals
 from partners.access import require_partner_member, require_vendor_staff
 from partners.contact_stages import Thresholds, stage_expression
+from partners.lifecycle import services as lifecycle
 from partners.models import (
     Activity,
     Agreement,
@@ -46,7 +47,6 @@ PROFILE_FIELDS_FOR_PARTNERS = (
     "website", "phone", "postal_code", "address", "invoice_number",
     "bank_code", "bank_name", "branch_code", "branch_name", "account_type", "account_number", "account_holder",
 )
-PRE_SIGNING_STAGES = (Stage.PROSPECT, Stage.APPLIED, Stage.RECRUITING)
 BANK_FIELDS = ("bank_code", "bank_name", "branch_code", "branch_name", "account_type", "account_number", "account_holder")
 
 
@@ -354,8 +354,10 @@ def agreement_record(*, partner: Partner, kind: str, agreed_on: date, actor: Use
     if Agreement.objects.filter(partner=partner).count() == len(AgreementKind.values):
         if not PartnerEvent.objects.filter(partner=partner, kind=EventKind.PROGRAM_JOINED).exists():
             event_record(partner, EventKind.PROGRAM_JOINED, actor=actor)
-        if partner.stage in PRE_SIGNING_STAGES:
-            partner_set_stage(partner=partner, stage=Stage.ONBOARDING, actor=actor, cause="agreements_complete")
+    # The vendor's rule says how many agreements make an onboarding partner; the person recording the last one
+    # sees the new stage at once.
+    if lifecycle.stages_recompute(partner_ids=[partner.pk]):
+        checklist_autocomplete(partner=partner)
     return agreement
 
 
@@ -443,6 +445,8 @@ def signal_record(*, partner: Partner, kind: str, contact: Contact | None = None
         return None
     signal = ContactSignal.objects.create(partner=partner, contact=contact, kind=kind,
                                           occurred_at=occurred_at or timezone.now(), amount=amount, source=source)
+    if kind in (SignalKind.DEAL_REGISTERED, SignalKind.DEAL_WON) or partner.stage == Stage.DORMANT:
+        lifecycle.stages_recompute_soon([partner.pk])  # a first deal activates; any sign of life wakes a dormant one
     if contact is not None:
         contact_stages_recompute(contact_ids=[contact.pk])
     checklist_autocomplete(partner=partner)
@@ -602,6 +606,7 @@ def settings_update(*, actor: User, **fields) -> PartnerSettings:
     row.full_clean()
     row.save()
     contact_stages_recompute()
+    lifecycle.stages_recompute()
     return row
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.utils.translation import gettext as _
 
+from partners.lifecycle.texts import reason_text
 from partners.models import ActivityKind, AgreementKind, ContactStage, EventKind, PartnerEvent, Stage
+from prm.formatting import format_date
 
 ICONS = {
     EventKind.CREATED: "building-add", EventKind.UPDATED: "pencil", EventKind.STAGE_CHANGED: "signpost-2",
     EventKind.APPLICATION_APPROVED: "check2-circle", EventKind.AGREEMENT: "pen", EventKind.PROGRAM_JOINED: "trophy",
     EventKind.CONTACT_ADDED: "person-plus", EventKind.CONTACT_STAGE: "person-up", EventKind.CHECKLIST_DONE: "check2-square",
     EventKind.ACTIVITY: "chat-square-text", EventKind.PLAN: "graph-up-arrow", EventKind.INVITATION: "envelope",
-    EventKind.IMPORTED: "file-earmark-arrow-up", EventKind.SIGNAL: "lightning",
+    EventKind.IMPORTED: "file-earmark-arrow-up", EventKind.SIGNAL: "lightning", EventKind.STAGE_OVERRIDE: "hand-index",
 }
 
 
@@ -31,7 +35,19 @@ def describe(event: PartnerEvent) -> str:
             "previous": _label(Stage, data.get("previous")), "stage": _label(Stage, data.get("stage"))}
         if data.get("cause") == "agreements_complete":
             return _("%(text)s (all four agreements recorded)") % {"text": text}
+        if data.get("cause") in ("rule", "override_expired"):
+            why = reason_text({"reason": data.get("rule"), "params": data.get("params")})
+            if data["cause"] == "override_expired":
+                return _("%(text)s: the stage set by hand ran out. %(why)s") % {"text": text, "why": why}
+            return _("%(text)s by the lifecycle rules: %(why)s") % {"text": text, "why": why}
+        if data.get("cause") == "override":
+            return _("%(text)s by hand until %(day)s: %(reason)s") % {
+                "text": text, "day": format_date(date.fromisoformat(data["until"])), "reason": data.get("reason", "")}
         return f"{text}: {data['reason']}" if data.get("reason") else text
+    if kind == EventKind.STAGE_OVERRIDE:
+        return _("Stage %(stage)s set by hand until %(day)s: %(reason)s") % {
+            "stage": _label(Stage, data.get("stage")), "day": format_date(date.fromisoformat(data["until"])),
+            "reason": data.get("reason", "")}
     if kind == EventKind.APPLICATION_APPROVED:
         return _("Application approved")
     if kind == EventKind.AGREEMENT:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/", partners.partner_detail, name="partner_detail"),
     path("<int:pk>/edit/", partners.partner_edit, name="partner_edit"),
     path("<int:pk>/stage/", partners.partner_stage, name="partner_stage"),
+    path("<int:pk>/stage/release/", partners.partner_stage_release, name="partner_stage_release"),
     path("<int:pk>/convert/", recruiting.prospect_convert, name="prospect_convert"),
     path("<int:pk>/timeline/", partners.partner_timeline, name="partner_timeline"),
     path("<int:pk>/agreements/<str:kind>/", recruiting.agreement_edit, name="agreement_edit"),

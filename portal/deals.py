@@ -17,6 +17,7 @@ from deals.models import DealRegistration
 from deals.web import move_from_request
 from enablement import selectors as enablement_selectors
 from enablement.services.sessions import lead_window
+from partners.selectors.lifecycle import deals_allowed
 from portal.access import or_404, portal_view
 from prm import ratelimits
 from prm.params import int_param
@@ -58,8 +59,10 @@ def deal_create(request: HttpRequest) -> HttpResponse:
             if session is not None:  # at a study session: straight on to the next lead
                 return redirect(f"{reverse('portal_deal_create')}?session={session.pk}")
             return redirect("portal_deal_detail", pk=deal.pk)
-    return render(request, "portal/deals/form.html", {"form": form, "session": session,
-                                                      "lead_until": lead_window(session)[1] if session else None})
+    return render(request, "portal/deals/form.html", {
+        "form": form, "session": session, "lead_until": lead_window(session)[1] if session else None,
+        # said before the rep types a whole registration in, not only after they send it
+        "not_signed": "" if deals_allowed(request.partner) else str(services.NotYetSigned())})
 
 
 def _session_in_progress(request: HttpRequest):

@@ -90,6 +90,12 @@ TENANT_JOBS: dict[str, TenantJob] = {
         schedule=crontab(hour=3, minute=0),
         spread_seconds=60 * 60,
     ),
+    # After the contact stages: "an active contact" is one of the lifecycle rules.
+    "partner-stages-recompute": TenantJob(
+        task="partners.tasks.partner_stages_recompute",
+        schedule=crontab(hour=4, minute=30),
+        spread_seconds=60 * 60,
+    ),
     "overlaps-recompute": TenantJob(
         task="mapping.tasks.overlaps_recompute",
         schedule=crontab(hour=2, minute=30),

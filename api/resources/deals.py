@@ -160,6 +160,8 @@ def deal_register(request: HttpRequest, payload: DealIn):
                 raise ApiError(422, _("The request has invalid fields."), own, code="customer_own",
                                errors=[{"field": "customer_name", "message": own}]) from None
             raise
+        except services.NotYetSigned as error:
+            raise ApiError(403, _("This partner cannot register deals yet."), str(error), code="not_signed") from None
         except PermissionDenied:
             raise ApiError(403, _("This partner cannot register deals."), code="forbidden") from None
         if customer_of(deal) == "taken" and payload.if_taken == "refuse":

@@ -544,3 +544,14 @@ def deals_registered_by(windows: list[tuple[int, int, datetime, datetime]]) -> d
           JOIN deals_dealregistration d ON d.registered_by_id = w.user_id
            AND d.registered_at >= w.since AND d.registered_at <= w.until
          GROUP BY w.key""", {"keys": keys, "users": users, "since": since, "until": until}))
+
+
+def lifecycle_dates(partner_ids) -> dict[int, tuple[datetime | None, datetime | None, date | None]]:
+    """partner id → (first registration, latest registration, first win day): the deal facts of the partners'
+    lifecycle stages (partners.lifecycle). Rejected registrations never count. One GROUP BY."""
+    from django.db.models import Max, Min
+
+    rows = (DealRegistration.objects.filter(_partner_scope(partner_ids)).exclude(stage=Stage.REJECTED)
+            .order_by().values("partner_id").annotate(first=Min("registered_at"), last=Max("registered_at"),
+                                                      won=Min("won_on", filter=Q(stage=Stage.WON))))
+    return {row["partner_id"]: (row["first"], row["last"], row["won"]) for row in rows}

@@ -18,7 +18,7 @@ from insights.dashboards import selectors
 from insights.dashboards.filters import Filters
 
 CACHE_SECONDS = 600
-KEY_VERSION = 2
+KEY_VERSION = 3  # 3: stage rows carry the rules partners wait on
 
 _VERSION_SQL = """
     SELECT (SELECT max(id) FROM partners_healthrun WHERE finished_at IS NOT NULL),

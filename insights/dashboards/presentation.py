@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from insights import charts
 from insights.dashboards import selectors
 from insights.dashboards.filters import Filters
+from partners.lifecycle.texts import RULE_LABELS
 from partners.models import PartnerType, Stage
 from prm import csv_export
 from prm.formatting import format_date, format_number, format_yen
@@ -120,12 +121,18 @@ def _stage_url(stage: str, filters: Filters) -> str:
     return f"{reverse('partner_list')}?{urlencode(query)}"
 
 
+def _waiting_text(row: selectors.StageRow) -> str:
+    """"First deal 12 · Active contact 3": how many of the stage's partners wait on which rule."""
+    return " · ".join(f"{RULE_LABELS.get(rule, rule)} {format_number(count)}" for rule, count in row.waiting)
+
+
 def stages_table(rows: list[selectors.StageRow], filters: Filters) -> Table:
     return Table("stages", _("Partners per lifecycle stage"), [
         _("Stage"), _("Partners"), _("Median time in the stage so far"), _("Stays that ended in the period"),
-        _("Median length of those stays")], [
+        _("Median length of those stays"), _("Waiting on (the rule not yet met)")], [
         [Cell(_stage_label(r.stage), href=_stage_url(r.stage, filters)), Cell(r.partners, "number"),
-         Cell(r.days_in_stage, "days"), Cell(r.stays, "number"), Cell(r.days_spent, "days")] for r in rows])
+         Cell(r.days_in_stage, "days"), Cell(r.stays, "number"), Cell(r.days_spent, "days"),
+         Cell(_waiting_text(r))] for r in rows])
 
 
 def kpi_table(kpis: selectors.Kpis) -> Table:
@@ -322,9 +329,14 @@ def page(overview: selectors.Overview) -> Page:
     for row in overview.stages:
         note = (_("median %(days)s days here") % {"days": round(row.days_in_stage)}
                 if row.days_in_stage is not None else "")
+        waiting = ""
+        if row.waiting:  # the rule most of them have not met
+            rule, count = row.waiting[0]
+            waiting = _("%(rule)s: %(count)s waiting") % {"count": format_number(count),
+                                                          "rule": RULE_LABELS.get(rule, rule)}
         funnel_steps.append(charts.Step(_stage_label(row.stage), row.partners, note,
                                         muted=row.stage in {s.value for s in selectors.OFF_PATH},
-                                        href=_stage_url(row.stage, overview.filters)))
+                                        href=_stage_url(row.stage, overview.filters), detail=waiting))
     registered, won = overview.deals_by_month
     bins = []
     for index, count in enumerate(health.buckets):

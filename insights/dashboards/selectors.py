@@ -39,6 +39,7 @@ class StageRow:
     days_in_stage: float | None  # median days the partners now at this stage have spent there so far
     days_spent: float | None  # median length of the stays at this stage that ended in the period
     stays: int  # how many stays ended in the period
+    waiting: tuple[tuple[str, int], ...] = ()  # (the next rule not yet met, partners waiting on it), most first
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ def _scope(filters: Filters, *, signed_only: bool = False) -> tuple[str, dict]:
         params["signed"] = SIGNED
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     sql = f"""scope AS (
-        SELECT p.id, p.name, p.partner_type, p.stage, p.stage_changed_at, p.created_at
+        SELECT p.id, p.name, p.partner_type, p.stage, p.stage_changed_at, p.created_at, p.stage_reason ->> 'next' AS waiting
           FROM partners_partner p
           {where})"""
     return sql, params
@@ -258,11 +259,19 @@ def stage_rows(filters: Filters) -> list[StageRow]:
          WHERE kind = 'stage_changed' AND entered_at IS NOT NULL
            AND occurred_at >= %(starts_at)s AND occurred_at < %(ends_before)s
          GROUP BY left_stage""", params)}
+    # Where they wait: the lifecycle rule each partner has not met yet (partners.lifecycle.rules).
+    waiting: dict[str, list[tuple[str, int]]] = {}
+    for stage, rule, count in _rows(f"""
+        WITH {scope}
+        SELECT s.stage, s.waiting, count(*) FROM scope s
+         WHERE s.waiting <> '' GROUP BY 1, 2 ORDER BY 3 DESC, 2""", params):
+        waiting.setdefault(stage, []).append((rule, count))
     rows = []
     for stage in [*FUNNEL, *OFF_PATH]:
         count, days_now = now_rows.get(stage.value, (0, None))
         stay_count, days_spent = stays.get(stage.value, (0, None))
-        rows.append(StageRow(stage.value, count, _days(days_now), _days(days_spent), stay_count))
+        rows.append(StageRow(stage.value, count, _days(days_now), _days(days_spent), stay_count,
+                             tuple(waiting.get(stage.value, ()))))
     return rows
 
 

@@ -9,7 +9,7 @@ from partners.models import Partner
 
 
 def get_partner(pk: int) -> Partner:
-    return get_object_or_404(Partner.objects.select_related("owner", "parent"), pk=pk)
+    return get_object_or_404(Partner.objects.select_related("owner", "parent", "stage_override_by"), pk=pk)
 
 
 def paginate(request, queryset, per_page: int = 50, *, count: int | None = None):

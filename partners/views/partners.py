@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from partners import selectors, services, signals
 from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageForm
+from partners.lifecycle import services as lifecycle
+from partners.lifecycle import texts
 from partners.models import Partner, PartnerSettings, PartnerType, Stage
 from partners.views.common import get_partner, paginate, querystring_without_page
 from prm.accounts.access import console_view
+from prm.formatting import format_date
 from prm.htmx import htmx_partial
 
 
@@ -73,11 +79,23 @@ def partner_stage(request: HttpRequest, pk: int) -> HttpResponse:
     partner = get_partner(pk)
     form = StageForm(request.POST)
     if form.is_valid():
-        services.partner_set_stage(partner=partner, stage=form.cleaned_data["stage"], actor=request.user,
-                                   reason=form.cleaned_data["reason"])
-        messages.success(request, _("Stage changed to %(stage)s.") % {"stage": partner.get_stage_display()})
-    else:
-        messages.error(request, _("Choose a valid stage."))
+        try:
+            partner = lifecycle.stage_override(partner=partner, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Stage set to %(stage)s until %(day)s.") % {
+                "stage": partner.get_stage_display(), "day": format_date(partner.stage_override_until)})
+            return redirect("partner_detail", pk=partner.pk)
+    messages.error(request, " ".join(str(message) for errors in form.errors.values() for message in errors))
+    return redirect("partner_detail", pk=partner.pk)
+
+
+@console_view
+@require_POST
+def partner_stage_release(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = lifecycle.stage_override_end(partner=get_partner(pk), actor=request.user)
+    messages.success(request, _("The rules decide the stage again: %(stage)s.") % {"stage": partner.get_stage_display()})
     return redirect("partner_detail", pk=partner.pk)
 
 
@@ -100,7 +118,10 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan": plan,
         "plan_progress": selectors.plan_progress(plan) if plan else [],
         "children": list(selectors.children_summary(partner)[:50]) if partner.partner_type == PartnerType.DISTRIBUTOR else [],
-        "stage_form": StageForm(initial={"stage": partner.stage}),
+        "stage_form": StageForm(initial={"stage": partner.stage,
+                                         "until": timezone.localdate() + timedelta(days=30)}),
+        "stage_reason": texts.reason_text(partner.stage_reason),
+        "stage_next": texts.next_rule_text(partner.stage_reason),
         "panels": [panel for _receiver, panel in signals.partner_detail_panels.send(
             sender=Partner, request=request, partner=partner)],
     }
@@ -121,6 +142,6 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
     form = SettingsForm(request.POST or None, instance=PartnerSettings.current())
     if request.method == "POST" and form.is_valid():
         services.settings_update(actor=request.user, **{name: form.cleaned_data[name] for name in SettingsForm.Meta.fields})
-        messages.success(request, _("Partner settings saved; contact stages recomputed."))
+        messages.success(request, _("Partner settings saved; contact and lifecycle stages recomputed."))
         return redirect("partner_settings")
     return render(request, "partners/settings.html", {"form": form})

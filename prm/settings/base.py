@@ -233,6 +233,7 @@ HEAVY_TASKS = [
     "insights.tasks.health_recalculate",
     "insights.tasks.qbr_render",
     "partners.tasks.contact_stages_recompute",
+    "partners.tasks.partner_stages_recompute",
     "programs.tasks.tiers_evaluate",
     "deals.tasks.deals_expire",
     "mapping.tasks.overlaps_recompute",

@@ -58,6 +58,24 @@ def test_a_partner_key_registers_as_the_portal_does(world, unblocked, write_reco
     assert world.get(f"/api/v1/deals/{deal['id']}", key="partner_a").json["id"] == deal["id"]
 
 
+def test_a_partner_still_recruiting_is_told_why_it_cannot_register_yet(world, unblocked, write_records):
+    from partners.models import Partner, PartnerSettings
+
+    partner = world.partner_a
+    in_vendor(world, lambda: Partner.objects.filter(pk=partner.pk).update(stage="recruiting"))
+    try:
+        body = _body()
+        answer = world.post("/api/v1/deals", body, key="partner_a")
+        assert answer.status == 403 and answer.json["code"] == "not_signed", answer.body
+        assert answer.json["detail"]  # the reason, not only "forbidden"
+        assert _state(world, body["customer_name"])["deals"] == 0
+        in_vendor(world, lambda: PartnerSettings.objects.update_or_create(pk=1, defaults={"deals_before_signing": True}))
+        assert world.post("/api/v1/deals", _body(), key="partner_a").status == 201
+    finally:
+        in_vendor(world, lambda: (Partner.objects.filter(pk=partner.pk).update(stage=partner.stage),
+                                  PartnerSettings.objects.filter(pk=1).update(deals_before_signing=False)))
+
+
 def test_a_customer_taken_by_another_partner_says_taken_and_stores_nothing(world, unblocked, write_records):
     name = customer()
     assert world.post("/api/v1/deals", _body(customer_name=name), key="partner_a").status == 201

@@ -85,7 +85,8 @@ def test_prospects_without_a_list_are_labelled_as_ranked_by_the_typed_score(peop
 def test_the_choice_is_a_planning_setting(people_a):
     client = people_a.console(people_a.vendor_admin)
     data = {"weight_customer_overlap": 3, "weight_core_business": 3, "weight_characteristics": 2,
-            "weight_sales_capacity": 2, "trained_window_days": 365, "active_window_days": 90}
+            "weight_sales_capacity": 2, "trained_window_days": 365, "active_window_days": 90,
+            "lifecycle_agreements": 4, "lifecycle_retention_months": 6, "lifecycle_dormant_days": 90}
     with tenant_context(people_a.tenant):
         assert PartnerSettings.current().customer_affinity_source == AffinitySource.TYPED
     refused = client.post("/partners/settings/", {**data, "customer_affinity_source": "guess"})

@@ -17,7 +17,8 @@ from demo import mapping as mapping_demo
 from demo import partners as partner_demo
 from demo import programs as program_demo
 from partners import services as partner_services
-from partners.models import Partner, PartnerMembership
+from partners.lifecycle import services as partner_lifecycle
+from partners.models import Partner, PartnerMembership, PartnerSettings
 from prm.accounts.models import Role, User
 from prm.notifications.services import email_paused
 from prm.tenancy.models import Vendor
@@ -79,13 +80,22 @@ def seed_tenant() -> None:
         partner_services.contact_link_user(user=user)
     staff = list(User.objects.filter(role=Role.CHANNEL_MANAGER).order_by("email"))
     admin = User.objects.get(email=demo.STAFF[0][0])
+    # The demo writes a year of history in seconds, each partner's agreements before the activity that follows
+    # them: while it is written, the lifecycle rules would find every signed partner silent since its
+    # agreements. Dormancy waits until the history is complete.
+    rules = PartnerSettings.current()
+    dormant_days = rules.lifecycle_dormant_days
+    PartnerSettings.objects.filter(pk=rules.pk).update(lifecycle_dormant_days=730)
     partner_demo.seed(admin=admin, managers=staff)
     deal_demo.seed(admin=admin, managers=staff)
     program_demo.seed()
     incentive_demo.seed(admin=admin, managers=staff)
     enablement_demo.seed(admin=admin, managers=staff)
     mapping_demo.seed(admin=admin, managers=staff)
-    health_demo.seed()  # last: it replays what the others made
+    health_demo.seed()  # it replays what the others made
+    # Last of all, as the nightly run would: the lifecycle rules decide every stage from what the demo made.
+    PartnerSettings.objects.filter(pk=rules.pk).update(lifecycle_dormant_days=dormant_days)
+    partner_lifecycle.stages_recompute()
 
 
 def demo_summary(vendor: Vendor) -> list[str]:
