@@ -201,6 +201,9 @@ def pgbouncer_wanted(argv: list[str]) -> tuple[bool, list[str]]:
     return wanted, [arg for arg in argv if arg != "--pgbouncer"]
 
 
+BROWSER_TEST_PATHS = {"tests", "tests/platform", "tests/platform/test_phones.py"}
+
+
 def browser_test_wanted(argv: list[str]) -> bool:
     """Whether the run may include the browser test (marker `browser`): the whole suite, or named tests among
     which it is, unless the marker is deselected."""
@@ -208,9 +211,6 @@ def browser_test_wanted(argv: list[str]) -> bool:
         return False
     named = named_tests(argv)
     return not named or any(arg.split("::")[0].rstrip("/") in BROWSER_TEST_PATHS for arg in named)
-
-
-BROWSER_TEST_PATHS = {"tests", "tests/platform", "tests/platform/test_phones.py"}
 
 
 def ensure_chromium(argv: list[str]) -> None:
