@@ -178,11 +178,15 @@ def _stop(processes) -> None:
             process.wait()
 
 
+def named_tests(argv: list[str]) -> list[str]:
+    """The test paths and node ids among pytest's arguments."""
+    return [arg for arg in argv if not arg.startswith("-") and (arg.startswith("tests") or "::" in arg or arg.endswith(".py"))]
+
+
 def parallel_args(argv: list[str]) -> list[str]:
     """The whole suite runs in one process per core (KYOSO_TEST_PROCESSES, at most 4): each has its own
     test database and Redis database. A run of named tests, or one that says -n / -p no:xdist, runs as asked."""
-    named = any(not arg.startswith("-") and (arg.startswith("tests") or "::" in arg or arg.endswith(".py"))
-                for arg in argv)
+    named = bool(named_tests(argv))
     if named or any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) or "xdist" in arg for arg in argv):
         return []
     processes = int(os.environ.get("KYOSO_TEST_PROCESSES") or min(os.cpu_count() or 1, 4))
@@ -197,9 +201,35 @@ def pgbouncer_wanted(argv: list[str]) -> tuple[bool, list[str]]:
     return wanted, [arg for arg in argv if arg != "--pgbouncer"]
 
 
+BROWSER_TEST_PATHS = {"tests", "tests/platform", "tests/platform/test_phones.py"}
+
+
+def browser_test_wanted(argv: list[str]) -> bool:
+    """Whether the run may include the browser test (marker `browser`): the whole suite, or named tests among
+    which it is, unless the marker is deselected."""
+    if any("not browser" in arg for arg in argv):
+        return False
+    named = named_tests(argv)
+    return not named or any(arg.split("::")[0].rstrip("/") in BROWSER_TEST_PATHS for arg in named)
+
+
+def ensure_chromium(argv: list[str]) -> None:
+    """The browser test drives Debian's Chromium: install it as CI does when it is missing (root and apt-get),
+    else say that the test will skip itself."""
+    from prm import debian
+
+    if not browser_test_wanted(argv) or debian.chromium(install=False):
+        return
+    _say(f"installing Debian's Chromium for the browser test ({debian.CHROMIUM_INSTALL_COMMAND}) …")
+    if not debian.chromium(install=True):
+        _say(f"Chromium could not be installed (run {debian.CHROMIUM_INSTALL_COMMAND} as root): the browser test "
+             "will be skipped")
+
+
 def cmd_test(argv: list[str]) -> int:
     _interrupt_on_signals()
     through_pgbouncer, argv = pgbouncer_wanted(argv)
+    ensure_chromium(argv)
     env = _services_env()
     env["DJANGO_SETTINGS_MODULE"] = "prm.settings.test"
     command = [PYTHON, "-m", "pytest", *parallel_args(argv), *argv]

@@ -120,6 +120,16 @@ def _portal_company(admin: bool, distributor: bool) -> tuple[Item, ...]:
     return tuple(items)
 
 
+def console_items(*, admin: bool) -> tuple[Item, ...]:
+    """The console sidebar's pages for a member of the vendor's staff (the Django admin's link aside)."""
+    return CONSOLE_SIDEBAR + (CONSOLE_SIDEBAR_ADMIN if admin else ())
+
+
+def portal_items(*, admin: bool, distributor: bool) -> tuple[Item, ...]:
+    """The portal menu's pages for a partner's person: the bar, then "Our company"'s dropdown."""
+    return _portal_bar(admin) + _portal_company(admin, distributor)
+
+
 # ----------------------------------------------------------------------------- building and caching
 
 _built: dict[tuple, tuple[Built, ...]] = {}
@@ -165,8 +175,7 @@ def _admin_link(href: str, icon: str, label: str, active: bool) -> str:
 def console_sidebar(request, user) -> SafeString:
     """The console's sidebar links for a member of the vendor's staff, the current page's marked active."""
     admin = user.is_vendor_admin
-    built = _build(_key(request, "console-sidebar", admin), CONSOLE_SIDEBAR + (CONSOLE_SIDEBAR_ADMIN if admin else ()),
-                   _sidebar_link)
+    built = _build(_key(request, "console-sidebar", admin), console_items(admin=admin), _sidebar_link)
     if admin:
         built += _build(_key(request, "console-sidebar-admin-site"), (Item("admin:index", _("Admin"), "gear"),),
                         _admin_link)

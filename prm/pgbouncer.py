@@ -17,7 +17,6 @@ import contextlib
 import os
 import pwd
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from prm import debian
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
 INSTALL_COMMAND = "apt-get install -y pgbouncer"
@@ -60,18 +61,9 @@ def upstream_from_url(url: str) -> Upstream:
 
 def executable() -> str:
     """PgBouncer's path; installs Debian's package when apt-get can (root), else says how."""
-    found = shutil.which("pgbouncer") or (PGBOUNCER if Path(PGBOUNCER).exists() else None)
+    found = debian.installed("pgbouncer", PGBOUNCER) or debian.apt_install("pgbouncer", PGBOUNCER)
     if found:
         return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "pgbouncer"]
-        # A fresh image may have no package lists yet: read them once if the first try fails.
-        for before in ([], [["apt-get", "update"]]):
-            for command in (*before, install):
-                subprocess.run(command, check=False, stdout=subprocess.DEVNULL, env=apt_env)
-            if Path(PGBOUNCER).exists():
-                return PGBOUNCER
     raise PgBouncerMissing(f"PgBouncer is not installed. Install it with: {INSTALL_COMMAND} (as root), then run again.")
 
 

@@ -16,4 +16,12 @@
       event.detail.isError = false;
     }
   });
+  // htmx keeps a copy of the page for Back and restores it as HTML. Style attributes that scripts set (a
+  // dropdown's position, a collapse's height) would come back as markup, which the CSP refuses: the copy
+  // is taken without them (the elements they belong to are closed by then or get them again when used).
+  document.addEventListener("htmx:beforeHistorySave", function (event) {
+    event.detail.historyElt.querySelectorAll("[style]").forEach(function (element) {
+      element.removeAttribute("style");
+    });
+  });
 })();

@@ -1,8 +1,9 @@
-"""The suite runs in one process per core; named tests run in one."""
+"""The suite runs in one process per core; named tests run in one. Chromium is made sure of only for runs
+that may include the browser test."""
 
 from __future__ import annotations
 
-from prm.cli import parallel_args
+from prm.cli import browser_test_wanted, parallel_args
 from prm.env import redis_url_with_db
 
 
@@ -23,3 +24,10 @@ def test_each_process_gets_its_own_redis_database():
     assert redis_url_with_db("unix:///srv/redis.sock?db=0&timeout=5", 3) == "unix:///srv/redis.sock?timeout=5&db=3"
     assert redis_url_with_db("redis://cache:6379/0", 1) == "redis://cache:6379/1"
     assert redis_url_with_db("redis://cache:6379", 4) == "redis://cache:6379/4"
+
+
+def test_it_wants_chromium_only_for_runs_that_may_include_the_browser_test():
+    assert browser_test_wanted([]) and browser_test_wanted(["-m", "not walk"])
+    assert browser_test_wanted(["tests/platform/test_phones.py::test_x", "-q"]) and browser_test_wanted(["tests/"])
+    assert not browser_test_wanted(["-m", "not browser"]) and not browser_test_wanted(["-m", "not walk and not browser"])
+    assert not browser_test_wanted(["tests/deals/test_matching.py", "tests/platform/test_access.py"])
