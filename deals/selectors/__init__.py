@@ -18,6 +18,9 @@ from deals.models import (
     Lead,
     Stage,
 )
+from deals.selectors.search import CustomerMatch as CustomerMatch
+from deals.selectors.search import customer_search as customer_search
+from deals.selectors.search import deal_search as deal_search
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
 

@@ -38,6 +38,8 @@ from partners.planning import (
     prospect_score,
     prospect_score_expression,
 )
+from partners.selectors.search import contact_search as contact_search
+from partners.selectors.search import partner_search as partner_search
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -1,0 +1,121 @@
+"""The console search's key and index: each searchable table stores one normalised key, found by its start or by
+any part of it in a few index look-ups, whatever the table's size.
+
+- `search_key(*values)`: each value read as the customer matcher reads a company name (prm.names.normalise_name:
+  width, case, spaces, punctuation, legal forms, variants of one character), hiragana folded into katakana so
+  that さくら, サクラ and ｻｸﾗ are one key; the values joined by a space, which no key contains, so a query never
+  matches across two of them.
+- `SearchKeyField`: the column, computed from its source fields whenever a row is written, by save() and by
+  bulk_create alike (as auto_now is). A save(update_fields=…) must name it when it names a source.
+- The indexes: a btree (pattern ops) finds keys starting with the query; PostgreSQL's pg_trgm is not in every
+  installation (the embedded server has no contrib modules), so keys containing it are found through a GIN
+  index over the key's pairs of characters, `search_grams`, a SQL function made once in public (prm
+  migration 0003), as PostgreSQL's own trigram index would.
+- `key_matches(rows, key, limit)`: the rows whose key starts with the query (in key order) and then those
+  containing it elsewhere, at most `limit`, in one statement that stops reading once it has them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Func, Value
+
+from prm.names import normalise_name
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+# The longest query the search takes (characters as typed); longer ones are refused with a message.
+MAX_QUERY_LENGTH = 100
+
+# Hiragana → katakana (ぁ..ゖ, and the iteration marks ゝゞ), the only folding the search adds to the matcher's.
+_KATAKANA = str.maketrans({**{chr(code): chr(code + 0x60) for code in range(0x3041, 0x3097)},
+                           "\u309d": "\u30fd", "\u309e": "\u30fe"})
+
+GRAMS_FUNCTION = """CREATE OR REPLACE FUNCTION search_grams(key text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT ARRAY(SELECT DISTINCT substr(key, i, 2) FROM generate_series(1, length(key) - 1) AS i) $$;"""
+
+
+def search_key(*values: str) -> str:
+    """The key of a record's names (or of a query, given one value): equal keys read as the same words."""
+    keys = (normalise_name(value or "").translate(_KATAKANA) for value in values)
+    return " ".join(key for key in keys if key)
+
+
+class SearchKeyField(models.TextField):
+    """The search key of `sources` (field names of the model), kept by every write that goes through the model."""
+
+    def __init__(self, *args: Any, sources: tuple[str, ...] = (), **kwargs: Any) -> None:
+        self.sources = tuple(sources)
+        kwargs.update(editable=False, blank=True, default="", db_default="")  # plain-SQL inserts stay valid
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        for option in ("editable", "blank", "default", "db_default"):
+            kwargs.pop(option, None)
+        return name, path, args, {**kwargs, "sources": self.sources}
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = search_key(*(getattr(model_instance, source) for source in self.sources))
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class SearchGrams(Func):
+    """search_grams(key): the key's pairs of characters (SQL, see GRAMS_FUNCTION)."""
+
+    function = "search_grams"
+    output_field = ArrayField(models.TextField())
+
+
+def search_indexes(prefix: str) -> list[models.Index]:
+    """The two indexes of a model's `search_key`, named after `prefix`."""
+    return [models.Index(fields=["search_key"], opclasses=["text_pattern_ops"], name=f"{prefix}_search_start"),
+            GinIndex(SearchGrams("search_key"), name=f"{prefix}_search_grams")]
+
+
+def key_matches(rows: QuerySet, key: str, limit: int, fields: tuple[str, ...] = ("pk",)) -> list[tuple]:
+    """`fields` of up to `limit` of `rows` whose search key starts with `key` (by key), then of those containing
+    it elsewhere. One statement.
+
+    A key of one character is looked up by its start only: it has no pair to look up. The two parts are one
+    UNION ALL under one LIMIT, so when the first fills the page the second is never read.
+    """
+    if not key:
+        return []
+    starting = rows.filter(search_key__startswith=key).order_by("search_key", "pk").values_list(*fields)
+    if len(key) < 2:
+        return list(starting[:limit])
+    containing = (rows.alias(grams=SearchGrams("search_key"))
+                  .filter(grams__contains=SearchGrams(Value(key)), search_key__contains=key)
+                  .exclude(search_key__startswith=key).order_by().values_list(*fields))
+    return list(starting[:limit].union(containing[:limit], all=True)[:limit])
+
+
+def found(rows: QuerySet, key: str, limit: int) -> list:
+    """Up to `limit` of `rows` (with what they select_related) matching `key` as key_matches orders them: the
+    ids in one statement, the rows in a second."""
+    ids = [pk for (pk,) in key_matches(rows, key, limit)]
+    by_id = rows.in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def fill_search_keys(model: type[models.Model], batch: int = 2000) -> None:
+    """Compute the search key of every row of `model` (a data migration's model): the key's column added to a
+    table that already has rows."""
+    sources = model._meta.get_field("search_key").sources  # type: ignore[union-attr]  # a SearchKeyField
+    rows = []
+    for row in model._default_manager.only("pk", *sources).order_by("pk").iterator(chunk_size=batch):
+        row.search_key = search_key(*(getattr(row, source) for source in sources))
+        rows.append(row)
+        if len(rows) >= batch:
+            model._default_manager.bulk_update(rows, ["search_key"])
+            rows = []
+    if rows:
+        model._default_manager.bulk_update(rows, ["search_key"])
