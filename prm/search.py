@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.db import models
-from django.db.models import Func, Value
+from django.db import connections, models
+from django.db.models import Func
 
 from prm.names import normalise_name
 
@@ -80,30 +80,62 @@ def search_indexes(prefix: str) -> list[models.Index]:
             GinIndex(SearchGrams("search_key"), name=f"{prefix}_search_grams")]
 
 
-def key_matches(rows: QuerySet, key: str, limit: int, fields: tuple[str, ...] = ("pk",)) -> list[tuple]:
+# Of the query's pairs, the index is asked for the rarest few: a pair in most rows (ベン of ベンチ… in every one) costs
+# the whole of its posting list and narrows nothing, and `LIKE` checks every row found anyway.
+RARE_GRAMS = 3
+COMMON_GRAM_SHARE = 0.2
+# The query's pairs with the share of rows holding each, from the statistics ANALYZE keeps of the index (0 for a
+# pair rarer than its most common elements).
+_GRAM_SHARES = """SELECT g, COALESCE(x.share, 0) FROM unnest(search_grams(%s)) AS g
+    LEFT JOIN (SELECT u.gram, u.share FROM pg_stats s, unnest(s.most_common_elems::text::text[],
+                                                               s.most_common_elem_freqs) AS u(gram, share)
+                WHERE s.schemaname = current_schema() AND s.tablename = %s) x ON x.gram = g
+    ORDER BY 2, 1"""
+
+
+def rare_grams(rows: QuerySet, key: str) -> list[str]:
+    """The few pairs of `key` that narrow `rows` the most: none when every pair is common, and the rows containing
+    `key` are then found as quickly without the index (they are most of them)."""
+    index = next(index.name for index in rows.model._meta.indexes if str(index.name).endswith("_search_grams"))
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(_GRAM_SHARES, [key, index])
+        return [gram for gram, share in cursor.fetchall() if share < COMMON_GRAM_SHARE][:RARE_GRAMS]
+
+
+def _matching(rows: QuerySet, key: str, limit: int, fields: tuple[str, ...]) -> QuerySet:
+    starting = rows.filter(search_key__startswith=key).order_by("search_key", "pk").values_list(*fields)
+    if len(key) < 2:
+        return starting[:limit]
+    containing = rows.filter(search_key__contains=key).exclude(search_key__startswith=key)
+    rare = rare_grams(rows, key)
+    if rare:
+        containing = containing.alias(grams=SearchGrams("search_key")).filter(grams__contains=rare)
+    return starting[:limit].union(containing.order_by().values_list(*fields)[:limit], all=True)[:limit]
+
+
+def key_matches(rows: QuerySet, key: str, limit: int, fields: tuple[str, ...]) -> list[tuple]:
     """`fields` of up to `limit` of `rows` whose search key starts with `key` (by key), then of those containing
-    it elsewhere. One statement.
+    it elsewhere. Two statements: the pairs to look up, then the rows.
 
     A key of one character is looked up by its start only: it has no pair to look up. The two parts are one
     UNION ALL under one LIMIT, so when the first fills the page the second is never read.
     """
-    if not key:
-        return []
-    starting = rows.filter(search_key__startswith=key).order_by("search_key", "pk").values_list(*fields)
-    if len(key) < 2:
-        return list(starting[:limit])
-    containing = (rows.alias(grams=SearchGrams("search_key"))
-                  .filter(grams__contains=SearchGrams(Value(key)), search_key__contains=key)
-                  .exclude(search_key__startswith=key).order_by().values_list(*fields))
-    return list(starting[:limit].union(containing[:limit], all=True)[:limit])
+    return list(_matching(rows, key, limit, fields)) if key else []
 
 
 def found(rows: QuerySet, key: str, limit: int) -> list:
-    """Up to `limit` of `rows` (with what they select_related) matching `key` as key_matches orders them: the
-    ids in one statement, the rows in a second."""
-    ids = [pk for (pk,) in key_matches(rows, key, limit)]
-    by_id = rows.in_bulk(ids)
-    return [by_id[pk] for pk in ids if pk in by_id]
+    """Up to `limit` of `rows` (with what they select_related) matching `key`, those with a name starting with it
+    first, then by key: key_matches' choice, read whole in one statement."""
+    if not key:
+        return []
+    matching = list(rows.filter(pk__in=_matching(rows, key, limit, ("pk",))))
+    return sorted(matching, key=lambda row: (not starts_a_word(row.search_key, key), row.search_key, row.pk))
+
+
+def starts_a_word(stored: str, key: str) -> bool:
+    """Whether one of the names in the stored key `stored` (a partner's reading, a contact's e-mail) starts with
+    the query's `key`: those come first."""
+    return any(name.startswith(key) for name in stored.split(" "))
 
 
 def fill_search_keys(model: type[models.Model], batch: int = 2000) -> None:
