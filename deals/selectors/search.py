@@ -41,9 +41,10 @@ def customer_search(key: str, *, limit: int) -> list[CustomerMatch]:
                 names.setdefault(name_key, name)
                 if model is DirectAccount:
                     direct.add(name_key)
-    counts = {row["name_key"]: row for row in (
+    counts: dict[str, tuple[int, int]] = {
+        name_key: (registrations, latest) for name_key, registrations, latest in
         DealRegistration.objects.filter(name_key__in=list(names)).order_by().values("name_key")
-        .annotate(registrations=Count("pk"), latest=Max("pk")))}
-    return [CustomerMatch(name=name, name_key=name_key, registrations=counts.get(name_key, {}).get("registrations", 0),
-                          latest_deal_id=counts.get(name_key, {}).get("latest"), direct_account=name_key in direct)
+        .annotate(registrations=Count("pk"), latest=Max("pk")).values_list("name_key", "registrations", "latest")}
+    return [CustomerMatch(name=name, name_key=name_key, registrations=counts.get(name_key, (0, None))[0],
+                          latest_deal_id=counts.get(name_key, (0, None))[1], direct_account=name_key in direct)
             for name_key, name in names.items()]  # the direct-sales accounts first, as read
