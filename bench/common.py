@@ -135,7 +135,7 @@ def seed_registrations(partner_ids: list[int], total: int) -> None:
         return
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        # Set-based: one INSERT … SELECT; keys as the matcher and the search (prm.search) would store them.
+        # Set-based: one INSERT … SELECT; keys as the matcher and the search (partners.search) would store them.
         cursor.execute(
             """
             INSERT INTO deals_dealregistration

@@ -78,10 +78,10 @@ def _seed_named(staff) -> None:
     from demo.data import HEALTH_USERS, PARTNER_USERS, PARTNERS
     from demo.health import PLACES, TRADES
     from partners.models import Contact, Partner
-    from prm.search import search_key
+    from partners.search import search_key
 
     # The numbered registrations' keys are written in SQL (seed_registrations): they must be the search's.
-    assert search_key("株式会社ベンチ顧客7") == "ベンチ顧客7", "the seeded search keys follow prm.search"
+    assert search_key("株式会社ベンチ顧客7") == "ベンチ顧客7", "the seeded search keys follow partners.search"
     if Partner.objects.filter(name=PARTNERS[0][0]).exists():
         return
     started = time.perf_counter()

@@ -5,11 +5,11 @@ CSV imports and clean-up (spec: CUSTOMER_MATCHING.md). Pure Python, no models, n
 callers store the three keys of `customer_keys` in indexed columns, fetch the rows sharing at
 least one key and let `same_customer` decide.
 
-- Every value first goes through `clean_text` (prm.names): default-ignorable code points (variation
+- Every value first goes through `clean_text` (partners.names): default-ignorable code points (variation
   selectors, zero-width characters, bidi marks, Hangul fillers …) are dropped and combining
   marks composed, so invisible characters can never make one customer look like two.
 - Corporate number (法人番号): decisive when both records have a valid one.
-- Name key: `normalise_name` (prm.names). Legal forms, width, case, spacing, punctuation and the usual
+- Name key: `normalise_name` (partners.names). Legal forms, width, case, spacing, punctuation and the usual
   variants of one character go; every other difference stays (サイバー ≠ サイバーエージェント).
 - Domain: `registrable_domain`, from a URL, a bare domain or an e-mail address; free-mail,
   ISP and shared-platform domains give None and never match.
@@ -27,11 +27,11 @@ from urllib.parse import urlsplit
 from partners.japan import is_valid_corporate_number, normalise_corporate_number
 
 # The name normalisation is the matcher's, kept at the floor so that partners' search can read names the same
-# way (prm.names); these names are part of the matcher's interface.
-from prm.names import DEFAULT_IGNORABLE_RANGES as DEFAULT_IGNORABLE_RANGES
-from prm.names import clean_text as clean_text
-from prm.names import is_default_ignorable as is_default_ignorable
-from prm.names import normalise_name as normalise_name
+# way (partners.names); these names are part of the matcher's interface.
+from partners.names import DEFAULT_IGNORABLE_RANGES as DEFAULT_IGNORABLE_RANGES
+from partners.names import clean_text as clean_text
+from partners.names import is_default_ignorable as is_default_ignorable
+from partners.names import normalise_name as normalise_name
 
 # --------------------------------------------------------------------------- domains
 

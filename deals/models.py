@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from deals.segments import EmployeeBand, JsicMajor
+from partners.search import SearchKeyField, search_indexes
 from prm.bounds import MAX_DAYS, positive_yen_validators, validate_business_date, yen_validators
 from prm.choices import FastChoiceDisplay
-from prm.search import SearchKeyField, search_indexes
 
 
 class RuleMode(models.TextChoices):
@@ -192,7 +192,7 @@ class DealRegistration(FastChoiceDisplay, CustomerKeyFields, CustomerSegmentFiel
     external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     # Also set by a database trigger on every UPDATE: the API's `updated_since`.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
-    search_key = SearchKeyField(sources=("customer_name",))  # the console search's (prm.search)
+    search_key = SearchKeyField(sources=("customer_name",))  # the console search's (partners.search)
 
     class Meta:
         ordering = ["-registered_at", "-id"]
@@ -309,7 +309,7 @@ class DirectAccount(CustomerKeyFields, CustomerSegmentFields):
     external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
-    search_key = SearchKeyField(sources=("customer_name",))  # the console search's (prm.search)
+    search_key = SearchKeyField(sources=("customer_name",))  # the console search's (partners.search)
 
     class Meta:
         ordering = ["customer_name"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from prm.search import MAX_QUERY_LENGTH
+from partners.search import MAX_QUERY_LENGTH
 
 
 class SearchForm(forms.Form):

@@ -1,5 +1,5 @@
 """The console's one search box: partners, contacts, deal registrations and customers, each read by the selectors
-of the app that owns them (insights, the roof, may call them all); prm.search makes the key they look up."""
+of the app that owns them (insights, the roof, may call them all); partners.search makes the key they look up."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from deals import selectors as deal_selectors
 from partners import selectors as partner_selectors
-from prm.search import search_key
+from partners.search import search_key
 
 # Rows of each kind: under the box while typing, and on the results page.
 LIVE_LIMIT = 5

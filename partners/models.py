@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from partners.search import SearchKeyField, search_indexes
 from prm.bounds import count_validators, fiscal_year_validators, validate_business_date, yen_validators
 from prm.choices import FastChoiceDisplay
-from prm.search import SearchKeyField, search_indexes
 
 
 class PartnerType(models.TextChoices):
@@ -131,7 +131,7 @@ class Partner(FastChoiceDisplay, models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Also set by a database trigger on every UPDATE (bulk updates included): the API's `updated_since`.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
-    # The console search's key (prm.search): the name, its reading and the corporate number.
+    # The console search's key (partners.search): the name, its reading and the corporate number.
     search_key = SearchKeyField(sources=("name", "name_kana", "corporate_number"))
 
     objects = PartnerQuerySet.as_manager()
@@ -249,7 +249,7 @@ class Contact(models.Model):
     external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
-    search_key = SearchKeyField(sources=("full_name", "full_name_kana", "email"))  # the console search's (prm.search)
+    search_key = SearchKeyField(sources=("full_name", "full_name_kana", "email"))  # the console search's (partners.search)
 
     class Meta:
         verbose_name = _("contact")

@@ -35,11 +35,11 @@ from partners.models import (
     SignalKind,
     Stage,
 )
+from partners.search import search_key
 from partners.selectors import partner_for_user, staff_for
 from prm import events, locks, ratelimits
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
-from prm.search import search_key
 from prm.tenancy.urls import reverse_path
 
 PROFILE_FIELDS_FOR_PARTNERS = (
@@ -155,7 +155,7 @@ def partner_update(*, partner: Partner, actor: User | None, **fields) -> Partner
     for name in changed:
         setattr(partner, name, fields[name])
     if changed:
-        # The search key follows the names it is made of (prm.search).
+        # The search key follows the names it is made of (partners.search).
         key = ["search_key"] if {"name", "name_kana", "corporate_number"} & set(changed) else []
         partner.save(update_fields=[*changed, *key, "updated_at"])
         event_record(partner, EventKind.UPDATED, actor=actor, fields=changed)

@@ -1,15 +1,15 @@
-"""The console search's key (prm.search) on DealRegistration, DirectAccount: the column, filled for the rows already there,
+"""The console search's key (partners.search) on DealRegistration, DirectAccount: the column, filled for the rows already there,
 then its two indexes (built once the keys are in)."""
 
 import django.contrib.postgres.indexes
-import prm.search
+import partners.search
 from django.conf import settings
 from django.db import migrations, models
 
 
 def fill_keys(apps, schema_editor):
     for name in ('DealRegistration', 'DirectAccount'):
-        prm.search.fill_search_keys(apps.get_model('deals', name))
+        partners.search.fill_search_keys(apps.get_model('deals', name))
 
 
 class Migration(migrations.Migration):
@@ -25,12 +25,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='dealregistration',
             name='search_key',
-            field=prm.search.SearchKeyField(sources=('customer_name',)),
+            field=partners.search.SearchKeyField(sources=('customer_name',)),
         ),
         migrations.AddField(
             model_name='directaccount',
             name='search_key',
-            field=prm.search.SearchKeyField(sources=('customer_name',)),
+            field=partners.search.SearchKeyField(sources=('customer_name',)),
         ),
         migrations.RunPython(fill_keys, migrations.RunPython.noop),
         migrations.AddIndex(
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='dealregistration',
-            index=django.contrib.postgres.indexes.GinIndex(prm.search.SearchGrams('search_key'), name='deal_search_grams'),
+            index=django.contrib.postgres.indexes.GinIndex(partners.search.SearchGrams('search_key'), name='deal_search_grams'),
         ),
         migrations.AddIndex(
             model_name='directaccount',
@@ -47,6 +47,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='directaccount',
-            index=django.contrib.postgres.indexes.GinIndex(prm.search.SearchGrams('search_key'), name='direct_account_search_grams'),
+            index=django.contrib.postgres.indexes.GinIndex(partners.search.SearchGrams('search_key'), name='direct_account_search_grams'),
         ),
     ]

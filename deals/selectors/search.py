@@ -1,4 +1,4 @@
-"""The console search's readers of deal registrations and customers: prm.search keeps the key and looks it up."""
+"""The console search's readers of deal registrations and customers: partners.search keeps the key and looks it up."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Max
 
 from deals.models import DealRegistration, DirectAccount
-from prm.search import found, key_matches
+from partners.search import found, key_matches
 
 # Registrations read to find `limit` different customers: one customer's registrations by several partners
 # share its key and come one after another.
@@ -26,7 +26,7 @@ class CustomerMatch:
 
 
 def deal_search(key: str, *, limit: int) -> list[DealRegistration]:
-    """Deal registrations whose customer's name matches the search key `key` (prm.search.search_key)."""
+    """Deal registrations whose customer's name matches the search key `key` (partners.search.search_key)."""
     return found(DealRegistration.objects.select_related("partner"), key, limit)
 
 

@@ -1,15 +1,15 @@
-"""The console search's key (prm.search) on Partner, Contact: the column, filled for the rows already there,
+"""The console search's key (partners.search) on Partner, Contact: the column, filled for the rows already there,
 then its two indexes (built once the keys are in)."""
 
 import django.contrib.postgres.indexes
-import prm.search
+import partners.search
 from django.conf import settings
 from django.db import migrations, models
 
 
 def fill_keys(apps, schema_editor):
     for name in ('Partner', 'Contact'):
-        prm.search.fill_search_keys(apps.get_model('partners', name))
+        partners.search.fill_search_keys(apps.get_model('partners', name))
 
 
 class Migration(migrations.Migration):
@@ -24,12 +24,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='contact',
             name='search_key',
-            field=prm.search.SearchKeyField(sources=('full_name', 'full_name_kana', 'email')),
+            field=partners.search.SearchKeyField(sources=('full_name', 'full_name_kana', 'email')),
         ),
         migrations.AddField(
             model_name='partner',
             name='search_key',
-            field=prm.search.SearchKeyField(sources=('name', 'name_kana', 'corporate_number')),
+            field=partners.search.SearchKeyField(sources=('name', 'name_kana', 'corporate_number')),
         ),
         migrations.RunPython(fill_keys, migrations.RunPython.noop),
         migrations.AddIndex(
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='contact',
-            index=django.contrib.postgres.indexes.GinIndex(prm.search.SearchGrams('search_key'), name='contact_search_grams'),
+            index=django.contrib.postgres.indexes.GinIndex(partners.search.SearchGrams('search_key'), name='contact_search_grams'),
         ),
         migrations.AddIndex(
             model_name='partner',
@@ -46,6 +46,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='partner',
-            index=django.contrib.postgres.indexes.GinIndex(prm.search.SearchGrams('search_key'), name='partner_search_grams'),
+            index=django.contrib.postgres.indexes.GinIndex(partners.search.SearchGrams('search_key'), name='partner_search_grams'),
         ),
     ]

@@ -1,13 +1,13 @@
-"""The console search's readers of partners and contacts: prm.search keeps the key and looks it up."""
+"""The console search's readers of partners and contacts: partners.search keeps the key and looks it up."""
 
 from __future__ import annotations
 
 from partners.models import Contact, Partner
-from prm.search import found
+from partners.search import found
 
 
 def partner_search(key: str, *, limit: int) -> list[Partner]:
-    """Partners whose name, reading or corporate number matches the search key `key` (prm.search.search_key)."""
+    """Partners whose name, reading or corporate number matches the search key `key` (partners.search.search_key)."""
     return found(Partner.objects.select_related("owner"), key, limit)
 
 

@@ -15,7 +15,7 @@ from deals import services as deal_services
 from deals.models import DealRegistration, DirectAccount
 from partners import services as partner_services
 from partners.models import Contact, Partner
-from prm.search import MAX_QUERY_LENGTH, search_key
+from partners.search import MAX_QUERY_LENGTH, search_key
 from tests.partners.factories import ContactFactory, PartnerFactory
 
 SAKURA = "株式会社さくらシステムズ"

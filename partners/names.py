@@ -1,9 +1,10 @@
 """Company names: the one normalisation of a company's name, below every app that compares or finds one.
 
 Customer matching (deals.matching: are two records the same customer? spec CUSTOMER_MATCHING.md) and the
-console's search (prm.search) both read a name through `normalise_name`, so a name the matcher calls the same
-company is also found by the same words. It lives here, at the floor, because partners (below deals) keeps a
-search key of its own names; deals.matching re-exports it as part of the matcher.
+console's search (partners.search) both read a name through `normalise_name`, so a name the matcher calls the same
+company is also found by the same words. It lives in partners, the floor of the domain apps, because partners
+(below deals) keeps a search key of its own names; deals.matching re-exports it as part of the matcher. It
+imports nothing of Django, so the matcher still runs without it (customer_groups).
 
 Pure Python, no models, no database.
 """

@@ -1,7 +1,7 @@
 """The console search's key and index: each searchable table stores one normalised key, found by its start or by
 any part of it in a few index look-ups, whatever the table's size.
 
-- `search_key(*values)`: each value read as the customer matcher reads a company name (prm.names.normalise_name:
+- `search_key(*values)`: each value read as the customer matcher reads a company name (partners.names.normalise_name:
   width, case, spaces, punctuation, legal forms, variants of one character), hiragana folded into katakana so
   that さくら, サクラ and ｻｸﾗ are one key; the values joined by a space, which no key contains, so a query never
   matches across two of them.
@@ -10,7 +10,7 @@ any part of it in a few index look-ups, whatever the table's size.
 - The indexes: a btree (pattern ops) finds keys starting with the query; PostgreSQL's pg_trgm is not in every
   installation (the embedded server has no contrib modules), so keys containing it are found through a GIN
   index over the key's pairs of characters, `search_grams`, a SQL function made once in public (prm
-  migration 0003), as PostgreSQL's own trigram index would.
+  migration 0003: the platform's migrations own public), as PostgreSQL's own trigram index would.
 - `key_matches(rows, key, limit)`: the rows whose key starts with the query (in key order) and then those
   containing it elsewhere, at most `limit`, in one statement that stops reading once it has them.
 """
@@ -24,7 +24,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import connections, models
 from django.db.models import Func
 
-from prm.names import normalise_name
+from partners.names import normalise_name
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -36,9 +36,6 @@ MAX_QUERY_LENGTH = 100
 _KATAKANA = str.maketrans({**{chr(code): chr(code + 0x60) for code in range(0x3041, 0x3097)},
                            "\u309d": "\u30fd", "\u309e": "\u30fe"})
 
-GRAMS_FUNCTION = """CREATE OR REPLACE FUNCTION search_grams(key text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT ARRAY(SELECT DISTINCT substr(key, i, 2) FROM generate_series(1, length(key) - 1) AS i) $$;"""
 
 
 def search_key(*values: str) -> str:
@@ -68,7 +65,7 @@ class SearchKeyField(models.TextField):
 
 
 class SearchGrams(Func):
-    """search_grams(key): the key's pairs of characters (SQL, see GRAMS_FUNCTION)."""
+    """search_grams(key): the key's distinct pairs of characters (SQL, made by prm migration 0003)."""
 
     function = "search_grams"
     output_field = ArrayField(models.TextField())
