@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from deals import selectors as deal_selectors
 from partners import selectors as partner_selectors
-from partners.search import search_key
+from partners.search import search_query
 
 # Rows of each kind: under the box while typing, and on the results page.
 LIVE_LIMIT = 5
@@ -32,11 +32,11 @@ class SearchResults:
 def console_search(query: str, *, limit: int) -> SearchResults:
     """Everything whose names match `query` (half- or full-width, hiragana or katakana, with or without the legal
     form): up to `limit` of each kind, in a fixed number of statements whatever the tenant's size."""
-    key = search_key(query)
-    if not key:
-        return SearchResults(query=query, key=key, limit=limit)
-    return SearchResults(query=query, key=key, limit=limit,
-                         partners=partner_selectors.partner_search(key, limit=limit),
-                         contacts=partner_selectors.contact_search(key, limit=limit),
-                         deals=deal_selectors.deal_search(key, limit=limit),
-                         customers=deal_selectors.customer_search(key, limit=limit))
+    read = search_query(query)
+    if not read.key:
+        return SearchResults(query=query, key=read.key, limit=limit)
+    return SearchResults(query=query, key=read.key, limit=limit,
+                         partners=partner_selectors.partner_search(read, limit=limit),
+                         contacts=partner_selectors.contact_search(read, limit=limit),
+                         deals=deal_selectors.deal_search(read, limit=limit),
+                         customers=deal_selectors.customer_search(read, limit=limit))

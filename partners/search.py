@@ -17,11 +17,13 @@ any part of it in a few index look-ups, whatever the table's size.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.db import connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Func
 
 from partners.names import normalise_name
@@ -77,56 +79,87 @@ def search_indexes(prefix: str) -> list[models.Index]:
             GinIndex(SearchGrams("search_key"), name=f"{prefix}_search_grams")]
 
 
-# Of the query's pairs, the index is asked for the rarest few: a pair in most rows (ベン of ベンチ… in every one) costs
-# the whole of its posting list and narrows nothing, and `LIKE` checks every row found anyway.
+# Of the query's pairs, an index is asked for the rarest few: a pair in most rows (ベン of ベンチ… in every one)
+# costs the whole of its posting list and narrows nothing, and `LIKE` checks every row found anyway.
 RARE_GRAMS = 3
 COMMON_GRAM_SHARE = 0.2
-# The query's pairs with the share of rows holding each, from the statistics ANALYZE keeps of the index (0 for a
-# pair rarer than its most common elements).
-_GRAM_SHARES = """SELECT g, COALESCE(x.share, 0) FROM unnest(search_grams(%s)) AS g
-    LEFT JOIN (SELECT u.gram, u.share FROM pg_stats s, unnest(s.most_common_elems::text::text[],
-                                                               s.most_common_elem_freqs) AS u(gram, share)
-                WHERE s.schemaname = current_schema() AND s.tablename = %s) x ON x.gram = g
-    ORDER BY 2, 1"""
+# For each index named, the query's pairs with the share of rows holding each, from the statistics ANALYZE keeps
+# of the index (0 for a pair rarer than its most common elements).
+_GRAM_SHARES = """SELECT i.name, g, COALESCE(x.share, 0)
+      FROM unnest(%(indexes)s::text[]) AS i(name) CROSS JOIN unnest(search_grams(%(key)s)) AS g
+      LEFT JOIN (SELECT s.tablename, u.gram, u.share
+                   FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(gram, share)
+                  WHERE s.schemaname = current_schema() AND s.tablename = ANY(%(indexes)s)) x
+             ON x.tablename = i.name AND x.gram = g
+     ORDER BY 1, 3, 2"""
 
 
-def rare_grams(rows: QuerySet, key: str) -> list[str]:
-    """The few pairs of `key` that narrow `rows` the most: none when every pair is common, and the rows containing
-    `key` are then found as quickly without the index (they are most of them)."""
-    index = next(index.name for index in rows.model._meta.indexes if str(index.name).endswith("_search_grams"))
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute(_GRAM_SHARES, [key, index])
-        return [gram for gram, share in cursor.fetchall() if share < COMMON_GRAM_SHARE][:RARE_GRAMS]
+@dataclass(frozen=True)
+class SearchQuery:
+    """What was typed, as the search reads it (`key`), with the pairs of characters each table's index is asked
+    for (none: find the rows containing the key without it, they are most of the table)."""
+
+    text: str
+    key: str
+    rare_grams: dict[str, list[str]] = field(default_factory=dict)  # gram index's name → its rarest pairs
+
+    def grams_for(self, rows: QuerySet) -> list[str]:
+        return self.rare_grams.get(_grams_index(rows.model), [])
 
 
-def _matching(rows: QuerySet, key: str, limit: int, fields: tuple[str, ...]) -> QuerySet:
+def _grams_index(model: type[models.Model]) -> str:
+    return next(str(index.name) for index in model._meta.indexes if str(index.name).endswith("_search_grams"))
+
+
+def search_query(text: str, *, using: str = DEFAULT_DB_ALIAS) -> SearchQuery:
+    """`text` read for the search: its key, and for every searchable table the few pairs of characters that narrow
+    it the most. One statement for all the tables (none for a key too short to have pairs)."""
+    key = search_key(text)
+    if len(key) < 2:
+        return SearchQuery(text=text, key=key)
+    indexes = sorted(_grams_index(model) for model in apps.get_models() if _searchable(model))
+    rare: dict[str, list[str]] = {index: [] for index in indexes}
+    with connections[using].cursor() as cursor:
+        cursor.execute(_GRAM_SHARES, {"indexes": indexes, "key": key})
+        for index, gram, share in cursor.fetchall():
+            if share < COMMON_GRAM_SHARE and len(rare[index]) < RARE_GRAMS:
+                rare[index].append(gram)
+    return SearchQuery(text=text, key=key, rare_grams=rare)
+
+
+def _searchable(model: type[models.Model]) -> bool:
+    return any(isinstance(column, SearchKeyField) for column in model._meta.get_fields())
+
+
+def _matching(rows: QuerySet, query: SearchQuery, limit: int, fields: tuple[str, ...]) -> QuerySet:
+    key = query.key
     starting = rows.filter(search_key__startswith=key).order_by("search_key", "pk").values_list(*fields)
     if len(key) < 2:
         return starting[:limit]
     containing = rows.filter(search_key__contains=key).exclude(search_key__startswith=key)
-    rare = rare_grams(rows, key)
+    rare = query.grams_for(rows)
     if rare:
         containing = containing.alias(grams=SearchGrams("search_key")).filter(grams__contains=rare)
     return starting[:limit].union(containing.order_by().values_list(*fields)[:limit], all=True)[:limit]
 
 
-def key_matches(rows: QuerySet, key: str, limit: int, fields: tuple[str, ...]) -> list[tuple]:
-    """`fields` of up to `limit` of `rows` whose search key starts with `key` (by key), then of those containing
-    it elsewhere. Two statements: the pairs to look up, then the rows.
+def key_matches(rows: QuerySet, query: SearchQuery, limit: int, fields: tuple[str, ...]) -> list[tuple]:
+    """`fields` of up to `limit` of `rows` whose search key starts with the query's (by key), then of those
+    containing it elsewhere. One statement.
 
     A key of one character is looked up by its start only: it has no pair to look up. The two parts are one
     UNION ALL under one LIMIT, so when the first fills the page the second is never read.
     """
-    return list(_matching(rows, key, limit, fields)) if key else []
+    return list(_matching(rows, query, limit, fields)) if query.key else []
 
 
-def found(rows: QuerySet, key: str, limit: int) -> list:
-    """Up to `limit` of `rows` (with what they select_related) matching `key`, those with a name starting with it
-    first, then by key: key_matches' choice, read whole in one statement."""
-    if not key:
+def found(rows: QuerySet, query: SearchQuery, limit: int) -> list:
+    """Up to `limit` of `rows` (with what they select_related) matching the query, those with a name starting with
+    it first, then by key: key_matches' choice, read whole in one statement."""
+    if not query.key:
         return []
-    matching = list(rows.filter(pk__in=_matching(rows, key, limit, ("pk",))))
-    return sorted(matching, key=lambda row: (not starts_a_word(row.search_key, key), row.search_key, row.pk))
+    matching = list(rows.filter(pk__in=_matching(rows, query, limit, ("pk",))))
+    return sorted(matching, key=lambda row: (not starts_a_word(row.search_key, query.key), row.search_key, row.pk))
 
 
 def starts_a_word(stored: str, key: str) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Max
 
 from deals.models import DealRegistration, DirectAccount
-from partners.search import found, key_matches
+from partners.search import SearchQuery, found, key_matches
 
 # Registrations read to find `limit` different customers: one customer's registrations by several partners
 # share its key and come one after another.
@@ -25,18 +25,18 @@ class CustomerMatch:
     direct_account: bool = False
 
 
-def deal_search(key: str, *, limit: int) -> list[DealRegistration]:
-    """Deal registrations whose customer's name matches the search key `key` (partners.search.search_key)."""
-    return found(DealRegistration.objects.select_related("partner"), key, limit)
+def deal_search(query: SearchQuery, *, limit: int) -> list[DealRegistration]:
+    """Deal registrations whose customer's name matches the query (partners.search.search_query)."""
+    return found(DealRegistration.objects.select_related("partner"), query, limit)
 
 
-def customer_search(key: str, *, limit: int) -> list[CustomerMatch]:
-    """Up to `limit` customer companies (one per matcher name key) named like `key`, among registrations and the
+def customer_search(query: SearchQuery, *, limit: int) -> list[CustomerMatch]:
+    """Up to `limit` customer companies (one per matcher name key) named like the query, among registrations and the
     vendor's direct-sales accounts: three statements, however many registrations match."""
     names: dict[str, str] = {}
     direct: set[str] = set()
     for model, limit_read in ((DirectAccount, limit), (DealRegistration, limit * _READ_PER_CUSTOMER)):
-        for name_key, name in key_matches(model.objects.all(), key, limit_read, ("name_key", "customer_name")):
+        for name_key, name in key_matches(model.objects.all(), query, limit_read, ("name_key", "customer_name")):
             if name_key and len(names) < limit:
                 names.setdefault(name_key, name)
                 if model is DirectAccount:

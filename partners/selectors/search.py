@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from partners.models import Contact, Partner
-from partners.search import found
+from partners.search import SearchQuery, found
 
 
-def partner_search(key: str, *, limit: int) -> list[Partner]:
-    """Partners whose name, reading or corporate number matches the search key `key` (partners.search.search_key)."""
-    return found(Partner.objects.select_related("owner"), key, limit)
+def partner_search(query: SearchQuery, *, limit: int) -> list[Partner]:
+    """Partners whose name, reading or corporate number matches the query (partners.search.search_query)."""
+    return found(Partner.objects.select_related("owner"), query, limit)
 
 
-def contact_search(key: str, *, limit: int) -> list[Contact]:
-    """Partners' contacts whose name, reading or e-mail address matches the search key `key`, with their partner."""
-    return found(Contact.objects.select_related("partner"), key, limit)
+def contact_search(query: SearchQuery, *, limit: int) -> list[Contact]:
+    """Partners' contacts whose name, reading or e-mail address matches the query, with their partner."""
+    return found(Contact.objects.select_related("partner"), query, limit)
