@@ -34,6 +34,9 @@ from deals.selectors.lookups import (  # noqa: F401
 )
 from deals.selectors.lookups import deal_with_partner as deal_with_partner
 from deals.selectors.lookups import deals_registered_by_users as deals_registered_by_users
+from deals.selectors.search import CustomerMatch as CustomerMatch
+from deals.selectors.search import customer_search as customer_search
+from deals.selectors.search import deal_search as deal_search
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
 from partners.selectors import partner_names

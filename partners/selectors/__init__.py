@@ -44,6 +44,8 @@ from partners.selectors.lookups import partner_choices as partner_choices
 from partners.selectors.lookups import partner_types_and_names as partner_types_and_names
 from partners.selectors.lookups import partners_by_ids as partners_by_ids
 from partners.selectors.lookups import partners_by_name as partners_by_name
+from partners.selectors.search import contact_search as contact_search
+from partners.selectors.search import partner_search as partner_search
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
