@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from deals.segments import EmployeeBand, JsicMajor
-from prm import messages
 from partners.search import SearchKeyField, search_indexes
+from prm import messages
 from prm.bounds import MAX_DAYS, positive_yen_validators, validate_business_date, yen_validators
 from prm.choices import FastChoiceDisplay
 

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('prm', '0003_search_grams_function'),
         ('deals', '0011_external_ids_db_default'),
-        ('partners', '0016_contact_search_key_partner_search_key_and_more'),
+        ('partners', '0017_contact_search_key_partner_search_key_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

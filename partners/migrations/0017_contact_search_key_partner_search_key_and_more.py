@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('prm', '0003_search_grams_function'),
-        ('partners', '0015_health_and_qbr_to_insights'),
+        ('partners', '0016_lifecycle_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
