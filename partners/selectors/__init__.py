@@ -38,6 +38,15 @@ from partners.planning import (
     prospect_score,
     prospect_score_expression,
 )
+from partners.selectors.commissions import contact_signal_times as contact_signal_times
+from partners.selectors.commissions import contact_signals_for_commissions as contact_signals_for_commissions
+from partners.selectors.commissions import parent_id_of as parent_id_of
+from partners.selectors.commissions import partner_types_and_parents as partner_types_and_parents
+from partners.selectors.commissions import sub_partner_ids as sub_partner_ids
+from partners.selectors.rankings import FiguresSQL as FiguresSQL
+from partners.selectors.rankings import partner_count_in_stages as partner_count_in_stages
+from partners.selectors.rankings import partners_in_stages as partners_in_stages
+from partners.selectors.rankings import ranking as ranking
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -60,21 +60,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("insights.health.metrics", "partners_contact"): "health scoring, set-based",
     ("insights.health.metrics", "partners_contactsignal"): "health scoring, set-based",
     ("insights.health.metrics", "partners_agreement"): "health scoring, set-based",
-    # The leaderboard ranks partners by a SQL window over their figures, health scores and agreements.
-    ("programs.recognition.selectors", "partners_partner"): "leaderboard ranking, set-based",
-    ("programs.recognition.selectors", "partners_agreement"): "rookie of the period: the partner's start",
-    ("programs.recognition.selectors", "partners_healthscore"): "leaderboard by health score (insights' table)",
-    ("programs.recognition.selectors", "partners_healthsnapshot"): "leaderboard by health score (insights' table)",
     ("deals.selectors", "partners_partner"): "deal references carry the partner's name (one join)",
-    # The deal register's own deals read per partner, and the incentive engine's inputs: the engine reads
-    # every deal, signal, product and tier change of the period in a handful of statements (a commission run
-    # over a tenant's whole history); giving deals, partners and programs set-based readers for its inputs is
-    # its own piece of work.
-    ("incentives.runs", "DealRegistration.objects"): "incentive engine inputs",
-    ("incentives.runs", "ContactSignal.objects"): "incentive engine inputs",
-    ("incentives.runs", "Product.objects"): "incentive engine inputs",
-    ("incentives.runs", "TierChange.objects"): "incentive engine inputs",
-    ("incentives.runs", "Partner.objects"): "incentive engine inputs (types and parents)",
+    # The deal register's own deals read per partner.
     ("incentives.credit", "DealRegistration.objects"): "credit limit: open won amount of one partner",
     ("incentives.views", "DealRegistration.objects"): "a deal's commission explanation page (get_object_or_404)",
     ("enablement.services.resources_admin", "DealRegistration.objects"): "deals registered by a session's attendees",
@@ -95,7 +82,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("incentives.views", "Partner.objects"): "partner names and the audit filter's partners",
     ("mapping.selectors", "Partner.objects"): "partners with customer lists",
     ("mapping.tasks", "Partner.objects"): "the partner of a matching task",
-    ("programs.recognition.selectors", "Partner.objects"): "partners ranked",
     ("programs.recognition.services", "Partner.objects"): "the partner of an award",
     ("programs.services", "Partner.objects"): "partners a tier evaluation covers",
     # The portal and the API are user interfaces over the domain apps; these are per-request lookups of the
