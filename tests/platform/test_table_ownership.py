@@ -61,7 +61,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("insights.health.metrics", "partners_contactsignal"): "health scoring, set-based",
     ("insights.health.metrics", "partners_agreement"): "health scoring, set-based",
     ("deals.selectors", "partners_partner"): "deal references carry the partner's name (one join)",
-    # The deal register's own deals read per partner.
+    # Other apps reading the deal register directly: one deal, one partner's wins, a session's attendees' deals.
     ("incentives.credit", "DealRegistration.objects"): "credit limit: open won amount of one partner",
     ("incentives.views", "DealRegistration.objects"): "a deal's commission explanation page (get_object_or_404)",
     ("enablement.services.resources_admin", "DealRegistration.objects"): "deals registered by a session's attendees",
