@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,6 +21,13 @@ def programs_with_tiers() -> list[Program]:
 
 def pending_changes() -> QuerySet[TierChange]:
     return TierChange.objects.filter(status=TierChange.Status.PENDING).select_related("partner", "from_tier", "to_tier")
+
+
+def applied_tier_changes() -> Iterator[tuple]:
+    """(partner id, decided at, code of the tier it moved to or None) of every applied tier change, by partner
+    then decision: each partner's tier history, as commission runs read it."""
+    return iter(TierChange.objects.filter(status=TierChange.Status.APPLIED).order_by("partner_id", "decided_at", "pk")
+                .values_list("partner_id", "decided_at", "to_tier__code"))
 
 
 def change_history(limit: int = 100) -> QuerySet[TierChange]:

@@ -60,23 +60,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("insights.health.metrics", "partners_contact"): "health scoring, set-based",
     ("insights.health.metrics", "partners_contactsignal"): "health scoring, set-based",
     ("insights.health.metrics", "partners_agreement"): "health scoring, set-based",
-    # The leaderboard ranks partners by a SQL window over their figures, health scores and agreements.
-    ("programs.recognition.selectors", "partners_partner"): "leaderboard ranking, set-based",
-    ("programs.recognition.selectors", "partners_agreement"): "rookie of the period: the partner's start",
-    ("programs.recognition.selectors", "partners_healthscore"): "leaderboard by health score (insights' table)",
-    ("programs.recognition.selectors", "partners_healthsnapshot"): "leaderboard by health score (insights' table)",
-    # The incentive engine's inputs: the engine reads
-    # every deal, signal, product and tier change of the period in a handful of statements (a commission run
-    # over a tenant's whole history); giving deals, partners and programs set-based readers for its inputs is
-    # its own piece of work.
-    ("incentives.runs", "DealRegistration.objects"): "incentive engine inputs",
-    ("incentives.runs", "ContactSignal.objects"): "incentive engine inputs",
-    ("incentives.runs", "Product.objects"): "incentive engine inputs",
-    ("incentives.runs", "TierChange.objects"): "incentive engine inputs",
-    ("incentives.runs", "Partner.objects"): "incentive engine inputs (types and parents)",
-    # Partner rows themselves: the other apps look them up through partners.selectors (names, one partner or a
-    # set by id, a filter's choices); the leaderboard still reads the partners it ranks on its own.
-    ("programs.recognition.selectors", "Partner.objects"): "partners ranked",
 }
 
 
