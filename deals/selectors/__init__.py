@@ -18,6 +18,7 @@ from deals.models import (
     Lead,
     Stage,
 )
+from deals.selectors.change_marker import change_marker_sql as change_marker_sql
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
 

@@ -38,6 +38,14 @@ from partners.planning import (
     prospect_score,
     prospect_score_expression,
 )
+from partners.selectors.change_marker import change_marker_sql as change_marker_sql
+from partners.selectors.health_inputs import health_inputs as health_inputs
+from partners.selectors.scope import PartnerScope as PartnerScope
+from partners.selectors.scope import names_and_types as names_and_types
+from partners.selectors.scope import scope_figures as scope_figures
+from partners.selectors.scope import scope_sql as scope_sql
+from partners.selectors.scope import stage_durations as stage_durations
+from partners.selectors.scope import stages_and_starts as stages_and_starts
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
