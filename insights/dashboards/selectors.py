@@ -263,9 +263,10 @@ def deal_figures(filters: Filters, partner_ids=_ALL) -> _DealFigures:
     partners = partner_selectors.stages_and_starts(registering, starts_of=firsts)
     first_days = []
     for pk in firsts:
-        if pk in partners and partners[pk][1] is not None:
+        start = partners[pk][1] if pk in partners else None
+        if start is not None:
             first_day = timezone.localtime(per_partner[pk].first_at).date()
-            first_days.append(max((first_day - partners[pk][1]).days, 0))
+            first_days.append(max((first_day - start).days, 0))
     registered, won = deal_selectors.registrations_by_month(ids, _month_starts(filters), filters.ends_before)
     kpis = {"active_partners": sum(1 for pk in registering if partners.get(pk, ("",))[0] in SIGNED),
             "registered": sum(f.registered for f in per_partner.values()),

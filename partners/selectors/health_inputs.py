@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection
 
@@ -27,7 +28,7 @@ def health_inputs(partner_ids: list[int] | None, *, stages: list[str], today: da
     """partner id → its health inputs, for every partner at one of `stages` (among `partner_ids`; None: every
     partner)."""
     scope = "" if partner_ids is None else " AND p.id = ANY(%(ids)s)"
-    params = {"ids": partner_ids or [], "stages": stages, "today": today, "login_since": login_since}
+    params: dict[str, Any] = {"ids": partner_ids or [], "stages": stages, "today": today, "login_since": login_since}
     partners = f"SELECT p.id FROM partners_partner p WHERE p.stage = ANY(%(stages)s){scope}"
     with connection.cursor() as cursor:
         cursor.execute(f"""
