@@ -373,6 +373,17 @@ def payout_lines_for_sync(payout: Payout) -> QuerySet[LedgerLine]:
     return LedgerLine.objects.filter(payout=payout).select_related("plan_version__plan")
 
 
+def change_marker_sql() -> str:
+    """Scalar subqueries, comma-separated, for the select list of one fingerprint statement (see
+    partners.selectors.change_marker_sql): their values change when MDF is requested, claimed or decided, or an
+    invoice payment is imported or deleted."""
+    return """(SELECT max(id) FROM incentives_mdfrequest),
+           (SELECT max(id) FROM incentives_mdfclaim),
+           (SELECT max(decided_at) FROM incentives_mdfrequest),
+           (SELECT max(id) FROM incentives_invoicepayment),
+           (SELECT count(*) FROM incentives_invoicepayment)"""
+
+
 # --------------------------------------------------------------------------- MDF ROI (prm.figures "mdf_roi")
 
 MDF_ATTRIBUTION_DAYS = 90

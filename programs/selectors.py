@@ -151,6 +151,13 @@ def rank_labels() -> dict[int, str]:
     return {rank: " / ".join(found) for rank, found in names.items()}
 
 
+def change_marker_sql() -> str:
+    """Scalar subqueries, comma-separated, for the select list of one fingerprint statement (see
+    partners.selectors.change_marker_sql): their values change when a partner gains, changes or loses a tier."""
+    return """(SELECT max(since) FROM programs_partnertier),
+           (SELECT count(*) FROM programs_partnertier)"""
+
+
 def tiers_in_order() -> QuerySet[Tier]:
     """Every tier with its programme, by programme name and rank (the choices of a tier filter)."""
     return Tier.objects.select_related("program").order_by("program__name", "rank")

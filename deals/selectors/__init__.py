@@ -20,6 +20,7 @@ from deals.models import (
     Lead,
     Stage,
 )
+from deals.selectors.change_marker import change_marker_sql as change_marker_sql
 from deals.selectors.commissions import CommissionDeals as CommissionDeals
 from deals.selectors.commissions import DealWindow as DealWindow
 from deals.selectors.commissions import cancelled_wins_for_commissions as cancelled_wins_for_commissions

@@ -33,33 +33,6 @@ MANAGERS = {"objects", "_default_manager", "_base_manager"}
 
 # (module, what it reaches) → why it still does. Keep the reasons honest; remove an entry with its cause.
 ALLOWED: dict[tuple[str, str], str] = {
-    # insights is the roof: its dashboards and cached fingerprint still read the partners tables in SQL (the
-    # scope CTE of the filters, stage durations from partner events, contacts and agreements). Partners is the
-    # floor every app stands on; these reads are one GROUP BY each over 10,000 partners and moving them into
-    # partners.selectors is the next step of issue #12.
-    ("insights.dashboards.selectors", "partners_partner"): "dashboard scope and names, set-based",
-    ("insights.dashboards.selectors", "partners_partnerevent"): "time spent per stage",
-    ("insights.dashboards.selectors", "partners_contact"): "active contacts of the scope",
-    ("insights.dashboards.selectors", "partners_agreement"): "programme participants, start of a partner",
-    # The cache fingerprint: one statement of max(id)/count(*) over every table the dashboard reads, so a
-    # cached dashboard goes stale when any of them changes. One query per owner would cost 4 round trips on
-    # every dashboard request; it reads no figure.
-    ("insights.dashboards.cached", "deals_dealregistration"): "cache fingerprint",
-    ("insights.dashboards.cached", "deals_dealevent"): "cache fingerprint",
-    ("insights.dashboards.cached", "partners_partnerevent"): "cache fingerprint",
-    ("insights.dashboards.cached", "partners_partner"): "cache fingerprint",
-    ("insights.dashboards.cached", "partners_contact"): "cache fingerprint",
-    ("insights.dashboards.cached", "partners_agreement"): "cache fingerprint",
-    ("insights.dashboards.cached", "programs_partnertier"): "cache fingerprint",
-    ("insights.dashboards.cached", "incentives_mdfrequest"): "cache fingerprint",
-    ("insights.dashboards.cached", "incentives_mdfclaim"): "cache fingerprint",
-    ("insights.dashboards.cached", "incentives_invoicepayment"): "cache fingerprint",
-    # Health scoring reads 5,000,000 contact signals, contacts and agreements in a few set-based statements
-    # (./kyoso bench health); partners.selectors has no set-based equivalent of them yet.
-    ("insights.health.metrics", "partners_partner"): "health scoring, set-based",
-    ("insights.health.metrics", "partners_contact"): "health scoring, set-based",
-    ("insights.health.metrics", "partners_contactsignal"): "health scoring, set-based",
-    ("insights.health.metrics", "partners_agreement"): "health scoring, set-based",
 }
 
 
