@@ -171,7 +171,8 @@ def sessions_for(user: User, partner: Partner) -> QuerySet[StudySession]:
     """Sessions a partner user may see: open ones, their company's, and any they hold a seat in."""
     mine = SessionSeat.objects.filter(session=OuterRef("pk"), user=user)
     return (StudySession.objects.filter(Q(partner__isnull=True) | Q(partner=partner) | Q(seats__user=user))
-            .distinct().annotate(seated=Exists(mine), seat_count=Count("seats", distinct=True))
+            .distinct().annotate(seated=Exists(mine), seat_status=Subquery(mine.values("status")[:1]),
+                                 seat_count=Count("seats", distinct=True))
             .order_by("-starts_at"))
 
 
