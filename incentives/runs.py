@@ -46,10 +46,10 @@ from deals.models import DealRegistration
 from incentives import engine, incremental, terms
 from incentives.models import CommissionRun, InvoicePayment, LedgerLine, Plan, PlanVersion
 from partners import selectors as partner_selectors
-from partners.models import ContactSignal, SignalKind
+from partners.models import SignalKind
+from prm.digests import DigestSQL, day_number, row_hash
 from prm.reads import plain_rows
 from programs import selectors as program_selectors
-from programs.models import TierChange
 
 logger = logging.getLogger(__name__)
 BATCH = int(os.environ.get("KYOSO_LEDGER_BATCH", "2000"))  # smaller in the kill-a-worker test
@@ -367,60 +367,29 @@ def input_digests(until: date) -> dict:
     """What the engine reads, as digests: per month up to `until`, of every event of that month (its id,
     partner, day, amount, product; tier changes by the day they apply from), and of the plans' published
     versions and the partners' types and parents ("global"). Computed in SQL, without loading history."""
-    # The one read of the owners' tables (deals, products, contact signals, tier changes) not made through their
-    # selectors: a fingerprint, not a figure, taken in one scan (as insights' dashboard cache takes its own) so
-    # that a run whose inputs did not change reads nothing else. Its columns are what the owners' readers for
-    # commissions (deals.selectors.commissions, partners.selectors.commissions) return.
-    from deals.models import Product
-    from programs.models import Tier
-
-    through = DealRegistration.products.through._meta.db_table
-    tables = {"deal": DealRegistration._meta.db_table, "through": through, "product": Product._meta.db_table,
-              "invoice": InvoicePayment._meta.db_table, "signal": ContactSignal._meta.db_table,
-              "change": TierChange._meta.db_table, "tier": Tier._meta.db_table}
-    def mix(*values: str) -> str:
-        """A 64-bit hash of integer expressions, nested so that no change can cancel another."""
-        expression = "0"
-        for value in values:
-            expression = f"hashint8extended(({value})::bigint, {expression})"
-        return expression
-
-    day = "coalesce(%s - DATE '2000-01-01', -1)"
-    local = "((%s AT TIME ZONE %%(tz)s)::date)"
-    registered = local % "d.registered_at"
-    cancelled = (f"CASE WHEN d.stage = 'cancelled' AND d.won_on IS NOT NULL AND (d.cancelled_on IS NOT NULL OR "
-                 f"d.closed_at IS NOT NULL) THEN greatest(coalesce(d.cancelled_on, {local % 'd.closed_at'}), d.won_on) END")
-    occurred, decided = local % "s.occurred_at", local % "c.decided_at"
-    decided_epoch = "extract(epoch FROM c.decided_at)"
-    # A deal's product is the first of its products by code: its id stands for it (the codes are in "global").
-    deals = ("{deal} d LEFT JOIN (SELECT DISTINCT ON (t.dealregistration_id) t.dealregistration_id AS deal_id, "
-             "p.id AS product FROM {through} t JOIN {product} p ON p.id = t.product_id "
-             "ORDER BY t.dealregistration_id, p.code) p ON p.deal_id = d.id")
-    counted = "d.stage NOT IN ('registered', 'rejected')"
-    product = "coalesce(p.product, 0)"
+    # One statement over the whole history, each owner writing the part of it that reads its tables (deals and
+    # products, contact signals, tier changes): a fingerprint, not a figure, so that a run whose inputs did not
+    # change reads nothing else. The tags keep a row of one kind from hashing as a row of another.
+    deals = deal_selectors.commission_digest_sql(tags=(1, 2, 3))
+    invoices = DigestSQL(f"""SELECT i.paid_on, {row_hash(4, 'i.id', 'i.deal_id', 'd.partner_id', day_number('i.paid_on'),
+                                                         'i.amount', 'd.product')}
+                FROM {InvoicePayment._meta.db_table} i JOIN {deals.deals} d ON d.id = i.deal_id""", {})
+    parts = [deals.rows, invoices, partner_selectors.signal_digest_sql(kinds=PAID_SIGNAL_KINDS, tag=5),
+             program_selectors.tier_change_digest_sql(tag=6)]
+    params: dict = {"until": until}
+    for part in parts:
+        if params.keys() & part.params.keys():
+            raise ValueError(f"the parts of a digest share a parameter name: {params.keys() & part.params.keys()}")
+        params |= part.params
+    rows = "\n            UNION ALL ".join(part.sql for part in parts)
     sql = f"""
-        WITH rows AS (
-            SELECT {registered} AS day, {mix(1, 'd.id', 'd.partner_id', day % registered, product)} AS h
-                FROM {deals} WHERE {counted}
-            UNION ALL SELECT d.won_on, {mix(2, 'd.id', 'd.partner_id', day % 'd.won_on', 'coalesce(d.won_amount, 0)', product)}
-                FROM {deals} WHERE {counted} AND d.won_on IS NOT NULL
-            UNION ALL SELECT {cancelled}, {mix(3, 'd.id', 'd.partner_id', day % 'd.won_on', day % cancelled, product)}
-                FROM {deals} WHERE {counted} AND d.stage = 'cancelled' AND d.won_on IS NOT NULL
-            UNION ALL SELECT i.paid_on, {mix(4, 'i.id', 'i.deal_id', 'd.partner_id', day % 'i.paid_on', 'i.amount', product)}
-                FROM {{invoice}} i JOIN {deals} ON d.id = i.deal_id
-            UNION ALL SELECT {occurred}, {mix(5, 's.id', 's.partner_id', day % occurred, "hashtext(s.kind)")}
-                FROM {{signal}} s WHERE s.kind = ANY(%(kinds)s)
-            UNION ALL SELECT {decided}, {mix(6, 'c.id', 'c.partner_id', decided_epoch, "hashtext(coalesce(t.code, ''))")}
-                FROM {{change}} c LEFT JOIN {{tier}} t ON t.id = c.to_tier_id WHERE c.status = %(applied)s)
+        WITH rows AS ({rows})
         SELECT to_char(day, 'YYYY-MM'), sum(h)::text || '/' || count(*) FROM rows
         WHERE day IS NOT NULL AND day <= %(until)s GROUP BY 1
-        """.format(**tables)
-    from django.conf import settings
-
+        """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")  # compiling this one scan costs more than running it
-        cursor.execute(sql, {"tz": settings.TIME_ZONE, "kinds": list(PAID_SIGNAL_KINDS), "until": until,
-                             "applied": TierChange.Status.APPLIED})
+        cursor.execute(sql, params)
         months = dict(cursor.fetchall())
     shared = repr(([(version.plan.code, version.pk) for version in active_versions()],
                    deal_selectors.product_codes(), partner_selectors.partner_types_and_parents()))

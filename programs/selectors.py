@@ -4,8 +4,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db.models import Count, QuerySet
 
+from prm.digests import DigestSQL, local_day, row_hash
 from programs.evaluation import Progress, TierSpec, progress_to
 from programs.models import PartnerTier, Program, Tier, TierChange
 
@@ -28,6 +30,18 @@ def applied_tier_changes() -> Iterator[tuple]:
     then decision: each partner's tier history, as commission runs read it."""
     return iter(TierChange.objects.filter(status=TierChange.Status.APPLIED).order_by("partner_id", "decided_at", "pk")
                 .values_list("partner_id", "decided_at", "to_tier__code"))
+
+
+def tier_change_digest_sql(*, tag: int) -> DigestSQL:
+    """The applied tier changes as a commission run's input digest reads them (incentives.runs), in SQL to
+    compose into its one statement: a row per change (tagged `tag`) on the local day it was decided, hashing
+    its partner, the instant of the decision and the code of the tier it moved to."""
+    decided = local_day("c.decided_at", zone_param="programs_zone")
+    hashed = row_hash(tag, "c.id", "c.partner_id", "extract(epoch FROM c.decided_at)", "hashtext(coalesce(t.code, ''))")
+    sql = f"""SELECT {decided}, {hashed}
+                FROM {TierChange._meta.db_table} c LEFT JOIN {Tier._meta.db_table} t ON t.id = c.to_tier_id
+                WHERE c.status = %(programs_applied)s"""
+    return DigestSQL(sql, {"programs_zone": settings.TIME_ZONE, "programs_applied": TierChange.Status.APPLIED})
 
 
 def change_history(limit: int = 100) -> QuerySet[TierChange]:

@@ -22,8 +22,10 @@ from deals.models import (
 )
 from deals.selectors.change_marker import change_marker_sql as change_marker_sql
 from deals.selectors.commissions import CommissionDeals as CommissionDeals
+from deals.selectors.commissions import CommissionDigest as CommissionDigest
 from deals.selectors.commissions import DealWindow as DealWindow
 from deals.selectors.commissions import cancelled_wins_for_commissions as cancelled_wins_for_commissions
+from deals.selectors.commissions import commission_digest_sql as commission_digest_sql
 from deals.selectors.commissions import customer_names as customer_names
 from deals.selectors.commissions import deal_days_for_commissions as deal_days_for_commissions
 from deals.selectors.commissions import deals_for_commissions as deals_for_commissions

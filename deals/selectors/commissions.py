@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 
 from deals.models import DealRegistration, Product, Stage
+from prm.digests import DigestSQL, day_number, local_day, row_hash
 from prm.reads import local_day_start, plain_rows
 
 NOT_COUNTED = (Stage.REGISTERED, Stage.REJECTED)
@@ -97,3 +99,41 @@ def customer_names(deal_ids: Iterable[int]) -> dict[int, str]:
 def product_codes() -> list[tuple[int, str]]:
     """(id, code) of every product of the catalogue, by id."""
     return list(Product.objects.order_by("pk").values_list("pk", "code"))
+
+
+class CommissionDigest(NamedTuple):
+    rows: DigestSQL  # the counted deals' registrations, wins and cancellations
+    # A relation (id, partner_id, product) of every deal, `product` the id of its first product by code (0 for
+    # none): what a reader of rows about deals (invoice payments) joins to hash them with the deal's partner
+    # and product. It reads no parameter.
+    deals: str
+
+
+def commission_digest_sql(*, tags: tuple[int, int, int]) -> CommissionDigest:
+    """The deal register as a commission run's input digest reads it (incentives.runs.input_digests), in SQL
+    to compose into its one statement: a row per counted deal's registration, win and cancellation (tagged
+    with `tags` in this order), on the local day it happened, hashing what the engine reads of it (partner,
+    days, won amount, product; the product by its id, the codes being digested apart with product_codes)."""
+    deal_table, product_table = DealRegistration._meta.db_table, Product._meta.db_table
+    through = DealRegistration.products.through._meta.db_table
+    deals = (f"{deal_table} d LEFT JOIN (SELECT DISTINCT ON (t.dealregistration_id) t.dealregistration_id AS deal_id, "
+             f"p.id AS product FROM {through} t JOIN {product_table} p ON p.id = t.product_id "
+             f"ORDER BY t.dealregistration_id, p.code) p ON p.deal_id = d.id")
+    product = "coalesce(p.product, 0)"
+    registered = local_day("d.registered_at", zone_param="deals_zone")
+    closed = local_day("d.closed_at", zone_param="deals_zone")
+    cancelled = (f"CASE WHEN d.stage = 'cancelled' AND d.won_on IS NOT NULL AND (d.cancelled_on IS NOT NULL OR "
+                 f"d.closed_at IS NOT NULL) THEN greatest(coalesce(d.cancelled_on, {closed}), d.won_on) END")
+    counted = "d.stage NOT IN ('registered', 'rejected')"
+    registration, win, cancellation = tags
+    sql = f"""
+            SELECT {registered} AS day, {row_hash(registration, 'd.id', 'd.partner_id', day_number(registered), product)} AS h
+                FROM {deals} WHERE {counted}
+            UNION ALL SELECT d.won_on, {row_hash(win, 'd.id', 'd.partner_id', day_number('d.won_on'),
+                                                 'coalesce(d.won_amount, 0)', product)}
+                FROM {deals} WHERE {counted} AND d.won_on IS NOT NULL
+            UNION ALL SELECT {cancelled}, {row_hash(cancellation, 'd.id', 'd.partner_id', day_number('d.won_on'),
+                                                    day_number(cancelled), product)}
+                FROM {deals} WHERE {counted} AND d.stage = 'cancelled' AND d.won_on IS NOT NULL"""
+    return CommissionDigest(rows=DigestSQL(sql, {"deals_zone": settings.TIME_ZONE}),
+                            deals=f"(SELECT d.id, d.partner_id, {product} AS product FROM {deals})")

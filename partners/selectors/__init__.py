@@ -43,6 +43,7 @@ from partners.selectors.commissions import contact_signal_times as contact_signa
 from partners.selectors.commissions import contact_signals_for_commissions as contact_signals_for_commissions
 from partners.selectors.commissions import parent_id_of as parent_id_of
 from partners.selectors.commissions import partner_types_and_parents as partner_types_and_parents
+from partners.selectors.commissions import signal_digest_sql as signal_digest_sql
 from partners.selectors.commissions import sub_partner_ids as sub_partner_ids
 from partners.selectors.health_inputs import health_inputs as health_inputs
 from partners.selectors.lookups import active_partners_with_user_counts as active_partners_with_user_counts

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 
+from django.conf import settings
 from django.db.models.functions import TruncDate
 
 from partners.models import ContactSignal, Partner
+from prm.digests import DigestSQL, day_number, local_day, row_hash
 from prm.reads import local_day_start, plain_rows
 
 
@@ -44,3 +46,13 @@ def contact_signal_times(signal_ids: Iterable[int], *, kinds: Iterable[str]) -> 
     """(id, kind, occurred at) of the signals among `signal_ids` of `kinds`."""
     return iter(ContactSignal.objects.filter(pk__in=signal_ids, kind__in=list(kinds)).values_list(
         "pk", "kind", "occurred_at"))
+
+
+def signal_digest_sql(*, kinds: Iterable[str], tag: int) -> DigestSQL:
+    """The contact signals of `kinds` as a commission run's input digest reads them (incentives.runs), in SQL
+    to compose into its one statement: a row per signal (tagged `tag`) on its local day, hashing its partner,
+    day and kind."""
+    occurred = local_day("s.occurred_at", zone_param="partners_zone")
+    sql = f"""SELECT {occurred}, {row_hash(tag, 's.id', 's.partner_id', day_number(occurred), "hashtext(s.kind)")}
+                FROM {ContactSignal._meta.db_table} s WHERE s.kind = ANY(%(partners_kinds)s)"""
+    return DigestSQL(sql, {"partners_zone": settings.TIME_ZONE, "partners_kinds": list(kinds)})
