@@ -5,6 +5,7 @@ from datetime import date
 
 from django.db.models import Count, QuerySet
 
+from prm.inbox import Waiting, partner_scope, waiting
 from programs.evaluation import Progress, TierSpec, progress_to
 from programs.models import PartnerTier, Program, Tier, TierChange
 
@@ -20,6 +21,12 @@ def programs_with_tiers() -> list[Program]:
 
 def pending_changes() -> QuerySet[TierChange]:
     return TierChange.objects.filter(status=TierChange.Status.PENDING).select_related("partner", "from_tier", "to_tier")
+
+
+def tier_changes_awaiting_approval(*, partner_ids: QuerySet | None = None) -> Waiting[TierChange]:
+    """Tier changes waiting for the vendor's approval, the longest-waiting first."""
+    return waiting(TierChange.objects.filter(partner_scope(partner_ids), status=TierChange.Status.PENDING)
+                   .select_related("partner", "from_tier", "to_tier").order_by("detected_at", "pk"))
 
 
 def change_history(limit: int = 100) -> QuerySet[TierChange]:

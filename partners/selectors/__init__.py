@@ -38,6 +38,7 @@ from partners.planning import (
     prospect_score,
     prospect_score_expression,
 )
+from partners.selectors.inbox import partner_ids_owned_by as partner_ids_owned_by
 from partners.selectors.lookups import active_partners_with_user_counts as active_partners_with_user_counts
 from partners.selectors.lookups import partner_by_id as partner_by_id
 from partners.selectors.lookups import partner_choices as partner_choices
