@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from deals import selectors as deal_selectors
 from enablement import selectors as enablement_selectors
 from incentives import selectors as incentive_selectors
+from incentives import views as incentive_views
 from insights import selectors as insight_selectors
 from partners import selectors as partner_selectors
 from prm.formatting import format_date, format_yen
@@ -94,7 +95,7 @@ def work_inbox(*, owner_id: int | None, today: date | None = None) -> list[Inbox
         _card("payouts", _("Payouts to review or due this week"), "cash-coin", "incentives_payouts",
               incentive_selectors.payouts_awaiting_action(partner_ids=ids, due_by=today + timedelta(days=7)),
               lambda p: InboxRow(f"{p.get_status_display()} · {format_yen(p.total)}", p.partner.name,
-                                 reverse("incentives_payout", args=[p.pk]),
+                                 reverse(incentive_views.payout_detail, args=[p.pk]),  # by view: the name reads as a table
                                  str(_("due %(date)s") % {"date": format_date(p.due_date)}))),
         _card("leads", _("Leads past their acceptance SLA"), "hourglass-split", "lead_list",
               deal_selectors.lead_offers_past_sla(partner_ids=ids),
@@ -107,7 +108,7 @@ def work_inbox(*, owner_id: int | None, today: date | None = None) -> list[Inbox
         _card("at_risk", _("Partners at risk"), "heart-pulse", "partner_list",
               insight_selectors.partners_at_risk(partner_ids=ids),
               lambda h: InboxRow(str(_("Health %(score)s") % {"score": h.score}), h.partner.name,
-                                 reverse("partner_detail", args=[h.partner_id]), _age(h.computed_at, now))),
+                                 reverse("partner_detail", args=[h.partner_id]), "")),
     ]
     return cards
 

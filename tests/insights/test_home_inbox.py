@@ -50,9 +50,9 @@ def _seed(partner, asker, *, ago: timedelta, tiers, label: str = "") -> None:
     claimed = MdfRequest.objects.create(partner=partner, activity=f"{name}展示会", starts_on=date(2026, 10, 1),
                                         ends_on=date(2026, 10, 31), budget=100_000, status="claimed", created_at=since)
     MdfClaim.objects.create(request=claimed, amount=90_000, proof="mdf/proof.pdf", submitted_at=since)
-    Payout.objects.create(partner=partner, period=date(2020, 1, 1) + timedelta(days=ago.days), status="review", total=110, close_date=date(2026, 10, 31),
-                          due_date=timezone.localdate() - ago.days * timedelta(days=1) + timedelta(days=30),
-                          payee_name=partner.name)
+    Payout.objects.create(partner=partner, period=date(2020, 1, 1) + timedelta(days=ago.days), status="review",
+                          total=110, close_date=date(2026, 10, 31), payee_name=partner.name,
+                          due_date=timezone.localdate() + timedelta(days=30 - ago.days))
     lead = Lead.objects.create(customer_name=f"{name}リード", name_key=f"l{partner.pk}{ago}", created_at=since)
     LeadOffer.objects.create(lead=lead, partner=partner, offered_at=since - timedelta(hours=48), expires_at=since)
     PartnerQuestion.objects.create(partner=partner, asked_by=asker, text=f"{name}の質問", status="vendor",
