@@ -20,6 +20,9 @@ from deals.models import (
     Lead,
     Stage,
 )
+from deals.selectors.inbox import extensions_awaiting_approval as extensions_awaiting_approval
+from deals.selectors.inbox import lead_offers_past_sla as lead_offers_past_sla
+from deals.selectors.inbox import registrations_awaiting_approval as registrations_awaiting_approval
 from deals.selectors.lookups import (  # noqa: F401
     active_products,
     deal_for_partner,
@@ -32,9 +35,6 @@ from deals.selectors.lookups import (  # noqa: F401
     lead_offers_for_partner,
     leads_for_sync,
 )
-from deals.selectors.inbox import extensions_awaiting_approval as extensions_awaiting_approval
-from deals.selectors.inbox import lead_offers_past_sla as lead_offers_past_sla
-from deals.selectors.inbox import registrations_awaiting_approval as registrations_awaiting_approval
 from deals.selectors.lookups import deal_with_partner as deal_with_partner
 from deals.selectors.lookups import deals_registered_by_users as deals_registered_by_users
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
