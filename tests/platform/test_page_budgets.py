@@ -115,7 +115,9 @@ BUDGETS = {"partner list": 7, "partner detail": 12, "portal home": 19, "deal reg
 def test_the_partner_list_stays_within_its_query_budget(people_a, django_assert_max_num_queries):
     with tenant_context(people_a.tenant):
         for n in range(60):
-            PartnerFactory(name=f"予算テスト{n:02d}", owner=people_a.channel_manager)
+            # Its own kana: the list is in kana order, and the factory's numbered kana (テストパートナー100 before
+            # テストパートナー95) would put the first one on a later page after other tests made partners.
+            PartnerFactory(name=f"予算テスト{n:02d}", name_kana=f"ヨサンテスト{n:02d}", owner=people_a.channel_manager)
     client = people_a.console(people_a.channel_manager)
     assert client.get("/partners/").status_code == 200  # fills the host and session caches
     with django_assert_max_num_queries(BUDGETS["partner list"]):
