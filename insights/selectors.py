@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
-from insights.models import HealthScore
+from insights.models import HealthBand, HealthScore
 from partners.selectors import FiguresSQL
+from prm.inbox import Waiting, partner_scope, waiting
 from programs.recognition.periods import Period
 
 
@@ -25,3 +26,11 @@ def health_scores_for_ranking(period: Period, today: date) -> FiguresSQL:
     return FiguresSQL("SELECT c.id, (SELECT s.score FROM partners_healthsnapshot s WHERE s.partner_id = c.id "
                       "AND s.day <= %(health_end)s ORDER BY s.day DESC LIMIT 1) FROM candidates c",
                       {"health_end": period.end})
+
+
+def partners_at_risk(*, partner_ids: QuerySet | None = None) -> Waiting[HealthScore]:
+    """Partners whose health is in the at-risk band: those that fell into it at the last scoring first, then the
+    lowest scores."""
+    stayed = ExpressionWrapper(Q(previous_band=HealthBand.AT_RISK), output_field=BooleanField())
+    return waiting(HealthScore.objects.filter(partner_scope(partner_ids), band=HealthBand.AT_RISK)
+                   .select_related("partner").order_by(stayed, "score", "pk"))

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, QuerySet
 
 from prm.digests import DigestSQL, local_day, row_hash
+from prm.inbox import Waiting, partner_scope, waiting
 from programs.evaluation import Progress, TierSpec, progress_to
 from programs.models import PartnerTier, Program, Tier, TierChange
 
@@ -42,6 +43,12 @@ def tier_change_digest_sql(*, tag: int) -> DigestSQL:
                 FROM {TierChange._meta.db_table} c LEFT JOIN {Tier._meta.db_table} t ON t.id = c.to_tier_id
                 WHERE c.status = %(programs_applied)s"""
     return DigestSQL(sql, {"programs_zone": settings.TIME_ZONE, "programs_applied": TierChange.Status.APPLIED})
+
+
+def tier_changes_awaiting_approval(*, partner_ids: QuerySet | None = None) -> Waiting[TierChange]:
+    """Tier changes waiting for the vendor's approval, the longest-waiting first."""
+    return waiting(TierChange.objects.filter(partner_scope(partner_ids), status=TierChange.Status.PENDING)
+                   .select_related("partner", "from_tier", "to_tier").order_by("detected_at", "pk"))
 
 
 def change_history(limit: int = 100) -> QuerySet[TierChange]:

@@ -32,6 +32,9 @@ from deals.selectors.commissions import deals_for_commissions as deals_for_commi
 from deals.selectors.commissions import first_product_codes as first_product_codes
 from deals.selectors.commissions import product_codes as product_codes
 from deals.selectors.commissions import registered_and_won as registered_and_won
+from deals.selectors.inbox import extensions_awaiting_approval as extensions_awaiting_approval
+from deals.selectors.inbox import lead_offers_past_sla as lead_offers_past_sla
+from deals.selectors.inbox import registrations_awaiting_approval as registrations_awaiting_approval
 from deals.selectors.lookups import (  # noqa: F401
     active_products,
     deal_for_partner,

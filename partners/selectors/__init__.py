@@ -46,6 +46,7 @@ from partners.selectors.commissions import partner_types_and_parents as partner_
 from partners.selectors.commissions import signal_digest_sql as signal_digest_sql
 from partners.selectors.commissions import sub_partner_ids as sub_partner_ids
 from partners.selectors.health_inputs import health_inputs as health_inputs
+from partners.selectors.inbox import partner_ids_owned_by as partner_ids_owned_by
 from partners.selectors.lookups import active_partners_with_user_counts as active_partners_with_user_counts
 from partners.selectors.lookups import partner_by_id as partner_by_id
 from partners.selectors.lookups import partner_choices as partner_choices
