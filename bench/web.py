@@ -134,7 +134,8 @@ def _seed(common) -> Setup:
         common.seed_partners(manager)
         partner_ids = list(Partner.objects.order_by("pk").values_list("pk", flat=True))
         common.seed_registrations(partner_ids, common.size(1_000_000))
-        partner = Partner.objects.exclude(stage=Stage.TERMINATED).order_by("pk").first()
+        # A partner that may register deals: past planning and recruiting (partners.lifecycle), not terminated.
+        partner = Partner.objects.filter(stage__in=[Stage.ACTIVATION, Stage.RETENTION]).order_by("pk").first()
         rep, created = User.objects.get_or_create(email="rep@benchweb.example",
                                                   defaults={"role": "partner_rep", "full_name": "ベンチ 営業"})
         if created:

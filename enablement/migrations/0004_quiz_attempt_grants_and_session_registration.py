@@ -13,6 +13,10 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RenameModel("QuizReset", "QuizAttemptGrant"),
+        # A renamed table keeps its id sequence's old name; a schema made from the models names it after the new
+        # table. Vendor schemas are cloned from a template, which must equal a migrated one (test_vendor_template).
+        migrations.RunSQL("ALTER SEQUENCE IF EXISTS enablement_quizreset_id_seq RENAME TO enablement_quizattemptgrant_id_seq",
+                          "ALTER SEQUENCE IF EXISTS enablement_quizattemptgrant_id_seq RENAME TO enablement_quizreset_id_seq"),
         migrations.AlterModelOptions(name="quizattemptgrant", options={"ordering": ["-granted_at", "-id"]}),
         migrations.AlterField(
             model_name="quizattemptgrant",

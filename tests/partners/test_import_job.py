@@ -45,7 +45,7 @@ def test_apply_is_queued_and_the_page_follows_it_to_the_result(people_a):
     finished = client.get(preview_url, HTTP_HX_REQUEST="true")
     assert finished["HX-Refresh"] == "true"
     page = client.get(preview_url).content.decode()
-    assert "hx-get" not in page and reverse("partner_list") in page
+    assert 'hx-trigger="every' not in page and reverse("partner_list") in page
 
 
 def test_a_file_that_fails_in_the_worker_writes_nothing_and_says_why(people_a):
@@ -61,7 +61,7 @@ def test_a_file_that_fails_in_the_worker_writes_nothing_and_says_why(people_a):
         assert (Partner.objects.count(), PartnerEvent.objects.count()) == before
     page = people_a.console(people_a.channel_manager).get(
         reverse("partner_import_preview", args=[batch.pk])).content.decode()
-    assert "alert-danger" in page and "corporate_number" in page and "hx-get" not in page
+    assert "alert-danger" in page and "corporate_number" in page and 'hx-trigger="every' not in page
 
 
 def test_a_discarded_or_applied_file_cannot_be_queued(people_a):

@@ -89,7 +89,7 @@ def test_a_large_export_is_queued_followed_and_offered_to_its_requester_only(peo
 
     assert client.get(page_url, HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"
     page = client.get(page_url).content.decode()
-    assert "hx-get" not in page and file_url in page
+    assert 'hx-trigger="every' not in page and file_url in page
     download = client.get(file_url)
     assert download["Content-Type"] == "text/csv; charset=Shift_JIS"
     assert download["Content-Disposition"] == f'attachment; filename="partners-{timezone.localdate():%Y%m%d}-sjis.csv"'
@@ -121,7 +121,7 @@ def test_shift_jis_that_cannot_be_written_fails_the_job_with_the_reason(people_a
         job = services.job_run(job_id)
         assert job.status == ExportJob.Status.FAILED and "𠮷" in job.error and not job.file
     page = client.get(f"/exports/{job_id}/").content.decode()
-    assert "alert-danger" in page and "hx-get" not in page
+    assert "alert-danger" in page and 'hx-trigger="every' not in page
     assert client.get(f"/exports/{job_id}/file/").status_code == 404
 
 
