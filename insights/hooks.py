@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from partners.models import Partner
-from partners.signals import partner_detail_panels
+from partners.signals import partner_detail_header, partner_detail_panels
 
 
 def health_card_panel(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
@@ -17,5 +17,14 @@ def health_card_panel(sender, *, request: HttpRequest, partner: Partner, **kwarg
     return render_to_string("insights/_health_card.html", {"health": health_card(partner)}, request=request)
 
 
+def health_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
+    """The health score and its trend arrow beside the partner's name (the card below explains it)."""
+    from insights.dashboards.partner_health import health_headline
+
+    return render_to_string("insights/_health_fact.html", {"health": health_headline(partner), "partner": partner},
+                            request=request)
+
+
 def register() -> None:
+    partner_detail_header.connect(health_fact, weak=False, dispatch_uid="insights.health_fact")
     partner_detail_panels.connect(health_card_panel, weak=False, dispatch_uid="insights.health_card")

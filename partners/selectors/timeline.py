@@ -1,0 +1,18 @@
+"""A partner's timeline: its own events merged by time with what the apps above it report through
+`partners.signals.partner_timeline_entries` (deal events, certifications, tier changes, payouts)."""
+
+from __future__ import annotations
+
+from partners import signals
+from partners.models import Partner, PartnerEvent
+from partners.timeline import TimelineEntry, entry_of
+
+
+def timeline_entries(partner: Partner, *, limit: int) -> list[TimelineEntry]:
+    """The newest `limit` entries of every source, newest first: one query per source, whatever the history."""
+    own = PartnerEvent.objects.filter(partner=partner).select_related("actor").order_by("-occurred_at", "-pk")
+    entries = [entry_of(event) for event in own[:limit]]
+    for _receiver, answer in signals.partner_timeline_entries.send(sender=Partner, partner=partner, limit=limit):
+        entries += list(answer or [])[:limit]
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit]
