@@ -22,7 +22,7 @@ ICONS = {"registered": "briefcase", "approved": "check2-circle", "rejected": "x-
 def deals_panel(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
     """Pipeline, wins and revenue of the partner, with its latest deals."""
     return render_to_string("deals/_partner_deals.html", {
-        "deals": partner_deals(partner.pk, today=timezone.localdate()), "partner": partner}, request=request)
+        "deals": partner_deals(partner.pk, today=timezone.localdate()), "partner": partner})
 
 
 def deal_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:

@@ -20,7 +20,7 @@ def learning_panels(sender, *, request: HttpRequest, partner: Partner, **kwargs)
     now = timezone.now()
     return render_to_string("enablement/_partner_learning.html", {
         "partner": partner, "learning": partner_learning(partner.pk, now=now),
-        "engagement": partner_engagement(partner.pk, now=now)}, request=request)
+        "engagement": partner_engagement(partner.pk, now=now)})
 
 
 def certification_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:

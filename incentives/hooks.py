@@ -22,7 +22,7 @@ def money_panels(sender, *, request: HttpRequest, partner: Partner, **kwargs) ->
     today = timezone.localdate()
     return render_to_string("incentives/_partner_money.html", {
         "partner": partner, "money": partner_money(partner.pk, today=today), "mdf": partner_mdf(partner, today=today),
-    }, request=request)
+    })
 
 
 def _payout_text(payout: Payout) -> str:

@@ -14,15 +14,14 @@ def health_card_panel(sender, *, request: HttpRequest, partner: Partner, **kwarg
     """The partner's health card on the console's partner page."""
     from insights.dashboards import health_card
 
-    return render_to_string("insights/_health_card.html", {"health": health_card(partner)}, request=request)
+    return render_to_string("insights/_health_card.html", {"health": health_card(partner)})
 
 
 def health_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
     """The health score and its trend arrow beside the partner's name (the card below explains it)."""
     from insights.dashboards.partner_health import health_headline
 
-    return render_to_string("insights/_health_fact.html", {"health": health_headline(partner), "partner": partner},
-                            request=request)
+    return render_to_string("insights/_health_fact.html", {"health": health_headline(partner), "partner": partner})
 
 
 def register() -> None:

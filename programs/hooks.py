@@ -19,7 +19,7 @@ from programs.models import TierChange
 def tier_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
     """The tier the partner holds and how far it is on the way to the next one."""
     return render_to_string("programs/_partner_tier.html", {
-        "view": selectors.partner_program(partner, timezone.localdate()), "partner": partner}, request=request)
+        "view": selectors.partner_program(partner, timezone.localdate()), "partner": partner})
 
 
 def _change_text(change: TierChange) -> str:
