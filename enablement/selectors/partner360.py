@@ -51,8 +51,8 @@ def partner_engagement(partner_id: int, *, now: datetime) -> PartnerEngagement:
     totals = recent.aggregate(views=Count("pk", filter=Q(action=ContentAccess.Action.VIEW)),
                               downloads=Count("pk", filter=Q(action=ContentAccess.Action.DOWNLOAD)),
                               people=Count("user_id", distinct=True))
-    top = list(recent.order_by().values("item_id", "item__title").annotate(n=Count("pk"))
-               .order_by("-n", "item__title")[:3])
+    top = [dict(row) for row in recent.order_by().values("item_id", "item__title").annotate(n=Count("pk"))
+           .order_by("-n", "item__title")[:3]]
     return PartnerEngagement(days=ENGAGEMENT_DAYS, views=totals["views"], downloads=totals["downloads"],
                              people=totals["people"], top_items=top)
 

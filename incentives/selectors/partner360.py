@@ -70,5 +70,6 @@ def partner_mdf(partner: Partner, *, today: date) -> PartnerMdf:
 
 def partner_payout_history(partner_id: int, *, limit: int) -> list[Payout]:
     """The partner's newest approved and paid payouts, for its timeline (one query)."""
-    return list(Payout.objects.filter(partner_id=partner_id, approved_at__isnull=False)
-                .order_by(Coalesce("paid_at", "approved_at").desc(), "-pk").only("pk", "period", "status", "total", "approved_at", "paid_at")[:limit])
+    payouts = Payout.objects.filter(partner_id=partner_id, approved_at__isnull=False)
+    return list(payouts.order_by(Coalesce("paid_at", "approved_at").desc(), "-pk")
+                .only("pk", "period", "status", "total", "approved_at", "paid_at")[:limit])

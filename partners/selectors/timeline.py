@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from partners import signals
 from partners.models import Partner, PartnerEvent
 from partners.timeline import TimelineEntry, entry_of
@@ -13,6 +15,6 @@ def timeline_entries(partner: Partner, *, limit: int) -> list[TimelineEntry]:
     own = PartnerEvent.objects.filter(partner=partner).select_related("actor").order_by("-occurred_at", "-pk")
     entries = [entry_of(event) for event in own[:limit]]
     for _receiver, answer in signals.partner_timeline_entries.send(sender=Partner, partner=partner, limit=limit):
-        entries += list(answer or [])[:limit]
+        entries.extend(cast(list[TimelineEntry], answer or [])[:limit])
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
