@@ -110,7 +110,9 @@ def test_partner_for_user_reads_membership_and_partner_in_one_query(people_a, dj
 # live through the figure owners. partner detail 56 (was 12): the partner 360 header and sections each
 # cost a fixed number from their owners: tier and its progress 22 (programs.metrics computes both windows),
 # deals 4, payouts 3, MDF 5, certifications and content engagement 6, the merged timeline one per source (4),
-# the health headline 1; the panels render without the request's context processors (one fewer).
+# the health headline 1; the panels render without the request's context processors (one fewer). A partner
+# with a health score (its card's trend and actions) and claimed MDF (the ROI's revenue) costs 68: equal with
+# little or much data (tests/partners/test_partner360.py).
 BUDGETS = {"partner list": 7, "partner detail": 56, "portal home": 19, "deal registration": 29}
 
 
