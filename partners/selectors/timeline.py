@@ -18,3 +18,13 @@ def timeline_entries(partner: Partner, *, limit: int) -> list[TimelineEntry]:
         entries.extend(cast(list[TimelineEntry], answer or [])[:limit])
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
+
+
+MAX_PAGES = 40  # each page reads every source up to its end: deeper history is on the owners' own pages
+
+
+def timeline_page(partner: Partner, *, page: int, per_page: int = 50) -> tuple[list[TimelineEntry], bool]:
+    """Page `page` (from 1) of the merged timeline, and whether an older page follows."""
+    page = min(max(page, 1), MAX_PAGES)
+    entries = timeline_entries(partner, limit=page * per_page + 1)
+    return entries[(page - 1) * per_page:page * per_page], len(entries) > page * per_page and page < MAX_PAGES

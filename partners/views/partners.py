@@ -17,7 +17,7 @@ from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageFo
 from partners.lifecycle import services as lifecycle
 from partners.lifecycle import texts
 from partners.models import Partner, PartnerSettings, PartnerType, Stage
-from partners.selectors.timeline import timeline_entries
+from partners.selectors.timeline import timeline_entries, timeline_page
 from partners.views.common import get_partner, paginate, querystring_without_page
 from prm.accounts.access import console_view
 from prm.formatting import format_date
@@ -159,8 +159,10 @@ def partner_invite(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def partner_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     partner = get_partner(pk)
-    page = paginate(request, selectors.timeline_of(partner), per_page=50)
-    return render(request, "partners/partner_timeline.html", {"partner": partner, "page": page})
+    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    entries, older = timeline_page(partner, page=number)
+    return render(request, "partners/partner_timeline.html", {
+        "partner": partner, "entries": entries, "number": number, "older": older})
 
 
 @console_view(admin_only=True)

@@ -207,3 +207,18 @@ def test_another_tenants_staff_see_neither_the_page_nor_can_invite(people_a, peo
     assert response.status_code == 404
     with tenant_context(people_a.tenant):
         assert not Invitation.objects.filter(email="cross@example.jp").exists()
+
+
+def test_the_full_timeline_pages_through_every_source_newest_first(people_a, tiers):
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(name="歴史の長い会社")
+        _fill(partner, people_a.partner_rep, n=20, tiers=tiers)  # 60 deal events, 20 of each other source
+    client = people_a.console(people_a.channel_manager)
+    pages = [client.get(f"/partners/{partner.pk}/timeline/?page={number}") for number in (1, 2, 3)]
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert [len(page.context["entries"]) for page in pages] == [50, 50, 20]
+    assert [page.context["older"] for page in pages] == [True, True, False]
+    entries = [entry for page in pages for entry in page.context["entries"]]
+    assert [entry.at for entry in entries] == sorted((entry.at for entry in entries), reverse=True)
+    assert {entry.source for entry in entries} == {"deals", "enablement", "programs", "incentives"}
+    assert client.get(f"/partners/{partner.pk}/timeline/?page=x").status_code == 200
