@@ -135,15 +135,16 @@ def seed_registrations(partner_ids: list[int], total: int) -> None:
         return
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        # Set-based: one INSERT … SELECT; keys as the matcher would store them.
+        # Set-based: one INSERT … SELECT; keys as the matcher and the search (partners.search) would store them.
         cursor.execute(
             """
             INSERT INTO deals_dealregistration
-                (customer_name, corporate_number, web_domain, name_key, corporate_key, domain_key,
+                (customer_name, corporate_number, web_domain, name_key, corporate_key, domain_key, search_key,
                  partner_id, customer_contact_name, customer_contact_email, amount, expected_close, notes,
                  role_lead, role_proposal, role_contract, role_billing, role_support, stage, priority,
                  registered_at, decision_reason)
             SELECT '株式会社ベンチ顧客' || n, '', 'bench' || n || '.co.jp', 'ベンチ顧客' || n, '', 'bench' || n || '.co.jp',
+                   'ベンチ顧客' || n,
                    (%s::bigint[])[1 + n %% array_length(%s::bigint[], 1)], '', '', 1000000, CURRENT_DATE + 60, '',
                    'partner', 'partner', 'partner', 'partner', 'partner',
                    (ARRAY['registered','approved','proposal','negotiation','won','lost'])[1 + n %% 6], 'holder',

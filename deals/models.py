@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from deals.segments import EmployeeBand, JsicMajor
+from partners.search import SearchKeyField, search_indexes
 from prm import messages
 from prm.bounds import MAX_DAYS, positive_yen_validators, validate_business_date, yen_validators
 from prm.choices import FastChoiceDisplay
@@ -194,6 +195,7 @@ class DealRegistration(FastChoiceDisplay, CustomerKeyFields, CustomerSegmentFiel
     external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     # Also set by a database trigger on every UPDATE: the API's `updated_since`.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+    search_key = SearchKeyField(sources=("customer_name",))  # the console search's (partners.search)
 
     class Meta:
         ordering = ["-registered_at", "-id"]
@@ -206,6 +208,7 @@ class DealRegistration(FastChoiceDisplay, CustomerKeyFields, CustomerSegmentFiel
             models.Index(fields=["stage", "won_on"], name="deal_stage_won_on"),
             models.Index(fields=["updated_at", "id"], name="deal_changed"),
             GinIndex(fields=["external_ids"], opclasses=["jsonb_path_ops"], name="deal_external_ids"),
+            *search_indexes("deal"),
         ]
 
     def __str__(self) -> str:
@@ -309,12 +312,14 @@ class DirectAccount(CustomerKeyFields, CustomerSegmentFields):
     external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+    search_key = SearchKeyField(sources=("customer_name",))  # the console search's (partners.search)
 
     class Meta:
         ordering = ["customer_name"]
         indexes = [
             models.Index(fields=["updated_at", "id"], name="direct_account_changed"),
             GinIndex(fields=["external_ids"], opclasses=["jsonb_path_ops"], name="direct_account_external_ids"),
+            *search_indexes("direct_account"),
         ]
         verbose_name = _("direct-sales account")
         verbose_name_plural = _("direct-sales accounts")

@@ -29,7 +29,7 @@ from deals.forms import (
 )
 from deals.models import DealRegistration, DealSettings, DirectAccount, DirectOpportunity, ExtensionRequest, Lead
 from deals.web import errors_naming_fields, move_from_request
-from partners.models import Partner
+from partners import selectors as partner_selectors
 from prm.accounts.access import console_view
 from prm.params import int_param, int_values, next_url
 
@@ -240,7 +240,9 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def pipeline(request: HttpRequest) -> HttpResponse:
     partner_id = int_param(request, "partner")
-    partner = get_object_or_404(Partner, pk=partner_id) if partner_id is not None else None
+    partner = partner_selectors.partner_by_id(partner_id) if partner_id is not None else None
+    if partner_id is not None and partner is None:
+        raise Http404
     stage = request.GET.get("stage", "")
     deals = selectors.deal_list(partner=partner, stage=stage)
     page = Paginator(deals, 50).get_page(request.GET.get("page"))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
 from deals import leads, services
-from deals.models import DealRegistration, DirectAccount, DirectOpportunity, LeadRecipient, Product
+from deals.models import DealEvent, DealRegistration, DirectAccount, DirectOpportunity, LeadRecipient, Product
 from partners.models import Partner, Stage
 from prm.accounts.models import User
 
@@ -32,10 +32,14 @@ CUSTOMERS = [
     ("株式会社みなと商会", "minato-shokai.co.jp", 1_600_000, "株式会社北斗情報サービス", "won_pending"),
 ]
 CONFLICTS = [
-    # a later registration of an already registered customer, by another partner
-    ("(株)グローバル精工", "info@global-seiko.co.jp", 3_200_000, "株式会社はかたテック"),
-    ("横浜港運(株)", "https://www.yokohama-koun.co.jp/", 3_000_000, "株式会社京都システム開発"),
+    # a later registration of an already registered customer, by another partner, minutes after the first
+    ("(株)グローバル精工", "info@global-seiko.co.jp", 3_200_000, "株式会社はかたテック", 4),
+    ("横浜港運(株)", "https://www.yokohama-koun.co.jp/", 3_000_000, "株式会社京都システム開発", 11),
 ]
+# The registrations of the customers above come in one by one this morning (in CUSTOMERS' order, a quarter of an
+# hour apart from 9:00), so the approval queue shows who registered first, and by how many minutes.
+FIRST_REGISTRATION = time(9, 0)
+BETWEEN_REGISTRATIONS = timedelta(minutes=15)
 
 
 def seed(*, admin: User, managers: list[User]) -> None:
@@ -46,13 +50,19 @@ def seed(*, admin: User, managers: list[User]) -> None:
     products = list(Product.objects.all())
     partners = {p.name: p for p in Partner.objects.all()}
     today = timezone.localdate()
+    morning = min(timezone.make_aware(datetime.combine(today, FIRST_REGISTRATION)),
+                  timezone.now() - BETWEEN_REGISTRATIONS * (len(CUSTOMERS) + 1))
+    registered_at = {}
     for n, (customer, domain, amount, partner_name, final) in enumerate(CUSTOMERS):
         partner = partners[partner_name]
         user = User.objects.filter(partner_membership__partner=partner).first()
         deal = services.deal_register(partner=partner, user=user, products=products[n % 3: n % 3 + 2],
                                       customer_name=customer, corporate_number="", web_domain=domain, amount=amount,
                                       expected_close=today + timedelta(days=30 + n * 7),
-                                      customer_contact_name="情報システム部 ご担当者")
+                                      customer_contact_name="情報システム部 ご担当者",
+                                      registered_at=morning + BETWEEN_REGISTRATIONS * n)
+        _registered_then(deal)
+        registered_at[deal.name_key] = deal.registered_at
         if final == "registered":
             continue
         manager = partner.owner or managers[0]
@@ -68,11 +78,14 @@ def seed(*, admin: User, managers: list[User]) -> None:
         if final in ("won", "negotiation") and n % 2 == 0:
             services.meeting_record(deal=deal, actor=manager, held_on=today - timedelta(days=20 + n),
                                     staff=[manager], notes="役員向けデモに同行")
-    for customer, domain, amount, partner_name in CONFLICTS:
+    for customer, domain, amount, partner_name, minutes_later in CONFLICTS:
         partner = partners[partner_name]
-        services.deal_register(partner=partner, user=User.objects.filter(partner_membership__partner=partner).first(),
-                               customer_name=customer, corporate_number="", web_domain=domain, amount=amount,
-                               expected_close=today + timedelta(days=45))
+        first = registered_at[services.customer_keys_for(customer, "", domain).name_key]
+        deal = services.deal_register(partner=partner, user=User.objects.filter(partner_membership__partner=partner).first(),
+                                      customer_name=customer, corporate_number="", web_domain=domain, amount=amount,
+                                      expected_close=today + timedelta(days=45),
+                                      registered_at=first + timedelta(minutes=minutes_later))
+        _registered_then(deal)
     account = DirectAccount(customer_name="株式会社日本総合商事", web_domain="nihon-sogo.co.jp", owner=managers[0])
     services.apply_keys(account, services.customer_keys_for(account.customer_name, "", account.web_domain))
     account.save()
@@ -85,3 +98,8 @@ def seed(*, admin: User, managers: list[User]) -> None:
                                  prefecture=prefecture, amount=1_500_000, source=source,
                                  notes="従業員300名。来期の勤怠システム刷新を検討中。")
         leads.lead_offer_next(lead=lead)
+
+
+def _registered_then(deal: DealRegistration) -> None:
+    """The deal's "registered" event at the time it was registered (the service writes the present)."""
+    DealEvent.objects.filter(deal=deal, kind="registered").update(occurred_at=deal.registered_at)

@@ -593,8 +593,10 @@ def _sessions(managers: list[User], users: dict[str, User], now: datetime, rng: 
     for title, kind, offset, hour, hours, place, agenda, only_for, seated, attended, leads in SESSIONS:
         day = today + timedelta(days=offset)
         starts = timezone.make_aware(datetime(day.year, day.month, day.day, hour))
+        online = "オンライン" in place
         session = services.session_save(actor=host, title=title, kind=kind, starts_at=starts,
                                         ends_at=starts + timedelta(hours=hours), place=place, agenda=agenda,
+                                        join_url=f"https://meet.example.com/mirai-{kind}-{day:%Y%m%d}" if online else "",
                                         partner=partners.get(only_for) if only_for else None,
                                         capacity=120 if kind == "kickoff" else 40)
         people = [user for user in users.values() if seated == "all"
@@ -603,6 +605,8 @@ def _sessions(managers: list[User], users: dict[str, User], now: datetime, rng: 
                   or (seated == "sakura+hokuto" and user.email.endswith(("sakura-systems.example", "hokuto-is.example")))]
         if starts > now:
             services.session_invite(session=session, actor=host, users=people)
+            for user in people[::2]:  # half of them have confirmed their seat so far
+                services.session_join(session=session, user=user)
             continue
         SessionSeat.objects.bulk_create([SessionSeat(session=session, user=user) for user in people])
         statuses = {seat.pk: (SessionSeat.Status.ATTENDED if seat.user.email in attended else SessionSeat.Status.ABSENT)

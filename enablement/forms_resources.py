@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from enablement.models import Announcement, ContentAccess, ContentItem, SessionSeat, StudySession
@@ -124,6 +125,9 @@ class StudySessionForm(ServiceErrorsMixin, forms.Form):
     starts_at = BusinessDateTimeField(label=_("Starts at"), widget=DATETIME_INPUT)
     ends_at = BusinessDateTimeField(label=_("Ends at"), widget=DATETIME_INPUT)
     place = forms.CharField(label=_("Place or meeting link"), required=False, max_length=300)
+    join_url = forms.URLField(label=_("Join link"), required=False, max_length=500, assume_scheme="https",
+                              validators=[URLValidator(schemes=["http", "https"])],
+                              help_text=StudySession._meta.get_field("join_url").help_text)
     agenda = forms.CharField(label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     host = forms.ModelChoiceField(label=_("Host"), required=False,
                                   queryset=User.objects.filter(role__in=STAFF_ROLES, is_active=True))
@@ -132,7 +136,7 @@ class StudySessionForm(ServiceErrorsMixin, forms.Form):
         _("Lead registration window after the end (minutes)"), min_value=0, max_value=10080, initial=60,
         help_text=_("Deals attendees register from the start until this long after the end count for the session."))
 
-    FIELDS = ("title", "kind", "partner", "starts_at", "ends_at", "place", "agenda", "host", "capacity",
+    FIELDS = ("title", "kind", "partner", "starts_at", "ends_at", "place", "join_url", "agenda", "host", "capacity",
               "lead_window_minutes")
 
     def __init__(self, *args, session: StudySession | None = None, **kwargs):
@@ -177,7 +181,7 @@ class SessionInviteForm(ServiceErrorsMixin, forms.Form):
 
 
 class AttendanceForm(forms.Form):
-    """One invited / attended / absent choice per seat."""
+    """One status per seat: invited, registered, attended or absent."""
 
     def __init__(self, *args, seats: list[SessionSeat], **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,7 +8,7 @@ import secrets
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -196,13 +196,20 @@ class QuizAttempt(models.Model):
                                                name="one_open_attempt")]
 
 
-class QuizReset(models.Model):
-    """Extra attempts a channel manager granted; attempts before it no longer count against the limit."""
+class QuizAttemptGrant(models.Model):
+    """One more attempt a channel manager allowed a rep, on top of the quiz's limit and usable at once (the wait
+    after a failed attempt is waived until the rep's next attempt). Kept as the record of who allowed it, when,
+    for whom, and how many attempts the rep was allowed with it; a pass starts a fresh allowance."""
 
-    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="resets")
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="grants")
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
     granted_by = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, related_name="+")
     granted_at = models.DateTimeField(default=timezone.now)
+    attempts_allowed = models.PositiveSmallIntegerField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [models.Index(fields=["quiz", "user", "-granted_at"], name="quiz_grant_latest")]
 
 
 def new_verification_code() -> str:
@@ -315,6 +322,9 @@ class StudySession(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     place = models.CharField(_("place or meeting link"), max_length=300, blank=True)
+    join_url = models.URLField(
+        _("join link"), max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_("An http or https address. Shown to registered people from 30 minutes before the start until the end."))
     agenda = models.TextField(_("agenda"), blank=True)
     host = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("host"))
     capacity = models.PositiveIntegerField(_("seats"), null=True, blank=True, help_text=_("Empty: no limit."),
@@ -335,6 +345,7 @@ class StudySession(models.Model):
 class SessionSeat(models.Model):
     class Status(models.TextChoices):
         INVITED = "invited", _("Invited")
+        REGISTERED = "registered", _("Registered")
         ATTENDED = "attended", _("Attended")
         ABSENT = "absent", _("Absent")
 

@@ -28,25 +28,28 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from itertools import groupby
 from operator import itemgetter
 
-from django.core.exceptions import EmptyResultSet, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Max, Q, QuerySet, Sum
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, TruncDate
+from django.db.models import BigIntegerField, Max, Q, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deals import selectors as deal_selectors
 from deals.models import DealRegistration
 from incentives import engine, incremental, terms
 from incentives.models import CommissionRun, InvoicePayment, LedgerLine, Plan, PlanVersion
-from partners.models import ContactSignal, Partner, SignalKind
-from programs.models import TierChange
+from partners import selectors as partner_selectors
+from partners.models import SignalKind
+from prm.digests import DigestSQL, day_number, row_hash
+from prm.reads import plain_rows
+from programs import selectors as program_selectors
 
 logger = logging.getLogger(__name__)
 BATCH = int(os.environ.get("KYOSO_LEDGER_BATCH", "2000"))  # smaller in the kill-a-worker test
@@ -65,18 +68,16 @@ def partner_code(pk: int) -> str:
 def partner_infos() -> dict[str, engine.PartnerInfo]:
     """Each partner's type, parent and tier history (applied tier changes), as the engine reads them."""
     history: dict[int, list[engine.PartnerChange]] = {}
-    types = dict(Partner.objects.values_list("pk", "partner_type"))
-    for partner_id, decided, tier in (
-        TierChange.objects.filter(status=TierChange.Status.APPLIED).order_by("partner_id", "decided_at", "pk")
-        .values_list("partner_id", "decided_at", "to_tier__code")
-    ):
+    rows = partner_selectors.partner_types_and_parents()
+    types = {pk: partner_type for pk, partner_type, _parent in rows}
+    for partner_id, decided, tier in program_selectors.applied_tier_changes():
         history.setdefault(partner_id, []).append(
             engine.PartnerChange(since=timezone.localtime(decided).date(), type=types[partner_id], tier=tier or ""))
     return {
         partner_code(pk): engine.PartnerInfo(partner=partner_code(pk), type=partner_type,
                                              parent=partner_code(parent) if parent else None,
                                              changes=tuple(history.get(pk, ())))
-        for pk, partner_type, parent in Partner.objects.values_list("pk", "partner_type", "parent_id")
+        for pk, partner_type, parent in rows
     }
 
 
@@ -86,20 +87,11 @@ def active_versions() -> list[PlanVersion]:
     return [version for version in versions if version is not None]
 
 
-def _first_products(deal_ids=None) -> dict[int, str]:
-    """Each deal's product as the engine sees it: the first of its products by code."""
-    rows = DealRegistration.products.through.objects.all()
-    if deal_ids is not None:
-        rows = rows.filter(dealregistration_id__in=deal_ids)
-    return dict(_rows(rows.order_by("dealregistration_id", "product__code").distinct("dealregistration_id")
-                      .values_list("dealregistration_id", "product__code")))
-
-
 def hypothetical_wins(deals: Iterable[DealRegistration], earliest: date) -> list[engine.Event]:
     """For open deals: the `deal_won` event `recorded_events` would hold if each were won at its
     amount on its expected close date (not before `earliest`)."""
     deals = list(deals)
-    products = _first_products([deal.pk for deal in deals])
+    products = deal_selectors.first_product_codes([deal.pk for deal in deals])
     return [engine.Event(f"deal:{deal.pk}:2-won", max(deal.expected_close, earliest), partner_code(deal.partner_id),
                          engine.DEAL_WON, deal.amount, str(deal.pk), products.get(deal.pk, "")) for deal in deals]
 
@@ -112,27 +104,6 @@ def _cancelled_day(stage: str, won_on: date | None, closed_on: date | None, canc
     return max(cancelled_on or closed_on, won_on)
 
 
-def _day_start(day: date):
-    """The first instant of a local day, to compare a timestamp column with a date."""
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _rows(queryset: QuerySet, size: int = 5000) -> Iterator[tuple]:
-    """The rows of a `values_list` query, read in chunks from a server-side cursor as plain tuples: Django's
-    per-row iterator and converters cost more than the engine's work on a row. Only for columns Django
-    would not convert (integers, texts, dates)."""
-    try:
-        sql, params = queryset.query.sql_with_params()
-    except EmptyResultSet:  # a filter such as pk__in=[] that can match nothing: Django's iterator yields nothing too
-        return
-    # As Django's own iterator(): a server-side cursor unless the settings turn them off (PgBouncer in transaction mode).
-    server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
-    with connection.chunked_cursor() if server_side else connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(size):
-            yield from rows
-
-
 def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
                     since: Mapping[str, date] | None = None, wins_of: Iterable[int] = ()) -> list[engine.Event]:
     """The events the plans pay on, from the vendor's data, up to `until` inclusive; only those of
@@ -141,30 +112,19 @@ def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
     deals `wins_of`: what an incremental run reads, streamed from the database."""
     events: list[engine.Event] = []
     wins_of = set(wins_of)
-    deals = DealRegistration.objects.exclude(stage__in=["registered", "rejected"])
     invoices = InvoicePayment.objects.filter(paid_on__lte=until)
-    signals = ContactSignal.objects.all()
     if partner_ids is not None:
         partner_ids = list(partner_ids)
-        deals = deals.filter(partner_id__in=partner_ids)
         invoices = invoices.filter(deal__partner_id__in=partner_ids)
-        signals = signals.filter(partner_id__in=partner_ids)
     start = dict.fromkeys(engine.EVENT_KINDS, date.min) if since is None else dict(since)
+    window = None
     if since is not None:
-        cancelled = start[engine.DEAL_CANCELLED]
-        deals = deals.filter(
-            Q(registered_at__gte=_day_start(start[engine.DEAL_REGISTERED])) | Q(won_on__gte=start[engine.DEAL_WON])
-            | Q(stage="cancelled", won_on__gte=cancelled) | Q(stage="cancelled", cancelled_on__gte=cancelled)
-            | Q(stage="cancelled", cancelled_on__isnull=True, closed_at__gte=_day_start(cancelled))
-            | Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [list(wins_of)])))
+        window = deal_selectors.DealWindow(registered=start[engine.DEAL_REGISTERED], won=start[engine.DEAL_WON],
+                                           cancelled=start[engine.DEAL_CANCELLED])
         invoices = invoices.filter(paid_on__gte=start[engine.INVOICE_PAID])
-        signals = signals.filter(occurred_at__gte=_day_start(min(start[engine.CERTIFICATION_EARNED],
-                                                                  start[engine.SESSION_ATTENDED])))
-    first_product = _first_products(None if partner_ids is None and since is None else deals.values("pk"))
-    # The local days are taken in SQL: converting a timestamp per row in Python costs more than the engine's work.
-    for pk, partner_id, registered_on, stage, won_amount, won_on, closed_on, cancelled_on in _rows(deals.values_list(
-            "pk", "partner_id", TruncDate("registered_at"), "stage", "won_amount", "won_on", TruncDate("closed_at"),
-            "cancelled_on")):
+    first_product, deal_rows = deal_selectors.deals_for_commissions(partner_ids=partner_ids, window=window,
+                                                                    wins_of=wins_of)
+    for pk, partner_id, registered_on, stage, won_amount, won_on, closed_on, cancelled_on in deal_rows:
         partner, deal, product = partner_code(partner_id), str(pk), first_product.get(pk, "")
         if start[engine.DEAL_REGISTERED] <= registered_on <= until:
             events.append(engine.Event(f"deal:{pk}:1-registered", registered_on, partner, "deal_registered", None, deal, product))
@@ -177,13 +137,14 @@ def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
                     events.append(engine.Event(f"deal:{pk}:3-cancelled", cancelled_on, partner, "deal_cancelled", None,
                                                deal, product))
     if since is not None:
-        first_product = _first_products(invoices.values("deal_id"))
-    for pk, deal_id, partner_id, paid_on, amount in _rows(invoices.values_list(
+        first_product = deal_selectors.first_product_codes(invoices.values("deal_id"))
+    for pk, deal_id, partner_id, paid_on, amount in plain_rows(invoices.values_list(
             "pk", "deal_id", "deal__partner_id", "paid_on", "amount")):
         events.append(engine.Event(f"invoice:{pk}", paid_on, partner_code(partner_id), "invoice_paid", amount,
                                    str(deal_id), first_product.get(deal_id, "")))
-    for pk, kind, partner_id, day in _rows(signals.filter(kind__in=PAID_SIGNAL_KINDS).values_list(
-            "pk", "kind", "partner_id", TruncDate("occurred_at"))):
+    signals_since = None if since is None else min(start[engine.CERTIFICATION_EARNED], start[engine.SESSION_ATTENDED])
+    for pk, kind, partner_id, day in partner_selectors.contact_signals_for_commissions(
+            kinds=PAID_SIGNAL_KINDS, partner_ids=partner_ids, since=signals_since):
         prefix, event = SIGNAL_EVENTS[kind]
         if start[event] <= day <= until:
             events.append(engine.Event(f"{prefix}:{pk}", day, partner_code(partner_id), event))
@@ -195,14 +156,14 @@ def partners_for_lines_of(partner_id: int) -> set[int]:
     sub-resellers. The engine keys every cap, cumulative amount and clawback by the receiving
     partner, and a partner receives lines only for its own events and (overrides, and their
     reversals) its sub-resellers' — so their events give exactly its lines."""
-    return {partner_id, *Partner.objects.filter(parent_id=partner_id).values_list("pk", flat=True)}
+    return {partner_id, *partner_selectors.sub_partner_ids(partner_id)}
 
 
 def partners_for_events_of(partner_id: int) -> set[int]:
     """The partners whose events decide what one partner's events pay: itself, and with a
     parent distributor all of the parent's sub-resellers (an override's cap counts per parent)."""
-    parent_id = Partner.objects.filter(pk=partner_id).values_list("parent_id", flat=True).first()
-    siblings = Partner.objects.filter(parent_id=parent_id).values_list("pk", flat=True) if parent_id else []
+    parent_id = partner_selectors.parent_id_of(partner_id)
+    siblings = partner_selectors.sub_partner_ids(parent_id) if parent_id else []
     return {partner_id, *siblings}
 
 
@@ -242,8 +203,7 @@ def event_refs(event_ids: Iterable[str]) -> dict[str, EventRef]:
             invoices[int(rest)] = event_id
     for pk, deal_id in InvoicePayment.objects.filter(pk__in=invoices).values_list("pk", "deal_id"):
         deal_of[invoices[pk]] = (deal_id, _("Invoice paid"))
-    customers = dict(DealRegistration.objects.filter(pk__in={deal for deal, _label in deal_of.values()})
-                     .values_list("pk", "customer_name"))
+    customers = deal_selectors.customer_names({deal for deal, _label in deal_of.values()})
     refs: dict[str, EventRef] = {}
     for event_id in event_ids:
         if event_id in deal_of:
@@ -346,19 +306,15 @@ def incremental_lines(period_end: date, since: date, *, beat: Callable[[], None]
     wins_of: set[int] = set()
     if incremental.clawback_days(plans) is not None:
         cancelling: list[int] = []
-        for pk, stage, won_on, closed_on, cancelled_on in DealRegistration.objects.filter(
-                stage="cancelled", won_on__isnull=False, won_on__lte=period_end).filter(
-                Q(won_on__gte=chosen[engine.DEAL_CANCELLED]) | Q(cancelled_on__gte=chosen[engine.DEAL_CANCELLED])
-                | Q(cancelled_on__isnull=True, closed_at__gte=_day_start(chosen[engine.DEAL_CANCELLED]))).values_list(
-                "pk", "stage", "won_on", TruncDate("closed_at"), "cancelled_on"):
+        for pk, stage, won_on, closed_on, cancelled_on in deal_selectors.cancelled_wins_for_commissions(
+                since=chosen[engine.DEAL_CANCELLED], until=period_end):
             day = _cancelled_day(stage, won_on, closed_on, cancelled_on)
             if day is not None and chosen[engine.DEAL_CANCELLED] <= day <= period_end:
                 wins_of.add(pk)
                 if incremental.may_claw_back(plans, won_on, day):
                     cancelling.append(pk)
         reversible = []
-        for registered_at, won_on in DealRegistration.objects.filter(pk__in=cancelling).values_list("registered_at",
-                                                                                                      "won_on"):
+        for registered_at, won_on in deal_selectors.registered_and_won(cancelling):
             reversible += [(engine.DEAL_REGISTERED, timezone.localtime(registered_at).date()), (engine.DEAL_WON, won_on)]
         reversible += [(engine.INVOICE_PAID, paid_on) for paid_on in InvoicePayment.objects.filter(
             deal_id__in=cancelling, paid_on__lte=period_end).values_list("paid_on", flat=True)]
@@ -411,60 +367,32 @@ def input_digests(until: date) -> dict:
     """What the engine reads, as digests: per month up to `until`, of every event of that month (its id,
     partner, day, amount, product; tier changes by the day they apply from), and of the plans' published
     versions and the partners' types and parents ("global"). Computed in SQL, without loading history."""
-    from deals.models import Product
-    from programs.models import Tier
-
-    through = DealRegistration.products.through._meta.db_table
-    tables = {"deal": DealRegistration._meta.db_table, "through": through, "product": Product._meta.db_table,
-              "invoice": InvoicePayment._meta.db_table, "signal": ContactSignal._meta.db_table,
-              "change": TierChange._meta.db_table, "tier": Tier._meta.db_table}
-    def mix(*values: str) -> str:
-        """A 64-bit hash of integer expressions, nested so that no change can cancel another."""
-        expression = "0"
-        for value in values:
-            expression = f"hashint8extended(({value})::bigint, {expression})"
-        return expression
-
-    day = "coalesce(%s - DATE '2000-01-01', -1)"
-    local = "((%s AT TIME ZONE %%(tz)s)::date)"
-    registered = local % "d.registered_at"
-    cancelled = (f"CASE WHEN d.stage = 'cancelled' AND d.won_on IS NOT NULL AND (d.cancelled_on IS NOT NULL OR "
-                 f"d.closed_at IS NOT NULL) THEN greatest(coalesce(d.cancelled_on, {local % 'd.closed_at'}), d.won_on) END")
-    occurred, decided = local % "s.occurred_at", local % "c.decided_at"
-    decided_epoch = "extract(epoch FROM c.decided_at)"
-    # A deal's product is the first of its products by code: its id stands for it (the codes are in "global").
-    deals = ("{deal} d LEFT JOIN (SELECT DISTINCT ON (t.dealregistration_id) t.dealregistration_id AS deal_id, "
-             "p.id AS product FROM {through} t JOIN {product} p ON p.id = t.product_id "
-             "ORDER BY t.dealregistration_id, p.code) p ON p.deal_id = d.id")
-    counted = "d.stage NOT IN ('registered', 'rejected')"
-    product = "coalesce(p.product, 0)"
+    # One statement over the whole history, each owner writing the part of it that reads its tables (deals and
+    # products, contact signals, tier changes): a fingerprint, not a figure, so that a run whose inputs did not
+    # change reads nothing else. The tags keep a row of one kind from hashing as a row of another.
+    deals = deal_selectors.commission_digest_sql(tags=(1, 2, 3))
+    invoices = DigestSQL(f"""SELECT i.paid_on, {row_hash(4, 'i.id', 'i.deal_id', 'd.partner_id', day_number('i.paid_on'),
+                                                         'i.amount', 'd.product')}
+                FROM {InvoicePayment._meta.db_table} i JOIN {deals.deals} d ON d.id = i.deal_id""", {})
+    parts = [deals.rows, invoices, partner_selectors.signal_digest_sql(kinds=PAID_SIGNAL_KINDS, tag=5),
+             program_selectors.tier_change_digest_sql(tag=6)]
+    params: dict = {"until": until}
+    for part in parts:
+        if params.keys() & part.params.keys():
+            raise ValueError(f"the parts of a digest share a parameter name: {params.keys() & part.params.keys()}")
+        params |= part.params
+    rows = "\n            UNION ALL ".join(part.sql for part in parts)
     sql = f"""
-        WITH rows AS (
-            SELECT {registered} AS day, {mix(1, 'd.id', 'd.partner_id', day % registered, product)} AS h
-                FROM {deals} WHERE {counted}
-            UNION ALL SELECT d.won_on, {mix(2, 'd.id', 'd.partner_id', day % 'd.won_on', 'coalesce(d.won_amount, 0)', product)}
-                FROM {deals} WHERE {counted} AND d.won_on IS NOT NULL
-            UNION ALL SELECT {cancelled}, {mix(3, 'd.id', 'd.partner_id', day % 'd.won_on', day % cancelled, product)}
-                FROM {deals} WHERE {counted} AND d.stage = 'cancelled' AND d.won_on IS NOT NULL
-            UNION ALL SELECT i.paid_on, {mix(4, 'i.id', 'i.deal_id', 'd.partner_id', day % 'i.paid_on', 'i.amount', product)}
-                FROM {{invoice}} i JOIN {deals} ON d.id = i.deal_id
-            UNION ALL SELECT {occurred}, {mix(5, 's.id', 's.partner_id', day % occurred, "hashtext(s.kind)")}
-                FROM {{signal}} s WHERE s.kind = ANY(%(kinds)s)
-            UNION ALL SELECT {decided}, {mix(6, 'c.id', 'c.partner_id', decided_epoch, "hashtext(coalesce(t.code, ''))")}
-                FROM {{change}} c LEFT JOIN {{tier}} t ON t.id = c.to_tier_id WHERE c.status = %(applied)s)
+        WITH rows AS ({rows})
         SELECT to_char(day, 'YYYY-MM'), sum(h)::text || '/' || count(*) FROM rows
         WHERE day IS NOT NULL AND day <= %(until)s GROUP BY 1
-        """.format(**tables)
-    from django.conf import settings
-
+        """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")  # compiling this one scan costs more than running it
-        cursor.execute(sql, {"tz": settings.TIME_ZONE, "kinds": list(PAID_SIGNAL_KINDS), "until": until,
-                             "applied": TierChange.Status.APPLIED})
+        cursor.execute(sql, params)
         months = dict(cursor.fetchall())
     shared = repr(([(version.plan.code, version.pk) for version in active_versions()],
-                   list(Product.objects.order_by("pk").values_list("pk", "code")),
-                   list(Partner.objects.order_by("pk").values_list("pk", "partner_type", "parent_id"))))
+                   deal_selectors.product_codes(), partner_selectors.partner_types_and_parents()))
     return {"global": hashlib.sha256(shared.encode()).hexdigest(), "months": months}
 
 
@@ -473,9 +401,7 @@ def _event_days(event_ids: Iterable[str]) -> dict[str, date]:
     wanted = set(event_ids)
     days: dict[str, date] = {}
     deal_ids = {int(event_id.split(":")[1]) for event_id in wanted if event_id.startswith("deal:")}
-    for pk, stage, registered_on, won_on, closed_on, cancelled_on in DealRegistration.objects.filter(
-            pk__in=deal_ids).exclude(stage__in=["registered", "rejected"]).values_list(
-            "pk", "stage", TruncDate("registered_at"), "won_on", TruncDate("closed_at"), "cancelled_on"):
+    for pk, stage, registered_on, won_on, closed_on, cancelled_on in deal_selectors.deal_days_for_commissions(deal_ids):
         days[f"deal:{pk}:1-registered"] = registered_on
         if won_on is not None:
             days[f"deal:{pk}:2-won"] = won_on
@@ -487,8 +413,7 @@ def _event_days(event_ids: Iterable[str]) -> dict[str, date]:
         days[f"invoice:{pk}"] = paid_on
     signal_ids = {int(event_id.split(":")[1]) for event_id in wanted
                   if event_id.split(":")[0] in {prefix for prefix, _event in SIGNAL_EVENTS.values()}}
-    for pk, kind, occurred_at in ContactSignal.objects.filter(pk__in=signal_ids, kind__in=PAID_SIGNAL_KINDS).values_list(
-            "pk", "kind", "occurred_at"):
+    for pk, kind, occurred_at in partner_selectors.contact_signal_times(signal_ids, kinds=PAID_SIGNAL_KINDS):
         days[f"{SIGNAL_EVENTS[kind][0]}:{pk}"] = timezone.localtime(occurred_at).date()
     return {event_id: day for event_id, day in days.items() if event_id in wanted}
 
@@ -628,7 +553,7 @@ def _missing_lines(version: PlanVersion, result: engine.Result, period_end: date
         left.extend(((partner_id, *key), amount, adjustment) for key, (amount, adjustment) in held.items() if amount)
 
     computed = sorted((int(code), partner_result) for code, partner_result in result.partners.items())
-    held_by_partner = groupby(_rows(summed, 10000), key=itemgetter(0))
+    held_by_partner = groupby(plain_rows(summed, 10000), key=itemgetter(0))
     group = next(held_by_partner, None)
     for partner_id, partner_result in computed:
         while group is not None and group[0] < partner_id:

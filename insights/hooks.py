@@ -1,4 +1,5 @@
-"""What insights adds to the pages of the apps below it, through the hooks they offer (connected in apps.py)."""
+"""What insights adds to the apps below it, through the hooks they offer (connected in apps.py): the health card on
+the partner's page, the health score programs' leaderboards rank by."""
 
 from __future__ import annotations
 
@@ -25,5 +26,10 @@ def health_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> 
 
 
 def register() -> None:
+    from insights.selectors import health_scores_for_ranking
+    from programs.recognition import rules
+    from programs.recognition.selectors import register_ranked_figure
+
     partner_detail_header.connect(health_fact, weak=False, dispatch_uid="insights.health_fact")
     partner_detail_panels.connect(health_card_panel, weak=False, dispatch_uid="insights.health_card")
+    register_ranked_figure(rules.HEALTH, health_scores_for_ranking)

@@ -1,12 +1,36 @@
-"""Reads of insights' own tables for the other apps (the API)."""
+"""Reads of insights' own tables for the other apps (the API, programs' leaderboards)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import date
 
-from insights.models import HealthScore
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+
+from insights.models import HealthBand, HealthScore
+from partners.selectors import FiguresSQL
+from prm.inbox import Waiting, partner_scope, waiting
+from programs.recognition.periods import Period
 
 
 def health_scores_for_sync() -> QuerySet[HealthScore]:
     """Every signed partner's current health score (the vendor's figure; partners do not read it)."""
     return HealthScore.objects.all()
+
+
+def health_scores_for_ranking(period: Period, today: date) -> FiguresSQL:
+    """The health score to rank partners by over a period (programs' leaderboard, in one statement with the
+    partners): the current score while the period runs, else the score each partner had on the period's last
+    computed day (one index probe per partner ranked)."""
+    if period.end >= today:
+        return FiguresSQL("SELECT partner_id, score FROM partners_healthscore", {})
+    return FiguresSQL("SELECT c.id, (SELECT s.score FROM partners_healthsnapshot s WHERE s.partner_id = c.id "
+                      "AND s.day <= %(health_end)s ORDER BY s.day DESC LIMIT 1) FROM candidates c",
+                      {"health_end": period.end})
+
+
+def partners_at_risk(*, partner_ids: QuerySet | None = None) -> Waiting[HealthScore]:
+    """Partners whose health is in the at-risk band: those that fell into it at the last scoring first, then the
+    lowest scores."""
+    stayed = ExpressionWrapper(Q(previous_band=HealthBand.AT_RISK), output_field=BooleanField())
+    return waiting(HealthScore.objects.filter(partner_scope(partner_ids), band=HealthBand.AT_RISK)
+                   .select_related("partner").order_by(stayed, "score", "pk"))

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from insights.views import dashboards, health, qbr
+from insights.views import dashboards, health, qbr, search
 
 app_name = "insights"
 
 urlpatterns = [
     path("insights/", dashboards.insights_overview, name="overview"),
+    path("search/", search.search, name="search"),
     path("partners/settings/health/", health.health_settings, name="health_settings"),
     path("partners/settings/health/recalculate/", health.health_recalculate, name="health_recalculate"),
     path("partners/<int:pk>/qbr.pdf", qbr.partner_qbr, name="partner_qbr"),

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,6 +15,7 @@ from mapping import csv_lists, selectors, services
 from mapping.forms import ListUploadForm, SharingForm
 from mapping.models import ListUpload, PartnerPopulation, VendorPopulation  # noqa: F401
 from mapping.web import apply_from_request, names_csv, preview_context, upload_from_request
+from partners import selectors as partner_selectors
 from partners.models import Partner
 from prm.accounts.access import console_view
 
@@ -22,7 +23,10 @@ BASE = "console/base.html"
 
 
 def _partner(pk: int) -> Partner:
-    return get_object_or_404(Partner, pk=pk)
+    partner = partner_selectors.partner_by_id(pk)
+    if partner is None:
+        raise Http404
+    return partner
 
 
 def _upload(pk: int) -> ListUpload:

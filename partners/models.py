@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from partners.search import SearchKeyField, search_indexes
 from prm.bounds import count_validators, fiscal_year_validators, validate_business_date, yen_validators
 from prm.choices import FastChoiceDisplay
 
@@ -139,6 +140,8 @@ class Partner(FastChoiceDisplay, models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Also set by a database trigger on every UPDATE (bulk updates included): the API's `updated_since`.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+    # The console search's key (partners.search): the name, its reading and the corporate number.
+    search_key = SearchKeyField(sources=("name", "name_kana", "corporate_number"))
 
     objects = PartnerQuerySet.as_manager()
 
@@ -154,6 +157,7 @@ class Partner(FastChoiceDisplay, models.Model):
             models.CheckConstraint(condition=~Q(parent=models.F("id")), name="partner_not_its_own_parent"),
         ]
         indexes = [
+            *search_indexes("partner"),
             models.Index(fields=["name_kana", "name", "id"], name="partner_list_order"),
             models.Index(fields=["stage", "name_kana"]),
             models.Index(fields=["partner_type", "name_kana"]),
@@ -272,6 +276,7 @@ class Contact(models.Model):
     external_ids = models.JSONField(_("external ids"), default=dict, blank=True, db_default={})  # plain-SQL inserts too
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+    search_key = SearchKeyField(sources=("full_name", "full_name_kana", "email"))  # the console search's (partners.search)
 
     class Meta:
         verbose_name = _("contact")
@@ -283,6 +288,7 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["partner", "stage"]),
             models.Index(fields=["updated_at", "id"], name="contact_changed"),
+            *search_indexes("contact"),
             GinIndex(fields=["external_ids"], opclasses=["jsonb_path_ops"], name="contact_external_ids"),
         ]
 

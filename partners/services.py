@@ -36,6 +36,7 @@ from partners.models import (
     SignalKind,
     Stage,
 )
+from partners.search import search_key
 from partners.selectors import partner_for_user, staff_for
 from prm import events, locks, ratelimits
 from prm import messages as msg
@@ -155,7 +156,9 @@ def partner_update(*, partner: Partner, actor: User | None, **fields) -> Partner
     for name in changed:
         setattr(partner, name, fields[name])
     if changed:
-        partner.save(update_fields=[*changed, "updated_at"])
+        # The search key follows the names it is made of (partners.search).
+        key = ["search_key"] if {"name", "name_kana", "corporate_number"} & set(changed) else []
+        partner.save(update_fields=[*changed, *key, "updated_at"])
         event_record(partner, EventKind.UPDATED, actor=actor, fields=changed)
         partner_publish("partner.updated", partner, changed=[name for name in changed if name not in BANK_FIELDS])
     if set(changed) & set(BANK_FIELDS):
@@ -636,7 +639,8 @@ def contact_erase(*, contact: Contact, actor: User) -> Contact:
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
         had_account = contact.user_id is not None
         Contact.objects.filter(pk=contact.pk).update(
-            full_name=ERASED, full_name_kana="", email="", phone="", department="", title="", notes="")
+            full_name=ERASED, full_name_kana="", email="", phone="", department="", title="", notes="",
+            search_key=search_key(ERASED))
         for event in PartnerEvent.objects.filter(partner_id=contact.partner_id, data__contact=contact.pk):
             if "name" in event.data:
                 event.data["name"] = ERASED

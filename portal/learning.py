@@ -52,7 +52,7 @@ def course(request: HttpRequest, pk: int) -> HttpResponse:
         context.update({
             "blocker": services.quiz_blocker(quiz=quiz, user=request.user),
             "attempts": selectors.attempts_of(request.user, quiz)[:10],
-            "attempts_used": services.attempts_counted(quiz=quiz, user=request.user),
+            "allowance": services.quiz_allowance(quiz=quiz, user=request.user),
             "open_attempt": selectors.open_attempt_of(request.user, quiz),
         })
     return render(request, "portal/learning/course.html", context)

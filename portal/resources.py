@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,14 +16,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from deals.selectors import deals_registered_by
-from enablement import selectors, services
+from enablement import calendar, selectors, services
 from enablement.audience import Viewer
 from enablement.models import Announcement, ContentAccess, ContentItem, PartnerQuestion, StudySession
-from enablement.services.sessions import lead_window
+from enablement.services.sessions import JOIN_LINK_OPENS, lead_window
 from portal.access import or_404, portal_view
 from prm.downloads import file_response
 from prm.htmx import htmx_partial
 from prm.invitations.forms import ServiceErrorsMixin
+from prm.tenancy.urls import reverse_path, site_url
 
 
 class AskForm(ServiceErrorsMixin, forms.Form):
@@ -113,7 +116,9 @@ def session(request: HttpRequest, pk: int) -> HttpResponse:
         registered_here = deals_registered_by([(session.pk, request.user.pk, start, lead_until)]).get(session.pk, 0)
     return render(request, "portal/resources/session.html", {
         "session": session, "seat": seat, "now": now, "running": start <= now <= lead_until,
-        "finished": session.ends_at < now, "lead_until": lead_until, "registered_here": registered_here,
+        "started": session.starts_at <= now, "finished": session.ends_at < now, "lead_until": lead_until,
+        "registered_here": registered_here, "join_url": services.join_url_for(session=session, seat=seat, now=now),
+        "join_opens": session.starts_at - JOIN_LINK_OPENS,
         "full": session.capacity is not None and session.seat_count >= session.capacity,
     })
 
@@ -129,6 +134,39 @@ def session_join(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("You are registered for this session."))
     return redirect("portal_session", pk=session.pk)
+
+
+@portal_view
+@require_POST
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for(request, pk)
+    try:
+        services.session_cancel(session=session, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Your registration is cancelled; the seat is free for someone else."))
+    return redirect("portal_session", pk=session.pk)
+
+
+@portal_view
+@require_safe
+def session_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+    """The session as an .ics file for the rep's calendar; the same UID every time, so a second import updates
+    the event instead of adding another."""
+    session = _session_for(request, pk)
+    page = reverse_path("portal_session", "portal", pk=session.pk)
+    try:
+        url = site_url(request.tenant, "portal", page)
+    except LookupError:
+        url = request.build_absolute_uri(page)
+    body = calendar.event_calendar(
+        uid=f"study-session-{session.pk}@{urlsplit(url).hostname}", title=session.title, starts_at=session.starts_at,
+        ends_at=session.ends_at, stamp=timezone.now(), location=session.place, url=url,
+        description="\n\n".join(part for part in (session.agenda.strip(), url) if part))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="session-{session.pk}.ics"'
+    return response
 
 
 # --------------------------------------------------------------------------- FAQ and questions

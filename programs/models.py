@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from prm import messages
 from prm.bounds import yen_validators
@@ -154,7 +155,7 @@ class TierChange(models.Model):
     class Status(models.TextChoices):
         GRACE = "grace", _("In grace period")
         PENDING = "pending", _("Waiting for approval")
-        APPLIED = "applied", _("Applied")
+        APPLIED = "applied", pgettext_lazy("tier change", "Applied")  # put into effect, not 応募
         REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", _("Cancelled: qualifies again")
 

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db.models import Count, QuerySet
 
+from prm.digests import DigestSQL, local_day, row_hash
+from prm.inbox import Waiting, partner_scope, waiting
 from programs.evaluation import Progress, TierSpec, progress_to
 from programs.models import PartnerTier, Program, Tier, TierChange
 
@@ -20,6 +24,31 @@ def programs_with_tiers() -> list[Program]:
 
 def pending_changes() -> QuerySet[TierChange]:
     return TierChange.objects.filter(status=TierChange.Status.PENDING).select_related("partner", "from_tier", "to_tier")
+
+
+def applied_tier_changes() -> Iterator[tuple]:
+    """(partner id, decided at, code of the tier it moved to or None) of every applied tier change, by partner
+    then decision: each partner's tier history, as commission runs read it."""
+    return iter(TierChange.objects.filter(status=TierChange.Status.APPLIED).order_by("partner_id", "decided_at", "pk")
+                .values_list("partner_id", "decided_at", "to_tier__code"))
+
+
+def tier_change_digest_sql(*, tag: int) -> DigestSQL:
+    """The applied tier changes as a commission run's input digest reads them (incentives.runs), in SQL to
+    compose into its one statement: a row per change (tagged `tag`) on the local day it was decided, hashing
+    its partner, the instant of the decision and the code of the tier it moved to."""
+    decided = local_day("c.decided_at", zone_param="programs_zone")
+    hashed = row_hash(tag, "c.id", "c.partner_id", "extract(epoch FROM c.decided_at)", "hashtext(coalesce(t.code, ''))")
+    sql = f"""SELECT {decided}, {hashed}
+                FROM {TierChange._meta.db_table} c LEFT JOIN {Tier._meta.db_table} t ON t.id = c.to_tier_id
+                WHERE c.status = %(programs_applied)s"""
+    return DigestSQL(sql, {"programs_zone": settings.TIME_ZONE, "programs_applied": TierChange.Status.APPLIED})
+
+
+def tier_changes_awaiting_approval(*, partner_ids: QuerySet | None = None) -> Waiting[TierChange]:
+    """Tier changes waiting for the vendor's approval, the longest-waiting first."""
+    return waiting(TierChange.objects.filter(partner_scope(partner_ids), status=TierChange.Status.PENDING)
+                   .select_related("partner", "from_tier", "to_tier").order_by("detected_at", "pk"))
 
 
 def change_history(limit: int = 100) -> QuerySet[TierChange]:
@@ -154,6 +183,13 @@ def rank_labels() -> dict[int, str]:
         if name not in names[rank]:
             names[rank].append(name)
     return {rank: " / ".join(found) for rank, found in names.items()}
+
+
+def change_marker_sql() -> str:
+    """Scalar subqueries, comma-separated, for the select list of one fingerprint statement (see
+    partners.selectors.change_marker_sql): their values change when a partner gains, changes or loses a tier."""
+    return """(SELECT max(since) FROM programs_partnertier),
+           (SELECT count(*) FROM programs_partnertier)"""
 
 
 def tiers_in_order() -> QuerySet[Tier]:

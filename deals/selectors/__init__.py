@@ -20,6 +20,21 @@ from deals.models import (
     Lead,
     Stage,
 )
+from deals.selectors.change_marker import change_marker_sql as change_marker_sql
+from deals.selectors.commissions import CommissionDeals as CommissionDeals
+from deals.selectors.commissions import CommissionDigest as CommissionDigest
+from deals.selectors.commissions import DealWindow as DealWindow
+from deals.selectors.commissions import cancelled_wins_for_commissions as cancelled_wins_for_commissions
+from deals.selectors.commissions import commission_digest_sql as commission_digest_sql
+from deals.selectors.commissions import customer_names as customer_names
+from deals.selectors.commissions import deal_days_for_commissions as deal_days_for_commissions
+from deals.selectors.commissions import deals_for_commissions as deals_for_commissions
+from deals.selectors.commissions import first_product_codes as first_product_codes
+from deals.selectors.commissions import product_codes as product_codes
+from deals.selectors.commissions import registered_and_won as registered_and_won
+from deals.selectors.inbox import extensions_awaiting_approval as extensions_awaiting_approval
+from deals.selectors.inbox import lead_offers_past_sla as lead_offers_past_sla
+from deals.selectors.inbox import registrations_awaiting_approval as registrations_awaiting_approval
 from deals.selectors.lookups import (  # noqa: F401
     active_products,
     deal_for_partner,
@@ -34,6 +49,9 @@ from deals.selectors.lookups import (  # noqa: F401
 )
 from deals.selectors.lookups import deal_with_partner as deal_with_partner
 from deals.selectors.lookups import deals_registered_by_users as deals_registered_by_users
+from deals.selectors.search import CustomerMatch as CustomerMatch
+from deals.selectors.search import customer_search as customer_search
+from deals.selectors.search import deal_search as deal_search
 from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
 from partners.models import Partner
 from partners.selectors import partner_names

@@ -43,6 +43,7 @@ from enablement.selectors.lookups import (  # noqa: F401
 from partners.models import Partner
 from partners.selectors import active_partners_with_user_counts
 from prm.accounts.models import User
+from prm.inbox import Waiting, partner_scope, waiting
 from programs.benefits import benefits_of_tier
 
 LIBRARY_SORTS = {"new": ("-updated_at", "-id"), "popular": ("-download_count", "-id"), "title": ("title", "id")}
@@ -171,7 +172,8 @@ def sessions_for(user: User, partner: Partner) -> QuerySet[StudySession]:
     """Sessions a partner user may see: open ones, their company's, and any they hold a seat in."""
     mine = SessionSeat.objects.filter(session=OuterRef("pk"), user=user)
     return (StudySession.objects.filter(Q(partner__isnull=True) | Q(partner=partner) | Q(seats__user=user))
-            .distinct().annotate(seated=Exists(mine), seat_count=Count("seats", distinct=True))
+            .distinct().annotate(seated=Exists(mine), seat_status=Subquery(mine.values("status")[:1]),
+                                 seat_count=Count("seats", distinct=True))
             .order_by("-starts_at"))
 
 
@@ -209,6 +211,11 @@ def question_queue() -> QuerySet[PartnerQuestion]:
     """Escalated questions waiting for the vendor, longest waiting first."""
     return (PartnerQuestion.objects.filter(status=PartnerQuestion.Status.WITH_VENDOR)
             .select_related("partner", "asked_by").order_by("escalated_at"))
+
+
+def questions_waiting_for_vendor(*, partner_ids: QuerySet | None = None) -> Waiting[PartnerQuestion]:
+    """question_queue's questions, of the given partners, with how many wait in all."""
+    return waiting(question_queue().filter(partner_scope(partner_ids)).order_by("escalated_at", "pk"))
 
 
 def answer_times() -> dict[str, timedelta | None]:

@@ -1,14 +1,16 @@
 """Writes of the enablement app, one verb per user action (see the modules for each concern)."""
 
 from enablement.services.learning import (  # noqa: F401
+    Allowance,
     attempts_counted,
     certification_award,
     certifications_remind,
     check_course_open,
     current_award,
     module_complete,
-    quiz_allow_retry,
+    quiz_allowance,
     quiz_blocker,
+    quiz_grant_attempt,
     quiz_start,
     quiz_submit,
 )
@@ -29,4 +31,11 @@ from enablement.services.questions import (  # noqa: F401
     question_escalate,
     question_to_faq,
 )
-from enablement.services.sessions import attendance_mark, session_invite, session_join, session_save  # noqa: F401
+from enablement.services.sessions import (  # noqa: F401
+    attendance_mark,
+    join_url_for,
+    session_cancel,
+    session_invite,
+    session_join,
+    session_save,
+)

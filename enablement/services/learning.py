@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +23,7 @@ from enablement.models import (
     ModuleProgress,
     Quiz,
     QuizAttempt,
-    QuizReset,
+    QuizAttemptGrant,
 )
 from partners.access import require_vendor_staff
 from partners.models import SignalKind
@@ -93,16 +94,37 @@ def renewal_opens(award: CertificationAward) -> datetime:
     return award.expires_at - timedelta(days=award.certification.remind_days_before)
 
 
-def attempts_counted(*, quiz: Quiz, user: User) -> int:
-    """Attempts since the last pass or the last extra allowance: renewing starts a fresh allowance."""
+@dataclass(frozen=True)
+class Allowance:
+    """Where a rep stands with a quiz's attempts since their last pass (renewing starts a fresh allowance)."""
+
+    used: int  # submitted attempts
+    allowed: int  # the quiz's limit plus the attempts a channel manager granted
+    granted: int
+    last_grant: QuizAttemptGrant | None
+    waits_waived: bool  # a grant came after the last attempt: the next one may start at once
+
+    @property
+    def left(self) -> int:
+        return max(self.allowed - self.used, 0)
+
+
+def quiz_allowance(*, quiz: Quiz, user: User) -> Allowance:
     attempts = QuizAttempt.objects.filter(quiz=quiz, user=user, submitted_at__isnull=False)
     last_pass = attempts.filter(passed=True).order_by("-submitted_at").values_list("submitted_at", flat=True).first()
-    last_reset = QuizReset.objects.filter(quiz=quiz, user=user).order_by("-granted_at").values_list(
-        "granted_at", flat=True).first()
-    since = max((moment for moment in (last_pass, last_reset) if moment is not None), default=None)
-    if since is not None:
-        attempts = attempts.filter(submitted_at__gt=since)
-    return attempts.count()
+    grants = QuizAttemptGrant.objects.filter(quiz=quiz, user=user)
+    if last_pass is not None:
+        attempts, grants = attempts.filter(submitted_at__gt=last_pass), grants.filter(granted_at__gt=last_pass)
+    last_attempt = attempts.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
+    granted = grants.count()
+    last_grant = grants.select_related("granted_by").order_by("-granted_at", "-id").first() if granted else None
+    return Allowance(used=attempts.count(), allowed=quiz.max_attempts + granted, granted=granted, last_grant=last_grant,
+                     waits_waived=last_grant is not None and (last_attempt is None or last_grant.granted_at > last_attempt))
+
+
+def attempts_counted(*, quiz: Quiz, user: User) -> int:
+    """Attempts since the last pass: renewing starts a fresh allowance."""
+    return quiz_allowance(quiz=quiz, user=user).used
 
 
 def quiz_blocker(*, quiz: Quiz, user: User, now: datetime | None = None) -> str | None:
@@ -123,11 +145,13 @@ def quiz_blocker(*, quiz: Quiz, user: User, now: datetime | None = None) -> str 
                 "opens": date_format(timezone.localtime(renewal_opens(award)), "DATE_FORMAT")}
     elif QuizAttempt.objects.filter(quiz=quiz, user=user, passed=True).exists():
         return _("You have already passed this quiz.")
-    if attempts_counted(quiz=quiz, user=user) >= quiz.max_attempts:
+    allowance = quiz_allowance(quiz=quiz, user=user)
+    if allowance.used >= allowance.allowed:
         return _("You have used all %(count)s attempts. Ask your channel manager to allow another one.") % {
-            "count": quiz.max_attempts}
+            "count": allowance.allowed}
     last = QuizAttempt.objects.filter(quiz=quiz, user=user, submitted_at__isnull=False).order_by("-submitted_at").first()
-    if last is not None and last.submitted_at is not None and not last.passed and quiz.cooldown_hours:
+    if (last is not None and last.submitted_at is not None and not last.passed and quiz.cooldown_hours
+            and not allowance.waits_waived):
         ready = last.submitted_at + timedelta(hours=quiz.cooldown_hours)
         if ready > now:
             return _("You can try again from %(time)s.") % {
@@ -269,7 +293,16 @@ def certifications_remind(*, now: datetime | None = None) -> int:
     return sent
 
 
-def quiz_allow_retry(*, quiz: Quiz, user: User, actor: User) -> QuizReset:
-    """A channel manager gives a rep who used every attempt a fresh allowance; earlier attempts stay on record."""
+@transaction.atomic
+def quiz_grant_attempt(*, quiz: Quiz, user: User, actor: User) -> QuizAttemptGrant:
+    """A channel manager allows a rep one more attempt, to be taken now: on top of the limit, without the wait.
+
+    Grants for a quiz are serialised on its row, so two clicks at once give two attempts, each grant recording
+    the allowance it made (4 then 5, never 4 twice); the rep sees it on the course page of the portal."""
     require_vendor_staff(actor)
-    return QuizReset.objects.create(quiz=quiz, user=user, granted_by=actor)
+    if not user.is_partner_user or not user.is_active:
+        raise ValidationError(_("Only an active partner user can be allowed another attempt."))
+    quiz = Quiz.objects.select_for_update().get(pk=quiz.pk)
+    allowance = quiz_allowance(quiz=quiz, user=user)
+    return QuizAttemptGrant.objects.create(quiz=quiz, user=user, granted_by=actor, granted_at=timezone.now(),
+                                           attempts_allowed=allowance.allowed + 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -67,7 +67,8 @@ def session_invite(*, session: StudySession, actor: User, partners: Iterable[Par
 
 @transaction.atomic
 def session_join(*, session: StudySession, user: User) -> SessionSeat:
-    """A partner user takes a seat in an open session (or one for their own company) that has not started."""
+    """A partner user registers for an open session (or one for their own company) that has not started: an
+    invitation they hold becomes a registration, or they take a free seat."""
     if session.partner_id is not None:
         require_partner_member(user, session.partner_id)
     elif partner_for_user(user) is None:
@@ -77,10 +78,43 @@ def session_join(*, session: StudySession, user: User) -> SessionSeat:
         raise ValidationError(_("This session has already started."))
     seat = SessionSeat.objects.filter(session=session, user=user).first()
     if seat is not None:
+        if seat.status == SessionSeat.Status.INVITED:
+            seat.status = SessionSeat.Status.REGISTERED
+            seat.save(update_fields=["status"])
         return seat
     if session.capacity is not None and session.seats.count() >= session.capacity:
         raise ValidationError(_("This session is full."))
-    return SessionSeat.objects.create(session=session, user=user)
+    return SessionSeat.objects.create(session=session, user=user, status=SessionSeat.Status.REGISTERED)
+
+
+@transaction.atomic
+def session_cancel(*, session: StudySession, user: User) -> None:
+    """A partner user gives up their seat (registered or only invited) before the session starts; the seat is
+    free for someone else, and nothing of the seat is left to count as attendance."""
+    session = StudySession.objects.select_for_update().get(pk=session.pk)
+    seat = SessionSeat.objects.filter(session=session, user=user).first()
+    if seat is None:
+        raise ValidationError(_("You are not registered for this session."))
+    if session.starts_at <= timezone.now():
+        raise ValidationError(_("This session has already started."))
+    _withdraw_attendance(seat)
+    seat.delete()
+
+
+def _withdraw_attendance(seat: SessionSeat) -> None:
+    """The 'session attended' signal goes with the attendance it records."""
+    signals_withdraw(kind=SignalKind.SESSION_ATTENDED, source=f"enablement.SessionSeat:{seat.pk}")
+
+
+JOIN_LINK_OPENS = timedelta(minutes=30)
+
+
+def join_url_for(*, session: StudySession, seat: SessionSeat | None, now: datetime) -> str:
+    """The meeting link a person may see now: registered (or attended) people, from shortly before the start
+    until the end; "" otherwise."""
+    if not session.join_url or seat is None or seat.status not in (SessionSeat.Status.REGISTERED, SessionSeat.Status.ATTENDED):
+        return ""
+    return session.join_url if session.starts_at - JOIN_LINK_OPENS <= now <= session.ends_at else ""
 
 
 @transaction.atomic
@@ -101,8 +135,8 @@ def attendance_mark(*, session: StudySession, actor: User, statuses: dict[int, s
         seat.status, seat.marked_at = status, timezone.now()
         seat.save(update_fields=["status", "marked_at"])
         changed += 1
-        if status != SessionSeat.Status.ATTENDED:  # corrected: the signal goes with the attendance
-            signals_withdraw(kind=SignalKind.SESSION_ATTENDED, source=f"enablement.SessionSeat:{seat.pk}")
+        if status != SessionSeat.Status.ATTENDED:  # corrected
+            _withdraw_attendance(seat)
         else:
             contact = getattr(seat.user, "contact", None)
             signal_record(partner=seat.user.partner_membership.partner, contact=contact,

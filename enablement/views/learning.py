@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -45,7 +45,7 @@ from enablement.models import (
     Question,
     Quiz,
     QuizAttempt,
-    QuizReset,
+    QuizAttemptGrant,
     StudySession,
 )
 from enablement.selectors import Held
@@ -168,8 +168,8 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _learners(course: Course, quiz: Quiz | None) -> QuerySet[User]:
     """Every partner user who started the course (a module done or a quiz attempt), with their progress;
-    one query per page. `attempts_used` counts like services.attempts_counted: since the last pass or the last
-    extra attempt allowed."""
+    one query per page. `attempts_used` and `attempts_granted` count like services.quiz_allowance: since the
+    last pass."""
     started = ModuleProgress.objects.filter(module__course=course).values("user")
     who = Q(pk__in=started)
     if quiz is not None:
@@ -181,18 +181,18 @@ def _learners(course: Course, quiz: Quiz | None) -> QuerySet[User]:
                                              .values("completed_at")[:1])))
     if quiz is not None:
         submitted = QuizAttempt.objects.filter(quiz=quiz, user=OuterRef("pk"), submitted_at__isnull=False)
+        grants = QuizAttemptGrant.objects.filter(quiz=quiz, user=OuterRef("pk"))
         users = users.annotate(
             best_score=Subquery(submitted.order_by(F("score").desc(nulls_last=True)).values("score")[:1]),
             attempts_total=_count(submitted),
             has_passed=Exists(submitted.filter(passed=True)),
-            last_pass=Subquery(submitted.filter(passed=True).order_by("-submitted_at").values("submitted_at")[:1]),
-            last_reset=Subquery(QuizReset.objects.filter(quiz=quiz, user=OuterRef("pk")).order_by("-granted_at")
-                                .values("granted_at")[:1]),
+            counted_since=Coalesce(Subquery(submitted.filter(passed=True).order_by("-submitted_at")
+                                            .values("submitted_at")[:1]), Value(_EPOCH)),
         ).annotate(
-            counted_since=Coalesce(Greatest("last_pass", "last_reset"), Value(_EPOCH)),
-        ).annotate(
-            attempts_used=_count(QuizAttempt.objects.filter(quiz=quiz, user=OuterRef("pk"), submitted_at__isnull=False,
-                                                            submitted_at__gt=OuterRef("counted_since"))),
+            attempts_used=_count(submitted.filter(submitted_at__gt=OuterRef("counted_since"))),
+            attempts_granted=_count(grants.filter(granted_at__gt=OuterRef("counted_since"))),
+            last_granted_at=Subquery(grants.order_by("-granted_at", "-id").values("granted_at")[:1]),
+            last_granted_by=Subquery(grants.order_by("-granted_at", "-id").values("granted_by__full_name")[:1]),
         )
     return users.order_by("partner_membership__partner__name", "full_name", "pk")
 
@@ -205,7 +205,8 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     modules = list(course.modules.all())
     page = _paginate(request, _learners(course, quiz))
     for learner in page.object_list:
-        learner.out_of_attempts = quiz is not None and learner.attempts_used >= quiz.max_attempts
+        if quiz is not None:
+            learner.attempts_allowed = quiz.max_attempts + learner.attempts_granted
     return render(request, "enablement/learning/course_detail.html", {
         "section": "courses", "course": course, "quiz": quiz, "modules": modules, "page": page,
         "type_labels": _type_labels(course.partner_types), "required_labels": _type_labels(course.required_for_types),
@@ -256,22 +257,27 @@ def module_file(request: HttpRequest, pk: int, which: str) -> HttpResponseBase:
 # --------------------------------------------------------------------------- quizzes
 
 
-class RetryForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.filter(partner_membership__isnull=False))
+class GrantAttemptForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.filter(partner_membership__isnull=False, is_active=True))
 
 
 @console_view
 @require_POST
 def quiz_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Allow one rep one more attempt of the quiz, to be taken now."""
     quiz = get_object_or_404(Quiz.objects.select_related("course"), pk=pk)
-    form = RetryForm(request.POST)
+    form = GrantAttemptForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a partner user."))
     else:
         rep = form.cleaned_data["user"]
-        services.quiz_allow_retry(quiz=quiz, user=rep, actor=request.user)
-        messages.success(request, _("%(name)s may take the quiz “%(quiz)s” again.") % {
-            "name": rep.get_full_name(), "quiz": quiz.course.title})
+        try:
+            grant = services.quiz_grant_attempt(quiz=quiz, user=rep, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("%(name)s may take the quiz “%(quiz)s” once more now (%(allowed)s attempts in all).") % {
+                "name": rep.get_full_name(), "quiz": quiz.course.title, "allowed": grant.attempts_allowed})
     return redirect("enablement_course", pk=quiz.course_id)
 
 

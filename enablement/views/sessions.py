@@ -128,7 +128,7 @@ def session_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     seats = _seats(session)
     form = AttendanceForm(request.POST, seats=seats)
     if not form.is_valid():
-        messages.error(request, _("Choose invited, attended or absent for every seat."))
+        messages.error(request, _("Choose a status for every seat."))
         return _session_page(request, session, attendance_form=form, seats=seats)
     try:
         changed = services.attendance_mark(session=session, actor=request.user, statuses=form.statuses())

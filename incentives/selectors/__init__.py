@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from deals import selectors as deal_selectors
 from incentives import terms, zengin
-from incentives.models import InvoiceImport, InvoicePayment, LedgerLine, MdfRequest, Payout
+from incentives.models import InvoiceImport, InvoicePayment, LedgerLine, MdfClaim, MdfRequest, Payout
 from partners.models import Partner
 from partners.selectors import partner_choices
+from prm.inbox import Waiting, partner_scope, waiting
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,26 @@ def mdf_requests_of(partner: Partner) -> QuerySet[MdfRequest]:
 def mdf_request_for_partner(pk: int, *, partner: Partner) -> MdfRequest | None:
     """One of the partner's own MDF requests."""
     return MdfRequest.objects.filter(pk=pk, partner=partner).first()
+
+
+def mdf_requests_awaiting_review(*, partner_ids: QuerySet | None = None) -> Waiting[MdfRequest]:
+    """MDF requests waiting for a decision, the longest-waiting first."""
+    return waiting(MdfRequest.objects.filter(partner_scope(partner_ids), status=MdfRequest.Status.REQUESTED)
+                   .select_related("partner").order_by("created_at", "pk"))
+
+
+def mdf_claims_awaiting_review(*, partner_ids: QuerySet | None = None) -> Waiting[MdfClaim]:
+    """Claims with proof submitted and not yet reimbursed or rejected, the longest-waiting first."""
+    return waiting(MdfClaim.objects.filter(partner_scope(partner_ids, field="request__partner_id"),
+                                           request__status=MdfRequest.Status.CLAIMED)
+                   .select_related("request__partner").order_by("submitted_at", "pk"))
+
+
+def payouts_awaiting_action(*, due_by: date, partner_ids: QuerySet | None = None) -> Waiting[Payout]:
+    """Payouts in review, and approved payouts due by `due_by` that are not paid yet: the earliest due first."""
+    due = Q(status=Payout.Status.REVIEW) | Q(status=Payout.Status.APPROVED, due_date__lte=due_by)
+    return waiting(Payout.objects.filter(due, partner_scope(partner_ids)).select_related("partner")
+                   .order_by("due_date", "pk"))
 
 
 def payout_page(*, period: date) -> PayoutPage:
@@ -371,6 +392,17 @@ def payout_for_sync(pk: int, *, partner_id: int | None = None) -> Payout | None:
 def payout_lines_for_sync(payout: Payout) -> QuerySet[LedgerLine]:
     """The ledger lines a payout pays (append-only: adjustments are lines of their own)."""
     return LedgerLine.objects.filter(payout=payout).select_related("plan_version__plan")
+
+
+def change_marker_sql() -> str:
+    """Scalar subqueries, comma-separated, for the select list of one fingerprint statement (see
+    partners.selectors.change_marker_sql): their values change when MDF is requested, claimed or decided, or an
+    invoice payment is imported or deleted."""
+    return """(SELECT max(id) FROM incentives_mdfrequest),
+           (SELECT max(id) FROM incentives_mdfclaim),
+           (SELECT max(decided_at) FROM incentives_mdfrequest),
+           (SELECT max(id) FROM incentives_invoicepayment),
+           (SELECT count(*) FROM incentives_invoicepayment)"""
 
 
 # --------------------------------------------------------------------------- MDF ROI (prm.figures "mdf_roi")

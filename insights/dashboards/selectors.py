@@ -1,7 +1,9 @@
 """The numbers behind the console dashboards, set-based: each section is one GROUP BY statement or a few.
 
-The figures of other apps' tables come from their owners' selectors (deals, programs, incentives), over
-the ids of the partners the filters cover (None when they cover every partner, so no list is sent).
+The figures of other apps' tables come from their owners' selectors (partners, deals, programs, incentives),
+over the ids of the partners the filters cover (None when they cover every partner, so no list is sent). The
+partners the filters cover are the CTE `scope` that partners.selectors.scope_sql writes; the sections over
+insights' own tables (health scores and snapshots) start their statements from it.
 
 Results hold codes and names only, never translated labels, so a cached result serves readers of
 every language (labels are applied by insights.dashboards.presentation).
@@ -184,28 +186,16 @@ def _rows(sql: str, params: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _partner_scope(filters: Filters, *, signed_only: bool = False) -> partner_selectors.PartnerScope:
+    """The partners the filters cover (only the signed ones with `signed_only`)."""
+    tier_partners = programme_selectors.partners_in_tier(filters.tier) if filters.tier else None
+    return partner_selectors.PartnerScope(owner=filters.owner, partner_type=filters.partner_type,
+                                          partner_ids=tier_partners, stages=SIGNED if signed_only else None)
+
+
 def _scope(filters: Filters, *, signed_only: bool = False) -> tuple[str, dict]:
-    """The CTE `scope`: the partners the filters cover, with their type, stage and tier."""
-    conditions: list[str] = []
-    params: dict[str, object] = {}
-    if filters.owner:
-        conditions.append("p.owner_id = %(owner)s")
-        params["owner"] = filters.owner
-    if filters.partner_type:
-        conditions.append("p.partner_type = %(partner_type)s")
-        params["partner_type"] = filters.partner_type
-    if filters.tier:
-        conditions.append("p.id = ANY(%(tier_partners)s)")
-        params["tier_partners"] = programme_selectors.partners_in_tier(filters.tier)
-    if signed_only:
-        conditions.append("p.stage = ANY(%(signed)s)")
-        params["signed"] = SIGNED
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    sql = f"""scope AS (
-        SELECT p.id, p.name, p.partner_type, p.stage, p.stage_changed_at, p.created_at, p.stage_reason ->> 'next' AS waiting
-          FROM partners_partner p
-          {where})"""
-    return sql, params
+    """The CTE `scope`: the partners the filters cover, with their name, type and stage."""
+    return partner_selectors.scope_sql(_partner_scope(filters, signed_only=signed_only))
 
 
 def _filtered(filters: Filters) -> bool:
@@ -236,42 +226,14 @@ def _period(filters: Filters) -> dict:
 
 def stage_rows(filters: Filters) -> list[StageRow]:
     """Partners per lifecycle stage now, how long they have been there, and how long stays lasted."""
-    scope, params = _scope(filters)
-    params.update(_period(filters))
-    now_rows = {stage: (count, days) for stage, count, days in _rows(f"""
-        WITH {scope}
-        SELECT s.stage, count(*),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM %(now)s - s.stage_changed_at) / 86400)
-          FROM scope s
-         GROUP BY s.stage""", params)}
-    # A stay ends with a stage change; it began with the partner's previous stage change or its creation.
-    stays = {stage: (count, days) for stage, count, days in _rows(f"""
-        WITH {scope},
-        moves AS (
-            SELECT e.kind, e.data ->> 'previous' AS left_stage, e.occurred_at,
-                   lag(e.occurred_at) OVER (PARTITION BY e.partner_id ORDER BY e.occurred_at, e.id) AS entered_at
-              FROM partners_partnerevent e
-              JOIN scope s ON s.id = e.partner_id
-             WHERE e.kind IN ('created', 'stage_changed'))
-        SELECT left_stage, count(*),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM occurred_at - entered_at) / 86400)
-          FROM moves
-         WHERE kind = 'stage_changed' AND entered_at IS NOT NULL
-           AND occurred_at >= %(starts_at)s AND occurred_at < %(ends_before)s
-         GROUP BY left_stage""", params)}
-    # Where they wait: the lifecycle rule each partner has not met yet (partners.lifecycle.rules).
-    waiting: dict[str, list[tuple[str, int]]] = {}
-    for stage, rule, count in _rows(f"""
-        WITH {scope}
-        SELECT s.stage, s.waiting, count(*) FROM scope s
-         WHERE s.waiting <> '' GROUP BY 1, 2 ORDER BY 3 DESC, 2""", params):
-        waiting.setdefault(stage, []).append((rule, count))
+    durations = partner_selectors.stage_durations(_partner_scope(filters), now=timezone.now(),
+                                                  starts_at=filters.starts_at, ends_before=filters.ends_before)
     rows = []
     for stage in [*FUNNEL, *OFF_PATH]:
-        count, days_now = now_rows.get(stage.value, (0, None))
-        stay_count, days_spent = stays.get(stage.value, (0, None))
+        count, days_now = durations.current.get(stage.value, (0, None))
+        stay_count, days_spent = durations.ended.get(stage.value, (0, None))
         rows.append(StageRow(stage.value, count, _days(days_now), _days(days_spent), stay_count,
-                             tuple(waiting.get(stage.value, ()))))
+                             tuple(durations.waiting.get(stage.value, ()))))
     return rows
 
 
@@ -300,19 +262,13 @@ def deal_figures(filters: Filters, partner_ids=_ALL) -> _DealFigures:
     registering = [pk for pk, figures in per_partner.items() if figures.registered]
     firsts = [pk for pk in registering if not per_partner[pk].registered_before]
     # The start of a partner is read only for the partners whose first deal is in the period.
-    partners = {pk: (stage, start) for pk, stage, start in _rows("""
-        SELECT p.id, p.stage,
-               CASE WHEN p.id = ANY(%(firsts)s) THEN LEAST(
-                   (p.created_at AT TIME ZONE %(tz)s)::date,
-                   COALESCE((SELECT min(a.agreed_on) FROM partners_agreement a WHERE a.partner_id = p.id),
-                            (p.created_at AT TIME ZONE %(tz)s)::date)) END
-          FROM partners_partner p WHERE p.id = ANY(%(ids)s)""",
-        {"ids": registering, "firsts": firsts, "tz": timezone.get_current_timezone_name()})} if registering else {}
+    partners = partner_selectors.stages_and_starts(registering, starts_of=firsts)
     first_days = []
     for pk in firsts:
-        if pk in partners and partners[pk][1] is not None:
+        start = partners[pk][1] if pk in partners else None
+        if start is not None:
             first_day = timezone.localtime(per_partner[pk].first_at).date()
-            first_days.append(max((first_day - partners[pk][1]).days, 0))
+            first_days.append(max((first_day - start).days, 0))
     registered, won = deal_selectors.registrations_by_month(ids, _month_starts(filters), filters.ends_before)
     kpis = {"active_partners": sum(1 for pk in registering if partners.get(pk, ("",))[0] in SIGNED),
             "registered": sum(f.registered for f in per_partner.values()),
@@ -336,9 +292,7 @@ def revenue(filters: Filters, *, limit: int | None = TOP, partner_ids=_ALL) -> _
     months = len(filters.months)
     per_month = deal_selectors.won_totals_by_month(ids, filters.months, filters.end)
     winners = sorted({pk for pk, _index in per_month})
-    partners = {pk: (name, partner_type) for pk, name, partner_type in _rows(
-        "SELECT id, name, partner_type FROM partners_partner WHERE id = ANY(%(ids)s)", {"ids": winners})} \
-        if winners else {}
+    partners = partner_selectors.names_and_types(winners)
     tiers = programme_selectors.partner_tier_ids(winners) if winners else {}
     by_type: dict[str, list[int]] = {}
     by_tier: dict[str, list[int]] = {}
@@ -371,15 +325,9 @@ def revenue(filters: Filters, *, limit: int | None = TOP, partner_ids=_ALL) -> _
 
 def current_figures(filters: Filters) -> dict:
     """Signed partners, active contacts and programme participation as they are now."""
-    scope, params = _scope(filters)
-    params["signed"] = SIGNED
-    signed, contacts, participants = _rows(f"""
-        WITH {scope}
-        SELECT (SELECT count(*) FROM scope WHERE stage = ANY(%(signed)s)),
-               (SELECT count(*) FROM partners_contact c JOIN scope s ON s.id = c.partner_id WHERE c.stage = 'active'),
-               (SELECT count(*) FROM (SELECT a.partner_id FROM partners_agreement a JOIN scope s ON s.id = a.partner_id
-                                       GROUP BY a.partner_id HAVING count(DISTINCT a.kind) = 4) agreed)""", params)[0]
-    return {"signed": signed, "active_contacts": contacts, "programme_participants": participants}
+    figures = partner_selectors.scope_figures(_partner_scope(filters), signed_stages=SIGNED)
+    return {"signed": figures.signed, "active_contacts": figures.active_contacts,
+            "programme_participants": figures.programme_participants}
 
 
 def mdf_summary(filters: Filters, *, limit: int | None = TOP, partner_ids=_ALL) -> MdfSummary:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from deals import selectors as deal_selectors
+from insights import inbox
 from partners import selectors as partner_selectors
 from prm.accounts.access import console_view
 
@@ -15,6 +16,10 @@ from prm.accounts.access import console_view
 @console_view
 @require_GET
 def console_home(request: HttpRequest) -> HttpResponse:
+    scope = request.GET.get("scope", "")
+    if scope not in inbox.SCOPES:
+        scope = inbox.default_scope(request.user)
+    cards = inbox.work_inbox(owner_id=request.user.pk if scope == "mine" else None)
     stats = {
         "partners": partner_selectors.signed_partner_count(),
         "program_participation": partner_selectors.program_participation_count(),
@@ -24,6 +29,9 @@ def console_home(request: HttpRequest) -> HttpResponse:
     }
     return render(request, "console/home.html", {
         "stats": stats,
+        "scope": scope,
+        "inbox": cards,
+        "inbox_total": inbox.waiting_total(cards),
         "today": timezone.localdate(),
         "stage_rows": partner_selectors.stage_rows(),
         "contact_rows": partner_selectors.contact_stage_rows(),

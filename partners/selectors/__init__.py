@@ -37,12 +37,33 @@ from partners.planning import (
     prospect_score,
     prospect_score_expression,
 )
+from partners.selectors.change_marker import change_marker_sql as change_marker_sql
+from partners.selectors.commissions import contact_signal_times as contact_signal_times
+from partners.selectors.commissions import contact_signals_for_commissions as contact_signals_for_commissions
+from partners.selectors.commissions import parent_id_of as parent_id_of
+from partners.selectors.commissions import partner_types_and_parents as partner_types_and_parents
+from partners.selectors.commissions import signal_digest_sql as signal_digest_sql
+from partners.selectors.commissions import sub_partner_ids as sub_partner_ids
+from partners.selectors.health_inputs import health_inputs as health_inputs
+from partners.selectors.inbox import partner_ids_owned_by as partner_ids_owned_by
 from partners.selectors.lookups import active_partners_with_user_counts as active_partners_with_user_counts
 from partners.selectors.lookups import partner_by_id as partner_by_id
 from partners.selectors.lookups import partner_choices as partner_choices
 from partners.selectors.lookups import partner_types_and_names as partner_types_and_names
 from partners.selectors.lookups import partners_by_ids as partners_by_ids
 from partners.selectors.lookups import partners_by_name as partners_by_name
+from partners.selectors.rankings import FiguresSQL as FiguresSQL
+from partners.selectors.rankings import partner_count_in_stages as partner_count_in_stages
+from partners.selectors.rankings import partners_in_stages as partners_in_stages
+from partners.selectors.rankings import ranking as ranking
+from partners.selectors.scope import PartnerScope as PartnerScope
+from partners.selectors.scope import names_and_types as names_and_types
+from partners.selectors.scope import scope_figures as scope_figures
+from partners.selectors.scope import scope_sql as scope_sql
+from partners.selectors.scope import stage_durations as stage_durations
+from partners.selectors.scope import stages_and_starts as stages_and_starts
+from partners.selectors.search import contact_search as contact_search
+from partners.selectors.search import partner_search as partner_search
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

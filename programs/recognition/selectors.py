@@ -1,18 +1,23 @@
 """Recognition reads, set-based: one aggregate query per leaderboard, award and badge question.
 
-Leaderboards rank with SQL window functions over the whole tenant, so a board of 10,000 partners
-is one query that returns only the rows shown (the top ranks and the viewer's own).
+Leaderboards rank with a SQL window over the whole tenant (partners.selectors.ranking, the figure from
+its owner), so a board of 10,000 partners is one query that returns only the rows shown (the top ranks
+and the viewer's own), after the one that reads the figure (none for the health score: insights ranks
+it in the same statement, through register_ranked_figure).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.db import connection
 from django.utils import timezone
 
+from partners import selectors as partner_selectors
 from partners.models import Partner, Stage
+from partners.selectors import FiguresSQL
 from programs.recognition import periods, rules
 from programs.recognition.periods import Period
 from programs.recognition_models import Award, AwardKind
@@ -73,9 +78,19 @@ class Board:
         return self.viewer is not None and all(row.partner_id != self.viewer.partner_id for row in self.rows)
 
 
+# Figures of the apps above programs that boards rank by in the same statement as the partners (insights' health
+# score, its own tables): metric → function (period, today) → FiguresSQL, registered by their owner when it loads,
+# since programs never imports them.
+_ranked_in_sql: dict[str, Callable[[Period, date], FiguresSQL]] = {}
+
+
+def register_ranked_figure(metric: str, function: Callable[[Period, date], FiguresSQL]) -> None:
+    _ranked_in_sql[metric] = function
+
+
 def figures_of(metric: str, period: Period, partner_ids=None) -> dict[int, int] | None:
     """partner id → the metric over the period from the figure's owner (prm.figures); None for the health
-    score, which is ranked in SQL on its own table."""
+    score, which its owner ranks in SQL (register_ranked_figure)."""
     from deals import selectors as deals
     from enablement import selectors as enablement
 
@@ -91,38 +106,22 @@ def figures_of(metric: str, period: Period, partner_ids=None) -> dict[int, int] 
     raise ValueError(metric)
 
 
-def _figures_sql(metric: str, period: Period, today: date) -> tuple[str, dict]:
-    """SQL giving (partner_id, value) for one metric over one period."""
-    params: dict[str, object] = {"start": period.start, "end": period.end}
+def _figures(metric: str, period: Period, today: date) -> dict[int, int] | FiguresSQL:
+    """One metric over one period: from its owner's selector, or as SQL its owner registered (an owner that is
+    not installed ranks no one)."""
     values = figures_of(metric, period)
     if values is not None:
-        params.update(figure_ids=list(values), figure_values=list(values.values()))
-        return "SELECT * FROM unnest(%(figure_ids)s::bigint[], %(figure_values)s::bigint[])", params
-    if period.end >= today:
-        return "SELECT partner_id, score FROM partners_healthscore", params
-    # A past period: the score each partner had on the period's last computed day (one index probe each).
-    return ("SELECT p.id, (SELECT s.score FROM partners_healthsnapshot s WHERE s.partner_id = p.id "
-            "AND s.day <= %(end)s ORDER BY s.day DESC LIMIT 1) FROM partners_partner p "
-            "WHERE p.stage = ANY(%(stages)s)", params)
+        return values
+    ranked = _ranked_in_sql.get(metric)
+    return {} if ranked is None else ranked(period, today)
 
 
 def leaderboard(metric: str, period: Period, *, limit: int = 10, viewer_partner_id: int | None = None,
                 today: date | None = None) -> Board:
     """Partners ranked by one metric: ties share a rank (1, 2, 2, 4) and are listed by name."""
     today = today or timezone.localdate()
-    figures, params = _figures_sql(metric, period, today)
-    rows = _rows(f"""
-        WITH figures(partner_id, value) AS ({figures}),
-        ranked AS (
-            SELECT p.id, p.name, p.name_kana, f.value::bigint AS value,
-                   RANK() OVER (ORDER BY f.value DESC) AS rank, COUNT(*) OVER () AS ranked
-              FROM figures f JOIN partners_partner p ON p.id = f.partner_id
-             WHERE f.value > 0 AND p.stage = ANY(%(stages)s)
-        )
-        SELECT rank, id, name, value, ranked FROM ranked
-         WHERE rank <= %(limit)s OR id = %(viewer)s
-         ORDER BY rank, COALESCE(NULLIF(name_kana, ''), name) COLLATE "C", name COLLATE "C", id
-    """, {**params, "stages": RANKED_STAGES, "limit": limit, "viewer": viewer_partner_id or 0})
+    rows = partner_selectors.ranking(_figures(metric, period, today), stages=RANKED_STAGES, limit=limit,
+                                     viewer_partner_id=viewer_partner_id)
     standings = [Standing(rank, partner_id, name, int(value)) for rank, partner_id, name, value, _ranked in rows]
     viewer = next((s for s in standings if s.partner_id == viewer_partner_id), None)
     return Board(metric, period, [s for s in standings if s.rank <= limit], rows[0][4] if rows else 0, viewer)
@@ -130,7 +129,7 @@ def leaderboard(metric: str, period: Period, *, limit: int = 10, viewer_partner_
 
 def ranked_partner_count() -> int:
     """How many partners a leaderboard can rank at most (a cheap bound for the size of its CSV)."""
-    return Partner.objects.filter(stage__in=RANKED_STAGES).count()
+    return partner_selectors.partner_count_in_stages(RANKED_STAGES)
 
 
 def leaderboard_for_partner(metric: str, period: Period, partner: Partner, *, limit: int = 10,
@@ -147,22 +146,13 @@ def leaderboard_for_partner(metric: str, period: Period, partner: Partner, *, li
 def candidates(period: Period, *, joined_in: Period | None = None) -> list[rules.Candidate]:
     """Every ranked partner with won revenue in the period; `joined_in` keeps partners whose start
     (their earliest agreement, else when they were created) falls in that period."""
-    joined = ""
-    params = {"start": period.start, "end": period.end, "stages": RANKED_STAGES}
-    if joined_in is not None:
-        joined = """AND COALESCE((SELECT MIN(a.agreed_on) FROM partners_agreement a WHERE a.partner_id = p.id),
-                                 (p.created_at AT TIME ZONE %(zone)s)::date) BETWEEN %(joined_from)s AND %(joined_to)s"""
-        params.update(zone=timezone.get_current_timezone_name(), joined_from=joined_in.start, joined_to=joined_in.end)
     from deals.selectors import won_totals
 
     won = won_totals(None, period.start, period.end)
     if not won:
         return []
-    params["ids"] = list(won)
-    rows = _rows(f"""
-        SELECT p.id, p.name, p.name_kana FROM partners_partner p
-         WHERE p.id = ANY(%(ids)s) AND p.stage = ANY(%(stages)s) {joined}
-    """, params)
+    rows = partner_selectors.partners_in_stages(
+        won, stages=RANKED_STAGES, started_between=None if joined_in is None else (joined_in.start, joined_in.end))
     return [rules.Candidate(pid, name, kana, won[pid][0], won[pid][1]) for pid, name, kana in rows]
 
 

@@ -24,4 +24,16 @@
       element.removeAttribute("style");
     });
   });
+  // The search box's live results close on Escape and on a click elsewhere.
+  function closeSearchResults(event) {
+    var live = document.getElementById("kyoso-search-live");
+    if (!live || (event.type === "click" && live.parentNode.contains(event.target))) {
+      return;
+    }
+    if (event.type === "click" || event.key === "Escape") {
+      live.innerHTML = "";
+    }
+  }
+  document.addEventListener("click", closeSearchResults);
+  document.addEventListener("keydown", closeSearchResults);
 })();

@@ -312,3 +312,10 @@ def test_the_partner_lock_is_taken_only_when_a_capacity_must_hold(people_a):
         assert partner_locks() == 0
         DealSettings.objects.update_or_create(pk=1, defaults={"capacity_default": 5})
         assert partner_locks(customer_name="二社目の顧客", web_domain="nishame.co.jp") == 1
+
+
+def test_it_shows_one_partners_pipeline_and_answers_404_for_a_partner_that_does_not_exist(people_a):
+    console = people_a.console(people_a.channel_manager)
+    response = console.get(f"/deals/pipeline/?partner={people_a.other_partner.pk}")
+    assert response.status_code == 200 and response.context["partner"] == people_a.other_partner
+    assert console.get("/deals/pipeline/?partner=987654321").status_code == 404

@@ -471,7 +471,7 @@ def test_attendance_records_the_signal_and_leads_count_inside_the_window(people_
     detail = client.get(f"/enablement/sessions/{session.pk}/")
     assert [deal.pk for deal in detail.context["deals"]] == [inside.pk]
     assert f'href="/deals/{inside.pk}/"' in detail.content.decode()
-    assert detail.context["counts"] == {"invited": 0, "attended": 1, "absent": 1}
+    assert detail.context["counts"] == {"invited": 0, "registered": 0, "attended": 1, "absent": 1}
     # a corrected attendance takes its signal with it
     corrected = client.post(f"/enablement/sessions/{session.pk}/attendance/", {
         f"seat_{seats[people_a.partner_rep.pk]}": "absent", f"seat_{seats[people_a.partner_admin.pk]}": "absent"})

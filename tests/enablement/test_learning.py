@@ -140,8 +140,8 @@ def test_a_failed_attempt_waits_for_the_cool_down_and_the_limit_stops_further_at
             services.quiz_start(quiz=quiz, user=rep)
         assert QuizAttempt.objects.filter(user=rep).count() == 2
         with pytest.raises(PermissionDenied):
-            services.quiz_allow_retry(quiz=quiz, user=rep, actor=people_a.partner_admin)
-        services.quiz_allow_retry(quiz=quiz, user=rep, actor=people_a.channel_manager)
+            services.quiz_grant_attempt(quiz=quiz, user=rep, actor=people_a.partner_admin)
+        services.quiz_grant_attempt(quiz=quiz, user=rep, actor=people_a.channel_manager)
         assert services.quiz_blocker(quiz=quiz, user=rep) is None
 
 

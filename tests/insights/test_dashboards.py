@@ -384,6 +384,30 @@ def test_a_new_deal_shows_at_once_without_a_recalculation(people_a):
     assert third.kpis.revenue == 0
 
 
+def test_the_data_version_moves_with_every_table_the_dashboard_reads(people_a):
+    """One statement over every owner's change marker: a contact, an agreement, a partner edit, a tier or a deal
+    each make the cached dashboard stale."""
+    from insights.dashboards import cached
+
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(stage=Stage.ACTIVATION)
+        program = Program.objects.create(name="標準", partner_types=["resale"])
+        gold = Tier.objects.create(program=program, code="gold", name="ゴールド", rank=2)
+        changes = [
+            lambda: ContactFactory(partner=partner),
+            lambda: Agreement.objects.create(partner=partner, kind=AgreementKind.CONTRACT, agreed_on=date(2025, 9, 1)),
+            lambda: PartnerFactory(stage=Stage.PROSPECT),
+            lambda: PartnerTier.objects.create(partner=partner, tier=gold),
+            lambda: _deal(partner),
+        ]
+        versions = [cached.data_version()]
+        for change in changes:
+            change()
+            versions.append(cached.data_version())
+        assert cached.data_version() == versions[-1]  # nothing changed: the same version
+    assert len(set(versions)) == len(changes) + 1
+
+
 def test_cached_figures_are_kept_apart_per_vendor_even_with_the_same_data_version(people_a, people_b, monkeypatch):
     from insights.dashboards import cached
 

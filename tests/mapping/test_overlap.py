@@ -197,3 +197,10 @@ def test_list_pages_cost_the_same_queries_for_more_partners_and_records(people_a
                     row("ターゲット物産", number(31)))
     assert counts() == small
     assert max(small) <= 25
+
+
+def test_it_answers_404_for_the_matrix_of_a_partner_that_does_not_exist(people_a):
+    console = people_a.console(people_a.channel_manager)
+    assert console.get(f"/mapping/partners/{people_a.partner.pk}/").status_code == 200
+    assert console.get("/mapping/partners/987654321/").status_code == 404
+    assert console.post("/mapping/partners/987654321/recompute/").status_code == 404

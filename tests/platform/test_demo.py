@@ -82,6 +82,13 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
         # the console's queue of wins to confirm is not empty, and those wins count nowhere yet
         assert DealRegistration.objects.filter(stage="won_pending", won_amount__isnull=True).count() >= 2
         assert DealRegistration.objects.filter(priority="conflict").exists()
+        # Customers read like companies, and a conflicting registration came minutes after the one it lost to, so
+        # the approval queue shows who was first.
+        assert not DealRegistration.objects.filter(customer_name__regex=r"(検討中顧客|実績)[0-9]").exists()
+        conflicts = DealRegistration.objects.filter(priority="conflict", conflict_with__isnull=False).select_related(
+            "conflict_with")
+        gaps = [(deal.registered_at - deal.conflict_with.registered_at).total_seconds() / 60 for deal in conflicts]
+        assert gaps and all(1 <= minutes <= 15 for minutes in gaps), gaps
         from programs import services as program_services
         from programs.models import PartnerTier, TierChange
 

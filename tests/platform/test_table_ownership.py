@@ -5,6 +5,10 @@ The rule, checked on every module of the domain apps (tests, migrations, demo se
 - a model imported from another app's models (`from deals.models import DealRegistration`) may be used for
   its constants, choices and type hints, but not queried: `DealRegistration.objects` (or `_default_manager`)
   is a violation;
+- so is reaching its table or another of its tables through the model: `DealRegistration._meta.db_table`
+  (or `_meta` handed on whole), `DealRegistration.products.through` (the many-to-many table, itself a model
+  with a manager and a table name), and `get_object_or_404(DealRegistration, ...)` / `get_list_or_404`, which
+  query the model's default manager;
 - a string naming a table of another app (`deals_dealregistration`) is raw SQL on it: a violation.
 Tables belong to the app whose package defines the model, whatever their name says (insights keeps the
 `partners_health*` names of the tables it took over). The platform's own tables (prm: accounts, tenancy) are
@@ -33,50 +37,6 @@ MANAGERS = {"objects", "_default_manager", "_base_manager"}
 
 # (module, what it reaches) → why it still does. Keep the reasons honest; remove an entry with its cause.
 ALLOWED: dict[tuple[str, str], str] = {
-    # insights is the roof: its dashboards and cached fingerprint still read the partners tables in SQL (the
-    # scope CTE of the filters, stage durations from partner events, contacts and agreements). Partners is the
-    # floor every app stands on; these reads are one GROUP BY each over 10,000 partners and moving them into
-    # partners.selectors is the next step of issue #12.
-    ("insights.dashboards.selectors", "partners_partner"): "dashboard scope and names, set-based",
-    ("insights.dashboards.selectors", "partners_partnerevent"): "time spent per stage",
-    ("insights.dashboards.selectors", "partners_contact"): "active contacts of the scope",
-    ("insights.dashboards.selectors", "partners_agreement"): "programme participants, start of a partner",
-    # The cache fingerprint: one statement of max(id)/count(*) over every table the dashboard reads, so a
-    # cached dashboard goes stale when any of them changes. One query per owner would cost 4 round trips on
-    # every dashboard request; it reads no figure.
-    ("insights.dashboards.cached", "deals_dealregistration"): "cache fingerprint",
-    ("insights.dashboards.cached", "deals_dealevent"): "cache fingerprint",
-    ("insights.dashboards.cached", "partners_partnerevent"): "cache fingerprint",
-    ("insights.dashboards.cached", "partners_partner"): "cache fingerprint",
-    ("insights.dashboards.cached", "partners_contact"): "cache fingerprint",
-    ("insights.dashboards.cached", "partners_agreement"): "cache fingerprint",
-    ("insights.dashboards.cached", "programs_partnertier"): "cache fingerprint",
-    ("insights.dashboards.cached", "incentives_mdfrequest"): "cache fingerprint",
-    ("insights.dashboards.cached", "incentives_mdfclaim"): "cache fingerprint",
-    ("insights.dashboards.cached", "incentives_invoicepayment"): "cache fingerprint",
-    # Health scoring reads 5,000,000 contact signals, contacts and agreements in a few set-based statements
-    # (./kyoso bench health); partners.selectors has no set-based equivalent of them yet.
-    ("insights.health.metrics", "partners_partner"): "health scoring, set-based",
-    ("insights.health.metrics", "partners_contact"): "health scoring, set-based",
-    ("insights.health.metrics", "partners_contactsignal"): "health scoring, set-based",
-    ("insights.health.metrics", "partners_agreement"): "health scoring, set-based",
-    # The leaderboard ranks partners by a SQL window over their figures, health scores and agreements.
-    ("programs.recognition.selectors", "partners_partner"): "leaderboard ranking, set-based",
-    ("programs.recognition.selectors", "partners_agreement"): "rookie of the period: the partner's start",
-    ("programs.recognition.selectors", "partners_healthscore"): "leaderboard by health score (insights' table)",
-    ("programs.recognition.selectors", "partners_healthsnapshot"): "leaderboard by health score (insights' table)",
-    # The incentive engine's inputs: the engine reads
-    # every deal, signal, product and tier change of the period in a handful of statements (a commission run
-    # over a tenant's whole history); giving deals, partners and programs set-based readers for its inputs is
-    # its own piece of work.
-    ("incentives.runs", "DealRegistration.objects"): "incentive engine inputs",
-    ("incentives.runs", "ContactSignal.objects"): "incentive engine inputs",
-    ("incentives.runs", "Product.objects"): "incentive engine inputs",
-    ("incentives.runs", "TierChange.objects"): "incentive engine inputs",
-    ("incentives.runs", "Partner.objects"): "incentive engine inputs (types and parents)",
-    # Partner rows themselves: the other apps look them up through partners.selectors (names, one partner or a
-    # set by id, a filter's choices); the leaderboard still reads the partners it ranks on its own.
-    ("programs.recognition.selectors", "Partner.objects"): "partners ranked",
 }
 
 
@@ -112,18 +72,50 @@ def _imported_models(tree: ast.AST, app: str) -> dict[str, str]:
     return names
 
 
+SHORTCUTS = {"get_object_or_404", "get_list_or_404"}  # they query the default manager of a model passed in
+# What a model's `_meta` may be read for without reaching its table: names, labels, fields' limits.
+META_READS = {"get_field", "verbose_name", "verbose_name_plural", "label", "label_lower", "model_name",
+              "app_label", "object_name"}
+
+
+def _root(node: ast.expr) -> ast.expr:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node
+
+
+def _reaches(tree: ast.AST, models: dict[str, str]) -> set[str]:
+    """What the module reaches of the other apps' models (`models`: name → app) other than by a table name."""
+    found = set()
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(root := _root(node), ast.Name) and root.id in models:
+            name = root.id
+            if node.attr in MANAGERS and node.value is root:
+                found.add(f"{name}.{node.attr}")
+            elif node.attr == "through":
+                found.add(f"{name}.<field>.through")
+            elif node.attr == "_meta" and node.value is root:
+                parent = parents.get(node)
+                if not (isinstance(parent, ast.Attribute) and parent.value is node and parent.attr in META_READS):
+                    found.add(f"{name}._meta")
+        elif isinstance(node, ast.Call) and node.args and isinstance(first := node.args[0], ast.Name) \
+                and first.id in models:
+            function = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if function in SHORTCUTS:
+                found.add(f"{function}({first.id})")
+    return found
+
+
 def violations() -> set[tuple[str, str]]:
     tables = _tables()
     table_pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, tables), key=len, reverse=True)) + r")\b")
     found = set()
     for module, app, path in _modules():
         tree = ast.parse(path.read_text(), str(path))
-        models = _imported_models(tree, app)
+        found |= {(module, what) for what in _reaches(tree, _imported_models(tree, app))}
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and node.attr in MANAGERS and isinstance(node.value, ast.Name)
-                    and node.value.id in models):
-                found.add((module, f"{node.value.id}.{node.attr}"))
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 for table in table_pattern.findall(node.value):
                     if tables[table] != app:
                         found.add((module, table))
@@ -152,3 +144,52 @@ def test_the_check_finds_a_query_on_another_apps_model(tmp_path):
     assert models == {"DealRegistration": "deals"}
     assert "incentives_mdfclaim" in _tables()
     assert _tables()["partners_healthscore"] == "insights"
+    assert _reaches(tree, models) == {"DealRegistration.objects"}
+
+
+def _found_in(source: str, app: str = "incentives") -> set[str]:
+    tree = ast.parse(source)
+    return _reaches(tree, _imported_models(tree, app))
+
+
+def test_the_check_finds_a_table_name_taken_from_another_apps_model():
+    """Raw SQL built on `_meta.db_table` names no table in a string: the model it came from gives it away."""
+    assert _found_in("from deals.models import DealRegistration\n"
+                     "SQL = f'SELECT count(*) FROM {DealRegistration._meta.db_table}'\n") == {"DealRegistration._meta"}
+    assert _found_in("from deals.models import DealRegistration\n"
+                     "def f(meta=DealRegistration._meta):\n"
+                     "    return meta.db_table\n") == {"DealRegistration._meta"}
+    # Its own models, and the labels of another app's fields, are not a read of a table.
+    assert _found_in("from incentives.models import InvoicePayment\n"
+                     "SQL = f'SELECT 1 FROM {InvoicePayment._meta.db_table}'\n") == set()
+    assert _found_in("from deals.models import DealRegistration\n"
+                     "LABEL = DealRegistration._meta.get_field('won_amount').verbose_name\n"
+                     "NAME = DealRegistration._meta.verbose_name\n") == set()
+
+
+def test_the_check_finds_another_apps_many_to_many_table():
+    assert _found_in("from deals.models import DealRegistration\n"
+                     "def f():\n"
+                     "    return DealRegistration.products.through._meta.db_table\n"
+                     ) == {"DealRegistration.<field>.through"}
+    assert _found_in("from deals.models import DealRegistration as Deal\n"
+                     "def f():\n"
+                     "    return Deal.products.through.objects.count()\n") == {"Deal.<field>.through"}
+
+
+def test_the_check_finds_a_shortcut_that_queries_another_apps_model():
+    """get_object_or_404 and get_list_or_404 query the manager of the model they are given."""
+    assert _found_in("from django.shortcuts import get_object_or_404, get_list_or_404\n"
+                     "from partners.models import Partner\n"
+                     "def f(pk):\n"
+                     "    return get_object_or_404(Partner, pk=pk), get_list_or_404(Partner, stage='active')\n",
+                     app="deals") == {"get_object_or_404(Partner)", "get_list_or_404(Partner)"}
+    assert _found_in("from django import shortcuts\n"
+                     "from partners.models import Partner\n"
+                     "def f(pk):\n"
+                     "    return shortcuts.get_object_or_404(Partner, pk=pk)\n", app="mapping") == {
+        "get_object_or_404(Partner)"}
+    assert _found_in("from django.shortcuts import get_object_or_404\n"
+                     "from partners.models import Partner\n"
+                     "def f(pk):\n"
+                     "    return get_object_or_404(Partner, pk=pk)\n", app="partners") == set()

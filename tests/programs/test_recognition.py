@@ -134,6 +134,23 @@ def test_deal_certification_and_health_boards_count_the_period_only(people_a):
         assert _rows(leaderboard(rules.HEALTH, quarter)) == [(1, busy.name, 90), (2, certified.name, 70)]
 
 
+def test_it_ranks_a_board_in_one_statement_after_its_figure(people_a, django_assert_num_queries):
+    """Revenue is read from deals, then ranked in one statement; the health score is ranked in that same one."""
+    with tenant_context(people_a.tenant):
+        month = periods.period_containing(periods.MONTH, TODAY())
+        _won(people_a.partner, 2_000_000, month.start)
+        HealthScore.objects.create(partner=people_a.other_partner, score=64, band="healthy")
+        HealthSnapshot.objects.create(partner=people_a.other_partner, day=month.start - timedelta(days=1), score=48,
+                                      band="at_risk")
+        Partner.objects.exists()  # the schema switch happens on the first query
+        with django_assert_num_queries(2):
+            assert _rows(leaderboard(rules.REVENUE, month)) == [(1, people_a.partner.name, 2_000_000)]
+        with django_assert_num_queries(1):
+            assert _rows(leaderboard(rules.HEALTH, month)) == [(1, people_a.other_partner.name, 64)]
+        with django_assert_num_queries(1):
+            assert _rows(leaderboard(rules.HEALTH, month.previous())) == [(1, people_a.other_partner.name, 48)]
+
+
 def test_the_partner_board_shows_only_its_own_figures(people_a):
     with tenant_context(people_a.tenant):
         month = periods.period_containing(periods.MONTH, TODAY())

@@ -1,0 +1,32 @@
+"""Helpers of the owners' set-based readers: big result sets streamed as plain tuples, local days as instants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, time
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+
+def plain_rows(queryset: QuerySet, size: int = 5000) -> Iterator[tuple]:
+    """The rows of a `values_list` query, read in chunks from a server-side cursor as plain tuples: Django's
+    per-row iterator and converters cost more than a commission run's work on a row. Only for columns Django
+    would not convert (integers, texts, dates)."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter such as pk__in=[] that can match nothing: Django's iterator yields nothing too
+        return
+    # As Django's own iterator(): a server-side cursor unless the settings turn them off (PgBouncer in transaction mode).
+    server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    with connection.chunked_cursor() if server_side else connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
+
+
+def local_day_start(day: date) -> datetime:
+    """The first instant of a local day, to compare a timestamp column with a date."""
+    return timezone.make_aware(datetime.combine(day, time.min))
