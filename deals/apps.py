@@ -7,7 +7,7 @@ class DealsConfig(AppConfig):
     verbose_name = _("Deal registration")
 
     def ready(self):
-        from deals import selectors
+        from deals import hooks, selectors
         from partners.selectors import register_figure_source
 
         # partners (below deals) shows these figures on business plans: the owner's functions, registered
@@ -15,3 +15,4 @@ class DealsConfig(AppConfig):
         register_figure_source("registered_deals", selectors.registered_deal_count)
         # …and derives its partners' lifecycle stages from their first and latest deals
         register_figure_source("deal_lifecycle_dates", selectors.lifecycle_dates)
+        hooks.register()

@@ -9,6 +9,7 @@ class EnablementConfig(AppConfig):
     def ready(self):
         from enablement import (
             exports,  # noqa: F401  (registers the access log with prm.exports)
+            hooks,
             selectors,
         )
         from partners.selectors import register_figure_source
@@ -17,3 +18,4 @@ class EnablementConfig(AppConfig):
         # 「認定資格の取得」 from the first certification: the owner's functions, registered
         register_figure_source("certified_reps", selectors.reps_with_valid_certification)
         register_figure_source("first_certifications", selectors.first_certifications)
+        hooks.register()

@@ -7,7 +7,7 @@ class IncentivesConfig(AppConfig):
     verbose_name = _("Incentives")
 
     def ready(self) -> None:
-        from incentives import audit
+        from incentives import audit, hooks
         from partners.signals import bank_account_changed, contact_erased
 
         def record_bank_account_change(sender, *, partner, before, after, actor, **kwargs) -> None:
@@ -22,3 +22,4 @@ class IncentivesConfig(AppConfig):
                          portal_account_closed=portal_account_closed)
 
         contact_erased.connect(record_contact_erasure, weak=False, dispatch_uid="incentives.contact_erased")
+        hooks.register()

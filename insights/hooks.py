@@ -8,14 +8,21 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from partners.models import Partner
-from partners.signals import partner_detail_panels
+from partners.signals import partner_detail_header, partner_detail_panels
 
 
 def health_card_panel(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
     """The partner's health card on the console's partner page."""
     from insights.dashboards import health_card
 
-    return render_to_string("insights/_health_card.html", {"health": health_card(partner)}, request=request)
+    return render_to_string("insights/_health_card.html", {"health": health_card(partner)})
+
+
+def health_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
+    """The health score and its trend arrow beside the partner's name (the card below explains it)."""
+    from insights.dashboards.partner_health import health_headline
+
+    return render_to_string("insights/_health_fact.html", {"health": health_headline(partner), "partner": partner})
 
 
 def register() -> None:
@@ -23,5 +30,6 @@ def register() -> None:
     from programs.recognition import rules
     from programs.recognition.selectors import register_ranked_figure
 
+    partner_detail_header.connect(health_fact, weak=False, dispatch_uid="insights.health_fact")
     partner_detail_panels.connect(health_card_panel, weak=False, dispatch_uid="insights.health_card")
     register_ranked_figure(rules.HEALTH, health_scores_for_ranking)

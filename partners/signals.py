@@ -8,7 +8,15 @@ a contact's personal data (APPI); incentives records it in the audit trail.
 
 `partner_detail_panels(request, partner)`: asked while the console's partner page is rendered;
 each receiver answers with a rendered panel (HTML) shown in the page's main column, in the order
-they were connected (insights adds the health card).
+they were connected (insights adds the health card; deals, incentives and enablement their sections).
+
+`partner_detail_header(request, partner)`: asked for the facts shown beside the partner's name (programs
+adds the tier with the progress to the next one, insights the health score with its trend); each receiver
+answers with a small rendered fragment (HTML).
+
+`partner_timeline_entries(partner, limit)`: asked for a partner's timeline; each receiver answers with at most
+`limit` of its newest `partners.timeline.TimelineEntry` (deal events, certifications, tier changes, payouts),
+which partners merges by time with its own events.
 """
 
 from django.dispatch import Signal
@@ -16,3 +24,5 @@ from django.dispatch import Signal
 bank_account_changed = Signal()
 contact_erased = Signal()
 partner_detail_panels = Signal()
+partner_detail_header = Signal()
+partner_timeline_entries = Signal()

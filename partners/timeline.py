@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,23 @@ ICONS = {
     EventKind.ACTIVITY: "chat-square-text", EventKind.PLAN: "graph-up-arrow", EventKind.INVITATION: "envelope",
     EventKind.IMPORTED: "file-earmark-arrow-up", EventKind.SIGNAL: "lightning", EventKind.STAGE_OVERRIDE: "hand-index",
 }
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a partner's timeline, from partners' own events or from an app above it (rendered text)."""
+
+    at: datetime
+    icon: str  # a Bootstrap icon name
+    text: str
+    url: str = ""
+    actor: str = ""
+    source: str = "partner"  # which app told it: partner, deals, enablement, programs, incentives
+
+
+def entry_of(event: PartnerEvent) -> TimelineEntry:
+    return TimelineEntry(at=event.occurred_at, icon=ICONS.get(event.kind, "dot"), text=describe(event),
+                         actor=event.actor.get_short_name() if event.actor else "")
 
 
 def _label(choices, value) -> str:

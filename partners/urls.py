@@ -23,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/stage/", partners.partner_stage, name="partner_stage"),
     path("<int:pk>/stage/release/", partners.partner_stage_release, name="partner_stage_release"),
     path("<int:pk>/convert/", recruiting.prospect_convert, name="prospect_convert"),
+    path("<int:pk>/invite/", partners.partner_invite, name="partner_invite"),
     path("<int:pk>/timeline/", partners.partner_timeline, name="partner_timeline"),
     path("<int:pk>/agreements/<str:kind>/", recruiting.agreement_edit, name="agreement_edit"),
     path("<int:pk>/contacts/new/", contacts.contact_create, name="contact_create"),

@@ -7,4 +7,7 @@ class ProgramsConfig(AppConfig):
     verbose_name = _("Partner programs")
 
     def ready(self):
+        from programs import hooks
         from programs.recognition import exports  # noqa: F401  (registers the leaderboard with prm.exports)
+
+        hooks.register()

@@ -85,6 +85,15 @@ class PartnerProgramView:
             rows.append({"row": row, "window": window})
         return rows
 
+    @property
+    def met(self) -> int:
+        return sum(1 for row in self.progress if row.met)
+
+    @property
+    def percent(self) -> int:
+        """How far along the way to the next tier, all requirements weighed alike (each capped at 100)."""
+        return sum(row.percent for row in self.progress) // len(self.progress) if self.progress else 0
+
 
 def partner_program(partner, today) -> PartnerProgramView:
     from programs.services import program_for, tier_specs
@@ -107,6 +116,10 @@ def partner_program(partner, today) -> PartnerProgramView:
                               status.evaluated_at if status else None, today, partner.pk)
 
 
+def tier_changes_of(partner_id: int, *, limit: int) -> list[TierChange]:
+    """The partner's newest tier changes with both tiers, for its timeline (one query)."""
+    return list(TierChange.objects.filter(partner_id=partner_id).select_related("from_tier", "to_tier")
+                .order_by("-detected_at", "-pk")[:limit])
 
 
 def tier_choices() -> list[tuple[str, str]]:

@@ -61,6 +61,37 @@ class HealthCard:
                                 bands=(self.at_risk_from, self.healthy_from))
 
 
+@dataclass(frozen=True)
+class HealthHeadline:
+    """The score and its move since the previous computation, for the partner page's header."""
+
+    score: int
+    band: str
+    band_label: str
+    previous_score: int | None
+    window: object  # prm.figures.Window of the day
+
+    @property
+    def colour(self) -> str:
+        return BAND_COLOURS.get(self.band, "secondary")
+
+    @property
+    def change(self) -> int | None:
+        return None if self.previous_score is None else self.score - self.previous_score
+
+
+def health_headline(partner: Partner, *, today: date | None = None) -> HealthHeadline | None:
+    """None until the partner has been scored; one query."""
+    from insights.health.models import HealthScore
+    from prm import figures
+
+    score = HealthScore.objects.filter(partner=partner).only("score", "band", "previous_score").first()
+    if score is None:
+        return None
+    return HealthHeadline(score=score.score, band=score.band, band_label=score.get_band_display(),
+                          previous_score=score.previous_score, window=figures.as_of(today or timezone.localdate()))
+
+
 def component_value(key: str, value) -> str:
     if value is None:
         return "—"

@@ -24,7 +24,6 @@ from partners.models import (
     ContactStage,
     Partner,
     PartnerApplication,
-    PartnerEvent,
     PartnerMembership,
     PartnerSettings,
     SignalKind,
@@ -201,10 +200,6 @@ def activities_of(partner: Partner, limit: int = 10) -> list[Activity]:
         .prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("id", "full_name", "partner_id")), "staff")
         [:limit]
     )
-
-
-def timeline_of(partner: Partner) -> QuerySet[PartnerEvent]:
-    return PartnerEvent.objects.filter(partner=partner).select_related("actor", "activity")
 
 
 def children_summary(partner: Partner) -> QuerySet[Partner]:

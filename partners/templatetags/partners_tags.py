@@ -6,20 +6,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from partners import japan, timeline
+from partners import japan
 from prm.formatting import format_number
 
 register = template.Library()
-
-
-@register.filter
-def describe_event(event) -> str:
-    return timeline.describe(event)
-
-
-@register.filter
-def event_icon(event) -> str:
-    return timeline.ICONS.get(event.kind, "dot")
 
 
 @register.filter

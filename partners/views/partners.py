@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,10 +17,13 @@ from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageFo
 from partners.lifecycle import services as lifecycle
 from partners.lifecycle import texts
 from partners.models import Partner, PartnerSettings, PartnerType, Stage
+from partners.selectors.timeline import timeline_entries, timeline_page
 from partners.views.common import get_partner, paginate, querystring_without_page
 from prm.accounts.access import console_view
 from prm.formatting import format_date
 from prm.htmx import htmx_partial
+from prm.invitations import services as invitations
+from prm.invitations.forms import ColleagueInvitationForm
 
 
 @console_view
@@ -114,7 +117,7 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "checklist": checklist,
         "checklist_done": sum(1 for item in checklist if item.is_done),
         "activities": selectors.activities_of(partner, limit=5),
-        "events": list(selectors.timeline_of(partner)[:15]),
+        "timeline": timeline_entries(partner, limit=15),
         "plan": plan,
         "plan_progress": selectors.plan_progress(plan) if plan else [],
         "children": list(selectors.children_summary(partner)[:50]) if partner.partner_type == PartnerType.DISTRIBUTOR else [],
@@ -122,18 +125,44 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                          "until": timezone.localdate() + timedelta(days=30)}),
         "stage_reason": texts.reason_text(partner.stage_reason),
         "stage_next": texts.next_rule_text(partner.stage_reason),
+        "header_facts": [fact for _receiver, fact in signals.partner_detail_header.send(
+            sender=Partner, request=request, partner=partner)],
         "panels": [panel for _receiver, panel in signals.partner_detail_panels.send(
             sender=Partner, request=request, partner=partner)],
+        "invite_form": ColleagueInvitationForm(),
     }
     return render(request, "partners/partner_detail.html", context)
+
+
+@console_view
+@require_POST
+def partner_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Invite a person of this partner to the portal, from its page (the same service as the team page)."""
+    partner = get_partner(pk)
+    form = ColleagueInvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation, _token = invitations.invitation_create(
+                inviter=request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"], partner=partner)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        except PermissionDenied as error:
+            form.add_error("role", str(error) or _("You are not allowed to invite users with this role."))
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+            return redirect("partner_detail", pk=partner.pk)
+    messages.error(request, " ".join(str(message) for errors in form.errors.values() for message in errors))
+    return redirect("partner_detail", pk=partner.pk)
 
 
 @console_view
 @require_GET
 def partner_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     partner = get_partner(pk)
-    page = paginate(request, selectors.timeline_of(partner), per_page=50)
-    return render(request, "partners/partner_timeline.html", {"partner": partner, "page": page})
+    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    entries, older = timeline_page(partner, page=number)
+    return render(request, "partners/partner_timeline.html", {
+        "partner": partner, "entries": entries, "number": number, "older": older})
 
 
 @console_view(admin_only=True)

@@ -292,3 +292,25 @@ def test_the_live_customer_check_answers_the_last_input_without_aborting_a_reque
     assert page.inner_text("#customer-check").strip()
     assert not tab.errors, tab.errors
     tab.page.context.close()
+
+
+def test_the_partner_360_page_fits_a_phone_and_a_laptop_with_every_section(chromium, site):
+    """The partner page with the sections the apps above partners add (deals, payouts, MDF, certifications,
+    content) and its header facts (tier, health), for a demo partner with history; KYOSO_SCREENSHOTS=<folder>
+    keeps a picture of each width for a reviewer."""
+    tab = _open(chromium, site, CHANNEL_MANAGER)
+    page = tab.page
+    page.goto(tab.url(reverse("partner_list", urlconf=CONSOLE)), wait_until="networkidle")
+    path = urlsplit(page.locator("#partner-table a[href^='/partners/']", has_text="さくらシステムズ").first
+                    .get_attribute("href") or "").path
+    problems = []
+    for width in WIDTHS:
+        problems += _check(tab, path, width)
+        for section in ("#partner-tier", "#partner-health", "#partner-deals", "#partner-payouts", "#partner-mdf",
+                        "#partner-certifications", "#partner-engagement", "#invite"):
+            if page.locator(section).count() != 1:
+                problems.append(f"{path} at {width} px: no {section}")
+        if os.environ.get("KYOSO_SCREENSHOTS"):
+            page.screenshot(path=str(Path(os.environ["KYOSO_SCREENSHOTS"]) / f"partner360-{width}.png"), full_page=True)
+    tab.page.context.close()
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,38 @@
+"""What deals adds to the console's partner page through the hooks partners offers (connected in apps.py)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from deals.selectors.partner360 import partner_deal_events, partner_deals
+from deals.templatetags.deals_tags import describe_deal_event
+from partners.models import Partner
+from partners.signals import partner_detail_panels, partner_timeline_entries
+from partners.timeline import TimelineEntry
+
+ICONS = {"registered": "briefcase", "approved": "check2-circle", "rejected": "x-circle", "win_confirmed": "trophy",
+         "win_reported": "flag", "expired": "hourglass-bottom", "win_cancelled": "x-octagon"}
+
+
+def deals_panel(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
+    """Pipeline, wins and revenue of the partner, with its latest deals."""
+    return render_to_string("deals/_partner_deals.html", {
+        "deals": partner_deals(partner.pk, today=timezone.localdate()), "partner": partner})
+
+
+def deal_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:
+    return [TimelineEntry(
+        at=event.occurred_at, icon=ICONS.get(event.kind, "briefcase"),
+        text=_("%(customer)s: %(event)s") % {"customer": event.deal.customer_name, "event": describe_deal_event(event)},
+        url=reverse("deal_detail", args=[event.deal_id]), actor=event.actor.get_short_name() if event.actor else "",
+        source="deals") for event in partner_deal_events(partner.pk, limit=limit)]
+
+
+def register() -> None:
+    partner_detail_panels.connect(deals_panel, weak=False, dispatch_uid="deals.partner_deals")
+    partner_timeline_entries.connect(deal_timeline, weak=False, dispatch_uid="deals.partner_timeline")

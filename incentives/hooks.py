@@ -1,0 +1,44 @@
+"""What incentives adds to the console's partner page through the hooks partners offers (connected in apps.py)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from incentives.models import Payout
+from incentives.selectors.partner360 import partner_mdf, partner_money, partner_payout_history
+from partners.models import Partner
+from partners.signals import partner_detail_panels, partner_timeline_entries
+from partners.timeline import TimelineEntry
+from prm.formatting import format_month, format_yen
+
+
+def money_panels(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
+    """Payouts with the balance, and MDF, side by side."""
+    today = timezone.localdate()
+    return render_to_string("incentives/_partner_money.html", {
+        "partner": partner, "money": partner_money(partner.pk, today=today), "mdf": partner_mdf(partner, today=today),
+    })
+
+
+def _payout_text(payout: Payout) -> str:
+    values = {"month": format_month(payout.period), "amount": format_yen(payout.total)}
+    if payout.status == Payout.Status.PAID:
+        return _("Payout for %(month)s paid: %(amount)s") % values
+    return _("Payout for %(month)s approved: %(amount)s") % values
+
+
+def payout_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:
+    return [TimelineEntry(
+        at=payout.paid_at or payout.approved_at, icon="cash-coin" if payout.status == Payout.Status.PAID else "cash",
+        text=_payout_text(payout), url=reverse("incentives_payout", args=[payout.pk]), source="incentives",
+    ) for payout in partner_payout_history(partner.pk, limit=limit)]
+
+
+def register() -> None:
+    partner_detail_panels.connect(money_panels, weak=False, dispatch_uid="incentives.partner_money")
+    partner_timeline_entries.connect(payout_timeline, weak=False, dispatch_uid="incentives.partner_timeline")

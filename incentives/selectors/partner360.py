@@ -1,0 +1,75 @@
+"""What incentives shows on the console's partner page: payouts and the balance, MDF, and the payouts of its
+timeline. A fixed number of queries however long the partner's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import connection
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from incentives.models import LedgerLine, MdfRequest, Payout
+from incentives.selectors import MdfRoi, mdf_roi
+from partners.models import Partner
+from prm import figures
+
+RECENT = 5
+UNPAID = (Payout.Status.REVIEW, Payout.Status.APPROVED, Payout.Status.HELD)
+
+
+@dataclass(frozen=True)
+class PartnerMoney:
+    accrued: int  # commission lines earned and not yet taken into a payout
+    awaiting_payment: int  # payouts in review, approved or held
+    paid_last_12_months: int
+    payouts: list[Payout] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PartnerMdf:
+    window: figures.Window  # the fiscal year to date
+    allocation: int
+    committed: int  # approved amounts of the year's activities (claimed and reimbursed ones too)
+    roi: MdfRoi
+    requests: list[MdfRequest] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.allocation - self.committed, 0)
+
+
+def partner_money(partner_id: int, *, today: date) -> PartnerMoney:
+    """Three queries: the accrued lines, the payout totals, the latest payouts."""
+    accrued = LedgerLine.objects.filter(partner_id=partner_id, payout__isnull=True).aggregate(total=Sum("amount"))
+    since = timezone.now() - timedelta(days=365)
+    totals = Payout.objects.filter(partner_id=partner_id).aggregate(
+        awaiting=Sum("total", filter=Q(status__in=UNPAID)),
+        paid=Sum("total", filter=Q(status=Payout.Status.PAID, paid_at__gte=since)))
+    payouts = list(Payout.objects.filter(partner_id=partner_id).order_by("-period", "-pk")
+                   .only("pk", "period", "status", "total", "due_date", "paid_at")[:RECENT])
+    return PartnerMoney(accrued=int(accrued["total"] or 0), awaiting_payment=int(totals["awaiting"] or 0),
+                        paid_last_12_months=int(totals["paid"] or 0), payouts=payouts)
+
+
+def partner_mdf(partner: Partner, *, today: date) -> PartnerMdf:
+    """The fiscal year's allocation and commitment (by the rules MDF approval uses), the latest requests and
+    the year's ROI: a fixed number of queries."""
+    from incentives.mdf import allocation_for, committed
+
+    start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
+    window = figures.fiscal_year_to_date(today, start_month)
+    assert window.start is not None and window.year is not None
+    requests = list(MdfRequest.objects.filter(partner_id=partner.pk).order_by("-created_at", "-pk")[:RECENT])
+    return PartnerMdf(window=window, allocation=allocation_for(partner, window.year),
+                      committed=committed(partner, window.year), roi=mdf_roi([partner.pk], window.start, window.end),
+                      requests=requests)
+
+
+def partner_payout_history(partner_id: int, *, limit: int) -> list[Payout]:
+    """The partner's newest approved and paid payouts, for its timeline (one query)."""
+    payouts = Payout.objects.filter(partner_id=partner_id, approved_at__isnull=False)
+    return list(payouts.order_by(Coalesce("paid_at", "approved_at").desc(), "-pk")
+                .only("pk", "period", "status", "total", "approved_at", "paid_at")[:limit])

@@ -1,0 +1,43 @@
+"""What programs adds to the console's partner page through the hooks partners offers (connected in apps.py)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from partners.models import Partner
+from partners.signals import partner_detail_header, partner_timeline_entries
+from partners.timeline import TimelineEntry
+from programs import selectors
+from programs.models import TierChange
+
+
+def tier_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
+    """The tier the partner holds and how far it is on the way to the next one."""
+    return render_to_string("programs/_partner_tier.html", {
+        "view": selectors.partner_program(partner, timezone.localdate()), "partner": partner})
+
+
+def _change_text(change: TierChange) -> str:
+    values = {"previous": change.from_tier.name if change.from_tier else _("no tier"),
+              "tier": change.to_tier.name if change.to_tier else _("no tier"), "status": change.get_status_display()}
+    if change.direction == TierChange.Direction.UP:
+        return _("Tier upgrade %(previous)s → %(tier)s (%(status)s)") % values
+    return _("Tier downgrade %(previous)s → %(tier)s (%(status)s)") % values
+
+
+def tier_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:
+    return [TimelineEntry(
+        at=change.decided_at or change.detected_at,
+        icon="arrow-up-circle" if change.direction == TierChange.Direction.UP else "arrow-down-circle",
+        text=_change_text(change), url=reverse("program_changes"), source="programs",
+    ) for change in selectors.tier_changes_of(partner.pk, limit=limit)]
+
+
+def register() -> None:
+    partner_detail_header.connect(tier_fact, weak=False, dispatch_uid="programs.partner_tier")
+    partner_timeline_entries.connect(tier_timeline, weak=False, dispatch_uid="programs.partner_timeline")
