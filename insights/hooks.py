@@ -22,7 +22,7 @@ def health_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> 
     """The health score and its trend arrow beside the partner's name (the card below explains it)."""
     from insights.dashboards.partner_health import health_headline
 
-    return render_to_string("insights/_health_fact.html", {"health": health_headline(partner), "partner": partner})
+    return render_to_string("insights/_health_fact.html", {"headline": health_headline(partner), "partner": partner})
 
 
 def register() -> None:

@@ -17,13 +17,14 @@ from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageFo
 from partners.lifecycle import services as lifecycle
 from partners.lifecycle import texts
 from partners.models import Partner, PartnerSettings, PartnerType, Stage
-from partners.selectors.timeline import timeline_entries, timeline_page
+from partners.selectors.timeline import MAX_PAGES, timeline_entries, timeline_page
 from partners.views.common import get_partner, paginate, querystring_without_page
 from prm.accounts.access import console_view
 from prm.formatting import format_date
 from prm.htmx import htmx_partial
 from prm.invitations import services as invitations
 from prm.invitations.forms import ColleagueInvitationForm
+from prm.params import int_param
 
 
 @console_view
@@ -159,7 +160,7 @@ def partner_invite(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def partner_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     partner = get_partner(pk)
-    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    number = int_param(request, "page", default=1, max_value=MAX_PAGES) or 1
     entries, older = timeline_page(partner, page=number)
     return render(request, "partners/partner_timeline.html", {
         "partner": partner, "entries": entries, "number": number, "older": older})

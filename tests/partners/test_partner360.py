@@ -221,4 +221,7 @@ def test_the_full_timeline_pages_through_every_source_newest_first(people_a, tie
     entries = [entry for page in pages for entry in page.context["entries"]]
     assert [entry.at for entry in entries] == sorted((entry.at for entry in entries), reverse=True)
     assert {entry.source for entry in entries} == {"deals", "enablement", "programs", "incentives"}
-    assert client.get(f"/partners/{partner.pk}/timeline/?page=x").status_code == 200
+    # A page that is not a whole number in 0-9 digits, or past the deepest page, is refused naming the field.
+    for bad in ("x", "²", "41"):
+        refused = client.get(f"/partners/{partner.pk}/timeline/?page={bad}")
+        assert refused.status_code == 400 and "page" in refused.content.decode(), bad
