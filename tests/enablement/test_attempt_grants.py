@@ -3,11 +3,10 @@ do it, and two grants at the same moment on real parallel connections."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone, translation
 from django_tenants.utils import schema_context, tenant_context
 
@@ -15,6 +14,7 @@ from enablement import services
 from enablement.models import Choice, Quiz, QuizAttempt, QuizAttemptGrant
 from partners.models import Partner
 from prm.accounts.models import User
+from tests.api.parallel import all_at_once
 from tests.enablement.factories import quiz_with_questions
 from tests.factories import UserFactory
 
@@ -171,26 +171,16 @@ def rep_out_of_attempts(django_db_setup, django_db_blocker):
 
 def test_simultaneous_grants_each_give_one_attempt_and_record_their_own_allowance(rep_out_of_attempts, django_db_blocker):
     vendor, quiz, rep, manager = rep_out_of_attempts
-    barrier = threading.Barrier(N)
-    errors: list[BaseException] = []
-
-    def grant():
-        try:
-            with django_db_blocker.unblock():
-                connection.set_tenant(vendor)
-                barrier.wait(timeout=30)
+    def grant(_n: int) -> BaseException | None:
+        with django_db_blocker.unblock():
+            connection.set_tenant(vendor)
+            try:
                 services.quiz_grant_attempt(quiz=quiz, user=rep, actor=manager)
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+            except BaseException as error:  # reported below
+                return error
+        return None
 
-    threads = [threading.Thread(target=grant) for _ in range(N)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    assert all_at_once(grant, range(N)) == [None] * N
     with django_db_blocker.unblock(), tenant_context(vendor):
         recorded = sorted(QuizAttemptGrant.objects.filter(quiz=quiz, user=rep).values_list("attempts_allowed", flat=True))
         assert recorded == [2, 3, 4, 5]  # one each, never the same allowance twice
