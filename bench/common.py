@@ -45,6 +45,17 @@ def _tenant(slug: str, name: str):
     return vendor
 
 
+def channel_manager(email: str):
+    """The vendor's first admin (made by `_tenant`) as a channel manager, in the current tenant: the benchmarks
+    sign in as them, and a vendor admin would first be sent to set up two-factor authentication."""
+    from prm.accounts.models import User
+
+    staff = User.objects.get(email=email)
+    staff.role = "channel_manager"
+    staff.save(update_fields=["role"])
+    return staff
+
+
 def timed_gets(client, url: str, samples: int, before_each=None) -> tuple[list[float], list[int]]:
     """`samples` GETs of `url`: the seconds and the SQL queries of each (`before_each()` runs untimed before each)."""
     from django.db import connection

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench.common import _percentiles, _tenant, size, timed_gets
+from bench.common import _percentiles, _tenant, channel_manager, size, timed_gets
 
 
 def bench_enablement(runs: int) -> None:
@@ -30,9 +30,7 @@ def bench_enablement(runs: int) -> None:
             "ROI", "ヒアリング", "切り返し", "事例集", "キャンペーン", "展示会", "ウェビナー", "グループ会社", "テレワーク",
             "シフト", "働き方改革"]
     with tenant_context(vendor):
-        staff = User.objects.get(email="admin@benchenablement.example")
-        staff.role = "channel_manager"  # a vendor admin would first be sent to set up two-factor authentication
-        staff.save(update_fields=["role"])
+        staff = channel_manager("admin@benchenablement.example")
         if ContentItem.objects.count() < size(5_000):
             started = time.perf_counter()
             Partner.objects.bulk_create(Partner(name=f"株式会社ベンチ販売{n:03d}", partner_type="resale", stage="activation")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench.common import _peak_rss_reset, _percentiles, _rss_kb, _tenant, size, timed_gets
+from bench.common import _peak_rss_reset, _percentiles, _rss_kb, _tenant, channel_manager, size, timed_gets
 
 
 def _health_seed(staff) -> None:
@@ -160,9 +160,7 @@ def bench_health(runs: int) -> None:
     settings.KYOSO_EMAIL_DELIVERY = "inline"
     vendor = _tenant("benchhealth", "ベンチヘルス株式会社")
     with tenant_context(vendor):
-        staff = User.objects.get(email="admin@benchhealth.example")
-        staff.role = "channel_manager"  # a vendor admin would first be sent to set up two-factor authentication
-        staff.save(update_fields=["role"])
+        staff = channel_manager("admin@benchhealth.example")
         if ContactSignal.objects.count() < size(5_000_000):
             _health_seed(staff)
             with connection.cursor() as cursor:

@@ -7,7 +7,7 @@ import time
 import uuid
 
 from bench import common
-from bench.common import size, solo_worker, time_today
+from bench.common import channel_manager, size, solo_worker, time_today
 
 
 def bench_import(runs: int) -> None:
@@ -89,7 +89,6 @@ def bench_export(runs: int) -> None:
 
     from partners.japan import corporate_number_check_digit
     from partners.models import Partner
-    from prm.accounts.models import User
     from prm.exports.models import ExportJob
     from prm.tenancy.services import vendor_create
 
@@ -101,9 +100,7 @@ def bench_export(runs: int) -> None:
         with solo_worker("export") as queue:
             settings.KYOSO_EXPORT_QUEUE = queue
             with tenant_context(vendor):
-                staff = User.objects.get(email=f"admin@{slug}.example")
-                staff.role = "channel_manager"
-                staff.save(update_fields=["role"])
+                staff = channel_manager(f"admin@{slug}.example")
                 Partner.objects.bulk_create(
                     Partner(name=f"株式会社書出ベンチ{n:05d}", name_kana=f"カキダシベンチ{n:05d}", owner=staff,
                             partner_type="distributor" if n % 10 == 0 else "resale", stage="activation",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.common import _tenant, _timed_get, seed_partners, size
+from bench.common import _tenant, _timed_get, channel_manager, seed_partners, size
 
 
 def bench_partners(runs: int) -> None:
@@ -12,13 +12,10 @@ def bench_partners(runs: int) -> None:
     from django_tenants.utils import tenant_context
 
     from partners.models import Partner
-    from prm.accounts.models import User
 
     vendor = _tenant("benchpartners", "ベンチパートナーズ株式会社")
     with tenant_context(vendor):
-        staff = User.objects.get(email="admin@benchpartners.example")
-        staff.role = "channel_manager"
-        staff.save(update_fields=["role"])
+        staff = channel_manager("admin@benchpartners.example")
         seed_partners(staff)
         busiest = Partner.objects.order_by("pk").first()
     host = vendor.domain_for("console").domain

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from urllib.parse import quote
 
-from bench.common import _percentiles, _tenant, seed_partners, seed_registrations, size, time_today, timed_gets
+from bench.common import _percentiles, _tenant, channel_manager, seed_partners, seed_registrations, size, time_today, timed_gets
 
 QUERIES = [
     "さくら", "サクラ", "ｻｸﾗ", "株式会社さくらシステムズ", "(株)ﾎｸﾄ", "ほくと", "システム", "情報サービス",
@@ -30,13 +30,10 @@ def bench_search(runs: int) -> None:
     from django_tenants.utils import tenant_context
 
     from partners.models import Partner
-    from prm.accounts.models import User
 
     vendor = _tenant("benchsearch", "ベンチ検索株式会社")
     with tenant_context(vendor):
-        staff = User.objects.get(email="admin@benchsearch.example")
-        staff.role = "channel_manager"
-        staff.save(update_fields=["role"])
+        staff = channel_manager("admin@benchsearch.example")
         seed_partners(staff)
         _seed_named(staff)
         seed_registrations(list(Partner.objects.order_by("pk").values_list("pk", flat=True)), size(1_000_000))
