@@ -20,6 +20,7 @@ from enablement.services.sessions import lead_window
 from partners.selectors.lifecycle import deals_allowed
 from portal.access import or_404, portal_view
 from prm import ratelimits
+from prm.forms import error_messages
 from prm.params import int_param
 
 
@@ -129,7 +130,7 @@ def deal_extend(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Extension requested. Your channel manager will decide."))
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(error_messages(form)))
     return redirect("portal_deal_detail", pk=pk)
 
 

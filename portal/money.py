@@ -19,6 +19,7 @@ from incentives.views import statement_response
 from partners.services import fiscal_year_of
 from portal.access import or_404, portal_view
 from prm.bounds import BusinessDateField, count_field, yen_field
+from prm.forms import error_messages
 from prm.invitations.forms import ServiceErrorsMixin
 
 VISIBLE = [Payout.Status.APPROVED, Payout.Status.PAID, Payout.Status.CARRIED, Payout.Status.HELD, Payout.Status.REVIEW]
@@ -87,7 +88,7 @@ def statement_dispute(request: HttpRequest, pk: int) -> HttpResponse:
     payout = _own_payout(request, pk)
     form = DisputeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(error_messages(form)))
         return redirect("portal_payouts")
     try:
         payout_services.statement_dispute(payout=payout, actor=request.user, comment=form.cleaned_data["comment"])
@@ -147,5 +148,5 @@ def mdf_claim(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Claim submitted. It will be added to your next payout."))
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(error_messages(form)))
     return redirect("portal_mdf")

@@ -12,6 +12,7 @@ from insights.dashboards import exports, presentation
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.exports import offer
+from prm.forms import error_messages
 from prm.htmx import htmx_partial
 
 
@@ -23,8 +24,7 @@ def insights_overview(request: HttpRequest) -> HttpResponse:
     wants_csv = request.GET.get("format") == "csv"
     if not form.is_valid():
         if wants_csv:
-            problems = [str(error) for errors in form.errors.values() for error in errors]
-            return HttpResponse("\n".join(problems), status=400, content_type="text/plain; charset=utf-8")
+            return HttpResponse("\n".join(error_messages(form)), status=400, content_type="text/plain; charset=utf-8")
         return _render(request, {"form": form, "page": None})
     filters = form.filters()
     if wants_csv:

@@ -21,6 +21,7 @@ from partners.selectors.timeline import MAX_PAGES, timeline_entries, timeline_pa
 from partners.views.common import get_partner, paginate, querystring_without_page
 from prm.accounts.access import console_view
 from prm.formatting import format_date
+from prm.forms import error_messages
 from prm.htmx import htmx_partial
 from prm.invitations import services as invitations
 from prm.invitations.forms import ColleagueInvitationForm
@@ -91,7 +92,7 @@ def partner_stage(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Stage set to %(stage)s until %(day)s.") % {
                 "stage": partner.get_stage_display(), "day": format_date(partner.stage_override_until)})
             return redirect("partner_detail", pk=partner.pk)
-    messages.error(request, " ".join(str(message) for errors in form.errors.values() for message in errors))
+    messages.error(request, " ".join(error_messages(form)))
     return redirect("partner_detail", pk=partner.pk)
 
 
@@ -152,7 +153,7 @@ def partner_invite(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             return redirect("partner_detail", pk=partner.pk)
-    messages.error(request, " ".join(str(message) for errors in form.errors.values() for message in errors))
+    messages.error(request, " ".join(error_messages(form)))
     return redirect("partner_detail", pk=partner.pk)
 
 

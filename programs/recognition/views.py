@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from prm import csv_export
 from prm.accounts.access import console_view
 from prm.exports import offer
+from prm.forms import error_messages
 from prm.htmx import htmx_partial
 from programs.recognition import exports, selectors, services
 from programs.recognition.forms import AwardPublishForm, LeaderboardForm
@@ -47,7 +48,7 @@ def recognition_export(request: HttpRequest) -> HttpResponse:
     form = _filter(request)
     selection = form.selection()
     if selection is None:
-        return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors), status=400,
+        return HttpResponse(" ".join(error_messages(form)), status=400,
                             content_type="text/plain; charset=utf-8")
     period, metric = selection
 
