@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from bench.common import _peak_rss_reset, _percentiles, _rss_kb, _tenant, channel_manager, size, timed_gets
@@ -157,6 +158,8 @@ def bench_health(runs: int) -> None:
 
     # Alert e-mails go out when the recalculation commits; keep them in memory rather than on the console.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # They are sent as tasks run eagerly here: a log line per alert would bury the figures.
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     settings.KYOSO_EMAIL_DELIVERY = "inline"
     vendor = _tenant("benchhealth", "ベンチヘルス株式会社")
     with tenant_context(vendor):

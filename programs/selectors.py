@@ -145,33 +145,25 @@ def tier_changes_for_sync(*, partner_id: int | None = None) -> QuerySet[TierChan
 # --------------------------------------------------------------------------- partners' tiers, set-based
 
 
-def partner_tier_ids(partner_ids=None) -> dict[int, int]:
-    """partner id → id of the tier it holds now (partners without a tier are left out); every partner when
-    `partner_ids` is None."""
-    rows = PartnerTier.objects.order_by()
-    if partner_ids is not None:
-        rows = rows.filter(partner_id__in=list(partner_ids))
-    return dict(rows.values_list("partner_id", "tier_id"))
+def partners_in_tier_sql(tier_id: int) -> tuple[str, dict[str, object]]:
+    """A relation of the ids (partner_id) of the partners holding the tier now, and its parameters (starting
+    `tier_`, so they do not clash with the statement's own): a statement over partners limits itself to them without a round trip."""
+    return ("SELECT pt.partner_id FROM programs_partnertier pt WHERE pt.tier_id = %(tier_held)s",
+            {"tier_held": tier_id})
 
 
-def partners_in_tier(tier_id: int) -> list[int]:
-    """Ids of the partners holding the tier now."""
-    return list(PartnerTier.objects.filter(tier_id=tier_id).order_by().values_list("partner_id", flat=True))
-
-
-def tier_labels(tier_ids) -> dict[int, str]:
-    """tier id → its name, prefixed with its programme's name when the vendor runs more than one programme."""
-    tiers = list(Tier.objects.filter(pk__in=list(tier_ids)).select_related("program").only("name", "program__name"))
-    if not tiers:
-        return {}
-    several = Program.objects.count() > 1
-    return {tier.pk: (f"{tier.program.name} · {tier.name}" if several else tier.name) for tier in tiers}
-
-
-def partner_tier_names(partner_ids) -> dict[int, str]:
-    """partner id → the name of the tier it holds now."""
-    return dict(PartnerTier.objects.filter(partner_id__in=list(partner_ids)).order_by()
-                .values_list("partner_id", "tier__name"))
+def held_tiers_sql() -> str:
+    """A relation of the tier each partner holds now, one row per partner holding one: partner_id, tier_id,
+    tier_name, and tier_label: the name, prefixed with its programme's when the vendor runs more than one
+    programme ("Partner+ · Gold"). The programs tables' part of the insights dashboard's statements (see
+    deals.selectors.dashboard)."""
+    return """
+        SELECT pt.partner_id, pt.tier_id, t.name AS tier_name,
+               CASE WHEN (SELECT count(*) FROM programs_program) > 1 THEN pr.name || ' · ' || t.name
+                    ELSE t.name END AS tier_label
+          FROM programs_partnertier pt
+          JOIN programs_tier t ON t.id = pt.tier_id
+          JOIN programs_program pr ON pr.id = t.program_id"""
 
 
 def rank_labels() -> dict[int, str]:

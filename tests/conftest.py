@@ -7,6 +7,7 @@ Requests go through TenantClient, which sends the right Host header (glibc does 
 from __future__ import annotations
 
 import contextlib
+import shutil
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -18,6 +19,17 @@ from django_tenants.utils import schema_context, tenant_context
 
 from prm.tenancy.lookups import vendor_for_host
 from tests.factories import PartnerFactory, UserFactory
+
+
+def pytest_configure(config) -> None:
+    """Uploaded and generated files start from nothing each run: a file left by an earlier run would make
+    the storage give a new one a suffixed name. Only the controller clears it, before any worker starts."""
+    if hasattr(config, "workerinput"):
+        return
+    from django.conf import settings
+
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
 
 TENANTS = {
     "a": {"slug": "alpha", "name": "株式会社アルファ"},

@@ -32,6 +32,8 @@ from deals.selectors.commissions import deals_for_commissions as deals_for_commi
 from deals.selectors.commissions import first_product_codes as first_product_codes
 from deals.selectors.commissions import product_codes as product_codes
 from deals.selectors.commissions import registered_and_won as registered_and_won
+from deals.selectors.dashboard import registrations_in_period_sql as registrations_in_period_sql
+from deals.selectors.dashboard import won_by_month_sql as won_by_month_sql
 from deals.selectors.inbox import extensions_awaiting_approval as extensions_awaiting_approval
 from deals.selectors.inbox import lead_offers_past_sla as lead_offers_past_sla
 from deals.selectors.inbox import registrations_awaiting_approval as registrations_awaiting_approval
@@ -404,43 +406,6 @@ def _partner_condition(partner_ids, column: str = "d.partner_id") -> str:
     return "" if partner_ids is None else f"AND {column} = ANY(%(partner_ids)s)"
 
 
-@dataclass(frozen=True)
-class RegistrationFigures:
-    """One partner's deals registered in a period: counted as the catalogue's registered deals (rejected ones
-    excluded), with their outcome, and whether the partner had registered any deal before the period."""
-
-    registered: int
-    won: int
-    lost: int
-    first_at: datetime | None
-    registered_before: bool
-
-
-def registrations_in_period(partner_ids, starts_at: datetime, ends_before: datetime) -> dict[int, RegistrationFigures]:
-    """partner id → its deals registered from `starts_at` (included) to `ends_before` (excluded).
-
-    Whether a partner registered before is an index probe per partner that registered in the period, not a
-    scan of every deal ever."""
-    rows = _raw(f"""
-        SELECT pp.partner_id, pp.registered, pp.won, pp.lost, pp.first_at,
-               EXISTS (SELECT 1 FROM deals_dealregistration earlier
-                        WHERE earlier.partner_id = pp.partner_id AND earlier.stage <> 'rejected'
-                          AND earlier.registered_at < %(starts_at)s)
-          FROM (SELECT d.partner_id,
-                       count(*) FILTER (WHERE d.stage <> 'rejected') AS registered,
-                       count(*) FILTER (WHERE d.stage = 'won') AS won,
-                       count(*) FILTER (WHERE d.stage = 'lost') AS lost,
-                       min(d.registered_at) FILTER (WHERE d.stage <> 'rejected') AS first_at
-                  FROM deals_dealregistration d
-                 WHERE d.registered_at >= %(starts_at)s AND d.registered_at < %(ends_before)s
-                       {_partner_condition(partner_ids)}
-                 GROUP BY d.partner_id) pp""",
-                {"starts_at": starts_at, "ends_before": ends_before,
-                 "partner_ids": None if partner_ids is None else list(partner_ids)})
-    return {pk: RegistrationFigures(int(registered), int(won), int(lost), first_at, bool(before))
-            for pk, registered, won, lost, first_at, before in rows}
-
-
 def registrations_by_month(partner_ids, month_starts: list[datetime], ends_before: datetime) -> tuple[list[int], list[int]]:
     """Deals registered per month (rejected ones excluded) and, of those, the ones won: two lists with a value
     per month starting at `month_starts`, the last month ending before `ends_before`."""
@@ -457,22 +422,6 @@ def registrations_by_month(partner_ids, month_starts: list[datetime], ends_befor
         if 1 <= bucket <= months:
             registered[bucket - 1], won[bucket - 1] = int(count_registered), int(count_won)
     return registered, won
-
-
-def won_totals_by_month(partner_ids, month_firsts: list[date], end: date) -> dict[tuple[int, int], tuple[int, int]]:
-    """(partner id, month index from 0) → (won revenue ¥, won deals), as won_totals counts them, for the months
-    starting on `month_firsts`, the last one ending on `end` (included)."""
-    months = len(month_firsts)
-    result: dict[tuple[int, int], tuple[int, int]] = {}
-    for partner_id, bucket, won, revenue in _raw(f"""
-        SELECT d.partner_id, width_bucket(d.won_on, %(days)s::date[]), count(*), COALESCE(sum(d.won_amount), 0)
-          FROM deals_dealregistration d
-         WHERE d.stage = 'won' AND d.won_on >= %(start)s AND d.won_on <= %(end)s {_partner_condition(partner_ids)}
-         GROUP BY 1, 2""", {"days": [*month_firsts, end], "start": month_firsts[0], "end": end,
-                            "partner_ids": None if partner_ids is None else list(partner_ids)}):
-        # The period's last day is the upper boundary itself: width_bucket puts it one past the end.
-        result[(partner_id, min(bucket, months) - 1)] = (int(revenue), int(won))
-    return result
 
 
 def won_revenue_registered_between(windows: list[tuple[int, int, date, date]]) -> dict[int, int]:

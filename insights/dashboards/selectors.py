@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from statistics import median
 
 from django.db import connection
 from django.utils import timezone
@@ -188,9 +187,9 @@ def _rows(sql: str, params: dict) -> list[tuple]:
 
 def _partner_scope(filters: Filters, *, signed_only: bool = False) -> partner_selectors.PartnerScope:
     """The partners the filters cover (only the signed ones with `signed_only`)."""
-    tier_partners = programme_selectors.partners_in_tier(filters.tier) if filters.tier else None
-    return partner_selectors.PartnerScope(owner=filters.owner, partner_type=filters.partner_type,
-                                          partner_ids=tier_partners, stages=SIGNED if signed_only else None)
+    within = programme_selectors.partners_in_tier_sql(filters.tier) if filters.tier else None
+    return partner_selectors.PartnerScope(owner=filters.owner, partner_type=filters.partner_type, within=within,
+                                          stages=SIGNED if signed_only else None)
 
 
 def _scope(filters: Filters, *, signed_only: bool = False) -> tuple[str, dict]:
@@ -255,25 +254,28 @@ def _month_starts(filters: Filters) -> list[datetime]:
 def deal_figures(filters: Filters, partner_ids=_ALL) -> _DealFigures:
     """Deals registered in the period (per month), their outcome, the active partners, and time to first deal.
 
-    A partner's first deal is in the period when it registered one there and none before; its start is its
-    first agreement or its creation, as in the health figures."""
+    A partner's first deal is in the period when it registered one there and none before; its start is
+    partners.selectors.start_day_sql's. One statement joins the deals' part (registrations_in_period_sql) with
+    the partners in scope."""
+    scope, params = _scope(filters)
+    registrations, registration_params = deal_selectors.registrations_in_period_sql(filters.starts_at,
+                                                                                    filters.ends_before)
+    params.update(registration_params, signed=SIGNED, tz=timezone.get_current_timezone_name())
+    active, registered_total, won_total, lost_total, first_deals, first_days = _rows(f"""
+        WITH {scope}, pp AS ({registrations})
+        SELECT count(*) FILTER (WHERE pp.registered > 0 AND s.stage = ANY(%(signed)s)),
+               COALESCE(sum(pp.registered), 0), COALESCE(sum(pp.won), 0), COALESCE(sum(pp.lost), 0),
+               count(first.days), percentile_cont(0.5) WITHIN GROUP (ORDER BY first.days)
+          FROM pp
+          JOIN scope s ON s.id = pp.partner_id
+          LEFT JOIN LATERAL (
+              SELECT GREATEST((pp.first_at AT TIME ZONE %(tz)s)::date - {partner_selectors.start_day_sql("s")}, 0)
+                     AS days
+               WHERE pp.first_at IS NOT NULL AND NOT pp.registered_before) first ON true""", params)[0]
     ids = _ids(filters, partner_ids)
-    per_partner = deal_selectors.registrations_in_period(ids, filters.starts_at, filters.ends_before)
-    registering = [pk for pk, figures in per_partner.items() if figures.registered]
-    firsts = [pk for pk in registering if not per_partner[pk].registered_before]
-    # The start of a partner is read only for the partners whose first deal is in the period.
-    partners = partner_selectors.stages_and_starts(registering, starts_of=firsts)
-    first_days = []
-    for pk in firsts:
-        start = partners[pk][1] if pk in partners else None
-        if start is not None:
-            first_day = timezone.localtime(per_partner[pk].first_at).date()
-            first_days.append(max((first_day - start).days, 0))
     registered, won = deal_selectors.registrations_by_month(ids, _month_starts(filters), filters.ends_before)
-    kpis = {"active_partners": sum(1 for pk in registering if partners.get(pk, ("",))[0] in SIGNED),
-            "registered": sum(f.registered for f in per_partner.values()),
-            "won": sum(f.won for f in per_partner.values()), "lost": sum(f.lost for f in per_partner.values()),
-            "first_deals": len(first_days), "days_to_first_deal": _days(median(first_days)) if first_days else None}
+    kpis = {"active_partners": active, "registered": int(registered_total), "won": int(won_total),
+            "lost": int(lost_total), "first_deals": first_deals, "days_to_first_deal": _days(first_days)}
     return _DealFigures(kpis, registered, won)
 
 
@@ -285,40 +287,51 @@ class _Revenue:
     by_tier: list[MonthlySeries]
 
 
-def revenue(filters: Filters, *, limit: int | None = TOP, partner_ids=_ALL) -> _Revenue:
+def revenue(filters: Filters, *, limit: int | None = TOP) -> _Revenue:
     """Won revenue (by the day it was won, as deals.selectors.won_revenue counts it) per partner, and per month
-    by partner type and by tier."""
-    ids = _ids(filters, partner_ids)
+    by partner type and by tier: one statement over the deals' part (won_by_month_sql), the partners in scope
+    and the tiers they hold (programs.selectors.held_tiers_sql)."""
+    scope, params = _scope(filters)
+    won, won_params = deal_selectors.won_by_month_sql(filters.months, filters.end)
+    params.update(won_params, limit=limit)
+    rows = _rows(f"""
+        WITH {scope},
+        per_month AS ({won}),
+        held AS ({programme_selectors.held_tiers_sql()}),
+        joined AS (
+            SELECT m.*, s.name, s.partner_type, h.tier_id, h.tier_name, h.tier_label
+              FROM per_month m JOIN scope s ON s.id = m.partner_id LEFT JOIN held h ON h.partner_id = m.partner_id)
+        SELECT 'type', month, partner_type, NULL::bigint, NULL, NULL, sum(won), sum(revenue)
+          FROM joined GROUP BY month, partner_type
+        UNION ALL
+        SELECT 'tier', month, COALESCE(tier_id::text, ''), NULL, min(tier_label), NULL, sum(won), sum(revenue)
+          FROM joined GROUP BY month, tier_id
+        UNION ALL
+        (SELECT 'partner', NULL, partner_type, partner_id, min(name), COALESCE(min(tier_name), ''),
+                sum(won), sum(revenue)
+           FROM joined GROUP BY partner_id, partner_type
+          ORDER BY sum(revenue) DESC, min(name), partner_id
+          LIMIT %(limit)s)""", params)
     months = len(filters.months)
-    per_month = deal_selectors.won_totals_by_month(ids, filters.months, filters.end)
-    winners = sorted({pk for pk, _index in per_month})
-    partners = partner_selectors.names_and_types(winners)
-    tiers = programme_selectors.partner_tier_ids(winners) if winners else {}
     by_type: dict[str, list[int]] = {}
     by_tier: dict[str, list[int]] = {}
-    per_partner: dict[int, list[int]] = {}
-    total = 0
-    for (pk, index), (amount, won) in per_month.items():
-        if pk not in partners:
+    tier_names: dict[str, str] = {}
+    top, total = [], 0
+    # Each row: its kind, the month (from 1), the type, tier or partner type, the partner, the partner's name or
+    # the tier's label, the partner's tier, won deals and revenue.
+    for kind, month, key, partner_id, label, tier_name, won_deals, amount in rows:
+        if kind == "partner":
+            top.append(PartnerRevenue(partner_id, label, key, tier_name, int(won_deals), int(amount)))
             continue
-        partner_type = partners[pk][1]
-        tier = tiers.get(pk)
-        by_type.setdefault(partner_type, [0] * months)[index] += amount
-        by_tier.setdefault("" if tier is None else str(tier), [0] * months)[index] += amount
-        figures = per_partner.setdefault(pk, [0, 0])
-        figures[0] += won
-        figures[1] += amount
-        total += amount
-    ranked = sorted(per_partner.items(), key=lambda item: (-item[1][1], partners[item[0]][0], item[0]))
-    if limit is not None:
-        ranked = ranked[:limit]
-    tier_names = programme_selectors.tier_labels([int(key) for key in by_tier if key])
-    partner_tiers = programme_selectors.partner_tier_names([pk for pk, _figures in ranked]) if ranked else {}
-    top = [PartnerRevenue(pk, partners[pk][0], partners[pk][1], partner_tiers.get(pk, ""), won, amount)
-           for pk, (won, amount) in ranked]
+        target = by_type if kind == "type" else by_tier
+        target.setdefault(key, [0] * months)[month - 1] += int(amount)
+        if kind == "type":
+            total += int(amount)
+        elif key:
+            tier_names[key] = label
     type_series = [MonthlySeries(key, "", values)
                    for key, values in sorted(by_type.items(), key=lambda item: -sum(item[1]))]
-    tier_series = [MonthlySeries(key, tier_names.get(int(key), "") if key else "", values)
+    tier_series = [MonthlySeries(key, tier_names.get(key, ""), values)
                    for key, values in sorted(by_tier.items(), key=lambda item: (item[0] == "", -sum(item[1])))]
     return _Revenue(total, top, type_series, tier_series)
 
@@ -418,7 +431,7 @@ def overview(filters: Filters) -> Overview:
     """Every section of the insights dashboard for these filters, uncached (see insights.dashboards.cached)."""
     ids = scope_ids(filters)
     deals = deal_figures(filters, ids)
-    money = revenue(filters, partner_ids=ids)
+    money = revenue(filters)
     kpis = Kpis(**current_figures(filters), **deals.kpis, revenue=money.total)
     return Overview(
         filters=filters, computed_at=timezone.now(), stages=stage_rows(filters), kpis=kpis,

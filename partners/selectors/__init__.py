@@ -57,11 +57,10 @@ from partners.selectors.rankings import partner_count_in_stages as partner_count
 from partners.selectors.rankings import partners_in_stages as partners_in_stages
 from partners.selectors.rankings import ranking as ranking
 from partners.selectors.scope import PartnerScope as PartnerScope
-from partners.selectors.scope import names_and_types as names_and_types
 from partners.selectors.scope import scope_figures as scope_figures
 from partners.selectors.scope import scope_sql as scope_sql
 from partners.selectors.scope import stage_durations as stage_durations
-from partners.selectors.scope import stages_and_starts as stages_and_starts
+from partners.selectors.scope import start_day_sql as start_day_sql
 from partners.selectors.search import contact_search as contact_search
 from partners.selectors.search import partner_search as partner_search
 

@@ -12,6 +12,9 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
+
+from partners.selectors.scope import start_day_sql
 
 
 @dataclass(frozen=True)
@@ -28,14 +31,13 @@ def health_inputs(partner_ids: list[int] | None, *, stages: list[str], today: da
     """partner id → its health inputs, for every partner at one of `stages` (among `partner_ids`; None: every
     partner)."""
     scope = "" if partner_ids is None else " AND p.id = ANY(%(ids)s)"
-    params: dict[str, Any] = {"ids": partner_ids or [], "stages": stages, "today": today, "login_since": login_since}
+    params: dict[str, Any] = {"ids": partner_ids or [], "stages": stages, "today": today, "login_since": login_since,
+                              "tz": timezone.get_current_timezone_name()}
     partners = f"SELECT p.id FROM partners_partner p WHERE p.stage = ANY(%(stages)s){scope}"
     with connection.cursor() as cursor:
         cursor.execute(f"""
             SELECT p.id,
-                   (%(today)s::date - LEAST(p.created_at::date,
-                       COALESCE((SELECT min(a.agreed_on) FROM partners_agreement a WHERE a.partner_id = p.id),
-                                p.created_at::date))),
+                   (%(today)s::date - {start_day_sql("p")}),
                    count(c.id),
                    count(c.id) FILTER (WHERE u.is_active),
                    count(c.id) FILTER (WHERE c.stage = 'active')

@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from partners.models import Partner
+from partners.selectors.scope import start_day_sql
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,7 @@ def partners_in_stages(partner_ids: Iterable[int], *, stages: Iterable[str],
     started = ""
     params = {"ids": list(partner_ids), "stages": list(stages)}
     if started_between is not None:
-        started = """AND COALESCE((SELECT MIN(a.agreed_on) FROM partners_agreement a WHERE a.partner_id = p.id),
-                                  (p.created_at AT TIME ZONE %(zone)s)::date) BETWEEN %(started_from)s AND %(started_to)s"""
+        started = f"AND {start_day_sql('p', 'zone')} BETWEEN %(started_from)s AND %(started_to)s"
         params.update(zone=timezone.get_current_timezone_name(), started_from=started_between[0],
                       started_to=started_between[1])
     return _fetch(f"""

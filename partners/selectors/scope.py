@@ -9,10 +9,9 @@ whole; insights turns them into its rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from django.db import connection
-from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,9 @@ class PartnerScope:
 
     owner: int | None = None
     partner_type: str = ""
-    partner_ids: list[int] | None = None  # e.g. the partners of a tier
+    # (SQL of a relation of partner ids, its parameters) written by the app that owns the tables it reads, e.g.
+    # programs.selectors.partners_in_tier_sql: the partners holding a tier
+    within: tuple[str, dict[str, object]] | None = None
     stages: list[str] | None = None
 
 
@@ -37,9 +38,10 @@ def scope_sql(scope: PartnerScope) -> tuple[str, dict[str, object]]:
     if scope.partner_type:
         conditions.append("p.partner_type = %(scope_partner_type)s")
         params["scope_partner_type"] = scope.partner_type
-    if scope.partner_ids is not None:
-        conditions.append("p.id = ANY(%(scope_partner_ids)s)")
-        params["scope_partner_ids"] = scope.partner_ids
+    if scope.within is not None:
+        relation, relation_params = scope.within
+        conditions.append(f"p.id IN ({relation})")
+        params.update(relation_params)
     if scope.stages is not None:
         conditions.append("p.stage = ANY(%(scope_stages)s)")
         params["scope_stages"] = scope.stages
@@ -121,24 +123,10 @@ def stage_durations(scope: PartnerScope, *, now: datetime, starts_at: datetime, 
     return StageDurations(current, ended, waiting)
 
 
-def stages_and_starts(partner_ids: list[int], *, starts_of: list[int]) -> dict[int, tuple[str, date | None]]:
-    """partner id → its stage and, for the partners in `starts_of` only, the day it started in the vendor's zone:
-    its first agreement, or its creation when that came first or it has none."""
-    if not partner_ids:
-        return {}
-    return {pk: (stage, start) for pk, stage, start in _rows("""
-        SELECT p.id, p.stage,
-               CASE WHEN p.id = ANY(%(firsts)s) THEN LEAST(
-                   (p.created_at AT TIME ZONE %(tz)s)::date,
-                   COALESCE((SELECT min(a.agreed_on) FROM partners_agreement a WHERE a.partner_id = p.id),
-                            (p.created_at AT TIME ZONE %(tz)s)::date)) END
-          FROM partners_partner p WHERE p.id = ANY(%(ids)s)""",
-        {"ids": partner_ids, "firsts": starts_of, "tz": timezone.get_current_timezone_name()})}
-
-
-def names_and_types(partner_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """partner id → its name and partner type, in one statement however many partners (an array, not an IN list)."""
-    if not partner_ids:
-        return {}
-    return {pk: (name, partner_type) for pk, name, partner_type in _rows(
-        "SELECT id, name, partner_type FROM partners_partner WHERE id = ANY(%(ids)s)", {"ids": partner_ids})}
+def start_day_sql(partner: str, zone_param: str = "tz") -> str:
+    """SQL for the day partner row `partner` started, in the vendor's zone (the named parameter `zone_param`):
+    its first agreement, or the day it was created when that came first or it has none. The one definition of
+    a partner's start: health, the dashboard's time to first deal and the recognition badges use it."""
+    created = f"({partner}.created_at AT TIME ZONE %({zone_param})s)::date"
+    return (f"LEAST({created}, COALESCE((SELECT min(a.agreed_on) FROM partners_agreement a "
+            f"WHERE a.partner_id = {partner}.id), {created}))")

@@ -178,6 +178,21 @@ def test_revenue_by_type_tier_and_partner_follows_the_day_deals_were_won(people_
     assert overview.kpis.revenue == 5_500_000
 
 
+def test_a_win_on_the_periods_last_day_adds_to_the_last_month_and_is_never_lost(people_a):
+    """The last day of the period is the month boundaries' upper end: its wins fall in the last month together
+    with that month's other wins (a partner with both once kept only one of the two sums)."""
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(name="月末の会社", partner_type="resale")
+        _deal(partner, stage="won", on=date(2026, 3, 2), won_on=date(2026, 3, 5), amount=1_000_000)
+        _deal(partner, stage="won", on=date(2026, 3, 2), won_on=date(2026, 3, 31), amount=4_000_000)
+        _deal(partner, stage="won", on=date(2026, 3, 2), won_on=date(2026, 3, 31), amount=2_000_000)
+    _, overview = _overview(people_a.console(people_a.channel_manager))
+    by_type = {series.key: series.values for series in overview.revenue_by_type}
+    assert by_type == {"resale": [0] * 11 + [7_000_000]}
+    assert [(p.name, p.won, p.revenue) for p in overview.top_partners] == [("月末の会社", 3, 7_000_000)]
+    assert overview.kpis.revenue == 7_000_000
+
+
 def test_biggest_movers_compare_the_first_and_last_snapshot_of_the_period(people_a):
     with tenant_context(people_a.tenant):
         faller, riser, steady, late = PartnerFactory.create_batch(4, stage=Stage.ACTIVATION)
