@@ -129,6 +129,9 @@ PROTECTED_STAGES = (Stage.APPROVED, Stage.PROPOSAL, Stage.NEGOTIATION)
 # A reported win keeps its priority: it may still return to its open stage, so until the vendor
 # decides, it holds the customer against other partners' registrations like an open deal.
 HOLDING_STAGES = (*OPEN_STAGES, Stage.WON_PENDING)
+# A registration past the vendor's approval (approved, being worked, or won): while one holds a customer, another
+# partner's registration of that customer cannot be approved.
+DECIDED_STAGES = (*PROTECTED_STAGES, Stage.WON_PENDING, Stage.WON)
 
 
 class Priority(models.TextChoices):

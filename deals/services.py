@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from deals import matching
 from deals.models import (
+    DECIDED_STAGES,
     HOLDING_STAGES,
     OPEN_STAGES,
     PROTECTED_STAGES,
@@ -106,6 +107,37 @@ def matching_registrations(keys: matching.CustomerKeys, *, exclude_pk: int | Non
         candidates = candidates.exclude(pk=exclude_pk)
     candidates = candidates.select_related("partner").order_by("registered_at", "pk")
     return [deal for deal in candidates if matching.same_customer(keys, _stored_keys(deal))]
+
+
+def competes(deal: DealRegistration, other: DealRegistration) -> bool:
+    """Whether `other` takes part in `deal`'s conflict: another partner's registration of the same customer that
+    holds it (open or a reported win), or one won after `deal` was registered — a win that came while `deal` was
+    there still decides what happens to `deal`. A win from before `deal` was registered left the customer free."""
+    if other.pk == deal.pk or other.partner_id == deal.partner_id:
+        return False
+    if other.stage == Stage.WON:
+        if other.won_confirmed_at is not None and other.won_confirmed_at <= deal.registered_at:
+            return False
+    elif other.stage not in HOLDING_STAGES:
+        return False
+    return matching.same_customer(_stored_keys(deal), _stored_keys(other))
+
+
+def stored_key_sets(records) -> tuple[list[str], list[str], list[str]]:
+    """The name keys, corporate numbers and domains the records store (empty ones left out), for one look-up."""
+    names, numbers, domains = ({value for record in records if (value := getattr(record, column))}
+                               for column in ("name_key", "corporate_key", "domain_key"))
+    return sorted(names), sorted(numbers), sorted(domains)
+
+
+def rivals_of(deals: list[DealRegistration], *, related: tuple[str, ...] = ("partner",)) -> dict[int, list[DealRegistration]]:
+    """deal id → the registrations it competes with (see `competes`), earliest registered first. One statement
+    for all the deals: index look-ups on their keys, then the matcher decides."""
+    names, numbers, domains = stored_key_sets(deals)
+    candidates = list(DealRegistration.objects.filter(
+        Q(name_key__in=names) | Q(corporate_key__in=numbers) | Q(domain_key__in=domains),
+        stage__in=(*HOLDING_STAGES, Stage.WON)).select_related(*related).order_by("registered_at", "pk")) if deals else []
+    return {deal.pk: [other for other in candidates if competes(deal, other)] for deal in deals}
 
 
 def matching_direct_accounts(keys: matching.CustomerKeys) -> list[DirectAccount]:
@@ -309,9 +341,8 @@ def deal_approve(*, deal: DealRegistration, actor: User, reason: str = "") -> De
     if deal.stage != Stage.REGISTERED:
         raise ValidationError(_("Only a registration waiting for approval can be approved."))
     rules = DealSettings.current()
-    others = [d for d in matching_registrations(_stored_keys(deal), exclude_pk=deal.pk)
-              if d.stage in (*PROTECTED_STAGES, Stage.WON_PENDING)]
-    if others:
+    # A win counts too: approving the registration that lost to it would give the customer to two partners.
+    if any(other.stage in DECIDED_STAGES for other in rivals_of([deal], related=())[deal.pk]):
         raise ValidationError(_("Another partner's registration for this customer is already approved. Reject one of them first."))
     today = timezone.localdate()
     deal.stage, deal.priority = Stage.APPROVED, Priority.HOLDER

@@ -45,9 +45,10 @@ def _deal(pk: int) -> DealRegistration:
 @console_view
 @require_GET
 def deal_queue(request: HttpRequest) -> HttpResponse:
-    rows = selectors.approval_queue()
+    page = selectors.approval_queue(int_param(request, "page", default=1) or 1)
     return render(request, "deals/queue.html", {
-        "rows": rows,
+        "page": page,
+        "rows": page.rows,
         "extensions": selectors.pending_extensions(),
         "decision_form": DecisionForm(),
         "wins_waiting": selectors.wins_awaiting_count(),
@@ -88,8 +89,8 @@ def deal_bulk(request: HttpRequest) -> HttpResponse:
 def _detail(request: HttpRequest, deal: DealRegistration, **forms) -> HttpResponse:
     return render(request, "deals/detail.html", {
         "deal": deal,
-        "conflicts": selectors.conflicts_of(deal),
-        "direct": selectors.direct_conflicts_of(deal),
+        "conflict": selectors.deal_conflict(deal),
+        "direct": selectors.direct_conflicts([deal])[deal.pk],
         "events": deal.events.select_related("actor"),
         "meetings": deal.meetings.prefetch_related("staff"),
         "extensions": deal.extensions.select_related("requested_by", "decided_by"),

@@ -105,6 +105,8 @@ def _detail(request: HttpRequest, deal: DealRegistration, move_form: MoveForm | 
     return render(request, "portal/deals/detail.html", {
         "deal": deal, "move_form": move_form or MoveForm(reporting=True), "extension_form": ExtensionForm(),
         "extensions": deal.extensions.all(), "outcome": services.outcome_text(deal),
+        # what it loses to and what happens to it, without whose registration that is
+        "conflict": selectors.deal_conflict(deal).for_partner(),
     })
 
 

@@ -62,3 +62,13 @@ def format_datetime_seconds(value: datetime | None) -> str:
         return "—"
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{format_date(local)} {local:%H:%M:%S}"
+
+
+def format_ordinal(value: int | None) -> str:
+    """A position in an order: 1番目, 2番目… in Japanese; 1st, 2nd, 3rd, 11th, 21st… in English."""
+    if value is None:
+        return "—"
+    if _japanese():
+        return f"{value}番目"
+    suffix = "th" if value % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
+    return f"{value}{suffix}"

@@ -32,6 +32,12 @@ from deals.selectors.commissions import deals_for_commissions as deals_for_commi
 from deals.selectors.commissions import first_product_codes as first_product_codes
 from deals.selectors.commissions import product_codes as product_codes
 from deals.selectors.commissions import registered_and_won as registered_and_won
+from deals.selectors.conflicts import Conflict as Conflict
+from deals.selectors.conflicts import QueuePage as QueuePage
+from deals.selectors.conflicts import approval_queue as approval_queue
+from deals.selectors.conflicts import deal_conflict as deal_conflict
+from deals.selectors.conflicts import direct_conflicts as direct_conflicts
+from deals.selectors.conflicts import registration_conflicts as registration_conflicts
 from deals.selectors.dashboard import registrations_in_period_sql as registrations_in_period_sql
 from deals.selectors.dashboard import won_by_month_sql as won_by_month_sql
 from deals.selectors.inbox import extensions_awaiting_approval as extensions_awaiting_approval
@@ -54,26 +60,9 @@ from deals.selectors.lookups import deals_registered_by_users as deals_registere
 from deals.selectors.search import CustomerMatch as CustomerMatch
 from deals.selectors.search import customer_search as customer_search
 from deals.selectors.search import deal_search as deal_search
-from deals.services import _as_stored, _stored_keys, customer_keys_for, matching_direct_accounts, matching_registrations
+from deals.services import _as_stored, customer_keys_for
 from partners.models import Partner
 from partners.selectors import partner_names
-
-
-@dataclass
-class QueueRow:
-    deal: DealRegistration
-    conflicts: list[DealRegistration]
-    direct: list[DirectAccount]
-
-
-def approval_queue() -> list[QueueRow]:
-    """Registrations waiting for a decision, each with every registration and direct account it
-    conflicts with (who registered first and when)."""
-    waiting = list(
-        DealRegistration.objects.filter(stage=Stage.REGISTERED)
-        .select_related("partner", "registered_by").prefetch_related("products").order_by("registered_at", "pk")[:200]
-    )
-    return [QueueRow(deal, conflicts_of(deal), direct_conflicts_of(deal)) for deal in waiting]
 
 
 def wins_awaiting_confirmation() -> QuerySet[DealRegistration]:
@@ -84,14 +73,6 @@ def wins_awaiting_confirmation() -> QuerySet[DealRegistration]:
 
 def wins_awaiting_count() -> int:
     return DealRegistration.objects.filter(stage=Stage.WON_PENDING).count()
-
-
-def conflicts_of(deal: DealRegistration) -> list[DealRegistration]:
-    return matching_registrations(_stored_keys(deal), exclude_pk=deal.pk)
-
-
-def direct_conflicts_of(deal: DealRegistration) -> list[DirectAccount]:
-    return matching_direct_accounts(_stored_keys(deal))
 
 
 def pending_extensions() -> QuerySet[ExtensionRequest]:

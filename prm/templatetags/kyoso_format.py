@@ -15,3 +15,4 @@ register.filter("datetime_ja", formatting.format_datetime)
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
 register.filter("datetime_seconds", formatting.format_datetime_seconds)
+register.filter("ordinal", formatting.format_ordinal)

@@ -314,3 +314,25 @@ def test_the_partner_360_page_fits_a_phone_and_a_laptop_with_every_section(chrom
             page.screenshot(path=str(Path(os.environ["KYOSO_SCREENSHOTS"]) / f"partner360-{width}.png"), full_page=True)
     tab.page.context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_approval_queue_groups_customers_and_shows_what_a_loser_conflicts_with_on_a_phone_and_a_laptop(chromium, site):
+    """The demo's queue: each customer's waiting registrations together with their place in the order, and the
+    later registration of a customer whose first one is being worked shows what it conflicts with and what the
+    rule does with it; KYOSO_SCREENSHOTS=<folder> keeps a picture of each width."""
+    tab = _open(chromium, site, CHANNEL_MANAGER)
+    page = tab.page
+    path = reverse("deal_queue", urlconf=CONSOLE)
+    problems = []
+    for width in WIDTHS:
+        problems += _check(tab, path, width)
+        groups = page.locator("section.kyoso-queue-group")
+        if groups.count() < 2:
+            problems.append(f"{path} at {width} px: {groups.count()} customer groups")
+        losing = page.locator("section.kyoso-queue-group", has_text="横浜港運").locator(".kyoso-conflict")
+        if losing.count() != 1 or "交渉" not in losing.inner_text() or "2番目" not in page.inner_text("main"):
+            problems.append(f"{path} at {width} px: the later 横浜港運 registration does not show its conflict")
+        if os.environ.get("KYOSO_SCREENSHOTS"):
+            page.screenshot(path=str(Path(os.environ["KYOSO_SCREENSHOTS"]) / f"queue-{width}.png"), full_page=True)
+    tab.page.context.close()
+    assert not problems, "\n".join(problems)
