@@ -1,9 +1,10 @@
 """Platform benchmarks: ./kyoso bench [create_vendor] [partners] [matching] [incentives] [enablement] [health]
-[mapping] [email] [import] [vendor_archive] [invoices] [export] [webhooks] [api] [web] [tenants] [search] [ALL]
+[mapping] [email] [import] [vendor_archive] [invoices] [export] [webhooks] [api] [web] [tenants] [search]
+[queries] [ALL]
 [--runs N] [--smoke]
 
 Prints figures; asserts nothing. Each family of benchmarks has its module in bench/ (vendors, partners, deals,
-programs, incentives, enablement, health, mapping, imports, mail, webhooks, api, web, tenants, search; what they share is
+programs, incentives, enablement, health, mapping, imports, mail, webhooks, api, web, tenants, search, queries; what they share is
 in bench/common.py); this module keeps the table of targets and main().
 
 --smoke runs each benchmark at a tiny size (a thousandth of its data, one run) in vendors of its own
@@ -37,6 +38,7 @@ from bench.mail import bench_email  # noqa: E402
 from bench.mapping import bench_mapping  # noqa: E402
 from bench.partners import bench_partners  # noqa: E402
 from bench.programs import bench_tiers  # noqa: E402
+from bench.queries import bench_queries  # noqa: E402
 from bench.search import bench_search  # noqa: E402
 from bench.tenants import bench_tenants  # noqa: E402
 from bench.vendors import bench_create_vendor, bench_vendor_archive  # noqa: E402
@@ -61,7 +63,7 @@ TARGETS = {"create_vendor": bench_create_vendor, "partners": bench_partners, "de
            "enablement": bench_enablement, "health": bench_health, "mapping": bench_mapping, "email": bench_email,
            "import": bench_import, "vendor_archive": bench_vendor_archive, "invoices": bench_invoices,
            "export": bench_export, "webhooks": _bench_webhooks, "api": bench_api, "web": bench_web, "tenants": bench_tenants,
-           "search": bench_search}
+           "search": bench_search, "queries": bench_queries}
 
 
 def _drop_smoke_vendors() -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 from prm.tenancy.models import Domain
 
@@ -16,11 +17,12 @@ def site(request) -> dict:
     tenant = getattr(request, "tenant", None)
     vendor = tenant if tenant is not None and tenant.schema_name != settings.PUBLIC_SCHEMA_NAME else None
     user = getattr(request, "user", None)
-    unread = 0
+    unread: int | SimpleLazyObject = 0
     if vendor is not None and user is not None and user.is_authenticated:
         from prm.notifications.services import unread_count
 
-        unread = unread_count(user)
+        # Counted when the page draws the bell: an htmx fragment (a search while typing, a table page) never does.
+        unread = SimpleLazyObject(lambda: unread_count(user))
     return {
         "unread_notifications": unread,
         "site_kind": kind,

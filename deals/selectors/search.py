@@ -32,15 +32,17 @@ def deal_search(query: SearchQuery, *, limit: int) -> list[DealRegistration]:
 
 def customer_search(query: SearchQuery, *, limit: int) -> list[CustomerMatch]:
     """Up to `limit` customer companies (one per matcher name key) named like the query, among registrations and the
-    vendor's direct-sales accounts: three statements, however many registrations match."""
+    vendor's direct-sales accounts: two statements (one when none matches), however many registrations match."""
     names: dict[str, str] = {}
     direct: set[str] = set()
-    for model, limit_read in ((DirectAccount, limit), (DealRegistration, limit * _READ_PER_CUSTOMER)):
-        for name_key, name in key_matches(model.objects.all(), query, limit_read, ("name_key", "customer_name")):
-            if name_key and len(names) < limit:
-                names.setdefault(name_key, name)
-                if model is DirectAccount:
-                    direct.add(name_key)
+    reads = ((DirectAccount, limit), (DealRegistration, limit * _READ_PER_CUSTOMER))  # the direct accounts first
+    for read, name_key, name in key_matches(reads, query, ("name_key", "customer_name")):
+        if name_key and len(names) < limit:
+            names.setdefault(name_key, name)
+            if reads[read][0] is DirectAccount:
+                direct.add(name_key)
+    if not names:
+        return []
     counts: dict[str, tuple[int, int]] = {
         name_key: (registrations, latest) for name_key, registrations, latest in
         DealRegistration.objects.filter(name_key__in=list(names)).order_by().values("name_key")

@@ -8,7 +8,7 @@ from partners.search import SearchQuery, found
 
 def partner_search(query: SearchQuery, *, limit: int) -> list[Partner]:
     """Partners whose name, reading or corporate number matches the query (partners.search.search_query)."""
-    return found(Partner.objects.select_related("owner"), query, limit)
+    return found(Partner.objects.all(), query, limit)
 
 
 def contact_search(query: SearchQuery, *, limit: int) -> list[Contact]:

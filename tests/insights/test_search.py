@@ -17,6 +17,7 @@ from deals.models import DealRegistration, DirectAccount
 from partners import services as partner_services
 from partners.models import Contact, Partner
 from partners.search import MAX_QUERY_LENGTH, search_key
+from prm.notifications.models import Notification
 from tests.partners.factories import ContactFactory, PartnerFactory
 
 SAKURA = "株式会社さくらシステムズ"
@@ -192,3 +193,31 @@ def test_the_search_costs_the_same_queries_for_a_few_or_many_matches(people_a):
     results = client.get("/search/?q=さくら").context["results"]
     assert len(results.partners) == len(results.deals) == len(results.customers) == 20
     assert many == few
+
+
+def test_the_fragment_skips_the_bell_and_customers_are_read_in_one_statement(people_a):
+    """What the search reads: the direct-sales accounts and the registrations naming a customer in one statement;
+    the bell's unread count only on the page, which draws it (the fragment under the box has no bell)."""
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(name="株式会社さくら一号", name_kana="サクラ")
+        _register(partner, "さくら商店株式会社")
+        account = DirectAccount(customer_name="さくらホールディングス株式会社")
+        deal_services.apply_keys(account, deal_services.customer_keys_for(account.customer_name, "", ""))
+        account.save()
+        Notification.objects.create(user=people_a.channel_manager, kind="test", title="未読の知らせ")
+        unread = Notification.objects.filter(user=people_a.channel_manager, read_at=None).count()
+    client = people_a.console(people_a.channel_manager)
+    client.get("/search/?q=さくら")  # fills the caches of the page's frame
+    for headers, bell in (({}, True), ({"HTTP_HX_REQUEST": "true"}, False)):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/search/?q=さくら", **headers)
+        statements = [query["sql"] for query in captured.captured_queries]
+        assert any("notifications_notification" in sql for sql in statements) is bell, statements
+        html = response.content.decode()
+        assert (f'translate-middle badge rounded-pill text-bg-danger">{unread}</span>' in html) is bell
+        customers = [sql for sql in statements if "deals_directaccount" in sql]
+        assert len(customers) == 1 and "deals_dealregistration" in customers[0], statements
+        results = response.context["results"]
+        assert [(c.name, c.registrations, c.direct_account) for c in results.customers] == [
+            ("さくらホールディングス株式会社", 0, True), ("さくら商店株式会社", 1, False)]
+        assert [p.name for p in results.partners] == ["株式会社さくら一号"]

@@ -44,3 +44,11 @@ def test_the_search_benchmark_runs_at_a_tiny_size(django_db_setup, django_db_blo
     assert "smoke: search ran in" in output, output[-6000:]
     assert "search, while typing" in output and "search, results page" in output, output[-6000:]
     _nothing_left_behind(django_db_blocker)
+
+
+def test_the_page_queries_benchmark_prints_both_pages_counts(django_db_setup, django_db_blocker):
+    output = _smoke("queries")
+    assert "smoke: queries ran in" in output, output[-6000:]
+    for page in ("inbox", "partner 360"):
+        assert f"queries: {page}: " in output and " SQL statements with 10 partners, " in output, output[-6000:]
+    _nothing_left_behind(django_db_blocker)
