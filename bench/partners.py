@@ -26,6 +26,8 @@ def bench_partners(runs: int) -> None:
     for label, url in (("partner list", "/partners/"),
                        ("partner list, filtered and searched", "/partners/?stage=activation&q=ベンチ01&sort=-created"),
                        ("partner list, page 150", f"/partners/?page={size(150, 1)}"),
+                       ("partner list, by tier (highest first)", "/partners/?sort=-tier"),
+                       ("partner list, by health (lowest first), one band", "/partners/?sort=health&health=at_risk"),
                        ("partner detail", f"/partners/{busiest.pk}/")):
         median_ms, queries = _timed_get(client, url, runs)
         print(f"{label}: median {median_ms:.0f} ms over {runs} requests, {queries} SQL queries")

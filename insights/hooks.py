@@ -26,10 +26,17 @@ def health_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> 
 
 
 def register() -> None:
-    from insights.selectors import health_scores_for_ranking
+    from django.utils.translation import gettext_lazy as _
+
+    from insights.dashboards.partner_health import health_list_cell
+    from insights.selectors import band_filter_options, health_scores_for_ranking, partners_in_band, with_health
+    from partners import list_columns
     from programs.recognition import rules
     from programs.recognition.selectors import register_ranked_figure
 
     partner_detail_header.connect(health_fact, weak=False, dispatch_uid="insights.health_fact")
     partner_detail_panels.connect(health_card_panel, weak=False, dispatch_uid="insights.health_card")
     register_ranked_figure(rules.HEALTH, health_scores_for_ranking)
+    list_columns.register(list_columns.ListColumn(
+        key="health", label=_("Health"), annotate=with_health, ordering=("health_score",),
+        options=band_filter_options, filter=partners_in_band, cell=health_list_cell))

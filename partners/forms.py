@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from partners import japan
+from partners import japan, list_columns
 from partners.lifecycle.rules import PRE_SIGNING
 from partners.models import (
     AccountType,
@@ -23,7 +23,7 @@ from partners.models import (
     PartnerType,
     Stage,
 )
-from partners.selectors import SORTS
+from partners.selectors import PartnerFilters, sort_keys
 from prm.accounts.models import STAFF_ROLES, User
 from prm.bounds import MAX_DATE, MIN_DATE, BusinessDateField, BusinessDateTimeField, count_field, yen_field
 from prm.invitations.forms import ServiceErrorsMixin
@@ -97,26 +97,36 @@ class PartnerFilterForm(forms.Form):
     owner = StaffChoiceField(label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("All"))
     prefecture = forms.ChoiceField(label=_("Prefecture"), required=False)
     industry = forms.ChoiceField(label=_("Industry"), required=False, choices=_blank(Industry.choices))
-    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[
-        ("name", _("Name (kana)")), ("-name", _("Name (kana), descending")), ("-created", _("Newest first")),
-        ("created", _("Oldest first")), ("stage", _("Stage")), ("type", _("Type")), ("-active", _("Most active contacts")),
-    ])
+    # Set by the table's column headings (a hidden field of the form, so filtering keeps the order chosen).
+    sort = forms.ChoiceField(label=_("Sort"), required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _staff()
         self.fields["prefecture"].choices = _blank(japan.prefecture_choices())
+        self.fields["sort"].choices = [(sort, sort) for sort in sort_keys()]
+        for column in list_columns.columns():  # the tier and health filters of the apps that own them
+            # A callable: the options are read only when the filter is drawn or a value is checked.
+            self.fields[column.key] = forms.ChoiceField(
+                label=column.label, required=False, choices=lambda column=column: _blank(column.options()))
 
-    def filters(self):
-        from partners.selectors import PartnerFilters
+    @property
+    def column_fields(self):
+        return [self[column.key] for column in list_columns.columns()]
 
-        data = self.cleaned_data if self.is_valid() else {}
+    def filters(self) -> PartnerFilters:
+        data = {}
+        if self.is_bound:
+            # A value the list cannot use is shown as its field's error and left out (cleaned_data holds the
+            # valid fields only): the other filters still apply.
+            self.is_valid()
+            data = self.cleaned_data
         owner = data.get("owner")
-        sort = data.get("sort") or "name"
         return PartnerFilters(
             q=(data.get("q") or "").strip(), partner_type=data.get("partner_type") or "", stage=data.get("stage") or "",
             owner=owner.pk if owner else None, prefecture=data.get("prefecture") or "",
-            industry=data.get("industry") or "", sort=sort if sort in SORTS else "name",
+            industry=data.get("industry") or "", sort=data.get("sort") or "name",
+            columns={column.key: data[column.key] for column in list_columns.columns() if data.get(column.key)},
         )
 
 

@@ -6,9 +6,12 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from partners import list_columns
 from partners.models import Partner
 from partners.signals import partner_detail_header, partner_timeline_entries
 from partners.timeline import TimelineEntry
@@ -38,6 +41,17 @@ def tier_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[Tim
     ) for change in selectors.tier_changes_of(partner.pk, limit=limit)]
 
 
+def tier_cell(partner: Partner) -> SafeString:
+    """The partner list's tier cell, from selectors.with_tier's annotations."""
+    name = getattr(partner, "tier_name", None)
+    if name is None:
+        return mark_safe('<span class="text-muted">—</span>')
+    return format_html('<span class="text-nowrap" data-tier="{}">{}</span>', getattr(partner, "tier_code", ""), name)
+
+
 def register() -> None:
+    list_columns.register(list_columns.ListColumn(
+        key="tier", label=gettext_lazy("Tier"), annotate=selectors.with_tier, ordering=("tier_rank", "tier_name"),
+        options=selectors.tier_filter_options, filter=selectors.partners_of_tier, cell=tier_cell))
     partner_detail_header.connect(tier_fact, weak=False, dispatch_uid="programs.partner_tier")
     partner_timeline_entries.connect(tier_timeline, weak=False, dispatch_uid="programs.partner_timeline")

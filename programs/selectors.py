@@ -3,14 +3,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
+from django.utils.translation import gettext_lazy as _
 
+from partners.models import Partner
 from prm.digests import DigestSQL, local_day, row_hash
 from prm.inbox import Waiting, partner_scope, waiting
 from programs.evaluation import Progress, TierSpec, progress_to
 from programs.models import PartnerTier, Program, Tier, TierChange
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def programs_with_tiers() -> list[Program]:
@@ -187,3 +193,28 @@ def change_marker_sql() -> str:
 def tiers_in_order() -> QuerySet[Tier]:
     """Every tier with its programme, by programme name and rank (the choices of a tier filter)."""
     return Tier.objects.select_related("program").order_by("program__name", "rank")
+
+
+# --------------------------------------------------------------------------- the console's partner list's tier column
+# (registered with partners.list_columns in hooks.py)
+
+NO_TIER = "~none"  # the filter's option for partners without a tier: a tier's code is a slug, never this
+
+
+def with_tier(partners: QuerySet[Partner]) -> QuerySet[Partner]:
+    """The partners with the tier each holds now, the partner page's: tier_name, tier_code and tier_rank (None
+    without a tier). Joined in the list's one query (partner → its one tier status → its tier): sorting 10,000
+    partners by tier is then a hash join rather than a subquery per partner."""
+    return partners.annotate(tier_name=F("tier_status__tier__name"), tier_code=F("tier_status__tier__code"),
+                             tier_rank=F("tier_status__tier__rank"))
+
+
+def partners_of_tier(partners: QuerySet[Partner], code: str) -> QuerySet[Partner]:
+    """The partners holding a tier of this code (in any programme), or no tier (NO_TIER)."""
+    if code == NO_TIER:
+        return partners.filter(tier_status__tier__isnull=True)
+    return partners.filter(tier_status__tier__code=code)
+
+
+def tier_filter_options() -> list[tuple[str, StrOrPromise]]:
+    return [*tier_choices(), (NO_TIER, _("No tier yet"))]

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from insights import charts
@@ -90,6 +91,24 @@ def health_headline(partner: Partner, *, today: date | None = None) -> HealthHea
         return None
     return HealthHeadline(score=score.score, band=score.band, band_label=score.get_band_display(),
                           previous_score=score.previous_score, window=figures.as_of(today or timezone.localdate()))
+
+
+def health_list_cell(partner: Partner, *, today: date | None = None) -> SafeString:
+    """The partner list's health cell: the score and band of insights.selectors.with_health's annotations, drawn
+    as the partner page's header draws them."""
+    from insights.health.models import HealthBand
+    from prm import figures
+    from prm.templatetags.kyoso_figures import figure
+
+    score = getattr(partner, "health_score", None)
+    if score is None:
+        return mark_safe('<span class="text-muted">—</span>')
+    band = getattr(partner, "health_band", "")
+    colour = BAND_COLOURS.get(band, "secondary")
+    shown = figure("health_score", score, figures.as_of(today or timezone.localdate()), partner.pk, note=False)
+    return format_html('<span class="text-nowrap"><span class="fw-semibold text-{}">{}</span> '
+                       '<span class="badge text-bg-{}">{}</span></span>', colour, shown, colour,
+                       HealthBand(band).label if band in HealthBand.values else band)
 
 
 def component_value(key: str, value) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,15 @@ from partners.selectors.commissions import signal_digest_sql as signal_digest_sq
 from partners.selectors.commissions import sub_partner_ids as sub_partner_ids
 from partners.selectors.health_inputs import health_inputs as health_inputs
 from partners.selectors.inbox import partner_ids_owned_by as partner_ids_owned_by
+from partners.selectors.listing import SORTS as SORTS
+from partners.selectors.listing import STAGE_ORDER as STAGE_ORDER
+from partners.selectors.listing import PartnerFilters as PartnerFilters
+from partners.selectors.listing import PartnerPages as PartnerPages
+from partners.selectors.listing import attach_contact_counts as attach_contact_counts
+from partners.selectors.listing import partner_list as partner_list
+from partners.selectors.listing import partner_total as partner_total
+from partners.selectors.listing import sort_keys as sort_keys
+from partners.selectors.listing import with_contact_counts
 from partners.selectors.lookups import active_partners_with_user_counts as active_partners_with_user_counts
 from partners.selectors.lookups import partner_by_id as partner_by_id
 from partners.selectors.lookups import partner_choices as partner_choices
@@ -66,83 +75,6 @@ from partners.selectors.search import partner_search as partner_search
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-SORTS = {
-    "name": ("name_kana", "name"),
-    "-name": ("-name_kana", "-name"),
-    "created": ("created_at",),
-    "-created": ("-created_at",),
-    "stage": ("stage", "name_kana"),
-    "type": ("partner_type", "name_kana"),
-    "-active": ("-active_contacts", "name_kana"),
-}
-
-
-@dataclass
-class PartnerFilters:
-    q: str = ""
-    partner_type: str = ""
-    stage: str = ""
-    owner: int | None = None
-    prefecture: str = ""
-    industry: str = ""
-    parent: int | None = None
-    sort: str = "name"
-    stages: list[str] = field(default_factory=list)
-
-
-def _with_counts(qs: QuerySet[Partner]) -> QuerySet[Partner]:
-    return qs.annotate(
-        contact_count=Count("contacts", distinct=True),
-        active_contacts=Count("contacts", filter=Q(contacts__stage=ContactStage.ACTIVE), distinct=True),
-    )
-
-
-def partner_list(filters: PartnerFilters | None = None) -> QuerySet[Partner]:
-    filters = filters or PartnerFilters()
-    qs: QuerySet[Partner] = Partner.objects.select_related("owner", "parent")
-    if filters.q:
-        words = filters.q.split()
-        for word in words:
-            qs = qs.filter(Q(name__icontains=word) | Q(name_kana__icontains=word) | Q(corporate_number=word))
-    if filters.partner_type:
-        qs = qs.filter(partner_type=filters.partner_type)
-    if filters.stage:
-        qs = qs.filter(stage=filters.stage)
-    if filters.stages:
-        qs = qs.filter(stage__in=filters.stages)
-    if filters.owner:
-        qs = qs.filter(owner_id=filters.owner)
-    if filters.prefecture:
-        qs = qs.filter(prefectures__contains=[filters.prefecture])
-    if filters.industry:
-        qs = qs.filter(industries__contains=[filters.industry])
-    if filters.parent:
-        qs = qs.filter(parent_id=filters.parent)
-    if filters.sort == "-active":
-        qs = _with_counts(qs)  # sorting by it needs the count on every row
-    return qs.order_by(*SORTS.get(filters.sort, SORTS["name"]), "pk")
-
-
-def attach_contact_counts(partners) -> list[Partner]:
-    """Contact and active-contact counts for one page of partners, in one grouped query.
-
-    Counting on the page rather than in the list query keeps a 10,000-partner list from
-    aggregating every partner's contacts before it can take the first 50.
-    """
-    partners = list(partners)
-    missing = {p.pk for p in partners if not hasattr(p, "contact_count")}
-    if missing:
-        counts = {
-            row["partner_id"]: (row["total"], row["active"])
-            for row in Contact.objects.filter(partner_id__in=missing).values("partner_id").annotate(
-                total=Count("pk"), active=Count("pk", filter=Q(stage=ContactStage.ACTIVE)))
-        }
-        for partner in partners:
-            if partner.pk in missing:
-                partner.contact_count, partner.active_contacts = counts.get(partner.pk, (0, 0))
-    return partners
-
 
 def prospect_ranking() -> QuerySet[Partner]:
     """Prospects best first. With the computed customer affinity chosen, each row also carries
@@ -203,7 +135,7 @@ def activities_of(partner: Partner, limit: int = 10) -> list[Activity]:
 
 def children_summary(partner: Partner) -> QuerySet[Partner]:
     """A distributor's sub-resellers with their stage and people, for its summary."""
-    return _with_counts(Partner.objects.filter(parent=partner)).order_by("name_kana", "pk")
+    return with_contact_counts(Partner.objects.filter(parent=partner)).order_by("name_kana", "pk")
 
 
 def current_plan(partner: Partner, today: date | None = None) -> BusinessPlan | None:
@@ -366,14 +298,6 @@ def contact_stage_rows(partner: Partner | None = None, *, contacts: list[Contact
 def stage_counts() -> dict[str, int]:
     counts = dict(Partner.objects.values_list("stage").annotate(n=Count("pk")).values_list("stage", "n"))
     return {stage: counts.get(stage, 0) for stage in Stage.values}
-
-
-def partner_total(filters: PartnerFilters, counts: dict[str, int]) -> int | None:
-    """The list's number of partners from the stage strip's counts, when they tell it (no filter but the
-    stage): the page then needs no COUNT(*) of its own. None when only the list query can tell."""
-    if replace(filters, stage="", sort="name") != PartnerFilters():
-        return None
-    return counts.get(filters.stage, 0) if filters.stage else sum(counts.values())
 
 
 def stage_rows() -> list[tuple[str, StrOrPromise, int]]:

@@ -6,7 +6,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from partners import japan
+from partners import japan, list_columns
 from prm.formatting import format_number
 
 register = template.Library()
@@ -55,6 +55,7 @@ def partner_rows(partners) -> SafeString:
     path = reverse("partner_detail", args=[_PK_MARK])
     head, tail = path.split(str(_PK_MARK), 1)
     under = gettext("under %(parent)s")
+    columns = list_columns.columns()
     rows = []
     for partner in partners:
         parent = ""
@@ -73,6 +74,7 @@ def partner_rows(partners) -> SafeString:
             f"          <td>{_esc(partner.get_partner_type_display())}</td>\n"
             f'          <td><span class="badge text-bg-{_esc(stage_colour(partner.stage))}">'
             f"{_esc(partner.get_stage_display())}</span></td>\n"
+            + "".join(f"          <td>{column.cell(partner)}</td>\n" for column in columns) +
             f"          <td>{_esc(owner or '—')}</td>\n"
             f'          <td class="small">{_esc(territory or "—")}</td>\n'
             f'          <td class="text-end">{_esc(format_number(partner.contact_count))}</td>\n'

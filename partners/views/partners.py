@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from partners import selectors, services, signals
+from partners import list_columns, selectors, services, signals
 from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageForm
 from partners.lifecycle import services as lifecycle
 from partners.lifecycle import texts
@@ -27,6 +29,37 @@ from prm.invitations import services as invitations
 from prm.invitations.forms import ColleagueInvitationForm
 from prm.params import int_param
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A column heading of the partner list; a sortable one links to the list sorted by it."""
+
+    label: StrOrPromise
+    sort: str = ""  # the sort key; empty: the column does not sort
+    end: bool = False  # a number, aligned right
+    query: str = ""  # the list's query string sorted by this column: ascending, or descending when it already is
+    direction: str = ""  # "ascending" or "descending" while the list is sorted by this column (aria-sort)
+
+
+def _headings(request: HttpRequest, sort: str) -> list[Heading]:
+    columns = [Heading(_("Partner"), "name"), Heading(_("Type"), "type"), Heading(_("Stage"), "stage"),
+               *(Heading(column.label, column.key) for column in list_columns.columns()),
+               Heading(_("Owner")), Heading(_("Territory")), Heading(_("Contacts"), end=True),
+               Heading(_("Active contacts"), "active", end=True)]
+    headings = []
+    for heading in columns:
+        if heading.sort:
+            params = request.GET.copy()
+            params.pop("page", None)
+            params["sort"] = f"-{heading.sort}" if sort == heading.sort else heading.sort
+            direction = {heading.sort: "ascending", f"-{heading.sort}": "descending"}.get(sort, "")
+            heading = replace(heading, query=params.urlencode(), direction=direction)
+        headings.append(heading)
+    return headings
+
 
 @console_view
 @require_GET
@@ -36,10 +69,11 @@ def partner_list(request: HttpRequest) -> HttpResponse:
     partial = htmx_partial(request)
     stage_counts = None if partial else selectors.stage_counts()
     total = selectors.partner_total(filters, stage_counts) if stage_counts is not None else None
-    page = paginate(request, selectors.partner_list(filters), count=total)
+    page = paginate(request, selectors.PartnerPages(filters), count=total)
     page.object_list = selectors.attach_contact_counts(page.object_list)
     context = {"form": form, "page": page, "query": querystring_without_page(request),
-               "export_query": request.GET.urlencode()}
+               "export_query": request.GET.urlencode(), "sort": filters.sort,
+               "headings": _headings(request, filters.sort), "partial": partial}
     if partial:
         return render(request, "partners/_partner_table.html", context)
     context["stage_counts"] = stage_counts

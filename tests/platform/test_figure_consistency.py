@@ -119,6 +119,8 @@ def test_it_shows_every_partner_figure_the_same_on_every_screen(db, record_prope
                           expect=False)
         for query in ("", "?period=fy", "?period=quarter"):
             collector.add("console_insights", _get(console, f"/insights/{query}"))
+        for page in (1, 2):  # the partner list's health column, every partner on its two pages at most
+            collector.add("console_partner_list", _get(console, f"/partners/?sort=-health&page={page}"), expect=page == 1)
         pdf_checked = 0
         for partner in qbr_partners:
             for period in (last_quarter, year):
