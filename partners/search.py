@@ -131,16 +131,27 @@ def _searchable(model: type[models.Model]) -> bool:
     return any(isinstance(column, SearchKeyField) for column in model._meta.get_fields())
 
 
+def containing(rows: QuerySet, query: SearchQuery) -> QuerySet:
+    """All of `rows` whose search key contains the query's, looked up through the key's indexes: a filter for a
+    list that pages and sorts by its own order (a key of one character by the key's start only, as key_matches).
+    An empty key filters nothing."""
+    key = query.key
+    if not key:
+        return rows
+    if len(key) < 2:
+        return rows.filter(search_key__startswith=key)
+    rows = rows.filter(search_key__contains=key)
+    rare = query.grams_for(rows)
+    return rows.alias(grams=SearchGrams("search_key")).filter(grams__contains=rare) if rare else rows
+
+
 def _matching(rows: QuerySet, query: SearchQuery, limit: int, fields: tuple[str, ...]) -> QuerySet:
     key = query.key
     starting = rows.filter(search_key__startswith=key).order_by("search_key", "pk").values_list(*fields)
     if len(key) < 2:
         return starting[:limit]
-    containing = rows.filter(search_key__contains=key).exclude(search_key__startswith=key)
-    rare = query.grams_for(rows)
-    if rare:
-        containing = containing.alias(grams=SearchGrams("search_key")).filter(grams__contains=rare)
-    return starting[:limit].union(containing.order_by().values_list(*fields)[:limit], all=True)[:limit]
+    elsewhere = containing(rows, query).exclude(search_key__startswith=key)
+    return starting[:limit].union(elsewhere.order_by().values_list(*fields)[:limit], all=True)[:limit]
 
 
 def key_matches(rows: QuerySet, query: SearchQuery, limit: int, fields: tuple[str, ...]) -> list[tuple]:
