@@ -1,15 +1,26 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deals.models import DealSettings, Product, Side, Stage
 from deals.segments import EmployeeBand, industry_choices
+from deals.selectors.pipeline import PipelineFilters
 from partners import japan
+from partners import selectors as partner_selectors
+from partners.forms import StaffChoiceField
+from partners.models import Partner
+from partners.search import MAX_QUERY_LENGTH
 from prm.accounts.models import STAFF_ROLES, User
-from prm.bounds import MAX_DAYS, BusinessDateField, count_field, yen_field
+from prm.bounds import MAX_DAYS, AsciiIntegerField, BusinessDateField, count_field, yen_field
+from prm.forms import errors_naming_fields
 from prm.invitations.forms import ServiceErrorsMixin
+from prm.params import MAX_ID
 
 
 def _segment_choices(form: forms.Form) -> None:
@@ -216,3 +227,74 @@ class CsvUploadForm(forms.Form):
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 5 MB."))
         return upload
+
+
+class PipelineFilterForm(forms.Form):
+    """The pipeline's filters, from the query string (the page, htmx's refresh, a saved view, the CSV export)."""
+
+    customer = forms.CharField(label=_("Customer"), required=False, max_length=MAX_QUERY_LENGTH, widget=forms.TextInput(
+        attrs={"type": "search", "placeholder": _("Company name, in kana or kanji"), "autocomplete": "off"}))
+    partner = AsciiIntegerField(label=_("Partner"), required=False, min_value=1, max_value=MAX_ID,
+                                widget=forms.HiddenInput)
+    partner_name = forms.CharField(label=_("Partner"), required=False, max_length=MAX_QUERY_LENGTH,
+                                   widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
+                                                                 "placeholder": _("Partner name")}))
+    owner = StaffChoiceField(label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("All"))
+    stage = forms.MultipleChoiceField(label=_("Stage"), required=False, choices=Stage.choices,
+                                      widget=forms.CheckboxSelectMultiple)
+    registered_from = BusinessDateField(label=_("Registered from"), required=False)
+    registered_to = BusinessDateField(label=_("Registered until"), required=False)
+    close_from = BusinessDateField(label=_("Expected close from"), required=False)
+    close_to = BusinessDateField(label=_("Expected close until"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(role__in=STAFF_ROLES, is_active=True)
+
+    def clean_partner(self) -> Partner | None:
+        partner_id = self.cleaned_data.get("partner")
+        if partner_id is None:
+            return None
+        partner = partner_selectors.partner_by_id(partner_id)
+        if partner is None:
+            raise forms.ValidationError(_("There is no partner with this id."), code="unknown_partner")
+        return partner
+
+    def clean(self):
+        cleaned = super().clean()
+        for start, end in (("registered_from", "registered_to"), ("close_from", "close_to")):
+            if cleaned.get(start) and cleaned.get(end) and cleaned[end] < cleaned[start]:
+                self.add_error(end, _("The end date is before the start date."))
+        return cleaned
+
+    def filters(self) -> PipelineFilters:
+        """The validated filters; call only on a valid form."""
+        data = self.cleaned_data
+        return PipelineFilters(
+            customer=data["customer"], partner_id=data["partner"].pk if data["partner"] else None,
+            partner_name=data["partner_name"], owner_id=data["owner"].pk if data["owner"] else None,
+            stages=tuple(data["stage"]), registered_from=data["registered_from"],
+            registered_to=data["registered_to"], close_from=data["close_from"], close_to=data["close_to"])
+
+    def query_string(self, **changes) -> str:
+        """The valid filters as the pipeline writes them in its links (empty ones left out), with `changes`
+        (field name → value, a list for stages, None to leave a filter out) applied."""
+        values = {name: self[name].field.prepare_value(self.cleaned_data.get(name)) for name in self.fields}
+        values.update({"partner": self.cleaned_data["partner"].pk if self.cleaned_data.get("partner") else None,
+                       "owner": self.cleaned_data["owner"].pk if self.cleaned_data.get("owner") else None})
+        values.update(changes)
+        query = QueryDict(mutable=True)
+        for name, value in values.items():
+            if isinstance(value, list | tuple):
+                query.setlist(name, [str(item) for item in value])
+            elif value not in (None, ""):
+                query[name] = value.isoformat() if isinstance(value, date) else str(value)
+        return query.urlencode()
+
+
+def pipeline_query(query: QueryDict) -> str:
+    """A saved view's query string of the pipeline, read through its filter form (prm.savedviews)."""
+    form = PipelineFilterForm(query)
+    if not form.is_valid():
+        raise ValidationError(errors_naming_fields(form))
+    return form.query_string()

@@ -7,6 +7,7 @@ urlpatterns = [
     path("bulk/", views.deal_bulk, name="deal_bulk"),
     path("wins/", views.win_queue, name="deal_wins"),
     path("pipeline/", views.pipeline, name="deal_pipeline"),
+    path("pipeline/export/", views.pipeline_export, name="deal_pipeline_export"),
     path("rules/", views.rules, name="deal_rules"),
     path("direct/", views.direct_accounts, name="direct_accounts"),
     path("direct/import/", views.direct_import, name="direct_import"),

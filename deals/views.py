@@ -6,13 +6,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deals import csv_import, leads, selectors, services
+from deals import csv_import, exports, leads, selectors, services
 from deals.forms import (
     CsvUploadForm,
     DecisionForm,
@@ -20,6 +22,7 @@ from deals.forms import (
     LeadForm,
     MeetingForm,
     MoveForm,
+    PipelineFilterForm,
     SettingsForm,
     WinCancelForm,
     WinConfirmForm,
@@ -27,11 +30,14 @@ from deals.forms import (
     WinRejectForm,
     WinReopenForm,
 )
-from deals.models import DealRegistration, DealSettings, DirectAccount, DirectOpportunity, ExtensionRequest, Lead
-from deals.web import errors_naming_fields, move_from_request
-from partners import selectors as partner_selectors
+from deals.models import DealRegistration, DealSettings, DirectAccount, DirectOpportunity, ExtensionRequest, Lead, Stage
+from deals.web import move_from_request
+from prm import csv_export
 from prm.accounts.access import console_view
-from prm.params import int_param, int_values, next_url
+from prm.exports import offer
+from prm.forms import errors_naming_fields, parameter_errors
+from prm.htmx import htmx_partial
+from prm.params import int_values, next_url
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -237,22 +243,65 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, reverse("deal_queue"))
 
 
+PIPELINE_PER_PAGE = 50
+PIPELINE_PARTNER_ROWS = 15
+
+
+def _pipeline_context(request: HttpRequest, form: PipelineFilterForm) -> dict:
+    """What the pipeline page shows under the form's filters; nothing but the form's errors when it refuses them."""
+    if not form.is_valid():
+        return {"form": form, "errors": parameter_errors(form), "page": Paginator([], PIPELINE_PER_PAGE).get_page(1),
+                "query": None, "summary": [], "by_partner": []}
+    filters = form.filters()
+    chosen = set(filters.stages)
+    summary = selectors.pipeline_summary(filters=filters)
+    paginator = Paginator(selectors.pipeline_deals(filters), PIPELINE_PER_PAGE)
+    # The stage totals already counted the rows under the filters: the paginator needs no COUNT of its own.
+    paginator.count = sum(row.count for row in summary if not chosen or row.stage in chosen)
+    cards = [{"row": row, "selected": row.stage in chosen, "muted": bool(chosen) and row.stage not in chosen,
+              "query": form.query_string(stage=[] if chosen == {row.stage} else [row.stage])} for row in summary]
+    by_partner = [] if filters.partner_id is not None else [
+        {**row, "query": form.query_string(partner=row["partner_id"], partner_name=None)}
+        for row in selectors.pipeline_by_partner(filters)[:PIPELINE_PARTNER_ROWS]]
+    return {
+        "form": form, "errors": [], "filters": filters, "page": paginator.get_page(request.GET.get("page")),
+        "query": form.query_string(), "summary": summary, "cards": cards, "by_partner": by_partner,
+        "total_amount": sum(row.amount for row in summary if not chosen or row.stage in chosen),
+        "partner": form.cleaned_data["partner"], "without_partner": form.query_string(partner=None),
+        "stage_names": [str(label) for value, label in Stage.choices if value in chosen],
+    }
+
+
 @console_view
 @require_GET
 def pipeline(request: HttpRequest) -> HttpResponse:
-    partner_id = int_param(request, "partner")
-    partner = partner_selectors.partner_by_id(partner_id) if partner_id is not None else None
-    if partner_id is not None and partner is None:
-        raise Http404
-    stage = request.GET.get("stage", "")
-    deals = selectors.deal_list(partner=partner, stage=stage)
-    page = Paginator(deals, 50).get_page(request.GET.get("page"))
-    return render(request, "deals/pipeline.html", {
-        "partner": partner, "stage": stage, "page": page,
-        "summary": selectors.pipeline_summary(partner=partner),
-        "by_partner": selectors.pipeline_by_partner()[:15] if partner is None else [],
-        "query": "&".join(f"{k}={v}" for k, v in (("partner", partner.pk if partner else ""), ("stage", stage)) if v),
-    })
+    """The page, or the results alone for htmx's refresh; refused filters are a 400 naming each parameter (the
+    fragment stays a 200, which htmx swaps in, with the same messages)."""
+    context = _pipeline_context(request, PipelineFilterForm(request.GET))
+    if htmx_partial(request):
+        response = render(request, "deals/_pipeline_results.html", {**context, "oob": True})
+        if context["query"] is not None:  # the address bar shows the filters as the links write them
+            page = context["page"].number
+            query = "&".join(part for part in (context["query"], f"page={page}" if page > 1 else "") if part)
+            response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path
+        return response
+    return render(request, "deals/pipeline.html", context, status=400 if context["errors"] else 200)
+
+
+@console_view
+@require_GET
+def pipeline_export(request: HttpRequest) -> HttpResponseBase:
+    """The pipeline under the page's filters as CSV: streamed up to KYOSO_EXPORT_INLINE_ROWS rows, written by the
+    worker beyond (prm.exports), never read whole into memory."""
+    form = PipelineFilterForm(request.GET)
+    if not form.is_valid():  # the page says what is wrong with each filter
+        return HttpResponseRedirect(f"{reverse('deal_pipeline')}?{request.GET.urlencode()}")
+    filters = form.filters()
+    deals = selectors.pipeline_deals(filters)
+    zone = timezone.get_current_timezone()
+    return offer(request, exports.KIND, exports.params(filters), rows=deals.count(),
+                 inline=lambda: csv_export.stream_in_request(exports.filename(), exports.headers(),
+                                                             lambda: exports.cells(deals, zone)))
 
 
 @console_view(admin_only=True)

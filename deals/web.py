@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -11,15 +10,7 @@ from django.utils.translation import gettext as _
 from deals import services
 from deals.forms import MoveForm
 from deals.models import DealRegistration, Stage
-
-
-def errors_naming_fields(form: forms.Form) -> str:
-    """A refused form's errors as one line, each after the label of its field."""
-    parts = []
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else None
-        parts.extend(f"{label}: {error}" if label else str(error) for error in errors)
-    return " ".join(parts)
+from prm.forms import errors_naming_fields
 
 
 def move_from_request(request: HttpRequest, deal: DealRegistration) -> MoveForm | None:

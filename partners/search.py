@@ -142,6 +142,20 @@ def _searchable(model: type[models.Model]) -> bool:
     return any(isinstance(column, SearchKeyField) for column in model._meta.get_fields())
 
 
+def containing(rows: QuerySet, query: SearchQuery) -> QuerySet:
+    """All of `rows` whose search key contains the query's, looked up through the key's indexes: a filter for a
+    list that pages and sorts by its own order (a key of one character by the key's start only, as key_matches).
+    An empty key filters nothing."""
+    key = query.key
+    if not key:
+        return rows
+    if len(key) < 2:
+        return rows.filter(search_key__startswith=key)
+    rows = rows.filter(search_key__contains=key)
+    rare = query.grams_for(rows.model)
+    return rows.alias(grams=SearchGrams("search_key")).filter(grams__contains=rare) if rare else rows
+
+
 def _matching(model: type[models.Model], query: SearchQuery, limit: int, fields: tuple[str, ...],
               *, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
     """SQL and parameters of `fields` of up to `limit` rows of `model` whose key starts with the query's (by key),

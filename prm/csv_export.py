@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import IO
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django_tenants.utils import tenant_context
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ENCODINGS = ("utf-8", "cp932")
@@ -185,6 +188,19 @@ def csv_response(filename: str, header: Sequence[object], rows: Iterable[Sequenc
     else:
         response = HttpResponse(csv_bytes(header, rows, encoding=encoding))
     return attachment(response, filename, encoding=encoding)
+
+
+def stream_in_request(filename: str, header: Sequence[object],
+                      rows: Callable[[], Iterable[Sequence[object]]]) -> HttpResponseBase:
+    """A UTF-8 download written while `rows()` is read from the database. The body is produced after the
+    middleware has returned, so the request's vendor schema, language and time zone are pinned around it."""
+    tenant, language, zone = connection.tenant, translation.get_language(), timezone.get_current_timezone()  # type: ignore[attr-defined]  # django-tenants' connection
+
+    def pinned() -> Iterator[Sequence[object]]:
+        with tenant_context(tenant), translation.override(language), timezone.override(zone):
+            yield from rows()
+
+    return csv_response(filename, header, pinned(), stream=True)
 
 
 def download(body: bytes, filename: str, *, encoding: str = "utf-8") -> HttpResponse:

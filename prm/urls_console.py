@@ -19,6 +19,7 @@ urlpatterns = [
     path("enablement/", include("enablement.urls")),
     path("notifications/", include("prm.notifications.urls")),
     path("exports/", include("prm.exports.urls")),
+    path("views/", include("prm.savedviews.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("admin/", admin.site.urls),

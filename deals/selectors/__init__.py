@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.utils.functional import Promise
+from django.db.models import Count, Q, QuerySet, Sum
 
 from deals import matching
 from deals.models import (
@@ -57,6 +54,11 @@ from deals.selectors.lookups import (  # noqa: F401
 )
 from deals.selectors.lookups import deal_with_partner as deal_with_partner
 from deals.selectors.lookups import deals_registered_by_users as deals_registered_by_users
+from deals.selectors.pipeline import PipelineFilters as PipelineFilters
+from deals.selectors.pipeline import StageTotal as StageTotal
+from deals.selectors.pipeline import pipeline_by_partner as pipeline_by_partner
+from deals.selectors.pipeline import pipeline_deals as pipeline_deals
+from deals.selectors.pipeline import pipeline_summary as pipeline_summary
 from deals.selectors.search import CustomerMatch as CustomerMatch
 from deals.selectors.search import customer_search as customer_search
 from deals.selectors.search import deal_search as deal_search
@@ -80,52 +82,8 @@ def pending_extensions() -> QuerySet[ExtensionRequest]:
         "deal", "deal__partner", "requested_by")
 
 
-def deal_list(*, partner: Partner | None = None, stage: str = "") -> QuerySet[DealRegistration]:
-    deals = DealRegistration.objects.select_related("partner", "registered_by")
-    if partner is not None:
-        deals = deals.filter(partner=partner)
-    if stage in Stage.values:
-        deals = deals.filter(stage=stage)
-    return deals.order_by("-registered_at", "-pk")
-
-
 def deals_for_partner(partner: Partner) -> QuerySet[DealRegistration]:
     return DealRegistration.objects.filter(partner=partner).select_related("registered_by").prefetch_related("products")
-
-
-@dataclass(frozen=True)
-class StageTotal:
-    stage: str
-    label: str | Promise  # a lazy translation
-    count: int
-    amount: int
-
-
-def pipeline_summary(*, partner: Partner | None = None) -> list[StageTotal]:
-    deals = DealRegistration.objects.all() if partner is None else DealRegistration.objects.filter(partner=partner)
-    rows = {r["stage"]: r for r in deals.values("stage").annotate(
-        n=Count("pk"), total=Sum("amount"), won=Sum("won_amount"), reported=Sum("reported_won_amount"))}
-    result = []
-    for stage, label in Stage.choices:
-        row = rows.get(stage, {"n": 0, "total": 0, "won": 0, "reported": 0})
-        amounts: dict[str, int | None] = {Stage.WON: row["won"], Stage.WON_PENDING: row["reported"]}
-        amount = amounts.get(stage, row["total"])
-        result.append(StageTotal(stage, label, row["n"], amount or 0))
-    return result
-
-
-def pipeline_by_partner() -> QuerySet[DealRegistration, Mapping[str, Any]]:
-    """Every partner with open or won deals, one row each (partner_id, partner_name, open_count, open_amount,
-    won_count, won_amount), most won first; a partner without a win sorts first (NULL is highest). One GROUP BY
-    over the deals, the partner's name through the deal's foreign key."""
-    is_open, is_won = Q(stage__in=OPEN_STAGES), Q(stage=Stage.WON)
-    return (
-        DealRegistration.objects.filter(is_open | is_won)
-        .values("partner_id", partner_name=F("partner__name"))
-        .annotate(open_count=Count("pk", filter=is_open), open_amount=Sum("amount", filter=is_open),
-                  won_count=Count("pk", filter=is_won), won_amount=Sum("won_amount", filter=is_won))
-        .order_by("-won_amount", "-open_amount", "partner__name_kana")
-    )
 
 
 def direct_account_list() -> QuerySet[DirectAccount]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
-from django_tenants.utils import tenant_context
 
 from enablement import exports, selectors, services
 from enablement.forms_resources import (
@@ -130,18 +128,9 @@ def content_file(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 
 
 def _csv_stream(rows) -> HttpResponseBase:
-    """The rows as CSV, written while the database is read.
-
-    The body is produced after the middleware has returned, so the vendor schema, language and time zone
-    of the request are pinned here.
-    """
-    tenant, language, zone = connection.tenant, translation.get_language(), timezone.get_current_timezone()
-
-    def cells():
-        with tenant_context(tenant), translation.override(language):
-            yield from exports.cells(rows, zone)
-
-    return csv_export.csv_response(exports.filename(), exports.headers(), cells(), stream=True)
+    """The rows as CSV, written while the database is read (in the request's zone, pinned with its language)."""
+    zone = timezone.get_current_timezone()
+    return csv_export.stream_in_request(exports.filename(), exports.headers(), lambda: exports.cells(rows, zone))
 
 
 @console_view

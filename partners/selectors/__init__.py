@@ -71,6 +71,7 @@ from partners.selectors.scope import scope_sql as scope_sql
 from partners.selectors.scope import stage_durations as stage_durations
 from partners.selectors.scope import start_day_sql as start_day_sql
 from partners.selectors.search import contact_search as contact_search
+from partners.selectors.search import partner_ids_named as partner_ids_named
 from partners.selectors.search import partner_search as partner_search
 
 if TYPE_CHECKING:

@@ -65,6 +65,7 @@ TENANT_APPS = [
     "prm.invitations",
     "prm.notifications",
     "prm.exports",
+    "prm.savedviews",
     "prm.outbox",
     "partners",
     "deals",

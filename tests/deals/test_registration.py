@@ -314,8 +314,9 @@ def test_the_partner_lock_is_taken_only_when_a_capacity_must_hold(people_a):
         assert partner_locks(customer_name="二社目の顧客", web_domain="nishame.co.jp") == 1
 
 
-def test_it_shows_one_partners_pipeline_and_answers_404_for_a_partner_that_does_not_exist(people_a):
+def test_it_shows_one_partners_pipeline_and_refuses_a_partner_that_does_not_exist_naming_it(people_a):
     console = people_a.console(people_a.channel_manager)
     response = console.get(f"/deals/pipeline/?partner={people_a.other_partner.pk}")
     assert response.status_code == 200 and response.context["partner"] == people_a.other_partner
-    assert console.get("/deals/pipeline/?partner=987654321").status_code == 404
+    missing = console.get("/deals/pipeline/?partner=987654321")
+    assert missing.status_code == 400 and "「partner」" in missing.content.decode()

@@ -45,6 +45,7 @@ EXPORTS = {
     "partner_export": ("channel_manager", "/partners/export.csv"),
     "partner_export_sjis": ("channel_manager", "/partners/export.csv?encoding=cp932"),
     "contact_export": ("channel_manager", "/partners/contacts/export.csv"),
+    "deal_pipeline_export": ("channel_manager", "/deals/pipeline/export/"),
     "program_recognition_export": ("channel_manager", "/programs/recognition/export.csv?period={month}"),
     "enablement_accesses": ("channel_manager", "/enablement/library/accesses/?format=csv"),
     "incentives_audit": ("channel_manager", "/incentives/audit/?format=csv"),

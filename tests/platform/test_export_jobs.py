@@ -144,6 +144,7 @@ def the_other_exports(people_a):
     "/enablement/library/accesses/?format=csv&action=download",
     "/programs/recognition/export.csv?period={month}",
     "/insights/?start={start}&end={end}&format=csv&table=revenue_by_partner",
+    "/deals/pipeline/export/?stage=won&customer=%E9%A1%A7%E5%AE%A2",
 ])
 def test_the_other_large_exports_write_the_same_file_on_the_worker(people_a, the_other_exports, settings, url):
     month = the_other_exports
@@ -162,8 +163,8 @@ def test_the_other_large_exports_write_the_same_file_on_the_worker(people_a, the
 
 
 def test_every_registered_export_is_one_of_the_console_exports():
-    assert exports.registered() == ["enablement.content_access", "partners.contacts", "partners.insights",
-                                    "partners.partners", "programs.leaderboard"]
+    assert exports.registered() == ["deals.pipeline", "enablement.content_access", "partners.contacts",
+                                    "partners.insights", "partners.partners", "programs.leaderboard"]
 
 
 # --------------------------------------------------------------------------- a real worker, over HTTP

@@ -48,7 +48,10 @@ HOSTILE = [
 
 # Query parameters the views read by hand (request.GET), beside those found in the pages' links.
 KNOWN_QUERY = {
-    "deal_pipeline": ["partner", "stage", "page"],
+    "deal_pipeline": ["customer", "partner", "partner_name", "owner", "stage", "registered_from", "registered_to",
+                      "close_from", "close_to", "page"],
+    "deal_pipeline_export": ["customer", "partner", "partner_name", "owner", "stage", "registered_from",
+                             "registered_to", "close_from", "close_to"],
     "incentives_overview": ["period"],
     "incentives_payouts": ["period"],
     "incentives_audit": ["start", "end", "actor", "kind", "partner", "page", "format"],

@@ -83,6 +83,7 @@ CASES = {
         "checklist_toggle", "console", pk=p.partner.pk,
         item_pk=ChecklistItem.objects.create(partner=p.partner, title="契約締結").pk)),
     "insights:search": ("console", "get", lambda p: reverse_path("insights:search", "console") + "?q=さくら"),
+    "deal_pipeline": ("console", "get", lambda p: reverse_path("deal_pipeline", "console") + "?customer=さくら&stage=won"),
     "portal_library": ("portal", "get", lambda p: reverse_path("portal_library", "portal")),
     "portal_recognition": ("portal", "get", lambda p: reverse_path("portal_recognition", "portal")),
 }

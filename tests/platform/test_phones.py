@@ -336,3 +336,43 @@ def test_the_approval_queue_groups_customers_and_shows_what_a_loser_conflicts_wi
             page.screenshot(path=str(Path(os.environ["KYOSO_SCREENSHOTS"]) / f"queue-{width}.png"), full_page=True)
     tab.page.context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_pipeline_folds_its_filters_on_a_phone_and_filters_as_the_manager_types(chromium, site):
+    """The pipeline's filters open from their button on a phone; a half-width customer name and a stage picked in
+    the folded stage list narrow the list in place and stay in the address; the page fits both widths.
+    KYOSO_SCREENSHOTS=<folder> keeps a picture of each width with the filters open."""
+    tab = _open(chromium, site, CHANNEL_MANAGER, width=390)
+    page = tab.page
+    path = reverse("deal_pipeline", urlconf=CONSOLE)
+    problems = _check(tab, path, 390)
+    customer = page.locator("#pipeline-filters input[name=customer]")
+    assert not customer.is_visible()
+    page.click("button[data-bs-target='#pipeline-filters']")
+    customer.wait_for(state="visible")
+    with page.expect_response(lambda response: "customer=" in response.url and "%EF%BE%9E" in response.url):
+        customer.press_sequentially("ｸﾞﾛｰﾊﾞﾙ")  # characters no key types: input events, as an IME sends
+    page.wait_for_load_state("networkidle")
+    assert "(株)グローバル精工" in page.inner_text("#pipeline-results")
+    assert "横浜港運" not in page.inner_text("#pipeline-results")
+    page.click("#pipeline-filters summary")
+    page.check("#pipeline-filters input[name=stage][value=lost]")
+    page.wait_for_url(lambda url: "stage=lost" in url)  # the address keeps the filters, as the links write them
+    page.wait_for_load_state("networkidle")
+    assert urlsplit(page.url).query == "customer=%EF%BD%B8%EF%BE%9E%EF%BE%9B%EF%BD%B0%EF%BE%8A%EF%BE%9E%EF%BE%99&stage=lost"
+    assert "(株)グローバル精工" not in page.inner_text("#pipeline-results table")
+    for width in WIDTHS:
+        problems += _check(tab, path + "?stage=approved&stage=proposal&stage=won", width)
+        page.locator("#pipeline-filters input[name=customer]").wait_for(state="visible")  # open: the page has filters
+        page.click("#pipeline-filters summary")
+        page.click("button[data-bs-target='#save-view']")
+        page.locator("#save-view.show input[name=name]").wait_for(state="visible")
+        page.wait_for_timeout(400)  # the end of the folding animation
+        document_width, window_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        if document_width > window_width:
+            problems.append(f"{path} at {width} px with the filters open: {document_width} px wide")
+        if os.environ.get("KYOSO_SCREENSHOTS"):
+            page.screenshot(path=str(Path(os.environ["KYOSO_SCREENSHOTS"]) / f"pipeline-{width}.png"), full_page=True)
+    problems += [f"console: {error}" for error in tab.errors]
+    tab.page.context.close()
+    assert not problems, "\n".join(problems)
