@@ -37,7 +37,7 @@ from prm.accounts.access import console_view
 from prm.exports import offer
 from prm.forms import errors_naming_fields, parameter_errors
 from prm.htmx import htmx_partial
-from prm.params import int_values, next_url
+from prm.params import int_param, int_values, next_url
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
