@@ -238,7 +238,8 @@ def test_it_folds_the_menu_behind_a_button_on_a_phone_and_shows_it_on_a_laptop(c
 
 
 def test_it_folds_the_partner_filters_on_a_phone_and_goes_back_without_a_csp_violation(chromium, site):
-    """The filters open from their button and filter as the manager types; Back shows the whole list again.
+    """The filters open from their button and filter as the manager types; Back shows the whole list again; the
+    list sorted by health fits both widths (KYOSO_SCREENSHOTS=<folder> keeps a picture of each).
     Back restores htmx's stored copy of the page, which used to carry the style attributes the menus' scripts
     had set: restored as markup, the CSP refused them."""
     tab = _open(chromium, site, CHANNEL_MANAGER, width=390)
@@ -260,6 +261,15 @@ def test_it_folds_the_partner_filters_on_a_phone_and_goes_back_without_a_csp_vio
     page.locator("#partner-table", has_text="さくらシステムズ").wait_for()
     page.wait_for_load_state("networkidle")
     assert urlsplit(page.url).query == ""
+    problems = []
+    path = reverse("partner_list", urlconf=CONSOLE) + "?sort=-health"
+    for width in WIDTHS:  # the tier and health columns, sorted by health, fit both widths
+        problems += _check(tab, path, width)
+        if not page.locator("#partner-table [data-figure=health_score]").count():
+            problems.append(f"{path} at {width} px: no health scores in the list")
+        if os.environ.get("KYOSO_SCREENSHOTS"):
+            page.screenshot(path=str(Path(os.environ["KYOSO_SCREENSHOTS"]) / f"partners-{width}.png"), full_page=True)
+    assert not problems, "\n".join(problems)
     assert not tab.errors, tab.errors
     tab.page.context.close()
 
