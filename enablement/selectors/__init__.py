@@ -313,22 +313,25 @@ def _award_scope(partner_ids):
     return awards if partner_ids is None else awards.filter(partner_id__in=list(partner_ids))
 
 
-def _count_members(pairs, partner_ids) -> dict[int, int]:
-    from partners.selectors import member_pairs
+def _member_awards(partner_ids, condition: str, params: dict[str, object], counted: str) -> dict[int, int]:
+    """partner id → `counted` (an aggregate over the awards `a`) of the awards meeting `condition` held by the
+    partner's active members, in one statement with partners' membership relation."""
+    from partners.selectors import member_pairs_sql
 
-    members = member_pairs(partner_ids)
-    counts: dict[int, int] = {}
-    for partner_id, user_id in set(pairs):
-        if (partner_id, user_id) in members:
-            counts[partner_id] = counts.get(partner_id, 0) + 1
-    return counts
+    members, member_params = member_pairs_sql(partner_ids)
+    return dict(_raw(f"""
+        WITH members AS ({members})
+        SELECT a.partner_id, {counted}
+          FROM enablement_certificationaward a
+          JOIN members m ON m.partner_id = a.partner_id AND m.user_id = a.user_id
+         WHERE {condition}
+         GROUP BY a.partner_id""", {**params, **member_params}))
 
 
 def reps_with_valid_certification(partner_ids, at) -> dict[int, int]:
     """partner id → certified reps at the instant `at` (a datetime)."""
-    pairs = (_award_scope(partner_ids).filter(issued_at__lte=at, expires_at__gt=at)
-             .order_by().values_list("partner_id", "user_id").distinct())
-    return _count_members(pairs, partner_ids)
+    return _member_awards(partner_ids, "a.issued_at <= %(at)s AND a.expires_at > %(at)s", {"at": at},
+                          "count(DISTINCT a.user_id)")
 
 
 def _local_bounds(start, end):
@@ -341,24 +344,15 @@ def _local_bounds(start, end):
 def reps_certified_between(partner_ids, start, end) -> dict[int, int]:
     """partner id → people who earned a certification from `start` to `end` (local days, both included)."""
     since, until = _local_bounds(start, end)
-    pairs = (_award_scope(partner_ids).filter(issued_at__gte=since, issued_at__lt=until)
-             .order_by().values_list("partner_id", "user_id").distinct())
-    return _count_members(pairs, partner_ids)
+    return _member_awards(partner_ids, "a.issued_at >= %(since)s AND a.issued_at < %(until)s",
+                          {"since": since, "until": until}, "count(DISTINCT a.user_id)")
 
 
 def certifications_earned_between(partner_ids, start, end) -> dict[int, int]:
     """partner id → certifications its members earned from `start` to `end` (each award counts)."""
     since, until = _local_bounds(start, end)
-    rows = list(_award_scope(partner_ids).filter(issued_at__gte=since, issued_at__lt=until)
-                .order_by().values_list("partner_id", "user_id").annotate(n=Count("pk")))
-    from partners.selectors import member_pairs
-
-    members = member_pairs(partner_ids)
-    counts: dict[int, int] = {}
-    for partner_id, user_id, n in rows:
-        if (partner_id, user_id) in members:
-            counts[partner_id] = counts.get(partner_id, 0) + n
-    return counts
+    return _member_awards(partner_ids, "a.issued_at >= %(since)s AND a.issued_at < %(until)s",
+                          {"since": since, "until": until}, "count(*)")
 
 
 def first_certifications(partner_ids) -> dict[int, object]:
@@ -370,21 +364,17 @@ def first_certifications(partner_ids) -> dict[int, object]:
 
 
 def quiz_results_since(partner_ids, since) -> dict[int, tuple[int, int]]:
-    """partner id → (quiz attempts, passed) its members submitted since `since`."""
-    from partners.selectors import member_pairs
+    """partner id → (quiz attempts, passed) its active members submitted since `since`; one statement."""
+    from partners.selectors import member_pairs_sql
 
-    members = member_pairs(partner_ids)
-    partner_of: dict[int, list[int]] = {}
-    for partner_id, user_id in members:
-        partner_of.setdefault(user_id, []).append(partner_id)
-    rows = (QuizAttempt.objects.filter(submitted_at__gte=since, user_id__in=list(partner_of)).order_by()
-            .values("user_id").annotate(n=Count("pk"), passed=Count("pk", filter=Q(passed=True))))
-    result: dict[int, tuple[int, int]] = {}
-    for row in rows:
-        for partner_id in partner_of[row["user_id"]]:
-            attempts, passed = result.get(partner_id, (0, 0))
-            result[partner_id] = (attempts + row["n"], passed + row["passed"])
-    return result
+    members, member_params = member_pairs_sql(partner_ids)
+    return {partner_id: (int(attempts), int(passed)) for partner_id, attempts, passed in _raw(f"""
+        WITH members AS ({members})
+        SELECT m.partner_id, count(*), count(*) FILTER (WHERE q.passed)
+          FROM enablement_quizattempt q
+          JOIN members m ON m.user_id = q.user_id
+         WHERE q.submitted_at >= %(since)s
+         GROUP BY m.partner_id""", {"since": since, **member_params})}
 
 
 def _raw(sql: str, params: dict) -> list[tuple]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -230,13 +230,29 @@ def active_contacts(partner_ids, at: date | None = None) -> dict[int, int]:
     return dict(contacts.order_by().values("partner_id").annotate(n=Count("pk")).values_list("partner_id", "n"))
 
 
+def member_pairs_sql(partner_ids, *, active_only: bool = True) -> tuple[str, dict[str, Any]]:
+    """A relation (partner_id, user_id) of every active user (every user, with `active_only=False`) who is a member
+    of the partners (None: of every partner), and its parameters (starting `members_`): the partners tables' part
+    of a statement that counts members' doings (enablement's certified reps and quiz results)."""
+    conditions = ["u.is_active"] if active_only else []
+    params: dict[str, Any] = {}
+    if partner_ids is not None:
+        conditions.append("m.partner_id = ANY(%(members_partner_ids)s)")
+        params["members_partner_ids"] = list(partner_ids)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    join = "JOIN accounts_user u ON u.id = m.user_id" if active_only else ""
+    return f"SELECT m.partner_id, m.user_id FROM partners_partnermembership m {join} {where}", params
+
+
 def member_pairs(partner_ids, *, active_only: bool = True) -> set[tuple[int, int]]:
     """(partner id, user id) of every active user (every user, with `active_only=False`) who is a member of the
-    partners (None: of every partner)."""
-    members = PartnerMembership.objects.filter(user__is_active=True) if active_only else PartnerMembership.objects.all()
-    if partner_ids is not None:
-        members = members.filter(partner_id__in=list(partner_ids))
-    return set(members.values_list("partner_id", "user_id"))
+    partners (None: of every partner); member_pairs_sql's relation, read."""
+    from django.db import connection
+
+    sql, params = member_pairs_sql(partner_ids, active_only=active_only)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(partner_id, user_id) for partner_id, user_id in cursor.fetchall()}
 
 
 def meeting_count(partner_ids, start: date, end: date) -> dict[int, int]:
