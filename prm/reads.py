@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+
+
+def fetch_rows(sql: str, params: dict) -> list[tuple]:
+    """Every row of one raw statement with named parameters (%(name)s): the owners' set-based figures."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def plain_rows(queryset: QuerySet, size: int = 5000) -> Iterator[tuple]:
@@ -30,3 +37,9 @@ def plain_rows(queryset: QuerySet, size: int = 5000) -> Iterator[tuple]:
 def local_day_start(day: date) -> datetime:
     """The first instant of a local day, to compare a timestamp column with a date."""
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def local_days(start: date, end: date) -> tuple[datetime, datetime]:
+    """The instants bounding the local days `start` to `end` (both included): the first instant of `start` and the
+    first instant after `end`, to compare a timestamp column with >= and <."""
+    return local_day_start(start), local_day_start(end + timedelta(days=1))

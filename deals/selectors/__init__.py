@@ -65,6 +65,7 @@ from deals.selectors.search import deal_search as deal_search
 from deals.services import _as_stored, customer_keys_for
 from partners.models import Partner
 from partners.selectors import partner_names
+from prm.reads import fetch_rows, local_days
 
 
 def wins_awaiting_confirmation() -> QuerySet[DealRegistration]:
@@ -268,18 +269,9 @@ def won_deal_count(partner_ids, start: date, end: date) -> dict[int, int]:
     return {pk: won for pk, (_revenue, won) in won_totals(partner_ids, start, end).items()}
 
 
-def _local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    from datetime import time, timedelta
-
-    from django.utils import timezone
-
-    return (timezone.make_aware(datetime.combine(start, time.min)),
-            timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)))
-
-
 def registered_deal_count(partner_ids, start: date, end: date) -> dict[int, int]:
     """partner id → deals registered from `start` to `end` (local days, both included), rejected ones excluded."""
-    since, until = _local_bounds(start, end)
+    since, until = local_days(start, end)
     rows = (DealRegistration.objects.filter(_partner_scope(partner_ids), registered_at__gte=since,
                                             registered_at__lt=until)
             .exclude(stage=Stage.REJECTED).order_by().values("partner_id").annotate(n=Count("pk")))
@@ -335,12 +327,6 @@ def registration_activity(partner_ids, *, recent_since: datetime, conversion_sin
 # vendor's zone.
 
 
-def _raw(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _partner_condition(partner_ids, column: str = "d.partner_id") -> str:
     return "" if partner_ids is None else f"AND {column} = ANY(%(partner_ids)s)"
 
@@ -350,7 +336,7 @@ def registrations_by_month(partner_ids, month_starts: list[datetime], ends_befor
     per month starting at `month_starts`, the last month ending before `ends_before`."""
     months = len(month_starts)
     registered, won = [0] * months, [0] * months
-    for bucket, count_registered, count_won in _raw(f"""
+    for bucket, count_registered, count_won in fetch_rows(f"""
         SELECT width_bucket(d.registered_at, %(instants)s::timestamptz[]),
                count(*) FILTER (WHERE d.stage <> 'rejected'), count(*) FILTER (WHERE d.stage = 'won')
           FROM deals_dealregistration d
@@ -371,7 +357,7 @@ def won_revenue_registered_between(windows: list[tuple[int, int, date, date]]) -
     from django.utils import timezone
 
     keys, partners, starts, ends = (list(column) for column in zip(*windows, strict=True))
-    return {key: int(total) for key, total in _raw("""
+    return {key: int(total) for key, total in fetch_rows("""
         SELECT w.key, COALESCE((SELECT sum(d.won_amount) FROM deals_dealregistration d
                                  WHERE d.partner_id = w.partner_id AND d.stage = 'won'
                                    AND (d.registered_at AT TIME ZONE %(tz)s)::date >= w.starts_on
@@ -384,7 +370,7 @@ def won_revenue_registered_between(windows: list[tuple[int, int, date, date]]) -
 
 def partners_with_wins_between(partner_ids, start: date, end: date) -> int:
     """How many partners won a deal from `start` to `end` (a bound on a ranked table's rows)."""
-    return int(_raw(f"""
+    return int(fetch_rows(f"""
         SELECT count(DISTINCT d.partner_id) FROM deals_dealregistration d
          WHERE d.stage = 'won' AND d.won_on >= %(start)s AND d.won_on <= %(end)s {_partner_condition(partner_ids)}""",
         {"start": start, "end": end, "partner_ids": None if partner_ids is None else list(partner_ids)})[0][0])
@@ -393,7 +379,7 @@ def partners_with_wins_between(partner_ids, start: date, end: date) -> int:
 def deal_milestones(partner_ids, *, quarter_target: int, fiscal_start_month: int) -> dict[int, tuple]:
     """partner id → (first registration instant, first win day, the first day the revenue won within one
     fiscal quarter reached `quarter_target`): the deal badges of programs.recognition. One statement."""
-    rows = _raw("""
+    rows = fetch_rows("""
         WITH ids(partner_id) AS (SELECT unnest(%(ids)s::bigint[]))
         SELECT ids.partner_id,
           (SELECT MIN(d.registered_at) FROM deals_dealregistration d WHERE d.partner_id = ids.partner_id),
@@ -443,7 +429,7 @@ def deals_registered_by(windows: list[tuple[int, int, datetime, datetime]]) -> d
     if not windows:
         return {}
     keys, users, since, until = (list(column) for column in zip(*windows, strict=True))
-    return dict(_raw("""
+    return dict(fetch_rows("""
         SELECT w.key, count(DISTINCT d.id)
           FROM unnest(%(keys)s::bigint[], %(users)s::bigint[], %(since)s::timestamptz[], %(until)s::timestamptz[])
                AS w(key, user_id, since, until)

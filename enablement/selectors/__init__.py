@@ -44,6 +44,7 @@ from partners.models import Partner
 from partners.selectors import active_partners_with_user_counts
 from prm.accounts.models import User
 from prm.inbox import Waiting, partner_scope, waiting
+from prm.reads import fetch_rows, local_days
 from programs.benefits import benefits_of_tier
 
 LIBRARY_SORTS = {"new": ("-updated_at", "-id"), "popular": ("-download_count", "-id"), "title": ("title", "id")}
@@ -319,7 +320,7 @@ def _member_awards(partner_ids, condition: str, params: dict[str, object], count
     from partners.selectors import member_pairs_sql
 
     members, member_params = member_pairs_sql(partner_ids)
-    return dict(_raw(f"""
+    return dict(fetch_rows(f"""
         WITH members AS ({members})
         SELECT a.partner_id, {counted}
           FROM enablement_certificationaward a
@@ -334,23 +335,16 @@ def reps_with_valid_certification(partner_ids, at) -> dict[int, int]:
                           "count(DISTINCT a.user_id)")
 
 
-def _local_bounds(start, end):
-    from datetime import datetime, time
-
-    return (timezone.make_aware(datetime.combine(start, time.min)),
-            timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)))
-
-
 def reps_certified_between(partner_ids, start, end) -> dict[int, int]:
     """partner id → people who earned a certification from `start` to `end` (local days, both included)."""
-    since, until = _local_bounds(start, end)
+    since, until = local_days(start, end)
     return _member_awards(partner_ids, "a.issued_at >= %(since)s AND a.issued_at < %(until)s",
                           {"since": since, "until": until}, "count(DISTINCT a.user_id)")
 
 
 def certifications_earned_between(partner_ids, start, end) -> dict[int, int]:
     """partner id → certifications its members earned from `start` to `end` (each award counts)."""
-    since, until = _local_bounds(start, end)
+    since, until = local_days(start, end)
     return _member_awards(partner_ids, "a.issued_at >= %(since)s AND a.issued_at < %(until)s",
                           {"since": since, "until": until}, "count(*)")
 
@@ -368,7 +362,7 @@ def quiz_results_since(partner_ids, since) -> dict[int, tuple[int, int]]:
     from partners.selectors import member_pairs_sql
 
     members, member_params = member_pairs_sql(partner_ids)
-    return {partner_id: (int(attempts), int(passed)) for partner_id, attempts, passed in _raw(f"""
+    return {partner_id: (int(attempts), int(passed)) for partner_id, attempts, passed in fetch_rows(f"""
         WITH members AS ({members})
         SELECT m.partner_id, count(*), count(*) FILTER (WHERE q.passed)
           FROM enablement_quizattempt q
@@ -377,18 +371,10 @@ def quiz_results_since(partner_ids, since) -> dict[int, tuple[int, int]]:
          GROUP BY m.partner_id""", {"since": since, **member_params})}
 
 
-def _raw(sql: str, params: dict) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def nth_rep_first_certified(partner_ids, n: int) -> dict[int, object]:
     """partner id → the instant the partner's n-th person earned a first certification (with the partner):
     the certification badge of programs.recognition. Partners with fewer are left out."""
-    rows = _raw("""
+    rows = fetch_rows("""
         WITH ids(partner_id) AS (SELECT unnest(%(ids)s::bigint[]))
         SELECT ids.partner_id,
           (SELECT first_at FROM (SELECT MIN(a.issued_at) AS first_at FROM enablement_certificationaward a
@@ -404,7 +390,7 @@ def attendance_streak_completed(partner_ids, n: int, now) -> dict[int, object]:
     from partners.selectors import member_pairs
 
     pairs = sorted(member_pairs(partner_ids, active_only=False))
-    rows = _raw("""
+    rows = fetch_rows("""
         WITH ids(partner_id) AS (SELECT unnest(%(ids)s::bigint[])),
              members(partner_id, user_id) AS (SELECT * FROM unnest(%(partners)s::bigint[], %(users)s::bigint[]))
         SELECT ids.partner_id,

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from django.db import connection
 from django.utils import timezone
 
 from deals import selectors as deal_selectors
@@ -22,6 +21,7 @@ from incentives import selectors as incentive_selectors
 from insights.dashboards.filters import Filters
 from partners import selectors as partner_selectors
 from partners.models import Stage
+from prm.reads import fetch_rows
 from programs import selectors as programme_selectors
 
 SIGNED = [Stage.ONBOARDING.value, Stage.ACTIVATION.value, Stage.RETENTION.value, Stage.DORMANT.value]
@@ -179,11 +179,6 @@ class Overview:
 
 # --------------------------------------------------------------------------- SQL helpers
 
-def _rows(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
 
 def _partner_scope(filters: Filters, *, signed_only: bool = False) -> partner_selectors.PartnerScope:
     """The partners the filters cover (only the signed ones with `signed_only`)."""
@@ -206,7 +201,7 @@ def scope_ids(filters: Filters) -> list[int] | None:
     if not _filtered(filters):
         return None
     scope, params = _scope(filters)
-    return [pk for (pk,) in _rows(f"WITH {scope} SELECT id FROM scope", params)]
+    return [pk for (pk,) in fetch_rows(f"WITH {scope} SELECT id FROM scope", params)]
 
 
 _ALL = object()  # "compute the scope": a caller that has the ids already passes them (None = every partner)
@@ -261,7 +256,7 @@ def deal_figures(filters: Filters, partner_ids=_ALL) -> _DealFigures:
     registrations, registration_params = deal_selectors.registrations_in_period_sql(filters.starts_at,
                                                                                     filters.ends_before)
     params.update(registration_params, signed=SIGNED, tz=timezone.get_current_timezone_name())
-    active, registered_total, won_total, lost_total, first_deals, first_days = _rows(f"""
+    active, registered_total, won_total, lost_total, first_deals, first_days = fetch_rows(f"""
         WITH {scope}, pp AS ({registrations})
         SELECT count(*) FILTER (WHERE pp.registered > 0 AND s.stage = ANY(%(signed)s)),
                COALESCE(sum(pp.registered), 0), COALESCE(sum(pp.won), 0), COALESCE(sum(pp.lost), 0),
@@ -294,7 +289,7 @@ def revenue(filters: Filters, *, limit: int | None = TOP) -> _Revenue:
     scope, params = _scope(filters)
     won, won_params = deal_selectors.won_by_month_sql(filters.months, filters.end)
     params.update(won_params, limit=limit)
-    rows = _rows(f"""
+    rows = fetch_rows(f"""
         WITH {scope},
         per_month AS ({won}),
         held AS ({programme_selectors.held_tiers_sql()}),
@@ -369,7 +364,7 @@ def health(filters: Filters, *, movers: int | None = TOP) -> Health:
     bands: dict[str, int] = {}
     buckets = [0] * 10
     total = scored = 0
-    for band, bucket, count, score_sum in _rows(f"""
+    for band, bucket, count, score_sum in fetch_rows(f"""
         WITH {scope}
         SELECT h.band, LEAST(h.score / 10, 9), count(*), sum(h.score)
           FROM partners_healthscore h JOIN scope s ON s.id = h.partner_id
@@ -378,7 +373,7 @@ def health(filters: Filters, *, movers: int | None = TOP) -> Health:
         buckets[bucket] += count
         scored += count
         total += score_sum
-    mover_rows = _rows(f"""
+    mover_rows = fetch_rows(f"""
         WITH {scope}
         SELECT s.id, s.name, first.score, first.day, last.score, last.day, last.band
           FROM scope s
@@ -423,7 +418,7 @@ def export_rows(name: str, filters: Filters) -> int:
         return incentive_selectors.mdf_activity_count(scope_ids(filters), filters.start, filters.end)
     if name == "movers":
         scope, params = _scope(filters, signed_only=True)
-        return int(_rows(f"WITH {scope} SELECT count(*) FROM scope", params)[0][0])
+        return int(fetch_rows(f"WITH {scope} SELECT count(*) FROM scope", params)[0][0])
     return 0
 
 

@@ -73,6 +73,7 @@ from partners.selectors.scope import start_day_sql as start_day_sql
 from partners.selectors.search import contact_search as contact_search
 from partners.selectors.search import partner_ids_named as partner_ids_named
 from partners.selectors.search import partner_search as partner_search
+from prm.reads import fetch_rows, local_days
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -247,20 +248,13 @@ def member_pairs_sql(partner_ids, *, active_only: bool = True) -> tuple[str, dic
 def member_pairs(partner_ids, *, active_only: bool = True) -> set[tuple[int, int]]:
     """(partner id, user id) of every active user (every user, with `active_only=False`) who is a member of the
     partners (None: of every partner); member_pairs_sql's relation, read."""
-    from django.db import connection
-
     sql, params = member_pairs_sql(partner_ids, active_only=active_only)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {(partner_id, user_id) for partner_id, user_id in cursor.fetchall()}
+    return {(partner_id, user_id) for partner_id, user_id in fetch_rows(sql, params)}
 
 
 def meeting_count(partner_ids, start: date, end: date) -> dict[int, int]:
     """partner id → meetings held with the partner (regular, QBR, kickoff, other) from `start` to `end`."""
-    from datetime import datetime, time, timedelta
-
-    since = timezone.make_aware(datetime.combine(start, time.min))
-    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    since, until = local_days(start, end)
     activities = Activity.objects.filter(kind__in=["regular_meeting", "qbr", "kickoff", "meeting"],
                                          occurred_at__gte=since, occurred_at__lt=until)
     if partner_ids is not None:

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import connection
 from django.utils import timezone
 
 from partners.models import Partner
 from partners.selectors.scope import start_day_sql
+from prm.reads import fetch_rows
 
 
 @dataclass(frozen=True)
@@ -24,12 +24,6 @@ class FiguresSQL:
     params: dict
 
 
-def _fetch(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def ranking(figures: dict[int, int] | FiguresSQL, *, stages: Iterable[str], limit: int,
             viewer_partner_id: int | None = None) -> list[tuple[int, int, str, int, int]]:
     """(rank, partner id, name, value, partners ranked) of the partners at `stages` with a figure above zero,
@@ -40,7 +34,7 @@ def ranking(figures: dict[int, int] | FiguresSQL, *, stages: Iterable[str], limi
     else:
         figures_sql = "SELECT * FROM unnest(%(figure_ids)s::bigint[], %(figure_values)s::bigint[])"
         params = {"figure_ids": list(figures), "figure_values": list(figures.values())}
-    return _fetch(f"""
+    return fetch_rows(f"""
         WITH candidates(id) AS (SELECT id FROM partners_partner WHERE stage = ANY(%(stages)s)),
         figures(partner_id, value) AS ({figures_sql}),
         ranked AS (
@@ -69,7 +63,7 @@ def partners_in_stages(partner_ids: Iterable[int], *, stages: Iterable[str],
         started = f"AND {start_day_sql('p', 'zone')} BETWEEN %(started_from)s AND %(started_to)s"
         params.update(zone=timezone.get_current_timezone_name(), started_from=started_between[0],
                       started_to=started_between[1])
-    return _fetch(f"""
+    return fetch_rows(f"""
         SELECT p.id, p.name, p.name_kana FROM partners_partner p
          WHERE p.id = ANY(%(ids)s) AND p.stage = ANY(%(stages)s) {started}
     """, params)

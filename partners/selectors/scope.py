@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
+from prm.reads import fetch_rows
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,6 @@ def scope_sql(scope: PartnerScope) -> tuple[str, dict[str, object]]:
     return sql, params
 
 
-def _rows(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 @dataclass(frozen=True)
 class ScopeFigures:
     signed: int  # partners of the scope at one of `signed_stages`
@@ -71,7 +65,7 @@ def scope_figures(scope: PartnerScope, *, signed_stages: list[str]) -> ScopeFigu
     """Signed partners, active contacts and programme participants of the scope as they are now, in one statement."""
     cte, params = scope_sql(scope)
     params["signed"] = signed_stages
-    signed, contacts, participants = _rows(f"""
+    signed, contacts, participants = fetch_rows(f"""
         WITH {cte}
         SELECT (SELECT count(*) FROM scope WHERE stage = ANY(%(signed)s)),
                (SELECT count(*) FROM partners_contact c JOIN scope s ON s.id = c.partner_id WHERE c.stage = 'active'),
@@ -93,13 +87,13 @@ def stage_durations(scope: PartnerScope, *, now: datetime, starts_at: datetime, 
     change or its creation) and how long they lasted."""
     cte, params = scope_sql(scope)
     params.update(now=now, starts_at=starts_at, ends_before=ends_before)
-    current = {stage: (count, days) for stage, count, days in _rows(f"""
+    current = {stage: (count, days) for stage, count, days in fetch_rows(f"""
         WITH {cte}
         SELECT s.stage, count(*),
                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM %(now)s - s.stage_changed_at) / 86400)
           FROM scope s
          GROUP BY s.stage""", params)}
-    ended = {stage: (count, days) for stage, count, days in _rows(f"""
+    ended = {stage: (count, days) for stage, count, days in fetch_rows(f"""
         WITH {cte},
         moves AS (
             SELECT e.kind, e.data ->> 'previous' AS left_stage, e.occurred_at,
@@ -115,7 +109,7 @@ def stage_durations(scope: PartnerScope, *, now: datetime, starts_at: datetime, 
          GROUP BY left_stage""", params)}
     # Where they wait: the lifecycle rule each partner has not met yet (partners.lifecycle.rules).
     waiting: dict[str, list[tuple[str, int]]] = {}
-    for stage, rule, count in _rows(f"""
+    for stage, rule, count in fetch_rows(f"""
         WITH {cte}
         SELECT s.stage, s.waiting, count(*) FROM scope s
          WHERE s.waiting <> '' GROUP BY 1, 2 ORDER BY 3 DESC, 2""", params):

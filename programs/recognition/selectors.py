@@ -18,6 +18,7 @@ from django.utils import timezone
 from partners import selectors as partner_selectors
 from partners.models import Partner, Stage
 from partners.selectors import FiguresSQL
+from prm.reads import fetch_rows
 from programs.recognition import periods, rules
 from programs.recognition.periods import Period
 from programs.recognition_models import Award, AwardKind
@@ -27,12 +28,6 @@ RANKED_STAGES = [Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION, Stage.DORM
 
 def start_month() -> int:
     return getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
-
-
-def _rows(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 # --------------------------------------------------------------------------- leaderboards
@@ -281,7 +276,7 @@ def badges_by_partner(partner_ids: list[int], *, include_locked: bool = False,
     certified = nth_rep_first_certified(ids, rules.CERTIFIED_REPS_FOR_BADGE)
     attendance = attendance_streak_completed(ids, rules.ATTENDANCE_STREAK, now or timezone.now())
     result = {}
-    for partner_id, mvp, mvps, rookie, rookies in _rows(AWARD_SQL, {"ids": ids}):
+    for partner_id, mvp, mvps, rookie, rookies in fetch_rows(AWARD_SQL, {"ids": ids}):
         first_deal, first_win, quarter = deals.get(partner_id, (None, None, None))
         earned = dict(zip(rules.BADGE_KEYS, map(_local_day, (
             first_deal, first_win, certified.get(partner_id), quarter, attendance.get(partner_id), mvp, rookie)),
