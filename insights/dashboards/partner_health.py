@@ -30,8 +30,24 @@ class ComponentRow:
     contribution: float | None
 
 
+class _ScoreMove:
+    """The band's colour and the move since the previous computation, of a score the card or the header shows."""
+
+    score: int
+    band: str
+    previous_score: int | None
+
+    @property
+    def colour(self) -> str:
+        return BAND_COLOURS.get(self.band, "secondary")
+
+    @property
+    def change(self) -> int | None:
+        return None if self.previous_score is None else self.score - self.previous_score
+
+
 @dataclass(frozen=True)
-class HealthCard:
+class HealthCard(_ScoreMove):
     score: int
     band: str
     band_label: str
@@ -49,21 +65,13 @@ class HealthCard:
     window: object = None
 
     @property
-    def colour(self) -> str:
-        return BAND_COLOURS.get(self.band, "secondary")
-
-    @property
-    def change(self) -> int | None:
-        return None if self.previous_score is None else self.score - self.previous_score
-
-    @property
     def sparkline(self) -> SafeString:
         return charts.sparkline("health-trend", _("Health score, last 90 days"), self.trend,
                                 bands=(self.at_risk_from, self.healthy_from))
 
 
 @dataclass(frozen=True)
-class HealthHeadline:
+class HealthHeadline(_ScoreMove):
     """The score and its move since the previous computation, for the partner page's header."""
 
     score: int
@@ -71,14 +79,6 @@ class HealthHeadline:
     band_label: str
     previous_score: int | None
     window: object  # prm.figures.Window of the day
-
-    @property
-    def colour(self) -> str:
-        return BAND_COLOURS.get(self.band, "secondary")
-
-    @property
-    def change(self) -> int | None:
-        return None if self.previous_score is None else self.score - self.previous_score
 
 
 def health_headline(partner: Partner, *, today: date | None = None) -> HealthHeadline | None:
