@@ -19,7 +19,6 @@ from partners.models import PartnerType
 from portal.access import portal_view
 from prm.accounts.models import User
 from prm.invitations import selectors as invitation_selectors
-from prm.invitations import services as invitation_services
 from prm.invitations.forms import ColleagueInvitationForm
 from prm.ratelimits import RateLimited, client_ip
 from programs.recognition import badges_for
@@ -59,21 +58,10 @@ def team(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invite(request: HttpRequest) -> HttpResponse:
     form = ColleagueInvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            invitation, _token = invitation_services.invitation_create(
-                inviter=request.user,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                partner=request.partner,
-            )
-        except ValidationError as error:
-            form.add_service_errors(error)
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
-            return redirect("portal_team")
+    if (request.method == "POST" and form.is_valid()
+            and (invitation := form.send(inviter=request.user, partner=request.partner, refused_on=None)) is not None):
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+        return redirect("portal_team")
     return render(request, "portal/invite.html", {"form": form})
 
 

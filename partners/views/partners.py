@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,7 +25,6 @@ from prm.accounts.access import console_view
 from prm.formatting import format_date
 from prm.forms import error_messages
 from prm.htmx import htmx_partial
-from prm.invitations import services as invitations
 from prm.invitations.forms import ColleagueInvitationForm
 from prm.params import int_param
 
@@ -176,17 +175,9 @@ def partner_invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Invite a person of this partner to the portal, from its page (the same service as the team page)."""
     partner = get_partner(pk)
     form = ColleagueInvitationForm(request.POST)
-    if form.is_valid():
-        try:
-            invitation, _token = invitations.invitation_create(
-                inviter=request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"], partner=partner)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        except PermissionDenied as error:
-            form.add_error("role", str(error) or _("You are not allowed to invite users with this role."))
-        else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
-            return redirect("partner_detail", pk=partner.pk)
+    if form.is_valid() and (invitation := form.send(inviter=request.user, partner=partner)) is not None:
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+        return redirect("partner_detail", pk=partner.pk)
     messages.error(request, " ".join(error_messages(form)))
     return redirect("partner_detail", pk=partner.pk)
 

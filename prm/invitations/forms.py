@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from prm.accounts.models import Role
 from prm.invitations.hooks import partner_company
+from prm.invitations.models import Invitation
+from prm.invitations.services import invitation_create
 
 
 class ServiceErrorsMixin:
@@ -16,6 +19,28 @@ class ServiceErrorsMixin:
                 self.add_error(field if field in self.fields else None, errors)
         else:
             self.add_error(None, error)
+
+
+class InvitationSendMixin(ServiceErrorsMixin):
+    """An invitation form that sends what it holds through invitations.services.invitation_create: the console's
+    team page, a partner's page and the portal's team page."""
+
+    cleaned_data: dict
+
+    def send(self, *, inviter, partner, refused_on: str | None = "role") -> Invitation | None:
+        """Invite the person the valid form names to `partner` (None: to the vendor's staff). What the service
+        refuses shows on the form and gives None: its errors on their fields, a role the inviter may not give on
+        `refused_on` (None: above the form)."""
+        try:
+            invitation, _token = invitation_create(inviter=inviter, email=self.cleaned_data["email"],
+                                                   role=self.cleaned_data["role"], partner=partner)
+        except ValidationError as error:
+            self.add_service_errors(error)
+        except PermissionDenied as error:
+            self.add_error(refused_on, str(error) or gettext("You are not allowed to invite users with this role."))
+        else:
+            return invitation
+        return None
 
 
 class InvitationAcceptForm(ServiceErrorsMixin, forms.Form):
@@ -30,7 +55,7 @@ class InvitationAcceptForm(ServiceErrorsMixin, forms.Form):
         return cleaned
 
 
-class StaffInvitationForm(ServiceErrorsMixin, forms.Form):
+class StaffInvitationForm(InvitationSendMixin, forms.Form):
     email = forms.CharField(label=_("E-mail address"), max_length=254)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     partner = forms.ModelChoiceField(
@@ -45,7 +70,7 @@ class StaffInvitationForm(ServiceErrorsMixin, forms.Form):
             self.fields["role"].choices = [(Role.PARTNER_ADMIN, Role.PARTNER_ADMIN.label), (Role.PARTNER_REP, Role.PARTNER_REP.label)]
 
 
-class ColleagueInvitationForm(ServiceErrorsMixin, forms.Form):
+class ColleagueInvitationForm(InvitationSendMixin, forms.Form):
     email = forms.CharField(label=_("E-mail address"), max_length=254)
     role = forms.ChoiceField(
         label=_("Role"),

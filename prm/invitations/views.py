@@ -30,21 +30,10 @@ def team(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invite(request: HttpRequest) -> HttpResponse:
     form = StaffInvitationForm(request.POST or None, inviter=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            invitation, _token = services.invitation_create(
-                inviter=request.user,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                partner=form.cleaned_data["partner"],
-            )
-        except ValidationError as error:
-            form.add_service_errors(error)
-        except PermissionDenied as error:
-            form.add_error("role", str(error) or _("You are not allowed to invite users with this role."))
-        else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
-            return redirect("team")
+    if (request.method == "POST" and form.is_valid()
+            and (invitation := form.send(inviter=request.user, partner=form.cleaned_data["partner"])) is not None):
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+        return redirect("team")
     return render(request, "invitations/invite.html", {"form": form})
 
 
