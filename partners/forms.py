@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import time
 
 from django import forms
@@ -106,9 +107,10 @@ class PartnerFilterForm(forms.Form):
         self.fields["prefecture"].choices = _blank(japan.prefecture_choices())
         self.fields["sort"].choices = [(sort, sort) for sort in sort_keys()]
         for column in list_columns.columns():  # the tier and health filters of the apps that own them
-            # A callable: the options are read only when the filter is drawn or a value is checked.
+            # A callable: the options are read only when the filter is drawn or a value is checked, and
+            # once per form however often Django walks the choices (drawing the box walks them twice).
             self.fields[column.key] = forms.ChoiceField(
-                label=column.label, required=False, choices=lambda column=column: _blank(column.options()))
+                label=column.label, required=False, choices=functools.cache(lambda column=column: _blank(column.options())))
 
     @property
     def column_fields(self):
