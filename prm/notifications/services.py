@@ -18,6 +18,7 @@ from prm.mail import current_vendor, send_email
 from prm.messages import Text
 from prm.notifications import kinds
 from prm.notifications.models import Notification, NotificationPreference
+from prm.reads import fetch_rows
 from prm.tenancy.urls import reverse_path, site_url, user_site_kind
 
 logger = logging.getLogger(__name__)
@@ -168,4 +169,9 @@ def mark_read(*, user: User, notification_id: int | None = None) -> int:
 
 
 def unread_count(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """The bell's number, drawn on every signed-in page: one fixed statement (the same count as
+    `Notification.objects.filter(user=user, read_at__isnull=True).count()`, without building that query
+    anew on every request)."""
+    table = Notification._meta.db_table
+    rows = fetch_rows(f"SELECT count(*) FROM {table} WHERE user_id = %(user)s AND read_at IS NULL", {"user": user.pk})
+    return rows[0][0]
