@@ -307,7 +307,8 @@ def contact_stage_rows(partner: Partner | None = None, *, contacts: list[Contact
 
 
 def stage_counts() -> dict[str, int]:
-    counts = dict(Partner.objects.values_list("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+    # count(*), not count(id): PostgreSQL then counts from the stage index without reading the table.
+    counts = dict(Partner.objects.values_list("stage").annotate(n=Count("*")).values_list("stage", "n"))
     return {stage: counts.get(stage, 0) for stage in Stage.values}
 
 
