@@ -134,8 +134,9 @@ def partner_program(partner, today) -> PartnerProgramView:
 
 
 def tier_changes_of(partner_id: int, *, limit: int) -> list[TierChange]:
-    """The partner's newest tier changes with both tiers, for its timeline (one query)."""
+    """The partner's newest tier changes with both tiers' names, for its timeline (one query)."""
     return list(TierChange.objects.filter(partner_id=partner_id).select_related("from_tier", "to_tier")
+                .only("direction", "status", "detected_at", "decided_at", "from_tier__name", "to_tier__name")
                 .order_by("-detected_at", "-pk")[:limit])
 
 

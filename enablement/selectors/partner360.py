@@ -60,4 +60,4 @@ def partner_engagement(partner_id: int, *, now: datetime) -> PartnerEngagement:
 def partner_certifications_earned(partner_id: int, *, limit: int) -> list[CertificationAward]:
     """The partner's newest certifications, for its timeline (one query)."""
     return list(CertificationAward.objects.filter(partner_id=partner_id).select_related("certification")
-                .order_by("-issued_at", "-pk")[:limit])
+                .only("issued_at", "holder_name", "certification__name").order_by("-issued_at", "-pk")[:limit])
