@@ -6,7 +6,7 @@ import os
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +18,7 @@ from partners.models import Partner
 from partners.selectors import partner_for_user
 from prm import locks
 from prm.accounts.models import User
+from prm.reads import fetch_rows
 from prm.uploads import check_upload
 from programs.benefits import benefits_for
 
@@ -32,21 +33,24 @@ def allocation_for(partner: Partner, fiscal_year: int, *, lock: bool = False) ->
     has no row when the tier decides) and the allocation row, when there is one. Every approval
     against it then waits for the one before and counts what that one committed.
     """
-    rows = MdfAllocation.objects.filter(partner=partner, fiscal_year=fiscal_year)
     if lock:
         locks.hold(f"incentives.mdf.{fiscal_year}", partner.pk)
-        rows = rows.select_for_update()
-    manual = rows.first()
-    return manual.amount if manual else benefits_for(partner).mdf_allocation
+    manual = fetch_rows(f"""
+        SELECT a.amount FROM {MdfAllocation._meta.db_table} a
+         WHERE a.partner_id = %(partner)s AND a.fiscal_year = %(year)s{" FOR UPDATE" if lock else ""}""",
+                        {"partner": partner.pk, "year": fiscal_year})
+    return manual[0][0] if manual else benefits_for(partner).mdf_allocation
 
 
 def committed(partner: Partner, fiscal_year: int) -> int:
     from partners.services import fiscal_year_bounds
 
     start, end = fiscal_year_bounds(fiscal_year)
-    approved = MdfRequest.objects.filter(partner=partner, starts_on__gte=start, starts_on__lte=end,
-                                         status__in=["approved", "claimed", "reimbursed"])
-    return approved.aggregate(total=Sum("approved_amount"))["total"] or 0
+    [(total,)] = fetch_rows(f"""
+        SELECT sum(r.approved_amount) FROM {MdfRequest._meta.db_table} r
+         WHERE r.partner_id = %(partner)s AND r.starts_on >= %(start)s AND r.starts_on <= %(end)s
+           AND r.status IN ('approved', 'claimed', 'reimbursed')""", {"partner": partner.pk, "start": start, "end": end})
+    return int(total or 0)
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ class Benefits:
 
 
 NO_PROGRAMME = Benefits()
+_UNREAD = object()
 
 
 def benefits_of_tier(tier) -> Benefits:
@@ -33,7 +34,8 @@ def benefits_for(partner) -> Benefits:
     """The benefits of the partner's current tier (programme-less defaults without one)."""
     from programs.models import PartnerTier
 
-    status = getattr(partner, "_tier_status_cache", None)
-    if status is None:
+    # Set (to the partner's PartnerTier, or None without a tier) by whoever read it already on the same request.
+    status = getattr(partner, "_tier_status_cache", _UNREAD)
+    if status is _UNREAD:
         status = PartnerTier.objects.select_related("tier").filter(partner_id=partner.pk).first()
     return benefits_of_tier(status.tier if status else None)

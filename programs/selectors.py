@@ -102,29 +102,41 @@ class PartnerProgramView:
 
 
 def partner_program(partner, today) -> PartnerProgramView:
-    from programs.services import program_for, tier_specs
+    """The partner's tier and its progress to the next one, on today's figures: four queries, and those of the
+    next tier's requirements only (a tier without requirements needs none)."""
+    from django.db.models import Prefetch
+
+    from programs.metrics import compute
+    from programs.services import program_for, specs_of
 
     status = PartnerTier.objects.select_related("tier").filter(partner=partner).first()
+    partner._tier_status_cache = status  # the tier's benefits, read later on the same page (programs.benefits)
     current = status.tier if status else None
-    program = program_for(partner.partner_type, list(Program.objects.filter(is_active=True)))
+    tiers_by_rank = Prefetch("tiers", queryset=Tier.objects.order_by("rank").prefetch_related("requirements"))
+    program = program_for(partner.partner_type, list(Program.objects.filter(is_active=True).prefetch_related(
+        tiers_by_rank)))
     if program is None:
         return PartnerProgramView(current, None, [], None, today, partner.pk)
-    specs: list[TierSpec] = tier_specs(program, today)
+    tiers = list(program.tiers.all())
+    specs: list[TierSpec] = specs_of(tiers, today)
     rank = current.rank if current else 0
     following = next((spec for spec in specs if spec.rank > rank), None)
-    next_tier = Tier.objects.get(pk=following.pk) if following else None
-    # Progress is shown on today's figures, from their owners (the tier itself moves at the next evaluation):
-    # the figures stored at the last evaluation would disagree with every other screen as soon as a deal is won.
-    from programs.metrics import compute
-
-    metrics = compute([partner.pk], {program.pk: program}, {partner.pk: program.pk}, today).get(partner.pk, {})
-    return PartnerProgramView(current, next_tier, progress_to(following, metrics) if following else [],
-                              status.evaluated_at if status else None, today, partner.pk)
+    next_tier = next((tier for tier in tiers if following and tier.pk == following.pk), None)
+    progress: list[Progress] = []
+    if following is not None and following.rules:
+        # Progress is shown on today's figures, from their owners (the tier itself moves at the next evaluation):
+        # the figures stored at the last evaluation would disagree with every other screen as soon as a deal is won.
+        metrics = compute([partner.pk], {program.pk: program}, {partner.pk: program.pk}, today,
+                          keys={rule.key for rule in following.rules}).get(partner.pk, {})
+        progress = progress_to(following, metrics)
+    return PartnerProgramView(current, next_tier, progress, status.evaluated_at if status else None, today,
+                              partner.pk)
 
 
 def tier_changes_of(partner_id: int, *, limit: int) -> list[TierChange]:
-    """The partner's newest tier changes with both tiers, for its timeline (one query)."""
+    """The partner's newest tier changes with both tiers' names, for its timeline (one query)."""
     return list(TierChange.objects.filter(partner_id=partner_id).select_related("from_tier", "to_tier")
+                .only("direction", "status", "detected_at", "decided_at", "from_tier__name", "to_tier__name")
                 .order_by("-detected_at", "-pk")[:limit])
 
 

@@ -31,11 +31,16 @@ def fiscal_year(today: date) -> int:
 
 
 def tier_specs(program: Program, today: date) -> list[TierSpec]:
+    return specs_of(program.tiers.prefetch_related("requirements").order_by("rank"), today)
+
+
+def specs_of(tiers, today: date) -> list[TierSpec]:
+    """The specs of these tiers (by rank, with their requirements loaded), with the thresholds of today's year."""
     year = fiscal_year(today)
     return [
         TierSpec(pk=tier.pk, code=tier.code, name=tier.name, rank=tier.rank, rules=tuple(
             Rule(r.option, r.metric, r.window, r.threshold_for(year)) for r in tier.requirements.all()))
-        for tier in program.tiers.prefetch_related("requirements").order_by("rank")
+        for tier in tiers
     ]
 
 

@@ -44,6 +44,7 @@ def partner_deals(partner_id: int, *, today: date) -> PartnerDeals:
 
 
 def partner_deal_events(partner_id: int, *, limit: int) -> list[DealEvent]:
-    """The partner's newest deal events with their deal (one query)."""
+    """The partner's newest deal events with their deal's customer and their actor's name (one query)."""
     return list(DealEvent.objects.filter(deal__partner_id=partner_id).select_related("deal", "actor")
+                .only("kind", "occurred_at", "data", "deal__customer_name", "actor__full_name", "actor__email")
                 .order_by("-occurred_at", "-pk")[:limit])

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from enablement.models import CertificationAward, ContentAccess
 from enablement.selectors import reps_with_valid_certification
 from prm import figures
+from prm.reads import fetch_rows
 
 RECENT = 5
 ENGAGEMENT_DAYS = 90
@@ -37,27 +37,35 @@ class PartnerEngagement:
 
 def partner_learning(partner_id: int, *, now: datetime) -> PartnerLearning:
     """Certified reps today (the catalogued figure), the valid certifications and how many run out soon."""
-    valid = CertificationAward.objects.filter(partner_id=partner_id, expires_at__gt=now, issued_at__lte=now)
-    expiring = valid.filter(expires_at__lte=now + timedelta(days=EXPIRING_DAYS)).count()
-    awards = list(valid.select_related("certification").order_by("-issued_at", "-pk")[:RECENT])
+    [(expiring,)] = fetch_rows("""
+        SELECT count(*) FROM enablement_certificationaward a
+         WHERE a.partner_id = %(partner)s AND a.issued_at <= %(now)s AND a.expires_at > %(now)s
+           AND a.expires_at <= %(soon)s""", {"partner": partner_id, "now": now, "soon": now + timedelta(days=EXPIRING_DAYS)})
+    awards = list(CertificationAward.objects.filter(partner_id=partner_id, expires_at__gt=now, issued_at__lte=now)
+                  .select_related("certification").only("holder_name", "expires_at", "certification__name")
+                  .order_by("-issued_at", "-pk")[:RECENT])
     return PartnerLearning(
         certified_reps=reps_with_valid_certification([partner_id], now).get(partner_id, 0),
         window=figures.as_of(timezone.localdate(now)), expiring_soon=expiring, awards=awards)
 
 
 def partner_engagement(partner_id: int, *, now: datetime) -> PartnerEngagement:
-    """Views, downloads and people over the last ENGAGEMENT_DAYS, and the most used items: two queries."""
-    recent = ContentAccess.objects.filter(partner_id=partner_id, at__gte=now - timedelta(days=ENGAGEMENT_DAYS))
-    totals = recent.aggregate(views=Count("pk", filter=Q(action=ContentAccess.Action.VIEW)),
-                              downloads=Count("pk", filter=Q(action=ContentAccess.Action.DOWNLOAD)),
-                              people=Count("user_id", distinct=True))
-    top = [dict(row) for row in recent.order_by().values("item_id", "item__title").annotate(n=Count("pk"))
-           .order_by("-n", "item__title")[:3]]
-    return PartnerEngagement(days=ENGAGEMENT_DAYS, views=totals["views"], downloads=totals["downloads"],
-                             people=totals["people"], top_items=top)
+    """Views, downloads and people over the last ENGAGEMENT_DAYS, and the most used items: two statements."""
+    params = {"partner": partner_id, "since": now - timedelta(days=ENGAGEMENT_DAYS),
+              "view": ContentAccess.Action.VIEW.value, "download": ContentAccess.Action.DOWNLOAD.value}
+    [(views, downloads, people)] = fetch_rows("""
+        SELECT count(*) FILTER (WHERE a.action = %(view)s), count(*) FILTER (WHERE a.action = %(download)s),
+               count(DISTINCT a.user_id)
+          FROM enablement_contentaccess a WHERE a.partner_id = %(partner)s AND a.at >= %(since)s""", params)
+    top = [{"item_id": item_id, "item__title": title, "n": n} for item_id, title, n in fetch_rows("""
+        SELECT a.item_id, i.title, count(*) AS n
+          FROM enablement_contentaccess a JOIN enablement_contentitem i ON i.id = a.item_id
+         WHERE a.partner_id = %(partner)s AND a.at >= %(since)s
+         GROUP BY a.item_id, i.title ORDER BY n DESC, i.title LIMIT 3""", params)]
+    return PartnerEngagement(days=ENGAGEMENT_DAYS, views=views, downloads=downloads, people=people, top_items=top)
 
 
 def partner_certifications_earned(partner_id: int, *, limit: int) -> list[CertificationAward]:
     """The partner's newest certifications, for its timeline (one query)."""
     return list(CertificationAward.objects.filter(partner_id=partner_id).select_related("certification")
-                .order_by("-issued_at", "-pk")[:limit])
+                .only("issued_at", "holder_name", "certification__name").order_by("-issued_at", "-pk")[:limit])

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from incentives.models import LedgerLine, MdfRequest, Payout
 from incentives.selectors import MdfRoi, mdf_roi
 from partners.models import Partner
 from prm import figures
+from prm.reads import fetch_rows
 
 RECENT = 5
 UNPAID = (Payout.Status.REVIEW, Payout.Status.APPROVED, Payout.Status.HELD)
@@ -42,16 +42,19 @@ class PartnerMdf:
 
 
 def partner_money(partner_id: int, *, today: date) -> PartnerMoney:
-    """Three queries: the accrued lines, the payout totals, the latest payouts."""
-    accrued = LedgerLine.objects.filter(partner_id=partner_id, payout__isnull=True).aggregate(total=Sum("amount"))
-    since = timezone.now() - timedelta(days=365)
-    totals = Payout.objects.filter(partner_id=partner_id).aggregate(
-        awaiting=Sum("total", filter=Q(status__in=UNPAID)),
-        paid=Sum("total", filter=Q(status=Payout.Status.PAID, paid_at__gte=since)))
+    """Two queries: the accrued lines with the payout totals (one statement), the latest payouts."""
+    [(accrued, awaiting, paid)] = fetch_rows(f"""
+        SELECT (SELECT COALESCE(sum(l.amount), 0) FROM {LedgerLine._meta.db_table} l
+                 WHERE l.partner_id = %(partner)s AND l.payout_id IS NULL),
+               COALESCE(sum(p.total) FILTER (WHERE p.status = ANY(%(unpaid)s)), 0),
+               COALESCE(sum(p.total) FILTER (WHERE p.status = %(paid)s AND p.paid_at >= %(since)s), 0)
+          FROM {Payout._meta.db_table} p WHERE p.partner_id = %(partner)s""", {
+        "partner": partner_id, "unpaid": [status.value for status in UNPAID], "paid": Payout.Status.PAID.value,
+        "since": timezone.now() - timedelta(days=365)})
     payouts = list(Payout.objects.filter(partner_id=partner_id).order_by("-period", "-pk")
                    .only("pk", "period", "status", "total", "due_date", "paid_at")[:RECENT])
-    return PartnerMoney(accrued=int(accrued["total"] or 0), awaiting_payment=int(totals["awaiting"] or 0),
-                        paid_last_12_months=int(totals["paid"] or 0), payouts=payouts)
+    return PartnerMoney(accrued=int(accrued), awaiting_payment=int(awaiting), paid_last_12_months=int(paid),
+                        payouts=payouts)
 
 
 def partner_mdf(partner: Partner, *, today: date) -> PartnerMdf:

@@ -12,7 +12,8 @@ from partners.timeline import TimelineEntry, entry_of
 
 def timeline_entries(partner: Partner, *, limit: int) -> list[TimelineEntry]:
     """The newest `limit` entries of every source, newest first: one query per source, whatever the history."""
-    own = PartnerEvent.objects.filter(partner=partner).select_related("actor").order_by("-occurred_at", "-pk")
+    own = (PartnerEvent.objects.filter(partner=partner).select_related("actor")
+           .only("kind", "occurred_at", "data", "actor__full_name", "actor__email").order_by("-occurred_at", "-pk"))
     entries = [entry_of(event) for event in own[:limit]]
     for _receiver, answer in signals.partner_timeline_entries.send(sender=Partner, partner=partner, limit=limit):
         entries.extend(cast(list[TimelineEntry], answer or [])[:limit])

@@ -103,6 +103,30 @@ def test_evaluation_computes_metrics_in_sql_and_applies_upgrades_at_once(people_
         assert result.run.result["apply"] == 5  # the three above and the two persona partners (entry tier)
 
 
+def test_metrics_asked_for_by_key_are_those_of_the_full_computation_for_fewer_queries(people_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from programs import metrics
+
+    with tenant_context(people_a.tenant):
+        partner = PartnerFactory(stage="activation")
+        _won(partner, 6_000_000)
+        _won(partner, 6_000_000, days_ago=40, role_lead="vendor")
+        _certify(partner, 2)
+        program = services.program_for(partner.partner_type, list(Program.objects.filter(is_active=True)))
+        args = ([partner.pk], {program.pk: program}, {partner.pk: program.pk}, timezone.localdate())
+        with CaptureQueriesContext(connection) as full_queries:
+            everything = metrics.compute(*args)[partner.pk]
+        keys = {"total_points@trailing_12m", "certified_reps@trailing_12m"}
+        with CaptureQueriesContext(connection) as some_queries:
+            some = metrics.compute(*args, keys=keys)[partner.pk]
+    assert everything["total_points@trailing_12m"] == 900 + 2 * 20 and everything["certified_reps@trailing_12m"] == 2
+    assert {key: some[key] for key in keys} == {key: everything[key] for key in keys}
+    assert "registered_deals@trailing_12m" not in some and "won_revenue@fiscal_year" not in some
+    assert len(some_queries) < len(full_queries) / 2, (len(some_queries), len(full_queries))
+
+
 def test_upgrades_can_wait_for_approval(people_a):
     with tenant_context(people_a.tenant):
         ProgramSettings.objects.update_or_create(pk=1, defaults={"upgrades_need_approval": True})
