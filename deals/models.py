@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import cache
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -15,6 +17,7 @@ from partners.search import SearchKeyField, search_indexes
 from prm import messages
 from prm.bounds import MAX_DAYS, positive_yen_validators, validate_business_date, yen_validators
 from prm.choices import FastChoiceDisplay
+from prm.reads import ModelRows, fetch_rows
 
 
 class RuleMode(models.TextChoices):
@@ -62,8 +65,19 @@ class DealSettings(models.Model):
 
     @classmethod
     def current(cls) -> DealSettings:
+        # Every registration reads it: a fixed statement (the ORM's get_or_create compiles its query each time);
+        # the row is made on first use.
+        rows = _settings_rows()
+        found = fetch_rows(f"SELECT {rows.columns('s')} FROM deals_dealsettings s WHERE s.id = 1", {})
+        if found:
+            return rows.instance(found[0])
         row, _created = cls.objects.get_or_create(pk=1)
         return row
+
+
+@cache
+def _settings_rows() -> ModelRows:
+    return ModelRows(DealSettings)
 
 
 class Product(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from functools import cache
 from urllib.parse import urlsplit
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -33,7 +34,7 @@ from deals.models import (
 from partners import japan
 from partners.access import require_partner_member, require_vendor_staff
 from partners.models import Partner, SignalKind
-from partners.selectors import staff_for
+from partners.selectors import contact_of_user, staff_for
 from partners.selectors.lifecycle import deals_allowed
 from partners.services import signal_record
 from prm import events, locks
@@ -42,6 +43,7 @@ from prm.accounts.models import User
 from prm.bounds import MAX_YEN, validate_business_date
 from prm.formatting import format_date
 from prm.notifications.services import notify
+from prm.reads import ModelRows, fetch_rows
 from prm.tenancy.urls import reverse_path
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -83,29 +85,35 @@ def _stored_keys(record) -> matching.CustomerKeys:
                                  domain=record.domain_key or None)
 
 
-def _key_filter(keys: matching.CustomerKeys) -> Q:
-    """Index look-ups only: the rows sharing at least one key. The matcher then decides."""
-    condition = Q(pk__in=[])
-    if keys.name_key:
-        condition |= Q(name_key=keys.name_key)
-    if keys.corporate_number:
-        condition |= Q(corporate_key=keys.corporate_number)
-    if keys.domain:
-        condition |= Q(domain_key=keys.domain)
-    return condition
-
-
 def _as_stored(keys: matching.CustomerKeys) -> matching.CustomerKeys:
     return matching.CustomerKeys(name_key=keys.name_key[:200], corporate_number=keys.corporate_number,
                                  domain=(keys.domain or "")[:254] or None)
 
 
+def _key_params(keys: matching.CustomerKeys) -> dict[str, str | None]:
+    """The keys as parameters of _KEY_CONDITION: an empty key is NULL, which equals nothing (index look-ups only:
+    the rows sharing at least one key; the matcher then decides)."""
+    return {"name_key": keys.name_key or None, "corporate_key": keys.corporate_number or None,
+            "domain_key": keys.domain or None}
+
+
+_KEY_CONDITION = "(t.name_key = %(name_key)s OR t.corporate_key = %(corporate_key)s OR t.domain_key = %(domain_key)s)"
+_DEAL, _DIRECT = ModelRows(DealRegistration), ModelRows(DirectAccount)
+
+
+@cache
+def _matching_registrations_sql() -> str:
+    return (f"SELECT {_DEAL.columns('t')} FROM deals_dealregistration t WHERE {_KEY_CONDITION}"
+            " AND t.stage = ANY(%(stages)s) AND t.id IS DISTINCT FROM %(exclude)s::bigint ORDER BY t.registered_at, t.id")
+
+
 def matching_registrations(keys: matching.CustomerKeys, *, exclude_pk: int | None = None) -> list[DealRegistration]:
+    """The holding registrations of the customer, earliest first: index look-ups on the keys (a fixed statement, as
+    every registration asks), then the matcher decides."""
     keys = _as_stored(keys)
-    candidates = DealRegistration.objects.filter(_key_filter(keys), stage__in=HOLDING_STAGES)
-    if exclude_pk is not None:
-        candidates = candidates.exclude(pk=exclude_pk)
-    candidates = candidates.select_related("partner").order_by("registered_at", "pk")
+    rows = fetch_rows(_matching_registrations_sql(),
+                      {**_key_params(keys), "stages": list(HOLDING_STAGES), "exclude": exclude_pk})
+    candidates = [_DEAL.instance(row) for row in rows]
     return [deal for deal in candidates if matching.same_customer(keys, _stored_keys(deal))]
 
 
@@ -140,9 +148,17 @@ def rivals_of(deals: list[DealRegistration], *, related: tuple[str, ...] = ("par
     return {deal.pk: [other for other in candidates if competes(deal, other)] for deal in deals}
 
 
+@cache
+def _matching_direct_accounts_sql() -> str:
+    return (f"SELECT {_DIRECT.columns('t')} FROM deals_directaccount t WHERE {_KEY_CONDITION}"
+            " AND EXISTS (SELECT 1 FROM deals_directopportunity o WHERE o.account_id = t.id AND o.is_open)"
+            " ORDER BY t.customer_name, t.id")
+
+
 def matching_direct_accounts(keys: matching.CustomerKeys) -> list[DirectAccount]:
+    """The direct-sales accounts of the customer with an open opportunity, by name; as matching_registrations."""
     keys = _as_stored(keys)
-    candidates = DirectAccount.objects.filter(_key_filter(keys), opportunities__is_open=True).distinct()
+    candidates = [_DIRECT.instance(row) for row in fetch_rows(_matching_direct_accounts_sql(), _key_params(keys))]
     return [account for account in candidates if matching.same_customer(keys, _stored_keys(account))]
 
 
@@ -298,7 +314,7 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
     if products:  # a new deal has none to compare with
         deal.products.set(products)
     _event(deal, "registered", user, priority=deal.priority)
-    contact = getattr(user, "contact", None) if user else None
+    contact = contact_of_user(user) if user else None
     signal_record(partner=partner, contact=contact, kind=SignalKind.DEAL_REGISTERED, occurred_at=deal.registered_at,
                   source=f"deals.DealRegistration:{deal.pk}")
     _notify_registered(deal)

@@ -44,6 +44,26 @@ def announcement_q(viewer: Viewer) -> Q:
     return q if viewer.early_roadmap else q & Q(early_access=False)
 
 
+def audience_sql(viewer: Viewer, alias: str) -> tuple[str, dict[str, object]]:
+    """audience_q as a condition on the table alias `alias` of a hand-written statement, with its parameters."""
+    return (f"({alias}.partner_types = '{{}}' OR {alias}.partner_types @> ARRAY[%(audience_type)s]::varchar[])"
+            f" AND {alias}.min_tier_rank <= %(audience_rank)s",
+            {"audience_type": viewer.partner_type, "audience_rank": viewer.rank})
+
+
+def content_sql(viewer: Viewer, alias: str) -> tuple[str, dict[str, object]]:
+    """content_q as audience_sql gives audience_q."""
+    sql, params = audience_sql(viewer, alias)
+    sql += f" AND {alias}.is_published"
+    return (sql if viewer.gated_content else f"{sql} AND NOT {alias}.gated"), params
+
+
+def announcement_sql(viewer: Viewer, alias: str) -> tuple[str, dict[str, object]]:
+    """announcement_q as audience_sql gives audience_q."""
+    sql, params = audience_sql(viewer, alias)
+    return (sql if viewer.early_roadmap else f"{sql} AND NOT {alias}.early_access"), params
+
+
 def sees(obj, viewer: Viewer) -> bool:
     """The same rule as audience_q for one object in memory."""
     if obj.partner_types and viewer.partner_type not in obj.partner_types:

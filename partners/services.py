@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -42,6 +43,7 @@ from prm import events, locks, ratelimits
 from prm import messages as msg
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
+from prm.reads import ModelRows, fetch_rows
 from prm.tenancy.urls import reverse_path
 
 PROFILE_FIELDS_FOR_PARTNERS = (
@@ -434,7 +436,20 @@ def contact_stages_recompute(*, contact_ids=None, partner_ids=None, now: datetim
     return len(changes)
 
 
-@transaction.atomic
+# signal_record and checklist_autocomplete run inside every deal registration: fixed statements for their reads.
+_SIGNAL_RECORDED_SQL = "SELECT 1 FROM partners_contactsignal s WHERE s.kind = %(kind)s AND s.source = %(source)s LIMIT 1"
+_CHECKLIST_ITEM = ModelRows(ChecklistItem)
+
+
+@cache
+def _open_auto_items_sql() -> str:
+    return (f"SELECT {_CHECKLIST_ITEM.columns('c')} FROM partners_checklistitem c WHERE c.partner_id = %(partner)s"
+            " AND c.completed_at IS NULL AND c.auto_event <> '' ORDER BY c.position, c.id")
+
+
+# No savepoint of its own: no caller goes on after it fails (the whole transaction rolls back), and a deal
+# registration would pay two statements for one.
+@transaction.atomic(savepoint=False)
 def signal_record(*, partner: Partner, kind: str, contact: Contact | None = None, occurred_at: datetime | None = None,
                   amount: int | None = None, source: str = "") -> ContactSignal | None:
     """Record a fact another module observed (a certification, a registered lead …).
@@ -444,7 +459,7 @@ def signal_record(*, partner: Partner, kind: str, contact: Contact | None = None
     """
     if contact is not None and contact.partner_id != partner.pk:
         raise ValidationError("contact of another partner")
-    if source and ContactSignal.objects.filter(kind=kind, source=source).exists():
+    if source and fetch_rows(_SIGNAL_RECORDED_SQL, {"kind": kind, "source": source}):
         return None
     signal = ContactSignal.objects.create(partner=partner, contact=contact, kind=kind,
                                           occurred_at=occurred_at or timezone.now(), amount=amount, source=source)
@@ -516,7 +531,7 @@ def onboarding_start(*, partner: Partner, actor: User | None) -> list[ChecklistI
 
 def checklist_autocomplete(*, partner: Partner) -> int:
     """Tick open items whose event the system has already observed for this partner."""
-    open_items = list(partner.checklist.filter(completed_at__isnull=True).exclude(auto_event=""))
+    open_items = [_CHECKLIST_ITEM.instance(row) for row in fetch_rows(_open_auto_items_sql(), {"partner": partner.pk})]
     if not open_items:
         return 0
     kinds = {item.auto_event for item in open_items}

@@ -16,6 +16,7 @@ from partners import selectors as partner_selectors
 from partners import services as partner_services
 from partners.forms import ApplicationForm, ProfileForm
 from partners.models import PartnerType
+from partners.selectors.portal import portal_home as partner_portal_home
 from portal.access import portal_view
 from prm.accounts.models import User
 from prm.invitations import selectors as invitation_selectors
@@ -28,14 +29,14 @@ from programs.recognition import badges_for
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     partner = request.partner
-    checklist = partner_selectors.checklist_of(partner)
+    own = partner_portal_home(partner, open_items=5)
     context = {
         "partner": partner,
-        "colleague_count": invitation_selectors.colleague_list(partner).filter(is_active=True).count(),
-        "checklist_open": [item for item in checklist if not item.is_done][:5],
-        "checklist_total": len(checklist),
-        "checklist_done": sum(1 for item in checklist if item.is_done),
-        "contact_stages": partner_selectors.contact_stage_rows(partner),
+        "colleague_count": own.colleagues,
+        "checklist_open": own.checklist_open,
+        "checklist_total": own.checklist_total,
+        "checklist_done": own.checklist_done,
+        "contact_stages": own.contact_stages,
         "enablement": enablement_selectors.portal_home(
             request.user, partner, Viewer.of(partner),
             manager=enablement_services.is_partner_manager(request.user, partner)),

@@ -135,8 +135,11 @@ def dispatch_soon(schema: str) -> None:
     from prm.celery import app
 
     try:
+        # ignore_result: nobody reads what it returns, and a sender waiting for a result subscribes to its
+        # channel first (a Redis round trip more in the request that commits).
         app.send_task(settings.KYOSO_OUTBOX_DISPATCH_TASK, kwargs={"schema_name": schema},
-                      queue=settings.KYOSO_WEBHOOK_QUEUE or None, headers={"_schema_name": schema})
+                      queue=settings.KYOSO_WEBHOOK_QUEUE or None, headers={"_schema_name": schema},
+                      ignore_result=True)
     except Exception:  # noqa: BLE001 — the sweep covers any failure to queue
         logger.exception("could not queue the event dispatch for %s; the sweep will send it", schema)
 

@@ -59,10 +59,17 @@ def send_email(to: str | Iterable[str], template: str, context: dict, language: 
         # After commit the caller may have left its tenant (a tenant_context inside the atomic block).
         in_schema = contextlib.nullcontext() if connection.schema_name == schema else schema_context(schema)
         with in_schema, timezone.override(zone):
-            subject, text, html = render_email(template, context, language, vendor=vendor)
-        enqueue({"to": recipients, "subject": subject, "text": text, "html": html}, schema)
+            render_and_queue(recipients, template, context, language, vendor=vendor, schema=schema)
 
     transaction.on_commit(render_and_enqueue)
+
+
+def render_and_queue(recipients: list[str], template: str, context: dict, language: str, *, vendor,
+                     schema: str) -> None:
+    """Render the message now and queue the e-mail task with it: `send_email` once the caller commits, a worker
+    task that renders (prm.notifications.tasks.notification_emails_send) at once."""
+    subject, text, html = render_email(template, context, language, vendor=vendor)
+    enqueue({"to": recipients, "subject": subject, "text": text, "html": html}, schema)
 
 
 def enqueue(payload: dict, schema: str = "public"):
@@ -71,7 +78,7 @@ def enqueue(payload: dict, schema: str = "public"):
     if settings.KYOSO_EMAIL_DELIVERY == "inline":
         return deliver_email.apply(kwargs=payload)
     return deliver_email.apply_async(kwargs=payload, queue=settings.KYOSO_EMAIL_QUEUE or None,
-                                     headers={"_schema_name": schema})
+                                     headers={"_schema_name": schema}, ignore_result=True)  # as events.dispatch_soon
 
 
 _BLOCKS = {"p", "div", "table", "tr", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "hr", "section"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from prm.reads import fetch_rows
+
 
 @dataclass(frozen=True)
 class Benefits:
@@ -32,10 +34,17 @@ def benefits_of_tier(tier) -> Benefits:
 
 def benefits_for(partner) -> Benefits:
     """The benefits of the partner's current tier (programme-less defaults without one)."""
-    from programs.models import PartnerTier
-
     # Set (to the partner's PartnerTier, or None without a tier) by whoever read it already on the same request.
     status = getattr(partner, "_tier_status_cache", _UNREAD)
-    if status is _UNREAD:
-        status = PartnerTier.objects.select_related("tier").filter(partner_id=partner.pk).first()
-    return benefits_of_tier(status.tier if status else None)
+    if status is not _UNREAD:
+        return benefits_of_tier(status.tier if status else None)
+    # Every portal page and registration asks: a fixed statement, without the ORM's compilation.
+    rows = fetch_rows(_BENEFITS_SQL, {"partner": partner.pk})
+    return Benefits(*rows[0]) if rows else NO_PROGRAMME
+
+
+# The columns in the order of Benefits' fields; no row (no status, or a status without a tier): no programme.
+_BENEFITS_SQL = """
+    SELECT t.code, t.name, t.rank, t.deal_capacity, t.lead_priority, t.mdf_allocation, t.gated_content, t.early_roadmap
+      FROM programs_partnertier s JOIN programs_tier t ON t.id = s.tier_id
+     WHERE s.partner_id = %(partner)s"""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -27,6 +27,8 @@ from enablement.models import (
     SessionSeat,
     StudySession,
 )
+from enablement.selectors.home import HomeEnablement as HomeEnablement
+from enablement.selectors.home import portal_home as portal_home
 from enablement.selectors.lookups import (  # noqa: F401
     attempt_of,
     award_of_attempt,
@@ -262,37 +264,7 @@ def announcements_console() -> QuerySet[Announcement]:
     return Announcement.objects.annotate(read_count=Count("reads")).order_by("-published_at")
 
 
-# --------------------------------------------------------------------------- portal home
-
-
-@dataclass
-class HomeEnablement:
-    announcements: list
-    unread: int
-    sessions: list
-    required_open: list
-    certifications: list
-    new_content: list
-    questions_waiting: int
-
-
-def portal_home(user: User, partner: Partner, viewer: Viewer, *, manager: bool) -> HomeEnablement:
-    """What the portal home shows of enablement; a fixed number of queries."""
-    now = timezone.now()
-    # The three newest, each row carrying the number unread among all of them (a window over the
-    # whole result, counted before the limit): one query instead of a list and a count.
-    announcements = list(announcements_for(user, viewer)
-                         .annotate(unread_total=Window(Count("pk", filter=Q(is_read=False))))[:3])
-    unread = announcements[0].unread_total if announcements else 0
-    sessions = list(sessions_for(user, partner).filter(ends_at__gte=now).order_by("starts_at")[:3])
-    courses = courses_for(user, viewer)
-    required_open = [course for course in courses if course.required and not course.completed][:4]  # type: ignore[attr-defined]  # set by courses_for
-    certifications = held_certifications_of(user)
-    waiting = (PartnerQuestion.objects.filter(partner=partner, status=PartnerQuestion.Status.WITH_MANAGER).count()
-               if manager else 0)
-    return HomeEnablement(
-        announcements=announcements, unread=unread, sessions=sessions, required_open=required_open,
-        certifications=certifications, new_content=list(library(viewer)[:4]), questions_waiting=waiting)
+# --------------------------------------------------------------------------- portal home (enablement.selectors.home)
 
 
 def certification_awards_for_sync(*, partner_id: int | None = None) -> QuerySet[CertificationAward]:
@@ -387,12 +359,12 @@ def nth_rep_first_certified(partner_ids, n: int) -> dict[int, object]:
 def attendance_streak_completed(partner_ids, n: int, now) -> dict[int, object]:
     """partner id → the start of the study session that completed the partner's first run of `n` sessions in a
     row attended by one of its members (of the sessions its members were invited to, up to `now`)."""
-    from partners.selectors import member_pairs
+    from partners.selectors import member_pairs_sql
 
-    pairs = sorted(member_pairs(partner_ids, active_only=False))
-    rows = fetch_rows("""
+    members, member_params = member_pairs_sql(partner_ids, active_only=False)
+    rows = fetch_rows(f"""
         WITH ids(partner_id) AS (SELECT unnest(%(ids)s::bigint[])),
-             members(partner_id, user_id) AS (SELECT * FROM unnest(%(partners)s::bigint[], %(users)s::bigint[]))
+             members(partner_id, user_id) AS ({members})
         SELECT ids.partner_id,
           (SELECT MIN(starts_at) FROM (
                SELECT starts_at, ROW_NUMBER() OVER (PARTITION BY misses ORDER BY starts_at, id) AS n
@@ -406,8 +378,7 @@ def attendance_streak_completed(partner_ids, n: int, now) -> dict[int, object]:
                         GROUP BY s.id, s.starts_at) sessions
                 WHERE attended) runs
             WHERE n = %(sessions)s)
-        FROM ids""", {"ids": list(partner_ids), "partners": [p for p, _u in pairs], "users": [u for _p, u in pairs],
-                      "now": now, "sessions": n})
+        FROM ids""", {"ids": list(partner_ids), **member_params, "now": now, "sessions": n})
     return {pk: at for pk, at in rows if at is not None}
 
 

@@ -13,7 +13,7 @@ from enablement.audience import Viewer, sees
 from enablement.models import Announcement, AnnouncementRead, FaqEntry, PartnerQuestion
 from partners.access import require_vendor_staff
 from partners.models import ContactRole, Partner
-from partners.selectors import partner_for_user, staff_for
+from partners.selectors import contact_of_user, partner_for_user, staff_for
 from prm import messages as msg
 from prm.accounts.models import Role, User
 from prm.notifications.services import notify
@@ -31,7 +31,7 @@ def is_partner_manager(user: User, partner: Partner) -> bool:
     own = partner_for_user(user)
     if own is None or own.pk != partner.pk or not user.is_active:
         return False
-    return user.is_partner_admin or getattr(getattr(user, "contact", None), "role", None) == ContactRole.SALES_MANAGER
+    return user.is_partner_admin or getattr(contact_of_user(user), "role", None) == ContactRole.SALES_MANAGER
 
 
 @transaction.atomic

@@ -114,7 +114,8 @@ def stages_recompute_soon(partner_ids) -> None:
 
     ids, schema = sorted(set(partner_ids)), connection.schema_name  # type: ignore[attr-defined]  # django-tenants
     transaction.on_commit(lambda: partner_stages_recompute.apply_async(
-        kwargs={"schema_name": schema, "partner_ids": ids}, headers={"_schema_name": schema}), robust=True)
+        kwargs={"schema_name": schema, "partner_ids": ids}, headers={"_schema_name": schema},
+        ignore_result=True), robust=True)  # as prm.events.dispatch_soon
 
 
 @transaction.atomic

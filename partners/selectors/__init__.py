@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -61,6 +62,7 @@ from partners.selectors.lookups import partner_choices as partner_choices
 from partners.selectors.lookups import partner_types_and_names as partner_types_and_names
 from partners.selectors.lookups import partners_by_ids as partners_by_ids
 from partners.selectors.lookups import partners_by_name as partners_by_name
+from partners.selectors.portal import contact_of_user as contact_of_user
 from partners.selectors.rankings import FiguresSQL as FiguresSQL
 from partners.selectors.rankings import partner_count_in_stages as partner_count_in_stages
 from partners.selectors.rankings import partners_in_stages as partners_in_stages
@@ -73,7 +75,8 @@ from partners.selectors.scope import start_day_sql as start_day_sql
 from partners.selectors.search import contact_search as contact_search
 from partners.selectors.search import partner_ids_named as partner_ids_named
 from partners.selectors.search import partner_search as partner_search
-from prm.reads import fetch_rows, local_days
+from prm.accounts.models import User
+from prm.reads import ModelRows, fetch_rows, local_days
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -324,18 +327,43 @@ def staff_for(partner: Partner) -> list:
 
 def staff_for_many(partners) -> dict[int, list]:
     """staff_for of many partners (fetch them with select_related("owner")): the channel managers are read once."""
-    from prm.accounts.models import Role, User
+    from prm.accounts.models import Role
 
     staff: dict[int, list] = {}
     managers = None
     for partner in partners:
-        if partner.owner_id and partner.owner.is_active:
+        if partner.owner_id and _owner(partner).is_active:
             staff[partner.pk] = [partner.owner]
             continue
         if managers is None:
-            managers = list(User.objects.filter(role=Role.CHANNEL_MANAGER, is_active=True))
+            managers = _active_channel_managers(Role.CHANNEL_MANAGER)
         staff[partner.pk] = managers
     return staff
+
+
+# Every deal registration notifies the partner's staff: their users are read in fixed statements.
+_USERS = ModelRows(User)
+
+
+@cache
+def _users_sql(condition: str) -> str:
+    return f"SELECT {_USERS.columns('u')} FROM accounts_user u WHERE {condition} ORDER BY u.email"
+
+
+def _owner(partner: Partner) -> User:
+    """partner.owner (set), read unless already read and kept on the partner."""
+    if Partner.owner.is_cached(partner):
+        owner = partner.owner
+    else:
+        owner = _USERS.instance(fetch_rows(_users_sql("u.id = %(id)s"), {"id": partner.owner_id})[0])
+        Partner.owner.field.set_cached_value(partner, owner)
+    assert owner is not None  # asked only of a partner with an owner
+    return owner
+
+
+def _active_channel_managers(role: str) -> list[User]:
+    """The active channel managers, by e-mail (the users' order)."""
+    return [_USERS.instance(row) for row in fetch_rows(_users_sql("u.role = %(role)s AND u.is_active"), {"role": role})]
 
 
 def partner_for_user(user) -> Partner | None:
@@ -345,12 +373,24 @@ def partner_for_user(user) -> Partner | None:
     if descriptor.is_cached(user):
         membership = getattr(user, "partner_membership", None)
         return membership.partner if membership else None
-    membership = PartnerMembership.objects.select_related("partner").filter(user=user).first()
+    rows = fetch_rows(_membership_sql(), {"user": user.pk})
+    membership = _MEMBERSHIP.instance(rows[0][:len(_MEMBERSHIP.fields)]) if rows else None
     descriptor.related.set_cached_value(user, membership)
     if membership is None:
         return None
     PartnerMembership.user.field.set_cached_value(membership, user)
+    PartnerMembership.partner.field.set_cached_value(membership, _PARTNER.instance(rows[0][len(_MEMBERSHIP.fields):]))
     return membership.partner
+
+
+_MEMBERSHIP, _PARTNER = ModelRows(PartnerMembership), ModelRows(Partner)
+
+
+@cache
+def _membership_sql() -> str:
+    """A user's membership and its partner, every column of both: a fixed statement, as every portal request asks."""
+    return (f"SELECT {_MEMBERSHIP.columns('m')}, {_PARTNER.columns('p')} FROM partners_partnermembership m "
+            "JOIN partners_partner p ON p.id = m.partner_id WHERE m.user_id = %(user)s")
 
 
 def agreement_count(partner: Partner) -> int:

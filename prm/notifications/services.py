@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from prm.accounts.models import User
-from prm.mail import current_vendor, send_email
+from prm.mail import current_vendor, render_and_queue, send_email
 from prm.messages import Text
 from prm.notifications import kinds
 from prm.notifications.models import Notification, NotificationPreference
@@ -74,17 +74,54 @@ def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User | None], str, 
     for notification in created if paused else mailed:
         notification.emailed_at = now  # paused (the demo's seed): handled, so no digest picks it up either
     Notification.objects.bulk_create(created, batch_size=1000)
+    if mailed:
+        _emails_after_commit([notification.pk for notification in mailed])
+    return created
+
+
+def _emails_after_commit(notification_ids: list[int]) -> None:
+    """Once the transaction commits, queue one task that renders and sends these notifications' e-mails
+    (emails_send): rendering is the worker's, not the request's, and the notifications of one transaction (a
+    deal registration makes two) share one message. Nothing is queued for work that rolls back: the ids join a
+    callback of the same transaction and savepoint only, which any rollback of theirs discards with them."""
     vendor = current_vendor()
+    schema = vendor.schema_name if vendor is not None else "public"
+    level = set(connection.savepoint_ids)
+    for entry in connection.run_on_commit:  # (savepoint ids, callback, robust)
+        savepoints, callback = entry[0], entry[1]
+        if getattr(callback, "kyoso_mail_schema", None) == schema and savepoints == level:
+            callback.kyoso_mail_ids.extend(notification_ids)  # type: ignore[attr-defined]  # set below
+            return
+    pending = list(notification_ids)
+
+    def queue() -> None:
+        from prm.notifications.tasks import notification_emails_queue
+
+        notification_emails_queue(vendor, schema, pending)
+
+    queue.kyoso_mail_schema, queue.kyoso_mail_ids = schema, pending  # type: ignore[attr-defined]  # found above
+    transaction.on_commit(queue)
+
+
+def emails_send(*, notification_ids: list[int]) -> int:
+    """Render and queue the e-mail of each of these notifications, in its reader's language with links to their
+    own site (the worker's side of notify). Returns the number queued."""
+    vendor = current_vendor()
+    schema = vendor.schema_name if vendor is not None else "public"
     origins: dict[str, str | None] = {}
-    for notification in mailed:
+    sent = 0
+    for notification in Notification.objects.filter(pk__in=notification_ids).select_related("user").order_by("pk"):
         user = notification.user
-        send_email(user.email, "mail/notification.html", {
+        if not user.email:
+            continue
+        render_and_queue([user.email], "mail/notification.html", {
             "notification": notification,
             "url": _link(vendor, user, notification.url, origins),
             "preferences_url": _link(vendor, user, reverse_path("notification_preferences", user_site_kind(user)),
                                      origins),
-        }, user.language, vendor=vendor)
-    return created
+        }, user.language, vendor=vendor, schema=schema)
+        sent += 1
+    return sent
 
 
 def _link(vendor, user: User, path: str, origins: dict[str, str | None] | None = None) -> str:
@@ -106,7 +143,10 @@ def _link(vendor, user: User, path: str, origins: dict[str, str | None] | None =
 def channels_for(users: Iterable[User], kind: str) -> dict[int, str]:
     """Each user's channel for one kind: their own choice, else the kind's default."""
     users = list(users)
-    chosen = dict(NotificationPreference.objects.filter(user__in=users, kind=kind).values_list("user_id", "channel"))
+    # A fixed statement: every notification asks (a deal registration twice).
+    chosen = dict(fetch_rows("SELECT user_id, channel FROM notifications_notificationpreference"
+                             " WHERE kind = %(kind)s AND user_id = ANY(%(users)s)",
+                             {"kind": kind, "users": [user.pk for user in users]}))
     default = kinds.default_channel(kind)
     return {user.pk: chosen.get(user.pk, default) for user in users}
 

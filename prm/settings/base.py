@@ -217,7 +217,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": KYOSO_BROKER_VISIBILITY
 # Three queues, so a night of commission runs or a slow mail relay never holds up a user's click:
 #   interactive  small tasks a user waits for, and the periodic fan-outs (the default queue)
 #   heavy        commission runs, exports, imports, health recalculation, PDF statements, nightly jobs
-#   email        every e-mail (prm.tasks.deliver_email)
+#   email        every e-mail (prm.tasks.deliver_email), and notifications' e-mails rendered
+#                (prm.notifications.tasks.notification_emails_send)
 # A worker started without -Q consumes all three (./kyoso run); docker-compose runs one worker per
 # queue. KYOSO_QUEUE_PREFIX namespaces them when several deployments (or tests) share one Redis.
 KYOSO_QUEUE_PREFIX = env_str("KYOSO_QUEUE_PREFIX", "")
@@ -245,6 +246,7 @@ HEAVY_TASKS = [
 CELERY_TASK_ROUTES = {
     **{name: {"queue": QUEUE_HEAVY} for name in HEAVY_TASKS},
     "prm.tasks.deliver_email": {"queue": QUEUE_EMAIL},
+    "prm.notifications.tasks.notification_emails_send": {"queue": QUEUE_EMAIL},
 }
 
 # One active beat: celery-redbeat keeps the schedule (and each entry's last run) in Redis and holds

@@ -265,7 +265,7 @@ def _local_day(value: date | datetime | None) -> date | None:
 def badges_by_partner(partner_ids: list[int], *, include_locked: bool = False,
                       now: datetime | None = None) -> dict[int, list[rules.Badge]]:
     """Every partner's badges with the day each was first earned: the deal and enablement milestones come from
-    their owners' selectors; five queries for any number of partners."""
+    their owners' selectors; four queries for any number of partners."""
     if not partner_ids:
         return {}
     from deals.selectors import deal_milestones
@@ -286,5 +286,5 @@ def badges_by_partner(partner_ids: list[int], *, include_locked: bool = False,
 
 
 def badges_for(partner: Partner, *, include_locked: bool = False) -> list[rules.Badge]:
-    """The partner's badges, earned ones only unless asked: always five queries."""
+    """The partner's badges, earned ones only unless asked: always four queries."""
     return badges_by_partner([partner.pk], include_locked=include_locked).get(partner.pk, [])

@@ -302,17 +302,17 @@ def test_revenue_split_over_two_quarters_earns_no_quarter_badge_and_awards_count
         assert badges["mvp"].count == 2 and badges["mvp"].earned_on == month.end + timedelta(days=2)
 
 
-def test_badges_take_five_queries_however_much_data(people_a, django_assert_num_queries):
+def test_badges_take_four_queries_however_much_data(people_a, django_assert_num_queries):
     with tenant_context(people_a.tenant):
         Partner.objects.exists()  # the schema switch happens on the first query
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             badges_for(people_a.partner)
         for n in range(20):
             _won(people_a.partner, 1_000_000, TODAY() - timedelta(days=n))
             _certify(people_a.partner, UserFactory(role="partner_rep", partner=people_a.partner), TODAY())
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             assert len(badges_for(people_a.partner)) == 4
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             selectors.badges_by_partner([people_a.partner.pk, people_a.other_partner.pk])
 
 
