@@ -25,10 +25,12 @@ write without writing: the two modes must leave identical ledgers, and the tests
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
@@ -36,8 +38,7 @@ from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Max, Q, Sum
-from django.db.models.functions import Cast
+from django.db.models import Case, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -124,30 +125,40 @@ def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
         invoices = invoices.filter(paid_on__gte=start[engine.INVOICE_PAID])
     first_product, deal_rows = deal_selectors.deals_for_commissions(partner_ids=partner_ids, window=window,
                                                                     wins_of=wins_of)
+    # A full run builds an event per row of the history: what is the same for many rows is looked up once.
+    Event, append = engine.Event, events.append
+    registered_from, won_from, cancelled_from = (start[engine.DEAL_REGISTERED], start[engine.DEAL_WON],
+                                                 start[engine.DEAL_CANCELLED])
+    codes: dict[int, str] = {}  # one code string per partner, shared by its events
+
+    def code(partner_id: int) -> str:
+        found = codes.get(partner_id)
+        if found is None:
+            found = codes[partner_id] = partner_code(partner_id)
+        return found
+
     for pk, partner_id, registered_on, stage, won_amount, won_on, closed_on, cancelled_on in deal_rows:
-        partner, deal, product = partner_code(partner_id), str(pk), first_product.get(pk, "")
-        if start[engine.DEAL_REGISTERED] <= registered_on <= until:
-            events.append(engine.Event(f"deal:{pk}:1-registered", registered_on, partner, "deal_registered", None, deal, product))
+        partner, deal, product = code(partner_id), str(pk), first_product.get(pk, "")
+        if registered_from <= registered_on <= until:
+            append(Event(f"deal:{pk}:1-registered", registered_on, partner, "deal_registered", None, deal, product))
         if won_on is not None and won_on <= until:
-            if won_on >= start[engine.DEAL_WON] or since is not None and pk in wins_of:
-                events.append(engine.Event(f"deal:{pk}:2-won", won_on, partner, "deal_won", won_amount or 0, deal, product))
+            if won_on >= won_from or since is not None and pk in wins_of:
+                append(Event(f"deal:{pk}:2-won", won_on, partner, "deal_won", won_amount or 0, deal, product))
             cancelled_on = _cancelled_day(stage, won_on, closed_on, cancelled_on)
-            if cancelled_on is not None:
-                if start[engine.DEAL_CANCELLED] <= cancelled_on <= until:
-                    events.append(engine.Event(f"deal:{pk}:3-cancelled", cancelled_on, partner, "deal_cancelled", None,
-                                               deal, product))
+            if cancelled_on is not None and cancelled_from <= cancelled_on <= until:
+                append(Event(f"deal:{pk}:3-cancelled", cancelled_on, partner, "deal_cancelled", None, deal, product))
     if since is not None:
         first_product = deal_selectors.first_product_codes(invoices.values("deal_id"))
     for pk, deal_id, partner_id, paid_on, amount in plain_rows(invoices.values_list(
             "pk", "deal_id", "deal__partner_id", "paid_on", "amount")):
-        events.append(engine.Event(f"invoice:{pk}", paid_on, partner_code(partner_id), "invoice_paid", amount,
-                                   str(deal_id), first_product.get(deal_id, "")))
+        append(Event(f"invoice:{pk}", paid_on, code(partner_id), "invoice_paid", amount, str(deal_id),
+                     first_product.get(deal_id, "")))
     signals_since = None if since is None else min(start[engine.CERTIFICATION_EARNED], start[engine.SESSION_ATTENDED])
     for pk, kind, partner_id, day in partner_selectors.contact_signals_for_commissions(
             kinds=PAID_SIGNAL_KINDS, partner_ids=partner_ids, since=signals_since):
         prefix, event = SIGNAL_EVENTS[kind]
         if start[event] <= day <= until:
-            events.append(engine.Event(f"{prefix}:{pk}", day, partner_code(partner_id), event))
+            append(Event(f"{prefix}:{pk}", day, code(partner_id), event))
     return events
 
 
@@ -280,9 +291,28 @@ def run_execute(run_id: int, *, progress: Callable[[CommissionRun], None] | None
     return run
 
 
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """A run builds hundreds of thousands of events and lines, none of them in a reference cycle: Python's
+    cycle collector would walk all of them again each time the pile grew by a quarter (a fifth of a full
+    recomputation's time). Paused while the run reads and computes, then as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def full_lines(period_end: date, *, beat: Callable[[], None] = lambda: None) -> list[tuple]:
     """The lines a full recomputation writes: every event up to `period_end` through the engine, every key of
     the active plans compared with the ledger. The reference an incremental run must equal (`--verify`)."""
+    with _cycle_collection_paused():
+        return _full_lines(period_end, beat)
+
+
+def _full_lines(period_end: date, beat: Callable[[], None]) -> list[tuple]:
     versions = active_versions()
     # Events after the period are a later run's business: their keys are neither paid nor reversed here
     # (`_missing_lines` finds them among the keys the ledger holds and the engine did not compute).
@@ -300,6 +330,11 @@ def full_lines(period_end: date, *, beat: Callable[[], None] = lambda: None) -> 
 def incremental_lines(period_end: date, since: date, *, beat: Callable[[], None] = lambda: None) -> list[tuple]:
     """The lines of the keys dated from `since` to `period_end`, reading only the events they depend on
     (incentives.incremental): the same engine on fewer events, compared with those keys' ledger lines."""
+    with _cycle_collection_paused():
+        return _incremental_lines(period_end, since, beat)
+
+
+def _incremental_lines(period_end: date, since: date, beat: Callable[[], None]) -> list[tuple]:
     versions = active_versions()
     plans = [engine.parse_plan(version.document) for version in versions]
     chosen = incremental.windows(plans, since)
@@ -518,9 +553,9 @@ def _missing_lines(version: PlanVersion, result: engine.Result, period_end: date
     computes is given back unless its event now falls outside the months compared (after the period: a
     later run's; before `since`: the months the ledger already has right).
 
-    The ledger is read summed per key in SQL (its amount, and this version's last adjustment number),
-    in partner order, and merged with the engine's lines one partner at a time: only one partner's keys
-    are held in memory, whatever the size of the history.
+    The ledger is read in partner order, summed per key (its amount, and this version's last adjustment
+    number) and merged with the engine's lines one partner at a time: only one partner's keys are held in
+    memory, whatever the size of the history.
     """
     version_id = version.pk
     ledger = LedgerLine.objects.filter(plan_version__plan_id=version.plan_id)
@@ -529,31 +564,47 @@ def _missing_lines(version: PlanVersion, result: engine.Result, period_end: date
                if line.occurred_on >= since}
         ids.update(ledger.filter(event_date__gte=since).values_list("event_id", flat=True).distinct())
         ledger = ledger.extra(where=["event_id = ANY(%s)"], params=[list(ids)])
-    summed = ledger.values_list("partner_id", "event_id", "rule_id", "occurrence").annotate(
-        total=Cast(Sum("amount"), BigIntegerField()), last=Max("adjustment", filter=Q(plan_version_id=version_id))
-    ).order_by("partner_id")
+    # Line by line in partner order (the partner index), not summed per key in SQL: sorting every line by its
+    # key cost the database more than adding up the few keys that have several lines costs here.
+    held_lines = ledger.order_by("partner_id").values_list(
+        "partner_id", "event_id", "rule_id", "occurrence", "amount",
+        Case(When(plan_version_id=version_id, then="adjustment"), default=None))
     lines: list[tuple] = []
     left: list[tuple[tuple, int, int | None]] = []  # keys held and no longer computed: (key, amount, last adjustment)
 
     def compare(partner_id: int, rows: Iterable[tuple], partner_result: engine.PartnerResult | None) -> None:
-        held: dict[tuple, tuple[int, int | None]] = {}  # (event, rule, occurrence): (every version's sum, last)
-        for _partner, event_id, rule_id, occurrence, total, adjustment in rows:
-            held[(event_id, rule_id, occurrence)] = (total, adjustment)
-        seen: dict[tuple[str, str], int] = {}  # the lines of one event and rule so far: a stepped line's catch-up
+        # (event, rule, occurrence): (every version's sum, this version's last adjustment)
+        held: dict[tuple, tuple[int, int | None]] = {}
+        for _partner, event_id, rule_id, occurrence, amount, adjustment in rows:
+            key = (event_id, rule_id, occurrence)
+            other = held.get(key)
+            if other is not None:  # the key's adjustments, or its lines under other versions of the plan
+                amount += other[0]
+                if adjustment is None or other[1] is not None and other[1] > adjustment:
+                    adjustment = other[1]
+            held[key] = (amount, adjustment)
+        # A line's occurrence numbers the lines of one event and rule so far (a stepped line's catch-up, the
+        # reversals of one cancellation). The engine writes them all while applying that rule to that event, so
+        # a partner's lines of one event and rule follow each other.
+        previous: tuple[str, str] | None = None
+        occurrence = 0
+        pop = held.pop
         for line in partner_result.lines if partner_result is not None else ():
-            event_rule = (line.event_id, line.rule)
-            occurrence = seen.get(event_rule, 0)
-            seen[event_rule] = occurrence + 1
-            if since is not None and line.occurred_on < since:
+            event_id, rule_id, line_amount, occurred_on = line[0], line[1], line[2], line[3]
+            if previous is not None and previous[0] == event_id and previous[1] == rule_id:
+                occurrence += 1
+            else:
+                previous, occurrence = (event_id, rule_id), 0
+            if since is not None and occurred_on < since:
                 continue
-            amount, adjustment = held.pop((line.event_id, line.rule, occurrence), (0, None))
-            if line.amount != amount:
-                lines.append((partner_id, version_id, line.event_id, line.rule, occurrence,
-                              0 if adjustment is None else adjustment + 1, line.amount - amount, line.occurred_on))
+            amount, adjustment = pop((event_id, rule_id, occurrence), (0, None))
+            if line_amount != amount:
+                lines.append((partner_id, version_id, event_id, rule_id, occurrence,
+                              0 if adjustment is None else adjustment + 1, line_amount - amount, occurred_on))
         left.extend(((partner_id, *key), amount, adjustment) for key, (amount, adjustment) in held.items() if amount)
 
     computed = sorted((int(code), partner_result) for code, partner_result in result.partners.items())
-    held_by_partner = groupby(plain_rows(summed, 10000), key=itemgetter(0))
+    held_by_partner = groupby(plain_rows(held_lines, 10000), key=itemgetter(0))
     group = next(held_by_partner, None)
     for partner_id, partner_result in computed:
         while group is not None and group[0] < partner_id:

@@ -4,10 +4,12 @@ the state they keep (caps used, cumulative amounts, lines a clawback may reverse
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from math import lcm
+from operator import itemgetter
 
 from incentives.engine.dates import PERIODS, in_order, months_after, natural_key, period_key
 from incentives.engine.inputs import check
@@ -77,6 +79,7 @@ def eligibility(plan: Plan, info: PartnerInfo | None, day: date) -> str | None:
 
 CounterKey = tuple[int, str, tuple[int, int]]  # (rule's position, partner, period)
 _new_line = tuple.__new__  # a Line without NamedTuple's Python-level __new__: the run writes one per paid rule
+_amount = itemgetter(Line._fields.index("amount"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +124,15 @@ class _Run:
     def __init__(self, plan: Plan, partners: Mapping[str, PartnerInfo] | None, wins: dict[str, Event],
                  cancelled: set[str]) -> None:
         self.plan, self.partners, self.wins = plan, partners, wins
-        self.rules_on: dict[str, list[tuple[int, Rule]]] = {}
+        # Per event kind, its rules with what decides whether each sees an event: (position, rule, from, to,
+        # products, whether it is a clawback), read once rather than per event.
+        self.rules_on: dict[str, list[tuple[int, Rule, date | None, date | None, frozenset[str] | None, bool]]] = {}
         # Each rule's rates as exact integer fractions, computed once: the products are integer arithmetic.
         self.ratios: dict[int, Ratio] = {}
         self.steps: dict[int, _Steps] = {}
         for index, rule in enumerate(plan.rules):
-            self.rules_on.setdefault(rule.on, []).append((index, rule))
+            self.rules_on.setdefault(rule.on, []).append((index, rule, rule.start, rule.end, rule.products,
+                                                          rule.on == DEAL_CANCELLED))
             if isinstance(rule, (Percent, Override, Recurring)):
                 self.ratios[index] = ratio(rule.rate)
             elif isinstance(rule, Clawback):
@@ -138,7 +144,7 @@ class _Run:
         self.deal_lines: dict[str, list[tuple[str, Line]]] = {}
         self.capped: dict[CounterKey, int] = {}
         self.cumulative: dict[CounterKey, list[int]] = {}  # stepped: [total, paid]; threshold: [total, reached]
-        self.lines: dict[str, list[Line]] = {}
+        self.lines: defaultdict[str, list[Line]] = defaultdict(list)
         self.periods: dict[str, dict[date, tuple[int, int]]] = {period: {} for period in PERIODS}
 
     def run(self, ordered: Iterable[Event]) -> Result:
@@ -146,43 +152,45 @@ class _Run:
         plan, rules_on = self.plan, self.rules_on
         limited = plan.limits_partners and self.partners is not None
         valid_from, valid_to = plan.valid_from, plan.valid_to
+        watched, apply = self.watched, self._apply
         for event in ordered:
-            rules = rules_on.get(event.kind)
+            kind = event.kind
+            rules = rules_on.get(kind)
             traced = trace is not None and (self.traced is None or event.event_id in self.traced)
             if traced:
                 self._trace_other_kinds(event)
             if rules:
                 day = event.occurred_on
                 # only clawbacks run on a cancellation
-                if event.kind == DEAL_CANCELLED:
+                if kind == DEAL_CANCELLED:
                     refusal = None
                 elif limited:
                     refusal = self._earns(event)
                 else:
                     refusal = None if valid_from <= day <= valid_to else OUTSIDE_PLAN_WINDOW
-                for index, rule in rules:
+                for index, rule, start, end, products, clawback in rules:
                     if traced:
                         self.capture = []
-                    if rule.start is not None and day < rule.start:
+                    if start is not None and day < start:
                         reason: str | None = OUTSIDE_RULE_WINDOW
-                    elif rule.end is not None and day > rule.end:
+                    elif end is not None and day > end:
                         reason = OUTSIDE_RULE_WINDOW
-                    elif rule.products is not None and event.product not in rule.products:
+                    elif products is not None and event.product not in products:
                         reason = PRODUCT_NOT_COVERED
-                    elif rule.on == DEAL_CANCELLED:
+                    elif clawback:
                         reason = self._clawback(index, rule, event)  # type: ignore[arg-type]
                     elif refusal is None:
-                        reason = self._apply(index, rule, event)
+                        reason = apply(index, rule, event)
                     else:
                         reason = refusal
                     if traced:
                         self._trace(event, rule, reason)
-            if event.kind == DEAL_CANCELLED and event.deal in self.watched:
-                self.watched.discard(event.deal)
+            if kind == DEAL_CANCELLED and event.deal in watched:
+                watched.discard(event.deal)
                 self.deal_lines.pop(event.deal, None)
         order = sorted(self.lines, key=natural_key)
         return Result(plan.currency, plan.fiscal_year_start_month,
-                      {partner: PartnerResult(sum([line.amount for line in self.lines[partner]]), self.lines[partner])
+                      {partner: PartnerResult(sum(map(_amount, self.lines[partner])), self.lines[partner])
                        for partner in order})
 
     def _trace_other_kinds(self, event: Event) -> None:
@@ -215,7 +223,8 @@ class _Run:
         """The counter of the rule's cap for the partner and the period of `day`; None without a cap."""
         if rule.cap_period is None:
             return None
-        return index, partner, self._period(day, rule.cap_period)
+        days = self.periods[rule.cap_period]
+        return index, partner, days[day] if day in days else self._period(day, rule.cap_period)
 
     def _full(self, rule: Rule, cap_key: CounterKey | None) -> bool:
         return cap_key is not None and rule.cap_count is not None and self.capped.get(cap_key, 0) >= rule.cap_count
@@ -225,21 +234,21 @@ class _Run:
         partner = event.partner
         kind = rule.kind
         if kind == "override":
-            parent = self.partners[event.partner].parent if self.partners is not None else None
+            parent = self.partners[partner].parent if self.partners is not None else None
             if parent is None:
                 return NO_PARENT
             partner = parent
         cap_key = None if rule.cap_period is None else self._cap_key(index, rule, partner, event.occurred_on)
         if cap_key is not None and self._full(rule, cap_key):
             return CAP_REACHED
-        amount = event.amount or 0
         written = False
         reason = None
         if kind == "percent" or kind == "override":
-            written = self._pay(partner, event, rule.id, times(amount, self.ratios[index]))
+            written = self._pay(partner, event, rule.id, times(event.amount or 0, self.ratios[index]))
         elif kind == "fixed":
             written = self._pay(partner, event, rule.id, rule.amount)  # type: ignore[attr-defined]
         elif kind == "recurring":
+            amount = event.amount or 0
             win = self.wins.get(event.deal)
             if win is None:
                 reason = NO_WIN
@@ -249,6 +258,7 @@ class _Run:
                 reason = RECURRING_OUTSIDE_MONTHS
         elif kind == "threshold_bonus":
             assert isinstance(rule, ThresholdBonus)
+            amount = event.amount or 0
             state = self._counter(index, rule.period, partner, event.occurred_on)
             state[0] += amount
             if state[1]:
@@ -260,6 +270,7 @@ class _Run:
                 reason = BELOW_THRESHOLD
         elif kind == "stepped":
             assert isinstance(rule, Stepped)
+            amount = event.amount or 0
             state = self._counter(index, rule.period, partner, event.occurred_on)
             before, after = state[0], state[0] + amount
             state[0] = after
@@ -296,7 +307,8 @@ class _Run:
         return None
 
     def _counter(self, index: int, period: str, partner: str, day: date) -> list[int]:
-        key = (index, partner, self._period(day, period))
+        days = self.periods[period]
+        key = (index, partner, days[day] if day in days else self._period(day, period))
         state = self.cumulative.get(key)
         if state is None:
             state = self.cumulative[key] = [0, 0]
@@ -307,10 +319,7 @@ class _Run:
         if not yen:
             return False
         line = _new_line(Line, (event.event_id, rule_id, yen, event.occurred_on, kind, None))
-        lines = self.lines.get(partner)
-        if lines is None:
-            lines = self.lines[partner] = []
-        lines.append(line)
+        self.lines[partner].append(line)
         if event.deal in self.watched and event.kind in REVERSIBLE:
             self.deal_lines.setdefault(event.deal, []).append((partner, line))
         if self.capture is not None:
@@ -321,10 +330,7 @@ class _Run:
         """Add a line unless it is 0 yen; keep it for a later clawback when its deal will be cancelled."""
         if not line.amount:
             return False
-        lines = self.lines.get(partner)
-        if lines is None:
-            lines = self.lines[partner] = []
-        lines.append(line)
+        self.lines[partner].append(line)
         if event is not None and event.deal in self.watched and event.kind in REVERSIBLE:
             self.deal_lines.setdefault(event.deal, []).append((partner, line))
         if self.capture is not None:

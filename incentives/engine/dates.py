@@ -15,11 +15,12 @@ if TYPE_CHECKING:
 
 PERIODS = ("month", "quarter", "year")
 _NUMBER_RUNS = re.compile(r"(\d+)")
+_split_number_runs = _NUMBER_RUNS.split
 
 
 def natural_key(text: str) -> tuple[tuple[str | int, ...], str]:
     """Digit runs compared as numbers; split() puts them at odd places, so str meets str and int int."""
-    parts: list[Any] = _NUMBER_RUNS.split(text)
+    parts: list[Any] = _split_number_runs(text)
     parts[1::2] = map(int, parts[1::2])
     return tuple(parts), text
 
@@ -37,16 +38,15 @@ def in_order(events: Iterable[Event]) -> list[Event]:
     for day in sorted(counts):
         count = counts[day]
         if count > 1:
-            ordered[start:start + count] = sorted(ordered[start:start + count], key=_tie_order)
+            ties = ordered[start:start + count]
+            keys = list(map(natural_key, map(_event_id, ties)))
+            ordered[start:start + count] = map(ties.__getitem__, sorted(range(count), key=keys.__getitem__))
         start += count
     return ordered
 
 
 _day: Callable[[Event], date] = attrgetter("occurred_on")
-
-
-def _tie_order(event: Event) -> tuple[tuple[str | int, ...], str]:
-    return natural_key(event.event_id)
+_event_id: Callable[[Event], str] = attrgetter("event_id")
 
 
 def months_after(day: date, months: int) -> date:

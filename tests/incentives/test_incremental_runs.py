@@ -4,6 +4,7 @@ late, re-runs of finished months and earlier months run again — on the demo's 
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 from datetime import date, timedelta
@@ -197,6 +198,23 @@ def test_verify_reports_a_ledger_that_differs_and_writes_nothing(people_a, capsy
         with translation.override("en"):
             call_command("run_commissions", slug=people_a.tenant.slug, period="2026-04", verify=True)
         assert "is what a full recomputation writes" in capsys.readouterr().out
+
+
+def test_a_full_recomputation_leaves_the_cycle_collector_as_it_found_it(people_a):
+    """The runs pause Python's cycle collector while they compute: a worker must get it back afterwards (or
+    keep it off when it was off), else every later task of the worker would leak what it leaves in cycles."""
+    with tenant_context(people_a.tenant):
+        _publish(_example())
+        Scenario(people_a, random.Random(5)).month(MONTHS[0])
+        assert gc.isenabled()
+        assert runs.verify(MONTHS[0])  # the month was never run: every line is missing
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            runs.verify(MONTHS[0])
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
 
 
 def test_verify_finds_a_missing_line_a_line_no_longer_computed_and_leaves_a_later_events_line(people_a):
