@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise
-from django.utils.html import conditional_escape
+
+from prm.formatting import escape_html as conditional_escape  # the same output, cheaper per option
 
 SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"

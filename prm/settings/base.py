@@ -169,7 +169,7 @@ KYOSO_EMBEDDED_REDIS = not _redis_url
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "prm.cache.RedisCache",
         "LOCATION": REDIS_URL,
         # django-tenants prefixes every key with the schema: rate limits and cached values
         # never mix tenants.
@@ -180,7 +180,7 @@ CACHES = {
     # Rows of the public schema every request reads (the vendor behind a host name): keys without the
     # schema, so any tenant's request reads and forgets the same entry (prm.tenancy.lookups).
     "platform": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "prm.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "platform",
         "OPTIONS": {"pool_class": "prm.cache.EmbeddedAwarePool"} if KYOSO_EMBEDDED_REDIS else {},
