@@ -39,10 +39,39 @@ def in_order(events: Iterable[Event]) -> list[Event]:
         count = counts[day]
         if count > 1:
             ties = ordered[start:start + count]
-            keys = list(map(natural_key, map(_event_id, ties)))
+            keys = _tie_keys(list(map(_event_id, ties)))
             ordered[start:start + count] = map(ties.__getitem__, sorted(range(count), key=keys.__getitem__))
         start += count
     return ordered
+
+
+_ASCII_DIGIT_RUNS = re.compile(r"[0-9]+")
+
+
+class _LongNumber(Exception):
+    """A digit run longer than `_number_code` writes: the ties are sorted by `natural_key` itself."""
+
+
+def _number_code(run: re.Match[str]) -> str:
+    """A digit run as text that sorts as its number: its digits without leading zeros, after a character that
+    counts them and sorts below every printable one (a shorter number, or the end of a text part, comes first)."""
+    digits = run[0].lstrip("0")
+    if len(digits) > 30:
+        raise _LongNumber
+    return chr(len(digits) + 1) + digits
+
+
+def _tie_keys(event_ids: list[str]) -> list[Any]:
+    """Keys that sort one day's event ids as `natural_key` does. Ids of printable ASCII (the database's) get
+    (the id with each digit run as its `_number_code`, the id), which sorts as natural_key's parts and then
+    the id: one substitution over all of the day's ids instead of a split and a tuple of parts per event."""
+    joined = "\0".join(event_ids)  # NUL: neither printable nor a `_number_code` count, so it splits them again
+    if joined.isascii() and "".join(event_ids).isprintable():
+        try:
+            return list(zip(_ASCII_DIGIT_RUNS.sub(_number_code, joined).split("\0"), event_ids, strict=True))
+        except _LongNumber:
+            pass
+    return list(map(natural_key, event_ids))
 
 
 _day: Callable[[Event], date] = attrgetter("occurred_on")

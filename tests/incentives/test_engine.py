@@ -492,6 +492,20 @@ def test_event_ids_sort_naturally_then_as_strings():
     assert engine.in_order(events) == sorted(events, key=engine.event_order)
 
 
+def test_a_days_events_sort_in_event_order_whatever_their_ids():
+    """in_order sorts a day's ids of printable ASCII without natural_key's tuples of parts; leading zeros,
+    numbers longer than it codes, non-ASCII digits and letters, control characters: still event_order."""
+    rng = random.Random(11)
+    ascii_pieces = ["a", "B", ":", "-", "_", "~", "0", "00", "7", "07", "10", "99", "100", "9" * 30]
+    other_pieces = [*ascii_pieces, "9" * 31, "１２", "é", "\t", "\n"]
+    for trial in range(400):
+        pieces = ascii_pieces if trial % 2 else other_pieces
+        ids = {"".join(rng.choice(pieces) for _n in range(rng.randint(1, 5))) for _n in range(rng.randint(2, 40))}
+        events = [ev(event_id, "2026-04-01", "P1", "session_attended") for event_id in ids]
+        rng.shuffle(events)
+        assert engine.in_order(events) == sorted(events, key=engine.event_order)
+
+
 def test_same_day_events_run_in_natural_event_id_order_whatever_the_input_order():
     rule = {"id": "bonus", "kind": "threshold_bonus", "on": "deal_won", "period": "month", "threshold": 100, "amount": 1_000}
     events = [won("e10", "2026-04-01", "P10", 100), won("e9", "2026-04-01", "P10", 100), won("e2", "2026-04-01", "P2", 100)]
