@@ -65,7 +65,20 @@ def partner_engagement(partner_id: int, *, now: datetime) -> PartnerEngagement:
     return PartnerEngagement(days=ENGAGEMENT_DAYS, views=views, downloads=downloads, people=people, top_items=top)
 
 
-def partner_certifications_earned(partner_id: int, *, limit: int) -> list[CertificationAward]:
-    """The partner's newest certifications, for its timeline (one query)."""
-    return list(CertificationAward.objects.filter(partner_id=partner_id).select_related("certification")
-                .only("issued_at", "holder_name", "certification__name").order_by("-issued_at", "-pk")[:limit])
+@dataclass(frozen=True)
+class EarnedLine:
+    """A certification earned, as the partner's timeline tells it."""
+
+    issued_at: datetime
+    holder_name: str
+    certification_id: int
+    certification_name: str
+
+
+def partner_certifications_earned(partner_id: int, *, limit: int) -> list[EarnedLine]:
+    """The partner's newest certifications, for its timeline (one statement)."""
+    return [EarnedLine(*row) for row in fetch_rows("""
+        SELECT a.issued_at, a.holder_name, a.certification_id, c.name
+          FROM enablement_certificationaward a JOIN enablement_certification c ON c.id = a.certification_id
+         WHERE a.partner_id = %(partner)s
+         ORDER BY a.issued_at DESC, a.id DESC LIMIT %(limit)s""", {"partner": partner_id, "limit": limit})]
