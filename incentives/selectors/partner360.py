@@ -47,12 +47,25 @@ class PartnerMoney:
 
 
 @dataclass(frozen=True)
+class MdfRequestLine:
+    """An MDF request in the partner page's list."""
+
+    activity: str
+    status: str
+    budget: int
+
+    @property
+    def status_label(self) -> str:
+        return str(MdfRequest.Status(self.status).label)
+
+
+@dataclass(frozen=True)
 class PartnerMdf:
     window: figures.Window  # the fiscal year to date
     allocation: int
     committed: int  # approved amounts of the year's activities (claimed and reimbursed ones too)
     roi: MdfRoi
-    requests: list[MdfRequest] = field(default_factory=list)
+    requests: list[MdfRequestLine] = field(default_factory=list)
 
     @property
     def remaining(self) -> int:
@@ -84,8 +97,10 @@ def partner_mdf(partner: Partner, *, today: date) -> PartnerMdf:
     start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
     window = figures.fiscal_year_to_date(today, start_month)
     assert window.start is not None and window.year is not None
-    requests = list(MdfRequest.objects.filter(partner_id=partner.pk).only("activity", "status", "budget")
-                    .order_by("-created_at", "-pk")[:RECENT])
+    requests = [MdfRequestLine(*row) for row in fetch_rows("""
+        SELECT r.activity, r.status, r.budget FROM incentives_mdfrequest r
+         WHERE r.partner_id = %(partner)s ORDER BY r.created_at DESC, r.id DESC LIMIT %(recent)s""",
+        {"partner": partner.pk, "recent": RECENT})]
     return PartnerMdf(window=window, allocation=allocation_for(partner, window.year),
                       committed=committed(partner, window.year), roi=mdf_roi([partner.pk], window.start, window.end),
                       requests=requests)

@@ -107,19 +107,19 @@ def test_partner_for_user_reads_membership_and_partner_in_one_query(people_a, dj
 # The budgets: what each page needs with the host and session cached. Both grow with features, not
 # with data; 10,000 partners or 1,000,000 registrations add no query.
 # deal registration 29: with the webhook outbox row. portal home 19: its programme progress is computed
-# live through the figure owners. partner detail 32 (was 56, 12 before the 360 sections): the header and sections
+# live through the figure owners. partner detail 31 (was 56, 12 before the 360 sections): the header and sections
 # each cost a fixed number from their owners, most of them plain statements: the tier and its progress 3, and
 # only the next tier's requirements' figures (none for an entry tier without requirements; programs.metrics
 # computes just the keys asked for), deals 3, payouts 2, MDF 4 (the tier's benefits are not read again),
-# certifications and content engagement 5, the merged timeline one per source (5), the health score 1 (read once
+# certifications and content engagement 4, the merged timeline one per source (5), the health score 1 (read once
 # for the header and the card); the panels render without the request's context processors (one fewer). A
 # partner with a health score (its card's trend and actions), claimed MDF (the ROI's revenue) and a tier whose
-# next one asks for four figures costs 43 (was 68): equal with little or much data
+# next one asks for four figures costs 42 (was 68): equal with little or much data
 # (tests/partners/test_partner360.py).
 # console home 19: its figures and one query per work-inbox list (tests/insights/test_home_inbox.py).
 # partner list 8 (was 7): the tier filter's options (programs' tiers); the tier and health columns are joined
 # in the list's own query (tests/partners/test_partner_list_columns.py).
-BUDGETS = {"partner list": 8, "partner detail": 32, "portal home": 19, "deal registration": 29, "console home": 19}
+BUDGETS = {"partner list": 8, "partner detail": 31, "portal home": 19, "deal registration": 29, "console home": 19}
 
 
 def test_the_partner_list_stays_within_its_query_budget(people_a, django_assert_max_num_queries):
