@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from deals.selectors.partner360 import partner_deal_events, partner_deals
-from deals.templatetags.deals_tags import describe_deal_event
+from deals.templatetags.deals_tags import describe_event
 from partners.models import Partner
 from partners.signals import partner_detail_panels, partner_timeline_entries
 from partners.timeline import TimelineEntry
@@ -28,7 +28,7 @@ def deals_panel(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> 
 def deal_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:
     return [TimelineEntry(
         at=event.occurred_at, icon=ICONS.get(event.kind, "briefcase"),
-        text=_("%(customer)s: %(event)s") % {"customer": event.deal.customer_name, "event": describe_deal_event(event)},
+        text=_("%(customer)s: %(event)s") % {"customer": event.customer_name, "event": describe_event(event.kind, event.data)},
         url=reverse("deal_detail", args=[event.deal_id]), actor=event.actor.get_short_name() if event.actor else "",
         source="deals") for event in partner_deal_events(partner.pk, limit=limit)]
 

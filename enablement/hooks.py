@@ -27,7 +27,7 @@ def certification_timeline(sender, *, partner: Partner, limit: int, **kwargs) ->
     return [TimelineEntry(
         at=award.issued_at, icon="patch-check",
         text=_("%(name)s earned the certification %(certification)s") % {
-            "name": award.holder_name, "certification": award.certification.name},
+            "name": award.holder_name, "certification": award.certification_name},
         url=reverse("enablement_certification", args=[award.certification_id]), source="enablement",
     ) for award in partner_certifications_earned(partner.pk, limit=limit)]
 

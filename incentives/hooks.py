@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from incentives.models import Payout
-from incentives.selectors.partner360 import partner_mdf, partner_money, partner_payout_history
+from incentives.selectors.partner360 import PayoutLine, partner_mdf, partner_money, partner_payout_history
 from partners.models import Partner
 from partners.signals import partner_detail_panels, partner_timeline_entries
 from partners.timeline import TimelineEntry
@@ -25,7 +25,7 @@ def money_panels(sender, *, request: HttpRequest, partner: Partner, **kwargs) ->
     })
 
 
-def _payout_text(payout: Payout) -> str:
+def _payout_text(payout: PayoutLine) -> str:
     values = {"month": format_month(payout.period), "amount": format_yen(payout.total)}
     if payout.status == Payout.Status.PAID:
         return _("Payout for %(month)s paid: %(amount)s") % values

@@ -11,18 +11,28 @@ from partners.models import Partner
 from partners.signals import partner_detail_header, partner_detail_panels
 
 
-def health_card_panel(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
+def _score(page: dict, partner: Partner):
+    """The partner's health score row, read once for the header's fact and the card of the same page."""
+    from insights.dashboards.partner_health import score_of
+
+    if "insights.health_score" not in page:
+        page["insights.health_score"] = score_of(partner)
+    return page["insights.health_score"]
+
+
+def health_card_panel(sender, *, request: HttpRequest, partner: Partner, page: dict, **kwargs) -> SafeString:
     """The partner's health card on the console's partner page."""
     from insights.dashboards import health_card
 
-    return render_to_string("insights/_health_card.html", {"health": health_card(partner)})
+    return render_to_string("insights/_health_card.html", {"health": health_card(partner, score=_score(page, partner))})
 
 
-def health_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
+def health_fact(sender, *, request: HttpRequest, partner: Partner, page: dict, **kwargs) -> SafeString:
     """The health score and its trend arrow beside the partner's name (the card below explains it)."""
     from insights.dashboards.partner_health import health_headline
 
-    return render_to_string("insights/_health_fact.html", {"headline": health_headline(partner), "partner": partner})
+    return render_to_string("insights/_health_fact.html", {
+        "headline": health_headline(partner, score=_score(page, partner)), "partner": partner})
 
 
 def register() -> None:

@@ -32,16 +32,26 @@ class TimelineEntry:
     source: str = "partner"  # which app told it: partner, deals, enablement, programs, incentives
 
 
-def entry_of(event: PartnerEvent) -> TimelineEntry:
+@dataclass(frozen=True)
+class EventLine:
+    """A partner event as its timeline reads it (partners.selectors.timeline)."""
+
+    kind: str
+    occurred_at: datetime
+    data: dict
+    actor: str  # the actor's short name; "" without one
+
+
+def entry_of(event: EventLine) -> TimelineEntry:
     return TimelineEntry(at=event.occurred_at, icon=ICONS.get(event.kind, "dot"), text=describe(event),
-                         actor=event.actor.get_short_name() if event.actor else "")
+                         actor=event.actor)
 
 
 def _label(choices, value) -> str:
     return str(dict(choices.choices).get(value, value))
 
 
-def describe(event: PartnerEvent) -> str:
+def describe(event: PartnerEvent | EventLine) -> str:
     data = event.data or {}
     kind = event.kind
     if kind == EventKind.CREATED:

@@ -25,9 +25,9 @@ def tier_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> Sa
         "view": selectors.partner_program(partner, timezone.localdate()), "partner": partner})
 
 
-def _change_text(change: TierChange) -> str:
-    values = {"previous": change.from_tier.name if change.from_tier else _("no tier"),
-              "tier": change.to_tier.name if change.to_tier else _("no tier"), "status": change.get_status_display()}
+def _change_text(change: selectors.TierChangeLine) -> str:
+    values = {"previous": change.from_tier or _("no tier"), "tier": change.to_tier or _("no tier"),
+              "status": change.status_label}
     if change.direction == TierChange.Direction.UP:
         return _("Tier upgrade %(previous)s → %(tier)s (%(status)s)") % values
     return _("Tier downgrade %(previous)s → %(tier)s (%(status)s)") % values
@@ -35,7 +35,7 @@ def _change_text(change: TierChange) -> str:
 
 def tier_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:
     return [TimelineEntry(
-        at=change.decided_at or change.detected_at,
+        at=change.at,
         icon="arrow-up-circle" if change.direction == TierChange.Direction.UP else "arrow-down-circle",
         text=_change_text(change), url=reverse("program_changes"), source="programs",
     ) for change in selectors.tier_changes_of(partner.pk, limit=limit)]

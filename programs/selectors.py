@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from partners.models import Partner
 from prm.digests import DigestSQL, local_day, row_hash
 from prm.inbox import Waiting, partner_scope, waiting
+from prm.reads import fetch_rows
 from programs.evaluation import Progress, TierSpec, progress_to
-from programs.models import PartnerTier, Program, Tier, TierChange
+from programs.models import PartnerTier, Program, Requirement, Tier, TierChange
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -102,26 +103,22 @@ class PartnerProgramView:
 
 
 def partner_program(partner, today) -> PartnerProgramView:
-    """The partner's tier and its progress to the next one, on today's figures: four queries, and those of the
+    """The partner's tier and its progress to the next one, on today's figures: three queries, and those of the
     next tier's requirements only (a tier without requirements needs none)."""
-    from django.db.models import Prefetch
-
     from programs.metrics import compute
     from programs.services import program_for, specs_of
 
     status = PartnerTier.objects.select_related("tier").filter(partner=partner).first()
     partner._tier_status_cache = status  # the tier's benefits, read later on the same page (programs.benefits)
     current = status.tier if status else None
-    tiers_by_rank = Prefetch("tiers", queryset=Tier.objects.order_by("rank").prefetch_related("requirements"))
-    program = program_for(partner.partner_type, list(Program.objects.filter(is_active=True).prefetch_related(
-        tiers_by_rank)))
+    program = program_for(partner.partner_type, list(Program.objects.filter(is_active=True)))
     if program is None:
         return PartnerProgramView(current, None, [], None, today, partner.pk)
-    tiers = list(program.tiers.all())
+    tiers = tiers_with_requirements(program.pk)
     specs: list[TierSpec] = specs_of(tiers, today)
     rank = current.rank if current else 0
     following = next((spec for spec in specs if spec.rank > rank), None)
-    next_tier = next((tier for tier in tiers if following and tier.pk == following.pk), None)
+    next_tier = next((tier for tier, _requirements in tiers if following and tier.pk == following.pk), None)
     progress: list[Progress] = []
     if following is not None and following.rules:
         # Progress is shown on today's figures, from their owners (the tier itself moves at the next evaluation):
@@ -133,11 +130,53 @@ def partner_program(partner, today) -> PartnerProgramView:
                               partner.pk)
 
 
-def tier_changes_of(partner_id: int, *, limit: int) -> list[TierChange]:
-    """The partner's newest tier changes with both tiers' names, for its timeline (one query)."""
-    return list(TierChange.objects.filter(partner_id=partner_id).select_related("from_tier", "to_tier")
-                .only("direction", "status", "detected_at", "decided_at", "from_tier__name", "to_tier__name")
-                .order_by("-detected_at", "-pk")[:limit])
+@dataclass(frozen=True)
+class TierChangeLine:
+    """A tier change as the partner's timeline tells it."""
+
+    direction: str
+    status: str
+    at: datetime  # when it was decided, else when it was detected
+    from_tier: str | None  # the tiers' names; None for no tier
+    to_tier: str | None
+
+    @property
+    def status_label(self) -> str:
+        return str(TierChange.Status(self.status).label)
+
+
+def tiers_with_requirements(program_id: int) -> list[tuple[Tier, list[Requirement]]]:
+    """The programme's tiers by rank, each with its requirements (in their model's order), in one statement. Both
+    models' columns are plain ones that need no conversion from the database (from_db runs none)."""
+    from django.db import connection
+
+    tier_columns = [field.attname for field in Tier._meta.concrete_fields]
+    rule_columns = [field.attname for field in Requirement._meta.concrete_fields]
+    rows = fetch_rows(f"""
+        SELECT {", ".join(f"t.{column}" for column in tier_columns)}, {", ".join(f"r.{column}" for column in rule_columns)}
+          FROM {Tier._meta.db_table} t LEFT JOIN {Requirement._meta.db_table} r ON r.tier_id = t.id
+         WHERE t.program_id = %(program)s
+         ORDER BY t.rank, t.id, r.option, r.id""", {"program": program_id})
+    tiers: dict[int, tuple[Tier, list[Requirement]]] = {}
+    for row in rows:
+        tier_values, rule_values = row[:len(tier_columns)], row[len(tier_columns):]
+        tier_id = tier_values[tier_columns.index("id")]
+        if tier_id not in tiers:
+            tiers[tier_id] = (Tier.from_db(connection.alias, tier_columns, tier_values), [])
+        if rule_values[rule_columns.index("id")] is not None:
+            tiers[tier_id][1].append(Requirement.from_db(connection.alias, rule_columns, rule_values))
+    return list(tiers.values())
+
+
+def tier_changes_of(partner_id: int, *, limit: int) -> list[TierChangeLine]:
+    """The partner's newest tier changes with both tiers' names, for its timeline (one statement)."""
+    return [TierChangeLine(*row) for row in fetch_rows(f"""
+        SELECT c.direction, c.status, COALESCE(c.decided_at, c.detected_at), f.name, t.name
+          FROM {TierChange._meta.db_table} c
+          LEFT JOIN {Tier._meta.db_table} f ON f.id = c.from_tier_id
+          LEFT JOIN {Tier._meta.db_table} t ON t.id = c.to_tier_id
+         WHERE c.partner_id = %(partner)s
+         ORDER BY c.detected_at DESC, c.id DESC LIMIT %(limit)s""", {"partner": partner_id, "limit": limit})]
 
 
 def tier_choices() -> list[tuple[str, str]]:

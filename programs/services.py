@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -19,7 +20,7 @@ from prm.accounts.models import User
 from prm.notifications.services import notify
 from programs import metrics as metric_queries
 from programs.evaluation import Rule, TierSpec, qualifying_tier
-from programs.models import EvaluationRun, PartnerTier, Program, ProgramSettings, Tier, TierChange
+from programs.models import EvaluationRun, PartnerTier, Program, ProgramSettings, Requirement, Tier, TierChange
 
 EVALUATED_STAGES = (Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT)
 
@@ -31,16 +32,17 @@ def fiscal_year(today: date) -> int:
 
 
 def tier_specs(program: Program, today: date) -> list[TierSpec]:
-    return specs_of(program.tiers.prefetch_related("requirements").order_by("rank"), today)
+    return specs_of([(tier, tier.requirements.all()) for tier in program.tiers.prefetch_related("requirements")
+                     .order_by("rank")], today)
 
 
-def specs_of(tiers, today: date) -> list[TierSpec]:
-    """The specs of these tiers (by rank, with their requirements loaded), with the thresholds of today's year."""
+def specs_of(tiers: Sequence[tuple[Tier, Iterable[Requirement]]], today: date) -> list[TierSpec]:
+    """The specs of these tiers (by rank, each with its requirements), with the thresholds of today's year."""
     year = fiscal_year(today)
     return [
         TierSpec(pk=tier.pk, code=tier.code, name=tier.name, rank=tier.rank, rules=tuple(
-            Rule(r.option, r.metric, r.window, r.threshold_for(year)) for r in tier.requirements.all()))
-        for tier in tiers
+            Rule(r.option, r.metric, r.window, r.threshold_for(year)) for r in requirements))
+        for tier, requirements in tiers
     ]
 
 

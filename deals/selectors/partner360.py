@@ -3,14 +3,33 @@ timeline. A fixed number of queries however many deals the partner has."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from deals.models import OPEN_STAGES, DealEvent, DealRegistration, Stage
+from deals.models import OPEN_STAGES, Stage
 from deals.selectors import open_pipeline, won_totals
 from prm import figures
+from prm.accounts.models import User
+from prm.reads import fetch_rows
 
 RECENT = 5
+
+
+@dataclass(frozen=True)
+class DealLine:
+    """A deal in the panel's latest lists."""
+
+    pk: int
+    customer_name: str
+    stage: str
+    amount: int
+    won_on: date | None
+    won_amount: int | None
+
+    @property
+    def stage_label(self) -> str:
+        return str(Stage(self.stage).label)
 
 
 @dataclass(frozen=True)
@@ -21,30 +40,60 @@ class PartnerDeals:
     won_revenue: int
     won_deals: int
     window: figures.Window  # of the won figures: the trailing 12 months
-    recent_open: list[DealRegistration] = field(default_factory=list)
-    recent_won: list[DealRegistration] = field(default_factory=list)
+    recent_open: list[DealLine] = field(default_factory=list)
+    recent_won: list[DealLine] = field(default_factory=list)
 
 
 def partner_deals(partner_id: int, *, today: date) -> PartnerDeals:
-    """Four queries: the open pipeline by stage, the won totals, the latest open deals, the latest wins."""
+    """Three statements: the open pipeline by stage, the won totals, the latest open deals with the latest wins."""
     window = figures.trailing_12_months(today)
     assert window.start is not None
     pipeline = open_pipeline([partner_id]).get(partner_id, {})
     revenue, won = won_totals([partner_id], window.start, window.end).get(partner_id, (0, 0))
-    deals = DealRegistration.objects.filter(partner_id=partner_id).only(
-        "pk", "customer_name", "stage", "amount", "won_amount", "won_on", "registered_at", "expected_close")
+    recent: dict[str, list[DealLine]] = {"open": [], "won": []}
+    for part, *line in fetch_rows("""
+        SELECT part, id, customer_name, stage, amount, won_on, won_amount FROM (
+            (SELECT 'open' AS part, d.id, d.customer_name, d.stage, d.amount, d.won_on, d.won_amount, d.registered_at
+               FROM deals_dealregistration d WHERE d.partner_id = %(partner)s AND d.stage = ANY(%(open)s)
+              ORDER BY d.registered_at DESC, d.id DESC LIMIT %(recent)s)
+            UNION ALL
+            (SELECT 'won', d.id, d.customer_name, d.stage, d.amount, d.won_on, d.won_amount, d.registered_at
+               FROM deals_dealregistration d WHERE d.partner_id = %(partner)s AND d.stage = %(won)s
+              ORDER BY d.won_on DESC, d.id DESC LIMIT %(recent)s)) latest
+         ORDER BY part, CASE WHEN part = 'open' THEN registered_at END DESC,
+                  CASE WHEN part = 'won' THEN won_on END DESC, id DESC""", {
+            "partner": partner_id, "open": [stage.value for stage in OPEN_STAGES], "won": Stage.WON.value,
+            "recent": RECENT}):
+        recent[part].append(DealLine(*line))
     return PartnerDeals(
         partner_id=partner_id,
         open_deals=sum(count for count, _amount in pipeline.values()),
         open_amount=sum(amount for _count, amount in pipeline.values()),
         won_revenue=revenue, won_deals=won, window=window,
-        recent_open=list(deals.filter(stage__in=OPEN_STAGES).order_by("-registered_at", "-pk")[:RECENT]),
-        recent_won=list(deals.filter(stage=Stage.WON).order_by("-won_on", "-pk")[:RECENT]),
+        recent_open=recent["open"], recent_won=recent["won"],
     )
 
 
-def partner_deal_events(partner_id: int, *, limit: int) -> list[DealEvent]:
-    """The partner's newest deal events with their deal's customer and their actor's name (one query)."""
-    return list(DealEvent.objects.filter(deal__partner_id=partner_id).select_related("deal", "actor")
-                .only("kind", "occurred_at", "data", "deal__customer_name", "actor__full_name", "actor__email")
-                .order_by("-occurred_at", "-pk")[:limit])
+@dataclass(frozen=True)
+class DealEventLine:
+    """A deal event as the partner's timeline tells it."""
+
+    deal_id: int
+    customer_name: str
+    kind: str
+    occurred_at: datetime
+    data: dict
+    actor: User | None  # with its names only
+
+
+def partner_deal_events(partner_id: int, *, limit: int) -> list[DealEventLine]:
+    """The partner's newest deal events with their deal's customer and their actor's names (one statement)."""
+    return [DealEventLine(deal_id, customer_name, kind, occurred_at, json.loads(data or "null") or {},
+                          User(pk=actor_id, full_name=full_name, email=email) if actor_id else None)
+            for deal_id, customer_name, kind, occurred_at, data, actor_id, full_name, email in fetch_rows("""
+        SELECT e.deal_id, d.customer_name, e.kind, e.occurred_at, e.data, e.actor_id, u.full_name, u.email
+          FROM deals_dealevent e
+          JOIN deals_dealregistration d ON d.id = e.deal_id
+          LEFT JOIN accounts_user u ON u.id = e.actor_id
+         WHERE d.partner_id = %(partner)s
+         ORDER BY e.occurred_at DESC, e.id DESC LIMIT %(limit)s""", {"partner": partner_id, "limit": limit})]

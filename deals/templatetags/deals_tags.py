@@ -11,7 +11,11 @@ register = template.Library()
 
 @register.filter
 def describe_deal_event(event) -> str:
-    data = event.data or {}
+    return describe_event(event.kind, event.data or {})
+
+
+def describe_event(kind: str, data: dict) -> str:
+    """How a deal event of `kind` with its recorded `data` reads, in the reader's language."""
 
     def stage() -> str:
         return dict(Stage.choices).get(data.get("stage"), data.get("stage"))
@@ -55,5 +59,5 @@ def describe_deal_event(event) -> str:
         "credit_warning": lambda: _("Credit limit exceeded: open amount ¥%(after)s of ¥%(limit)s") % {
             "after": f"{data.get('after', 0):,}", "limit": f"{data.get('limit', 0):,}"},
     }
-    text = texts.get(event.kind)
-    return str(text()) if text is not None else str(event.kind)
+    text = texts.get(kind)
+    return str(text()) if text is not None else str(kind)

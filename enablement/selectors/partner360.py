@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from enablement.models import CertificationAward, ContentAccess
+from enablement.models import ContentAccess
 from enablement.selectors import reps_with_valid_certification
 from prm import figures
 from prm.reads import fetch_rows
@@ -19,11 +19,22 @@ EXPIRING_DAYS = 30
 
 
 @dataclass(frozen=True)
+class AwardLine:
+    """A certification award as the partner page lists it."""
+
+    issued_at: datetime
+    expires_at: datetime
+    holder_name: str
+    certification_id: int
+    certification_name: str
+
+
+@dataclass(frozen=True)
 class PartnerLearning:
     certified_reps: int
     window: figures.Window  # of certified reps: the day
     expiring_soon: int  # valid certifications that run out within EXPIRING_DAYS
-    awards: list[CertificationAward] = field(default_factory=list)  # the valid ones, newest first
+    awards: list[AwardLine] = field(default_factory=list)  # the valid ones, newest first
 
 
 @dataclass(frozen=True)
@@ -37,13 +48,16 @@ class PartnerEngagement:
 
 def partner_learning(partner_id: int, *, now: datetime) -> PartnerLearning:
     """Certified reps today (the catalogued figure), the valid certifications and how many run out soon."""
-    [(expiring,)] = fetch_rows("""
-        SELECT count(*) FROM enablement_certificationaward a
+    # The latest valid ones, and how many of all valid ones run out soon (counted before the limit): one statement.
+    rows = fetch_rows("""
+        SELECT a.issued_at, a.expires_at, a.holder_name, a.certification_id, c.name,
+               count(*) FILTER (WHERE a.expires_at <= %(soon)s) OVER ()
+          FROM enablement_certificationaward a JOIN enablement_certification c ON c.id = a.certification_id
          WHERE a.partner_id = %(partner)s AND a.issued_at <= %(now)s AND a.expires_at > %(now)s
-           AND a.expires_at <= %(soon)s""", {"partner": partner_id, "now": now, "soon": now + timedelta(days=EXPIRING_DAYS)})
-    awards = list(CertificationAward.objects.filter(partner_id=partner_id, expires_at__gt=now, issued_at__lte=now)
-                  .select_related("certification").only("holder_name", "expires_at", "certification__name")
-                  .order_by("-issued_at", "-pk")[:RECENT])
+         ORDER BY a.issued_at DESC, a.id DESC LIMIT %(recent)s""", {
+        "partner": partner_id, "now": now, "soon": now + timedelta(days=EXPIRING_DAYS), "recent": RECENT})
+    expiring = rows[0][-1] if rows else 0
+    awards = [AwardLine(*row[:-1]) for row in rows]
     return PartnerLearning(
         certified_reps=reps_with_valid_certification([partner_id], now).get(partner_id, 0),
         window=figures.as_of(timezone.localdate(now)), expiring_soon=expiring, awards=awards)
@@ -65,7 +79,10 @@ def partner_engagement(partner_id: int, *, now: datetime) -> PartnerEngagement:
     return PartnerEngagement(days=ENGAGEMENT_DAYS, views=views, downloads=downloads, people=people, top_items=top)
 
 
-def partner_certifications_earned(partner_id: int, *, limit: int) -> list[CertificationAward]:
-    """The partner's newest certifications, for its timeline (one query)."""
-    return list(CertificationAward.objects.filter(partner_id=partner_id).select_related("certification")
-                .only("issued_at", "holder_name", "certification__name").order_by("-issued_at", "-pk")[:limit])
+def partner_certifications_earned(partner_id: int, *, limit: int) -> list[AwardLine]:
+    """The partner's newest certifications, for its timeline (one statement)."""
+    return [AwardLine(*row) for row in fetch_rows("""
+        SELECT a.issued_at, a.expires_at, a.holder_name, a.certification_id, c.name
+          FROM enablement_certificationaward a JOIN enablement_certification c ON c.id = a.certification_id
+         WHERE a.partner_id = %(partner)s
+         ORDER BY a.issued_at DESC, a.id DESC LIMIT %(limit)s""", {"partner": partner_id, "limit": limit})]

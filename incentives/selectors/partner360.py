@@ -4,10 +4,9 @@ timeline. A fixed number of queries however long the partner's history."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incentives.models import LedgerLine, MdfRequest, Payout
@@ -21,11 +20,43 @@ UNPAID = (Payout.Status.REVIEW, Payout.Status.APPROVED, Payout.Status.HELD)
 
 
 @dataclass(frozen=True)
+class PayoutLine:
+    """A payout in the partner page's list and timeline."""
+
+    pk: int
+    period: date
+    status: str
+    total: int
+    approved_at: datetime | None
+    paid_at: datetime | None
+
+    @property
+    def status_label(self) -> str:
+        return str(Payout.Status(self.status).label)
+
+
+_PAYOUT_LINE = "SELECT p.id, p.period, p.status, p.total, p.approved_at, p.paid_at FROM incentives_payout p"
+
+
+@dataclass(frozen=True)
 class PartnerMoney:
     accrued: int  # commission lines earned and not yet taken into a payout
     awaiting_payment: int  # payouts in review, approved or held
     paid_last_12_months: int
-    payouts: list[Payout] = field(default_factory=list)
+    payouts: list[PayoutLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MdfRequestLine:
+    """An MDF request in the partner page's list."""
+
+    activity: str
+    status: str
+    budget: int
+
+    @property
+    def status_label(self) -> str:
+        return str(MdfRequest.Status(self.status).label)
 
 
 @dataclass(frozen=True)
@@ -34,7 +65,7 @@ class PartnerMdf:
     allocation: int
     committed: int  # approved amounts of the year's activities (claimed and reimbursed ones too)
     roi: MdfRoi
-    requests: list[MdfRequest] = field(default_factory=list)
+    requests: list[MdfRequestLine] = field(default_factory=list)
 
     @property
     def remaining(self) -> int:
@@ -42,7 +73,7 @@ class PartnerMdf:
 
 
 def partner_money(partner_id: int, *, today: date) -> PartnerMoney:
-    """Two queries: the accrued lines with the payout totals (one statement), the latest payouts."""
+    """Two statements: the accrued lines with the payout totals, the latest payouts."""
     [(accrued, awaiting, paid)] = fetch_rows(f"""
         SELECT (SELECT COALESCE(sum(l.amount), 0) FROM {LedgerLine._meta.db_table} l
                  WHERE l.partner_id = %(partner)s AND l.payout_id IS NULL),
@@ -51,8 +82,9 @@ def partner_money(partner_id: int, *, today: date) -> PartnerMoney:
           FROM {Payout._meta.db_table} p WHERE p.partner_id = %(partner)s""", {
         "partner": partner_id, "unpaid": [status.value for status in UNPAID], "paid": Payout.Status.PAID.value,
         "since": timezone.now() - timedelta(days=365)})
-    payouts = list(Payout.objects.filter(partner_id=partner_id).order_by("-period", "-pk")
-                   .only("pk", "period", "status", "total", "due_date", "paid_at")[:RECENT])
+    payouts = [PayoutLine(*row) for row in fetch_rows(
+        f"{_PAYOUT_LINE} WHERE p.partner_id = %(partner)s ORDER BY p.period DESC, p.id DESC LIMIT %(recent)s",
+        {"partner": partner_id, "recent": RECENT})]
     return PartnerMoney(accrued=int(accrued), awaiting_payment=int(awaiting), paid_last_12_months=int(paid),
                         payouts=payouts)
 
@@ -65,14 +97,18 @@ def partner_mdf(partner: Partner, *, today: date) -> PartnerMdf:
     start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
     window = figures.fiscal_year_to_date(today, start_month)
     assert window.start is not None and window.year is not None
-    requests = list(MdfRequest.objects.filter(partner_id=partner.pk).order_by("-created_at", "-pk")[:RECENT])
+    requests = [MdfRequestLine(*row) for row in fetch_rows("""
+        SELECT r.activity, r.status, r.budget FROM incentives_mdfrequest r
+         WHERE r.partner_id = %(partner)s ORDER BY r.created_at DESC, r.id DESC LIMIT %(recent)s""",
+        {"partner": partner.pk, "recent": RECENT})]
     return PartnerMdf(window=window, allocation=allocation_for(partner, window.year),
                       committed=committed(partner, window.year), roi=mdf_roi([partner.pk], window.start, window.end),
                       requests=requests)
 
 
-def partner_payout_history(partner_id: int, *, limit: int) -> list[Payout]:
-    """The partner's newest approved and paid payouts, for its timeline (one query)."""
-    payouts = Payout.objects.filter(partner_id=partner_id, approved_at__isnull=False)
-    return list(payouts.order_by(Coalesce("paid_at", "approved_at").desc(), "-pk")
-                .only("pk", "period", "status", "total", "approved_at", "paid_at")[:limit])
+def partner_payout_history(partner_id: int, *, limit: int) -> list[PayoutLine]:
+    """The partner's newest approved and paid payouts, for its timeline (one statement)."""
+    return [PayoutLine(*row) for row in fetch_rows(f"""
+        {_PAYOUT_LINE} WHERE p.partner_id = %(partner)s AND p.approved_at IS NOT NULL
+         ORDER BY COALESCE(p.paid_at, p.approved_at) DESC, p.id DESC LIMIT %(limit)s""",
+        {"partner": partner_id, "limit": limit})]

@@ -81,12 +81,22 @@ class HealthHeadline(_ScoreMove):
     window: object  # prm.figures.Window of the day
 
 
-def health_headline(partner: Partner, *, today: date | None = None) -> HealthHeadline | None:
-    """None until the partner has been scored; one query."""
+def score_of(partner: Partner):
+    """The partner's health score row, None until it has been scored: what the header and the card show."""
     from insights.health.models import HealthScore
+
+    return HealthScore.objects.filter(partner=partner).first()
+
+
+UNREAD = object()  # the score row was not read yet: the function reads it
+
+
+def health_headline(partner: Partner, *, today: date | None = None, score=UNREAD) -> HealthHeadline | None:
+    """None until the partner has been scored; one query, none when given the score row (score_of)."""
     from prm import figures
 
-    score = HealthScore.objects.filter(partner=partner).only("score", "band", "previous_score").first()
+    if score is UNREAD:
+        score = score_of(partner)
     if score is None:
         return None
     return HealthHeadline(score=score.score, band=score.band, band_label=score.get_band_display(),
@@ -123,14 +133,16 @@ def component_value(key: str, value) -> str:
     return str(value)
 
 
-def health_card(partner: Partner, *, today: date | None = None) -> HealthCard | None:
-    """None until the partner has been scored (the card shows an empty state)."""
+def health_card(partner: Partner, *, today: date | None = None, score=UNREAD) -> HealthCard | None:
+    """None until the partner has been scored (the card shows an empty state); given the score row (score_of),
+    it does not read it again."""
     from insights.health.actions import next_best_actions
-    from insights.health.models import HealthScore, HealthSettings, HealthSnapshot
+    from insights.health.models import HealthSettings, HealthSnapshot
     from insights.health.scoring import COMPONENTS
     from insights.health.services import COMPONENT_LABELS
 
-    score = HealthScore.objects.filter(partner=partner).first()
+    if score is UNREAD:
+        score = score_of(partner)
     if score is None:
         return None
     today = today or timezone.localdate()

@@ -3,18 +3,26 @@
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
 from partners import signals
-from partners.models import Partner, PartnerEvent
-from partners.timeline import TimelineEntry, entry_of
+from partners.models import Partner
+from partners.timeline import EventLine, TimelineEntry, entry_of
+from prm.accounts.models import User
+from prm.reads import fetch_rows
 
 
 def timeline_entries(partner: Partner, *, limit: int) -> list[TimelineEntry]:
     """The newest `limit` entries of every source, newest first: one query per source, whatever the history."""
-    own = (PartnerEvent.objects.filter(partner=partner).select_related("actor")
-           .only("kind", "occurred_at", "data", "actor__full_name", "actor__email").order_by("-occurred_at", "-pk"))
-    entries = [entry_of(event) for event in own[:limit]]
+    own = fetch_rows("""
+        SELECT e.kind, e.occurred_at, e.data, e.actor_id, u.full_name, u.email
+          FROM partners_partnerevent e LEFT JOIN accounts_user u ON u.id = e.actor_id
+         WHERE e.partner_id = %(partner)s
+         ORDER BY e.occurred_at DESC, e.id DESC LIMIT %(limit)s""", {"partner": partner.pk, "limit": limit})
+    entries = [entry_of(EventLine(kind, occurred_at, json.loads(data or "null") or {},
+                                  User(full_name=full_name, email=email).get_short_name() if actor_id else ""))
+               for kind, occurred_at, data, actor_id, full_name, email in own]
     for _receiver, answer in signals.partner_timeline_entries.send(sender=Partner, partner=partner, limit=limit):
         entries.extend(cast(list[TimelineEntry], answer or [])[:limit])
     entries.sort(key=lambda entry: entry.at, reverse=True)

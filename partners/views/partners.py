@@ -144,6 +144,7 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
     checklist = selectors.checklist_of(partner)
     plan = selectors.current_plan(partner)
     contacts = list(selectors.contacts_of(partner))
+    page: dict = {}  # what one section reads that another would read again (partners.signals)
     context = {
         "partner": partner,
         "contacts": contacts,
@@ -161,9 +162,9 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "stage_reason": texts.reason_text(partner.stage_reason),
         "stage_next": texts.next_rule_text(partner.stage_reason),
         "header_facts": [fact for _receiver, fact in signals.partner_detail_header.send(
-            sender=Partner, request=request, partner=partner)],
+            sender=Partner, request=request, partner=partner, page=page)],
         "panels": [panel for _receiver, panel in signals.partner_detail_panels.send(
-            sender=Partner, request=request, partner=partner)],
+            sender=Partner, request=request, partner=partner, page=page)],
         "invite_form": ColleagueInvitationForm(),
     }
     return render(request, "partners/partner_detail.html", context)
