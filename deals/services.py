@@ -174,9 +174,12 @@ def _lock_customer(keys: matching.CustomerKeys) -> None:
     names = sorted(f"{kind}:{value}" for kind, value in
                    (("n", keys.name_key), ("c", keys.corporate_number), ("d", keys.domain)) if value)
     schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
+    if not names:
+        return
+    # One round trip: the statements still run one after the other, so the locks are taken in that order.
     with connection.cursor() as cursor:
-        for name in names:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{schema}/{name}"])
+        cursor.execute("; ".join(["SELECT pg_advisory_xact_lock(hashtext(%s))"] * len(names)),
+                       [f"{schema}/{name}" for name in names])
 
 
 def customer_status(*, partner: Partner, customer_name: str, corporate_number: str = "", web_domain: str = "") -> str:
