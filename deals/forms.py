@@ -23,10 +23,15 @@ from prm.invitations.forms import ServiceErrorsMixin
 from prm.params import MAX_ID
 
 
-def _segment_choices(form: forms.Form) -> None:
-    """Industry and prefecture labels follow the language of the request."""
-    form.fields["industry"].choices = [("", "---------"), *industry_choices()]
-    form.fields["prefecture"].choices = [("", "---------"), *japan.prefecture_choices()]
+# Industry and prefecture labels follow the language of the request: the fields take these functions as their
+# choices, called when the field is validated or drawn, not when every form is built (a registration posted
+# without an industry or prefecture never makes the lists).
+def _industry_options() -> list[tuple[str, str]]:
+    return [("", "---------"), *industry_choices()]
+
+
+def _prefecture_options() -> list[tuple[str, str]]:
+    return [("", "---------"), *japan.prefecture_choices()]
 
 
 class RegistrationForm(ServiceErrorsMixin, forms.Form):
@@ -46,10 +51,10 @@ class RegistrationForm(ServiceErrorsMixin, forms.Form):
     role_contract = forms.ChoiceField(label=_("Contract"), choices=Side.choices, initial=Side.PARTNER)
     role_billing = forms.ChoiceField(label=_("Billing"), choices=Side.choices, initial=Side.PARTNER)
     role_support = forms.ChoiceField(label=_("Support"), choices=Side.choices, initial=Side.PARTNER)
-    industry = forms.ChoiceField(label=_("Industry (JSIC major group)"), required=False)
+    industry = forms.ChoiceField(label=_("Industry (JSIC major group)"), required=False, choices=_industry_options)
     employee_band = forms.ChoiceField(label=_("Employees"), required=False,
                                       choices=[("", "---------"), *EmployeeBand.choices])
-    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False)
+    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False, choices=_prefecture_options)
 
     CUSTOMER = ("customer_name", "corporate_number", "web_domain")
     SEGMENT = ("industry", "employee_band", "prefecture")
@@ -58,7 +63,6 @@ class RegistrationForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["products"].queryset = Product.objects.filter(is_active=True)
-        _segment_choices(self)
         for name in self.CUSTOMER:  # the live duplicate check listens to these
             self.fields[name].widget.attrs["class"] = "kyoso-customer"
 
@@ -189,15 +193,14 @@ class DirectAccountForm(ServiceErrorsMixin, forms.Form):
     owner = forms.ModelChoiceField(label=_("Sales owner"), queryset=User.objects.none(), required=False)
     opportunity = forms.CharField(label=_("Open opportunity"), max_length=200, required=False)
     amount = yen_field(_("Amount (¥)"), required=False)
-    industry = forms.ChoiceField(label=_("Industry (JSIC major group)"), required=False)
+    industry = forms.ChoiceField(label=_("Industry (JSIC major group)"), required=False, choices=_industry_options)
     employee_band = forms.ChoiceField(label=_("Employees"), required=False,
                                       choices=[("", "---------"), *EmployeeBand.choices])
-    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False)
+    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False, choices=_prefecture_options)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = User.objects.filter(role__in=STAFF_ROLES, is_active=True)
-        _segment_choices(self)
 
 
 class LeadForm(ServiceErrorsMixin, forms.Form):

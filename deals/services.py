@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import cache
 from urllib.parse import urlsplit
@@ -42,7 +43,7 @@ from prm import messages as msg
 from prm.accounts.models import User
 from prm.bounds import MAX_YEN, validate_business_date
 from prm.formatting import format_date
-from prm.notifications.services import notify
+from prm.notifications.services import Message, notify, notify_all
 from prm.reads import ModelRows, fetch_rows
 from prm.tenancy.urls import reverse_path
 
@@ -174,9 +175,12 @@ def _lock_customer(keys: matching.CustomerKeys) -> None:
     names = sorted(f"{kind}:{value}" for kind, value in
                    (("n", keys.name_key), ("c", keys.corporate_number), ("d", keys.domain)) if value)
     schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
+    if not names:
+        return
+    # One round trip: the statements still run one after the other, so the locks are taken in that order.
     with connection.cursor() as cursor:
-        for name in names:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{schema}/{name}"])
+        cursor.execute("; ".join(["SELECT pg_advisory_xact_lock(hashtext(%s))"] * len(names)),
+                       [f"{schema}/{name}" for name in names])
 
 
 def customer_status(*, partner: Partner, customer_name: str, corporate_number: str = "", web_domain: str = "") -> str:
@@ -328,13 +332,15 @@ def deal_url(deal: DealRegistration, *, console: bool) -> str:
 
 def _notify_registered(deal: DealRegistration) -> None:
     conflict = deal.priority != Priority.HOLDER
-    notify(users=staff_for(deal.partner), kind="deal_registered", url=deal_url(deal, console=True),
-           message=(msg.text("deal.registered_conflict" if conflict else "deal.registered", customer=deal.customer_name),
-                    msg.text("deal.registered.body", partner=deal.partner.name, customer=deal.customer_name,
-                             amount=msg.number(deal.amount))))
+    told: list[tuple[str, Iterable[User | None], str, Message]] = [(
+        "deal_registered", staff_for(deal.partner), deal_url(deal, console=True),
+        (msg.text("deal.registered_conflict" if conflict else "deal.registered", customer=deal.customer_name),
+         msg.text("deal.registered.body", partner=deal.partner.name, customer=deal.customer_name,
+                  amount=msg.number(deal.amount))))]
     if deal.registered_by:
-        notify(users=[deal.registered_by], kind="deal_received", url=deal_url(deal, console=False),
-               message=(msg.text("deal.received", customer=deal.customer_name), _outcome(deal)))
+        told.append(("deal_received", [deal.registered_by], deal_url(deal, console=False),
+                     (msg.text("deal.received", customer=deal.customer_name), _outcome(deal))))
+    notify_all(told)  # the vendor's staff and the rep in one go
 
 
 def _outcome(deal: DealRegistration) -> msg.Text:

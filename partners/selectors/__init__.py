@@ -367,30 +367,39 @@ def _active_channel_managers(role: str) -> list[User]:
 
 
 def partner_for_user(user) -> Partner | None:
-    """The user's company: membership and partner in one query (every portal request asks), both kept
-    on the user so later `user.partner_membership` reads cost nothing."""
+    """The user's company: membership, partner and the user's contact record in one query (every portal request
+    asks), kept on the user so later `user.partner_membership` and `user.contact` reads cost nothing."""
     descriptor = user._meta.model.partner_membership  # the class, also behind request.user's lazy object
     if descriptor.is_cached(user):
         membership = getattr(user, "partner_membership", None)
         return membership.partner if membership else None
     rows = fetch_rows(_membership_sql(), {"user": user.pk})
-    membership = _MEMBERSHIP.instance(rows[0][:len(_MEMBERSHIP.fields)]) if rows else None
+    membership_end, partner_end = len(_MEMBERSHIP.fields), len(_MEMBERSHIP.fields) + len(_PARTNER.fields)
+    membership = _MEMBERSHIP.instance(rows[0][:membership_end]) if rows else None
     descriptor.related.set_cached_value(user, membership)
     if membership is None:
         return None
     PartnerMembership.user.field.set_cached_value(membership, user)
-    PartnerMembership.partner.field.set_cached_value(membership, _PARTNER.instance(rows[0][len(_MEMBERSHIP.fields):]))
+    PartnerMembership.partner.field.set_cached_value(membership, _PARTNER.instance(rows[0][membership_end:partner_end]))
+    contact_descriptor = user._meta.model.contact
+    if not contact_descriptor.is_cached(user):
+        contact = _CONTACT.instance(rows[0][partner_end:]) if rows[0][partner_end] is not None else None
+        contact_descriptor.related.set_cached_value(user, contact)
+        if contact is not None:
+            Contact.user.field.set_cached_value(contact, user)
     return membership.partner
 
 
-_MEMBERSHIP, _PARTNER = ModelRows(PartnerMembership), ModelRows(Partner)
+_MEMBERSHIP, _PARTNER, _CONTACT = ModelRows(PartnerMembership), ModelRows(Partner), ModelRows(Contact)
 
 
 @cache
 def _membership_sql() -> str:
-    """A user's membership and its partner, every column of both: a fixed statement, as every portal request asks."""
-    return (f"SELECT {_MEMBERSHIP.columns('m')}, {_PARTNER.columns('p')} FROM partners_partnermembership m "
-            "JOIN partners_partner p ON p.id = m.partner_id WHERE m.user_id = %(user)s")
+    """A user's membership, its partner and the user's contact (if any), every column of the three: a fixed
+    statement, as every portal request asks."""
+    return (f"SELECT {_MEMBERSHIP.columns('m')}, {_PARTNER.columns('p')}, {_CONTACT.columns('k')}"
+            " FROM partners_partnermembership m JOIN partners_partner p ON p.id = m.partner_id"
+            " LEFT JOIN partners_contact k ON k.user_id = m.user_id WHERE m.user_id = %(user)s")
 
 
 def agreement_count(partner: Partner) -> int:

@@ -49,14 +49,20 @@ def notify(*, users: Iterable[User | None], kind: str, message: Message, url: st
     Everyone sees it in the app; whoever wants this kind by e-mail gets it now (after commit),
     whoever wants a digest gets it in the evening's summary.
     """
-    return notify_many(kind=kind, items=[(users, url, message)])
+    return notify_all([(kind, users, url, message)])
 
 
 def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User | None], str, Message]]) -> list[Notification]:
-    """`notify` for many (users, url, message) of one kind at once, in a constant number of queries:
-    one for everyone's channel, one insert per 1,000 notifications, the sites' addresses once."""
+    """`notify` for many (users, url, message) of one kind at once: see notify_all."""
+    return notify_all((kind, users, url, message) for users, url, message in items)
+
+
+def notify_all(items: Iterable[tuple[str, Iterable[User | None], str, Message]]) -> list[Notification]:
+    """`notify` for many (kind, users, url, message) at once, in a constant number of queries: one for everyone's
+    channels, one insert per 1,000 notifications, one e-mail task after commit (a deal registration tells the
+    vendor and the rep in one go)."""
     created = []
-    for users, url, message in items:
+    for kind, users, url, message in items:
         # What is kept to be written out again for each reader; plain texts stay as the title and body.
         kept = {} if callable(message) else {part: value.stored() for part, value in zip(("title", "body"), message, strict=True)
                                              if isinstance(value, Text)}
@@ -67,10 +73,10 @@ def notify_many(*, kind: str, items: Iterable[tuple[Iterable[User | None], str, 
             created.append(Notification(user=user, kind=kind, title=title, body=body, url=url, message=kept))
     if not created:
         return created
-    channels = channels_for({n.user.pk: n.user for n in created}.values(), kind)
+    channels = _channels({(n.user.pk, n.kind) for n in created})
     now = timezone.now()
     paused = _email_paused.get()
-    mailed = [n for n in created if not paused and channels[n.user.pk] == kinds.EMAIL and n.user.email]
+    mailed = [n for n in created if not paused and channels[n.user.pk, n.kind] == kinds.EMAIL and n.user.email]
     for notification in created if paused else mailed:
         notification.emailed_at = now  # paused (the demo's seed): handled, so no digest picks it up either
     Notification.objects.bulk_create(created, batch_size=1000)
@@ -140,15 +146,14 @@ def _link(vendor, user: User, path: str, origins: dict[str, str | None] | None =
     return path if origin is None else origin + path
 
 
-def channels_for(users: Iterable[User], kind: str) -> dict[int, str]:
-    """Each user's channel for one kind: their own choice, else the kind's default."""
-    users = list(users)
-    # A fixed statement: every notification asks (a deal registration twice).
-    chosen = dict(fetch_rows("SELECT user_id, channel FROM notifications_notificationpreference"
-                             " WHERE kind = %(kind)s AND user_id = ANY(%(users)s)",
-                             {"kind": kind, "users": [user.pk for user in users]}))
-    default = kinds.default_channel(kind)
-    return {user.pk: chosen.get(user.pk, default) for user in users}
+def _channels(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """(user id, kind) → that user's channel for that kind: their own choice, else the kind's default. One fixed
+    statement, as every notification asks."""
+    chosen = {(user_id, kind): channel for user_id, kind, channel in fetch_rows(
+        "SELECT user_id, kind, channel FROM notifications_notificationpreference"
+        " WHERE kind = ANY(%(kinds)s) AND user_id = ANY(%(users)s)",
+        {"kinds": sorted({kind for _user, kind in pairs}), "users": sorted({user for user, _kind in pairs})})}
+    return {(user, kind): chosen.get((user, kind), kinds.default_channel(kind)) for user, kind in pairs}
 
 
 def preferences_of(user: User) -> dict[str, str]:

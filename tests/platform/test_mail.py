@@ -75,6 +75,28 @@ def test_links_are_absolute_on_each_recipients_own_site_and_in_their_language(
     assert 'lang="en"' in partner.alternatives[0][0] and 'lang="ja"' in staff.alternatives[0][0]
 
 
+def test_the_notifications_of_one_transaction_are_mailed_by_one_task_and_a_rollback_mails_nothing(
+        people_a, mailoutbox, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with tenant_context(people_a.tenant):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            _notify([people_a.channel_manager], kind="deal_stage")
+            _notify([people_a.partner_rep], url="/deals/43/", kind="deal_approved")
+            try:
+                with transaction.atomic():
+                    _notify([people_a.partner_admin], kind="deal_stage")
+                    raise RuntimeError("rolled back")
+            except RuntimeError:
+                pass
+        assert len(callbacks) == 1  # the rolled-back savepoint's callback is gone with its notification
+        assert not Notification.objects.filter(user=people_a.partner_admin).exists()
+    assert sorted(mail.to[0] for mail in mailoutbox) == sorted([people_a.channel_manager.email,
+                                                                 people_a.partner_rep.email])
+    assert "http://partners.alpha.localhost:8000/deals/43/" in next(
+        mail.body for mail in mailoutbox if mail.to == [people_a.partner_rep.email])
+
+
 def test_in_app_only_sends_nothing_and_the_digest_sends_one_mail_with_every_item(
         people_a, mailoutbox, django_capture_on_commit_callbacks):
     with tenant_context(people_a.tenant):
