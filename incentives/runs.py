@@ -540,6 +540,9 @@ def _write(run: CommissionRun, rows: list[tuple]) -> int:
         return cursor.rowcount
 
 
+_NOT_HELD = (0, None)  # a key the ledger does not hold: nothing paid, no adjustment yet
+
+
 def _missing_lines(version: PlanVersion, result: engine.Result, period_end: date, *,
                    since: date | None = None) -> list[tuple]:
     """The lines that bring the ledger to what this version pays now, key by key.
@@ -573,31 +576,36 @@ def _missing_lines(version: PlanVersion, result: engine.Result, period_end: date
     left: list[tuple[tuple, int, int | None]] = []  # keys held and no longer computed: (key, amount, last adjustment)
 
     def compare(partner_id: int, rows: Iterable[tuple], partner_result: engine.PartnerResult | None) -> None:
-        # (event, rule, occurrence): (every version's sum, this version's last adjustment)
-        held: dict[tuple, tuple[int, int | None]] = {}
-        for _partner, event_id, rule_id, occurrence, amount, adjustment in rows:
-            key = (event_id, rule_id, occurrence)
-            other = held.get(key)
-            if other is not None:  # the key's adjustments, or its lines under other versions of the plan
-                amount += other[0]
-                if adjustment is None or other[1] is not None and other[1] > adjustment:
-                    adjustment = other[1]
-            held[key] = (amount, adjustment)
+        # (event, rule, occurrence): (every version's sum, this version's last adjustment). Most keys have one line:
+        # read them all at once, and add up line by line only when some key has several.
+        rows = list(rows)
+        held = {(event_id, rule_id, occurrence): (amount, adjustment)
+                for _partner, event_id, rule_id, occurrence, amount, adjustment in rows}
+        if len(held) < len(rows):
+            held = {}
+            for _partner, event_id, rule_id, occurrence, amount, adjustment in rows:
+                key = (event_id, rule_id, occurrence)
+                other = held.get(key)
+                if other is not None:  # the key's adjustments, or its lines under other versions of the plan
+                    amount += other[0]
+                    if adjustment is None or other[1] is not None and other[1] > adjustment:
+                        adjustment = other[1]
+                held[key] = (amount, adjustment)
         # A line's occurrence numbers the lines of one event and rule so far (a stepped line's catch-up, the
         # reversals of one cancellation). The engine writes them all while applying that rule to that event, so
         # a partner's lines of one event and rule follow each other.
-        previous: tuple[str, str] | None = None
+        previous_event = previous_rule = None
         occurrence = 0
         pop = held.pop
-        for line in partner_result.lines if partner_result is not None else ():
-            event_id, rule_id, line_amount, occurred_on = line[0], line[1], line[2], line[3]
-            if previous is not None and previous[0] == event_id and previous[1] == rule_id:
+        for event_id, rule_id, line_amount, occurred_on, _kind, _reverses in (
+                partner_result.lines if partner_result is not None else ()):
+            if event_id == previous_event and rule_id == previous_rule:
                 occurrence += 1
             else:
-                previous, occurrence = (event_id, rule_id), 0
+                previous_event, previous_rule, occurrence = event_id, rule_id, 0
             if since is not None and occurred_on < since:
                 continue
-            amount, adjustment = pop((event_id, rule_id, occurrence), (0, None))
+            amount, adjustment = pop((event_id, rule_id, occurrence), _NOT_HELD)
             if line_amount != amount:
                 lines.append((partner_id, version_id, event_id, rule_id, occurrence,
                               0 if adjustment is None else adjustment + 1, line_amount - amount, occurred_on))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from math import lcm
@@ -13,7 +13,7 @@ from operator import itemgetter
 
 from incentives.engine.dates import PERIODS, in_order, months_after, natural_key, period_key
 from incentives.engine.inputs import check
-from incentives.engine.money import Ratio, exact, ratio, times
+from incentives.engine.money import exact, ratio, times
 from incentives.engine.reasons import (
     ALREADY_PAID,
     BELOW_THRESHOLD,
@@ -34,6 +34,7 @@ from incentives.engine.reasons import (
 )
 from incentives.engine.rules import (
     Clawback,
+    Fixed,
     Override,
     Percent,
     Plan,
@@ -115,6 +116,30 @@ class _Steps:
         return total // self.denominator if total >= 0 else -(-total // self.denominator)
 
 
+# A rule's work on one event it sees, chosen once per plan by its kind: (event, day, receiving partner) → a
+# reason it paid nothing, or whether it wrote a line (True) or came to 0 yen (False).
+_Handler = Callable[[Event, date, str], "str | bool"]
+
+
+class _Cap:
+    """A rule's cap: its counters per receiving partner and cap period, in the run's `capped`."""
+
+    __slots__ = ("capped", "count", "index", "period_of")
+
+    def __init__(self, index: int, count: int, period_of: Callable[[date], tuple[int, int]],
+                 capped: dict[CounterKey, int]) -> None:
+        self.index, self.count, self.period_of, self.capped = index, count, period_of, capped
+
+    def key(self, partner: str, day: date) -> CounterKey:
+        return self.index, partner, self.period_of(day)
+
+    def full(self, key: CounterKey) -> bool:
+        return self.capped.get(key, 0) >= self.count
+
+    def used(self, key: CounterKey) -> None:
+        self.capped[key] = self.capped.get(key, 0) + 1
+
+
 class _Run:
     # Tracing (explain): the steps so far, and the event ids traced (None: all). Off for compute.
     trace: list[Step] | None = None
@@ -124,23 +149,8 @@ class _Run:
     def __init__(self, plan: Plan, partners: Mapping[str, PartnerInfo] | None, wins: dict[str, Event],
                  cancelled: set[str]) -> None:
         self.plan, self.partners, self.wins = plan, partners, wins
-        # Per event kind, its rules with what decides whether each sees an event: (position, rule, from, to,
-        # products, whether it is a clawback), read once rather than per event.
-        self.rules_on: dict[str, list[tuple[int, Rule, date | None, date | None, frozenset[str] | None, bool]]] = {}
-        # Each rule's rates as exact integer fractions, computed once: the products are integer arithmetic.
-        self.ratios: dict[int, Ratio] = {}
-        self.steps: dict[int, _Steps] = {}
-        for index, rule in enumerate(plan.rules):
-            self.rules_on.setdefault(rule.on, []).append((index, rule, rule.start, rule.end, rule.products,
-                                                          rule.on == DEAL_CANCELLED))
-            if isinstance(rule, (Percent, Override, Recurring)):
-                self.ratios[index] = ratio(rule.rate)
-            elif isinstance(rule, Clawback):
-                self.ratios[index] = ratio(rule.share)
-            elif isinstance(rule, Stepped):
-                self.steps[index] = _Steps.of(rule)
         # Lines are kept for reversal only for deals that will be cancelled, until they are.
-        self.watched = cancelled if DEAL_CANCELLED in self.rules_on else set()
+        self.watched = cancelled if any(rule.on == DEAL_CANCELLED for rule in plan.rules) else set()
         self.deal_lines: dict[str, list[tuple[str, Line]]] = {}
         self.capped: dict[CounterKey, int] = {}
         self.cumulative: dict[CounterKey, list[int]] = {}  # stepped: [total, paid]; threshold: [total, reached]
@@ -149,10 +159,16 @@ class _Run:
 
     def run(self, ordered: Iterable[Event]) -> Result:
         trace = self.trace
-        plan, rules_on = self.plan, self.rules_on
+        plan = self.plan
+        # Per event kind, its rules with what decides whether each sees an event, read once rather than per event:
+        # (from or date.min, to or date.max, products, whether it is a clawback, the rule, its handler).
+        rules_on: dict[str, list[tuple[date, date, frozenset[str] | None, bool, Rule, _Handler]]] = {}
+        for index, rule in enumerate(plan.rules):
+            rules_on.setdefault(rule.on, []).append((rule.start or date.min, rule.end or date.max, rule.products,
+                                                     rule.on == DEAL_CANCELLED, rule, self._handler(index, rule)))
         limited = plan.limits_partners and self.partners is not None
         valid_from, valid_to = plan.valid_from, plan.valid_to
-        watched, apply = self.watched, self._apply
+        watched = self.watched
         for event in ordered:
             kind = event.kind
             rules = rules_on.get(kind)
@@ -160,7 +176,7 @@ class _Run:
             if traced:
                 self._trace_other_kinds(event)
             if rules:
-                day = event.occurred_on
+                day, partner = event.occurred_on, event.partner
                 # only clawbacks run on a cancellation
                 if kind == DEAL_CANCELLED:
                     refusal = None
@@ -168,23 +184,19 @@ class _Run:
                     refusal = self._earns(event)
                 else:
                     refusal = None if valid_from <= day <= valid_to else OUTSIDE_PLAN_WINDOW
-                for index, rule, start, end, products, clawback in rules:
+                for start, end, products, clawback, rule, handler in rules:
                     if traced:
                         self.capture = []
-                    if start is not None and day < start:
-                        reason: str | None = OUTSIDE_RULE_WINDOW
-                    elif end is not None and day > end:
-                        reason = OUTSIDE_RULE_WINDOW
+                    if not start <= day <= end:
+                        reason: str | bool | None = OUTSIDE_RULE_WINDOW
                     elif products is not None and event.product not in products:
                         reason = PRODUCT_NOT_COVERED
-                    elif clawback:
-                        reason = self._clawback(index, rule, event)  # type: ignore[arg-type]
-                    elif refusal is None:
-                        reason = apply(index, rule, event)
+                    elif clawback or refusal is None:
+                        reason = handler(event, day, partner)
                     else:
                         reason = refusal
                     if traced:
-                        self._trace(event, rule, reason)
+                        self._trace(event, rule, reason if isinstance(reason, str) else None)
             if kind == DEAL_CANCELLED and event.deal in watched:
                 watched.discard(event.deal)
                 self.deal_lines.pop(event.deal, None)
@@ -211,128 +223,188 @@ class _Run:
         return eligibility(self.plan, self.partners[event.partner] if self.plan.limits_partners and self.partners
                            is not None else None, event.occurred_on)
 
-    def _period(self, day: date, period: str) -> tuple[int, int]:
+    def _period_of(self, period: str) -> Callable[[date], tuple[int, int]]:
         """`period_key` of the plan, remembered per day: a run meets the same few hundred days again and again."""
-        days = self.periods[period]
-        key = days.get(day)
-        if key is None:
-            key = days[day] = period_key(day, period, self.plan.fiscal_year_start_month)
-        return key
+        days, start_month = self.periods[period], self.plan.fiscal_year_start_month
 
-    def _cap_key(self, index: int, rule: Rule, partner: str, day: date) -> CounterKey | None:
-        """The counter of the rule's cap for the partner and the period of `day`; None without a cap."""
-        if rule.cap_period is None:
-            return None
-        days = self.periods[rule.cap_period]
-        return index, partner, days[day] if day in days else self._period(day, rule.cap_period)
+        def period_of(day: date) -> tuple[int, int]:
+            key = days.get(day)
+            if key is None:
+                key = days[day] = period_key(day, period, start_month)
+            return key
 
-    def _full(self, rule: Rule, cap_key: CounterKey | None) -> bool:
-        return cap_key is not None and rule.cap_count is not None and self.capped.get(cap_key, 0) >= rule.cap_count
+        return period_of
 
-    def _apply(self, index: int, rule: Rule, event: Event) -> str | None:
-        """Write the rule's lines for an earning event; the reason when it cannot pay at all."""
-        partner = event.partner
-        kind = rule.kind
-        if kind == "override":
-            parent = self.partners[partner].parent if self.partners is not None else None
+    def _handler(self, index: int, rule: Rule) -> _Handler:
+        """What the rule does on an event it sees (its window, products and the plan's eligibility passed), by its
+        kind: an override pays the partner's parent, and a cap counts the events the rule wrote a line on."""
+        cap = None
+        if rule.cap_period is not None and rule.cap_count is not None:
+            cap = _Cap(index, rule.cap_count, self._period_of(rule.cap_period), self.capped)
+        if isinstance(rule, Clawback):
+            return self._clawback(rule, cap)
+        pays = self._pays(index, rule)
+        if cap is not None:
+            pays = _capped(pays, cap)
+        if isinstance(rule, Override):
+            return self._to_parent(pays)
+        return pays
+
+    def _to_parent(self, pays: _Handler) -> _Handler:
+        partners = self.partners
+
+        def to_parent(event: Event, day: date, partner: str) -> str | bool:
+            parent = partners[partner].parent if partners is not None else None
             if parent is None:
                 return NO_PARENT
-            partner = parent
-        cap_key = None if rule.cap_period is None else self._cap_key(index, rule, partner, event.occurred_on)
-        if cap_key is not None and self._full(rule, cap_key):
-            return CAP_REACHED
-        written = False
-        reason = None
-        if kind == "percent" or kind == "override":
-            written = self._pay(partner, event, rule.id, times(event.amount or 0, self.ratios[index]))
-        elif kind == "fixed":
-            written = self._pay(partner, event, rule.id, rule.amount)  # type: ignore[attr-defined]
-        elif kind == "recurring":
-            amount = event.amount or 0
-            win = self.wins.get(event.deal)
-            if win is None:
-                reason = NO_WIN
-            elif win.occurred_on <= event.occurred_on <= months_after(win.occurred_on, rule.months):  # type: ignore[attr-defined]
-                written = self._pay(partner, event, rule.id, times(amount, self.ratios[index]))
-            else:
-                reason = RECURRING_OUTSIDE_MONTHS
-        elif kind == "threshold_bonus":
-            assert isinstance(rule, ThresholdBonus)
-            amount = event.amount or 0
-            state = self._counter(index, rule.period, partner, event.occurred_on)
-            state[0] += amount
-            if state[1]:
-                reason = ALREADY_PAID
-            elif state[0] >= rule.threshold:
+            return pays(event, day, parent)
+
+        return to_parent
+
+    def _pays(self, index: int, rule: Rule) -> _Handler:
+        """The rule's amounts for an event to `partner` (not yet capped)."""
+        pay = self._writer(rule)
+        if isinstance(rule, (Percent, Override)):
+            rate = ratio(rule.rate)
+
+            def percent(event: Event, day: date, partner: str) -> str | bool:
+                return pay(partner, event, day, times(event.amount or 0, rate))
+
+            return percent
+        if isinstance(rule, Fixed):
+            amount = rule.amount
+
+            def fixed(event: Event, day: date, partner: str) -> str | bool:
+                return pay(partner, event, day, amount)
+
+            return fixed
+        if isinstance(rule, Recurring):
+            return self._recurring(rule, pay)
+        cumulative = self.cumulative
+        period_days, period_of = self.periods[rule.period], self._period_of(rule.period)  # type: ignore[attr-defined]
+        if isinstance(rule, ThresholdBonus):
+            threshold, bonus = rule.threshold, rule.amount
+
+            def threshold_bonus(event: Event, day: date, partner: str) -> str | bool:
+                key = (index, partner, period_days.get(day) or period_of(day))
+                state = cumulative.get(key)
+                if state is None:
+                    state = cumulative[key] = [0, 0]
+                state[0] += event.amount or 0
+                if state[1]:
+                    return ALREADY_PAID
+                if state[0] < threshold:
+                    return BELOW_THRESHOLD
                 state[1] = 1
-                written = self._pay(partner, event, rule.id, rule.amount)
-            else:
-                reason = BELOW_THRESHOLD
-        elif kind == "stepped":
-            assert isinstance(rule, Stepped)
+                return pay(partner, event, day, bonus)
+
+            return threshold_bonus
+        assert isinstance(rule, Stepped)
+        steps = _Steps.of(rule)
+        marginal, starts, numerators, denominator = rule.mode == "marginal", steps.starts, steps.numerators, \
+            steps.denominator
+
+        def stepped(event: Event, day: date, partner: str) -> str | bool:
             amount = event.amount or 0
-            state = self._counter(index, rule.period, partner, event.occurred_on)
+            key = (index, partner, period_days.get(day) or period_of(day))
+            state = cumulative.get(key)
+            if state is None:
+                state = cumulative[key] = [0, 0]
             before, after = state[0], state[0] + amount
             state[0] = after
-            steps = self.steps[index]
-            if rule.mode == "marginal":
+            if marginal:
                 paid, catch_up = steps.marginal(before, after), 0
             else:
-                rate = steps.numerator_at(after), steps.denominator
-                paid = times(amount, rate)
-                catch_up = times(before, rate) - state[1] if rate[0] > steps.numerator_at(before) else 0
+                numerator = numerators[bisect_right(starts, after) - 1]  # `_Steps.numerator_at`, without a call
+                paid = times(amount, (numerator, denominator))
+                catch_up = (times(before, (numerator, denominator)) - state[1]
+                            if numerator > numerators[bisect_right(starts, before) - 1] else 0)
             state[1] += paid + catch_up
-            written = self._pay(partner, event, rule.id, paid)
-            written = self._pay(partner, event, rule.id, catch_up, "catch_up") or written
-        if written and cap_key is not None:
-            self.capped[cap_key] = self.capped.get(cap_key, 0) + 1
-        return reason
+            # most events of a retroactive rule's first bracket pay 0 yen: no line, and no call to write none
+            if paid:
+                pay(partner, event, day, paid)
+            if catch_up:
+                pay(partner, event, day, catch_up, "catch_up")
+            return bool(paid or catch_up)
 
-    def _clawback(self, index: int, rule: Clawback, event: Event) -> str | None:
-        win = self.wins.get(event.deal)
-        if win is None:
-            return NO_WIN
-        if not 0 <= (event.occurred_on - win.occurred_on).days <= rule.within_days:
-            return CLAWBACK_OUTSIDE_WINDOW
-        cap_key = self._cap_key(index, rule, event.partner, event.occurred_on)
-        if self._full(rule, cap_key):
+        return stepped
+
+    def _recurring(self, rule: Recurring, pay: Callable[..., bool]) -> _Handler:
+        wins, rate, months = self.wins, ratio(rule.rate), rule.months
+        ends: dict[date, date] = {}  # the last day that counts, per win day
+
+        def recurring(event: Event, day: date, partner: str) -> str | bool:
+            win = wins.get(event.deal)
+            if win is None:
+                return NO_WIN
+            won = win.occurred_on
+            end = ends.get(won)
+            if end is None:
+                end = ends[won] = months_after(won, months)
+            if not won <= day <= end:
+                return RECURRING_OUTSIDE_MONTHS
+            return pay(partner, event, day, times(event.amount or 0, rate))
+
+        return recurring
+
+    def _writer(self, rule: Rule) -> Callable[..., bool]:
+        """Writes the rule's line on an event unless it is 0 yen, keeping it for a later clawback when its deal
+        will be cancelled; True when written."""
+        rule_id, reversible = rule.id, rule.on in REVERSIBLE
+        lines, watched, deal_lines = self.lines, self.watched, self.deal_lines
+        tracing = self.trace is not None
+
+        def pay(partner: str, event: Event, day: date, yen: int, kind: str = "pay") -> bool:
+            if not yen:
+                return False
+            line = _new_line(Line, (event.event_id, rule_id, yen, day, kind, None))
+            lines[partner].append(line)
+            if reversible and event.deal in watched:
+                deal_lines.setdefault(event.deal, []).append((partner, line))
+            if tracing and self.capture is not None:
+                self.capture.append((partner, line))
+            return True
+
+        return pay
+
+    def _clawback(self, rule: Clawback, cap: _Cap | None) -> _Handler:
+        wins, deal_lines, lines, share = self.wins, self.deal_lines, self.lines, ratio(rule.share)
+
+        def clawback(event: Event, day: date, partner: str) -> str | bool:
+            win = wins.get(event.deal)
+            if win is None:
+                return NO_WIN
+            if not 0 <= (day - win.occurred_on).days <= rule.within_days:
+                return CLAWBACK_OUTSIDE_WINDOW
+            key = None if cap is None else cap.key(partner, day)
+            if key is not None and cap is not None and cap.full(key):
+                return CAP_REACHED
+            written = False
+            for receiver, line in deal_lines.pop(event.deal, ()):
+                yen = -times(line.amount, share)
+                if yen:
+                    reversal = Line(event.event_id, rule.id, yen, day, "clawback", line)
+                    lines[receiver].append(reversal)
+                    if self.capture is not None:
+                        self.capture.append((receiver, reversal))
+                    written = True
+            if written and key is not None and cap is not None:
+                cap.used(key)
+            return written
+
+        return clawback
+
+
+def _capped(pays: _Handler, cap: _Cap) -> _Handler:
+    """`pays` while the cap has room for the receiving partner and period; a line written uses a slot."""
+
+    def capped(event: Event, day: date, partner: str) -> str | bool:
+        key = cap.key(partner, day)
+        if cap.full(key):
             return CAP_REACHED
-        written = False
-        share = self.ratios[index]
-        for partner, line in self.deal_lines.pop(event.deal, ()):
-            reversal = Line(event.event_id, rule.id, -times(line.amount, share), event.occurred_on, "clawback", line)
-            written = self._write(partner, None, reversal) or written
-        if written and cap_key is not None:
-            self.capped[cap_key] = self.capped.get(cap_key, 0) + 1
-        return None
+        written = pays(event, day, partner)
+        if written is True:
+            cap.used(key)
+        return written
 
-    def _counter(self, index: int, period: str, partner: str, day: date) -> list[int]:
-        days = self.periods[period]
-        key = (index, partner, days[day] if day in days else self._period(day, period))
-        state = self.cumulative.get(key)
-        if state is None:
-            state = self.cumulative[key] = [0, 0]
-        return state
-
-    def _pay(self, partner: str, event: Event, rule_id: str, yen: int, kind: str = "pay") -> bool:
-        """Write the line the rule pays on the event unless it is 0 yen (`_write` for a line already built)."""
-        if not yen:
-            return False
-        line = _new_line(Line, (event.event_id, rule_id, yen, event.occurred_on, kind, None))
-        self.lines[partner].append(line)
-        if event.deal in self.watched and event.kind in REVERSIBLE:
-            self.deal_lines.setdefault(event.deal, []).append((partner, line))
-        if self.capture is not None:
-            self.capture.append((partner, line))
-        return True
-
-    def _write(self, partner: str, event: Event | None, line: Line) -> bool:
-        """Add a line unless it is 0 yen; keep it for a later clawback when its deal will be cancelled."""
-        if not line.amount:
-            return False
-        self.lines[partner].append(line)
-        if event is not None and event.deal in self.watched and event.kind in REVERSIBLE:
-            self.deal_lines.setdefault(event.deal, []).append((partner, line))
-        if self.capture is not None:
-            self.capture.append((partner, line))
-        return True
+    return capped
