@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from partners.models import Partner
 from prm.digests import DigestSQL, local_day, row_hash
 from prm.inbox import Waiting, partner_scope, waiting
-from prm.reads import fetch_rows
+from prm.reads import ModelRows, fetch_rows
 from programs.evaluation import Progress, TierSpec, progress_to
 from programs.models import PartnerTier, Program, Requirement, Tier, TierChange
 
@@ -145,26 +145,23 @@ class TierChangeLine:
         return str(TierChange.Status(self.status).label)
 
 
-def tiers_with_requirements(program_id: int) -> list[tuple[Tier, list[Requirement]]]:
-    """The programme's tiers by rank, each with its requirements (in their model's order), in one statement. Both
-    models' columns are plain ones that need no conversion from the database (from_db runs none)."""
-    from django.db import connection
+_TIER, _REQUIREMENT = ModelRows(Tier), ModelRows(Requirement)
 
-    tier_columns = [field.attname for field in Tier._meta.concrete_fields]
-    rule_columns = [field.attname for field in Requirement._meta.concrete_fields]
+
+def tiers_with_requirements(program_id: int) -> list[tuple[Tier, list[Requirement]]]:
+    """The programme's tiers by rank, each with its requirements (in their model's order), in one statement."""
     rows = fetch_rows(f"""
-        SELECT {", ".join(f"t.{column}" for column in tier_columns)}, {", ".join(f"r.{column}" for column in rule_columns)}
+        SELECT {_TIER.columns("t")}, {_REQUIREMENT.columns("r")}
           FROM {Tier._meta.db_table} t LEFT JOIN {Requirement._meta.db_table} r ON r.tier_id = t.id
          WHERE t.program_id = %(program)s
          ORDER BY t.rank, t.id, r.option, r.id""", {"program": program_id})
+    split, tier_id, rule_id = len(_TIER.fields), _TIER.attnames.index("id"), _REQUIREMENT.attnames.index("id")
     tiers: dict[int, tuple[Tier, list[Requirement]]] = {}
     for row in rows:
-        tier_values, rule_values = row[:len(tier_columns)], row[len(tier_columns):]
-        tier_id = tier_values[tier_columns.index("id")]
-        if tier_id not in tiers:
-            tiers[tier_id] = (Tier.from_db(connection.alias, tier_columns, tier_values), [])
-        if rule_values[rule_columns.index("id")] is not None:
-            tiers[tier_id][1].append(Requirement.from_db(connection.alias, rule_columns, rule_values))
+        if row[tier_id] not in tiers:
+            tiers[row[tier_id]] = (_TIER.instance(row[:split]), [])
+        if row[split + rule_id] is not None:  # a tier without requirements: NULLs
+            tiers[row[tier_id]][1].append(_REQUIREMENT.instance(row[split:]))
     return list(tiers.values())
 
 
