@@ -63,6 +63,7 @@ from partners.selectors.lookups import partner_types_and_names as partner_types_
 from partners.selectors.lookups import partners_by_ids as partners_by_ids
 from partners.selectors.lookups import partners_by_name as partners_by_name
 from partners.selectors.portal import contact_of_user as contact_of_user
+from partners.selectors.portal import keep_contact
 from partners.selectors.rankings import FiguresSQL as FiguresSQL
 from partners.selectors.rankings import partner_count_in_stages as partner_count_in_stages
 from partners.selectors.rankings import partners_in_stages as partners_in_stages
@@ -381,12 +382,8 @@ def partner_for_user(user) -> Partner | None:
         return None
     PartnerMembership.user.field.set_cached_value(membership, user)
     PartnerMembership.partner.field.set_cached_value(membership, _PARTNER.instance(rows[0][membership_end:partner_end]))
-    contact_descriptor = user._meta.model.contact
-    if not contact_descriptor.is_cached(user):
-        contact = _CONTACT.instance(rows[0][partner_end:]) if rows[0][partner_end] is not None else None
-        contact_descriptor.related.set_cached_value(user, contact)
-        if contact is not None:
-            Contact.user.field.set_cached_value(contact, user)
+    if not user._meta.model.contact.is_cached(user):
+        keep_contact(user, _CONTACT.instance(rows[0][partner_end:]) if rows[0][partner_end] is not None else None)
     return membership.partner
 
 

@@ -60,8 +60,12 @@ def contact_of_user(user) -> Contact | None:
     if descriptor.is_cached(user):
         return getattr(user, "contact", None)
     rows = fetch_rows(_contact_sql(), {"user": user.pk})
-    contact = _CONTACT.instance(rows[0]) if rows else None
-    descriptor.related.set_cached_value(user, contact)
+    return keep_contact(user, _CONTACT.instance(rows[0]) if rows else None)
+
+
+def keep_contact(user, contact: Contact | None) -> Contact | None:
+    """Keep the user's contact record (or its absence) on the user, both ways, so `user.contact` costs nothing."""
+    user._meta.model.contact.related.set_cached_value(user, contact)
     if contact is not None:
         Contact.user.field.set_cached_value(contact, user)
     return contact
