@@ -58,6 +58,8 @@ class ModelRows(Generic[M]):
         self.model = model
         self.fields = list(model._meta.concrete_fields)
         self.attnames = [field.attname for field in self.fields]
+        self.width = len(self.fields)  # how many values of a row are this model's
+        self.pk_index = self.attnames.index(model._meta.pk.attname)
         self._converters: list[tuple[int, list]] | None = None
 
     def columns(self, alias: str) -> str:
@@ -75,3 +77,7 @@ class ModelRows(Generic[M]):
             for converter in converters:
                 values[i] = converter(values[i], self.fields[i], connection)
         return self.model.from_db(connection.alias, self.attnames, values)
+
+    def instance_or_none(self, values: Sequence) -> M | None:
+        """`instance`, or None when the values are a LEFT JOIN's missing row (its primary key NULL)."""
+        return None if values[self.pk_index] is None else self.instance(values)

@@ -8,7 +8,7 @@ from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,7 +19,6 @@ from partners.models import (
     AgreementKind,
     ApplicationStatus,
     BusinessPlan,
-    ChecklistItem,
     Contact,
     ContactSignal,
     ContactStage,
@@ -45,6 +44,12 @@ from partners.selectors.commissions import parent_id_of as parent_id_of
 from partners.selectors.commissions import partner_types_and_parents as partner_types_and_parents
 from partners.selectors.commissions import signal_digest_sql as signal_digest_sql
 from partners.selectors.commissions import sub_partner_ids as sub_partner_ids
+from partners.selectors.detail import activities_of as activities_of
+from partners.selectors.detail import agreements_of as agreements_of
+from partners.selectors.detail import checklist_of as checklist_of
+from partners.selectors.detail import contacts_of as contacts_of
+from partners.selectors.detail import current_plan as current_plan
+from partners.selectors.detail import partner_with_people as partner_with_people
 from partners.selectors.health_inputs import health_inputs as health_inputs
 from partners.selectors.inbox import partner_ids_owned_by as partner_ids_owned_by
 from partners.selectors.listing import SORTS as SORTS
@@ -108,45 +113,14 @@ def prospect_score_of(partner: Partner) -> float:
     return prospect_score(scores, Weights.from_settings(settings_row))
 
 
-def partner_detail(pk: int) -> Partner:
-    return Partner.objects.select_related("owner", "parent").get(pk=pk)
-
-
-def contacts_of(partner: Partner) -> QuerySet[Contact]:
-    return Contact.objects.filter(partner=partner).select_related("user")
-
-
-def agreements_of(partner: Partner) -> dict[str, Agreement]:
-    agreements = Agreement.objects.filter(partner=partner).select_related("partner_signatory", "recorded_by")
-    return {agreement.kind: agreement for agreement in agreements}
-
-
 def agreement_rows(partner: Partner) -> list[tuple[str, StrOrPromise, Agreement | None]]:
     recorded = agreements_of(partner)
     return [(kind, label, recorded.get(kind)) for kind, label in AgreementKind.choices]
 
 
-def checklist_of(partner: Partner) -> list[ChecklistItem]:
-    return list(ChecklistItem.objects.filter(partner=partner).select_related("completed_by"))
-
-
-def activities_of(partner: Partner, limit: int = 10) -> list[Activity]:
-    return list(
-        Activity.objects.filter(partner=partner)
-        .select_related("created_by")
-        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("id", "full_name", "partner_id")), "staff")
-        [:limit]
-    )
-
-
 def children_summary(partner: Partner) -> QuerySet[Partner]:
     """A distributor's sub-resellers with their stage and people, for its summary."""
     return with_contact_counts(Partner.objects.filter(parent=partner)).order_by("name_kana", "pk")
-
-
-def current_plan(partner: Partner, today: date | None = None) -> BusinessPlan | None:
-    today = today or timezone.localdate()
-    return BusinessPlan.objects.filter(partner=partner, starts_on__lte=today, ends_on__gte=today).first()
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
 from partners.models import Partner
+from partners.selectors import partner_with_people
 
 
 def get_partner(pk: int) -> Partner:
-    return get_object_or_404(Partner.objects.select_related("owner", "parent", "stage_override_by"), pk=pk)
+    partner = partner_with_people(pk)
+    if partner is None:
+        raise Http404("No Partner matches the given query.")
+    return partner
 
 
 def paginate(request, queryset, per_page: int = 50, *, count: int | None = None):
