@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -102,16 +103,40 @@ class PartnerProgramView:
         return sum(row.percent for row in self.progress) // len(self.progress) if self.progress else 0
 
 
+_PARTNER_TIER, _PROGRAM = ModelRows(PartnerTier), ModelRows(Program)
+_TIER, _REQUIREMENT = ModelRows(Tier), ModelRows(Requirement)
+
+
+@cache
+def _status_and_programs_sql() -> str:
+    # One row per active programme (a single one of NULLs when there is none), each with the partner's tier status.
+    return (f"SELECT {_PARTNER_TIER.columns('s')}, {_TIER.columns('t')}, {_PROGRAM.columns('g')}"
+            f" FROM (SELECT 1) one LEFT JOIN {PartnerTier._meta.db_table} s ON s.partner_id = %(partner)s"
+            f" LEFT JOIN {Tier._meta.db_table} t ON t.id = s.tier_id"
+            f" LEFT JOIN {Program._meta.db_table} g ON g.is_active ORDER BY g.name, g.id")
+
+
+def tier_status_and_programs(partner_id: int) -> tuple[PartnerTier | None, list[Program]]:
+    """The partner's tier status with its tier (None: never evaluated) and the active programmes by name, in one
+    statement."""
+    rows = fetch_rows(_status_and_programs_sql(), {"partner": partner_id})
+    s, t = _PARTNER_TIER.width, _TIER.width
+    status = _PARTNER_TIER.instance_or_none(rows[0][:s])
+    if status is not None:
+        PartnerTier.tier.field.set_cached_value(status, _TIER.instance_or_none(rows[0][s:s + t]))
+    return status, [program for row in rows if (program := _PROGRAM.instance_or_none(row[s + t:])) is not None]
+
+
 def partner_program(partner, today) -> PartnerProgramView:
     """The partner's tier and its progress to the next one, on today's figures: three queries, and those of the
     next tier's requirements only (a tier without requirements needs none)."""
     from programs.metrics import compute
     from programs.services import program_for, specs_of
 
-    status = PartnerTier.objects.select_related("tier").filter(partner=partner).first()
+    status, programs = tier_status_and_programs(partner.pk)
     partner._tier_status_cache = status  # the tier's benefits, read later on the same page (programs.benefits)
     current = status.tier if status else None
-    program = program_for(partner.partner_type, list(Program.objects.filter(is_active=True)))
+    program = program_for(partner.partner_type, programs)
     if program is None:
         return PartnerProgramView(current, None, [], None, today, partner.pk)
     tiers = tiers_with_requirements(program.pk)
@@ -143,9 +168,6 @@ class TierChangeLine:
     @property
     def status_label(self) -> str:
         return str(TierChange.Status(self.status).label)
-
-
-_TIER, _REQUIREMENT = ModelRows(Tier), ModelRows(Requirement)
 
 
 def tiers_with_requirements(program_id: int) -> list[tuple[Tier, list[Requirement]]]:
