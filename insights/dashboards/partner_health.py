@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from django.utils import timezone
 from django.utils.html import format_html
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from insights import charts
 from partners.models import Partner
+from prm.reads import ModelRows, fetch_rows
 
 TREND_DAYS = 90
 # Units of the health components as the card and the QBR pack show them
@@ -81,11 +83,20 @@ class HealthHeadline(_ScoreMove):
     window: object  # prm.figures.Window of the day
 
 
-def score_of(partner: Partner):
-    """The partner's health score row, None until it has been scored: what the header and the card show."""
+@cache
+def _score_read() -> tuple[ModelRows, str]:
     from insights.health.models import HealthScore
 
-    return HealthScore.objects.filter(partner=partner).first()
+    rows = ModelRows(HealthScore)
+    return rows, f"SELECT {rows.columns('h')} FROM {HealthScore._meta.db_table} h WHERE h.partner_id = %(partner)s"
+
+
+def score_of(partner: Partner):
+    """The partner's health score row, None until it has been scored: what the header and the card show (a fixed
+    statement: the partner's page asks every time)."""
+    rows, sql = _score_read()
+    found = fetch_rows(sql, {"partner": partner.pk})
+    return rows.instance(found[0]) if found else None
 
 
 UNREAD = object()  # the score row was not read yet: the function reads it
