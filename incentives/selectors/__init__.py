@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
@@ -14,8 +15,9 @@ from deals import selectors as deal_selectors
 from incentives import terms, zengin
 from incentives.models import InvoiceImport, InvoicePayment, LedgerLine, MdfClaim, MdfRequest, Payout
 from partners.models import Partner
-from partners.selectors import partner_choices
+from partners.selectors import partner_choices, partners_by_ids
 from prm.inbox import Waiting, partner_scope, waiting
+from prm.reads import ModelRows, fetch_rows
 
 
 @dataclass(frozen=True)
@@ -471,14 +473,36 @@ def mdf_roi_of(requests) -> list[Roi]:
     return result
 
 
-def mdf_roi(partner_ids, start: date, end: date) -> MdfRoi:
+_MDF_REQUEST, _MDF_CLAIM = ModelRows(MdfRequest), ModelRows(MdfClaim)
+
+
+@cache
+def _claimed_requests_sql(some_partners: bool) -> str:
+    return (f"SELECT {_MDF_REQUEST.columns('r')}, {_MDF_CLAIM.columns('c')} FROM {MdfRequest._meta.db_table} r"
+            f" JOIN {MdfClaim._meta.db_table} c ON c.request_id = r.id"
+            " WHERE r.status = ANY(%(spent)s) AND r.starts_on >= %(start)s AND r.starts_on <= %(end)s"
+            f"{' AND r.partner_id = ANY(%(partner_ids)s)' if some_partners else ''} ORDER BY r.id")
+
+
+def mdf_roi(partner_ids, start: date, end: date, *, partners: dict[int, Partner] | None = None) -> MdfRoi:
     """MDF ROI of the claimed (or reimbursed) activities that started from `start` to `end` (both included), of
-    these partners (every partner when None): the figure "mdf_roi" of prm.figures."""
-    requests = (MdfRequest.objects.filter(status__in=MDF_SPENT, starts_on__gte=start, starts_on__lte=end,
-                                          claim__isnull=False)
-                .select_related("claim", "partner").order_by("pk"))
+    these partners (every partner when None): the figure "mdf_roi" of prm.figures. Each row's request comes with its
+    claim and its partner: `partners` are those the caller already read (the partner page's own), the others are
+    read once for all."""
+    params = {"spent": [str(status) for status in MDF_SPENT], "start": start, "end": end}
     if partner_ids is not None:
-        requests = requests.filter(partner_id__in=list(partner_ids))
+        params["partner_ids"] = list(partner_ids)
+    requests = []
+    for row in fetch_rows(_claimed_requests_sql(partner_ids is not None), params):
+        request, claim = _MDF_REQUEST.instance(row[:_MDF_REQUEST.width]), _MDF_CLAIM.instance(row[_MDF_REQUEST.width:])
+        MdfRequest.claim.related.set_cached_value(request, claim)  # as select_related("claim") keeps it, both ways
+        MdfClaim.request.field.set_cached_value(claim, request)
+        requests.append(request)
+    known = dict(partners or {})
+    if missing := {request.partner_id for request in requests} - known.keys():
+        known.update(partners_by_ids(missing))
+    for request in requests:
+        MdfRequest.partner.field.set_cached_value(request, known[request.partner_id])
     rows = mdf_roi_of(requests)
     rows.sort(key=lambda row: (-row.won_revenue, -row.spent, row.request.pk))
     return MdfRoi(rows)

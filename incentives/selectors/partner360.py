@@ -101,9 +101,9 @@ def partner_mdf(partner: Partner, *, today: date) -> PartnerMdf:
         SELECT r.activity, r.status, r.budget FROM incentives_mdfrequest r
          WHERE r.partner_id = %(partner)s ORDER BY r.created_at DESC, r.id DESC LIMIT %(recent)s""",
         {"partner": partner.pk, "recent": RECENT})]
+    roi = mdf_roi([partner.pk], window.start, window.end, partners={partner.pk: partner})
     return PartnerMdf(window=window, allocation=allocation_for(partner, window.year),
-                      committed=committed(partner, window.year), roi=mdf_roi([partner.pk], window.start, window.end),
-                      requests=requests)
+                      committed=committed(partner, window.year), roi=roi, requests=requests)
 
 
 def partner_payout_history(partner_id: int, *, limit: int) -> list[PayoutLine]:
