@@ -5,7 +5,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 
 from partners import japan, list_columns
-from prm.formatting import escape_html, format_number
+from prm.formatting import escape_html, format_datetime, format_number
 
 register = template.Library()
 
@@ -76,3 +76,26 @@ def partner_rows(partners) -> SafeString:
             "        </tr>\n      "
         )
     return mark_safe("".join(rows))
+
+
+@register.simple_tag
+def timeline_items(entries) -> SafeString:
+    """A timeline's entries (partners.timeline.TimelineEntry), written in Python: the markup of the template loop
+    they replace (tests/partners/test_timeline_items.py compares the two), for the partner page's fifteen entries
+    and the full timeline's fifty."""
+    items = []
+    for entry in entries:
+        text = _esc(entry.text)
+        if entry.url:
+            text = f'<a href="{_esc(entry.url)}">{text}</a>'
+        actor = f" · {_esc(entry.actor)}" if entry.actor else ""
+        items.append(
+            f'\n  <li class="d-flex gap-3 mb-3" data-source="{_esc(entry.source)}">\n'
+            f'    <span class="kyoso-timeline-icon"><i class="bi bi-{_esc(entry.icon)}"></i></span>\n'
+            '    <div class="text-break">\n'
+            f"      <div>{text}</div>\n"
+            f'      <div class="small text-muted">{_esc(format_datetime(entry.at))}{actor}</div>\n'
+            "    </div>\n  </li>\n")
+    if not items:
+        items.append(f'\n  <li class="text-muted">{_esc(gettext("Nothing has happened yet."))}</li>\n')
+    return mark_safe("".join(items))
