@@ -157,15 +157,15 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan": plan,
         "plan_progress": selectors.plan_progress(plan) if plan else [],
         "children": list(selectors.children_summary(partner)[:50]) if partner.partner_type == PartnerType.DISTRIBUTOR else [],
-        "stage_form": StageForm(initial={"stage": partner.stage,
-                                         "until": timezone.localdate() + timedelta(days=30)}),
+        # the forms' fields for their labels and choices: the page writes both forms out, always empty
+        "stage_fields": StageForm.base_fields, "stage_until": (timezone.localdate() + timedelta(days=30)).isoformat(),
         "stage_reason": texts.reason_text(partner.stage_reason),
         "stage_next": texts.next_rule_text(partner.stage_reason),
         "header_facts": [fact for _receiver, fact in signals.partner_detail_header.send(
             sender=Partner, request=request, partner=partner, page=page)],
         "panels": [panel for _receiver, panel in signals.partner_detail_panels.send(
             sender=Partner, request=request, partner=partner, page=page)],
-        "invite_form": ColleagueInvitationForm(),
+        "invite_fields": ColleagueInvitationForm.base_fields,
     }
     return render(request, "partners/partner_detail.html", context)
 
