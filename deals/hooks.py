@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from deals.templatetags.deals_tags import describe_event
 from partners.models import Partner
 from partners.signals import partner_detail_panels, partner_timeline_entries
 from partners.timeline import TimelineEntry
+from prm.paths import path_of_each
 
 ICONS = {"registered": "briefcase", "approved": "check2-circle", "rejected": "x-circle", "win_confirmed": "trophy",
          "win_reported": "flag", "expired": "hourglass-bottom", "win_cancelled": "x-octagon"}
@@ -21,15 +21,18 @@ ICONS = {"registered": "briefcase", "approved": "check2-circle", "rejected": "x-
 
 def deals_panel(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
     """Pipeline, wins and revenue of the partner, with its latest deals."""
+    deals, path = partner_deals(partner.pk, today=timezone.localdate()), path_of_each("deal_detail")
     return render_to_string("deals/_partner_deals.html", {
-        "deals": partner_deals(partner.pk, today=timezone.localdate()), "partner": partner})
+        "deals": deals, "partner": partner, "recent_open": [(deal, path(deal.pk)) for deal in deals.recent_open],
+        "recent_won": [(deal, path(deal.pk)) for deal in deals.recent_won]})
 
 
 def deal_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:
+    path = path_of_each("deal_detail")
     return [TimelineEntry(
         at=event.occurred_at, icon=ICONS.get(event.kind, "briefcase"),
         text=_("%(customer)s: %(event)s") % {"customer": event.customer_name, "event": describe_event(event.kind, event.data)},
-        url=reverse("deal_detail", args=[event.deal_id]), actor=event.actor.get_short_name() if event.actor else "",
+        url=path(event.deal_id), actor=event.actor.get_short_name() if event.actor else "",
         source="deals") for event in partner_deal_events(partner.pk, limit=limit)]
 
 

@@ -1,11 +1,11 @@
 from django import template
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
 from partners import japan, list_columns
 from prm.formatting import escape_html, format_datetime, format_number
+from prm.paths import path_of_each
 
 register = template.Library()
 
@@ -35,8 +35,6 @@ def stage_colour(stage: str) -> str:
     return STAGE_COLOURS.get(stage, "secondary")
 
 
-_PK_MARK = 987654321  # reversed once per table; each row's pk takes its place in the path
-
 
 _esc = escape_html  # ten calls a row
 
@@ -46,8 +44,7 @@ def partner_rows(partners) -> SafeString:
     """The partner list's rows, written in Python: the same markup as the template loop they replace
     (tests/partners/test_partner_rows.py compares the two), at a fraction of the cost of fifty rows
     of template variables, filters and {% url %} tags."""
-    path = reverse("partner_detail", args=[_PK_MARK])
-    head, tail = path.split(str(_PK_MARK), 1)
+    path = path_of_each("partner_detail")
     under = gettext("under %(parent)s")
     columns = list_columns.columns()
     rows = []
@@ -61,7 +58,7 @@ def partner_rows(partners) -> SafeString:
             territory = Truncator(territory).chars(24)
         rows.append(
             "\n        <tr>\n          <td>\n"
-            f'            <a class="fw-semibold text-decoration-none" href="{_esc(f"{head}{partner.pk}{tail}")}">'
+            f'            <a class="fw-semibold text-decoration-none" href="{_esc(path(partner.pk))}">'
             f"{_esc(partner.name)}</a>\n"
             f'            <div class="small text-muted">{_esc(partner.name_kana)}{parent}</div>\n'
             "          </td>\n"

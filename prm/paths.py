@@ -1,0 +1,16 @@
+"""Paths of many objects of one view, reversed once: a page listing rows with a link each (the partner list, a
+timeline) would otherwise reverse the same URL pattern for every row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.urls import reverse
+
+_PK_MARK = 987654321  # reversed once; each object's pk takes its place in the path
+
+
+def path_of_each(view_name: str) -> Callable[[int], str]:
+    """A function giving `reverse(view_name, args=[pk])` of a pk, for a view whose only argument is the pk."""
+    head, tail = reverse(view_name, args=[_PK_MARK]).split(str(_PK_MARK), 1)
+    return lambda pk: f"{head}{pk}{tail}"
