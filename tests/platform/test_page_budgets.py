@@ -113,19 +113,20 @@ def test_partner_for_user_reads_membership_and_partner_in_one_query(people_a, dj
 # portal home 16 (was 19): its badges are computed live through the figure owners (4: the attendance streak
 # joins the membership in its statement); the team, checklist and contact stages in 2; the rep's contact comes
 # with the membership.
-# partner detail 31 (was 56, 12 before the 360 sections): the header and sections
-# each cost a fixed number from their owners, most of them plain statements: the tier and its progress 3, and
+# partner detail 30 (was 56, 12 before the 360 sections): the header and sections
+# each cost a fixed number from their owners, most of them plain statements: the tier and its progress 2 (the
+# partner's status and the active programmes in one), and
 # only the next tier's requirements' figures (none for an entry tier without requirements; programs.metrics
 # computes just the keys asked for), deals 3, payouts 2, MDF 4 (the tier's benefits are not read again),
 # certifications and content engagement 4, the merged timeline one per source (5), the health score 1 (read once
 # for the header and the card); the panels render without the request's context processors (one fewer). A
 # partner with a health score (its card's trend and actions), claimed MDF (the ROI's revenue) and a tier whose
-# next one asks for four figures costs 42 (was 68): equal with little or much data
+# next one asks for four figures costs 41 (was 68): equal with little or much data
 # (tests/partners/test_partner360.py).
 # console home 19: its figures and one query per work-inbox list (tests/insights/test_home_inbox.py).
 # partner list 7: the tier filter's options (programs' tiers) once, however often the form walks them; the
 # tier and health columns are joined in the list's own query (tests/partners/test_partner_list_columns.py).
-BUDGETS = {"partner list": 7, "partner detail": 31, "portal home": 16, "deal registration": 23, "console home": 19}
+BUDGETS = {"partner list": 7, "partner detail": 30, "portal home": 16, "deal registration": 23, "console home": 19}
 
 
 def test_the_partner_list_stays_within_its_query_budget(people_a, django_assert_max_num_queries):
