@@ -10,8 +10,9 @@ from django.urls import reverse
 _PK_MARK = 987654321  # reversed once; each object's pk takes its place in the path
 
 
-def path_of_each(view_name: str, *args: object) -> Callable[[int], str]:
-    """A function giving `reverse(view_name, args=[*args, pk])` of a pk, for a view whose last argument is the pk
+def path_of_each(view_name: str, *args: object) -> Callable[[int | str], str]:
+    """A function giving `reverse(view_name, args=[*args, pk])` of a pk (or of a key that needs no quoting, a slug), for
+    a view whose last argument is it
     (`args` the same for all: the partner of its contacts)."""
     head, tail = reverse(view_name, args=[*args, _PK_MARK]).split(str(_PK_MARK), 1)
     return lambda pk: f"{head}{pk}{tail}"
