@@ -41,8 +41,10 @@ class RegistrationForm(ServiceErrorsMixin, forms.Form):
                                  help_text=_("e.g. example.co.jp or yamada@example.co.jp"))
     customer_contact_name = forms.CharField(label=_("Customer contact person"), max_length=150, required=False)
     customer_contact_email = forms.EmailField(label=_("Customer contact e-mail"), required=False)
-    products = forms.ModelMultipleChoiceField(label=_("Products"), queryset=Product.objects.none(), required=False,
-                                              widget=forms.CheckboxSelectMultiple)
+    # The active products, as a lazy queryset: each form's copy of the field takes a copy of it (no query is built
+    # per form).
+    products = forms.ModelMultipleChoiceField(label=_("Products"), queryset=Product.objects.filter(is_active=True),
+                                              required=False, widget=forms.CheckboxSelectMultiple)
     amount = yen_field(_("Amount (¥)"))
     expected_close = BusinessDateField(label=_("Expected close date"))
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -62,9 +64,13 @@ class RegistrationForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["products"].queryset = Product.objects.filter(is_active=True)
         for name in self.CUSTOMER:  # the live duplicate check listens to these
             self.fields[name].widget.attrs["class"] = "kyoso-customer"
+
+    def clean_products(self) -> list[Product]:
+        # A list: with none ticked the field gives an empty queryset, and asking it whether it has any builds a query.
+        products = self.cleaned_data["products"]
+        return [] if products.query.is_empty() else list(products)
 
     def clean_expected_close(self):
         value = self.cleaned_data["expected_close"]

@@ -99,7 +99,7 @@ def _key_params(keys: matching.CustomerKeys) -> dict[str, str | None]:
 
 
 _KEY_CONDITION = "(t.name_key = %(name_key)s OR t.corporate_key = %(corporate_key)s OR t.domain_key = %(domain_key)s)"
-_DEAL, _DIRECT = ModelRows(DealRegistration), ModelRows(DirectAccount)
+_DEAL, _DIRECT, _EVENT = ModelRows(DealRegistration), ModelRows(DirectAccount), ModelRows(DealEvent)
 
 
 @cache
@@ -200,7 +200,7 @@ def customer_status(*, partner: Partner, customer_name: str, corporate_number: s
 
 
 def _event(deal: DealRegistration, kind: str, actor: User | None = None, **data) -> None:
-    DealEvent.objects.create(deal=deal, kind=kind, actor=actor, data=data)
+    _EVENT.insert([DealEvent(deal=deal, kind=kind, actor=actor, data=data)])
     published = _PUBLISHED.get(kind) or (_PUBLISHED_STAGES.get(data.get("stage")) if kind == "stage" else None)
     if published:
         events.publish(published, object_type="deal", object_id=deal.pk, partner_id=deal.partner_id,
@@ -314,7 +314,7 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
         deal.conflict_direct = direct[0] if direct else None
     if lead is not None and deal.priority != Priority.HOLDER:
         deal.priority = Priority.HOLDER  # a lead the vendor handed over belongs to the partner that accepted it
-    deal.save()
+    _DEAL.insert([deal])
     if products:  # a new deal has none to compare with
         deal.products.set(products)
     _event(deal, "registered", user, priority=deal.priority)

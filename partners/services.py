@@ -438,7 +438,7 @@ def contact_stages_recompute(*, contact_ids=None, partner_ids=None, now: datetim
 
 # signal_record and checklist_autocomplete run inside every deal registration: fixed statements for their reads.
 _SIGNAL_RECORDED_SQL = "SELECT 1 FROM partners_contactsignal s WHERE s.kind = %(kind)s AND s.source = %(source)s LIMIT 1"
-_CHECKLIST_ITEM = ModelRows(ChecklistItem)
+_CHECKLIST_ITEM, _SIGNAL = ModelRows(ChecklistItem), ModelRows(ContactSignal)
 
 
 @cache
@@ -461,8 +461,9 @@ def signal_record(*, partner: Partner, kind: str, contact: Contact | None = None
         raise ValidationError("contact of another partner")
     if source and fetch_rows(_SIGNAL_RECORDED_SQL, {"kind": kind, "source": source}):
         return None
-    signal = ContactSignal.objects.create(partner=partner, contact=contact, kind=kind,
-                                          occurred_at=occurred_at or timezone.now(), amount=amount, source=source)
+    signal = ContactSignal(partner=partner, contact=contact, kind=kind, occurred_at=occurred_at or timezone.now(),
+                           amount=amount, source=source)
+    _SIGNAL.insert([signal])
     if kind in (SignalKind.DEAL_REGISTERED, SignalKind.DEAL_WON) or partner.stage == Stage.DORMANT:
         lifecycle.stages_recompute_soon([partner.pk])  # a first deal activates; any sign of life wakes a dormant one
     if contact is not None:

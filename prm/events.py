@@ -17,12 +17,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from prm.reads import ModelRows
 
 logger = logging.getLogger(__name__)
 
@@ -110,14 +113,21 @@ def collected() -> Iterator[None]:
     publish_many(held)
 
 
+@cache
+def _outbox_rows() -> ModelRows:
+    from prm.outbox.models import OutboxEvent
+
+    return ModelRows(OutboxEvent)
+
+
 def _write(events: list[Event]) -> None:
     from prm.outbox.models import OutboxEvent
 
     now = timezone.now()
-    OutboxEvent.objects.bulk_create([
+    _outbox_rows().insert([
         OutboxEvent(type=event.type, object_type=event.object_type, object_id=str(event.object_id),
                     partner_id=event.partner_id, data=_plain(event.data), occurred_at=event.occurred_at or now)
-        for event in events], batch_size=1000)
+        for event in events])
     schema = connection.schema_name
     if any(getattr(entry[1], "kyoso_outbox_schema", None) == schema for entry in connection.run_on_commit):
         return  # one dispatch after commit takes every row of the transaction (a seeding run publishes thousands)

@@ -18,11 +18,13 @@ from prm.mail import current_vendor, render_and_queue, send_email
 from prm.messages import Text
 from prm.notifications import kinds
 from prm.notifications.models import Notification, NotificationPreference
-from prm.reads import fetch_rows
+from prm.reads import ModelRows, fetch_rows
 from prm.tenancy.urls import reverse_path, site_url, user_site_kind
 
 logger = logging.getLogger(__name__)
 
+
+_NOTIFICATIONS = ModelRows(Notification)  # every notification is written by notify_all, a statement per 1,000
 
 _email_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("kyoso_notification_email_paused", default=False)
 
@@ -79,7 +81,7 @@ def notify_all(items: Iterable[tuple[str, Iterable[User | None], str, Message]])
     mailed = [n for n in created if not paused and channels[n.user.pk, n.kind] == kinds.EMAIL and n.user.email]
     for notification in created if paused else mailed:
         notification.emailed_at = now  # paused (the demo's seed): handled, so no digest picks it up either
-    Notification.objects.bulk_create(created, batch_size=1000)
+    _NOTIFICATIONS.insert(created)
     if mailed:
         _emails_after_commit([notification.pk for notification in mailed])
     return created

@@ -127,6 +127,23 @@ def test_a_rep_registers_in_the_portal_and_sees_the_outcome_at_once(people_a):
         assert (deal.partner, deal.registered_by, deal.role_contract) == (people_a.partner, people_a.partner_rep, "vendor")
 
 
+def test_a_rep_registers_the_products_ticked_and_cannot_tick_an_inactive_one(people_a):
+    from deals.models import Product
+
+    with tenant_context(people_a.tenant):
+        active = Product.objects.create(code="T-ACTIVE", name="有効製品")
+        retired = Product.objects.create(code="T-RETIRED", name="終売製品", is_active=False)
+    client = people_a.portal(people_a.partner_rep)
+    form = {"customer_name": "株式会社製品", "amount": "1000",
+            "expected_close": (timezone.localdate() + timedelta(days=9)).isoformat(),
+            **{f"role_{r}": "partner" for r in ("lead", "proposal", "contract", "billing", "support")}}
+    refused = client.post("/deals/new/", {**form, "products": [active.pk, retired.pk]})
+    assert refused.status_code == 200 and "products" in refused.context["form"].errors
+    assert client.post("/deals/new/", {**form, "products": [active.pk]}).status_code == 302
+    with tenant_context(people_a.tenant):
+        assert list(DealRegistration.objects.get().products.all()) == [active]
+
+
 def test_the_live_check_says_taken_without_saying_by_whom(people_a):
     with tenant_context(people_a.tenant):
         _register(people_a.other_partner, people_a.other_partner_admin, amount=9_876_543)

@@ -6,7 +6,7 @@ import pytest
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django_tenants.utils import schema_context, tenant_context
 
-from prm.celery import app
+from prm.celery import RedisChannel, app
 from prm.periodic import TENANT_JOBS, tenant_offset_seconds
 from prm.tasks import tenant_probe, tenants_fan_out
 
@@ -45,6 +45,20 @@ def test_it_fans_a_periodic_job_out_to_every_tenant(celery_worker, django_db_blo
     assert set(sent) == {v.schema_name for v in vendors.values()}
     for schema, item in sent.items():
         assert app.AsyncResult(item["task_id"]).get(timeout=30)["schema"] == schema
+
+
+def test_it_sends_through_one_redis_client_per_channel_and_the_worker_gets_every_message(celery_worker,
+                                                                                       django_db_blocker):
+    vendors = _vendors(django_db_blocker)
+    with app.producer_or_acquire() as producer:
+        channel = producer.channel
+        assert isinstance(channel, RedisChannel)  # the broker URL's redis transport is ours
+        with channel.conn_or_acquire() as first, channel.conn_or_acquire() as second:
+            assert first is second and first.connection_pool is channel.pool
+        with tenant_context(vendors["alpha"]):
+            results = [tenant_probe.apply_async(kwargs={"schema_name": vendors["alpha"].schema_name},
+                                                queue=celery_worker, producer=producer) for _ in range(3)]
+    assert [result.get(timeout=30)["schema"] for result in results] == [vendors["alpha"].schema_name] * 3
 
 
 def test_it_spreads_tenants_over_the_window_and_keeps_each_tenants_slot():
