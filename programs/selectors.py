@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Count, F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from partners.list_columns import ColumnSQL
 from partners.models import Partner
 from prm.digests import DigestSQL, local_day, row_hash
 from prm.inbox import Waiting, partner_scope, waiting
@@ -255,6 +256,13 @@ def with_tier(partners: QuerySet[Partner]) -> QuerySet[Partner]:
     partners by tier is then a hash join rather than a subquery per partner."""
     return partners.annotate(tier_name=F("tier_status__tier__name"), tier_code=F("tier_status__tier__code"),
                              tier_rank=F("tier_status__tier__rank"))
+
+
+# with_tier's annotations in the partner list's statement for a page's rows (partners.list_columns.ColumnSQL).
+TIER_ROW_SQL = ColumnSQL(
+    joins="LEFT JOIN programs_partnertier tier_status ON tier_status.partner_id = p.id "
+          "LEFT JOIN programs_tier tier_tier ON tier_tier.id = tier_status.tier_id",
+    select=(("tier_name", "tier_tier.name"), ("tier_code", "tier_tier.code"), ("tier_rank", "tier_tier.rank")))
 
 
 def partners_of_tier(partners: QuerySet[Partner], code: str) -> QuerySet[Partner]:
