@@ -2,6 +2,8 @@
 
 from django import forms, template
 
+from prm.forms_renderer import select_box
+
 register = template.Library()
 
 
@@ -19,6 +21,8 @@ def bootstrap(field):
         css = "form-control"
     if field.errors:
         css += " is-invalid"
+    elif css == "form-select" and (html := select_box(field, css)) is not None:
+        return html
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context, tenant_context
 
 from deals.models import DealRegistration
@@ -225,6 +225,62 @@ def test_the_select_renderer_writes_what_django_templates_write():
                 assert fast.render(widget.template_name, context) == expected, (field.name, data)
                 compared += _select(context["widget"]) is not None  # written in Python, not the fallback
     assert compared == 2 * 2 * 7  # all but "escaped" (a number as a label goes to the template) in Python
+
+
+def test_a_plain_select_box_is_written_as_django_writes_it(people_a):
+    """prm.forms_renderer.select_box (the filter forms' boxes) against Django's own widget rendering, with its
+    templates: chosen values, none, one missing from the choices, lazy, escaped and numeric values, callable and
+    model choices; boxes it leaves to Django (required, errors, help text, groups, attributes) are left."""
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
+    from django.utils.translation import gettext_lazy
+
+    from partners.forms import PartnerFilterForm
+    from prm.forms_renderer import FastSelectRenderer, select_box
+
+    class Filters(forms.Form):
+        plain = forms.ChoiceField(choices=[("", "すべて"), ("13", "東京都"), ("27", "大阪府")], required=False)
+        escaped = forms.ChoiceField(choices=[('a"<b>&', 'R&D <部門> "x"'), ("", "—")], required=False)
+        lazy = forms.ChoiceField(choices=[("ja", gettext_lazy("Japanese")), ("en", gettext_lazy("English"))],
+                                 required=False)
+        numbers = forms.TypedChoiceField(choices=[(None, "—"), (1, "一"), (2, "二")], coerce=int, required=False)
+        called = forms.ChoiceField(choices=lambda: [("", "—"), ("x", "エックス")], required=False)
+        repeated = forms.ChoiceField(choices=[("a", "A"), ("a", "A again")], required=False)
+        required = forms.ChoiceField(choices=[("", "—"), ("1", "一")])
+        helped = forms.ChoiceField(choices=[("1", "一")], required=False, help_text="選んでください")
+        grouped = forms.ChoiceField(choices=[("東日本", [("13", "東京都")]), ("x", "その他")], required=False)
+        styled = forms.ChoiceField(choices=[("1", "一")], required=False, widget=forms.Select(attrs={"data-x": "1"}))
+
+    class DjangoFilters(Filters):
+        default_renderer = DjangoTemplates
+
+    class Fast(Filters):
+        default_renderer = FastSelectRenderer
+
+    written = set()
+    datas = [{}, {"plain": "27", "escaped": 'a"<b>&', "lazy": "en", "numbers": "2", "called": "x", "repeated": "a",
+                  "required": "1", "helped": "1", "grouped": "13"},
+             {"plain": "99", "numbers": "7", "called": "y", "required": "9"}]
+    for data in datas:
+        for language in ("ja", "en"):
+            with translation.override(language):
+                fast, django = Fast(data or None), DjangoFilters(data or None)
+                for field in fast:
+                    html = select_box(field, "form-select")
+                    if html is not None:
+                        written.add(field.name)
+                        assert html == django[field.name].as_widget(attrs={"class": "form-select"}), (field.name, data)
+    assert written == {"plain", "escaped", "lazy", "numbers", "called", "repeated"}
+    # The partner list's filters are written so: the tier and health options of their owners and the staff too.
+    with tenant_context(people_a.tenant):
+        data = {"stage": "retention", "owner": str(people_a.channel_manager.pk)}
+        form, django = PartnerFilterForm(data), PartnerFilterForm(data, renderer=DjangoTemplates())
+        assert form.is_valid() and django.is_valid(), form.errors
+        boxes = {name: select_box(form[name], "form-select")
+                 for name in ("partner_type", "stage", "prefecture", "tier", "health", "owner")}
+        assert boxes == {name: django[name].as_widget(attrs={"class": "form-select"}) for name in boxes}
+    assert '<option value="retention" selected>' in str(boxes["stage"])
+    assert f'<option value="{people_a.channel_manager.pk}" selected>' in str(boxes["owner"])
 
 
 def test_the_partner_list_counts_from_the_stage_strip_only_when_it_tells_the_total(people_a):
