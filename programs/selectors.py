@@ -180,7 +180,9 @@ def tier_changes_of(partner_id: int, *, limit: int) -> list[TierChangeLine]:
 def tier_choices() -> list[tuple[str, str]]:
     """(code, name) of every tier, once per code, entry tiers first: what a plan's applies_to can name."""
     seen: dict[str, str] = {}
-    for code, name in Tier.objects.order_by("rank", "program__name").values_list("code", "name"):
+    for code, name in fetch_rows(f"""
+            SELECT t.code, t.name FROM {Tier._meta.db_table} t JOIN {Program._meta.db_table} p ON p.id = t.program_id
+             ORDER BY t.rank, p.name""", {}):
         seen.setdefault(code, name)
     return list(seen.items())
 
