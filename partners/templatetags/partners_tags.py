@@ -45,34 +45,53 @@ _esc = escape_html  # ten calls a row
 def partner_rows(partners) -> SafeString:
     """The partner list's rows, written in Python: the same markup as the template loop they replace
     (tests/partners/test_partner_rows.py compares the two), at a fraction of the cost of fifty rows
-    of template variables, filters and {% url %} tags."""
+    of template variables, filters and {% url %} tags. A cell many rows share (a type, a stage, an owner,
+    a territory) is written once per table."""
     path = reverse("partner_detail", args=[_PK_MARK])
-    head, tail = path.split(str(_PK_MARK), 1)
+    head, tail = (_esc(part) for part in path.split(str(_PK_MARK), 1))
     under = gettext("under %(parent)s")
     columns = list_columns.columns()
+    types: dict[str, str] = {}
+    stages: dict[str, str] = {}
+    owners: dict[int | None, str] = {}
+    territories: dict[tuple, str] = {}
     rows = []
     for partner in partners:
         parent = ""
         if partner.parent:
             parent = " · " + under % {"parent": _esc(partner.parent.name)}
-        owner = partner.owner.get_short_name() if partner.owner is not None else ""
-        territory = prefecture_names(partner.prefectures)
-        if len(territory) > 24:  # Truncator only when it can cut: it translates its ellipsis on every call
-            territory = Truncator(territory).chars(24)
+        partner_type = types.get(partner.partner_type)
+        if partner_type is None:
+            partner_type = types[partner.partner_type] = _esc(partner.get_partner_type_display())
+        stage = stages.get(partner.stage)
+        if stage is None:
+            stage = stages[partner.stage] = (f'<span class="badge text-bg-{_esc(stage_colour(partner.stage))}">'
+                                             f"{_esc(partner.get_stage_display())}</span>")
+        owner = owners.get(partner.owner_id)
+        if owner is None:
+            owner = owners[partner.owner_id] = _esc(
+                (partner.owner.get_short_name() if partner.owner is not None else "") or "—")
+        codes = tuple(partner.prefectures or ())
+        territory = territories.get(codes)
+        if territory is None:
+            territory = prefecture_names(codes)
+            if len(territory) > 24:  # Truncator only when it can cut: it translates its ellipsis on every call
+                territory = Truncator(territory).chars(24)
+            territory = territories[codes] = _esc(territory or "—")
         rows.append(
             "\n        <tr>\n          <td>\n"
-            f'            <a class="fw-semibold text-decoration-none" href="{_esc(f"{head}{partner.pk}{tail}")}">'
+            f'            <a class="fw-semibold text-decoration-none" href="{head}{partner.pk}{tail}">'
             f"{_esc(partner.name)}</a>\n"
             f'            <div class="small text-muted">{_esc(partner.name_kana)}{parent}</div>\n'
             "          </td>\n"
-            f"          <td>{_esc(partner.get_partner_type_display())}</td>\n"
-            f'          <td><span class="badge text-bg-{_esc(stage_colour(partner.stage))}">'
-            f"{_esc(partner.get_stage_display())}</span></td>\n"
+            f"          <td>{partner_type}</td>\n"
+            f"          <td>{stage}</td>\n"
             + "".join(f"          <td>{column.cell(partner)}</td>\n" for column in columns) +
-            f"          <td>{_esc(owner or '—')}</td>\n"
-            f'          <td class="small">{_esc(territory or "—")}</td>\n'
-            f'          <td class="text-end">{_esc(format_number(partner.contact_count))}</td>\n'
-            f'          <td class="text-end">{_esc(format_number(partner.active_contacts))}</td>\n'
+            f"          <td>{owner}</td>\n"
+            f'          <td class="small">{territory}</td>\n'
+            # format_number writes digits, commas or a dash: nothing to escape
+            f'          <td class="text-end">{format_number(partner.contact_count)}</td>\n'
+            f'          <td class="text-end">{format_number(partner.active_contacts)}</td>\n'
             "        </tr>\n      "
         )
     return mark_safe("".join(rows))
