@@ -283,6 +283,37 @@ def test_a_plain_select_box_is_written_as_django_writes_it(people_a):
     assert f'<option value="{people_a.channel_manager.pk}" selected>' in str(boxes["owner"])
 
 
+def test_a_field_block_is_what_the_field_template_writes():
+    """prm.templatetags.kyoso_forms.field_block against the include it replaces, for every kind of field: text,
+    select boxes (plain and required), with errors, help text, a safe or escaped label, checkboxes and lists."""
+    from django import forms
+    from django.template import Context, Template
+    from django.utils.safestring import mark_safe
+
+    class Fields(forms.Form):
+        text = forms.CharField(label="名前 <&>", help_text="例: 株式会社<共創>", max_length=5)
+        search = forms.CharField(label=mark_safe("<b>検索</b>"), required=False,
+                                 widget=forms.TextInput(attrs={"placeholder": "会社名", "type": "search"}))
+        plain = forms.ChoiceField(choices=[("", "すべて"), ("13", "東京都")], required=False)
+        required = forms.ChoiceField(choices=[("", "—"), ("1", "一")])
+        tick = forms.BooleanField(required=False, label="同意")
+        ticks = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B")], required=False,
+                                          widget=forms.CheckboxSelectMultiple)
+        note = forms.CharField(widget=forms.Textarea, required=False)
+
+    include = Template('{% include "htmx/field.html" with field=field wrapper_class=wrapper %}')
+    block = Template("{% load kyoso_forms %}{% field_block field wrapper %}")
+    for data in (None, {"text": "長すぎる名前です", "plain": "99", "ticks": ["a"], "tick": "on"}):
+        for language in ("ja", "en"):
+            with translation.override(language):
+                form = Fields(data)
+                for field in form:
+                    for wrapper in ("mb-0", ""):
+                        context = {"field": field, "wrapper": wrapper}
+                        assert block.render(Context(context)) == include.render(Context(context)), (field.name, data)
+    assert Fields({"plain": "99"})["plain"].errors  # the errors' branch is compared too
+
+
 def test_the_partner_list_counts_from_the_stage_strip_only_when_it_tells_the_total(people_a):
     from partners.models import Partner, Stage
 
