@@ -82,3 +82,22 @@ def test_the_detail_counts_contact_stages_from_the_contacts_it_shows(people_a):
     assert response.status_code == 200
     assert response.context["contact_stages"] == expected
     assert dict((stage, n) for stage, _label, n in expected) == {"potential": 1, "valid": 1, "trained": 0, "active": 2}
+
+
+HEADINGS_LOOP = Template("""{% for heading in headings %}<th{% if heading.end %} class="text-end"{% endif %}{% if heading.direction %} aria-sort="{{ heading.direction }}"{% endif %}>{% if heading.sort %}<a class="kyoso-sort text-reset text-decoration-none text-nowrap" href="?{{ heading.query }}" hx-get="?{{ heading.query }}" data-sort="{{ heading.sort }}">{{ heading.label }} <i class="bi {% if heading.direction == 'ascending' %}bi-caret-up-fill{% elif heading.direction == 'descending' %}bi-caret-down-fill{% else %}bi-chevron-expand text-muted{% endif %}" aria-hidden="true"></i></a>{% else %}{{ heading.label }}{% endif %}</th>{% endfor %}""")
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "tier", "-health", "active", "stage"])
+def test_the_headings_are_the_markup_the_template_loop_wrote(sort):
+    from django.test import RequestFactory
+
+    from partners.templatetags.partners_tags import partner_headings
+    from partners.views.partners import _headings
+
+    request = RequestFactory().get("/partners/", {"q": 'R&D <"部門">', "stage": "retention", "sort": sort, "page": "2"})
+    for language in ("ja", "en"):
+        with translation.override(language):
+            headings = _headings(request, sort)
+            expected = HEADINGS_LOOP.render(Context({"headings": headings}))
+            assert partner_headings(headings) == expected, language
+            assert "aria-sort" in expected and "&amp;" in expected and 'class="text-end"' in expected
