@@ -122,3 +122,17 @@ def partner_headings(headings) -> SafeString:
             cell += _esc(heading.label)
         cells.append(f"{cell}</th>")
     return mark_safe("".join(cells))
+
+
+@register.simple_tag
+def stage_strip(stages, counts, chosen) -> SafeString:
+    """The partner list's stage buttons, each with its number of partners, the chosen stage's filled: the markup
+    of the template loop they replace (tests/partners/test_partner_rows.py compares the two)."""
+    buttons = []
+    for code, label in stages:
+        colour = _esc(stage_colour(code))
+        style = f"btn-{colour}" if chosen == code else f"btn-outline-{colour}"
+        count = format_number(counts.get(code) if counts else None)  # digits, commas or a dash
+        buttons.append(f'\n  <a class="btn btn-sm {style}" href="?stage={_esc(code)}">{_esc(label)} '
+                       f'<span class="badge text-bg-light">{count}</span></a>\n  ')
+    return mark_safe("".join(buttons))
