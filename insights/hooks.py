@@ -39,7 +39,13 @@ def register() -> None:
     from django.utils.translation import gettext_lazy as _
 
     from insights.dashboards.partner_health import health_list_cell
-    from insights.selectors import band_filter_options, health_scores_for_ranking, partners_in_band, with_health
+    from insights.selectors import (
+        HEALTH_ROW_SQL,
+        band_filter_options,
+        health_scores_for_ranking,
+        partners_in_band,
+        with_health,
+    )
     from partners import list_columns
     from programs.recognition import rules
     from programs.recognition.selectors import register_ranked_figure
@@ -49,4 +55,4 @@ def register() -> None:
     register_ranked_figure(rules.HEALTH, health_scores_for_ranking)
     list_columns.register(list_columns.ListColumn(
         key="health", label=_("Health"), annotate=with_health, ordering=("health_score",),
-        options=band_filter_options, filter=partners_in_band, cell=health_list_cell))
+        options=band_filter_options, filter=partners_in_band, cell=health_list_cell, sql=HEALTH_ROW_SQL))

@@ -9,6 +9,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from insights.models import HealthBand, HealthScore
+from partners.list_columns import ColumnSQL
 from partners.models import Partner
 from partners.selectors import FiguresSQL
 from prm.inbox import Waiting, partner_scope, waiting
@@ -53,6 +54,12 @@ def with_health(partners: QuerySet[Partner]) -> QuerySet[Partner]:
     (None until scored). Joined in the list's one query (a partner has one score row): sorting 10,000 partners
     by health is then a hash join rather than a subquery per partner."""
     return partners.annotate(health_score=F("health__score"), health_band=F("health__band"))
+
+
+# with_health's annotations in the partner list's statement for a page's rows (partners.list_columns.ColumnSQL).
+HEALTH_ROW_SQL = ColumnSQL(
+    joins="LEFT JOIN partners_healthscore health_score ON health_score.partner_id = p.id",
+    select=(("health_score", "health_score.score"), ("health_band", "health_score.band")))
 
 
 def partners_in_band(partners: QuerySet[Partner], band: str) -> QuerySet[Partner]:

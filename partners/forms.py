@@ -95,17 +95,18 @@ class PartnerFilterForm(forms.Form):
                         widget=forms.TextInput(attrs={"placeholder": _("Name, kana or corporate number"), "type": "search"}))
     partner_type = forms.ChoiceField(label=_("Type"), required=False, choices=_blank(PartnerType.choices))
     stage = forms.ChoiceField(label=_("Stage"), required=False, choices=_blank(Stage.choices))
-    owner = StaffChoiceField(label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("All"))
-    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False)
+    # The active staff, a queryset each form clones (to check a chosen owner); the options are staff_choices'.
+    owner = StaffChoiceField(label=_("Owner"), required=False, queryset=_staff(), empty_label=_("All"))
+    # Callables: read in the request's language when drawn or checked, and not copied with every form.
+    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False,
+                                   choices=lambda: _blank(japan.prefecture_choices()))
     industry = forms.ChoiceField(label=_("Industry"), required=False, choices=_blank(Industry.choices))
     # Set by the table's column headings (a hidden field of the form, so filtering keeps the order chosen).
-    sort = forms.ChoiceField(label=_("Sort"), required=False, widget=forms.HiddenInput)
+    sort = forms.ChoiceField(label=_("Sort"), required=False, widget=forms.HiddenInput,
+                             choices=lambda: [(sort, sort) for sort in sort_keys()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _staff()
-        self.fields["prefecture"].choices = _blank(japan.prefecture_choices())
-        self.fields["sort"].choices = [(sort, sort) for sort in sort_keys()]
         for column in list_columns.columns():  # the tier and health filters of the apps that own them
             # A callable: the options are read only when the filter is drawn or a value is checked, and
             # once per form however often Django walks the choices (drawing the box walks them twice).

@@ -177,8 +177,12 @@ def prefecture_name(code: str) -> str:
     return ja if (translation.get_language() or "ja").startswith("ja") else en
 
 
+_CHOICES = {"ja": [(code, ja) for code, ja, _en in PREFECTURES], "en": [(code, en) for code, _ja, en in PREFECTURES]}
+
+
 def prefecture_choices() -> list[tuple[str, str]]:
-    return [(code, prefecture_name(code)) for code in PREFECTURE_CODES]
+    """(code, name) of every prefecture in the active language (prefecture_name's), a list of the caller's own."""
+    return list(_CHOICES["ja" if (translation.get_language() or "ja").startswith("ja") else "en"])
 
 
 def prefecture_code(value: str) -> str | None:

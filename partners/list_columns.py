@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class ColumnSQL:
+    """The column's annotations in the list's own statement for a page's rows: `joins` reach the owner's tables from
+    the partner row, aliased `p` (with aliases of the owner's, prefixed by the column's key); `select` names each
+    annotation's SQL expression, in order. The values are `annotate`'s (tests/partners/test_partner_list_columns.py
+    compares them on every sort), read without the ORM compiling the page's query."""
+
+    joins: str
+    select: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class ListColumn:
     key: str
     label: StrOrPromise
@@ -36,6 +47,8 @@ class ListColumn:
     filter: Callable[[QuerySet[Partner], str], QuerySet[Partner]]
     # The cell's HTML from the row's annotations, escaped by the owner.
     cell: Callable[[Partner], SafeString]
+    # The same annotations as `annotate`, as SQL for the statement that reads a page's rows.
+    sql: ColumnSQL
     numeric: bool = False
 
 

@@ -9,10 +9,17 @@ non-text labels) still goes through the templates.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise
+from django.utils.safestring import SafeString, mark_safe
 
 from prm.formatting import escape_html as conditional_escape  # the same output, cheaper per option
+
+if TYPE_CHECKING:
+    from django.forms import BoundField
 
 SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"
@@ -31,6 +38,11 @@ def _attrs(attrs: dict) -> str:
             continue
         out.append(f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{_text(value)}"')
     return "".join(out)
+
+
+def _option(value, attrs: str, label) -> str:
+    """django/forms/widgets/select_option.html."""
+    return f'\n  <option value="{_text(value)}"{attrs}>{conditional_escape(label)}</option>\n'
 
 
 def _plain(option: dict) -> bool:
@@ -58,9 +70,33 @@ def _select(widget: dict) -> str | None:
         if group_name:
             out.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
         for option in options:
-            out.append(f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
-                       f'{conditional_escape(option["label"])}</option>\n')
+            out.append(_option(option["value"], _attrs(option["attrs"]), option["label"]))
         if group_name:
             out.append("\n  </optgroup>")
     out.append("\n</select>")
     return "".join(out)
+
+
+def select_box(field: BoundField, css_class: str) -> SafeString | None:
+    """`field.as_widget(attrs={"class": css_class})` for a plain select box (not required, no errors, help text or
+    attributes of its own), written straight from its choices and value: Django builds a dict of attributes per
+    option and walks the choices again to decide on `required` first. None when Django must draw it."""
+    widget, form_field = field.field.widget, field.field
+    if (type(widget) is not forms.Select or widget.attrs or form_field.required or form_field.disabled
+            or form_field.localize or form_field.show_hidden_initial or field.help_text or field.errors
+            or type(field.form.renderer) is not FastSelectRenderer):
+        return None
+    chosen = widget.format_value(field.value())
+    attrs = {"class": css_class}
+    if field.auto_id:
+        attrs["id"] = field.auto_id
+    out = [f'<select name="{conditional_escape(field.html_name)}"{_attrs(attrs)}>']
+    found = False
+    for value, label in widget.choices:
+        if not isinstance(label, (str, Promise)):  # a group, or a label that is not text
+            return None
+        selected = not found and str("" if value is None else value) in chosen
+        found |= selected
+        out.append(_option("" if value is None else value, " selected" if selected else "", label))
+    out.append("\n</select>")
+    return mark_safe("".join(out))

@@ -11,7 +11,12 @@ application = get_wsgi_application()
 # worker starts, not on the first statement, certificate or QBR pack someone downloads.
 import weasyprint  # noqa: E402,F401
 
-# Everything loaded so far (Django, the apps, their modules and WeasyPrint) lives as long as the worker:
+# The sites' URL confs and the templates, loaded and compiled now rather than on each worker's first pages.
+from prm.warmup import warm_up  # noqa: E402
+
+warm_up()
+
+# Everything loaded so far (Django, the apps, their views, templates and WeasyPrint) lives as long as the worker:
 # moved out of the collector's reach, a full collection walks only what requests allocate instead of
 # several hundred thousand start-up objects (a pause of tens of milliseconds every few hundred requests).
 gc.freeze()

@@ -52,6 +52,7 @@ def tier_cell(partner: Partner) -> SafeString:
 def register() -> None:
     list_columns.register(list_columns.ListColumn(
         key="tier", label=gettext_lazy("Tier"), annotate=selectors.with_tier, ordering=("tier_rank", "tier_name"),
-        options=selectors.tier_filter_options, filter=selectors.partners_of_tier, cell=tier_cell))
+        options=selectors.tier_filter_options, filter=selectors.partners_of_tier, cell=tier_cell,
+        sql=selectors.TIER_ROW_SQL))
     partner_detail_header.connect(tier_fact, weak=False, dispatch_uid="programs.partner_tier")
     partner_timeline_entries.connect(tier_timeline, weak=False, dispatch_uid="programs.partner_timeline")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count, F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from partners.list_columns import ColumnSQL
 from partners.models import Partner
 from prm.digests import DigestSQL, local_day, row_hash
 from prm.inbox import Waiting, partner_scope, waiting
@@ -201,7 +202,9 @@ def tier_changes_of(partner_id: int, *, limit: int) -> list[TierChangeLine]:
 def tier_choices() -> list[tuple[str, str]]:
     """(code, name) of every tier, once per code, entry tiers first: what a plan's applies_to can name."""
     seen: dict[str, str] = {}
-    for code, name in Tier.objects.order_by("rank", "program__name").values_list("code", "name"):
+    for code, name in fetch_rows(f"""
+            SELECT t.code, t.name FROM {Tier._meta.db_table} t JOIN {Program._meta.db_table} p ON p.id = t.program_id
+             ORDER BY t.rank, p.name""", {}):
         seen.setdefault(code, name)
     return list(seen.items())
 
@@ -277,6 +280,13 @@ def with_tier(partners: QuerySet[Partner]) -> QuerySet[Partner]:
     partners by tier is then a hash join rather than a subquery per partner."""
     return partners.annotate(tier_name=F("tier_status__tier__name"), tier_code=F("tier_status__tier__code"),
                              tier_rank=F("tier_status__tier__rank"))
+
+
+# with_tier's annotations in the partner list's statement for a page's rows (partners.list_columns.ColumnSQL).
+TIER_ROW_SQL = ColumnSQL(
+    joins="LEFT JOIN programs_partnertier tier_status ON tier_status.partner_id = p.id "
+          "LEFT JOIN programs_tier tier_tier ON tier_tier.id = tier_status.tier_id",
+    select=(("tier_name", "tier_tier.name"), ("tier_code", "tier_tier.code"), ("tier_rank", "tier_tier.rank")))
 
 
 def partners_of_tier(partners: QuerySet[Partner], code: str) -> QuerySet[Partner]:

@@ -69,7 +69,6 @@ def partner_list(request: HttpRequest) -> HttpResponse:
     stage_counts = None if partial else selectors.stage_counts()
     total = selectors.partner_total(filters, stage_counts) if stage_counts is not None else None
     page = paginate(request, selectors.PartnerPages(filters), count=total)
-    page.object_list = selectors.attach_contact_counts(page.object_list)
     context = {"form": form, "page": page, "query": querystring_without_page(request),
                "export_query": request.GET.urlencode(), "sort": filters.sort,
                "headings": _headings(request, filters.sort), "partial": partial}

@@ -83,6 +83,30 @@ def test_it_sorts_by_each_column_both_ways(people_a, listed, sort):
     assert _names(client, f"sort={sort}") == ORDERS[sort]
 
 
+@pytest.mark.parametrize("sort", list(ORDERS))
+def test_a_pages_rows_carry_the_values_of_the_orm_query_with_the_owners_annotations(people_a, listed, sort,
+                                                                                   django_assert_num_queries):
+    """The page's rows come from one fixed statement with the columns' SQL (list_columns.ColumnSQL): the same
+    partners in the same order, with the annotations, contact counts, owner and parent the ORM query gives."""
+    from partners.selectors.listing import PartnerFilters, PartnerPages, partner_list, with_contact_counts
+
+    with tenant_context(people_a.tenant):
+        listed["B販売"].parent = listed["A商事"]
+        listed["B販売"].save(update_fields=["parent"])
+        filters = PartnerFilters(sort=sort)
+        with django_assert_num_queries(1):  # the owners and parents, counts and columns come with the rows
+            rows = PartnerPages(filters)[0:50]
+            names_shown = [(row.owner and row.owner.get_short_name(), row.parent and row.parent.name) for row in rows]
+        expected = list(with_contact_counts(partner_list(filters)))
+        names = ["tier_name", "tier_code", "tier_rank", "health_score", "health_band", "contact_count",
+                 "active_contacts", "name", "name_kana", "partner_type", "stage", "prefectures"]
+        assert [p.pk for p in rows] == [p.pk for p in expected]
+        for row, partner in zip(rows, expected, strict=True):
+            assert [getattr(row, name) for name in names] == [getattr(partner, name) for name in names]
+        assert names_shown == [(p.owner and p.owner.get_short_name(), p.parent and p.parent.name) for p in expected]
+        assert any(parent for _owner, parent in names_shown) and any(row.tier_name for row in rows)
+
+
 def test_partners_without_a_tier_or_score_come_last_both_ways(people_a, listed):
     client = people_a.console(people_a.channel_manager)
     for sort in ("tier", "-tier", "health", "-health"):
@@ -249,4 +273,4 @@ def test_a_column_cannot_take_a_name_the_list_uses():
     with pytest.raises(ValueError):
         list_columns.register(list_columns.ListColumn(
             key="stage", label="x", annotate=column.annotate, ordering=(), options=list, filter=column.filter,
-            cell=column.cell))
+            cell=column.cell, sql=column.sql))

@@ -82,3 +82,42 @@ def test_the_detail_counts_contact_stages_from_the_contacts_it_shows(people_a):
     assert response.status_code == 200
     assert response.context["contact_stages"] == expected
     assert dict((stage, n) for stage, _label, n in expected) == {"potential": 1, "valid": 1, "trained": 0, "active": 2}
+
+
+HEADINGS_LOOP = Template("""{% for heading in headings %}<th{% if heading.end %} class="text-end"{% endif %}{% if heading.direction %} aria-sort="{{ heading.direction }}"{% endif %}>{% if heading.sort %}<a class="kyoso-sort text-reset text-decoration-none text-nowrap" href="?{{ heading.query }}" hx-get="?{{ heading.query }}" data-sort="{{ heading.sort }}">{{ heading.label }} <i class="bi {% if heading.direction == 'ascending' %}bi-caret-up-fill{% elif heading.direction == 'descending' %}bi-caret-down-fill{% else %}bi-chevron-expand text-muted{% endif %}" aria-hidden="true"></i></a>{% else %}{{ heading.label }}{% endif %}</th>{% endfor %}""")
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "tier", "-health", "active", "stage"])
+def test_the_headings_are_the_markup_the_template_loop_wrote(sort):
+    from django.test import RequestFactory
+
+    from partners.templatetags.partners_tags import partner_headings
+    from partners.views.partners import _headings
+
+    request = RequestFactory().get("/partners/", {"q": 'R&D <"部門">', "stage": "retention", "sort": sort, "page": "2"})
+    for language in ("ja", "en"):
+        with translation.override(language):
+            headings = _headings(request, sort)
+            expected = HEADINGS_LOOP.render(Context({"headings": headings}))
+            assert partner_headings(headings) == expected, language
+            assert "aria-sort" in expected and "&amp;" in expected and 'class="text-end"' in expected
+
+
+STRIP_LOOP = Template("""{% load partners_tags kyoso_format %}{% for code, label in stages %}
+  <a class="btn btn-sm {% if chosen == code %}btn-{{ code|stage_colour }}{% else %}btn-outline-{{ code|stage_colour }}{% endif %}" href="?stage={{ code }}">{{ label }} <span class="badge text-bg-light">{% with stage_counts|get_item:code as n %}{{ n|number }}{% endwith %}</span></a>
+  {% endfor %}""")
+
+
+def test_the_stage_strip_is_the_markup_the_template_loop_wrote():
+    from partners.templatetags.partners_tags import stage_strip
+
+    counts = {stage: n * 1500 for n, stage in enumerate(Stage.values)}
+    for language in ("ja", "en"):
+        with translation.override(language):
+            for chosen in (None, "", Stage.RETENTION, "no-such-stage"):
+                for stage_counts in (counts, {}):
+                    context = {"stages": Stage.choices, "stage_counts": stage_counts, "chosen": chosen}
+                    expected = STRIP_LOOP.render(Context(context))
+                    assert stage_strip(Stage.choices, stage_counts, chosen) == expected, (language, chosen)
+    chosen_strip = stage_strip(Stage.choices, counts, "retention")
+    assert 'class="btn btn-sm btn-success" href="?stage=retention"' in chosen_strip and ">1,500<" in chosen_strip

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context, tenant_context
 
 from deals.models import DealRegistration
@@ -124,9 +124,10 @@ def test_partner_for_user_reads_membership_and_partner_in_one_query(people_a, dj
 # next one asks for four figures costs 41 (was 68): equal with little or much data
 # (tests/partners/test_partner360.py).
 # console home 19: its figures and one query per work-inbox list (tests/insights/test_home_inbox.py).
-# partner list 7: the tier filter's options (programs' tiers) once, however often the form walks them; the
-# tier and health columns are joined in the list's own query (tests/partners/test_partner_list_columns.py).
-BUDGETS = {"partner list": 7, "partner detail": 30, "portal home": 16, "deal registration": 23, "console home": 19}
+# partner list 6: the tier filter's options (programs' tiers) once, however often the form walks them; the
+# tier and health columns and the contact counts are read in the statement of the page's rows
+# (tests/partners/test_partner_list_columns.py).
+BUDGETS = {"partner list": 6, "partner detail": 30, "portal home": 16, "deal registration": 23, "console home": 19}
 
 
 def test_the_partner_list_stays_within_its_query_budget(people_a, django_assert_max_num_queries):
@@ -225,6 +226,93 @@ def test_the_select_renderer_writes_what_django_templates_write():
                 assert fast.render(widget.template_name, context) == expected, (field.name, data)
                 compared += _select(context["widget"]) is not None  # written in Python, not the fallback
     assert compared == 2 * 2 * 7  # all but "escaped" (a number as a label goes to the template) in Python
+
+
+def test_a_plain_select_box_is_written_as_django_writes_it(people_a):
+    """prm.forms_renderer.select_box (the filter forms' boxes) against Django's own widget rendering, with its
+    templates: chosen values, none, one missing from the choices, lazy, escaped and numeric values, callable and
+    model choices; boxes it leaves to Django (required, errors, help text, groups, attributes) are left."""
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
+    from django.utils.translation import gettext_lazy
+
+    from partners.forms import PartnerFilterForm
+    from prm.forms_renderer import FastSelectRenderer, select_box
+
+    class Filters(forms.Form):
+        plain = forms.ChoiceField(choices=[("", "すべて"), ("13", "東京都"), ("27", "大阪府")], required=False)
+        escaped = forms.ChoiceField(choices=[('a"<b>&', 'R&D <部門> "x"'), ("", "—")], required=False)
+        lazy = forms.ChoiceField(choices=[("ja", gettext_lazy("Japanese")), ("en", gettext_lazy("English"))],
+                                 required=False)
+        numbers = forms.TypedChoiceField(choices=[(None, "—"), (1, "一"), (2, "二")], coerce=int, required=False)
+        called = forms.ChoiceField(choices=lambda: [("", "—"), ("x", "エックス")], required=False)
+        repeated = forms.ChoiceField(choices=[("a", "A"), ("a", "A again")], required=False)
+        required = forms.ChoiceField(choices=[("", "—"), ("1", "一")])
+        helped = forms.ChoiceField(choices=[("1", "一")], required=False, help_text="選んでください")
+        grouped = forms.ChoiceField(choices=[("東日本", [("13", "東京都")]), ("x", "その他")], required=False)
+        styled = forms.ChoiceField(choices=[("1", "一")], required=False, widget=forms.Select(attrs={"data-x": "1"}))
+
+    class DjangoFilters(Filters):
+        default_renderer = DjangoTemplates
+
+    class Fast(Filters):
+        default_renderer = FastSelectRenderer
+
+    written = set()
+    datas = [{}, {"plain": "27", "escaped": 'a"<b>&', "lazy": "en", "numbers": "2", "called": "x", "repeated": "a",
+                  "required": "1", "helped": "1", "grouped": "13"},
+             {"plain": "99", "numbers": "7", "called": "y", "required": "9"}]
+    for data in datas:
+        for language in ("ja", "en"):
+            with translation.override(language):
+                fast, django = Fast(data or None), DjangoFilters(data or None)
+                for field in fast:
+                    html = select_box(field, "form-select")
+                    if html is not None:
+                        written.add(field.name)
+                        assert html == django[field.name].as_widget(attrs={"class": "form-select"}), (field.name, data)
+    assert written == {"plain", "escaped", "lazy", "numbers", "called", "repeated"}
+    # The partner list's filters are written so: the tier and health options of their owners and the staff too.
+    with tenant_context(people_a.tenant):
+        data = {"stage": "retention", "owner": str(people_a.channel_manager.pk)}
+        form, django = PartnerFilterForm(data), PartnerFilterForm(data, renderer=DjangoTemplates())
+        assert form.is_valid() and django.is_valid(), form.errors
+        boxes = {name: select_box(form[name], "form-select")
+                 for name in ("partner_type", "stage", "prefecture", "tier", "health", "owner")}
+        assert boxes == {name: django[name].as_widget(attrs={"class": "form-select"}) for name in boxes}
+    assert '<option value="retention" selected>' in str(boxes["stage"])
+    assert f'<option value="{people_a.channel_manager.pk}" selected>' in str(boxes["owner"])
+
+
+def test_a_field_block_is_what_the_field_template_writes():
+    """prm.templatetags.kyoso_forms.field_block against the include it replaces, for every kind of field: text,
+    select boxes (plain and required), with errors, help text, a safe or escaped label, checkboxes and lists."""
+    from django import forms
+    from django.template import Context, Template
+    from django.utils.safestring import mark_safe
+
+    class Fields(forms.Form):
+        text = forms.CharField(label="名前 <&>", help_text="例: 株式会社<共創>", max_length=5)
+        search = forms.CharField(label=mark_safe("<b>検索</b>"), required=False,
+                                 widget=forms.TextInput(attrs={"placeholder": "会社名", "type": "search"}))
+        plain = forms.ChoiceField(choices=[("", "すべて"), ("13", "東京都")], required=False)
+        required = forms.ChoiceField(choices=[("", "—"), ("1", "一")])
+        tick = forms.BooleanField(required=False, label="同意")
+        ticks = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B")], required=False,
+                                          widget=forms.CheckboxSelectMultiple)
+        note = forms.CharField(widget=forms.Textarea, required=False)
+
+    include = Template('{% include "htmx/field.html" with field=field wrapper_class=wrapper %}')
+    block = Template("{% load kyoso_forms %}{% field_block field wrapper %}")
+    for data in (None, {"text": "長すぎる名前です", "plain": "99", "ticks": ["a"], "tick": "on"}):
+        for language in ("ja", "en"):
+            with translation.override(language):
+                form = Fields(data)
+                for field in form:
+                    for wrapper in ("mb-0", ""):
+                        context = {"field": field, "wrapper": wrapper}
+                        assert block.render(Context(context)) == include.render(Context(context)), (field.name, data)
+    assert Fields({"plain": "99"})["plain"].errors  # the errors' branch is compared too
 
 
 def test_the_partner_list_counts_from_the_stage_strip_only_when_it_tells_the_total(people_a):
