@@ -291,8 +291,10 @@ def cmd_lock(argv: list[str]) -> int:
 
 
 def lint_counts(ruff_output: str, mypy_output: str) -> tuple[int, int]:
-    """The number of findings in ruff's concise output and in mypy's, from their lines."""
-    ruff = sum(1 for line in ruff_output.splitlines() if re.match(r"^\S.*:\d+:\d+: [A-Z]+\d+ ", line))
+    """The number of findings in ruff's concise output and in mypy's, from their lines: a rule's code, or a file
+    ruff cannot parse ("invalid-syntax")."""
+    ruff = sum(1 for line in ruff_output.splitlines()
+               if re.match(r"^\S.*:\d+:\d+: (?:[A-Z]+\d+ |invalid-syntax:)", line))
     mypy = sum(1 for line in mypy_output.splitlines() if re.match(r"^\S.*:\d+: error: ", line))
     return ruff, mypy
 
