@@ -32,7 +32,7 @@ def deal_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[Tim
     return [TimelineEntry(
         at=event.occurred_at, icon=ICONS.get(event.kind, "briefcase"),
         text=_("%(customer)s: %(event)s") % {"customer": event.customer_name, "event": describe_event(event.kind, event.data)},
-        url=path(event.deal_id), actor=event.actor.get_short_name() if event.actor else "",
+        url=path(event.deal_id), actor=event.actor,
         source="deals") for event in partner_deal_events(partner.pk, limit=limit)]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -15,13 +14,16 @@ from partners.models import Partner
 from partners.signals import partner_detail_panels, partner_timeline_entries
 from partners.timeline import TimelineEntry
 from prm.formatting import format_month, format_yen
+from prm.paths import path_of_each
 
 
 def money_panels(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
     """Payouts with the balance, and MDF, side by side."""
-    today = timezone.localdate()
+    today, path = timezone.localdate(), path_of_each("incentives_payout")
+    money = partner_money(partner.pk, today=today)
     return render_to_string("incentives/_partner_money.html", {
-        "partner": partner, "money": partner_money(partner.pk, today=today), "mdf": partner_mdf(partner, today=today),
+        "partner": partner, "money": money, "payouts": [(payout, path(payout.pk)) for payout in money.payouts],
+        "mdf": partner_mdf(partner, today=today),
     })
 
 
@@ -33,9 +35,10 @@ def _payout_text(payout: PayoutLine) -> str:
 
 
 def payout_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:
+    path = path_of_each("incentives_payout")
     return [TimelineEntry(
         at=payout.paid_at or payout.approved_at, icon="cash-coin" if payout.status == Payout.Status.PAID else "cash",
-        text=_payout_text(payout), url=reverse("incentives_payout", args=[payout.pk]), source="incentives",
+        text=_payout_text(payout), url=path(payout.pk), source="incentives",
     ) for payout in partner_payout_history(partner.pk, limit=limit)]
 
 

@@ -13,6 +13,13 @@ _PK_MARK = 987654321  # reversed once; each object's pk takes its place in the p
 def path_of_each(view_name: str, *args: object) -> Callable[[int | str], str]:
     """A function giving `reverse(view_name, args=[*args, pk])` of a pk (or of a key that needs no quoting, a slug), for
     a view whose last argument is it
-    (`args` the same for all: the partner of its contacts)."""
-    head, tail = reverse(view_name, args=[*args, _PK_MARK]).split(str(_PK_MARK), 1)
-    return lambda pk: f"{head}{pk}{tail}"
+    (`args` the same for all: the partner of its contacts). It reverses on its first use: a panel whose list is
+    empty reverses nothing."""
+    parts: list[str] = []
+
+    def path(pk: int | str) -> str:
+        if not parts:
+            parts.extend(reverse(view_name, args=[*args, _PK_MARK]).split(str(_PK_MARK), 1))
+        return f"{parts[0]}{pk}{parts[1]}"
+
+    return path

@@ -34,10 +34,11 @@ def _change_text(change: selectors.TierChangeLine) -> str:
 
 
 def tier_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:
+    url = reverse("program_changes")
     return [TimelineEntry(
         at=change.at,
         icon="arrow-up-circle" if change.direction == TierChange.Direction.UP else "arrow-down-circle",
-        text=_change_text(change), url=reverse("program_changes"), source="programs",
+        text=_change_text(change), url=url, source="programs",
     ) for change in selectors.tier_changes_of(partner.pk, limit=limit)]
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from deals.models import OPEN_STAGES, Stage
 from deals.selectors import open_pipeline, won_totals
 from prm import figures
-from prm.accounts.models import User
+from prm.accounts.models import short_name
 from prm.reads import fetch_rows
 
 RECENT = 5
@@ -83,13 +83,13 @@ class DealEventLine:
     kind: str
     occurred_at: datetime
     data: dict
-    actor: User | None  # with its names only
+    actor: str  # the actor's short name; "" without one
 
 
 def partner_deal_events(partner_id: int, *, limit: int) -> list[DealEventLine]:
     """The partner's newest deal events with their deal's customer and their actor's names (one statement)."""
     return [DealEventLine(deal_id, customer_name, kind, occurred_at, json.loads(data or "null") or {},
-                          User(pk=actor_id, full_name=full_name, email=email) if actor_id else None)
+                          short_name(full_name, email) if actor_id else "")
             for deal_id, customer_name, kind, occurred_at, data, actor_id, full_name, email in fetch_rows("""
         SELECT e.deal_id, d.customer_name, e.kind, e.occurred_at, e.data, e.actor_id, u.full_name, u.email
           FROM deals_dealevent e

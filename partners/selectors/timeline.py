@@ -9,7 +9,7 @@ from typing import cast
 from partners import signals
 from partners.models import Partner
 from partners.timeline import EventLine, TimelineEntry, entry_of
-from prm.accounts.models import User
+from prm.accounts.models import short_name
 from prm.reads import fetch_rows
 
 
@@ -21,7 +21,7 @@ def timeline_entries(partner: Partner, *, limit: int) -> list[TimelineEntry]:
          WHERE e.partner_id = %(partner)s
          ORDER BY e.occurred_at DESC, e.id DESC LIMIT %(limit)s""", {"partner": partner.pk, "limit": limit})
     entries = [entry_of(EventLine(kind, occurred_at, json.loads(data or "null") or {},
-                                  User(full_name=full_name, email=email).get_short_name() if actor_id else ""))
+                                  short_name(full_name, email) if actor_id else ""))
                for kind, occurred_at, data, actor_id, full_name, email in own]
     for _receiver, answer in signals.partner_timeline_entries.send(sender=Partner, partner=partner, limit=limit):
         entries.extend(cast(list[TimelineEntry], answer or [])[:limit])

@@ -9,7 +9,8 @@ data-partner, data-value. The consistency test reads those attributes on every s
 from __future__ import annotations
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
@@ -26,11 +27,19 @@ def describe(figure: figures.Figure, window: figures.Window | None) -> str:
     return text
 
 
+_HELP_URLS: dict[tuple[str, str], str | None] = {}  # by URL conf (console or portal) and script prefix
+
+
 def _help_url() -> str | None:
-    try:
-        return reverse("figures_help")
-    except NoReverseMatch:  # a PDF rendered outside a request of either site
-        return None
+    """The help page of the site rendering (each has its own), reversed once per URL conf and prefix: a page
+    shows many figures."""
+    key = (str(get_urlconf() or settings.ROOT_URLCONF), get_script_prefix())
+    if key not in _HELP_URLS:
+        try:
+            _HELP_URLS[key] = reverse("figures_help")
+        except NoReverseMatch:  # a PDF rendered outside a request of either site
+            _HELP_URLS[key] = None
+    return _HELP_URLS[key]
 
 
 @register.simple_tag

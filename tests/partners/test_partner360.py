@@ -16,7 +16,7 @@ from deals.models import DealEvent, DealRegistration
 from enablement.models import CertificationAward, ContentAccess
 from incentives.models import MdfRequest, Payout
 from insights.health.models import HealthScore
-from partners.models import Stage
+from partners.models import EventKind, PartnerEvent, Stage
 from prm.invitations.models import Invitation
 from programs.models import PartnerTier, Program, Requirement, Tier, TierChange
 from tests.enablement.factories import CertificationFactory, ContentItemFactory
@@ -127,6 +127,27 @@ def test_its_timeline_merges_deal_events_certifications_tier_changes_and_payouts
     times = [entry.at for entry in response.context["timeline"]]
     assert times == sorted(times, reverse=True)
     assert "シルバー → ゴールド" in html and f"{filled.name}の顧客1" in html
+
+
+def test_its_rows_link_to_their_pages_and_name_who_acted(people_a, filled):
+    with tenant_context(people_a.tenant):
+        payout = Payout.objects.get(partner=filled)
+        award = CertificationAward.objects.get(partner=filled)
+        access = ContentAccess.objects.get(partner=filled)
+        deal = DealRegistration.objects.filter(partner=filled).order_by("pk").first()
+        DealEvent.objects.create(deal=deal, kind="approved", actor=people_a.channel_manager,
+                                 data={"expires_on": TODAY.isoformat()})
+        PartnerEvent.objects.create(partner=filled, kind=EventKind.UPDATED, actor=people_a.vendor_admin,
+                                    data={"fields": ["phone"]})
+    response, html = _page(people_a, filled)
+    for path in (f"/incentives/payouts/{payout.pk}/", f"/enablement/certifications/{award.certification_id}/",
+                 f"/enablement/library/{access.item_id}/"):
+        assert f'href="{path}"' in html, path
+    entries = {(entry.source, entry.url, entry.actor) for entry in response.context["timeline"]}
+    assert ("deals", f"/deals/{deal.pk}/", people_a.channel_manager.get_short_name()) in entries
+    assert ("partner", "", people_a.vendor_admin.get_short_name()) in entries
+    assert {("incentives", f"/incentives/payouts/{payout.pk}/", ""), ("programs", "/programs/changes/", ""),
+            ("enablement", f"/enablement/certifications/{award.certification_id}/", "")} <= entries
 
 
 def test_it_shows_empty_sections_for_a_partner_with_nothing_yet(people_a, tiers):
