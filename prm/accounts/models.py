@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from functools import cache
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from prm.reads import ModelRows, fetch_rows
 
 
 class Role(models.TextChoices):
@@ -19,6 +23,17 @@ PARTNER_ROLES = frozenset({Role.PARTNER_ADMIN, Role.PARTNER_REP})
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
+
+    def get(self, *args, **kwargs):
+        """`User.objects.get(pk=<int>)` by a fixed statement: Django's ModelBackend reads the signed-in user so on
+        every request, and the ORM compiled that query anew each time (about 0.3 ms against 0.1 ms). The instance is
+        the one the ORM builds (prm.reads.ModelRows); any other look-up is the ORM's."""
+        if args or kwargs.keys() != {"pk"} or type(kwargs["pk"]) is not int or self.model is not User or self.db != DEFAULT_DB_ALIAS:
+            return super().get(*args, **kwargs)
+        rows = fetch_rows(_user_by_pk_sql(), {"id": kwargs["pk"]})
+        if not rows:
+            raise User.DoesNotExist(f"{User._meta.object_name} matching query does not exist.")
+        return _user_rows().instance(rows[0])
 
     def _create(self, email: str, password: str | None, **fields) -> User:
         if not email:
@@ -101,3 +116,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_partner_admin(self) -> bool:
         return self.is_active and self.role == Role.PARTNER_ADMIN
+
+
+@cache
+def _user_rows() -> ModelRows[User]:
+    return ModelRows(User)
+
+
+@cache
+def _user_by_pk_sql() -> str:
+    return f"SELECT {_user_rows().columns('u')} FROM accounts_user u WHERE u.id = %(id)s"
