@@ -17,12 +17,12 @@ def site(request) -> dict:
     tenant = getattr(request, "tenant", None)
     vendor = tenant if tenant is not None and tenant.schema_name != settings.PUBLIC_SCHEMA_NAME else None
     user = getattr(request, "user", None)
-    unread: int | SimpleLazyObject = 0
+    unread: str | SimpleLazyObject = ""
     if vendor is not None and user is not None and user.is_authenticated:
-        from prm.notifications.services import unread_count
+        from prm.notifications.services import bell_label
 
         # Counted when the page draws the bell: an htmx fragment (a search while typing, a table page) never does.
-        unread = SimpleLazyObject(lambda: unread_count(user))
+        unread = SimpleLazyObject(lambda: bell_label(user))
     return {
         "unread_notifications": unread,
         "site_kind": kind,

@@ -215,10 +215,24 @@ def mark_read(*, user: User, notification_id: int | None = None) -> int:
     return unread.update(read_at=timezone.now())
 
 
-def unread_count(user: User) -> int:
-    """The bell's number, drawn on every signed-in page: one fixed statement (the same count as
-    `Notification.objects.filter(user=user, read_at__isnull=True).count()`, without building that query
-    anew on every request)."""
+BELL_MOST = 99  # the bell shows "99+" beyond: counting every unread row would cost the database one per row
+
+
+def unread_count(user: User, *, at_most: int | None = None) -> int:
+    """The person's unread notifications (the same count as `Notification.objects.filter(user=user,
+    read_at__isnull=True).count()`, as one fixed statement); with `at_most`, counted no further than that: the
+    bell is drawn on every signed-in page, and someone who never opens the list may have thousands."""
     table = Notification._meta.db_table
-    rows = fetch_rows(f"SELECT count(*) FROM {table} WHERE user_id = %(user)s AND read_at IS NULL", {"user": user.pk})
+    if at_most is None:
+        rows = fetch_rows(f"SELECT count(*) FROM {table} WHERE user_id = %(user)s AND read_at IS NULL",
+                          {"user": user.pk})
+    else:
+        rows = fetch_rows(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE user_id = %(user)s AND read_at IS NULL"
+                          " LIMIT %(most)s) AS unread", {"user": user.pk, "most": at_most})
     return rows[0][0]
+
+
+def bell_label(user: User) -> str:
+    """The bell's badge: empty with nothing unread, the number up to BELL_MOST, "99+" beyond."""
+    count = unread_count(user, at_most=BELL_MOST + 1)
+    return f"{BELL_MOST}+" if count > BELL_MOST else str(count) if count else ""
