@@ -247,6 +247,9 @@ class DealRegistration(FastChoiceDisplay, CustomerKeyFields, CustomerSegmentFiel
 
 class DealEvent(models.Model):
     deal = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="events")
+    # The deal's partner, which never changes: the partner's timeline reads its newest events from one index
+    # instead of joining and sorting every event of every deal the partner ever registered.
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(max_length=30)
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -254,6 +257,8 @@ class DealEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
+        # Its leading column serves the partner's foreign key too, hence no index of its own.
+        indexes = [models.Index(fields=["partner", "-occurred_at", "-id"], name="deal_event_partner_latest")]
 
 
 class WinCorrection(models.Model):

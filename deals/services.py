@@ -200,7 +200,7 @@ def customer_status(*, partner: Partner, customer_name: str, corporate_number: s
 
 
 def _event(deal: DealRegistration, kind: str, actor: User | None = None, **data) -> None:
-    _EVENT.insert([DealEvent(deal=deal, kind=kind, actor=actor, data=data)])
+    _EVENT.insert([DealEvent(deal=deal, partner_id=deal.partner_id, kind=kind, actor=actor, data=data)])
     published = _PUBLISHED.get(kind) or (_PUBLISHED_STAGES.get(data.get("stage")) if kind == "stage" else None)
     if published:
         events.publish(published, object_type="deal", object_id=deal.pk, partner_id=deal.partner_id,

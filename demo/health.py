@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.db import connection, transaction
@@ -320,20 +321,21 @@ def _deal_history(joined: dict[int, datetime], now: datetime) -> None:
     events, signals = [], []
     for deal in deals:
         source = f"deals.DealRegistration:{deal.pk}"
-        events.append(DealEvent(deal=deal, kind="registered", actor=deal.registered_by, occurred_at=deal.registered_at,
-                                data={"priority": "holder"}))
+        event = partial(DealEvent, deal=deal, partner_id=deal.partner_id)
+        events.append(event(kind="registered", actor=deal.registered_by, occurred_at=deal.registered_at,
+                            data={"priority": "holder"}))
         signals.append(ContactSignal(partner_id=deal.partner_id, contact=deal.contact, kind=SignalKind.DEAL_REGISTERED,
                                      occurred_at=deal.registered_at, source=source))
         if deal.decided_at:
-            events.append(DealEvent(deal=deal, kind="approved", actor=deal.decided_by, occurred_at=deal.decided_at,
-                                    data={"reason": "", "expires_on": deal.expires_on.isoformat()}))
+            events.append(event(kind="approved", actor=deal.decided_by, occurred_at=deal.decided_at,
+                                data={"reason": "", "expires_on": deal.expires_on.isoformat()}))
         if deal.stage in ("won", "lost"):
-            events.append(DealEvent(deal=deal, kind="stage", actor=deal.decided_by, occurred_at=deal.closed_at,
-                                    data={"previous": "negotiation", "stage": deal.stage, "reason": "",
-                                          "won_amount": deal.won_amount}))
+            events.append(event(kind="stage", actor=deal.decided_by, occurred_at=deal.closed_at,
+                                data={"previous": "negotiation", "stage": deal.stage, "reason": "",
+                                      "won_amount": deal.won_amount}))
         elif deal.stage == "expired":
-            events.append(DealEvent(deal=deal, kind="expired", occurred_at=deal.closed_at,
-                                    data={"expires_on": deal.expires_on.isoformat()}))
+            events.append(event(kind="expired", occurred_at=deal.closed_at,
+                                data={"expires_on": deal.expires_on.isoformat()}))
         if deal.stage == "won":
             signals.append(ContactSignal(partner_id=deal.partner_id, contact=deal.contact, kind=SignalKind.DEAL_WON,
                                          occurred_at=deal.closed_at, amount=deal.won_amount, source=source))

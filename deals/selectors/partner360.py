@@ -87,7 +87,8 @@ class DealEventLine:
 
 
 def partner_deal_events(partner_id: int, *, limit: int) -> list[DealEventLine]:
-    """The partner's newest deal events with their deal's customer and their actor's names (one statement)."""
+    """The partner's newest deal events with their deal's customer and their actor's names (one statement: the
+    newest `limit` entries of the event's partner index, then their deals and actors)."""
     return [DealEventLine(deal_id, customer_name, kind, occurred_at, json.loads(data or "null") or {},
                           short_name(full_name, email) if actor_id else "")
             for deal_id, customer_name, kind, occurred_at, data, actor_id, full_name, email in fetch_rows("""
@@ -95,5 +96,5 @@ def partner_deal_events(partner_id: int, *, limit: int) -> list[DealEventLine]:
           FROM deals_dealevent e
           JOIN deals_dealregistration d ON d.id = e.deal_id
           LEFT JOIN accounts_user u ON u.id = e.actor_id
-         WHERE d.partner_id = %(partner)s
+         WHERE e.partner_id = %(partner)s
          ORDER BY e.occurred_at DESC, e.id DESC LIMIT %(limit)s""", {"partner": partner_id, "limit": limit})]

@@ -394,7 +394,8 @@ def test_a_new_deal_shows_at_once_without_a_recalculation(people_a):
     with tenant_context(people_a.tenant):
         deal = DealRegistration.objects.get(partner=people_a.partner)
         DealRegistration.objects.filter(pk=deal.pk).update(stage="approved", won_amount=None, won_on=None)
-        DealEvent.objects.create(deal=deal, kind="stage", data={"previous": "won", "stage": "approved"})
+        DealEvent.objects.create(deal=deal, partner_id=deal.partner_id, kind="stage",
+                                 data={"previous": "won", "stage": "approved"})
     _, third = _overview(client)
     assert third.kpis.revenue == 0
 

@@ -31,10 +31,10 @@ def _deal(partner, n: int, *, stage: str = "registered", amount: int = 1_000_000
         partner=partner, customer_name=f"{partner.name}の顧客{n}", name_key=f"p360-{partner.pk}-{n}", amount=amount,
         stage=stage, expected_close=TODAY + timedelta(days=30), won_amount=amount if won else None,
         won_on=TODAY - timedelta(days=won_days_ago) if won else None)
-    DealEvent.objects.create(deal=deal, kind="registered")
+    DealEvent.objects.create(deal=deal, partner=partner, kind="registered")
     if won:
-        DealEvent.objects.create(deal=deal, kind="win_confirmed", data={"won_amount": amount,
-                                                                         "won_on": deal.won_on.isoformat()})
+        DealEvent.objects.create(deal=deal, partner=partner, kind="win_confirmed",
+                                 data={"won_amount": amount, "won_on": deal.won_on.isoformat()})
     return deal
 
 

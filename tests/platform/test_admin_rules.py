@@ -30,7 +30,7 @@ def records(people_a):
         partner = PartnerFactory()
         open_deal = _deal(partner, stage="registered", n=1)
         won_deal = _deal(partner, stage="won", n=2)
-        DealEvent.objects.create(deal=won_deal, kind="won", actor=people_a.channel_manager, data={"amount": 1_000_000})
+        DealEvent.objects.create(deal=won_deal, partner=partner, kind="won", actor=people_a.channel_manager, data={"amount": 1_000_000})
         plan = Plan.objects.create(code="admin-plan", name="管理テスト")
         version = PlanVersion.objects.create(plan=plan, number=1, document={"rules": []}, status="published",
                                              published_at=timezone.now())
@@ -68,15 +68,17 @@ def test_it_shows_a_deals_stage_amount_and_won_fields_read_only(people_a, record
         assert f'name="{name}"' not in html
 
 
-def test_a_post_cannot_change_an_open_deals_stage_or_amount(people_a, records):
+def test_a_post_cannot_change_an_open_deals_stage_amount_or_partner(people_a, records):
     deal = records["open"]
     response = _admin(people_a).post(f"/admin/deals/dealregistration/{deal.pk}/change/", _change_post(
         stage="won", amount="999999999", won_amount="999999999", won_on="2026-10-01", priority="holder",
-        notes="管理画面からのメモ"))
+        partner=str(people_a.other_partner.pk), notes="管理画面からのメモ"))
     assert response.status_code == 302, response.content[:2000]
     after = _reload(people_a, deal)
     assert (after.stage, after.amount, after.won_amount, after.won_on, after.customer_name) == (
         "registered", 1_000_000, None, None, "顧客1")
+    # A deal keeps its partner, which its events carry for the partner's timeline.
+    assert after.partner_id == deal.partner_id != people_a.other_partner.pk
     assert after.notes == "管理画面からのメモ"  # the descriptive fields stay editable
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 import io
 
 from django.core.management import call_command
+from django.db.models import F
 from django_tenants.utils import tenant_context
 
-from deals.models import DealMeeting, DealRegistration, DirectAccount, Lead, LeadOffer
+from deals.models import DealEvent, DealMeeting, DealRegistration, DirectAccount, Lead, LeadOffer
 from demo import data as demo_data
 from enablement.models import (
     Announcement,
@@ -77,6 +78,8 @@ def test_it_seeds_a_realistic_demo_vendor_and_changes_nothing_the_second_time(db
         assert ChecklistItem.objects.filter(completed_at__isnull=True).exists()
         assert ChecklistItem.objects.filter(completed_at__isnull=False).exists()
         assert all(count > 0 for count in first), dict(zip([m.__name__ for m in MODELS], first, strict=True))
+        # The events the services wrote and those seeded in bulk (demo.health) carry their deal's partner.
+        assert DealEvent.objects.exists() and not DealEvent.objects.exclude(partner=F("deal__partner")).exists()
         stages = set(DealRegistration.objects.values_list("stage", flat=True))
         assert {"registered", "approved", "proposal", "negotiation", "won", "lost"} <= stages
         # the console's queue of wins to confirm is not empty, and those wins count nowhere yet
