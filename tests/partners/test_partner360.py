@@ -135,7 +135,7 @@ def test_its_rows_link_to_their_pages_and_name_who_acted(people_a, filled):
         award = CertificationAward.objects.get(partner=filled)
         access = ContentAccess.objects.get(partner=filled)
         deal = DealRegistration.objects.filter(partner=filled).order_by("pk").first()
-        DealEvent.objects.create(deal=deal, kind="approved", actor=people_a.channel_manager,
+        DealEvent.objects.create(deal=deal, partner=filled, kind="approved", actor=people_a.channel_manager,
                                  data={"expires_on": TODAY.isoformat()})
         PartnerEvent.objects.create(partner=filled, kind=EventKind.UPDATED, actor=people_a.vendor_admin,
                                     data={"fields": ["phone"]})

@@ -76,7 +76,7 @@ def test_it_writes_timeline_entries_signals_outbox_rows_and_notifications_as_the
                                 amount=1, expected_close=timezone.localdate() + timedelta(days=30))
         apply_keys(deal, matching.customer_keys(deal.customer_name, "", ""))
         deal.save()
-        _compare(lambda: DealEvent(deal=deal, kind="registered", actor=people_a.partner_rep, occurred_at=AT,
+        _compare(lambda: DealEvent(deal=deal, partner=people_a.partner, kind="registered", actor=people_a.partner_rep, occurred_at=AT,
                                    data={"priority": "holder", "nested": {"yen": 10}}),
                  lambda event: event.save())
         _compare(lambda: ContactSignal(partner=people_a.partner, contact=None, kind=SignalKind.DEAL_REGISTERED,
