@@ -24,6 +24,17 @@ def _keep(instance: Model, field: str, related: Model | None) -> None:
     type(instance)._meta.get_field(field).set_cached_value(instance, related)  # type: ignore[union-attr]
 
 
+def _each_with_user(rows: ModelRows, sql: str, params: dict, field: str) -> list:
+    """The instances of a statement that reads `rows`' columns and then one user's by a LEFT JOIN, each with that
+    user (or None) kept as `field`."""
+    instances = []
+    for row in fetch_rows(sql, params):
+        instance = rows.instance(row[:rows.width])
+        _keep(instance, field, _USER.instance_or_none(row[rows.width:]))
+        instances.append(instance)
+    return instances
+
+
 @cache
 def _partner_sql() -> str:
     return (f"SELECT {_PARTNER.columns('p')}, {_USER.columns('o')}, {_PARTNER.columns('q')}, {_USER.columns('s')}"
@@ -54,12 +65,7 @@ def _checklist_sql() -> str:
 
 def checklist_of(partner: Partner) -> list[ChecklistItem]:
     """The partner's onboarding checklist in its order, each item with who completed it."""
-    items = []
-    for row in fetch_rows(_checklist_sql(), {"partner": partner.pk}):
-        item = _ITEM.instance(row[:_ITEM.width])
-        _keep(item, "completed_by", _USER.instance_or_none(row[_ITEM.width:]))
-        items.append(item)
-    return items
+    return _each_with_user(_ITEM, _checklist_sql(), {"partner": partner.pk}, "completed_by")
 
 
 @cache
@@ -84,12 +90,7 @@ def _contacts_sql() -> str:
 
 def contacts_of(partner: Partner) -> list[Contact]:
     """The partner's contacts, key people first then by kana (the contacts' order), each with its portal user."""
-    contacts = []
-    for row in fetch_rows(_contacts_sql(), {"partner": partner.pk}):
-        contact = _CONTACT.instance(row[:_CONTACT.width])
-        _keep(contact, "user", _USER.instance_or_none(row[_CONTACT.width:]))
-        contacts.append(contact)
-    return contacts
+    return _each_with_user(_CONTACT, _contacts_sql(), {"partner": partner.pk}, "user")
 
 
 @cache
@@ -141,12 +142,7 @@ def _position(rows: ModelRows, attname: str) -> int:
 def activities_of(partner: Partner, limit: int = 10) -> list[Activity]:
     """The partner's latest activities, newest first, each with who logged it and its attendees (`contacts` and
     `staff`, prefetched in their models' orders): two statements, one when there is none."""
-    a = _ACTIVITY.width
-    activities = []
-    for row in fetch_rows(_activities_sql(), {"partner": partner.pk, "limit": limit}):
-        activity = _ACTIVITY.instance(row[:a])
-        _keep(activity, "created_by", _USER.instance_or_none(row[a:]))
-        activities.append(activity)
+    activities = _each_with_user(_ACTIVITY, _activities_sql(), {"partner": partner.pk, "limit": limit}, "created_by")
     if not activities:
         return activities
     attendees: dict[tuple[str, int], list] = {}
