@@ -160,7 +160,7 @@ def seed_registrations(partner_ids: list[int], total: int) -> None:
                    'partner', 'partner', 'partner', 'partner', 'partner',
                    (ARRAY['registered','approved','proposal','negotiation','won','lost'])[1 + n %% 6], 'holder',
                    now() - (n || ' seconds')::interval, ''
-            FROM generate_series(%s, %s) AS n
+            FROM generate_series(%s::int, %s::int) AS n
             """,
             [partner_ids, partner_ids, existing, total - 1],
         )

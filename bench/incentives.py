@@ -122,7 +122,7 @@ def _commission_history(target: int) -> None:
                 SELECT '株式会社報酬' || n, 'ホウシュウ' || n, CASE WHEN n %% 10 = 0 THEN 'distributor' ELSE 'resale' END,
                        'activation', now(), '{}', '{}', '', '', '', '', '', '', '0005', '', '001', '', '1', '1234567',
                        'ﾎｳｼｭｳ', '', '', 0, 0, 0, 0, '', now(), now(), false, NULL
-                FROM generate_series(%s, %s) n""", [Partner.objects.count() + 1, partners])
+                FROM generate_series(%s::int, %s::int) n""", [Partner.objects.count() + 1, partners])
             cursor.execute("""
                 UPDATE partners_partner p SET parent_id = d.id FROM partners_partner d
                 WHERE d.partner_type = 'distributor' AND p.id IN (d.id + 1, d.id + 2) AND p.partner_type = 'resale'""")
@@ -134,7 +134,7 @@ def _commission_history(target: int) -> None:
             INSERT INTO partners_contactsignal (partner_id, contact_id, kind, occurred_at, source, amount)
             SELECT (%(ids)s::bigint[])[1 + n %% array_length(%(ids)s::bigint[], 1)], NULL, 'certified',
                    TIMESTAMPTZ '2024-10-05 09:00+09' + ((n::bigint * 104729 %% 725)::int || ' days')::interval, '', NULL
-            FROM generate_series(%(first)s, %(last)s) n""", {"ids": ids, "first": certified + 1, "last": target // 2})
+            FROM generate_series(%(first)s::int, %(last)s::int) n""", {"ids": ids, "first": certified + 1, "last": target // 2})
         if have >= target:
             cursor.execute("ANALYZE")
             return
@@ -149,7 +149,7 @@ def _commission_history(target: int) -> None:
                    TIMESTAMPTZ '2024-10-01 10:00+09' + ((n::bigint * 7919 %% 729)::int || ' days')::interval, '',
                    300000 + (n %% 50) * 20000, DATE '2024-10-01' + (n::bigint * 7919 %% 729)::int + (n %% 5),
                    CASE WHEN n %% 50 = 7 THEN DATE '2024-10-01' + (n::bigint * 7919 %% 729)::int + (n %% 5) + 21 END, now()
-            FROM generate_series(%(first)s, %(last)s) n""", {"ids": ids, "first": have + 1, "last": target})
+            FROM generate_series(%(first)s::int, %(last)s::int) n""", {"ids": ids, "first": have + 1, "last": target})
         # Nothing after September: cap the days the arithmetic above pushed past it.
         cursor.execute("UPDATE deals_dealregistration SET won_on = DATE '2026-09-30' WHERE won_on > DATE '2026-09-30' "
                        "AND registered_at < TIMESTAMPTZ '2026-10-01 00:00+09'")

@@ -58,7 +58,7 @@ def bench_mapping(runs: int) -> None:
                        SELECT 'ベンチ顧客' || n || '株式会社', '', '', 'ベンチ顧客' || n, '', '', %s, '', '', 1000000,
                               CURRENT_DATE + 60, '', 'partner', 'partner', 'partner', 'partner', 'partner',
                               (ARRAY['approved', 'won', 'lost'])[1 + n %% 3], 'holder', now(), ''
-                         FROM generate_series(%s, %s) AS n""", [partners[1].pk, direct, direct + registrations - 1])
+                         FROM generate_series(%s::int, %s::int) AS n""", [partners[1].pk, direct, direct + registrations - 1])
                 for table in ("deals_directaccount", "deals_dealregistration", "mapping_customerrecord"):
                     cursor.execute(f"ANALYZE {table}")
                 print(f"mapping: seeded {direct + registrations:,} direct accounts and registrations "

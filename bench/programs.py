@@ -34,7 +34,7 @@ def bench_tiers(runs: int) -> None:
                         score_characteristics, score_sales_capacity, notes, created_at, updated_at, is_individual, parent_id)
                     SELECT '株式会社ランク' || n, 'ランク' || n, 'resale', 'activation', now(), '{}', '{}', '', '', '', '', '',
                            '', '', '', '', '', '', '', '', '', '', 0, 0, 0, 0, '', now(), now(), false, NULL
-                    FROM generate_series(%s, 10000) n""", [Partner.objects.count() + 1])
+                    FROM generate_series(%s::int, 10000) n""", [Partner.objects.count() + 1])
                 cursor.execute("SELECT array_agg(id ORDER BY id) FROM partners_partner")
                 ids = cursor.fetchone()[0]
                 cursor.execute("DELETE FROM deals_dealregistration")

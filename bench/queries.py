@@ -33,7 +33,7 @@ WITH partner AS (
         is_individual, owner_id)
     SELECT %(name)s || n, 'キボ' || n, 'resale', 'activation', now(), '{13}', '{}', '', '', '', '', '', '', '', '',
            '', '', '', '', '', '', '', 3, 3, 3, 3, '', now() - make_interval(days => 400), false, %(owner)s
-      FROM generate_series(%(first)s, %(last)s) AS n
+      FROM generate_series(%(first)s::int, %(last)s::int) AS n
     RETURNING id
 ), deal AS (
     INSERT INTO deals_dealregistration (customer_name, corporate_number, web_domain, name_key, corporate_key,

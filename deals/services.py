@@ -177,10 +177,11 @@ def _lock_customer(keys: matching.CustomerKeys) -> None:
     schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
     if not names:
         return
-    # One round trip: the statements still run one after the other, so the locks are taken in that order.
+    # One statement: a scan of the array returns its elements in their order, so the locks are taken in
+    # the sorted order above.
     with connection.cursor() as cursor:
-        cursor.execute("; ".join(["SELECT pg_advisory_xact_lock(hashtext(%s))"] * len(names)),
-                       [f"{schema}/{name}" for name in names])
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(%s::text[]) AS k",
+                       [[f"{schema}/{name}" for name in names]])
 
 
 def customer_status(*, partner: Partner, customer_name: str, corporate_number: str = "", web_domain: str = "") -> str:

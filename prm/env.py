@@ -114,6 +114,22 @@ def connection_reuse() -> dict:
     }
 
 
+def statement_reuse() -> dict:
+    """Prepared statements: each connection sends a statement's parameters apart from its text
+    (psycopg's server-side binding) and prepares a statement once it has run it
+    KYOSO_DB_PREPARE_THRESHOLD times (5 unless set; "off" sends every statement with its values
+    written in, to be parsed and planned each time, as Django does by default). A page runs the same
+    few dozen statements on every request, so PostgreSQL plans each once per connection instead of once
+    per request. PostgreSQL parses a prepared statement again when search_path changed since it was
+    prepared, so a statement prepared for one vendor never reads another's tables. PgBouncer in
+    session mode (the only mode Kyoso supports) keeps them, since a client keeps its server connection."""
+    raw = (_raw("KYOSO_DB_PREPARE_THRESHOLD") or "").lower()
+    if raw in {"off", "no", "false", "0"}:
+        return {}
+    threshold = env_int("KYOSO_DB_PREPARE_THRESHOLD", 5, minimum=1, maximum=1000)
+    return {"server_side_binding": True, "prepare_threshold": threshold}
+
+
 def parse_database_url(name: str, url: str) -> dict:
     """postgresql://user:password@host:port/dbname?host=/socket/dir -> Django DATABASES entry."""
     parts = urlsplit(url)
@@ -149,7 +165,9 @@ def parse_database_url(name: str, url: str) -> dict:
         "PORT": str(port or ""),
         **connection_reuse(),
     }
-    if options:  # sslmode, sslrootcert, connect_timeout, application_name … go to libpq as given
+    # sslmode, sslrootcert, connect_timeout, application_name … go to libpq as given
+    options = {**statement_reuse(), **options}
+    if options:
         entry["OPTIONS"] = options
     return entry
 

@@ -18,6 +18,7 @@ from prm.env import (
     env_list,
     env_str,
     parse_database_url,
+    statement_reuse,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -158,6 +159,7 @@ else:
             "HOST": "",
             "PORT": "",
             **connection_reuse(),
+            "OPTIONS": statement_reuse(),
         }
     }
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)

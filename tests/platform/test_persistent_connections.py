@@ -113,3 +113,30 @@ def test_a_gunicorn_worker_reuses_one_connection_across_two_vendors_and_serves_e
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def test_a_statement_prepared_while_reading_one_vendor_reads_the_next_vendors_tables(two_vendors_signed_in,
+                                                                                      django_db_blocker):
+    """Statements are prepared on a kept connection (settings: KYOSO_DB_PREPARE_THRESHOLD); PostgreSQL
+    parses a prepared statement again when search_path changed, so the partner list's statement prepared
+    in one vendor's schema reads the other vendor's partners once the tenant changes."""
+    (first, first_partner, _, _), (second, second_partner, _, _) = two_vendors_signed_in
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
+
+    def names() -> list[str]:
+        return list(Partner.objects.filter(name__startswith="接続確認").values_list("name", flat=True))
+
+    with django_db_blocker.unblock():
+        with tenant_context(first):
+            for _run in range(threshold + 1):
+                assert names() == [first_partner.name]
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                               ['%"partners_partner"."name"::text LIKE%'])
+                assert cursor.fetchone()[0] == 1, "the partner list's statement was not prepared"
+        with tenant_context(second):
+            assert names() == [second_partner.name]
+        with tenant_context(first):
+            assert names() == [first_partner.name]
+        connection.set_schema_to_public()

@@ -16,7 +16,7 @@ from django.test import RequestFactory
 from django.utils.functional import SimpleLazyObject
 
 from prm.cli import runserver_address
-from prm.env import ImproperlyConfiguredEnv, parse_database_url
+from prm.env import ImproperlyConfiguredEnv, parse_database_url, statement_reuse
 
 ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE = {
@@ -141,9 +141,10 @@ def test_it_keeps_every_database_url_option():
     assert parse_database_url("DATABASE_URL", url)["OPTIONS"] == {
         "sslmode": "verify-full", "sslrootcert": "/etc/kyoso/ca.pem", "connect_timeout": "5",
         "application_name": "kyoso-web", "target_session_attrs": "read-write",
+        **statement_reuse(),  # prepared statements: prm.env's setting, beside the address's own options
     }
     socket = parse_database_url("DATABASE_URL", "postgresql://postgres@/kyoso?host=/run/pg&port=5433")
-    assert (socket["HOST"], socket["PORT"], "OPTIONS" in socket) == ("/run/pg", "5433", False)
+    assert (socket["HOST"], socket["PORT"], socket["OPTIONS"]) == ("/run/pg", "5433", statement_reuse())
     shown = _run(["-c", "import django; django.setup(); from django.conf import settings; "
                         "print(sorted(settings.DATABASES['default']['OPTIONS'].items()))"],
                  PRODUCTION_ENV | {"DATABASE_URL": url})
