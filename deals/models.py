@@ -161,7 +161,9 @@ class Side(models.TextChoices):
 
 
 class DealRegistration(FastChoiceDisplay, CustomerKeyFields, CustomerSegmentFields):
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="deals", verbose_name=_("partner"))
+    # No index of its own: (partner, stage) below leads with it and serves the key's look-ups.
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="deals", verbose_name=_("partner"),
+                                db_index=False)
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
                                       verbose_name=_("registered by"))
     contact = models.ForeignKey("partners.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="deals")
@@ -220,6 +222,9 @@ class DealRegistration(FastChoiceDisplay, CustomerKeyFields, CustomerSegmentFiel
         verbose_name_plural = _("deal registrations")
         indexes = [
             models.Index(fields=["partner", "stage"]),
+            # A partner's latest open deals (its page): the first entries, however many deals it has open.
+            models.Index(fields=["partner", "-registered_at", "-id"], name="deal_partner_open_latest",
+                         condition=models.Q(stage__in=OPEN_STAGES)),
             models.Index(fields=["stage", "registered_at"]),
             models.Index(fields=["stage", "expires_on"]),
             models.Index(fields=["stage", "won_on"], name="deal_stage_won_on"),

@@ -1,0 +1,77 @@
+"""The partner page's latest open deals come from the first entries of the partial index deal_partner_open_latest,
+however many deals the partner has open, also under the generic plan a prepared statement ends up with; and they
+are the deals the ORM names."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from deals import services
+from deals.models import OPEN_STAGES, DealRegistration, Stage
+from deals.selectors.partner360 import RECENT, partner_deals
+
+
+def _open_deals(people, count: int) -> None:
+    """A few registrations through the service (one moved on, one lost), then `count` older copies of one."""
+    deals = [services.deal_register(partner=people.partner, user=people.partner_rep, customer_name=f"株式会社最新確認{n}",
+                                    corporate_number="", web_domain="", amount=1_000_000 + n,
+                                    expected_close=timezone.localdate() + timedelta(days=30)) for n in range(4)]
+    services.deal_approve(deal=deals[1], actor=people.channel_manager)
+    services.deal_move(deal=deals[1], actor=people.channel_manager, stage=Stage.PROPOSAL)
+    services.deal_approve(deal=deals[2], actor=people.channel_manager)
+    services.deal_move(deal=deals[2], actor=people.channel_manager, stage=Stage.LOST)
+    columns = [field.column for field in DealRegistration._meta.concrete_fields if not field.primary_key]
+    copied = ", ".join("d.registered_at - n * interval '1 minute'" if column == "registered_at" else f"d.{column}"
+                       for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO deals_dealregistration ({", ".join(columns)})
+            SELECT {copied} FROM deals_dealregistration d CROSS JOIN generate_series(1, %s::int) n WHERE d.id = %s""",
+                       [count, deals[0].pk])
+        cursor.execute("ANALYZE deals_dealregistration")
+
+
+def test_the_latest_open_deals_are_the_ones_the_orm_names(people_a):
+    with tenant_context(people_a.tenant):
+        _open_deals(people_a, 40)
+        expected = list(DealRegistration.objects.filter(partner=people_a.partner, stage__in=OPEN_STAGES)
+                        .order_by("-registered_at", "-id").values_list("id", "stage")[:RECENT])
+        lines = partner_deals(people_a.partner.pk, today=timezone.localdate()).recent_open
+        assert [(line.pk, line.stage) for line in lines] == expected
+        assert Stage.LOST not in {line.stage for line in lines} and len(lines) == RECENT
+
+
+def test_the_latest_open_deals_come_from_the_partial_index_even_under_a_generic_plan(people_a):
+    with tenant_context(people_a.tenant):
+        _open_deals(people_a, 3000)
+        statements = []
+
+        def keep(execute, sql, params, many, context):
+            statements.append((sql, params))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(keep):
+            partner_deals(people_a.partner.pk, today=timezone.localdate())
+        (sql, params), = [(sql, params) for sql, params in statements if "'open' AS part" in sql]
+        names: list[str] = []
+
+        def placeholder(match: re.Match) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        numbered = re.sub(r"%\((\w+)\)s", placeholder, sql)
+        with connection.cursor() as cursor:
+            types = ["bigint" if isinstance(params[name], int) else "text" for name in names]
+            cursor.execute(f"PREPARE latest_open ({', '.join(types)}) AS {numbered}")
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            values = connection.ops.compose_sql(", ".join(["%s"] * len(names)), [params[name] for name in names])
+            cursor.execute(f"EXPLAIN EXECUTE latest_open({values})")  # written in: EXPLAIN infers no value's type
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("DEALLOCATE latest_open")
+        assert "Index Scan using deal_partner_open_latest" in plan, plan
