@@ -262,9 +262,12 @@ CELERY_REDBEAT_REDIS_OPTIONS: dict = {}
 CELERY_REDBEAT_KEY_PREFIX = env_str("KYOSO_BEAT_KEY_PREFIX", "kyoso:beat:")
 CELERY_REDBEAT_LOCK_TIMEOUT = env_int("KYOSO_BEAT_LOCK_SECONDS", 5 * CELERY_BEAT_MAX_LOOP_INTERVAL,
                                       minimum=2 * CELERY_BEAT_MAX_LOOP_INTERVAL, maximum=3600)
-# Task events (sent, started, succeeded, failed) for monitoring tools such as Flower.
+# Task events for monitoring tools such as Flower: the workers' (received, started, succeeded, failed) always;
+# the sender's "task-sent" only with KYOSO_CELERY_SENT_EVENTS=on, since it is one more message to the broker
+# for every task a request queues (a deal registration queues three), and a monitor learns of each task from
+# the worker's "received" anyway.
 CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_TASK_SEND_SENT_EVENT = env_bool("KYOSO_CELERY_SENT_EVENTS", False)
 
 # ----------------------------------------------------------------------------- auth
 

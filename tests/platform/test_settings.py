@@ -108,6 +108,16 @@ def test_it_passes_the_deploy_check_under_production_settings():
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.parametrize(("value", "sent"), [(None, "False"), ("on", "True"), ("off", "False")])
+def test_the_sender_publishes_task_sent_events_only_when_asked_and_workers_always_publish_theirs(value, sent):
+    """A request that queues a task sends one message, not two, unless KYOSO_CELERY_SENT_EVENTS=on."""
+    env = PRODUCTION_ENV | ({"KYOSO_CELERY_SENT_EVENTS": value} if value else {})
+    result = _manage("shell", "--no-imports", "-c", "from prm.celery import app; "
+                     "print(app.conf.task_send_sent_event, app.conf.worker_send_task_events)", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [sent, "True"]
+
+
 def test_it_refuses_production_without_a_real_secret_key():
     result = _manage("check", env=PRODUCTION_ENV | {"SECRET_KEY": "short"})
     assert result.returncode == 2
