@@ -225,6 +225,10 @@ class DealRegistration(FastChoiceDisplay, CustomerKeyFields, CustomerSegmentFiel
             # A partner's latest open deals (its page): the first entries, however many deals it has open.
             models.Index(fields=["partner", "-registered_at", "-id"], name="deal_partner_open_latest",
                          condition=models.Q(stage__in=OPEN_STAGES)),
+            # Its latest wins: without it PostgreSQL may walk (stage, won_on) back through every vendor's wins
+            # looking for this partner's few (177 ms on the benchmark's partner with 34 of 166,666).
+            models.Index(fields=["partner", "-won_on", "-id"], name="deal_partner_won_latest",
+                         condition=models.Q(stage="won")),
             models.Index(fields=["stage", "registered_at"]),
             models.Index(fields=["stage", "expires_on"]),
             models.Index(fields=["stage", "won_on"], name="deal_stage_won_on"),

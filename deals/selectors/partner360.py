@@ -14,8 +14,8 @@ from prm.accounts.models import short_name
 from prm.reads import fetch_rows
 
 RECENT = 5
-# The open stages written into the statement, as the partial index deal_partner_open_latest names them: a
-# prepared statement's generic plan may use that index only when its condition is in the text, not a value.
+# The stages written into the statement, as the partial indexes deal_partner_open_latest and deal_partner_won_latest
+# name them: a prepared statement's generic plan may use an index only when its condition is in the text.
 _OPEN = ", ".join(f"'{stage.value}'" for stage in OPEN_STAGES)
 
 
@@ -61,11 +61,11 @@ def partner_deals(partner_id: int, *, today: date) -> PartnerDeals:
               ORDER BY d.registered_at DESC, d.id DESC LIMIT %(recent)s)
             UNION ALL
             (SELECT 'won', d.id, d.customer_name, d.stage, d.amount, d.won_on, d.won_amount, d.registered_at
-               FROM deals_dealregistration d WHERE d.partner_id = %(partner)s AND d.stage = %(won)s
+               FROM deals_dealregistration d WHERE d.partner_id = %(partner)s AND d.stage = '{Stage.WON.value}'
               ORDER BY d.won_on DESC, d.id DESC LIMIT %(recent)s)) latest
          ORDER BY part, CASE WHEN part = 'open' THEN registered_at END DESC,
                   CASE WHEN part = 'won' THEN won_on END DESC, id DESC""", {
-            "partner": partner_id, "won": Stage.WON.value,
+            "partner": partner_id,
             "recent": RECENT}):
         recent[part].append(DealLine(*line))
     return PartnerDeals(

@@ -1,6 +1,6 @@
-"""The partner page's latest open deals come from the first entries of the partial index deal_partner_open_latest,
-however many deals the partner has open, also under the generic plan a prepared statement ends up with; and they
-are the deals the ORM names."""
+"""The partner page's latest open deals and latest wins come from the first entries of the partial indexes
+deal_partner_open_latest and deal_partner_won_latest, however many deals the partner and the vendor have, also under
+the generic plan a prepared statement ends up with; and they are the deals the ORM names."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def _open_deals(people, count: int) -> None:
     services.deal_move(deal=deals[1], actor=people.channel_manager, stage=Stage.PROPOSAL)
     services.deal_approve(deal=deals[2], actor=people.channel_manager)
     services.deal_move(deal=deals[2], actor=people.channel_manager, stage=Stage.LOST)
+    services.deal_approve(deal=deals[3], actor=people.channel_manager)
+    services.deal_move(deal=deals[3], actor=people.channel_manager, stage=Stage.WON, won_amount=900_000,
+                       won_on=timezone.localdate())
     columns = [field.column for field in DealRegistration._meta.concrete_fields if not field.primary_key]
     copied = ", ".join("d.registered_at - n * interval '1 minute'" if column == "registered_at" else f"d.{column}"
                        for column in columns)
@@ -41,12 +44,16 @@ def test_the_latest_open_deals_are_the_ones_the_orm_names(people_a):
         _open_deals(people_a, 40)
         expected = list(DealRegistration.objects.filter(partner=people_a.partner, stage__in=OPEN_STAGES)
                         .order_by("-registered_at", "-id").values_list("id", "stage")[:RECENT])
-        lines = partner_deals(people_a.partner.pk, today=timezone.localdate()).recent_open
+        deals = partner_deals(people_a.partner.pk, today=timezone.localdate())
+        lines = deals.recent_open
         assert [(line.pk, line.stage) for line in lines] == expected
         assert Stage.LOST not in {line.stage for line in lines} and len(lines) == RECENT
+        wins = list(DealRegistration.objects.filter(partner=people_a.partner, stage=Stage.WON)
+                    .order_by("-won_on", "-id").values_list("id", "won_amount")[:RECENT])
+        assert [(line.pk, line.won_amount) for line in deals.recent_won] == wins and len(wins) == 1
 
 
-def test_the_latest_open_deals_come_from_the_partial_index_even_under_a_generic_plan(people_a):
+def test_the_latest_open_deals_and_wins_come_from_their_partial_indexes_even_under_a_generic_plan(people_a):
     with tenant_context(people_a.tenant):
         _open_deals(people_a, 3000)
         statements = []
@@ -75,3 +82,4 @@ def test_the_latest_open_deals_come_from_the_partial_index_even_under_a_generic_
             plan = "\n".join(row[0] for row in cursor.fetchall())
             cursor.execute("DEALLOCATE latest_open")
         assert "Index Scan using deal_partner_open_latest" in plan, plan
+        assert "Index Scan using deal_partner_won_latest" in plan, plan
