@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from partners.selectors import partner_for_user
+from prm.postgres import prepared_statements
 
 T = TypeVar("T")
 
@@ -33,7 +34,8 @@ def portal_view(view=None, *, admin_only: bool = False):
             if partner is None or not partner.is_active:
                 raise PermissionDenied
             request.partner = partner
-            return func(request, *args, **kwargs)
+            with prepared_statements():  # every portal page reads one partner's rows by key
+                return func(request, *args, **kwargs)
 
         wrapper.kyoso_access = "portal_admin" if admin_only else "portal"
         return wrapper

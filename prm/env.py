@@ -157,7 +157,7 @@ def parse_database_url(name: str, url: str) -> dict:
         port = int(port_option)
     _check_database_options(name, options)
     entry = {
-        "ENGINE": "django_tenants.postgresql_backend",
+        "ENGINE": "prm.postgres",  # django-tenants' engine; statements prepared only where asked
         "NAME": database,
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),

@@ -1,11 +1,10 @@
 """Database engine for the embedded PostgreSQL: starts the server on first connection."""
 
-from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
-
 from prm import embedded
+from prm.postgres.base import DatabaseWrapper as KyosoDatabaseWrapper
 
 
-class DatabaseWrapper(TenantDatabaseWrapper):
+class DatabaseWrapper(KyosoDatabaseWrapper):
     def get_connection_params(self):
         params = super().get_connection_params()
         params["host"] = embedded.ensure_postgres()

@@ -20,6 +20,7 @@ from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 
 from partners.models import Partner
+from prm.postgres import prepared_statements
 from prm.tenancy.models import Vendor
 from tests.db_url import subprocess_database_url
 from tests.factories import UserFactory
@@ -115,11 +116,18 @@ def test_a_gunicorn_worker_reuses_one_connection_across_two_vendors_and_serves_e
             server.wait()
 
 
+def _prepared(pattern: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [pattern])
+        return cursor.fetchone()[0]
+
+
 def test_a_statement_prepared_while_reading_one_vendor_reads_the_next_vendors_tables(two_vendors_signed_in,
                                                                                       django_db_blocker):
-    """Statements are prepared on a kept connection (settings: KYOSO_DB_PREPARE_THRESHOLD); PostgreSQL
-    parses a prepared statement again when search_path changed, so the partner list's statement prepared
-    in one vendor's schema reads the other vendor's partners once the tenant changes."""
+    """Statements are prepared on a kept connection inside prepared_statements (settings:
+    KYOSO_DB_PREPARE_THRESHOLD); PostgreSQL parses a prepared statement again when search_path changed, so
+    the partner list's statement prepared in one vendor's schema reads the other vendor's partners once the
+    tenant changes."""
     (first, first_partner, _, _), (second, second_partner, _, _) = two_vendors_signed_in
     threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
     assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
@@ -127,16 +135,36 @@ def test_a_statement_prepared_while_reading_one_vendor_reads_the_next_vendors_ta
     def names() -> list[str]:
         return list(Partner.objects.filter(name__startswith="接続確認").values_list("name", flat=True))
 
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), prepared_statements():
         with tenant_context(first):
             for _run in range(threshold + 1):
                 assert names() == [first_partner.name]
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-                               ['%"partners_partner"."name"::text LIKE%'])
-                assert cursor.fetchone()[0] == 1, "the partner list's statement was not prepared"
+            assert _prepared('%"partners_partner"."name"::text LIKE%') == 1, "the statement was not prepared"
         with tenant_context(second):
             assert names() == [second_partner.name]
         with tenant_context(first):
             assert names() == [first_partner.name]
         connection.set_schema_to_public()
+
+
+def test_statements_are_planned_for_their_values_outside_the_pages_that_ask_for_prepared_ones(two_vendors_signed_in,
+                                                                                              django_db_blocker):
+    """A dashboard's, a command's or a task's statement is never prepared, however often it runs: a generic plan
+    would ignore the dates and filters its values give."""
+    (vendor, partner, _, _), _ = two_vendors_signed_in
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    statement = '%SELECT "partners_partner"."id" AS "pk", "partners_partner"."stage" AS "stage" FROM%'
+
+    def read() -> None:
+        found = Partner.objects.filter(name__endswith=partner.name[-6:]).values_list("pk", "stage")
+        assert list(found) == [(partner.pk, partner.stage)]
+
+    with django_db_blocker.unblock(), tenant_context(vendor):
+        for _run in range(threshold * 3):
+            read()
+        assert _prepared(statement) == 0
+        with prepared_statements():
+            for _run in range(threshold + 1):
+                read()
+        assert _prepared(statement) == 1
+    connection.set_schema_to_public()
