@@ -492,6 +492,8 @@ def mdf_roi(partner_ids, start: date, end: date, *, partners: dict[int, Partner]
     params = {"spent": [str(status) for status in MDF_SPENT], "start": start, "end": end}
     if partner_ids is not None:
         params["partner_ids"] = list(partner_ids)
+        if not params["partner_ids"]:  # a scope with no partner (a dashboard's filters): nothing to read
+            return MdfRoi([])
     requests = []
     for row in fetch_rows(_claimed_requests_sql(partner_ids is not None), params):
         request, claim = _MDF_REQUEST.instance(row[:_MDF_REQUEST.width]), _MDF_CLAIM.instance(row[_MDF_REQUEST.width:])

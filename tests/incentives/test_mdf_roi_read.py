@@ -53,3 +53,5 @@ def test_the_claimed_requests_are_the_orms_with_their_claims_and_partners(people
         with django_assert_num_queries(2):  # the requests and their wins' revenue: the partner handed in is not read
             roi = mdf_roi([second.pk], date(2025, 4, 1), date(2026, 3, 31), partners={second.pk: second})
         assert roi.rows[0].request.partner is second
+        with django_assert_num_queries(0):  # no partner in scope (a dashboard filtered down to none): no statement
+            assert mdf_roi([], date(2025, 4, 1), date(2026, 3, 31)).rows == []
