@@ -49,6 +49,7 @@ from partners.selectors.detail import agreements_of as agreements_of
 from partners.selectors.detail import checklist_of as checklist_of
 from partners.selectors.detail import contacts_of as contacts_of
 from partners.selectors.detail import current_plan as current_plan
+from partners.selectors.detail import partner_page as partner_page
 from partners.selectors.detail import partner_with_people as partner_with_people
 from partners.selectors.health_inputs import health_inputs as health_inputs
 from partners.selectors.inbox import partner_ids_owned_by as partner_ids_owned_by
@@ -113,8 +114,11 @@ def prospect_score_of(partner: Partner) -> float:
     return prospect_score(scores, Weights.from_settings(settings_row))
 
 
-def agreement_rows(partner: Partner) -> list[tuple[str, StrOrPromise, Agreement | None]]:
-    recorded = agreements_of(partner)
+def agreement_rows(partner: Partner, recorded: dict[str, Agreement] | None = None
+                   ) -> list[tuple[str, StrOrPromise, Agreement | None]]:
+    """The four agreements' rows: each kind with its label and the partner's agreement of that kind, if any
+    (`recorded`: agreements_of(partner), when the caller read it already)."""
+    recorded = agreements_of(partner) if recorded is None else recorded
     return [(kind, label, recorded.get(kind)) for kind, label in AgreementKind.choices]
 
 

@@ -5,6 +5,7 @@ partner reads it, and the ORM's compilation of these queries cost many times the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from partners.models import Activity, Agreement, BusinessPlan, ChecklistItem, Contact, Partner
 from prm.accounts.models import User
-from prm.reads import ModelRows, fetch_rows
+from prm.reads import ModelRows, fetch_rows, fetch_rows_together
 
 _PARTNER, _USER, _ITEM = ModelRows(Partner), ModelRows(User), ModelRows(ChecklistItem)
 _PLAN, _CONTACT, _AGREEMENT, _ACTIVITY = ModelRows(BusinessPlan), ModelRows(Contact), ModelRows(Agreement), ModelRows(Activity)
@@ -24,11 +25,11 @@ def _keep(instance: Model, field: str, related: Model | None) -> None:
     type(instance)._meta.get_field(field).set_cached_value(instance, related)  # type: ignore[union-attr]
 
 
-def _each_with_user(rows: ModelRows, sql: str, params: dict, field: str) -> list:
-    """The instances of a statement that reads `rows`' columns and then one user's by a LEFT JOIN, each with that
-    user (or None) kept as `field`."""
+def _each_with_user(rows: ModelRows, found: list[tuple], field: str) -> list:
+    """The instances of a statement's rows that hold `rows`' columns and then one user's (a LEFT JOIN), each with
+    that user (or None) kept as `field`."""
     instances = []
-    for row in fetch_rows(sql, params):
+    for row in found:
         instance = rows.instance(row[:rows.width])
         _keep(instance, field, _USER.instance_or_none(row[rows.width:]))
         instances.append(instance)
@@ -65,7 +66,7 @@ def _checklist_sql() -> str:
 
 def checklist_of(partner: Partner) -> list[ChecklistItem]:
     """The partner's onboarding checklist in its order, each item with who completed it."""
-    return _each_with_user(_ITEM, _checklist_sql(), {"partner": partner.pk}, "completed_by")
+    return _each_with_user(_ITEM, fetch_rows(_checklist_sql(), {"partner": partner.pk}), "completed_by")
 
 
 @cache
@@ -77,7 +78,10 @@ def _plan_sql() -> str:
 
 def current_plan(partner: Partner, today: date | None = None) -> BusinessPlan | None:
     """The partner's business plan whose year holds `today` (by default the local day)."""
-    rows = fetch_rows(_plan_sql(), {"partner": partner.pk, "today": today or timezone.localdate()})
+    return _plan_of(fetch_rows(_plan_sql(), {"partner": partner.pk, "today": today or timezone.localdate()}))
+
+
+def _plan_of(rows: list[tuple]) -> BusinessPlan | None:
     return _PLAN.instance(rows[0]) if rows else None
 
 
@@ -90,7 +94,7 @@ def _contacts_sql() -> str:
 
 def contacts_of(partner: Partner) -> list[Contact]:
     """The partner's contacts, key people first then by kana (the contacts' order), each with its portal user."""
-    return _each_with_user(_CONTACT, _contacts_sql(), {"partner": partner.pk}, "user")
+    return _each_with_user(_CONTACT, fetch_rows(_contacts_sql(), {"partner": partner.pk}), "user")
 
 
 @cache
@@ -102,9 +106,13 @@ def _agreements_sql() -> str:
 
 def agreements_of(partner: Partner) -> dict[str, Agreement]:
     """kind → the partner's agreement of that kind (one at most), with its signatory and who recorded it."""
+    return _agreements_of(fetch_rows(_agreements_sql(), {"partner": partner.pk}))
+
+
+def _agreements_of(rows: list[tuple]) -> dict[str, Agreement]:
     agreements = {}
     a, k = _AGREEMENT.width, _CONTACT.width
-    for row in fetch_rows(_agreements_sql(), {"partner": partner.pk}):
+    for row in rows:
         agreement = _AGREEMENT.instance(row[:a])
         _keep(agreement, "partner_signatory", _CONTACT.instance_or_none(row[a:a + k]))
         _keep(agreement, "recorded_by", _USER.instance_or_none(row[a + k:]))
@@ -142,7 +150,11 @@ def _position(rows: ModelRows, attname: str) -> int:
 def activities_of(partner: Partner, limit: int = 10) -> list[Activity]:
     """The partner's latest activities, newest first, each with who logged it and its attendees (`contacts` and
     `staff`, prefetched in their models' orders): two statements, one when there is none."""
-    activities = _each_with_user(_ACTIVITY, _activities_sql(), {"partner": partner.pk, "limit": limit}, "created_by")
+    return _with_attendees(_each_with_user(_ACTIVITY, fetch_rows(_activities_sql(), {"partner": partner.pk, "limit": limit}),
+                                           "created_by"))
+
+
+def _with_attendees(activities: list[Activity]) -> list[Activity]:
     if not activities:
         return activities
     attendees: dict[tuple[str, int], list] = {}
@@ -162,3 +174,30 @@ def _prefetched(instance: Model, name: str, rows: list) -> None:
     queryset._result_cache = rows
     queryset._prefetch_done = True
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+@dataclass(frozen=True)
+class PartnerPage:
+    """What the partner's console page shows of its own records, besides the partner."""
+
+    checklist: list[ChecklistItem]
+    plan: BusinessPlan | None
+    contacts: list[Contact]
+    agreements: dict[str, Agreement]
+    activities: list[Activity]
+
+
+def partner_page(partner: Partner, *, today: date | None = None, activities: int = 5) -> PartnerPage:
+    """checklist_of, current_plan, contacts_of, agreements_of and activities_of (`activities` of them) at once: their
+    five statements in one round trip, then the activities' attendees when there are activities."""
+    checklist, plan, contacts, agreements, latest = fetch_rows_together([
+        (_checklist_sql(), {"partner": partner.pk}),
+        (_plan_sql(), {"partner": partner.pk, "today": today or timezone.localdate()}),
+        (_contacts_sql(), {"partner": partner.pk}),
+        (_agreements_sql(), {"partner": partner.pk}),
+        (_activities_sql(), {"partner": partner.pk, "limit": activities}),
+    ])
+    return PartnerPage(
+        checklist=_each_with_user(_ITEM, checklist, "completed_by"), plan=_plan_of(plan),
+        contacts=_each_with_user(_CONTACT, contacts, "user"), agreements=_agreements_of(agreements),
+        activities=_with_attendees(_each_with_user(_ACTIVITY, latest, "created_by")))

@@ -143,18 +143,17 @@ def partner_stage_release(request: HttpRequest, pk: int) -> HttpResponse:
 @with_prepared_statements
 def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
     partner = get_partner(pk)
-    checklist = selectors.checklist_of(partner)
-    plan = selectors.current_plan(partner)
-    contacts = list(selectors.contacts_of(partner))
+    own = selectors.partner_page(partner, activities=5)
+    checklist, plan, contacts = own.checklist, own.plan, own.contacts
     page: dict = {}  # what one section reads that another would read again (partners.signals)
     context = {
         "partner": partner,
         "contacts": contacts,
         "contact_stages": selectors.contact_stage_rows(contacts=contacts),
-        "agreements": selectors.agreement_rows(partner),
+        "agreements": selectors.agreement_rows(partner, own.agreements),
         "checklist": checklist,
         "checklist_done": sum(1 for item in checklist if item.is_done),
-        "activities": selectors.activities_of(partner, limit=5),
+        "activities": own.activities,
         "timeline": timeline_entries(partner, limit=15),
         "plan": plan,
         "plan_progress": selectors.plan_progress(plan) if plan else [],

@@ -125,3 +125,51 @@ def test_the_activities_come_with_their_author_and_attendees_as_the_orm_prefetch
         assert [c.full_name for c in new_activities[0].contacts.all()] == ["鍵 人", "担当 3"]
         with django_assert_num_queries(1):
             assert selectors.activities_of(people_a.other_partner) == []
+
+
+def test_the_page_reads_them_all_at_once_as_each_read_alone_gives_them(people_a, filled,
+                                                                   django_assert_num_queries):
+    """partner_page: the five statements in one round trip, then the attendees; the same instances, related rows
+    and prefetched attendees as each read alone, for a partner with records and one without."""
+    with tenant_context(people_a.tenant):
+        selectors.current_plan(filled)  # the tenant's search_path set first: not one of the page's statements
+        for partner, statements in ((filled, 6), (people_a.other_partner, 5)):
+            with django_assert_num_queries(statements):
+                page = selectors.partner_page(partner, activities=5)
+            alone = (selectors.checklist_of(partner), selectors.current_plan(partner), selectors.contacts_of(partner),
+                     selectors.agreements_of(partner), selectors.activities_of(partner, limit=5))
+            for new, old in zip(page.checklist, alone[0], strict=True):
+                _same(new, old, ("completed_by",))
+            assert (page.plan is None) == (alone[1] is None)
+            if page.plan is not None:
+                _same(page.plan, alone[1])
+            for new, old in zip(page.contacts, alone[2], strict=True):
+                _same(new, old, ("user",))
+            assert page.agreements.keys() == alone[3].keys()
+            for kind, old in alone[3].items():
+                _same(page.agreements[kind], old, ("partner_signatory", "recorded_by"))
+            with django_assert_num_queries(0):
+                for new, old in zip(page.activities, alone[4], strict=True):
+                    _same(new, old, ("created_by",))
+                    assert list(new.contacts.all()) == list(old.contacts.all())
+                    assert list(new.staff.all()) == list(old.staff.all())
+            assert [len(part) for part in (page.checklist, page.contacts, page.agreements, page.activities)] == (
+                [3, 4, 2, 5] if partner == filled else [0, 1, 0, 0])
+
+
+def test_statements_sent_together_answer_in_their_order_and_a_failing_one_raises(people_a):
+    from django.db import DatabaseError, connection, transaction
+
+    from prm.reads import fetch_rows, fetch_rows_together
+
+    with tenant_context(people_a.tenant):
+        together = fetch_rows_together([
+            ("SELECT name FROM partners_partner WHERE id = %(pk)s", {"pk": people_a.partner.pk}),
+            ("SELECT n FROM generate_series(1, %(last)s::int) n", {"last": 3}),
+            ("SELECT 1 WHERE false", {}),
+        ])
+        assert together == [[(people_a.partner.name,)], [(1,), (2,), (3,)], []]
+        with pytest.raises(DatabaseError), transaction.atomic():
+            fetch_rows_together([("SELECT 1 / %(zero)s::int", {"zero": 0}), ("SELECT 2", {})])
+        assert fetch_rows("SELECT %(n)s::int", {"n": 7}) == [(7,)]  # the connection goes on
+        assert connection.connection.pgconn.pipeline_status == 0  # out of pipeline mode (libpq PQ_PIPELINE_OFF)
