@@ -29,7 +29,9 @@ def fetch_rows_together(statements: Sequence[tuple[str, dict]]) -> list[list[tup
     connection.ensure_connection()
     cursors = [connection.cursor() for _ in statements]  # each keeps its own result
     try:
-        with connection.connection.pipeline():
+        # An error may surface when the pipeline ends, outside the cursors' own wrapping: wrapped here alike, so
+        # that callers catch Django's exceptions as for fetch_rows.
+        with connection.wrap_database_errors, connection.connection.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
         return [cursor.fetchall() for cursor in cursors]

@@ -158,7 +158,7 @@ def test_the_page_reads_them_all_at_once_as_each_read_alone_gives_them(people_a,
 
 
 def test_statements_sent_together_answer_in_their_order_and_a_failing_one_raises(people_a):
-    from django.db import DatabaseError, connection, transaction
+    from django.db import DataError, connection, transaction
 
     from prm.reads import fetch_rows, fetch_rows_together
 
@@ -169,7 +169,10 @@ def test_statements_sent_together_answer_in_their_order_and_a_failing_one_raises
             ("SELECT 1 WHERE false", {}),
         ])
         assert together == [[(people_a.partner.name,)], [(1,), (2,), (3,)], []]
-        with pytest.raises(DatabaseError), transaction.atomic():
-            fetch_rows_together([("SELECT 1 / %(zero)s::int", {"zero": 0}), ("SELECT 2", {})])
+        for failing in range(3):  # first, in the middle, last
+            statements = [("SELECT 2", {}), ("SELECT 3", {})]
+            statements.insert(failing, ("SELECT 1 / %(zero)s::int", {"zero": 0}))
+            with pytest.raises(DataError, match="division by zero"), transaction.atomic():
+                fetch_rows_together(statements)
         assert fetch_rows("SELECT %(n)s::int", {"n": 7}) == [(7,)]  # the connection goes on
         assert connection.connection.pgconn.pipeline_status == 0  # out of pipeline mode (libpq PQ_PIPELINE_OFF)
