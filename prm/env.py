@@ -116,13 +116,14 @@ def connection_reuse() -> dict:
 
 def statement_reuse() -> dict:
     """Prepared statements: each connection sends a statement's parameters apart from its text
-    (psycopg's server-side binding) and prepares a statement once it has run it
-    KYOSO_DB_PREPARE_THRESHOLD times (5 unless set; "off" sends every statement with its values
-    written in, to be parsed and planned each time, as Django does by default). A page runs the same
-    few dozen statements on every request, so PostgreSQL plans each once per connection instead of once
-    per request. PostgreSQL parses a prepared statement again when search_path changed since it was
-    prepared, so a statement prepared for one vendor never reads another's tables. PgBouncer in
-    session mode (the only mode Kyoso supports) keeps them, since a client keeps its server connection."""
+    (psycopg's server-side binding) and, on the pages that ask for it (prm.postgres.prepared_statements),
+    prepares a statement once it has run it KYOSO_DB_PREPARE_THRESHOLD times (5 unless set; "off" sends
+    every statement with its values written in, to be parsed and planned each time, as Django does by
+    default). Such a page runs the same few dozen statements on every request, so PostgreSQL plans each
+    once per connection instead of once per request. PostgreSQL parses a prepared statement again when
+    search_path changed since it was prepared, so a statement prepared for one vendor never reads
+    another's tables. PgBouncer in session mode (the only mode Kyoso supports) keeps them, since a client
+    keeps its server connection."""
     raw = (_raw("KYOSO_DB_PREPARE_THRESHOLD") or "").lower()
     if raw in {"off", "no", "false", "0"}:
         return {}
