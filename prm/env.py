@@ -115,11 +115,11 @@ def connection_reuse() -> dict:
 
 
 def statement_reuse() -> dict:
-    """Prepared statements: each connection sends a statement's parameters apart from its text
-    (psycopg's server-side binding) and, on the pages that ask for it (prm.postgres.prepared_statements),
-    prepares a statement once it has run it KYOSO_DB_PREPARE_THRESHOLD times (5 unless set; "off" sends
-    every statement with its values written in, to be parsed and planned each time, as Django does by
-    default). Such a page runs the same few dozen statements on every request, so PostgreSQL plans each
+    """Prepared statements: on the pages that ask for it (prm.postgres.prepared_statements), a connection
+    sends a statement's values apart from its text (psycopg's server-side binding) and prepares it once it
+    has run it KYOSO_DB_PREPARE_THRESHOLD times (5 unless set; "off": never, every statement is sent with
+    its values written in, to be parsed and planned each time, as Django does by default and as every
+    other statement is). Such a page runs the same few dozen statements on every request, so PostgreSQL plans each
     once per connection instead of once per request. PostgreSQL parses a prepared statement again when
     search_path changed since it was prepared, so a statement prepared for one vendor never reads
     another's tables. PgBouncer in session mode (the only mode Kyoso supports) keeps them, since a client
@@ -128,7 +128,7 @@ def statement_reuse() -> dict:
     if raw in {"off", "no", "false", "0"}:
         return {}
     threshold = env_int("KYOSO_DB_PREPARE_THRESHOLD", 5, minimum=1, maximum=1000)
-    return {"server_side_binding": True, "prepare_threshold": threshold}
+    return {"prepare_threshold": threshold}
 
 
 def parse_database_url(name: str, url: str) -> dict:

@@ -130,7 +130,6 @@ def test_a_statement_prepared_while_reading_one_vendor_reads_the_next_vendors_ta
     tenant changes."""
     (first, first_partner, _, _), (second, second_partner, _, _) = two_vendors_signed_in
     threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
-    assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
 
     def names() -> list[str]:
         return list(Partner.objects.filter(name__startswith="接続確認").values_list("name", flat=True))
@@ -167,4 +166,21 @@ def test_statements_are_planned_for_their_values_outside_the_pages_that_ask_for_
             for _run in range(threshold + 1):
                 read()
         assert _prepared(statement) == 1
+    connection.set_schema_to_public()
+
+
+def test_keyed_pages_bind_values_apart_and_write_big_statements_out_while_other_code_writes_every_value_in(people_a):
+    """Inside prepared_statements a cursor sends its values apart (and so may prepare); a statement with more values
+    than PostgreSQL's protocol takes (65,535) still runs there, written out; outside, cursors are Django's default."""
+    from django.db.backends.postgresql.base import Cursor, ServerBindingCursor
+
+    with tenant_context(people_a.tenant):
+        with connection.cursor() as outside:
+            assert type(outside.cursor) is Cursor
+        with prepared_statements():
+            with connection.cursor() as inside:
+                assert isinstance(inside.cursor, ServerBindingCursor)
+            many = list(range(10**9, 10**9 + 70_000))  # more values than one bound statement takes
+            assert Partner.objects.filter(pk__in=[people_a.partner.pk, *many]).exclude(pk__in=many).count() == 1
+        assert Partner.objects.filter(pk__in=[people_a.partner.pk, *many]).exclude(pk__in=many).count() == 1
     connection.set_schema_to_public()

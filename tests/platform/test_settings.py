@@ -56,7 +56,7 @@ def test_it_parses_environment_values_strictly(monkeypatch):
     assert parse_database_url("DATABASE_URL", "postgresql://u:p%40ss@db:5433/kyoso") | {"ENGINE": ""} == {
         "ENGINE": "", "NAME": "kyoso", "USER": "u", "PASSWORD": "p@ss", "HOST": "db", "PORT": "5433",
         "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"server_side_binding": True, "prepare_threshold": 5},
+        "OPTIONS": {"prepare_threshold": 5},
     }
     with pytest.raises(ImproperlyConfiguredEnv, match="no database name"):
         parse_database_url("DATABASE_URL", "postgresql://db:5432/")
@@ -78,11 +78,11 @@ def test_connections_persist_for_a_minute_with_health_checks_unless_the_environm
 
 def test_statements_are_prepared_after_five_runs_unless_the_environment_says_otherwise(monkeypatch):
     monkeypatch.delenv("KYOSO_DB_PREPARE_THRESHOLD", raising=False)
-    assert statement_reuse() == {"server_side_binding": True, "prepare_threshold": 5}
+    assert statement_reuse() == {"prepare_threshold": 5}
     monkeypatch.setenv("KYOSO_DB_PREPARE_THRESHOLD", "2")
-    assert statement_reuse() == {"server_side_binding": True, "prepare_threshold": 2}
+    assert statement_reuse() == {"prepare_threshold": 2}
     assert parse_database_url("DATABASE_URL", "postgresql://u@db/kyoso?sslmode=require")["OPTIONS"] == {
-        "server_side_binding": True, "prepare_threshold": 2, "sslmode": "require"}
+        "prepare_threshold": 2, "sslmode": "require"}
     for off in ("off", "0", "no"):
         monkeypatch.setenv("KYOSO_DB_PREPARE_THRESHOLD", off)
         assert statement_reuse() == {}
