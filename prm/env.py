@@ -124,8 +124,7 @@ def statement_reuse() -> dict:
     search_path changed since it was prepared, so a statement prepared for one vendor never reads
     another's tables. PgBouncer in session mode (the only mode Kyoso supports) keeps them, since a client
     keeps its server connection."""
-    raw = (_raw("KYOSO_DB_PREPARE_THRESHOLD") or "").lower()
-    if raw in {"off", "no", "false", "0"}:
+    if (_raw("KYOSO_DB_PREPARE_THRESHOLD") or "").lower() in _FALSE:
         return {}
     threshold = env_int("KYOSO_DB_PREPARE_THRESHOLD", 5, minimum=1, maximum=1000)
     return {"prepare_threshold": threshold}

@@ -27,7 +27,7 @@ from prm.forms import error_messages
 from prm.htmx import htmx_partial
 from prm.invitations.forms import ColleagueInvitationForm
 from prm.params import int_param
-from prm.postgres import with_prepared_statements
+from prm.postgres import prepared_statements
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -63,7 +63,7 @@ def _headings(request: HttpRequest, sort: str) -> list[Heading]:
 
 @console_view
 @require_GET
-@with_prepared_statements
+@prepared_statements()
 def partner_list(request: HttpRequest) -> HttpResponse:
     form = PartnerFilterForm(request.GET or None)
     filters = form.filters()
@@ -140,7 +140,7 @@ def partner_stage_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 @console_view
 @require_GET
-@with_prepared_statements
+@prepared_statements()
 def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
     partner = get_partner(pk)
     own = selectors.partner_page(partner, activities=5)

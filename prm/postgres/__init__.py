@@ -11,36 +11,22 @@ enter for their request. How many runs make a statement prepared there: KYOSO_DB
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import wraps
-from typing import TypeVar
 
 _PREPARED: ContextVar[bool] = ContextVar("kyoso_prepared_statements", default=False)
-
-F = TypeVar("F", bound=Callable)
 
 
 @contextmanager
 def prepared_statements() -> Iterator[None]:
-    """Statements run inside may be prepared (after KYOSO_DB_PREPARE_THRESHOLD runs on the connection)."""
+    """Statements run inside may be prepared (after KYOSO_DB_PREPARE_THRESHOLD runs on the connection). Also a
+    view's decorator, `@prepared_statements()`, for a view whose statements read by key."""
     token = _PREPARED.set(True)
     try:
         yield
     finally:
         _PREPARED.reset(token)
-
-
-def with_prepared_statements(view: F) -> F:
-    """A view whose statements read by key, so that one plan serves every value."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        with prepared_statements():
-            return view(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def may_prepare() -> bool:
