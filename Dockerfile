@@ -21,4 +21,4 @@ RUN DATABASE_URL=postgresql://build@localhost/build REDIS_URL=redis://localhost:
     && mkdir -p /media /tmp/kyoso && chown kyoso:kyoso /media /tmp/kyoso
 USER kyoso
 EXPOSE 8000
-CMD ["gunicorn", "prm.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "--config", "python:prm.gunicorn_conf", "--access-logfile", "-"]

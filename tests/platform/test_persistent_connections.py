@@ -84,8 +84,8 @@ def test_a_gunicorn_worker_reuses_one_connection_across_two_vendors_and_serves_e
            "KYOSO_CONN_MAX_AGE": "60", "KYOSO_CONN_HEALTH_CHECKS": "on"}
     if "REDIS_URL" not in env:
         env["REDIS_URL"] = settings.REDIS_URL
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "prm.wsgi", "--bind", f"127.0.0.1:{port}",
-                               "--workers", "1", "--worker-class", "sync", "--timeout", "120"],
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "python:prm.gunicorn_conf",
+                               "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "120"],
                               env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
