@@ -11,6 +11,9 @@ any part of it in a few index look-ups, whatever the table's size.
   installation (the embedded server has no contrib modules), so keys containing it are found through a GIN
   index over the key's pairs of characters, `search_grams`, a SQL function made once in public (prm
   migration 0003: the platform's migrations own public), as PostgreSQL's own trigram index would.
+- `_key_conditions`: the rule itself, as SQL on a key column: starts with the query's key; contains it, narrowed by
+  the query's rarest pairs (a key of one character: by its start only). `key_matches`, `found` and `containing`
+  all filter with it.
 - `key_matches(reads, query, fields)`: of each model read, the rows whose key starts with the query (in key order)
   and then those containing it elsewhere, at most its limit, in one statement that stops reading once it has them.
   The statement is written here rather than by the ORM: composing the same UNION with querysets cost more CPU than
@@ -28,7 +31,7 @@ from django.apps import apps
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.db.models import Func
+from django.db.models import F, Func
 from django.db.models.expressions import RawSQL
 
 from partners.names import normalise_name
@@ -142,18 +145,44 @@ def _searchable(model: type[models.Model]) -> bool:
     return any(isinstance(column, SearchKeyField) for column in model._meta.get_fields())
 
 
+def _key_conditions(key: str, model: type[models.Model], query: SearchQuery,
+                    using: str = DEFAULT_DB_ALIAS) -> tuple[tuple[str, list], tuple[str, list] | None]:
+    """The search's one rule, as SQL conditions on the key column `key`: (its key starts with the query's, its key
+    contains the query's). A key of one character has no pair of characters to look up, so it is found by its
+    start only (None); a longer one containing the query is narrowed by the query's rarest pairs, when it has some,
+    which is what lets the pairs' index find it."""
+    start = connections[using].ops.prep_for_like_query(query.key) + "%"
+    starting = (f"{key}::text LIKE %s", [start])
+    if len(query.key) < 2:
+        return starting, None
+    rare = query.grams_for(model)
+    narrowed = f" AND search_grams({key}) @> %s::text[]" if rare else ""
+    return starting, (f"{key}::text LIKE %s{narrowed}", ["%" + start, *([rare] if rare else [])])
+
+
+class _KeyCondition(Func):
+    """_key_conditions' "contains" (or, for a key of one character, "starts with") on the key column of the query it
+    filters, under whatever alias that query gives its table (U0 inside another query's IN)."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, query: SearchQuery, model: type[models.Model]) -> None:
+        super().__init__(F("search_key"))
+        self.search, self.model = query, model
+
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]  # the condition, not a call
+        column, column_params = compiler.compile(self.source_expressions[0])
+        assert not column_params, "a key column carries no parameters"
+        starting, contains = _key_conditions(column, self.model, self.search, using=connection.alias)
+        return contains or starting
+
+
 def containing(rows: QuerySet, query: SearchQuery) -> QuerySet:
-    """All of `rows` whose search key contains the query's, looked up through the key's indexes: a filter for a
-    list that pages and sorts by its own order (a key of one character by the key's start only, as key_matches).
-    An empty key filters nothing."""
-    key = query.key
-    if not key:
+    """All of `rows` whose search key contains the query's, looked up through the key's indexes (_key_conditions):
+    a filter for a list that pages and sorts by its own order. An empty key filters nothing."""
+    if not query.key:
         return rows
-    if len(key) < 2:
-        return rows.filter(search_key__startswith=key)
-    rows = rows.filter(search_key__contains=key)
-    rare = query.grams_for(rows.model)
-    return rows.alias(grams=SearchGrams("search_key")).filter(grams__contains=rare) if rare else rows
+    return rows.filter(_KeyCondition(query, rows.model))
 
 
 def _matching(model: type[models.Model], query: SearchQuery, limit: int, fields: tuple[str, ...],
@@ -169,16 +198,14 @@ def _matching(model: type[models.Model], query: SearchQuery, limit: int, fields:
     key, pk = (f"{table}.{quote(_column(model, name))}" for name in ("search_key", "pk"))
     columns = ", ".join(f"{table}.{quote(_column(model, name))}" for name in fields)
     limit = int(limit)
-    start = connections[using].ops.prep_for_like_query(query.key) + "%"
-    starting = f"SELECT {columns} FROM {table} WHERE {key}::text LIKE %s ORDER BY {key}, {pk} LIMIT {limit}"
-    if len(query.key) < 2:
-        return starting, [start]
-    rare = query.grams_for(model)
-    narrowed = f" AND search_grams({key}) @> %s::text[]" if rare else ""
-    containing = (f"SELECT {columns} FROM {table} WHERE {key}::text LIKE %s AND NOT ({key}::text LIKE %s){narrowed} "
-                  f"LIMIT {limit}")
-    return (f"({starting}) UNION ALL ({containing}) LIMIT {limit}",
-            [start, "%" + start, start, *([rare] if rare else [])])
+    (starts, start_params), contains = _key_conditions(key, model, query, using=using)
+    starting = f"SELECT {columns} FROM {table} WHERE {starts} ORDER BY {key}, {pk} LIMIT {limit}"
+    if contains is None:
+        return starting, start_params
+    within, within_params = contains
+    elsewhere = f"SELECT {columns} FROM {table} WHERE {within} AND NOT ({starts}) LIMIT {limit}"
+    return (f"({starting}) UNION ALL ({elsewhere}) LIMIT {limit}",
+            [*start_params, *within_params, *start_params])
 
 
 def _column(model: type[models.Model], name: str) -> str:
