@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import BooleanField, F, Func
 
 from programs.benefits import Benefits, benefits_for
 
@@ -29,43 +30,99 @@ class Viewer:
                    early_roadmap=benefits.early_roadmap, tier_name=benefits.tier_name)
 
 
-def audience_q(viewer: Viewer) -> Q:
-    """Rows of an `Audience` model this viewer's partner may see (type and minimum tier)."""
-    return (Q(partner_types=[]) | Q(partner_types__contains=[viewer.partner_type])) & Q(min_tier_rank__lte=viewer.rank)
+# The rule, written once as SQL over the row's columns: `column(name)` writes a column of the row, `value(name, v)` a
+# parameter. The querysets' conditions (audience_condition, …) and the hand-written statements' (audience_sql, …)
+# are both written by these; `sees` is the same rule for one object in memory (tests/enablement/test_portal_home.py
+# checks the three agree row by row for every kind of viewer).
+Column = Callable[[str], str]
+Value = Callable[[str, object], str]
 
 
-def content_q(viewer: Viewer) -> Q:
-    q = audience_q(viewer) & Q(is_published=True)
-    return q if viewer.gated_content else q & Q(gated=False)
+def _audience(viewer: Viewer, column: Column, value: Value) -> str:
+    """Its partner type is one of the row's (or the row names none), and its tier reaches the row's minimum."""
+    types = column("partner_types")
+    return (f"({types} = '{{}}' OR {types} @> ARRAY[{value('audience_type', viewer.partner_type)}]::varchar[])"
+            f" AND {column('min_tier_rank')} <= {value('audience_rank', viewer.rank)}")
 
 
-def announcement_q(viewer: Viewer) -> Q:
-    q = audience_q(viewer)
-    return q if viewer.early_roadmap else q & Q(early_access=False)
+def _content(viewer: Viewer, column: Column, value: Value) -> str:
+    """A content item: the audience, published, and gated only for a tier with gated content."""
+    sql = f"{_audience(viewer, column, value)} AND {column('is_published')}"
+    return sql if viewer.gated_content else f"{sql} AND NOT {column('gated')}"
+
+
+def _announcement(viewer: Viewer, column: Column, value: Value) -> str:
+    """An announcement: the audience, and early access only for a tier with the early roadmap."""
+    sql = _audience(viewer, column, value)
+    return sql if viewer.early_roadmap else f"{sql} AND NOT {column('early_access')}"
+
+
+_COLUMNS = {_audience: ("partner_types", "min_tier_rank"),
+            _content: ("partner_types", "min_tier_rank", "is_published", "gated"),
+            _announcement: ("partner_types", "min_tier_rank", "early_access")}
+
+
+class _Condition(Func):
+    """A rule's SQL as a queryset filter, on the columns under whatever alias the query gives the table."""
+
+    output_field = BooleanField()
+
+    def __init__(self, rule: Callable[[Viewer, Column, Value], str], viewer: Viewer) -> None:
+        super().__init__(*(F(name) for name in _COLUMNS[rule]))
+        self.rule, self.viewer = rule, viewer
+
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]  # a condition, not a call
+        columns = {}
+        for name, expression in zip(_COLUMNS[self.rule], self.source_expressions, strict=True):
+            columns[name], column_params = compiler.compile(expression)
+            assert not column_params, "a column carries no parameters"
+        params: list[object] = []
+
+        def value(_name: str, given: object) -> str:
+            params.append(given)
+            return "%s"
+
+        return self.rule(self.viewer, columns.__getitem__, value), params
+
+
+def audience_condition(viewer: Viewer) -> _Condition:
+    """Rows of an `Audience` model (a course, a learning path) this viewer's partner may see: a queryset filter."""
+    return _Condition(_audience, viewer)
+
+
+def content_condition(viewer: Viewer) -> _Condition:
+    return _Condition(_content, viewer)
+
+
+def announcement_condition(viewer: Viewer) -> _Condition:
+    return _Condition(_announcement, viewer)
+
+
+def _sql(rule: Callable[[Viewer, Column, Value], str], viewer: Viewer, alias: str) -> tuple[str, dict[str, object]]:
+    params: dict[str, object] = {}
+
+    def value(name: str, given: object) -> str:
+        params[name] = given
+        return f"%({name})s"
+
+    return rule(viewer, lambda name: f"{alias}.{name}", value), params
 
 
 def audience_sql(viewer: Viewer, alias: str) -> tuple[str, dict[str, object]]:
-    """audience_q as a condition on the table alias `alias` of a hand-written statement, with its parameters."""
-    return (f"({alias}.partner_types = '{{}}' OR {alias}.partner_types @> ARRAY[%(audience_type)s]::varchar[])"
-            f" AND {alias}.min_tier_rank <= %(audience_rank)s",
-            {"audience_type": viewer.partner_type, "audience_rank": viewer.rank})
+    """audience_condition on the table alias `alias` of a hand-written statement, with its parameters."""
+    return _sql(_audience, viewer, alias)
 
 
 def content_sql(viewer: Viewer, alias: str) -> tuple[str, dict[str, object]]:
-    """content_q as audience_sql gives audience_q."""
-    sql, params = audience_sql(viewer, alias)
-    sql += f" AND {alias}.is_published"
-    return (sql if viewer.gated_content else f"{sql} AND NOT {alias}.gated"), params
+    return _sql(_content, viewer, alias)
 
 
 def announcement_sql(viewer: Viewer, alias: str) -> tuple[str, dict[str, object]]:
-    """announcement_q as audience_sql gives audience_q."""
-    sql, params = audience_sql(viewer, alias)
-    return (sql if viewer.early_roadmap else f"{sql} AND NOT {alias}.early_access"), params
+    return _sql(_announcement, viewer, alias)
 
 
 def sees(obj, viewer: Viewer) -> bool:
-    """The same rule as audience_q for one object in memory."""
+    """The same rule as the conditions above, for one object in memory (a course, a content item, an announcement)."""
     if obj.partner_types and viewer.partner_type not in obj.partner_types:
         return False
     if obj.min_tier_rank > viewer.rank:

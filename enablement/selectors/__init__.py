@@ -10,7 +10,14 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from enablement.audience import Viewer, announcement_q, audience_q, content_q, course_required, sees
+from enablement.audience import (
+    Viewer,
+    announcement_condition,
+    audience_condition,
+    content_condition,
+    course_required,
+    sees,
+)
 from enablement.models import (
     Announcement,
     AnnouncementRead,
@@ -65,7 +72,7 @@ def courses_for(user: User, viewer: Viewer) -> list[Course]:
     `required`; two queries."""
     done = ModuleProgress.objects.filter(user=user, module__course=OuterRef("pk"))
     courses = list(
-        Course.objects.filter(audience_q(viewer), is_published=True)
+        Course.objects.filter(audience_condition(viewer), is_published=True)
         .annotate(module_total=Count("modules", distinct=True), modules_done=_count_of(done),
                   completed=Exists(user.course_completions.filter(course=OuterRef("pk"))))
         .select_related("quiz__certification")
@@ -77,7 +84,7 @@ def courses_for(user: User, viewer: Viewer) -> list[Course]:
 
 
 def paths_for(viewer: Viewer) -> QuerySet[LearningPath]:
-    return LearningPath.objects.filter(audience_q(viewer)).prefetch_related("courses")
+    return LearningPath.objects.filter(audience_condition(viewer)).prefetch_related("courses")
 
 
 @dataclass(frozen=True)
@@ -136,13 +143,13 @@ def library_filter(items: QuerySet[ContentItem], *, query: str = "", kind: str =
 
 
 def library(viewer: Viewer, *, query: str = "", kind: str = "", tag: str = "", sort: str = "new") -> QuerySet[ContentItem]:
-    items = library_filter(ContentItem.objects.filter(content_q(viewer)), query=query, kind=kind, tag=tag)
+    items = library_filter(ContentItem.objects.filter(content_condition(viewer)), query=query, kind=kind, tag=tag)
     return items.order_by(*LIBRARY_SORTS.get(sort, LIBRARY_SORTS["new"]))
 
 
 def library_tags(viewer: Viewer, limit: int = 30) -> list[str]:
     """The most used tags of the items this viewer may see; one query."""
-    sql_items = ContentItem.objects.filter(content_q(viewer)).values("tags")
+    sql_items = ContentItem.objects.filter(content_condition(viewer)).values("tags")
     compiler_sql, params = sql_items.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT tag FROM (SELECT unnest(tags) AS tag FROM ({compiler_sql}) AS items) AS t "
@@ -236,7 +243,7 @@ def answer_times() -> dict[str, timedelta | None]:
 
 
 def announcements_for(user: User, viewer: Viewer, *, kind: str | None = None) -> QuerySet[Announcement]:
-    items = Announcement.objects.filter(announcement_q(viewer), published_at__lte=timezone.now()).annotate(
+    items = Announcement.objects.filter(announcement_condition(viewer), published_at__lte=timezone.now()).annotate(
         is_read=Exists(AnnouncementRead.objects.filter(announcement=OuterRef("pk"), user=user)))
     if kind:
         items = items.filter(kind=kind)
