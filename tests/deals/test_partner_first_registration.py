@@ -12,8 +12,7 @@ from django_tenants.utils import tenant_context
 
 from deals.models import DealRegistration
 from deals.selectors import deal_milestones
-from tests.deals.test_partner_open_latest import _open_deals
-from tests.factories import PartnerFactory
+from tests.deals.test_partner_open_latest import _open_deals, _other_partners_deals
 
 
 def _nodes(plan: dict):
@@ -27,19 +26,8 @@ def test_the_first_registration_comes_from_the_partner_registered_index(people_a
         _open_deals(people_a, 3000)
         # A hundred other partners with thirty deals each, all older than this partner's first: walking the vendor's
         # registered_at index would pass them all.
-        others = [partner.pk for partner in PartnerFactory.create_batch(100)]
+        others = _other_partners_deals(people_a)
         first = DealRegistration.objects.filter(partner=people_a.partner).aggregate(first=Min("registered_at"))["first"]
-        columns = [field.column for field in DealRegistration._meta.concrete_fields if not field.primary_key]
-        copied = ", ".join({"registered_at": "%(first)s::timestamptz - n * interval '1 minute'",
-                            "partner_id": "(%(others)s::bigint[])[1 + n %% 100]"}.get(column, f"d.{column}")
-                           for column in columns)
-        with connection.cursor() as cursor:
-            cursor.execute(f"""
-                INSERT INTO deals_dealregistration ({", ".join(columns)})
-                SELECT {copied} FROM (SELECT * FROM deals_dealregistration WHERE partner_id = %(partner)s LIMIT 1) d
-                CROSS JOIN generate_series(1, 3000) n""",
-                           {"first": first, "others": others, "partner": people_a.partner.pk})
-            cursor.execute("ANALYZE deals_dealregistration")
         statements = []
 
         def keep(execute, sql, params, many, context):

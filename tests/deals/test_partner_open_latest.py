@@ -8,12 +8,14 @@ import re
 from datetime import timedelta
 
 from django.db import connection
+from django.db.models import Min
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from deals import services
 from deals.models import OPEN_STAGES, DealRegistration, Stage
 from deals.selectors.partner360 import RECENT, partner_deals
+from tests.factories import PartnerFactory
 
 
 def _open_deals(people, count: int) -> None:
@@ -39,6 +41,26 @@ def _open_deals(people, count: int) -> None:
         cursor.execute("ANALYZE deals_dealregistration")
 
 
+def _other_partners_deals(people, partners: int = 100, each: int = 30) -> list[int]:
+    """`partners` other partners with `each` deals apiece, all older than the partner's first: the vendor the indexes
+    are for has many partners, and a statement's generic plan is chosen for any one of them."""
+    others = [partner.pk for partner in PartnerFactory.create_batch(partners)]
+    first = DealRegistration.objects.filter(partner=people.partner).aggregate(first=Min("registered_at"))["first"]
+    columns = [field.column for field in DealRegistration._meta.concrete_fields if not field.primary_key]
+    copied = ", ".join({"registered_at": "%(first)s::timestamptz - n * interval '1 minute'",
+                        "partner_id": "(%(others)s::bigint[])[1 + n %% %(partners)s]"}.get(column, f"d.{column}")
+                       for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO deals_dealregistration ({", ".join(columns)})
+            SELECT {copied} FROM (SELECT * FROM deals_dealregistration WHERE partner_id = %(partner)s LIMIT 1) d
+            CROSS JOIN generate_series(1, %(total)s) n""",
+                       {"first": first, "others": others, "partners": partners, "partner": people.partner.pk,
+                        "total": partners * each})
+        cursor.execute("ANALYZE deals_dealregistration")
+    return others
+
+
 def test_the_latest_open_deals_are_the_ones_the_orm_names(people_a):
     with tenant_context(people_a.tenant):
         _open_deals(people_a, 40)
@@ -56,6 +78,7 @@ def test_the_latest_open_deals_are_the_ones_the_orm_names(people_a):
 def test_the_latest_open_deals_and_wins_come_from_their_partial_indexes_even_under_a_generic_plan(people_a):
     with tenant_context(people_a.tenant):
         _open_deals(people_a, 3000)
+        _other_partners_deals(people_a)
         statements = []
 
         def keep(execute, sql, params, many, context):
