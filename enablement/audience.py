@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, F, Func
-
+from prm.reads import RowCondition
 from programs.benefits import Benefits, benefits_for
 
 
@@ -62,40 +61,32 @@ _COLUMNS = {_audience: ("partner_types", "min_tier_rank"),
             _announcement: ("partner_types", "min_tier_rank", "early_access")}
 
 
-class _Condition(Func):
-    """A rule's SQL as a queryset filter, on the columns under whatever alias the query gives the table."""
+def _condition(rule: Callable[[Viewer, Column, Value], str], viewer: Viewer) -> RowCondition:
+    """A rule as a queryset filter, with positional parameters."""
 
-    output_field = BooleanField()
-
-    def __init__(self, rule: Callable[[Viewer, Column, Value], str], viewer: Viewer) -> None:
-        super().__init__(*(F(name) for name in _COLUMNS[rule]))
-        self.rule, self.viewer = rule, viewer
-
-    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]  # a condition, not a call
-        columns = {}
-        for name, expression in zip(_COLUMNS[self.rule], self.source_expressions, strict=True):
-            columns[name], column_params = compiler.compile(expression)
-            assert not column_params, "a column carries no parameters"
+    def write(column: Column) -> tuple[str, list]:
         params: list[object] = []
 
         def value(_name: str, given: object) -> str:
             params.append(given)
             return "%s"
 
-        return self.rule(self.viewer, columns.__getitem__, value), params
+        return rule(viewer, column, value), params
+
+    return RowCondition(_COLUMNS[rule], write)
 
 
-def audience_condition(viewer: Viewer) -> _Condition:
+def audience_condition(viewer: Viewer) -> RowCondition:
     """Rows of an `Audience` model (a course, a learning path) this viewer's partner may see: a queryset filter."""
-    return _Condition(_audience, viewer)
+    return _condition(_audience, viewer)
 
 
-def content_condition(viewer: Viewer) -> _Condition:
-    return _Condition(_content, viewer)
+def content_condition(viewer: Viewer) -> RowCondition:
+    return _condition(_content, viewer)
 
 
-def announcement_condition(viewer: Viewer) -> _Condition:
-    return _Condition(_announcement, viewer)
+def announcement_condition(viewer: Viewer) -> RowCondition:
+    return _condition(_announcement, viewer)
 
 
 def _sql(rule: Callable[[Viewer, Column, Value], str], viewer: Viewer, alias: str) -> tuple[str, dict[str, object]]:

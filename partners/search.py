@@ -31,10 +31,11 @@ from django.apps import apps
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.db.models import F, Func
+from django.db.models import Func
 from django.db.models.expressions import RawSQL
 
 from partners.names import normalise_name
+from prm.reads import RowCondition
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -160,29 +161,17 @@ def _key_conditions(key: str, model: type[models.Model], query: SearchQuery,
     return starting, (f"{key}::text LIKE %s{narrowed}", ["%" + start, *([rare] if rare else [])])
 
 
-class _KeyCondition(Func):
-    """_key_conditions' "contains" (or, for a key of one character, "starts with") on the key column of the query it
-    filters, under whatever alias that query gives its table (U0 inside another query's IN)."""
-
-    output_field = models.BooleanField()
-
-    def __init__(self, query: SearchQuery, model: type[models.Model]) -> None:
-        super().__init__(F("search_key"))
-        self.search, self.model = query, model
-
-    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]  # the condition, not a call
-        column, column_params = compiler.compile(self.source_expressions[0])
-        assert not column_params, "a key column carries no parameters"
-        starting, contains = _key_conditions(column, self.model, self.search, using=connection.alias)
-        return contains or starting
-
-
 def containing(rows: QuerySet, query: SearchQuery) -> QuerySet:
     """All of `rows` whose search key contains the query's, looked up through the key's indexes (_key_conditions):
     a filter for a list that pages and sorts by its own order. An empty key filters nothing."""
     if not query.key:
         return rows
-    return rows.filter(_KeyCondition(query, rows.model))
+
+    def condition(column) -> tuple[str, list]:
+        starting, contains = _key_conditions(column("search_key"), rows.model, query, using=rows.db)
+        return contains or starting  # a key of one character: by its start only
+
+    return rows.filter(RowCondition(("search_key",), condition))
 
 
 def _matching(model: type[models.Model], query: SearchQuery, limit: int, fields: tuple[str, ...],

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Generic, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import BooleanField, F, Func, Model, QuerySet
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
@@ -38,6 +38,26 @@ def fetch_rows_together(statements: Sequence[tuple[str, dict]]) -> list[list[tup
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+class RowCondition(Func):
+    """A condition written as SQL over a row's columns, as a queryset filter (`queryset.filter(RowCondition(…))`):
+    `write(column)` gets each of `columns` as the query writes it, under whatever alias the query gives the table
+    (U0 inside another query's IN), and returns the condition's SQL with its positional parameters. For a rule an
+    owner also writes into its hand-written statements, so that the rule is written once."""
+
+    output_field = BooleanField()
+
+    def __init__(self, columns: Sequence[str], write: Callable[[Callable[[str], str]], tuple[str, list]]) -> None:
+        super().__init__(*(F(name) for name in columns))
+        self.columns, self.write = tuple(columns), write
+
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]  # a condition, not a call
+        written = {}
+        for name, expression in zip(self.columns, self.source_expressions, strict=True):
+            written[name], params = compiler.compile(expression)
+            assert not params, "a column carries no parameters"
+        return self.write(written.__getitem__)
 
 
 def plain_rows(queryset: QuerySet, size: int = 5000) -> Iterator[tuple]:
