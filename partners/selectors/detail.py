@@ -5,9 +5,11 @@ partner reads it, and the ORM's compilation of these queries cost many times the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 
 from django.db.models import Model
 from django.utils import timezone
@@ -23,6 +25,19 @@ _PLAN, _CONTACT, _AGREEMENT, _ACTIVITY = ModelRows(BusinessPlan), ModelRows(Cont
 def _keep(instance: Model, field: str, related: Model | None) -> None:
     """Keep a joined row on the instance as select_related would (None for a missing one)."""
     type(instance)._meta.get_field(field).set_cached_value(instance, related)  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One of the page's reads: its statement and parameters, and what builds its objects from its rows. Run alone
+    (run) or with the others in one round trip (partner_page)."""
+
+    sql: str
+    params: dict
+    build: Callable[[list[tuple]], Any]
+
+    def run(self) -> Any:
+        return self.build(fetch_rows(self.sql, self.params))
 
 
 def _each_with_user(rows: ModelRows, found: list[tuple], field: str) -> list:
@@ -66,7 +81,11 @@ def _checklist_sql() -> str:
 
 def checklist_of(partner: Partner) -> list[ChecklistItem]:
     """The partner's onboarding checklist in its order, each item with who completed it."""
-    return _each_with_user(_ITEM, fetch_rows(_checklist_sql(), {"partner": partner.pk}), "completed_by")
+    return _checklist(partner).run()
+
+
+def _checklist(partner: Partner) -> _Read:
+    return _Read(_checklist_sql(), {"partner": partner.pk}, lambda rows: _each_with_user(_ITEM, rows, "completed_by"))
 
 
 @cache
@@ -78,11 +97,12 @@ def _plan_sql() -> str:
 
 def current_plan(partner: Partner, today: date | None = None) -> BusinessPlan | None:
     """The partner's business plan whose year holds `today` (by default the local day)."""
-    return _plan_of(fetch_rows(_plan_sql(), {"partner": partner.pk, "today": today or timezone.localdate()}))
+    return _plan(partner, today).run()
 
 
-def _plan_of(rows: list[tuple]) -> BusinessPlan | None:
-    return _PLAN.instance(rows[0]) if rows else None
+def _plan(partner: Partner, today: date | None) -> _Read:
+    return _Read(_plan_sql(), {"partner": partner.pk, "today": today or timezone.localdate()},
+                 lambda rows: _PLAN.instance(rows[0]) if rows else None)
 
 
 @cache
@@ -94,7 +114,11 @@ def _contacts_sql() -> str:
 
 def contacts_of(partner: Partner) -> list[Contact]:
     """The partner's contacts, key people first then by kana (the contacts' order), each with its portal user."""
-    return _each_with_user(_CONTACT, fetch_rows(_contacts_sql(), {"partner": partner.pk}), "user")
+    return _contacts(partner).run()
+
+
+def _contacts(partner: Partner) -> _Read:
+    return _Read(_contacts_sql(), {"partner": partner.pk}, lambda rows: _each_with_user(_CONTACT, rows, "user"))
 
 
 @cache
@@ -106,7 +130,11 @@ def _agreements_sql() -> str:
 
 def agreements_of(partner: Partner) -> dict[str, Agreement]:
     """kind → the partner's agreement of that kind (one at most), with its signatory and who recorded it."""
-    return _agreements_of(fetch_rows(_agreements_sql(), {"partner": partner.pk}))
+    return _agreements(partner).run()
+
+
+def _agreements(partner: Partner) -> _Read:
+    return _Read(_agreements_sql(), {"partner": partner.pk}, _agreements_of)
 
 
 def _agreements_of(rows: list[tuple]) -> dict[str, Agreement]:
@@ -150,8 +178,13 @@ def _position(rows: ModelRows, attname: str) -> int:
 def activities_of(partner: Partner, limit: int = 10) -> list[Activity]:
     """The partner's latest activities, newest first, each with who logged it and its attendees (`contacts` and
     `staff`, prefetched in their models' orders): two statements, one when there is none."""
-    return _with_attendees(_each_with_user(_ACTIVITY, fetch_rows(_activities_sql(), {"partner": partner.pk, "limit": limit}),
-                                           "created_by"))
+    return _activities(partner, limit).run()
+
+
+def _activities(partner: Partner, limit: int) -> _Read:
+    """The activities with who logged each; building them reads their attendees (a second statement)."""
+    return _Read(_activities_sql(), {"partner": partner.pk, "limit": limit},
+                 lambda rows: _with_attendees(_each_with_user(_ACTIVITY, rows, "created_by")))
 
 
 def _with_attendees(activities: list[Activity]) -> list[Activity]:
@@ -190,14 +223,7 @@ class PartnerPage:
 def partner_page(partner: Partner, *, today: date | None = None, activities: int = 5) -> PartnerPage:
     """checklist_of, current_plan, contacts_of, agreements_of and activities_of (`activities` of them) at once: their
     five statements in one round trip, then the activities' attendees when there are activities."""
-    checklist, plan, contacts, agreements, latest = fetch_rows_together([
-        (_checklist_sql(), {"partner": partner.pk}),
-        (_plan_sql(), {"partner": partner.pk, "today": today or timezone.localdate()}),
-        (_contacts_sql(), {"partner": partner.pk}),
-        (_agreements_sql(), {"partner": partner.pk}),
-        (_activities_sql(), {"partner": partner.pk, "limit": activities}),
-    ])
-    return PartnerPage(
-        checklist=_each_with_user(_ITEM, checklist, "completed_by"), plan=_plan_of(plan),
-        contacts=_each_with_user(_CONTACT, contacts, "user"), agreements=_agreements_of(agreements),
-        activities=_with_attendees(_each_with_user(_ACTIVITY, latest, "created_by")))
+    reads = [_checklist(partner), _plan(partner, today), _contacts(partner), _agreements(partner),  # PartnerPage's order
+             _activities(partner, activities)]
+    found = fetch_rows_together([(read.sql, read.params) for read in reads])
+    return PartnerPage(*(read.build(rows) for read, rows in zip(reads, found, strict=True)))
