@@ -30,14 +30,19 @@ def _open_deals(people, count: int) -> None:
     services.deal_approve(deal=deals[3], actor=people.channel_manager)
     services.deal_move(deal=deals[3], actor=people.channel_manager, stage=Stage.WON, won_amount=900_000,
                        won_on=timezone.localdate())
+    _copies(deals[0].pk, count, {"registered_at": "d.registered_at - n * interval '1 minute'"})
+
+
+def _copies(deal_id: int, count: int, written: dict[str, str], params: dict | None = None) -> None:
+    """`count` copies of one deal in one statement, the columns of `written` computed by its SQL (n: the copy's
+    number, 1 to count; its own parameters in `params`), then the table analysed."""
     columns = [field.column for field in DealRegistration._meta.concrete_fields if not field.primary_key]
-    copied = ", ".join("d.registered_at - n * interval '1 minute'" if column == "registered_at" else f"d.{column}"
-                       for column in columns)
+    copied = ", ".join(written.get(column, f"d.{column}") for column in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"""
             INSERT INTO deals_dealregistration ({", ".join(columns)})
-            SELECT {copied} FROM deals_dealregistration d CROSS JOIN generate_series(1, %s::int) n WHERE d.id = %s""",
-                       [count, deals[0].pk])
+            SELECT {copied} FROM deals_dealregistration d CROSS JOIN generate_series(1, %(count)s::int) n
+             WHERE d.id = %(deal)s""", {**(params or {}), "count": count, "deal": deal_id})
         cursor.execute("ANALYZE deals_dealregistration")
 
 
@@ -46,18 +51,10 @@ def _other_partners_deals(people, partners: int = 100, each: int = 30) -> list[i
     are for has many partners, and a statement's generic plan is chosen for any one of them."""
     others = [partner.pk for partner in PartnerFactory.create_batch(partners)]
     first = DealRegistration.objects.filter(partner=people.partner).aggregate(first=Min("registered_at"))["first"]
-    columns = [field.column for field in DealRegistration._meta.concrete_fields if not field.primary_key]
-    copied = ", ".join({"registered_at": "%(first)s::timestamptz - n * interval '1 minute'",
-                        "partner_id": "(%(others)s::bigint[])[1 + n %% %(partners)s]"}.get(column, f"d.{column}")
-                       for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(f"""
-            INSERT INTO deals_dealregistration ({", ".join(columns)})
-            SELECT {copied} FROM (SELECT * FROM deals_dealregistration WHERE partner_id = %(partner)s LIMIT 1) d
-            CROSS JOIN generate_series(1, %(total)s) n""",
-                       {"first": first, "others": others, "partners": partners, "partner": people.partner.pk,
-                        "total": partners * each})
-        cursor.execute("ANALYZE deals_dealregistration")
+    deal = DealRegistration.objects.filter(partner=people.partner).order_by("pk").values_list("pk", flat=True).first()
+    _copies(deal, partners * each, {"registered_at": "%(first)s::timestamptz - n * interval '1 minute'",
+                                    "partner_id": "(%(others)s::bigint[])[1 + n %% %(partners)s]"},
+            {"first": first, "others": others, "partners": partners})
     return others
 
 
