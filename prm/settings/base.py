@@ -135,6 +135,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "prm.context_processors.site",
             ],
+            # `{% url %}` as Django's, without the reverse it repeats on every page (prm.templatetags.kyoso_builtins;
+            # `{% translate %}` likewise: prm.translate_tag, installed by prm's AppConfig).
+            "builtins": ["prm.templatetags.kyoso_builtins"],
         },
     },
 ]
