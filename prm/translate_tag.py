@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from django.template.base import Variable
 from django.templatetags import i18n as django_i18n
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext
 
@@ -27,14 +26,10 @@ class LiteralTranslateNode(django_i18n.TranslateNode):
         super().__init__(node.filter_expression, node.noop, node.asvar, node.message_context)
         # What Django's Variable.resolve hands gettext: the literal with "%" doubled, as makemessages extracts it.
         self.msgid = literal.replace("%", "%%")
-        self.safe = isinstance(literal, SafeData)
 
     def render(self, context):
-        value = gettext(self.msgid).replace("%%", "%")
-        if self.safe:  # a literal written in a template is safe: Django marks its translation safe too
-            value = mark_safe(value)
-        elif context.autoescape:
-            value = conditional_escape(value)
+        # The literal is safe (_literal): Django marks its translation safe too, and escapes nothing.
+        value = mark_safe(gettext(self.msgid).replace("%%", "%"))
         if self.asvar:
             context[self.asvar] = value
             return ""
@@ -46,7 +41,8 @@ def _literal(node: django_i18n.TranslateNode) -> str | None:
     if node.noop or node.message_context is not None or expression.filters or not isinstance(expression.var, Variable):
         return None
     literal = expression.var.literal
-    return literal if isinstance(literal, str) else None
+    # Django's Variable marks a template's string literal safe; anything else is left to Django's node.
+    return literal if isinstance(literal, SafeData) and isinstance(literal, str) else None
 
 
 def do_translate(parser, token):
