@@ -30,11 +30,12 @@ def portal_view(view=None, *, admin_only: bool = False):
                 return redirect_to_login(request.get_full_path())
             if not user.is_partner_user or (admin_only and not user.is_partner_admin):
                 raise PermissionDenied
-            partner = partner_for_user(user)
-            if partner is None or not partner.is_active:
-                raise PermissionDenied
-            request.partner = partner
             with prepared_statements():  # every portal page reads one partner's rows by key
+                with prepared_statements(generic=True):  # a look-up by the user's key
+                    partner = partner_for_user(user)
+                if partner is None or not partner.is_active:
+                    raise PermissionDenied
+                request.partner = partner
                 return func(request, *args, **kwargs)
 
         wrapper.kyoso_access = "portal_admin" if admin_only else "portal"

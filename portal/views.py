@@ -21,12 +21,14 @@ from portal.access import portal_view
 from prm.accounts.models import User
 from prm.invitations import selectors as invitation_selectors
 from prm.invitations.forms import ColleagueInvitationForm
+from prm.postgres import prepared_statements
 from prm.ratelimits import RateLimited, client_ip
 from programs.recognition import badges_for
 
 
 @portal_view
 @require_GET
+@prepared_statements(generic=True)  # the partner's rows by key, nothing the user typed
 def home(request: HttpRequest) -> HttpResponse:
     partner = request.partner
     own = partner_portal_home(partner, open_items=5)

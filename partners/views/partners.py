@@ -63,10 +63,15 @@ def _headings(request: HttpRequest, sort: str) -> list[Heading]:
 
 @console_view
 @require_GET
-@prepared_statements()
 def partner_list(request: HttpRequest) -> HttpResponse:
     form = PartnerFilterForm(request.GET or None)
     filters = form.filters()
+    # The whole list in any order reads by key and keeps generic plans; a filtered one is planned for its values.
+    with prepared_statements(generic=filters == selectors.PartnerFilters(sort=filters.sort)):
+        return _partner_list(request, form, filters)
+
+
+def _partner_list(request: HttpRequest, form: PartnerFilterForm, filters: selectors.PartnerFilters) -> HttpResponse:
     partial = htmx_partial(request)
     stage_counts = None if partial else selectors.stage_counts()
     total = selectors.partner_total(filters, stage_counts) if stage_counts is not None else None
@@ -140,7 +145,7 @@ def partner_stage_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 @console_view
 @require_GET
-@prepared_statements()
+@prepared_statements(generic=True)
 def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
     partner = get_partner(pk)
     own = selectors.partner_page(partner, activities=5)

@@ -7,6 +7,7 @@ from django.db import DEFAULT_DB_ALIAS, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from prm.postgres import prepared_statements
 from prm.reads import ModelRows, fetch_rows
 
 
@@ -30,7 +31,8 @@ class UserManager(BaseUserManager):
         the one the ORM builds (prm.reads.ModelRows); any other look-up is the ORM's."""
         if args or kwargs.keys() != {"pk"} or type(kwargs["pk"]) is not int or self.model is not User or self.db != DEFAULT_DB_ALIAS:
             return super().get(*args, **kwargs)
-        rows = fetch_rows(_user_by_pk_sql(), {"id": kwargs["pk"]})
+        with prepared_statements(generic=True):  # on every signed-in request: planned once per connection
+            rows = fetch_rows(_user_by_pk_sql(), {"id": kwargs["pk"]})
         if not rows:
             raise User.DoesNotExist(f"{User._meta.object_name} matching query does not exist.")
         return _user_rows().instance(rows[0])

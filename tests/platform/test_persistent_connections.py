@@ -184,3 +184,89 @@ def test_keyed_pages_bind_values_apart_and_write_big_statements_out_while_other_
             assert Partner.objects.filter(pk__in=[people_a.partner.pk, *many]).exclude(pk__in=many).count() == 1
         assert Partner.objects.filter(pk__in=[people_a.partner.pk, *many]).exclude(pk__in=many).count() == 1
     connection.set_schema_to_public()
+
+
+def _plans(pattern: str) -> tuple[int, int]:
+    """How often PostgreSQL ran the prepared statement like `pattern` with a generic plan and with a custom one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) "
+                       "FROM pg_prepared_statements WHERE statement LIKE %s", [pattern])
+        generic, custom = cursor.fetchone()
+        return int(generic), int(custom)
+
+
+def _plan_cache_mode() -> str:
+    with connection.cursor() as cursor:  # outside prepared_statements: reads the setting, changes nothing
+        cursor.execute("SELECT current_setting('plan_cache_mode')")
+        return cursor.fetchone()[0]
+
+
+def test_keyed_pages_keep_one_generic_plan_and_every_other_bound_statement_is_planned_for_its_values(people_a):
+    """Left to itself, PostgreSQL plans a prepared statement for its values on its first five runs and, for a
+    statement of arrays of keys on the benchmark's tables, on every run after. Inside prepared_statements(generic=True)
+    a statement keeps one generic plan from its first prepared run; inside prepared_statements() on the same
+    connection afterwards, a statement is planned for its values again."""
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    partner = people_a.partner
+
+    def read(tag: str) -> None:  # how the keyed pages read several partners' rows (e.g. programs.recognition's badges)
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH ids(id) AS (SELECT unnest(%s::bigint[])) SELECT p.name, '{tag}' FROM ids "
+                           "JOIN partners_partner p ON p.id = ids.id", [[partner.pk]])
+            assert cursor.fetchall() == [(partner.name, tag)]
+
+    def plans(tag: str) -> tuple[int, int]:
+        return _plans(f"%SELECT p.name, '{tag}' FROM ids%")
+
+    with tenant_context(people_a.tenant):
+        with prepared_statements():
+            for _run in range(threshold + 4):
+                read("before")
+        assert plans("before") == (0, 4)
+        with prepared_statements(generic=True):
+            for _run in range(threshold + 4):
+                read("keyed")
+            assert _plan_cache_mode() == "force_generic_plan"
+            with prepared_statements():  # a block inside keeps the outer block's generic plans
+                read("keyed")
+        assert plans("keyed") == (5, 0)
+        with prepared_statements():
+            for _run in range(threshold + 4):
+                read("after")
+            assert _plan_cache_mode() == "auto"
+        assert plans("after") == (0, 4)
+    connection.set_schema_to_public()
+
+
+def test_a_rolled_back_plan_setting_is_set_again_before_the_next_keyed_statement(people_a):
+    """A rollback undoes a SET made inside what it rolls back: the connection forgets what it set and sets it again,
+    so a statement the matcher binds is never run with a generic plan it did not ask for, nor a keyed one without."""
+    from django.db import transaction
+
+    def keyed() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM partners_partner WHERE id = ANY(%s)", [[people_a.partner.pk]])
+
+    with tenant_context(people_a.tenant):
+        with prepared_statements():
+            keyed()
+        assert _plan_cache_mode() == "auto"
+        with pytest.raises(RuntimeError), transaction.atomic():
+            with prepared_statements(generic=True):
+                keyed()
+                assert _plan_cache_mode() == "force_generic_plan"
+            raise RuntimeError("roll back")
+        assert _plan_cache_mode() == "auto"  # undone with the savepoint
+        with prepared_statements(generic=True):
+            keyed()
+            assert _plan_cache_mode() == "force_generic_plan"
+        with pytest.raises(RuntimeError), transaction.atomic():
+            with prepared_statements():
+                keyed()
+                assert _plan_cache_mode() == "auto"
+            raise RuntimeError("roll back")
+        assert _plan_cache_mode() == "force_generic_plan"
+        with prepared_statements():
+            keyed()
+            assert _plan_cache_mode() == "auto"
+    connection.set_schema_to_public()
