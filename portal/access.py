@@ -31,7 +31,7 @@ def portal_view(view=None, *, admin_only: bool = False):
             if not user.is_partner_user or (admin_only and not user.is_partner_admin):
                 raise PermissionDenied
             with prepared_statements():  # every portal page reads one partner's rows by key
-                with prepared_statements(generic=True):  # a look-up by the user's key
+                with prepared_statements(generic=None):  # a look-up by the user's key: planned alike either way
                     partner = partner_for_user(user)
                 if partner is None or not partner.is_active:
                     raise PermissionDenied

@@ -31,7 +31,7 @@ class UserManager(BaseUserManager):
         the one the ORM builds (prm.reads.ModelRows); any other look-up is the ORM's."""
         if args or kwargs.keys() != {"pk"} or type(kwargs["pk"]) is not int or self.model is not User or self.db != DEFAULT_DB_ALIAS:
             return super().get(*args, **kwargs)
-        with prepared_statements(generic=True):  # on every signed-in request: planned once per connection
+        with prepared_statements(generic=None):  # on every signed-in request: a key look-up, planned once
             rows = fetch_rows(_user_by_pk_sql(), {"id": kwargs["pk"]})
         if not rows:
             raise User.DoesNotExist(f"{User._meta.object_name} matching query does not exist.")

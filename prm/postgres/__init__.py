@@ -25,16 +25,20 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 _PREPARED: ContextVar[bool] = ContextVar("kyoso_prepared_statements", default=False)
-_GENERIC: ContextVar[bool] = ContextVar("kyoso_generic_plans", default=False)
+_GENERIC: ContextVar[bool | None] = ContextVar("kyoso_generic_plans", default=False)
 
 
 @contextmanager
-def prepared_statements(*, generic: bool = False) -> Iterator[None]:
+def prepared_statements(*, generic: bool | None = False) -> Iterator[None]:
     """Statements run inside may be prepared (after KYOSO_DB_PREPARE_THRESHOLD runs on the connection). Also a
-    view's decorator, `@prepared_statements()`, for a view whose statements read by key. With generic=True they
-    keep one generic plan (see the module); a block inside keeps its outer block's choice of generic plans."""
+    view's decorator, `@prepared_statements()`, for a view whose statements read by key.
+
+    generic: True, they keep one generic plan (see the module); None, they run with the plans the connection has,
+    for a look-up by a unique key that is planned alike either way (the signed-in user, the rep's partner on every
+    request: asking for a mode there would switch the connection twice on every request of a page that asks for the
+    other); False, a block inside another keeps the outer block's choice, and one alone is planned for its values."""
     token = _PREPARED.set(True)
-    generic_token = _GENERIC.set(True) if generic else None
+    generic_token = _GENERIC.set(generic) if generic is not False else None
     try:
         yield
     finally:
@@ -47,5 +51,6 @@ def may_prepare() -> bool:
     return _PREPARED.get()
 
 
-def generic_plans() -> bool:
+def generic_plans() -> bool | None:
+    """True: generic plans; False: plans for the values; None: either, as the connection has it."""
     return _GENERIC.get()

@@ -68,8 +68,9 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         """plan_cache_mode as the block asks (prm.postgres.prepared_statements), set only when it differs from what
         the connection has: it matters to statements whose values are bound apart, and only KeyedCursor binds so, so
         it is checked here rather than reset when a block ends (a block ended by an error could not reset it)."""
-        wanted = GENERIC if generic_plans() else DEFAULT
-        if self.kyoso_plan_mode == wanted or self.connection.info.transaction_status == pq.TransactionStatus.INERROR:
+        asked = generic_plans()
+        wanted = GENERIC if asked else DEFAULT
+        if asked is None or self.kyoso_plan_mode == wanted or self.connection.info.transaction_status == pq.TransactionStatus.INERROR:
             return  # a failed transaction runs nothing until its rollback, after which the mode is set again
         with self.connection.cursor() as cursor:
             cursor.execute("SET plan_cache_mode = force_generic_plan" if wanted == GENERIC else "RESET plan_cache_mode")

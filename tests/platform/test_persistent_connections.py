@@ -230,10 +230,16 @@ def test_keyed_pages_keep_one_generic_plan_and_every_other_bound_statement_is_pl
             with prepared_statements():  # a block inside keeps the outer block's generic plans
                 read("keyed")
         assert plans("keyed") == (5, 0)
+        with prepared_statements(generic=None):  # a key look-up on every request: runs with what the connection has
+            read("either")
+            assert _plan_cache_mode() == "force_generic_plan"
         with prepared_statements():
             for _run in range(threshold + 4):
                 read("after")
             assert _plan_cache_mode() == "auto"
+            with prepared_statements(generic=None):
+                read("either")
+                assert _plan_cache_mode() == "auto"
         assert plans("after") == (0, 4)
     connection.set_schema_to_public()
 
