@@ -6,6 +6,7 @@ annotations, filters and sorts are applied here like partners' own.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import EmptyResultSet
@@ -113,17 +114,32 @@ class PartnerPages:
 
     def __init__(self, filters: PartnerFilters):
         self.filters = filters
-        self.partners = partner_list(filters)
+
+    @functools.cached_property
+    def partners(self) -> QuerySet[Partner]:
+        return partner_list(self.filters)
 
     def count(self) -> int:
         return self.partners.count()
 
     def __getitem__(self, page: slice) -> list[Partner]:
+        if self.filters == PartnerFilters(sort=self.filters.sort):
+            keys, params = _whole_list_keys(self.filters.sort, page.start, page.stop)
+            return _page_rows(keys, params)
         try:
             keys, params = self.partners.values("pk")[page].query.sql_with_params()
         except EmptyResultSet:  # a filter that can match nothing
             return []
         return _page_rows(keys, params)
+
+
+@functools.lru_cache(maxsize=512)
+def _whole_list_keys(sort: str, start: int | None, stop: int | None) -> tuple[str, tuple]:
+    """The statement of a page's keys when nothing filters the list, compiled once per process for each order and
+    page: it names no vendor (search_path picks the tables) and holds no value a request gives, only the order, the
+    page's bounds and the registered columns' annotations, which their apps register once as they load. Building
+    the list's queryset with those annotations and compiling it were a tenth of the partner list's work in Python."""
+    return partner_list(PartnerFilters(sort=sort)).values("pk")[start:stop].query.sql_with_params()
 
 
 # What a row of the list shows (partners_tags.partner_rows), in the model's column order (Model.from_db's), and its

@@ -107,6 +107,25 @@ def test_a_pages_rows_carry_the_values_of_the_orm_query_with_the_owners_annotati
         assert any(parent for _owner, parent in names_shown) and any(row.tier_name for row in rows)
 
 
+@pytest.mark.parametrize("sort", ["name", "-tier", "health", "-active"])
+def test_the_unfiltered_lists_statement_compiled_once_reads_each_vendors_own_partners(people_a, people_b, listed,
+                                                                                       sort):
+    """The keys statement of a list nothing filters is compiled once per process for each order and page
+    (listing._whole_list_keys): the ORM's statement for it, naming no vendor, so each vendor reads its own."""
+    from partners.selectors.listing import PartnerFilters, _whole_list_keys, partner_list
+
+    with tenant_context(people_b.tenant):
+        theirs = PartnerFactory(name="Z別会社", name_kana="ンン")
+    for _round in range(2):
+        assert _names(people_a.console(people_a.channel_manager), f"sort={sort}") == ORDERS[sort]
+        other = people_b.console(people_b.channel_manager).get(f"/partners/?sort={sort}")
+        shown = [partner.name for partner in other.context["page"].object_list]
+        assert theirs.name in shown and not set(shown) & set(PARTNERS)
+    with tenant_context(people_a.tenant):
+        assert _whole_list_keys.cache_info().currsize >= 1
+        assert _whole_list_keys(sort, 0, 50) == partner_list(PartnerFilters(sort=sort)).values("pk")[0:50].query.sql_with_params()
+
+
 def test_partners_without_a_tier_or_score_come_last_both_ways(people_a, listed):
     client = people_a.console(people_a.channel_manager)
     for sort in ("tier", "-tier", "health", "-health"):
