@@ -3,8 +3,9 @@
 Serves the production settings (bench/kyoso_bench_site.py: production plus the bare view) with gunicorn,
 3 sync workers with prm.gunicorn_conf as the Dockerfile runs them, on a free port of 127.0.0.1, against the benchmark database.
 Then loads each page for N seconds (--runs, 10 by default; 1 under --smoke) from 6 threads, each keeping
-one request in flight, and prints one table: requests per second, p50/p95/p99 and the share of the bare
-view's requests per second.
+one request in flight, and prints one table: requests per second, p50/p95/p99, the share of the bare
+view's requests per second, and the CPU a request took in the web server and in PostgreSQL (when it runs on
+this machine, as the embedded one does: it shares the cores, so a page's statements cost throughput there too).
 
 The pages: the console's partner list and a partner's page as a channel manager, the portal's home and
 a deal registration POST (a new customer each time, answered by the redirect) as a partner rep, in the
@@ -61,11 +62,17 @@ class Figures:
     wrong: dict[int, int] = field(default_factory=dict)
     sent: int = 0  # warm-up included
     cpu: float = 0.0  # seconds of CPU the server's processes spent meanwhile
+    db_cpu: float | None = None  # seconds of CPU PostgreSQL's processes spent meanwhile (None: not on this machine)
 
     @property
     def cpu_ms(self) -> float:
         """The server's CPU per request: steadier than latency on a machine others share."""
         return self.cpu / self.sent * 1000 if self.sent else float("nan")
+
+    @property
+    def db_cpu_ms(self) -> float:
+        """PostgreSQL's CPU per request: it shares this machine's cores with the web server."""
+        return self.db_cpu / self.sent * 1000 if self.sent and self.db_cpu is not None else float("nan")
 
     @property
     def per_second(self) -> float:
@@ -90,11 +97,14 @@ def bench_web(runs: int) -> None:
         for label, tree in trees:
             servers[label] = _serve(tree, setup, workers=workers, smoke=common.SMOKE)
         results: dict[str, dict[str, Figures]] = {label: {} for label, _ in trees}
+        database = _database_processes()
         for endpoint in setup.endpoints:
             for label, _ in trees:
-                cpu_before = servers[label].cpu_seconds()
+                cpu_before, db_before = servers[label].cpu_seconds(), _cpu_seconds(database)
                 figures = _load(servers[label].port, endpoint, seconds)
                 figures.cpu = servers[label].cpu_seconds() - cpu_before
+                if database is not None:
+                    figures.db_cpu = _cpu_seconds(database) - db_before
                 if figures.wrong or not figures.count:
                     raise AssertionError(f"web: {label} {endpoint.label} answered {figures.wrong or 'nothing'} "
                                          f"(expected {endpoint.expect})\n{servers[label].log_tail()}")
@@ -222,6 +232,37 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _database_processes():
+    """PostgreSQL's postmaster when it runs on this machine and this user may read its data directory (the embedded
+    server): its processes' CPU is counted per page. None for a server elsewhere."""
+    import psutil
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW data_directory")
+            folder = Path(cursor.fetchone()[0])
+        return psutil.Process(int((folder / "postmaster.pid").read_text().split()[0]))
+    except Exception:  # noqa: BLE001 — no right to read the setting, another machine's server, a file we may not read
+        return None
+
+
+def _cpu_seconds(postmaster) -> float:
+    """User and system CPU of the postmaster and its backends so far (0 without one)."""
+    import psutil
+
+    if postmaster is None:
+        return 0.0
+    total = 0.0
+    for process in (postmaster, *postmaster.children()):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def _free_port() -> int:
@@ -358,11 +399,12 @@ def _load(port: int, endpoint: Endpoint, seconds: float) -> Figures:
 def _print_table(endpoints: list[Endpoint], results: dict[str, dict[str, Figures]], seconds: float, workers: int) -> None:
     labels = list(results)
     print(f"web: gunicorn {workers} sync workers, production settings, {CONCURRENCY} connections, "
-          f"{seconds:.0f} s a page; latencies in ms; cpu/req: ms of the web server's CPU a request")
+          f"{seconds:.0f} s a page; latencies in ms; cpu/req: ms of the web server's CPU a request; "
+          f"db/req: ms of PostgreSQL's CPU a request (its backends and background processes, on this machine)")
     width = max(len(endpoint.label) for endpoint in endpoints)
     head = f"{'endpoint':<{width}}"
     for label in labels:
-        head += f" | {label + ' req/s':>13} {'p50':>6} {'p95':>6} {'p99':>6} {'÷ bare':>7} {'cpu/req':>7}"
+        head += f" | {label + ' req/s':>13} {'p50':>6} {'p95':>6} {'p99':>6} {'÷ bare':>7} {'cpu/req':>7} {'db/req':>6}"
     print(head)
     print("-" * len(head))
     for endpoint in endpoints:
@@ -372,7 +414,7 @@ def _print_table(endpoints: list[Endpoint], results: dict[str, dict[str, Figures
             bare = results[label][endpoints[0].label].per_second
             share = figures.per_second / bare if bare else float("nan")
             line += (f" | {figures.per_second:>13.1f} {figures.percentile(0.5):>6.1f} {figures.percentile(0.95):>6.1f} "
-                     f"{figures.percentile(0.99):>6.1f} {share:>7.1%} {figures.cpu_ms:>7.1f}")
+                     f"{figures.percentile(0.99):>6.1f} {share:>7.1%} {figures.cpu_ms:>7.1f} {figures.db_cpu_ms:>6.1f}")
         print(line)
     if len(labels) == 2:
         changes = []

@@ -37,6 +37,27 @@ def test_every_benchmark_runs_at_a_tiny_size_and_leaves_nothing_behind(django_db
     for name in bench.run.TARGETS:
         assert f"smoke: {name} ran in" in output, output[-6000:]
     _nothing_left_behind(django_db_blocker)
+    _web_counts_both_servers_cpu(output, django_db_blocker)
+
+
+def _web_counts_both_servers_cpu(output: str, django_db_blocker) -> None:
+    """`bench web` prints each page's CPU a request in the web server and in PostgreSQL: PostgreSQL's is counted
+    when its data directory is on this machine (the embedded server, as here), and is more than nothing for a page
+    that reads."""
+    import math
+    from pathlib import Path
+
+    from django.db import connection
+
+    rows = {line.split("|")[0].strip(): line.split("|")[-1].split() for line in output.splitlines()
+            if line.startswith(("bare view ", "console: ", "portal: ")) and "|" in line}
+    assert set(rows) >= {"bare view", "console: partner detail", "portal: home"}, output[-6000:]
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SHOW data_directory")
+        local = (Path(cursor.fetchone()[0]) / "postmaster.pid").exists()
+    web_cpu, db_cpu = (float(value) for value in rows["console: partner detail"][-2:])
+    assert web_cpu > 0, output[-6000:]
+    assert (db_cpu > 0) if local else math.isnan(db_cpu), output[-6000:]
 
 
 def test_the_search_benchmark_runs_at_a_tiny_size(django_db_setup, django_db_blocker):
