@@ -250,16 +250,22 @@ def _database_processes():
 
 
 def _cpu_seconds(postmaster) -> float:
-    """User and system CPU of the postmaster and its backends so far (0 without one)."""
+    """User and system CPU of the postmaster and its processes so far (0 without one): the running ones', and the
+    ended ones' that the postmaster has collected (a backend or an autovacuum worker that exits takes its CPU out of
+    the running ones; a page that wrote, as the registration does, then counted less than nothing)."""
     import psutil
 
     if postmaster is None:
         return 0.0
-    total = 0.0
-    for process in (postmaster, *postmaster.children()):
+    try:
+        own = postmaster.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = own.user + own.system + own.children_user + own.children_system
+    for process in postmaster.children():
         try:
             times = process.cpu_times()
-        except psutil.NoSuchProcess:
+        except psutil.NoSuchProcess:  # ended meanwhile: counted in children_* once collected
             continue
         total += times.user + times.system
     return total
