@@ -214,15 +214,10 @@ class Server:
         """User and system CPU of gunicorn and its workers so far."""
         import psutil
 
-        total = 0.0
         try:
-            master = psutil.Process(self.process.pid)
-            for process in (master, *master.children(recursive=True)):
-                times = process.cpu_times()
-                total += times.user + times.system
+            return _tree_cpu_seconds(psutil.Process(self.process.pid))
         except psutil.NoSuchProcess:
-            pass
-        return total
+            return 0.0
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -250,24 +245,32 @@ def _database_processes():
 
 
 def _cpu_seconds(postmaster) -> float:
-    """User and system CPU of the postmaster and its processes so far (0 without one): the running ones', and the
-    ended ones' that the postmaster has collected (a backend or an autovacuum worker that exits takes its CPU out of
-    the running ones; a page that wrote, as the registration does, then counted less than nothing)."""
+    """User and system CPU of PostgreSQL's processes so far (0 without a postmaster here)."""
     import psutil
 
     if postmaster is None:
         return 0.0
     try:
-        own = postmaster.cpu_times()
+        return _tree_cpu_seconds(postmaster)
     except psutil.NoSuchProcess:
         return 0.0
+
+
+def _tree_cpu_seconds(root) -> float:
+    """User and system CPU of a process and its descendants so far: the running ones', and the ended ones' that
+    their parents collected (children_user, children_system). A process that exits takes its CPU out of the running
+    ones (an autovacuum worker during the registration's load made PostgreSQL's count less than nothing); once
+    collected, its parent holds it. Raises NoSuchProcess when `root` itself has ended."""
+    import psutil
+
+    own = root.cpu_times()
     total = own.user + own.system + own.children_user + own.children_system
-    for process in postmaster.children():
+    for process in root.children(recursive=True):
         try:
             times = process.cpu_times()
-        except psutil.NoSuchProcess:  # ended meanwhile: counted in children_* once collected
+        except psutil.NoSuchProcess:  # ended meanwhile: counted in its parent's children_* once collected
             continue
-        total += times.user + times.system
+        total += times.user + times.system + times.children_user + times.children_system
     return total
 
 

@@ -68,6 +68,11 @@ class PartnerFilters:
     # Registered column key → the option chosen in its filter (partners.list_columns).
     columns: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def whole_list(self) -> bool:
+        """Nothing narrows the list (it may be in any order): its statements read by key, with no value the user gave."""
+        return self == PartnerFilters(sort=self.sort)
+
 
 def with_contact_counts(qs: QuerySet[Partner]) -> QuerySet[Partner]:
     return qs.annotate(
@@ -123,7 +128,7 @@ class PartnerPages:
         return self.partners.count()
 
     def __getitem__(self, page: slice) -> list[Partner]:
-        if self.filters == PartnerFilters(sort=self.filters.sort):
+        if self.filters.whole_list:
             keys, params = _whole_list_keys(self.filters.sort, page.start, page.stop)
             return _page_rows(keys, params)
         try:

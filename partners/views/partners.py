@@ -67,7 +67,7 @@ def partner_list(request: HttpRequest) -> HttpResponse:
     form = PartnerFilterForm(request.GET or None)
     filters = form.filters()
     # The whole list in any order reads by key and keeps generic plans; a filtered one is planned for its values.
-    with prepared_statements(generic=filters == selectors.PartnerFilters(sort=filters.sort)):
+    with prepared_statements(generic=filters.whole_list):
         return _partner_list(request, form, filters)
 
 
