@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
@@ -10,6 +11,14 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+09:00$")
+
+
+def _early_in_a_minute(seconds_needed: float = 15.0) -> None:
+    """Counts kept per calendar minute (the key's rate, its use in the audit log) see every request of a test
+    in one minute only when the test starts with enough of the minute left: wait for the next one otherwise."""
+    into = time.time() % 60
+    if into > 60 - seconds_needed:
+        time.sleep(60 - into + 0.05)
 
 
 def _walk(world, path: str, key: str) -> list[dict]:
@@ -133,6 +142,7 @@ def test_it_does_not_accept_a_signed_in_session(world, unblocked):
 
 def test_it_answers_429_with_retry_after_past_the_keys_rate(world, settings):
     settings.KYOSO_API_RATE_PER_MINUTE = 3
+    _early_in_a_minute()
     statuses = [world.get("/api/v1/partners?limit=1", key="partner_a_read").status for _ in range(5)]
     assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429], statuses
     refused = world.get("/api/v1/partners?limit=1", key="partner_a_read")
@@ -145,6 +155,7 @@ def test_it_records_the_keys_use_in_the_audit_log_and_last_used(world, unblocked
     from api.models import ApiKey
     from incentives.models import AuditEntry
 
+    _early_in_a_minute()
     world.get("/api/v1/partners?limit=1", key="partner_b")
     world.get("/api/v1/partners?limit=2", key="partner_b")
     key = world.keys["partner_b"]
