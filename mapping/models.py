@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from deals.models import CustomerKeyFields, CustomerSegmentFields
+from deals.models import CustomerKeyFields, CustomerSegmentFields, customer_key_indexes
 
 
 class VendorPopulation(models.TextChoices):
@@ -70,19 +70,10 @@ class CustomerRecord(CustomerKeyFields, CustomerSegmentFields):
     customer_list = models.ForeignKey(CustomerList, on_delete=models.CASCADE, related_name="records",
                                       db_constraint=False)
     line = models.PositiveIntegerField()
-    # The keys again, indexed for equality only (Meta.indexes): db_index on a CharField would add
-    # a second, LIKE index per key that the joins never use and every COPY has to fill.
-    name_key = models.CharField(max_length=200, editable=False)
-    corporate_key = models.CharField(max_length=13, blank=True, editable=False)
-    domain_key = models.CharField(max_length=254, blank=True, editable=False)
 
     class Meta:
         ordering = ["customer_list", "line"]
-        indexes = [
-            models.Index(fields=["name_key"], name="record_name_key"),
-            models.Index(fields=["corporate_key"], name="record_corporate_key"),
-            models.Index(fields=["domain_key"], name="record_domain_key"),
-        ]
+        indexes = customer_key_indexes("record")
 
 
 class ListUpload(models.Model):
