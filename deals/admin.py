@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from deals.models import (
+    CUSTOMER_KEYS,
     DealEvent,
     DealRegistration,
     DealSettings,
@@ -65,7 +66,7 @@ class OpportunityInline(admin.TabularInline):
 class DirectAccountAdmin(admin.ModelAdmin):
     list_display = ["customer_name", "corporate_number", "web_domain", "owner"]
     search_fields = ["customer_name", "corporate_number", "web_domain"]
-    readonly_fields = ["name_key", "corporate_key", "domain_key"]
+    readonly_fields = CUSTOMER_KEYS
     inlines = [OpportunityInline]
 
     def save_model(self, request, obj, form, change):
@@ -85,6 +86,6 @@ class LeadRecipientAdmin(admin.ModelAdmin):
 admin.site.register(Product, list_display=["code", "name", "is_active"])
 admin.site.register(DealSettings)
 admin.site.register(Lead, list_display=["customer_name", "status", "accepted_by", "created_at"], raw_id_fields=["accepted_by"],
-                    readonly_fields=["name_key", "corporate_key", "domain_key"])
+                    readonly_fields=CUSTOMER_KEYS)
 admin.site.register(LeadOffer, list_display=["lead", "partner", "status", "offered_at", "expires_at"],
                     raw_id_fields=["lead", "partner"])

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from deals import matching
 from deals.models import (
+    CUSTOMER_KEYS,
     DECIDED_STAGES,
     HOLDING_STAGES,
     OPEN_STAGES,
@@ -135,7 +136,7 @@ def competes(deal: DealRegistration, other: DealRegistration) -> bool:
 def stored_key_sets(records) -> tuple[list[str], list[str], list[str]]:
     """The name keys, corporate numbers and domains the records store (empty ones left out), for one look-up."""
     names, numbers, domains = ({value for record in records if (value := getattr(record, column))}
-                               for column in ("name_key", "corporate_key", "domain_key"))
+                               for column in CUSTOMER_KEYS)
     return sorted(names), sorted(numbers), sorted(domains)
 
 

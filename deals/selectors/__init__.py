@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from deals import matching
 from deals.models import (
+    CUSTOMER_KEYS,
     OPEN_STAGES,
     DealRegistration,
     DirectAccount,
@@ -99,7 +100,7 @@ def lead_list() -> QuerySet[Lead]:
 # --------------------------------------------------------------------------- account mapping
 
 # The vendor's own customer populations, as rows of matcher keys, for account mapping's joins.
-KEY_COLUMNS = ("id", "customer_name", "name_key", "corporate_key", "domain_key")
+KEY_COLUMNS = ("id", "customer_name", *CUSTOMER_KEYS)
 
 
 def customer_population(population: str, *, exclude_partner: Partner | None = None) -> QuerySet:

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from deals import matching
-from deals.models import DECIDED_STAGES, HOLDING_STAGES, DealRegistration, DealSettings, DirectAccount, RuleMode, Stage
+from deals.models import CUSTOMER_KEYS, DECIDED_STAGES, HOLDING_STAGES, DealRegistration, DealSettings, DirectAccount, RuleMode, Stage
 from deals.services import _stored_keys, competes, rivals_of, stored_key_sets
 
 # What happens to a waiting registration that loses, under each conflict rule: while the registration it loses to
@@ -200,7 +200,7 @@ def _customer_order() -> list[list[_Slot]]:
         stage__in=(*HOLDING_STAGES, Stage.WON)).only(*_ORDER_COLUMNS).order_by("registered_at", "pk"))
     by_key: dict[tuple[str, str], list[DealRegistration]] = {}
     for row in rows:
-        for column in ("name_key", "corporate_key", "domain_key"):
+        for column in CUSTOMER_KEYS:
             if value := getattr(row, column):
                 by_key.setdefault((column, value), []).append(row)
     parent = {row.pk: row.pk for row in rows}
@@ -216,7 +216,7 @@ def _customer_order() -> list[list[_Slot]]:
         if row.stage != Stage.REGISTERED:
             continue
         members.add(row.pk)
-        sharing = {other.pk: other for column in ("name_key", "corporate_key", "domain_key")
+        sharing = {other.pk: other for column in CUSTOMER_KEYS
                    for other in by_key.get((column, getattr(row, column)), ())}
         for other in sharing.values():
             same = (matching.same_customer(_stored_keys(row), _stored_keys(other)) if other.stage == Stage.REGISTERED
