@@ -39,7 +39,8 @@ def _backward() -> list[str]:
 def _state() -> list:
     lengths = {"name_key": 200, "corporate_key": 13, "domain_key": 254}
     operations: list = []
-    for model, prefix in (("dealregistration", "deal"), ("directaccount", "direct_account"), ("lead", "lead")):
+    for table, prefix, _old in OLD_NAMES:
+        model = table.removeprefix("deals_")
         for key, length in lengths.items():
             operations.append(migrations.AlterField(
                 model_name=model, name=key,

@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 from deals import matching, services
 from deals.models import CUSTOMER_KEYS
 from tests.deals.test_partner_first_registration import _nodes
-from tests.deals.test_partner_open_latest import _open_deals
+from tests.deals.test_partner_open_latest import _open_deals, _run_keeping_statements
 
 TABLES = {"deals_dealregistration": "deal", "deals_directaccount": "direct_account", "deals_lead": "lead",
           "mapping_customerrecord": "record"}
@@ -48,9 +48,9 @@ def test_the_holding_registrations_are_looked_up_through_the_key_indexes(people_
     with tenant_context(people_a.tenant):
         _open_deals(people_a, 2000)
         keys = matching.customer_keys("株式会社最新確認1", "", "nowhere.example.co.jp")  # one deal of 2,004
-        sql = services._matching_registrations_sql()
-        params = {**services._key_params(services._as_stored(keys)), "stages": list(services.HOLDING_STAGES),
-                  "exclude": None}
+        found, statements = _run_keeping_statements(lambda: services.matching_registrations(keys))
+        assert [deal.customer_name for deal in found] == ["株式会社最新確認1"]
+        (sql, params), = statements
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
             plan = cursor.fetchone()[0][0]["Plan"]
@@ -60,5 +60,4 @@ def test_the_holding_registrations_are_looked_up_through_the_key_indexes(people_
         # copies of another customer's deal.
         assert "Seq Scan" not in {node["Node Type"] for node in _nodes(plan)}, json.dumps(plan)
         assert max(node["Actual Rows"] for node in _nodes(plan) if node.get("Index Name")) <= 3, json.dumps(plan)
-        assert [deal.customer_name for deal in services.matching_registrations(keys)] == ["株式会社最新確認1"]
     connection.set_schema_to_public()

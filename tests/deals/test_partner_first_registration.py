@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 
 from deals.models import DealRegistration
 from deals.selectors import deal_milestones
-from tests.deals.test_partner_open_latest import _open_deals, _other_partners_deals
+from tests.deals.test_partner_open_latest import _open_deals, _other_partners_deals, _run_keeping_statements
 
 
 def _nodes(plan: dict):
@@ -28,15 +28,8 @@ def test_the_first_registration_comes_from_the_partner_registered_index(people_a
         # registered_at index would pass them all.
         others = _other_partners_deals(people_a)
         first = DealRegistration.objects.filter(partner=people_a.partner).aggregate(first=Min("registered_at"))["first"]
-        statements = []
-
-        def keep(execute, sql, params, many, context):
-            statements.append((sql, params))
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(keep):
-            milestones = deal_milestones([people_a.partner.pk, others[0]], quarter_target=10_000_000,
-                                         fiscal_start_month=4)
+        milestones, statements = _run_keeping_statements(lambda: deal_milestones(
+            [people_a.partner.pk, others[0]], quarter_target=10_000_000, fiscal_start_month=4))
         assert milestones[people_a.partner.pk][0] == first
         assert milestones[others[0]][0] == DealRegistration.objects.filter(partner_id=others[0]).aggregate(
             first=Min("registered_at"))["first"] < first

@@ -46,6 +46,18 @@ def _copies(deal_id: int, count: int, written: dict[str, str], params: dict | No
         cursor.execute("ANALYZE deals_dealregistration")
 
 
+def _run_keeping_statements(run):
+    """What `run()` returns, and the (sql, params) of every statement it ran."""
+    statements = []
+
+    def keep(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        return run(), statements
+
+
 def _other_partners_deals(people, partners: int = 100, each: int = 30) -> list[int]:
     """`partners` other partners with `each` deals apiece, all older than the partner's first: the vendor the indexes
     are for has many partners, and a statement's generic plan is chosen for any one of them."""
@@ -76,14 +88,7 @@ def test_the_latest_open_deals_and_wins_come_from_their_partial_indexes_even_und
     with tenant_context(people_a.tenant):
         _open_deals(people_a, 3000)
         _other_partners_deals(people_a)
-        statements = []
-
-        def keep(execute, sql, params, many, context):
-            statements.append((sql, params))
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(keep):
-            partner_deals(people_a.partner.pk, today=timezone.localdate())
+        _deals, statements = _run_keeping_statements(lambda: partner_deals(people_a.partner.pk, today=timezone.localdate()))
         (sql, params), = [(sql, params) for sql, params in statements if "'open' AS part" in sql]
         names: list[str] = []
 
