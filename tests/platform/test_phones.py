@@ -177,8 +177,8 @@ def _open(chromium, site: Site, person: Person, width: int = 1366) -> Tab:
                 page.press("input[name=code]", "Enter")
             if attempt or urlsplit(page.url).path != "/accounts/2fa/authenticate/":
                 break
-            # allauth takes a code once per period (keyed by user id): the demo admin is the same user in every demo
-            # vendor and has the same secret, so another test's sign-in in this period may have used this code.
+            # allauth takes a code once per period for a user (in the vendor's cache): this module's tests sign the
+            # demo admin in to the same vendor several times, so an earlier one in this period may have used it.
             while next(yield_hotp_counters_from_time()) == counter:
                 time.sleep(0.5)
     assert urlsplit(page.url).path == "/", f"{person.email} was not signed in: {page.url}"
