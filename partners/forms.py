@@ -117,6 +117,13 @@ class PartnerFilterForm(forms.Form):
     def column_fields(self):
         return [self[column.key] for column in list_columns.columns()]
 
+    def options_key(self) -> tuple:
+        """What an empty form's fields write that is not fixed by the code and the language: the staff the owner
+        box lists and each registered column's options (partners_tags.filter_fields keeps the markup by it)."""
+        columns = tuple((column.key, tuple((value, str(label)) for value, label in self.fields[column.key].choices))
+                        for column in list_columns.columns())
+        return tuple(staff_choices()), columns
+
     def filters(self) -> PartnerFilters:
         data = {}
         if self.is_bound:

@@ -293,3 +293,80 @@ def test_a_column_cannot_take_a_name_the_list_uses():
         list_columns.register(list_columns.ListColumn(
             key="stage", label="x", annotate=column.annotate, ordering=(), options=list, filter=column.filter,
             cell=column.cell, sql=column.sql))
+
+
+# The old template lines filter_fields replaced, drawn through Django's template engine: what the row must still write.
+FILTER_ROW_TEMPLATE = """{% load kyoso_forms %}    <div class="col-12 col-lg-3">{% field_block form.q "mb-0" %}</div>
+    <div class="col-6 col-md-4 col-lg">{% field_block form.partner_type "mb-0" %}</div>
+    <div class="col-6 col-md-4 col-lg">{% field_block form.stage "mb-0" %}</div>
+    {% for field in form.column_fields %}<div class="col-6 col-md-4 col-lg">{% field_block field "mb-0" %}</div>
+    {% endfor %}<div class="col-6 col-md-4 col-lg">{% field_block form.owner "mb-0" %}</div>
+    <div class="col-6 col-md-4 col-lg">{% field_block form.prefecture "mb-0" %}</div>
+"""
+
+
+def _row(form) -> str:
+    from django.template import Context, Template
+
+    return Template("{% load partners_tags %}    {% filter_fields form %}\n").render(Context({"form": form}))
+
+
+def test_the_filter_row_writes_what_the_field_blocks_wrote_and_keeps_an_empty_one(people_a, listed):
+    """partners_tags.filter_fields, empty and with values, in both languages, against the template it replaced; an
+    empty row is drawn once per vendor and language and then looked up, a row with values is drawn every time."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from partners.forms import PartnerFilterForm
+    from partners.templatetags import partners_tags
+
+    partners_tags._empty_filters.clear()
+    data = {"q": "商事", "stage": "retention", "tier": "gold", "owner": str(people_a.channel_manager.pk), "prefecture": "13"}
+    with tenant_context(people_a.tenant):
+        for language in ("ja", "en"):
+            with translation.override(language):
+                for values in (None, data):
+                    expected = Template(FILTER_ROW_TEMPLATE).render(Context({"form": PartnerFilterForm(values)}))
+                    assert _row(PartnerFilterForm(values)) == expected, (language, values)
+                    assert _row(PartnerFilterForm(values)) == expected, (language, values)  # kept, or drawn again
+                kept = partners_tags.filter_fields(PartnerFilterForm(None))
+                assert partners_tags.filter_fields(PartnerFilterForm(None)) is kept  # looked up, not drawn
+        ja, en = (str(html) for html in partners_tags._empty_filters.values())
+        assert len(partners_tags._empty_filters) == 2  # one a language; the rows with values were not kept
+        assert '<option value="gold">ゴールド</option>' in ja and '<option value="gold">ゴールド</option>' in en
+        assert ">ステージ<" in ja and ">Stage<" in en
+        bound = str(partners_tags.filter_fields(PartnerFilterForm(data)))
+        assert '<option value="retention" selected>' in bound and '<option value="gold" selected>' in bound
+        assert f'<option value="{people_a.channel_manager.pk}" selected>' in bound
+        assert 'value="商事"' in bound
+        assert len(partners_tags._empty_filters) == 2
+
+
+def test_an_empty_filter_row_follows_a_renamed_tier_and_new_staff_and_keeps_a_bounded_number(people_a, people_b,
+                                                                                             listed, monkeypatch):
+    from django.utils import translation
+
+    from partners.forms import PartnerFilterForm
+    from partners.templatetags import partners_tags
+    from tests.factories import UserFactory
+
+    partners_tags._empty_filters.clear()
+    with tenant_context(people_a.tenant), translation.override("ja"):
+        first = str(partners_tags.filter_fields(PartnerFilterForm(None)))
+        assert '<option value="gold">ゴールド</option>' in first
+        Tier.objects.filter(code="gold").update(name="ゴールドプラス")
+        renamed = str(partners_tags.filter_fields(PartnerFilterForm(None)))
+        assert '<option value="gold">ゴールドプラス</option>' in renamed and ">ゴールド<" not in renamed
+        newcomer = UserFactory(role="channel_manager", full_name="アルファ 新任")
+        staffed = str(partners_tags.filter_fields(PartnerFilterForm(None)))
+        assert f'<option value="{newcomer.pk}">アルファ 新任</option>' in staffed
+        assert len(partners_tags._empty_filters) == 3
+    with tenant_context(people_b.tenant), translation.override("ja"):
+        other = str(partners_tags.filter_fields(PartnerFilterForm(None)))
+        assert "ゴールドプラス" not in other and "アルファ 新任" not in other  # the other vendor's own tiers and staff
+    assert len(partners_tags._empty_filters) == 4
+    monkeypatch.setattr(partners_tags, "EMPTY_FILTERS_KEPT", 2)
+    with tenant_context(people_a.tenant), translation.override("en"):
+        partners_tags.filter_fields(PartnerFilterForm(None))
+    assert len(partners_tags._empty_filters) == 2  # the least recently used went first
+    assert list(partners_tags._empty_filters)[-1][:2] == (people_a.tenant.schema_name, "en")
