@@ -110,8 +110,11 @@ def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
     """The events the plans pay on, from the vendor's data, up to `until` inclusive; only those of
     `partner_ids` when given (see `partners_for_lines_of`). With `since` (event kind → first day, as
     `incremental.windows` gives), only the events of each kind from that day on, plus the wins of the
-    deals `wins_of`: what an incremental run reads, streamed from the database."""
-    events: list[engine.Event] = []
+    deals `wins_of`: what an incremental run reads, streamed from the database.
+
+    The events come in the natural order of their ids (engine.natural_key), which the engine's processing order
+    takes within a day (`engine.compute(…, ids_in_order=True)`): each source is read by id, a deal's events are
+    numbered in order, and the sources follow one another in the order of their ids' prefixes."""
     wins_of = set(wins_of)
     invoices = InvoicePayment.objects.filter(paid_on__lte=until)
     if partner_ids is not None:
@@ -126,7 +129,10 @@ def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
     first_product, deal_rows = deal_selectors.deals_for_commissions(partner_ids=partner_ids, window=window,
                                                                     wins_of=wins_of)
     # A full run builds an event per row of the history: what is the same for many rows is looked up once.
-    Event, append = engine.Event, events.append
+    Event = engine.Event
+    by_prefix: dict[str, list[engine.Event]] = {prefix: [] for prefix in ("deal", "invoice", *(
+        prefix for prefix, _event in SIGNAL_EVENTS.values()))}
+    append = by_prefix["deal"].append
     registered_from, won_from, cancelled_from = (start[engine.DEAL_REGISTERED], start[engine.DEAL_WON],
                                                  start[engine.DEAL_CANCELLED])
     codes: dict[int, str] = {}  # one code string per partner, shared by its events
@@ -149,8 +155,9 @@ def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
                 append(Event(f"deal:{pk}:3-cancelled", cancelled_on, partner, "deal_cancelled", None, deal, product))
     if since is not None:
         first_product = deal_selectors.first_product_codes(invoices.values("deal_id"))
+    append = by_prefix["invoice"].append
     for pk, deal_id, partner_id, paid_on, amount in plain_rows(invoices.values_list(
-            "pk", "deal_id", "deal__partner_id", "paid_on", "amount")):
+            "pk", "deal_id", "deal__partner_id", "paid_on", "amount").order_by("pk")):
         append(Event(f"invoice:{pk}", paid_on, code(partner_id), "invoice_paid", amount, str(deal_id),
                      first_product.get(deal_id, "")))
     signals_since = None if since is None else min(start[engine.CERTIFICATION_EARNED], start[engine.SESSION_ATTENDED])
@@ -158,8 +165,10 @@ def recorded_events(until: date, *, partner_ids: Iterable[int] | None = None,
             kinds=PAID_SIGNAL_KINDS, partner_ids=partner_ids, since=signals_since):
         prefix, event = SIGNAL_EVENTS[kind]
         if start[event] <= day <= until:
-            append(Event(f"{prefix}:{pk}", day, code(partner_id), event))
-    return events
+            by_prefix[prefix].append(Event(f"{prefix}:{pk}", day, code(partner_id), event))
+    # Ids of different prefixes differ in their first part ("deal:", "invoice:" …), which orders them.
+    return [event for prefix in sorted(by_prefix, key=lambda prefix: engine.natural_key(f"{prefix}:"))
+            for event in by_prefix[prefix]]
 
 
 def partners_for_lines_of(partner_id: int) -> set[int]:
@@ -320,7 +329,7 @@ def _full_lines(period_end: date, beat: Callable[[], None]) -> list[tuple]:
     infos = partner_infos()
     pending: list[tuple] = []
     for version in versions:
-        result = engine.compute(engine.parse_plan(version.document), events, infos)
+        result = engine.compute(engine.parse_plan(version.document), events, infos, ids_in_order=True)
         pending += _missing_lines(version, result, period_end)
         del result
         beat()
@@ -363,7 +372,7 @@ def _incremental_lines(period_end: date, since: date, beat: Callable[[], None]) 
     infos = partner_infos()
     pending: list[tuple] = []
     for version, plan in zip(versions, plans, strict=True):
-        result = engine.compute(plan, events, infos)
+        result = engine.compute(plan, events, infos, ids_in_order=True)
         pending += _missing_lines(version, result, period_end, since=since)
         beat()
     return pending

@@ -45,7 +45,7 @@ class DealWindow:
 
 class CommissionDeals(NamedTuple):
     first_products: dict[int, str]  # deal id → product code (first_product_codes) of the deals in `rows`
-    # (id, partner id, local day registered, stage, won amount, won on, local day closed, cancelled on)
+    # (id, partner id, local day registered, stage, won amount, won on, local day closed, cancelled on), by id
     rows: Iterator[tuple]
 
 
@@ -68,7 +68,7 @@ def deals_for_commissions(*, partner_ids: Iterable[int] | None = None, window: D
     products = first_product_codes(None if partner_ids is None and window is None else deals.values("pk"))
     return CommissionDeals(products, plain_rows(deals.values_list(
         "pk", "partner_id", TruncDate("registered_at"), "stage", "won_amount", "won_on", TruncDate("closed_at"),
-        "cancelled_on")))
+        "cancelled_on").order_by("pk")))
 
 
 def cancelled_wins_for_commissions(*, since: date, until: date) -> Iterator[tuple]:

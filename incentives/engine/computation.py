@@ -54,10 +54,12 @@ from incentives.engine.values import (
 )
 
 
-def compute(plan: Plan, events: Sequence[Event], partners: Mapping[str, PartnerInfo] | None = None) -> Result:
-    """Every line the plan pays for the events, per partner, in processing order."""
+def compute(plan: Plan, events: Sequence[Event], partners: Mapping[str, PartnerInfo] | None = None, *,
+            ids_in_order: bool = False) -> Result:
+    """Every line the plan pays for the events, per partner, in processing order. `ids_in_order`: the events
+    come in the natural order of their ids (dates.in_order)."""
     wins, cancelled = check(plan, events, partners)
-    ordered = in_order(events)
+    ordered = in_order(events, ids_in_order=ids_in_order)
     with exact():
         return _Run(plan, partners, wins, cancelled).run(ordered)
 

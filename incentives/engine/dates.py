@@ -29,10 +29,16 @@ def event_order(event: Event) -> tuple[date, tuple[tuple[str | int, ...], str]]:
     return event.occurred_on, natural_key(event.event_id)
 
 
-def in_order(events: Iterable[Event]) -> list[Event]:
+def in_order(events: Iterable[Event], *, ids_in_order: bool = False) -> list[Event]:
     """The events sorted by `event_order`. Sorted by day first and then one day's ties at a
-    time, so that the natural-order keys never exist for all events at once."""
+    time, so that the natural-order keys never exist for all events at once.
+
+    `ids_in_order`: the caller gives the events in the natural order of their ids (as
+    incentives.runs.recorded_events reads them). The sort by day keeps the order of equal days, so
+    each day's ties are in order already and their keys are not needed: a tenth of the time."""
     ordered = sorted(events, key=_day)
+    if ids_in_order:
+        return ordered
     start = 0
     counts = Counter(map(_day, ordered))  # events per day, counted in C
     for day in sorted(counts):

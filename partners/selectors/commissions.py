@@ -32,14 +32,14 @@ def parent_id_of(partner_id: int) -> int | None:
 def contact_signals_for_commissions(*, kinds: Iterable[str], partner_ids: Iterable[int] | None = None,
                                     since: date | None = None) -> Iterator[tuple]:
     """(id, kind, partner id, local day) of the contact signals of `kinds` (of `partner_ids` only, from the local
-    day `since` only, when given), streamed; the day is taken in SQL."""
+    day `since` only, when given), streamed by id; the day is taken in SQL."""
     signals = ContactSignal.objects.all()
     if partner_ids is not None:
         signals = signals.filter(partner_id__in=list(partner_ids))
     if since is not None:
         signals = signals.filter(occurred_at__gte=local_day_start(since))
     return plain_rows(signals.filter(kind__in=list(kinds)).values_list("pk", "kind", "partner_id",
-                                                                      TruncDate("occurred_at")))
+                                                                      TruncDate("occurred_at")).order_by("pk"))
 
 
 def contact_signal_times(signal_ids: Iterable[int], *, kinds: Iterable[str]) -> Iterator[tuple]:

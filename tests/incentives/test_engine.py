@@ -506,6 +506,19 @@ def test_a_days_events_sort_in_event_order_whatever_their_ids():
         assert engine.in_order(events) == sorted(events, key=engine.event_order)
 
 
+def test_events_given_in_their_ids_natural_order_need_only_a_sort_by_day():
+    """in_order(ids_in_order=True), for callers that read the events in their ids' natural order (the runs):
+    the stable sort by day is the whole of event_order then; given in another order, ties keep that order."""
+    rng = random.Random(5)
+    ids = sorted({f"{rng.choice(['deal', 'invoice', 'cert'])}:{rng.randint(1, 300)}:{rng.randint(1, 3)}"
+                  for _n in range(200)}, key=natural_key)
+    events = [ev(event_id, f"2026-04-0{rng.randint(1, 4)}", "P1", "session_attended") for event_id in ids]
+    assert engine.in_order(events, ids_in_order=True) == sorted(events, key=engine.event_order)
+    shuffled = events[::-1]
+    assert engine.in_order(shuffled) == sorted(events, key=engine.event_order)
+    assert engine.in_order(shuffled, ids_in_order=True) != sorted(events, key=engine.event_order)
+
+
 def test_same_day_events_run_in_natural_event_id_order_whatever_the_input_order():
     rule = {"id": "bonus", "kind": "threshold_bonus", "on": "deal_won", "period": "month", "threshold": 100, "amount": 1_000}
     events = [won("e10", "2026-04-01", "P10", 100), won("e9", "2026-04-01", "P10", 100), won("e2", "2026-04-01", "P2", 100)]

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
@@ -179,6 +181,50 @@ def test_a_new_plan_version_recomputes_every_month(people_a):
         runs.plan_publish(plan=Plan.objects.get(code=changed["code"]), document=changed, actor=None)
         run = _run_and_compare(MONTHS[3])
         assert run.since == MONTHS[0] and run.lines_added > 0
+
+
+def _unordered_ids(table: str) -> list[int]:
+    """The table's ids in the order a scan without ORDER BY gives them (the rows' places in the table)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table}")  # noqa: S608 — a fixed table name
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_events_come_in_their_ids_order_so_a_sort_by_day_is_the_processing_order(people_a):
+    """recorded_events reads each source by id and puts the sources in the order of their ids' prefixes, so the
+    runs' sort by day alone (in_order's ids_in_order) gives engine.event_order, ties of a day included: for the
+    whole history and for what an incremental run reads. Rows are rewritten first so that the tables no longer
+    hold them in id order, as a real history's corrections leave them."""
+    from incentives import engine, incremental
+
+    with tenant_context(people_a.tenant):
+        _publish(_example())
+        scenario = Scenario(people_a, random.Random(3))
+        for index, month in enumerate(MONTHS[:6]):
+            scenario.month(month)
+            if index:
+                scenario.change_earlier_wins(month)
+        for model in (DealRegistration, InvoicePayment, ContactSignal):  # the oldest rows move to the end
+            oldest = list(model.objects.order_by("pk").values_list("pk", flat=True)[:3])
+            model.objects.filter(pk__in=oldest).update(id=F("id"))
+            ids = _unordered_ids(model._meta.db_table)
+            assert ids != sorted(ids), model
+        until = MONTHS[5] + timedelta(days=29)
+        plans = [engine.parse_plan(version.document) for version in runs.active_versions()]
+        reads = {"whole history": runs.recorded_events(until),
+                 "incremental": runs.recorded_events(until, since=incremental.windows(plans, MONTHS[3]),
+                                                     wins_of=DealRegistration.objects.values_list("pk", flat=True)[:5])}
+        for label, events in reads.items():
+            ids = [event.event_id for event in events]
+            assert ids == sorted(ids, key=engine.natural_key), label
+            assert {event_id.split(":")[0] for event_id in ids} == {"deal", "invoice", "certification", "session"}
+            ordered = engine.in_order(events, ids_in_order=True)
+            assert ordered == sorted(events, key=engine.event_order), label
+            days = [event.occurred_on for event in ordered]
+            assert len(days) - len(set(days)) > 10, label  # days with several events: their order is tested too
+        events, infos = reads["whole history"], runs.partner_infos()
+        for plan in plans:
+            assert engine.compute(plan, events, infos, ids_in_order=True) == engine.compute(plan, events, infos)
 
 
 def test_verify_reports_a_ledger_that_differs_and_writes_nothing(people_a, capsys):
