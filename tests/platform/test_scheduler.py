@@ -242,15 +242,18 @@ def test_two_beats_and_a_killed_worker_run_each_vendors_job_once_in_its_slot(dja
         path = tmp_path / name / "beat-heartbeat"
         return path.read_text() if path.exists() else ""
 
+    def roles() -> tuple[str, str]:
+        """(the active beat, the standby) as their heartbeats say now: exactly one is active."""
+        active = _wait(lambda: [name for name in beats if heartbeat(name) == "active"], 30, "active beat", processes)
+        assert len(active) == 1
+        return active[0], next(name for name in beats if name != active[0])
+
     try:
         started = time.monotonic()
         workers = {"worker1": start("worker", "worker1"), "worker2": start("worker", "worker2")}
         beats = {"beat1": start("beat", "beat1"), "beat2": start("beat", "beat2")}
         _wait(lambda: heartbeat("beat1") and heartbeat("beat2"), 60, "heartbeat from both beats", processes)
-        active = _wait(lambda: [name for name in beats if heartbeat(name) == "active"], 30, "active beat", processes)
-        assert len(active) == 1
-        active = active[0]
-        standby = next(name for name in beats if name != active)
+        active, standby = roles()
         assert heartbeat(standby) == "standby"
 
         # Kill the worker that is inside a vendor's job (SIGKILL: no acknowledgement, no clean-up),
@@ -261,10 +264,7 @@ def test_two_beats_and_a_killed_worker_run_each_vendors_job_once_in_its_slot(dja
         killed_schema, killed_pid = marks[-1][0], marks[-1][2]
         killed = next(name for name, process in workers.items() if process.pid == killed_pid)
         # The beat active now: on a busy machine a beat may have stalled past the lock's 3 s and handed over since.
-        active = _wait(lambda: [name for name in beats if heartbeat(name) == "active"], 30, "active beat", processes)
-        assert len(active) == 1
-        active = active[0]
-        standby = next(name for name in beats if name != active)
+        active, standby = roles()
         workers[killed].send_signal(signal.SIGKILL)
         beats[active].send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
