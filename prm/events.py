@@ -10,7 +10,6 @@ the webhooks app (above every domain app) is the consumer, reached by task name 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,14 +19,13 @@ from decimal import Decimal
 from functools import cache
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from prm.after_commit import send_after_commit
 from prm.reads import ModelRows
-
-logger = logging.getLogger(__name__)
 
 # Every event a vendor or a partner can subscribe to, in the order of the subscription form.
 CATALOGUE: dict[str, Promise] = {
@@ -128,30 +126,11 @@ def _write(events: list[Event]) -> None:
         OutboxEvent(type=event.type, object_type=event.object_type, object_id=str(event.object_id),
                     partner_id=event.partner_id, data=_plain(event.data), occurred_at=event.occurred_at or now)
         for event in events])
+    # One dispatch after commit takes every row of the transaction (a seeding run publishes thousands): the send
+    # is asked for again with each write and queued once (prm.after_commit).
     schema = connection.schema_name
-    if any(getattr(entry[1], "kyoso_outbox_schema", None) == schema for entry in connection.run_on_commit):
-        return  # one dispatch after commit takes every row of the transaction (a seeding run publishes thousands)
-
-    def dispatch() -> None:
-        dispatch_soon(schema)
-
-    dispatch.kyoso_outbox_schema = schema  # type: ignore[attr-defined]
-    transaction.on_commit(dispatch)
-
-
-def dispatch_soon(schema: str) -> None:
-    """Queue the consumer's dispatch task for `schema`. A broker failure is logged, not raised: the change
-    has committed already, and the periodic sweep sends the rows that were left behind."""
-    from prm.celery import app
-
-    try:
-        # ignore_result: nobody reads what it returns, and a sender waiting for a result subscribes to its
-        # channel first (a Redis round trip more in the request that commits).
-        app.send_task(settings.KYOSO_OUTBOX_DISPATCH_TASK, kwargs={"schema_name": schema},
-                      queue=settings.KYOSO_WEBHOOK_QUEUE or None, headers={"_schema_name": schema},
-                      ignore_result=True)
-    except Exception:  # noqa: BLE001 — the sweep covers any failure to queue
-        logger.exception("could not queue the event dispatch for %s; the sweep will send it", schema)
+    send_after_commit(settings.KYOSO_OUTBOX_DISPATCH_TASK, {"schema_name": schema}, schema=schema,
+                      queue=settings.KYOSO_WEBHOOK_QUEUE or None, once_per_transaction=True)
 
 
 def _plain(value):

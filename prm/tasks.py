@@ -104,6 +104,16 @@ def tenant_probe(schema_name: str) -> dict[str, object]:
     return {"schema": connection.schema_name, "users": User.objects.count()}
 
 
+@shared_task(name="prm.tasks.sends_forward", acks_late=False, time_limit=60)
+def sends_forward(sends: list[list]) -> int:
+    """Send the tasks one transaction asked for after its commit (prm.after_commit), each with its queue and tenant.
+    Acknowledged on receipt, not late: a second delivery would send them all again (the notification e-mails
+    among them)."""
+    from prm import after_commit
+
+    return after_commit.forward(sends)
+
+
 @shared_task(bind=True, name="prm.tasks.deliver_email", acks_late=True, time_limit=300)
 def deliver_email(self, to: list[str], subject: str, text: str, html: str) -> int:
     """Send one rendered e-mail (see prm.mail); retried with exponential back-off, logged when given up."""

@@ -25,7 +25,9 @@ from partners.models import (
 from partners.selectors.lifecycle import lifecycle_facts
 from prm import events, locks
 from prm.accounts.models import User
+from prm.after_commit import send_after_commit
 
+STAGES_RECOMPUTE_TASK = "partners.tasks.partner_stages_recompute"  # partners.tasks (which imports this module)
 MAX_OVERRIDE_DAYS = 365
 
 
@@ -106,16 +108,15 @@ def _checklists_start(partner_ids: list[int]) -> None:
 
 
 def stages_recompute_soon(partner_ids) -> None:
-    """Recompute these partners' stages once the caller's transaction commits (a deal registered or won).
+    """Recompute these partners' stages once the caller's transaction commits (a deal registered or won): one task
+    for the partners of the whole transaction, sent with the transaction's other tasks (prm.after_commit).
 
     Robust: a broker that cannot take the message is logged and leaves the change to the nightly run, rather
     than failing the registration that has already been stored."""
-    from partners.tasks import partner_stages_recompute
-
-    ids, schema = sorted(set(partner_ids)), connection.schema_name  # type: ignore[attr-defined]  # django-tenants
-    transaction.on_commit(lambda: partner_stages_recompute.apply_async(
-        kwargs={"schema_name": schema, "partner_ids": ids}, headers={"_schema_name": schema},
-        ignore_result=True), robust=True)  # as prm.events.dispatch_soon
+    schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants
+    pending = send_after_commit(STAGES_RECOMPUTE_TASK, {"schema_name": schema, "partner_ids": []}, schema=schema,
+                                join=True)
+    pending["partner_ids"] = sorted(set(pending["partner_ids"]).union(partner_ids))
 
 
 @transaction.atomic

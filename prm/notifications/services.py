@@ -8,12 +8,14 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from prm.accounts.models import User
+from prm.after_commit import send_after_commit
 from prm.mail import current_vendor, render_and_queue, send_email
 from prm.messages import Text
 from prm.notifications import kinds
@@ -24,6 +26,7 @@ from prm.tenancy.urls import reverse_path, site_url, user_site_kind
 logger = logging.getLogger(__name__)
 
 
+EMAILS_TASK = "prm.notifications.tasks.notification_emails_send"  # prm.notifications.tasks (which imports this module)
 _NOTIFICATIONS = ModelRows(Notification)  # every notification is written by notify_all, a statement per 1,000
 
 _email_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("kyoso_notification_email_paused", default=False)
@@ -90,10 +93,22 @@ def notify_all(items: Iterable[tuple[str, Iterable[User | None], str, Message]])
 def _emails_after_commit(notification_ids: list[int]) -> None:
     """Once the transaction commits, queue one task that renders and sends these notifications' e-mails
     (emails_send): rendering is the worker's, not the request's, and the notifications of one transaction (a
-    deal registration makes two) share one message. Nothing is queued for work that rolls back: the ids join a
-    callback of the same transaction and savepoint only, which any rollback of theirs discards with them."""
+    deal registration makes two) share one task, sent with the transaction's other tasks (prm.after_commit).
+    Nothing is queued for work that rolls back: the ids join a send of the same transaction and savepoint only,
+    which any rollback of theirs discards with them."""
     vendor = current_vendor()
     schema = vendor.schema_name if vendor is not None else "public"
+    if settings.KYOSO_EMAIL_DELIVERY == "inline":
+        _emails_inline_after_commit(vendor, schema, notification_ids)
+        return
+    pending = send_after_commit(EMAILS_TASK, {"schema_name": schema, "notification_ids": []}, schema=schema,
+                                queue=settings.KYOSO_EMAIL_QUEUE or None, join=True)
+    pending["notification_ids"].extend(notification_ids)
+
+
+def _emails_inline_after_commit(vendor, schema: str, notification_ids: list[int]) -> None:
+    """KYOSO_EMAIL_DELIVERY=inline (no worker): render and send the e-mails in this process once the transaction
+    commits, those of one transaction and savepoint together, as a worker would."""
     level = set(connection.savepoint_ids)
     for entry in connection.run_on_commit:  # (savepoint ids, callback, robust)
         savepoints, callback = entry[0], entry[1]
@@ -102,13 +117,13 @@ def _emails_after_commit(notification_ids: list[int]) -> None:
             return
     pending = list(notification_ids)
 
-    def queue() -> None:
-        from prm.notifications.tasks import notification_emails_queue
+    def send() -> None:
+        from prm.notifications.tasks import notification_emails_inline
 
-        notification_emails_queue(vendor, schema, pending)
+        notification_emails_inline(vendor, schema, pending)
 
-    queue.kyoso_mail_schema, queue.kyoso_mail_ids = schema, pending  # type: ignore[attr-defined]  # found above
-    transaction.on_commit(queue)
+    send.kyoso_mail_schema, send.kyoso_mail_ids = schema, pending  # type: ignore[attr-defined]  # found above
+    transaction.on_commit(send)
 
 
 def emails_send(*, notification_ids: list[int]) -> int:

@@ -1,7 +1,6 @@
 import contextlib
 
 from celery import shared_task
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -17,7 +16,7 @@ def notifications_digest(schema_name: str) -> int:
     return services.digest_send()
 
 
-@shared_task(name="prm.notifications.tasks.notification_emails_send", time_limit=300)
+@shared_task(name="prm.notifications.tasks.notification_emails_send", acks_late=False, time_limit=300)
 def notification_emails_send(schema_name: str, notification_ids: list[int]) -> int:
     """Render the e-mails of notifications made by a committed transaction and queue each one's delivery
     (prm.tasks.deliver_email, which retries), in the vendor's time zone as its pages show times. Acknowledged
@@ -27,14 +26,8 @@ def notification_emails_send(schema_name: str, notification_ids: list[int]) -> i
         return services.emails_send(notification_ids=notification_ids)
 
 
-def notification_emails_queue(vendor, schema: str, notification_ids: list[int]) -> None:
-    """Queue notification_emails_send (with KYOSO_EMAIL_DELIVERY=inline, run it here and now)."""
-    kwargs = {"schema_name": schema, "notification_ids": notification_ids}
-    if settings.KYOSO_EMAIL_DELIVERY == "inline":
-        # After commit the caller may have left its tenant (a tenant_context inside the atomic block).
-        with contextlib.nullcontext() if connection.schema_name == schema else tenant_context(vendor):
-            notification_emails_send.apply(kwargs=kwargs)
-        return
-    # ignore_result: nobody reads it, and waiting for one would subscribe to its channel first (as prm.mail.enqueue)
-    notification_emails_send.apply_async(kwargs=kwargs, queue=settings.KYOSO_EMAIL_QUEUE or None,
-                                         headers={"_schema_name": schema}, ignore_result=True)
+def notification_emails_inline(vendor, schema: str, notification_ids: list[int]) -> None:
+    """Run notification_emails_send here and now (KYOSO_EMAIL_DELIVERY=inline: no worker)."""
+    # After commit the caller may have left its tenant (a tenant_context inside the atomic block).
+    with contextlib.nullcontext() if connection.schema_name == schema else tenant_context(vendor):
+        notification_emails_send.apply(kwargs={"schema_name": schema, "notification_ids": notification_ids})

@@ -333,6 +333,8 @@ KYOSO_EXPORT_QUEUE = env_str("KYOSO_EXPORT_QUEUE", "")  # empty: the heavy queue
 # The task that takes new outbox rows (prm.events); named, so the platform layer imports no app above it.
 KYOSO_OUTBOX_DISPATCH_TASK = "webhooks.tasks.events_dispatch"
 KYOSO_WEBHOOK_QUEUE = env_str("KYOSO_WEBHOOK_QUEUE", "")  # empty: Celery's default queue
+# The message that carries the tasks one transaction sends after its commit (prm.after_commit).
+KYOSO_AFTER_COMMIT_QUEUE = env_str("KYOSO_AFTER_COMMIT_QUEUE", "")  # empty: the interactive queue
 # Seconds to wait before each retry of a failed delivery (Standard Webhooks practice: about 24 hours in
 # all); after the last one the delivery is given up and the endpoint disabled.
 KYOSO_WEBHOOK_RETRY_SECONDS = env_int_list("KYOSO_WEBHOOK_RETRY_SECONDS", [5, 300, 1800, 7200, 18000, 36000, 36000],

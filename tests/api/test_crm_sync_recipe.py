@@ -75,7 +75,7 @@ def test_deals_reach_the_crm_store_and_crm_accounts_reach_kyoso(world, unblocked
     from webhooks import services as hook_services
     from webhooks.models import Endpoint
 
-    settings.KYOSO_WEBHOOK_QUEUE = hook_worker
+    settings.KYOSO_WEBHOOK_QUEUE = settings.KYOSO_AFTER_COMMIT_QUEUE = hook_worker  # and what carries several sends
     recipe = _recipe()
     store = tmp_path / "crm.sqlite3"
     made = in_vendor(world, lambda: hook_services.endpoint_create(

@@ -27,6 +27,7 @@ from partners.models import (
     Stage,
 )
 from partners.timeline import describe
+from prm.after_commit import pending_sends
 from tests.partners.factories import ContactFactory, PartnerFactory
 
 TODAY = date(2026, 12, 5)
@@ -141,7 +142,9 @@ def test_a_registered_deal_activates_the_partner_after_commit(people_a, django_c
         _sign(partner)
         with django_capture_on_commit_callbacks() as callbacks:
             _register(partner, people_a.partner_rep)
-        assert any(getattr(callback, "__qualname__", "").startswith("stages_recompute_soon") for callback in callbacks)
+        sends = [send for callback in callbacks for send in pending_sends(callback) or ()]
+        assert [send.kwargs for send in sends if send.task == "partners.tasks.partner_stages_recompute"] == [
+            {"schema_name": people_a.tenant.schema_name, "partner_ids": [partner.pk]}]
         lifecycle.stages_recompute(partner_ids=[partner.pk])  # what the queued task runs
         partner.refresh_from_db()
         assert partner.stage == Stage.ACTIVATION

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django_tenants.utils import tenant_context
 
 from prm import events
+from prm.after_commit import pending_sends
 from prm.notifications.models import Notification
 from prm.outbox.models import OutboxEvent
 from tests.webhooks.receiver import Receiver
@@ -252,8 +253,8 @@ def test_one_dispatch_is_queued_per_transaction_however_many_events_it_publishes
         for object_id in range(5):
             events.publish("deal.won", object_type="deal", object_id=object_id, data={})
         events.publish_many([events.Event("deal.lost", "deal", 9, None, {})])
-    assert [getattr(callback, "kyoso_outbox_schema", None) for callback in callbacks] == [
-        people_a.tenant.schema_name]
+    assert [[(send.task, send.kwargs) for send in pending_sends(callback)] for callback in callbacks] == [
+        [("webhooks.tasks.events_dispatch", {"schema_name": people_a.tenant.schema_name})]]
 
 
 def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt_with_the_reason(people_a, settings):
