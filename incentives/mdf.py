@@ -18,7 +18,7 @@ from partners.models import Partner
 from partners.selectors import partner_for_user
 from prm import locks
 from prm.accounts.models import User
-from prm.reads import fetch_rows
+from prm.reads import Later, Read
 from prm.uploads import check_upload
 from programs.benefits import benefits_for
 
@@ -35,22 +35,39 @@ def allocation_for(partner: Partner, fiscal_year: int, *, lock: bool = False) ->
     """
     if lock:
         locks.hold(f"incentives.mdf.{fiscal_year}", partner.pk)
-    manual = fetch_rows(f"""
+    return _allocation_of(partner, _manual_allocation_read(partner, fiscal_year, lock=lock).run())
+
+
+def allocation_later(partner: Partner, fiscal_year: int) -> Later[int]:
+    """allocation_for (without the lock), its statement sent with a page's others (prm.reads.resolve)."""
+    return Later([_manual_allocation_read(partner, fiscal_year)], lambda manual: _allocation_of(partner, manual))
+
+
+def _manual_allocation_read(partner: Partner, fiscal_year: int, *, lock: bool = False) -> Read[list[tuple]]:
+    return Read(f"""
         SELECT a.amount FROM {MdfAllocation._meta.db_table} a
          WHERE a.partner_id = %(partner)s AND a.fiscal_year = %(year)s{" FOR UPDATE" if lock else ""}""",
-                        {"partner": partner.pk, "year": fiscal_year})
+                {"partner": partner.pk, "year": fiscal_year}, list)
+
+
+def _allocation_of(partner: Partner, manual: list[tuple]) -> int:
     return manual[0][0] if manual else benefits_for(partner).mdf_allocation
 
 
 def committed(partner: Partner, fiscal_year: int) -> int:
+    return committed_read(partner, fiscal_year).run()
+
+
+def committed_read(partner: Partner, fiscal_year: int) -> Read[int]:
+    """What the year's approved activities committed of the allocation (claimed and reimbursed ones too)."""
     from partners.services import fiscal_year_bounds
 
     start, end = fiscal_year_bounds(fiscal_year)
-    [(total,)] = fetch_rows(f"""
+    return Read(f"""
         SELECT sum(r.approved_amount) FROM {MdfRequest._meta.db_table} r
          WHERE r.partner_id = %(partner)s AND r.starts_on >= %(start)s AND r.starts_on <= %(end)s
-           AND r.status IN ('approved', 'claimed', 'reimbursed')""", {"partner": partner.pk, "start": start, "end": end})
-    return int(total or 0)
+           AND r.status IN ('approved', 'claimed', 'reimbursed')""", {"partner": partner.pk, "start": start, "end": end},
+                lambda rows: int(rows[0][0] or 0))
 
 
 @transaction.atomic

@@ -9,30 +9,33 @@ from django.utils.safestring import SafeString
 
 from partners.models import Partner
 from partners.signals import partner_detail_header, partner_detail_panels
+from prm.reads import Later, Read
 
 
-def _score(page: dict, partner: Partner):
-    """The partner's health score row, read once for the header's fact and the card of the same page."""
-    from insights.dashboards.partner_health import score_of
+def _score(page: dict, partner: Partner) -> Read:
+    """The read of the partner's health score row, one for the header's fact and the card of the same page (sent
+    once with the page's other reads: prm.reads.resolve runs a read two answers share once)."""
+    from insights.dashboards.partner_health import score_read
 
     if "insights.health_score" not in page:
-        page["insights.health_score"] = score_of(partner)
+        page["insights.health_score"] = score_read(partner)
     return page["insights.health_score"]
 
 
-def health_card_panel(sender, *, request: HttpRequest, partner: Partner, page: dict, **kwargs) -> SafeString:
+def health_card_panel(sender, *, request: HttpRequest, partner: Partner, page: dict, **kwargs) -> Later[SafeString]:
     """The partner's health card on the console's partner page."""
     from insights.dashboards import health_card
 
-    return render_to_string("insights/_health_card.html", {"health": health_card(partner, score=_score(page, partner))})
+    return Later([_score(page, partner)], lambda score: render_to_string(
+        "insights/_health_card.html", {"health": health_card(partner, score=score)}))
 
 
-def health_fact(sender, *, request: HttpRequest, partner: Partner, page: dict, **kwargs) -> SafeString:
+def health_fact(sender, *, request: HttpRequest, partner: Partner, page: dict, **kwargs) -> Later[SafeString]:
     """The health score and its trend arrow beside the partner's name (the card below explains it)."""
     from insights.dashboards.partner_health import health_headline
 
-    return render_to_string("insights/_health_fact.html", {
-        "headline": health_headline(partner, score=_score(page, partner)), "partner": partner})
+    return Later([_score(page, partner)], lambda score: render_to_string("insights/_health_fact.html", {
+        "headline": health_headline(partner, score=score), "partner": partner}))
 
 
 def register() -> None:

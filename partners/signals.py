@@ -15,11 +15,15 @@ adds the tier with the progress to the next one, insights the health score with 
 answers with a small rendered fragment (HTML).
 
 `page` is one dict for the whole rendering of the page, header and panels: a receiver keeps there, under a key
-starting with its app's name, rows it read that another of its receivers shows too, instead of reading them twice.
+starting with its app's name, rows it read that another of its receivers shows too, instead of reading them twice
+(or the prm.reads.Read of them, which the page then sends once for both).
 
 `partner_timeline_entries(partner, limit)`: asked for a partner's timeline; each receiver answers with at most
 `limit` of its newest `partners.timeline.TimelineEntry` (deal events, certifications, tier changes, payouts),
 which partners merges by time with its own events.
+
+A receiver of the three may answer with a `prm.reads.Later` of its answer instead: its statements and what makes
+the answer from their rows. The page sends the statements of every section in one round trip (prm.reads.resolve).
 """
 
 from django.dispatch import Signal

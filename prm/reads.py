@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -38,6 +39,73 @@ def fetch_rows_together(statements: Sequence[tuple[str, dict]]) -> list[list[tup
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class Read(Generic[T]):
+    """One statement of a reader: its SQL and parameters, and what builds the reader's value from its rows. Run alone
+    (run) or with other readers' in one round trip (run_together, resolve)."""
+
+    sql: str
+    params: dict
+    build: Callable[[list[tuple]], T]
+
+    def run(self) -> T:
+        return self.build(fetch_rows(self.sql, self.params))
+
+
+def run_together(reads: Sequence[Read]) -> list:
+    """The built values of these independent reads, their statements sent in one round trip."""
+    if not reads:
+        return []
+    found = fetch_rows_together([(read.sql, read.params) for read in reads])
+    return [read.build(rows) for read, rows in zip(reads, found, strict=True)]
+
+
+@dataclass(frozen=True)
+class Later(Generic[T]):
+    """A value that needs statements, as a hook answers it: the reads, and what makes the value from their built
+    values (`make(*built)`, in the reads' order). Whoever asked the hooks runs every answer's reads together
+    (resolve), so that a page made of several apps' sections waits for PostgreSQL once for all of them instead of
+    once per statement. A make may read more (what depends on the rows) before it returns."""
+
+    reads: Sequence[Read]
+    make: Callable[..., T]
+
+    def run(self) -> T:
+        return self.make(*run_together(self.reads))
+
+    def then(self, after: Callable[[T], U]) -> Later[U]:
+        """The same reads, with `after` applied to the value made (a hook rendering a selector's value)."""
+        return Later(self.reads, lambda *built: after(self.make(*built)))
+
+
+def gather(answers: Sequence[Any], make: Callable[[list], T]) -> Later[T]:
+    """One Later of several answers, Laters, Reads or plain values: its reads are those of the Laters (a read two of them
+    share, the same object, is run once), and `make` gets the answers, each Later made."""
+    answers = [Later([answer], _same) if isinstance(answer, Read) else answer for answer in answers]
+    later = [answer for answer in answers if isinstance(answer, Later)]
+    reads = list({id(read): read for answer in later for read in answer.reads}.values())
+    position = {id(read): index for index, read in enumerate(reads)}
+
+    def made(*built: Any) -> T:
+        values = {id(answer): answer.make(*(built[position[id(read)]] for read in answer.reads)) for answer in later}
+        return make([values[id(answer)] if isinstance(answer, Later) else answer for answer in answers])
+
+    return Later(reads, made)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def resolve(answers: Sequence[Any]) -> list:
+    """The answers with each Later made, the reads of all of them run in one round trip; other answers as they are."""
+    return gather(answers, list).run()
 
 
 class RowCondition(Func):

@@ -15,14 +15,15 @@ from partners import list_columns
 from partners.models import Partner
 from partners.signals import partner_detail_header, partner_timeline_entries
 from partners.timeline import TimelineEntry
+from prm.reads import Later
 from programs import selectors
 from programs.models import TierChange
 
 
-def tier_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> SafeString:
+def tier_fact(sender, *, request: HttpRequest, partner: Partner, **kwargs) -> Later[SafeString]:
     """The tier the partner holds and how far it is on the way to the next one."""
-    return render_to_string("programs/_partner_tier.html", {
-        "view": selectors.partner_program(partner, timezone.localdate()), "partner": partner})
+    return selectors.partner_program_later(partner, timezone.localdate()).then(lambda view: render_to_string(
+        "programs/_partner_tier.html", {"view": view, "partner": partner}))
 
 
 def _change_text(change: selectors.TierChangeLine) -> str:
@@ -33,13 +34,13 @@ def _change_text(change: selectors.TierChangeLine) -> str:
     return _("Tier downgrade %(previous)s → %(tier)s (%(status)s)") % values
 
 
-def tier_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> list[TimelineEntry]:
+def tier_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> Later[list[TimelineEntry]]:
     url = reverse("program_changes")
-    return [TimelineEntry(
+    return Later([selectors.tier_changes_read(partner.pk, limit=limit)], lambda changes: [TimelineEntry(
         at=change.at,
         icon="arrow-up-circle" if change.direction == TierChange.Direction.UP else "arrow-down-circle",
         text=_change_text(change), url=url, source="programs",
-    ) for change in selectors.tier_changes_of(partner.pk, limit=limit)]
+    ) for change in changes])
 
 
 def tier_cell(partner: Partner) -> SafeString:

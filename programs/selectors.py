@@ -14,7 +14,7 @@ from partners.list_columns import ColumnSQL
 from partners.models import Partner
 from prm.digests import DigestSQL, local_day, row_hash
 from prm.inbox import Waiting, partner_scope, waiting
-from prm.reads import ModelRows, fetch_rows
+from prm.reads import Later, ModelRows, Read, fetch_rows
 from programs.evaluation import Progress, TierSpec, progress_to
 from programs.models import PartnerTier, Program, Requirement, Tier, TierChange
 
@@ -120,21 +120,36 @@ def _status_and_programs_sql() -> str:
 def tier_status_and_programs(partner_id: int) -> tuple[PartnerTier | None, list[Program]]:
     """The partner's tier status with its tier (None: never evaluated) and the active programmes by name, in one
     statement."""
-    rows = fetch_rows(_status_and_programs_sql(), {"partner": partner_id})
-    s, t = _PARTNER_TIER.width, _TIER.width
-    status = _PARTNER_TIER.instance_or_none(rows[0][:s])
-    if status is not None:
-        PartnerTier.tier.field.set_cached_value(status, _TIER.instance_or_none(rows[0][s:s + t]))
-    return status, [program for row in rows if (program := _PROGRAM.instance_or_none(row[s + t:])) is not None]
+    return _status_and_programs_read(partner_id).run()
+
+
+def _status_and_programs_read(partner_id: int) -> Read[tuple[PartnerTier | None, list[Program]]]:
+    def build(rows: list[tuple]) -> tuple[PartnerTier | None, list[Program]]:
+        s, t = _PARTNER_TIER.width, _TIER.width
+        status = _PARTNER_TIER.instance_or_none(rows[0][:s])
+        if status is not None:
+            PartnerTier.tier.field.set_cached_value(status, _TIER.instance_or_none(rows[0][s:s + t]))
+        return status, [program for row in rows if (program := _PROGRAM.instance_or_none(row[s + t:])) is not None]
+
+    return Read(_status_and_programs_sql(), {"partner": partner_id}, build)
 
 
 def partner_program(partner, today) -> PartnerProgramView:
     """The partner's tier and its progress to the next one, on today's figures: three queries, and those of the
     next tier's requirements only (a tier without requirements needs none)."""
+    return partner_program_later(partner, today).run()
+
+
+def partner_program_later(partner, today) -> Later[PartnerProgramView]:
+    """partner_program with its first statement (the tier status and the programmes) sent with a page's others
+    (prm.reads.resolve); the rest depends on its rows."""
+    return Later([_status_and_programs_read(partner.pk)], lambda found: _program_view(partner, today, *found))
+
+
+def _program_view(partner, today, status: PartnerTier | None, programs: list[Program]) -> PartnerProgramView:
     from programs.metrics import compute
     from programs.services import program_for, specs_of
 
-    status, programs = tier_status_and_programs(partner.pk)
     partner._tier_status_cache = status  # the tier's benefits, read later on the same page (programs.benefits)
     current = status.tier if status else None
     program = program_for(partner.partner_type, programs)
@@ -190,13 +205,19 @@ def tiers_with_requirements(program_id: int) -> list[tuple[Tier, list[Requiremen
 
 def tier_changes_of(partner_id: int, *, limit: int) -> list[TierChangeLine]:
     """The partner's newest tier changes with both tiers' names, for its timeline (one statement)."""
-    return [TierChangeLine(*row) for row in fetch_rows(f"""
+    return tier_changes_read(partner_id, limit=limit).run()
+
+
+def tier_changes_read(partner_id: int, *, limit: int) -> Read[list[TierChangeLine]]:
+    """tier_changes_of's statement, for a page that sends it with others (prm.reads.Later)."""
+    return Read(f"""
         SELECT c.direction, c.status, COALESCE(c.decided_at, c.detected_at), f.name, t.name
           FROM {TierChange._meta.db_table} c
           LEFT JOIN {Tier._meta.db_table} f ON f.id = c.from_tier_id
           LEFT JOIN {Tier._meta.db_table} t ON t.id = c.to_tier_id
          WHERE c.partner_id = %(partner)s
-         ORDER BY c.detected_at DESC, c.id DESC LIMIT %(limit)s""", {"partner": partner_id, "limit": limit})]
+         ORDER BY c.detected_at DESC, c.id DESC LIMIT %(limit)s""", {"partner": partner_id, "limit": limit},
+        lambda rows: [TierChangeLine(*row) for row in rows])
 
 
 def tier_choices() -> list[tuple[str, str]]:

@@ -66,7 +66,7 @@ from deals.selectors.search import deal_search as deal_search
 from deals.services import _as_stored, customer_keys_for
 from partners.models import Partner
 from partners.selectors import partner_names
-from prm.reads import fetch_rows, local_days
+from prm.reads import Read, fetch_rows, local_days
 
 
 def wins_awaiting_confirmation() -> QuerySet[DealRegistration]:
@@ -257,13 +257,18 @@ def _partner_scope(partner_ids) -> Q:
 def won_totals(partner_ids, start: date, end: date) -> dict[int, tuple[int, int]]:
     """partner id → (won revenue ¥, won deals) for deals won from `start` to `end` (both included); one
     statement, written out: pages ask for one partner's, where building the query cost more than running it."""
-    rows = fetch_rows(f"""
+    return won_totals_read(partner_ids, start, end).run()
+
+
+def won_totals_read(partner_ids, start: date, end: date) -> Read[dict[int, tuple[int, int]]]:
+    """won_totals' statement, for a page that sends it with others (prm.reads.Later)."""
+    return Read(f"""
         SELECT d.partner_id, sum(d.won_amount), count(*)
           FROM deals_dealregistration d
          WHERE d.stage = %(won)s AND d.won_on >= %(start)s AND d.won_on <= %(end)s {_partner_condition(partner_ids)}
          GROUP BY d.partner_id""", {"won": Stage.WON.value, "start": start, "end": end,
-                                    "partner_ids": _partner_list(partner_ids)})
-    return {partner_id: (int(revenue or 0), won) for partner_id, revenue, won in rows}
+                                    "partner_ids": _partner_list(partner_ids)},
+        lambda rows: {partner_id: (int(revenue or 0), won) for partner_id, revenue, won in rows})
 
 
 def won_revenue(partner_ids, start: date, end: date) -> dict[int, int]:
@@ -426,15 +431,23 @@ def registrations_expiring_between(partner_ids, start: date, end: date) -> dict[
 
 def open_pipeline(partner_ids) -> dict[int, dict[str, tuple[int, int]]]:
     """partner id → {open stage → (deals, registered amount ¥)} today; one statement, written out (see won_totals)."""
-    result: dict[int, dict[str, tuple[int, int]]] = {}
-    for partner_id, stage, deals, amount in fetch_rows(f"""
+    return open_pipeline_read(partner_ids).run()
+
+
+def open_pipeline_read(partner_ids) -> Read[dict[int, dict[str, tuple[int, int]]]]:
+    """open_pipeline's statement, for a page that sends it with others (prm.reads.Later)."""
+    def build(rows: list[tuple]) -> dict[int, dict[str, tuple[int, int]]]:
+        result: dict[int, dict[str, tuple[int, int]]] = {}
+        for partner_id, stage, deals, amount in rows:
+            result.setdefault(partner_id, {})[stage] = (deals, int(amount or 0))
+        return result
+
+    return Read(f"""
             SELECT d.partner_id, d.stage, count(*), sum(d.amount)
               FROM deals_dealregistration d
              WHERE d.stage = ANY(%(open)s) {_partner_condition(partner_ids)}
              GROUP BY d.partner_id, d.stage""", {"open": [stage.value for stage in OPEN_STAGES],
-                                                 "partner_ids": _partner_list(partner_ids)}):
-        result.setdefault(partner_id, {})[stage] = (deals, int(amount or 0))
-    return result
+                                                 "partner_ids": _partner_list(partner_ids)}, build)
 
 
 def deals_registered_by(windows: list[tuple[int, int, datetime, datetime]]) -> dict[int, int]:

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from deals.models import OPEN_STAGES, Stage
-from deals.selectors import open_pipeline, won_totals
+from deals.selectors import open_pipeline_read, won_totals_read
 from prm import figures
 from prm.accounts.models import short_name
-from prm.reads import fetch_rows
+from prm.reads import Later, Read
 
 RECENT = 5
 # The stages written into the statement, as the partial indexes deal_partner_open_latest and deal_partner_won_latest
@@ -49,12 +49,36 @@ class PartnerDeals:
 
 def partner_deals(partner_id: int, *, today: date) -> PartnerDeals:
     """Three statements: the open pipeline by stage, the won totals, the latest open deals with the latest wins."""
+    return partner_deals_later(partner_id, today=today).run()
+
+
+def partner_deals_later(partner_id: int, *, today: date) -> Later[PartnerDeals]:
+    """partner_deals' three statements, for a page that sends them with others (prm.reads.resolve)."""
     window = figures.trailing_12_months(today)
     assert window.start is not None
-    pipeline = open_pipeline([partner_id]).get(partner_id, {})
-    revenue, won = won_totals([partner_id], window.start, window.end).get(partner_id, (0, 0))
-    recent: dict[str, list[DealLine]] = {"open": [], "won": []}
-    for part, *line in fetch_rows(f"""
+
+    def recent_of(rows: list[tuple]) -> dict[str, list[DealLine]]:
+        recent: dict[str, list[DealLine]] = {"open": [], "won": []}
+        for part, *line in rows:
+            recent[part].append(DealLine(*line))
+        return recent
+
+    def made(pipelines: dict, totals: dict, recent: dict[str, list[DealLine]]) -> PartnerDeals:
+        pipeline = pipelines.get(partner_id, {})
+        revenue, won = totals.get(partner_id, (0, 0))
+        return PartnerDeals(
+            partner_id=partner_id,
+            open_deals=sum(count for count, _amount in pipeline.values()),
+            open_amount=sum(amount for _count, amount in pipeline.values()),
+            won_revenue=revenue, won_deals=won, window=window,
+            recent_open=recent["open"], recent_won=recent["won"],
+        )
+
+    return Later([open_pipeline_read([partner_id]), won_totals_read([partner_id], window.start, window.end),
+                  Read(_RECENT_SQL, {"partner": partner_id, "recent": RECENT}, recent_of)], made)
+
+
+_RECENT_SQL = f"""
         SELECT part, id, customer_name, stage, amount, won_on, won_amount FROM (
             (SELECT 'open' AS part, d.id, d.customer_name, d.stage, d.amount, d.won_on, d.won_amount, d.registered_at
                FROM deals_dealregistration d WHERE d.partner_id = %(partner)s AND d.stage IN ({_OPEN})
@@ -64,17 +88,7 @@ def partner_deals(partner_id: int, *, today: date) -> PartnerDeals:
                FROM deals_dealregistration d WHERE d.partner_id = %(partner)s AND d.stage = '{Stage.WON.value}'
               ORDER BY d.won_on DESC, d.id DESC LIMIT %(recent)s)) latest
          ORDER BY part, CASE WHEN part = 'open' THEN registered_at END DESC,
-                  CASE WHEN part = 'won' THEN won_on END DESC, id DESC""", {
-            "partner": partner_id,
-            "recent": RECENT}):
-        recent[part].append(DealLine(*line))
-    return PartnerDeals(
-        partner_id=partner_id,
-        open_deals=sum(count for count, _amount in pipeline.values()),
-        open_amount=sum(amount for _count, amount in pipeline.values()),
-        won_revenue=revenue, won_deals=won, window=window,
-        recent_open=recent["open"], recent_won=recent["won"],
-    )
+                  CASE WHEN part = 'won' THEN won_on END DESC, id DESC"""
 
 
 @dataclass(frozen=True)
@@ -92,12 +106,18 @@ class DealEventLine:
 def partner_deal_events(partner_id: int, *, limit: int) -> list[DealEventLine]:
     """The partner's newest deal events with their deal's customer and their actor's names (one statement: the
     newest `limit` entries of the event's partner index, then their deals and actors)."""
-    return [DealEventLine(deal_id, customer_name, kind, occurred_at, json.loads(data or "null") or {},
-                          short_name(full_name, email) if actor_id else "")
-            for deal_id, customer_name, kind, occurred_at, data, actor_id, full_name, email in fetch_rows("""
+    return partner_deal_events_read(partner_id, limit=limit).run()
+
+
+def partner_deal_events_read(partner_id: int, *, limit: int) -> Read[list[DealEventLine]]:
+    """partner_deal_events' statement, for a page that sends it with others (prm.reads.Later)."""
+    return Read("""
         SELECT e.deal_id, d.customer_name, e.kind, e.occurred_at, e.data, e.actor_id, u.full_name, u.email
           FROM deals_dealevent e
           JOIN deals_dealregistration d ON d.id = e.deal_id
           LEFT JOIN accounts_user u ON u.id = e.actor_id
          WHERE e.partner_id = %(partner)s
-         ORDER BY e.occurred_at DESC, e.id DESC LIMIT %(limit)s""", {"partner": partner_id, "limit": limit})]
+         ORDER BY e.occurred_at DESC, e.id DESC LIMIT %(limit)s""", {"partner": partner_id, "limit": limit},
+        lambda rows: [DealEventLine(deal_id, customer_name, kind, occurred_at, json.loads(data or "null") or {},
+                                    short_name(full_name, email) if actor_id else "")
+                      for deal_id, customer_name, kind, occurred_at, data, actor_id, full_name, email in rows])

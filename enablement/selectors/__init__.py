@@ -53,7 +53,7 @@ from partners.models import Partner
 from partners.selectors import active_partners_with_user_counts
 from prm.accounts.models import User
 from prm.inbox import Waiting, partner_scope, waiting
-from prm.reads import fetch_rows, local_days
+from prm.reads import Read, fetch_rows, local_days
 from programs.benefits import benefits_of_tier
 
 LIBRARY_SORTS = {"new": ("-updated_at", "-id"), "popular": ("-download_count", "-id"), "title": ("title", "id")}
@@ -296,22 +296,31 @@ def _award_scope(partner_ids):
 def _member_awards(partner_ids, condition: str, params: dict[str, object], counted: str) -> dict[int, int]:
     """partner id → `counted` (an aggregate over the awards `a`) of the awards meeting `condition` held by the
     partner's active members, in one statement with partners' membership relation."""
+    return _member_awards_read(partner_ids, condition, params, counted).run()
+
+
+def _member_awards_read(partner_ids, condition: str, params: dict[str, object], counted: str) -> Read[dict[int, int]]:
     from partners.selectors import member_pairs_sql
 
     members, member_params = member_pairs_sql(partner_ids)
-    return dict(fetch_rows(f"""
+    return Read(f"""
         WITH members AS ({members})
         SELECT a.partner_id, {counted}
           FROM enablement_certificationaward a
           JOIN members m ON m.partner_id = a.partner_id AND m.user_id = a.user_id
          WHERE {condition}
-         GROUP BY a.partner_id""", {**params, **member_params}))
+         GROUP BY a.partner_id""", {**params, **member_params}, dict)
 
 
 def reps_with_valid_certification(partner_ids, at) -> dict[int, int]:
     """partner id → certified reps at the instant `at` (a datetime)."""
-    return _member_awards(partner_ids, "a.issued_at <= %(at)s AND a.expires_at > %(at)s", {"at": at},
-                          "count(DISTINCT a.user_id)")
+    return reps_with_valid_certification_read(partner_ids, at).run()
+
+
+def reps_with_valid_certification_read(partner_ids, at) -> Read[dict[int, int]]:
+    """reps_with_valid_certification's statement, for a page that sends it with others (prm.reads.Later)."""
+    return _member_awards_read(partner_ids, "a.issued_at <= %(at)s AND a.expires_at > %(at)s", {"at": at},
+                               "count(DISTINCT a.user_id)")
 
 
 def reps_certified_between(partner_ids, start, end) -> dict[int, int]:

@@ -13,7 +13,7 @@ from incentives.models import LedgerLine, MdfRequest, Payout
 from incentives.selectors import MdfRoi, mdf_roi
 from partners.models import Partner
 from prm import figures
-from prm.reads import fetch_rows
+from prm.reads import Later, Read, gather
 
 RECENT = 5
 UNPAID = (Payout.Status.REVIEW, Payout.Status.APPROVED, Payout.Status.HELD)
@@ -74,41 +74,66 @@ class PartnerMdf:
 
 def partner_money(partner_id: int, *, today: date) -> PartnerMoney:
     """Two statements: the accrued lines with the payout totals, the latest payouts."""
-    [(accrued, awaiting, paid)] = fetch_rows(f"""
+    return partner_money_later(partner_id, today=today).run()
+
+
+def partner_money_later(partner_id: int, *, today: date) -> Later[PartnerMoney]:
+    """partner_money's two statements, for a page that sends them with others (prm.reads.resolve)."""
+    totals = Read(f"""
         SELECT (SELECT COALESCE(sum(l.amount), 0) FROM {LedgerLine._meta.db_table} l
                  WHERE l.partner_id = %(partner)s AND l.payout_id IS NULL),
                COALESCE(sum(p.total) FILTER (WHERE p.status = ANY(%(unpaid)s)), 0),
                COALESCE(sum(p.total) FILTER (WHERE p.status = %(paid)s AND p.paid_at >= %(since)s), 0)
           FROM {Payout._meta.db_table} p WHERE p.partner_id = %(partner)s""", {
         "partner": partner_id, "unpaid": [status.value for status in UNPAID], "paid": Payout.Status.PAID.value,
-        "since": timezone.now() - timedelta(days=365)})
-    payouts = [PayoutLine(*row) for row in fetch_rows(
-        f"{_PAYOUT_LINE} WHERE p.partner_id = %(partner)s ORDER BY p.period DESC, p.id DESC LIMIT %(recent)s",
-        {"partner": partner_id, "recent": RECENT})]
-    return PartnerMoney(accrued=int(accrued), awaiting_payment=int(awaiting), paid_last_12_months=int(paid),
-                        payouts=payouts)
+        "since": timezone.now() - timedelta(days=365)}, lambda rows: rows[0])
+    payouts = Read(f"{_PAYOUT_LINE} WHERE p.partner_id = %(partner)s ORDER BY p.period DESC, p.id DESC LIMIT %(recent)s",
+                   {"partner": partner_id, "recent": RECENT}, lambda rows: [PayoutLine(*row) for row in rows])
+
+    def made(sums: tuple, lines: list[PayoutLine]) -> PartnerMoney:
+        accrued, awaiting, paid = sums
+        return PartnerMoney(accrued=int(accrued), awaiting_payment=int(awaiting), paid_last_12_months=int(paid),
+                            payouts=lines)
+
+    return Later([totals, payouts], made)
 
 
 def partner_mdf(partner: Partner, *, today: date) -> PartnerMdf:
     """The fiscal year's allocation and commitment (by the rules MDF approval uses), the latest requests and
     the year's ROI: a fixed number of queries."""
-    from incentives.mdf import allocation_for, committed
+    return partner_mdf_later(partner, today=today).run()
+
+
+def partner_mdf_later(partner: Partner, *, today: date) -> Later[PartnerMdf]:
+    """partner_mdf with the requests, the allocation and the commitment sent with a page's others
+    (prm.reads.resolve); the ROI reads after them."""
+    from incentives.mdf import allocation_later, committed_read
 
     start_month = getattr(connection.tenant, "fiscal_year_start_month", 4) or 4  # type: ignore[attr-defined]  # django-tenants' connection
     window = figures.fiscal_year_to_date(today, start_month)
-    assert window.start is not None and window.year is not None
-    requests = [MdfRequestLine(*row) for row in fetch_rows("""
+    start, end, year = window.start, window.end, window.year
+    assert start is not None and year is not None
+    requests = Read("""
         SELECT r.activity, r.status, r.budget FROM incentives_mdfrequest r
          WHERE r.partner_id = %(partner)s ORDER BY r.created_at DESC, r.id DESC LIMIT %(recent)s""",
-        {"partner": partner.pk, "recent": RECENT})]
-    roi = mdf_roi([partner.pk], window.start, window.end, partners={partner.pk: partner})
-    return PartnerMdf(window=window, allocation=allocation_for(partner, window.year),
-                      committed=committed(partner, window.year), roi=roi, requests=requests)
+                    {"partner": partner.pk, "recent": RECENT}, lambda rows: [MdfRequestLine(*row) for row in rows])
+
+    def made(lines: list[MdfRequestLine], allocation: int, commitment: int) -> PartnerMdf:
+        roi = mdf_roi([partner.pk], start, end, partners={partner.pk: partner})
+        return PartnerMdf(window=window, allocation=allocation, committed=commitment, roi=roi, requests=lines)
+
+    return gather([requests, allocation_later(partner, year), committed_read(partner, year)],
+                  lambda values: made(*values))
 
 
 def partner_payout_history(partner_id: int, *, limit: int) -> list[PayoutLine]:
     """The partner's newest approved and paid payouts, for its timeline (one statement)."""
-    return [PayoutLine(*row) for row in fetch_rows(f"""
+    return partner_payout_history_read(partner_id, limit=limit).run()
+
+
+def partner_payout_history_read(partner_id: int, *, limit: int) -> Read[list[PayoutLine]]:
+    """partner_payout_history's statement, for a page that sends it with others (prm.reads.Later)."""
+    return Read(f"""
         {_PAYOUT_LINE} WHERE p.partner_id = %(partner)s AND p.approved_at IS NOT NULL
          ORDER BY COALESCE(p.paid_at, p.approved_at) DESC, p.id DESC LIMIT %(limit)s""",
-        {"partner": partner_id, "limit": limit})]
+                {"partner": partner_id, "limit": limit}, lambda rows: [PayoutLine(*row) for row in rows])

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from insights import charts
 from partners.models import Partner
-from prm.reads import ModelRows, fetch_rows
+from prm.reads import ModelRows, Read
 
 TREND_DAYS = 90
 # Units of the health components as the card and the QBR pack show them
@@ -94,9 +94,13 @@ def _score_read() -> tuple[ModelRows, str]:
 def score_of(partner: Partner):
     """The partner's health score row, None until it has been scored: what the header and the card show (a fixed
     statement: the partner's page asks every time)."""
+    return score_read(partner).run()
+
+
+def score_read(partner: Partner) -> Read:
+    """score_of's statement, for a page that sends it with others (prm.reads.Later)."""
     rows, sql = _score_read()
-    found = fetch_rows(sql, {"partner": partner.pk})
-    return rows.instance(found[0]) if found else None
+    return Read(sql, {"partner": partner.pk}, lambda found: rows.instance(found[0]) if found else None)
 
 
 UNREAD = object()  # the score row was not read yet: the function reads it

@@ -50,6 +50,7 @@ from partners.selectors.detail import checklist_of as checklist_of
 from partners.selectors.detail import contacts_of as contacts_of
 from partners.selectors.detail import current_plan as current_plan
 from partners.selectors.detail import partner_page as partner_page
+from partners.selectors.detail import partner_page_later as partner_page_later
 from partners.selectors.detail import partner_with_people as partner_with_people
 from partners.selectors.health_inputs import health_inputs as health_inputs
 from partners.selectors.inbox import partner_ids_owned_by as partner_ids_owned_by

@@ -5,18 +5,16 @@ partner reads it, and the ORM's compilation of these queries cost many times the
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any
 
 from django.db.models import Model
 from django.utils import timezone
 
 from partners.models import Activity, Agreement, BusinessPlan, ChecklistItem, Contact, Partner
 from prm.accounts.models import User
-from prm.reads import ModelRows, fetch_rows, fetch_rows_together
+from prm.reads import Later, ModelRows, Read, fetch_rows
 
 _PARTNER, _USER, _ITEM = ModelRows(Partner), ModelRows(User), ModelRows(ChecklistItem)
 _PLAN, _CONTACT, _AGREEMENT, _ACTIVITY = ModelRows(BusinessPlan), ModelRows(Contact), ModelRows(Agreement), ModelRows(Activity)
@@ -25,19 +23,6 @@ _PLAN, _CONTACT, _AGREEMENT, _ACTIVITY = ModelRows(BusinessPlan), ModelRows(Cont
 def _keep(instance: Model, field: str, related: Model | None) -> None:
     """Keep a joined row on the instance as select_related would (None for a missing one)."""
     type(instance)._meta.get_field(field).set_cached_value(instance, related)  # type: ignore[union-attr]
-
-
-@dataclass(frozen=True)
-class _Read:
-    """One of the page's reads: its statement and parameters, and what builds its objects from its rows. Run alone
-    (run) or with the others in one round trip (partner_page)."""
-
-    sql: str
-    params: dict
-    build: Callable[[list[tuple]], Any]
-
-    def run(self) -> Any:
-        return self.build(fetch_rows(self.sql, self.params))
 
 
 def _each_with_user(rows: ModelRows, found: list[tuple], field: str) -> list:
@@ -84,8 +69,8 @@ def checklist_of(partner: Partner) -> list[ChecklistItem]:
     return _checklist(partner).run()
 
 
-def _checklist(partner: Partner) -> _Read:
-    return _Read(_checklist_sql(), {"partner": partner.pk}, lambda rows: _each_with_user(_ITEM, rows, "completed_by"))
+def _checklist(partner: Partner) -> Read:
+    return Read(_checklist_sql(), {"partner": partner.pk}, lambda rows: _each_with_user(_ITEM, rows, "completed_by"))
 
 
 @cache
@@ -100,8 +85,8 @@ def current_plan(partner: Partner, today: date | None = None) -> BusinessPlan | 
     return _plan(partner, today).run()
 
 
-def _plan(partner: Partner, today: date | None) -> _Read:
-    return _Read(_plan_sql(), {"partner": partner.pk, "today": today or timezone.localdate()},
+def _plan(partner: Partner, today: date | None) -> Read:
+    return Read(_plan_sql(), {"partner": partner.pk, "today": today or timezone.localdate()},
                  lambda rows: _PLAN.instance(rows[0]) if rows else None)
 
 
@@ -117,8 +102,8 @@ def contacts_of(partner: Partner) -> list[Contact]:
     return _contacts(partner).run()
 
 
-def _contacts(partner: Partner) -> _Read:
-    return _Read(_contacts_sql(), {"partner": partner.pk}, lambda rows: _each_with_user(_CONTACT, rows, "user"))
+def _contacts(partner: Partner) -> Read:
+    return Read(_contacts_sql(), {"partner": partner.pk}, lambda rows: _each_with_user(_CONTACT, rows, "user"))
 
 
 @cache
@@ -133,8 +118,8 @@ def agreements_of(partner: Partner) -> dict[str, Agreement]:
     return _agreements(partner).run()
 
 
-def _agreements(partner: Partner) -> _Read:
-    return _Read(_agreements_sql(), {"partner": partner.pk}, _agreements_of)
+def _agreements(partner: Partner) -> Read:
+    return Read(_agreements_sql(), {"partner": partner.pk}, _agreements_of)
 
 
 def _agreements_of(rows: list[tuple]) -> dict[str, Agreement]:
@@ -181,9 +166,9 @@ def activities_of(partner: Partner, limit: int = 10) -> list[Activity]:
     return _activities(partner, limit).run()
 
 
-def _activities(partner: Partner, limit: int) -> _Read:
+def _activities(partner: Partner, limit: int) -> Read:
     """The activities with who logged each; building them reads their attendees (a second statement)."""
-    return _Read(_activities_sql(), {"partner": partner.pk, "limit": limit},
+    return Read(_activities_sql(), {"partner": partner.pk, "limit": limit},
                  lambda rows: _with_attendees(_each_with_user(_ACTIVITY, rows, "created_by")))
 
 
@@ -223,7 +208,10 @@ class PartnerPage:
 def partner_page(partner: Partner, *, today: date | None = None, activities: int = 5) -> PartnerPage:
     """checklist_of, current_plan, contacts_of, agreements_of and activities_of (`activities` of them) at once: their
     five statements in one round trip, then the activities' attendees when there are activities."""
-    reads = [_checklist(partner), _plan(partner, today), _contacts(partner), _agreements(partner),  # PartnerPage's order
-             _activities(partner, activities)]
-    found = fetch_rows_together([(read.sql, read.params) for read in reads])
-    return PartnerPage(*(read.build(rows) for read, rows in zip(reads, found, strict=True)))
+    return partner_page_later(partner, today=today, activities=activities).run()
+
+
+def partner_page_later(partner: Partner, *, today: date | None = None, activities: int = 5) -> Later[PartnerPage]:
+    """partner_page's five reads, for a page that runs them with its other sections' (prm.reads.resolve)."""
+    return Later([_checklist(partner), _plan(partner, today), _contacts(partner), _agreements(partner),  # PartnerPage's order
+                  _activities(partner, activities)], PartnerPage)

@@ -10,23 +10,39 @@ from partners import signals
 from partners.models import Partner
 from partners.timeline import EventLine, TimelineEntry, entry_of
 from prm.accounts.models import short_name
-from prm.reads import fetch_rows
+from prm.reads import Later, Read, gather
 
 
 def timeline_entries(partner: Partner, *, limit: int) -> list[TimelineEntry]:
     """The newest `limit` entries of every source, newest first: one query per source, whatever the history."""
-    own = fetch_rows("""
+    return timeline_later(partner, limit=limit).run()
+
+
+_OWN_SQL = """
         SELECT e.kind, e.occurred_at, e.data, e.actor_id, u.full_name, u.email
           FROM partners_partnerevent e LEFT JOIN accounts_user u ON u.id = e.actor_id
          WHERE e.partner_id = %(partner)s
-         ORDER BY e.occurred_at DESC, e.id DESC LIMIT %(limit)s""", {"partner": partner.pk, "limit": limit})
-    entries = [entry_of(EventLine(kind, occurred_at, json.loads(data or "null") or {},
-                                  short_name(full_name, email) if actor_id else ""))
-               for kind, occurred_at, data, actor_id, full_name, email in own]
-    for _receiver, answer in signals.partner_timeline_entries.send(sender=Partner, partner=partner, limit=limit):
-        entries.extend(cast(list[TimelineEntry], answer or [])[:limit])
-    entries.sort(key=lambda entry: entry.at, reverse=True)
-    return entries[:limit]
+         ORDER BY e.occurred_at DESC, e.id DESC LIMIT %(limit)s"""
+
+
+def timeline_later(partner: Partner, *, limit: int) -> Later[list[TimelineEntry]]:
+    """timeline_entries with every source's statement sent in one round trip (a source answers with its entries or
+    with a prm.reads.Later of them); for a page that runs them with its other sections' (prm.reads.resolve)."""
+    own = Read(_OWN_SQL, {"partner": partner.pk, "limit": limit}, lambda rows: [
+        entry_of(EventLine(kind, occurred_at, json.loads(data or "null") or {},
+                           short_name(full_name, email) if actor_id else ""))
+        for kind, occurred_at, data, actor_id, full_name, email in rows])
+    sources = [answer for _receiver, answer in signals.partner_timeline_entries.send(
+        sender=Partner, partner=partner, limit=limit)]
+
+    def merged(answers: list) -> list[TimelineEntry]:
+        entries = list(answers[0])
+        for answer in answers[1:]:
+            entries.extend(cast(list[TimelineEntry], answer or [])[:limit])
+        entries.sort(key=lambda entry: entry.at, reverse=True)
+        return entries[:limit]
+
+    return gather([Later([own], lambda entries: entries), *sources], merged)
 
 
 MAX_PAGES = 40  # each page reads every source up to its end: deeper history is on the owners' own pages

@@ -19,7 +19,7 @@ from partners.forms import PartnerFilterForm, PartnerForm, SettingsForm, StageFo
 from partners.lifecycle import services as lifecycle
 from partners.lifecycle import texts
 from partners.models import Partner, PartnerSettings, PartnerType, Stage
-from partners.selectors.timeline import MAX_PAGES, timeline_entries, timeline_page
+from partners.selectors.timeline import MAX_PAGES, timeline_later, timeline_page
 from partners.views.common import get_partner, paginate, querystring_without_page
 from prm.accounts.access import console_view
 from prm.formatting import format_date
@@ -28,6 +28,7 @@ from prm.htmx import htmx_partial
 from prm.invitations.forms import ColleagueInvitationForm
 from prm.params import int_param
 from prm.postgres import prepared_statements
+from prm.reads import gather, resolve
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -148,9 +149,17 @@ def partner_stage_release(request: HttpRequest, pk: int) -> HttpResponse:
 @prepared_statements(generic=True)
 def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
     partner = get_partner(pk)
-    own = selectors.partner_page(partner, activities=5)
-    checklist, plan, contacts = own.checklist, own.plan, own.contacts
     page: dict = {}  # what one section reads that another would read again (partners.signals)
+    # The apps' sections answer with their reads (prm.reads.Later): the page's own records, its timeline, the header's
+    # facts and the panels send their statements to PostgreSQL in one round trip, then each is built.
+    own, timeline, header_facts, panels = resolve([
+        selectors.partner_page_later(partner, activities=5),
+        timeline_later(partner, limit=15),
+        gather([fact for _receiver, fact in signals.partner_detail_header.send(
+            sender=Partner, request=request, partner=partner, page=page)], list),
+        gather([panel for _receiver, panel in signals.partner_detail_panels.send(
+            sender=Partner, request=request, partner=partner, page=page)], list)])
+    checklist, plan, contacts = own.checklist, own.plan, own.contacts
     context = {
         "partner": partner,
         "contacts": contacts,
@@ -159,7 +168,7 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "checklist": checklist,
         "checklist_done": sum(1 for item in checklist if item.is_done),
         "activities": own.activities,
-        "timeline": timeline_entries(partner, limit=15),
+        "timeline": timeline,
         "plan": plan,
         "plan_progress": selectors.plan_progress(plan) if plan else [],
         "children": list(selectors.children_summary(partner)[:50]) if partner.partner_type == PartnerType.DISTRIBUTOR else [],
@@ -167,10 +176,8 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "stage_fields": StageForm.base_fields, "stage_until": (timezone.localdate() + timedelta(days=30)).isoformat(),
         "stage_reason": texts.reason_text(partner.stage_reason),
         "stage_next": texts.next_rule_text(partner.stage_reason),
-        "header_facts": [fact for _receiver, fact in signals.partner_detail_header.send(
-            sender=Partner, request=request, partner=partner, page=page)],
-        "panels": [panel for _receiver, panel in signals.partner_detail_panels.send(
-            sender=Partner, request=request, partner=partner, page=page)],
+        "header_facts": header_facts,
+        "panels": panels,
         "invite_fields": ColleagueInvitationForm.base_fields,
     }
     return render(request, "partners/partner_detail.html", context)

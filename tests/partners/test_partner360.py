@@ -246,3 +246,39 @@ def test_the_full_timeline_pages_through_every_source_newest_first(people_a, tie
     for bad in ("x", "²", "41"):
         refused = client.get(f"/partners/{partner.pk}/timeline/?page={bad}")
         assert refused.status_code == 400 and "page" in refused.content.decode(), bad
+
+
+def test_the_sections_send_their_statements_together_and_show_what_each_shows_alone(people_a, filled):
+    """The page's own records, its timeline, the header's facts and the panels answer with their reads
+    (prm.reads.Later): all of them go to PostgreSQL in one round trip, and each section is what it is alone."""
+    from partners import signals
+    from partners.models import Partner
+    from partners.selectors.timeline import timeline_entries, timeline_later
+    from prm.reads import Later, gather, resolve
+    from tests.platform.test_reads_together import Statements
+
+    client = people_a.console(people_a.channel_manager)
+    client.get(f"/partners/{filled.pk}/")  # fills the caches (the bell's count)
+    statements = Statements()
+    with connection.execute_wrapper(statements):
+        assert client.get(f"/partners/{filled.pk}/").status_code == 200
+    together = [sql for sql, pipelined in statements.seen if pipelined]
+    assert statements.runs_in_pipelines() == 1 and len(together) >= 24
+    for table in ("partners_checklistitem", "partners_partnerevent", "deals_dealevent", "programs_tierchange",
+                  "enablement_certificationaward", "incentives_payout", "partners_healthscore", "programs_partnertier",
+                  "deals_dealregistration", "enablement_contentaccess", "incentives_ledgerline", "incentives_mdfrequest",
+                  "incentives_mdfallocation"):
+        assert any(table in sql for sql in together), table
+    with tenant_context(people_a.tenant), translation.override("ja"):
+        def answers(signal):
+            return [answer for _receiver, answer in signal.send(sender=Partner, request=None, partner=filled, page={})]
+
+        header, panels = answers(signals.partner_detail_header), answers(signals.partner_detail_panels)
+        assert all(isinstance(answer, Later) for answer in header + panels)
+        made = resolve([gather(header, list), gather(panels, list), timeline_later(filled, limit=15)])
+        alone = [[answer.run() for answer in answers(signals.partner_detail_header)],
+                 [answer.run() for answer in answers(signals.partner_detail_panels)],
+                 timeline_entries(filled, limit=15)]
+    assert made == alone
+    assert len(made[0]) == 2 and len(made[1]) == 4 and {entry.source for entry in made[2]} >= {
+        "deals", "enablement", "programs", "incentives"}

@@ -119,7 +119,8 @@ def test_partner_for_user_reads_membership_and_partner_in_one_query(people_a, dj
 # only the next tier's requirements' figures (none for an entry tier without requirements; programs.metrics
 # computes just the keys asked for), deals 3, payouts 2, MDF 4 (the tier's benefits are not read again),
 # certifications and content engagement 4, the merged timeline one per source (5), the health score 1 (read once
-# for the header and the card); the panels render without the request's context processors (one fewer). A
+# for the header and the card); the panels render without the request's context processors (one fewer); 25 of the
+# 30 go to PostgreSQL in one round trip (prm.reads.resolve: tests/partners/test_partner360.py). A
 # partner with a health score (its card's trend and actions), claimed MDF (the ROI's revenue) and a tier whose
 # next one asks for four figures costs 41 (was 68): equal with little or much data
 # (tests/partners/test_partner360.py).
