@@ -16,6 +16,7 @@ broker that cannot take the message is logged, and what was to be sent is left t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,6 +33,7 @@ class Send:
     kwargs: dict
     schema: str
     queue: str | None
+    inline: Callable[[dict], None] | None = None  # run here at commit with the kwargs, instead of sent (no worker)
 
     def message(self) -> list:
         """What sends_forward takes for this send (JSON)."""
@@ -39,18 +41,20 @@ class Send:
 
 
 def send_after_commit(task: str, kwargs: dict, *, schema: str, queue: str | None = None, join: bool = False,
-                      once_per_transaction: bool = False) -> dict:
+                      once_per_transaction: bool = False, inline: Callable[[dict], None] | None = None) -> dict:
     """Queue Celery task `task` (by name) with `kwargs` for tenant `schema` once the transaction commits (at once
     outside one). Returns the kwargs it will be sent with.
 
     join: when this transaction, at this savepoint level, already sends the same task to the same schema and queue,
     nothing more is queued and the kwargs of that send are returned, for the caller to add to (a list of ids) until
     the commit. once_per_transaction: the same, looking at every level, for a task that takes whatever the
-    transaction left (the outbox's dispatch); its send is then dropped only with the savepoint that first asked."""
+    transaction left (the outbox's dispatch); its send is then dropped only with the savepoint that first asked.
+    inline: run at commit in this process with the kwargs instead of sending them, after the sends of the same
+    commit (KYOSO_EMAIL_DELIVERY=inline: no worker); an error it raises is raised, as a task's would fail."""
     key, level = (task, schema, queue), _level(connection.savepoint_ids)
     batch = None
     for entry in connection.run_on_commit:  # (savepoint ids, callback, robust)
-        sends = getattr(entry[1], "kyoso_sends", None)
+        sends = pending_sends(entry[1])
         if sends is None:
             continue
         same_level = _level(entry[0]) == level
@@ -61,9 +65,9 @@ def send_after_commit(task: str, kwargs: dict, *, schema: str, queue: str | None
         if same_level:
             batch = sends
     if batch is not None:
-        batch.append(Send(task, kwargs, schema, queue))
+        batch.append(Send(task, kwargs, schema, queue, inline))
         return kwargs
-    pending = [Send(task, kwargs, schema, queue)]
+    pending = [Send(task, kwargs, schema, queue, inline)]
 
     def send_pending() -> None:
         send_now(pending)
@@ -87,22 +91,26 @@ def pending_sends(callback) -> list[Send] | None:
 
 
 def send_now(sends: list[Send]) -> None:
-    """Send these tasks: one as it is, several as one sends_forward message. A broker failure is logged, not raised:
-    the transaction has committed already."""
+    """Send these tasks: one as it is, several as one sends_forward message; then run the inline ones here. A broker
+    failure is logged, not raised: the transaction has committed already."""
     from prm.celery import app
 
+    queued = [send for send in sends if send.inline is None]
     try:
-        if len(sends) == 1:
-            _send(app, sends[0])
-        elif sends:
+        if len(queued) == 1:
+            _send(app, queued[0])
+        elif queued:
             # ignore_result: nobody reads what it returns, and a sender waiting for a result subscribes to its
             # channel first (a Redis round trip more in the request that commits).
-            app.send_task(FORWARD_TASK, kwargs={"sends": [send.message() for send in sends]},
+            app.send_task(FORWARD_TASK, kwargs={"sends": [send.message() for send in queued]},
                           queue=settings.KYOSO_AFTER_COMMIT_QUEUE or None, headers={"_schema_name": "public"},
                           ignore_result=True)
     except Exception:  # noqa: BLE001 — what was to be sent is covered by the periodic runs
         logger.exception("could not queue %s after commit; the periodic runs will cover them",
-                         ", ".join(f"{send.task} ({send.schema})" for send in sends))
+                         ", ".join(f"{send.task} ({send.schema})" for send in queued))
+    for send in sends:
+        if send.inline is not None:
+            send.inline(send.kwargs)
 
 
 def forward(messages: list[list]) -> int:

@@ -42,7 +42,7 @@ def timeline_later(partner: Partner, *, limit: int) -> Later[list[TimelineEntry]
         entries.sort(key=lambda entry: entry.at, reverse=True)
         return entries[:limit]
 
-    return gather([Later([own], lambda entries: entries), *sources], merged)
+    return gather([own, *sources], merged)
 
 
 MAX_PAGES = 40  # each page reads every source up to its end: deeper history is on the owners' own pages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -98,32 +99,14 @@ def _emails_after_commit(notification_ids: list[int]) -> None:
     which any rollback of theirs discards with them."""
     vendor = current_vendor()
     schema = vendor.schema_name if vendor is not None else "public"
-    if settings.KYOSO_EMAIL_DELIVERY == "inline":
-        _emails_inline_after_commit(vendor, schema, notification_ids)
-        return
-    pending = send_after_commit(EMAILS_TASK, {"schema_name": schema, "notification_ids": []}, schema=schema,
-                                queue=settings.KYOSO_EMAIL_QUEUE or None, join=True)
-    pending["notification_ids"].extend(notification_ids)
-
-
-def _emails_inline_after_commit(vendor, schema: str, notification_ids: list[int]) -> None:
-    """KYOSO_EMAIL_DELIVERY=inline (no worker): render and send the e-mails in this process once the transaction
-    commits, those of one transaction and savepoint together, as a worker would."""
-    level = set(connection.savepoint_ids)
-    for entry in connection.run_on_commit:  # (savepoint ids, callback, robust)
-        savepoints, callback = entry[0], entry[1]
-        if getattr(callback, "kyoso_mail_schema", None) == schema and savepoints == level:
-            callback.kyoso_mail_ids.extend(notification_ids)  # type: ignore[attr-defined]  # set below
-            return
-    pending = list(notification_ids)
-
-    def send() -> None:
+    inline = None
+    if settings.KYOSO_EMAIL_DELIVERY == "inline":  # no worker: rendered and sent in this process at commit
         from prm.notifications.tasks import notification_emails_inline
 
-        notification_emails_inline(vendor, schema, pending)
-
-    send.kyoso_mail_schema, send.kyoso_mail_ids = schema, pending  # type: ignore[attr-defined]  # found above
-    transaction.on_commit(send)
+        inline = functools.partial(notification_emails_inline, vendor)
+    pending = send_after_commit(EMAILS_TASK, {"schema_name": schema, "notification_ids": []}, schema=schema,
+                                queue=settings.KYOSO_EMAIL_QUEUE or None, join=True, inline=inline)
+    pending["notification_ids"].extend(notification_ids)
 
 
 def emails_send(*, notification_ids: list[int]) -> int:

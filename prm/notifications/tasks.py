@@ -26,8 +26,8 @@ def notification_emails_send(schema_name: str, notification_ids: list[int]) -> i
         return services.emails_send(notification_ids=notification_ids)
 
 
-def notification_emails_inline(vendor, schema: str, notification_ids: list[int]) -> None:
-    """Run notification_emails_send here and now (KYOSO_EMAIL_DELIVERY=inline: no worker)."""
+def notification_emails_inline(vendor, kwargs: dict) -> None:
+    """Run notification_emails_send here and now with these kwargs (KYOSO_EMAIL_DELIVERY=inline: no worker)."""
     # After commit the caller may have left its tenant (a tenant_context inside the atomic block).
-    with contextlib.nullcontext() if connection.schema_name == schema else tenant_context(vendor):
-        notification_emails_send.apply(kwargs={"schema_name": schema, "notification_ids": notification_ids})
+    with contextlib.nullcontext() if connection.schema_name == kwargs["schema_name"] else tenant_context(vendor):
+        notification_emails_send.apply(kwargs=kwargs)

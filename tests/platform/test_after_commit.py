@@ -113,6 +113,24 @@ def test_sends_of_a_savepoint_that_rolls_back_go_with_it(people_a, django_captur
         [("t.ids", {"ids": [4]}, None)]]
 
 
+def test_an_inline_send_runs_here_at_commit_after_the_queued_ones_and_joins_as_they_do(
+        people_a, settings, django_capture_on_commit_callbacks):
+    parked = f"kyoso-parked-{uuid.uuid4().hex[:8]}"
+    schema = people_a.tenant.schema_name
+    ran: list[tuple[dict, list]] = []
+
+    def here(kwargs: dict) -> None:
+        ran.append((kwargs, _parked(parked)))  # what the broker held when it ran
+
+    with tenant_context(people_a.tenant), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        send_after_commit("t.mail", {"ids": [1]}, schema=schema, join=True, inline=here)
+        send_after_commit("prm.tasks.tenant_probe", {"schema_name": schema}, schema=schema, queue=parked)
+        send_after_commit("t.mail", {"ids": []}, schema=schema, join=True, inline=here)["ids"].append(2)
+    assert len(_sends(callbacks)) == 1
+    assert ran == [({"ids": [1, 2]}, [{"task": "prm.tasks.tenant_probe", "schema": schema,
+                                       "kwargs": {"schema_name": schema}}])]
+
+
 @pytest.mark.worker
 def test_a_real_worker_forwards_each_send_to_its_queue_with_its_tenant(
         people_a, settings, tmp_path, django_capture_on_commit_callbacks):
