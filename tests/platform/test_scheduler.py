@@ -243,8 +243,12 @@ def test_two_beats_and_a_killed_worker_run_each_vendors_job_once_in_its_slot(dja
         return path.read_text() if path.exists() else ""
 
     def roles() -> tuple[str, str]:
-        """(the active beat, the standby) as their heartbeats say now: exactly one is active."""
-        active = _wait(lambda: [name for name in beats if heartbeat(name) == "active"], 30, "active beat", processes)
+        """(the active beat, the standby) once their heartbeats agree that exactly one is active. A beat that
+        stalled past the lock still says "active" until its next tick finds the lock gone and says "standby"
+        (prm.celery.HeartbeatScheduler): both files may say "active" for that moment, while only the other beat
+        schedules. What the standby sent is checked from its log below."""
+        active = _wait(lambda: (found := [name for name in beats if heartbeat(name) == "active"]) and len(found) == 1
+                       and found, 30, "exactly one active beat", processes)
         assert len(active) == 1
         return active[0], next(name for name in beats if name != active[0])
 
