@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import warnings
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -41,11 +42,18 @@ TENANTS = {
 def django_db_setup(django_db_setup, django_db_blocker):
     """After pytest-django builds the test database, add the platform and two vendors."""
     from django.core.management import call_command
+    from django.test.utils import setup_databases, teardown_databases
 
     from prm.tenancy.models import Vendor
     from prm.tenancy.services import vendor_create
 
+    made = None
     with django_db_blocker.unblock():
+        if not connection.settings_dict["NAME"].startswith("test_"):
+            # pytest-django makes the test database only when a collected test asks for `db` or the django_db mark.
+            # A run of only tests that ask for django_db_setup itself (those that start processes over committed
+            # rows, as tests/platform/test_benchmarks.py) would otherwise write into the developer's database.
+            made = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         call_command("setup_platform", verbosity=0)
         for spec in TENANTS.values():
             if not Vendor.objects.filter(slug=spec["slug"]).exists():
@@ -53,6 +61,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
                               admin_password="founder-password-1")
         connection.set_schema_to_public()
     yield
+    if made is not None:
+        with django_db_blocker.unblock():
+            connection.close()
+            try:
+                teardown_databases(made, verbosity=0)
+            except Exception as error:  # noqa: BLE001 — as pytest-django's own teardown: a warning, not a failure
+                warnings.warn(f"the test database was not dropped: {error!r}", stacklevel=1)
 
 
 @pytest.fixture(autouse=True)
