@@ -4,6 +4,7 @@ benchmark fails the suite. Its figures are not looked at (no timed tests)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 from django.conf import settings
@@ -59,6 +60,13 @@ def _web_counts_both_servers_cpu(output: str, django_db_blocker) -> None:
         web_cpu, db_cpu = (float(value) for value in rows[page][-2:])
         assert web_cpu > 0, output[-6000:]
         assert (db_cpu > 0) if local else math.isnan(db_cpu), output[-6000:]
+    # Each page is compared with the bare view measured on the same server right before it: one such anchor a page.
+    anchors = next(line for line in output.splitlines() if line.startswith("web: after: the bare view right before"))
+    assert [page in anchors for page in rows if page != "bare view"] == [True] * (len(rows) - 1), anchors
+    assert anchors.count(" req/s") == 1 and anchors.count("(") == len(rows) - 1, anchors
+    for rate, page in re.findall(r"([\d,.]+) \(([^)]+)\)", anchors):
+        page_rate, share = float(rows[page][0]), float(rows[page][4].rstrip("%")) / 100
+        assert abs(share - page_rate / float(rate.replace(",", ""))) < 0.0006, (page, rate, rows[page])
 
 
 def test_the_search_benchmark_runs_at_a_tiny_size(django_db_setup, django_db_blocker):
