@@ -3,8 +3,8 @@
 Serves the production settings (bench/kyoso_bench_site.py: production plus the bare view) with gunicorn,
 3 sync workers with prm.gunicorn_conf as the Dockerfile runs them, on a free port of 127.0.0.1, against the benchmark database.
 Then loads each page for N seconds (--runs, 10 by default; 1 under --smoke) from 6 threads, each keeping
-one request in flight, the bare view for as long right before each page, and prints one table: requests per
-second, p50/p95/p99, the share of the bare view's requests per second measured next to the page, and the CPU
+one request in flight, the bare view for as long before each page, and prints one table: requests per
+second, p50/p95/p99, the share of the bare view's requests per second (its measurements pooled), and the CPU
 a request took in the web server and in PostgreSQL (when it runs on this machine, as the embedded one does: it
 shares the cores, so a page's statements cost throughput there too).
 
@@ -103,18 +103,30 @@ def bench_web(runs: int) -> None:
         bare, pages = setup.endpoints[0], setup.endpoints[1:]
         for endpoint in pages:
             for label, _ in trees:
-                # The anchor again right before each page, on the same server: the machine's speed drifts during a
-                # run (a bare view measured 1,724 and 1,391 req/s in one run, same code), and a page is compared
-                # with the bare view measured next to it.
+                # The anchor is measured again before each page, on the same server, and the measurements pooled: the
+                # machine's speed drifts during a run (one measurement each gave 1,724 and 1,391 req/s in one run,
+                # same code), and a page is not compared with its neighbour alone either: the one before the
+                # registration was the lowest of its server's four in each of four series.
                 anchors[label][endpoint.label] = _measure(servers[label], bare, seconds, database, label)
                 results[label][endpoint.label] = _measure(servers[label], endpoint, seconds, database, label)
         for label, _ in trees:
-            by_speed = sorted(anchors[label].values(), key=lambda figures: figures.per_second)
-            results[label][bare.label] = by_speed[(len(by_speed) - 1) // 2]  # the median (lower middle): first row
+            results[label][bare.label] = _pooled(list(anchors[label].values()))
     finally:
         for server in servers.values():
             server.stop()
     _print_table(setup.endpoints, results, anchors, seconds, workers)
+
+
+def _pooled(measured: list[Figures]) -> Figures:
+    """Several loads of one endpoint as one: their requests over their seconds together."""
+    pooled = Figures(count=sum(figures.count for figures in measured),
+                     seconds=sum(figures.seconds for figures in measured),
+                     sent=sum(figures.sent for figures in measured), cpu=sum(figures.cpu for figures in measured))
+    for figures in measured:
+        pooled.latencies.extend(figures.latencies)
+    if all(figures.db_cpu is not None for figures in measured):
+        pooled.db_cpu = sum(figures.db_cpu or 0.0 for figures in measured)
+    return pooled
 
 
 def _measure(server: Server, endpoint: Endpoint, seconds: float, database, label: str) -> Figures:
@@ -426,8 +438,8 @@ def _print_table(endpoints: list[Endpoint], results: dict[str, dict[str, Figures
     print(f"web: gunicorn {workers} sync workers, production settings, {CONCURRENCY} connections, "
           f"{seconds:.0f} s a page; latencies in ms; cpu/req: ms of the web server's CPU a request; "
           f"db/req: ms of PostgreSQL's CPU a request (its backends and background processes, on this machine); "
-          f"÷ bare: a page's req/s ÷ the bare view's, measured on the same server right before the page "
-          f"(the bare view's row: the median of those measurements, the lower middle one of an even count)")
+          f"÷ bare: a page's req/s ÷ the bare view's, measured on the same server for as long before each page "
+          f"and pooled (the bare view's row)")
     width = max(len(endpoint.label) for endpoint in endpoints)
     head = f"{'endpoint':<{width}}"
     for label in labels:
@@ -438,13 +450,13 @@ def _print_table(endpoints: list[Endpoint], results: dict[str, dict[str, Figures
         line = f"{endpoint.label:<{width}}"
         for label in labels:
             figures = results[label][endpoint.label]
-            anchor = anchors[label].get(endpoint.label, figures)
-            share = figures.per_second / anchor.per_second if anchor.per_second else float("nan")
+            bare = results[label][endpoints[0].label].per_second
+            share = figures.per_second / bare if bare else float("nan")
             line += (f" | {figures.per_second:>13.1f} {figures.percentile(0.5):>6.1f} {figures.percentile(0.95):>6.1f} "
                      f"{figures.percentile(0.99):>6.1f} {share:>7.1%} {figures.cpu_ms:>7.1f} {figures.db_cpu_ms:>6.1f}")
         print(line)
     for label in labels:
-        print(f"web: {label}: the bare view right before each page, req/s: " + ", ".join(
+        print(f"web: {label}: the bare view before each page, req/s: " + ", ".join(
             f"{figures.per_second:,.1f} ({page})" for page, figures in anchors[label].items()))
     if len(labels) == 2:
         changes = []
