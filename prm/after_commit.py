@@ -86,7 +86,8 @@ def _level(savepoint_ids) -> set:
 
 
 def pending_sends(callback) -> list[Send] | None:
-    """The sends a commit callback of send_after_commit holds (None for any other callback): for tests."""
+    """The sends a commit callback of send_after_commit holds (None for any other callback): the next send looks
+    for them there, and tests read them."""
     return getattr(callback, "kyoso_sends", None)
 
 
@@ -100,11 +101,8 @@ def send_now(sends: list[Send]) -> None:
         if len(queued) == 1:
             _send(app, queued[0])
         elif queued:
-            # ignore_result: nobody reads what it returns, and a sender waiting for a result subscribes to its
-            # channel first (a Redis round trip more in the request that commits).
-            app.send_task(FORWARD_TASK, kwargs={"sends": [send.message() for send in queued]},
-                          queue=settings.KYOSO_AFTER_COMMIT_QUEUE or None, headers={"_schema_name": "public"},
-                          ignore_result=True)
+            _send(app, Send(FORWARD_TASK, {"sends": [send.message() for send in queued]}, "public",
+                            settings.KYOSO_AFTER_COMMIT_QUEUE or None))
     except Exception:  # noqa: BLE001 — what was to be sent is covered by the periodic runs
         logger.exception("could not queue %s after commit; the periodic runs will cover them",
                          ", ".join(f"{send.task} ({send.schema})" for send in queued))
@@ -128,5 +126,7 @@ def forward(messages: list[list]) -> int:
 
 
 def _send(app, send: Send) -> None:
+    # ignore_result: nobody reads what it returns, and a sender waiting for a result subscribes to its channel first
+    # (a Redis round trip more in the request that commits).
     app.send_task(send.task, kwargs=send.kwargs, queue=send.queue, headers={"_schema_name": send.schema},
                   ignore_result=True)

@@ -42,6 +42,7 @@ TENANTS = {
 def django_db_setup(django_db_setup, django_db_blocker):
     """After pytest-django builds the test database, add the platform and two vendors."""
     from django.core.management import call_command
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
     from django.test.utils import setup_databases, teardown_databases
 
     from prm.tenancy.models import Vendor
@@ -49,7 +50,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     made = None
     with django_db_blocker.unblock():
-        if not connection.settings_dict["NAME"].startswith("test_"):
+        if not connection.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX):
             # pytest-django makes the test database only when a collected test asks for `db` or the django_db mark.
             # A run of only tests that ask for django_db_setup itself (those that start processes over committed
             # rows, as tests/platform/test_benchmarks.py) would otherwise write into the developer's database.
