@@ -380,3 +380,24 @@ def test_the_owner_filter_lists_the_tenants_staff_from_the_cache_and_follows_cha
     response = client.get(f"/partners/?owner={people_a.channel_manager.pk}")  # a chosen owner still validates
     assert response.status_code == 200
     assert 'selected>' in response.content.decode()
+
+
+def test_the_web_benchmark_drops_only_its_own_posted_deals_in_its_own_vendor(people_a, people_b):
+    """`bench web` deletes what its registration POSTs added before each server posts, so that neither server
+    measures the partner with the other's deals: only deals with its customer prefix, only in its vendor."""
+    from bench.web import POSTED_PREFIX, _drop_posted_registrations
+
+    form = {"amount": "500000", "expected_close": (timezone.localdate() + timedelta(days=30)).isoformat(),
+            **{role: "partner" for role in ("role_lead", "role_proposal", "role_contract", "role_billing",
+                                            "role_support")}}
+    for people, name, domain in ((people_a, f"{POSTED_PREFIX}a1", "bench-a1.co.jp"),
+                                 (people_a, "株式会社残る", "nokoru.co.jp"),
+                                 (people_b, f"{POSTED_PREFIX}b1", "bench-b1.co.jp")):
+        response = people.portal(people.partner_rep).post(
+            "/deals/new/", {**form, "customer_name": name, "web_domain": domain})
+        assert response.status_code == 302, response.content[:500]
+    _drop_posted_registrations(people_a.tenant.schema_name)
+    with tenant_context(people_a.tenant):
+        assert list(DealRegistration.objects.values_list("customer_name", flat=True)) == ["株式会社残る"]
+    with tenant_context(people_b.tenant):
+        assert list(DealRegistration.objects.values_list("customer_name", flat=True)) == [f"{POSTED_PREFIX}b1"]
