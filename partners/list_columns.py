@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
     from partners.models import Partner
+    from partners.selectors.listing import PartnerRow
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ class ListColumn:
     # The filter's options (value, label); the owner keeps the partners matching a chosen value.
     options: Callable[[], list[tuple[str, StrOrPromise]]]
     filter: Callable[[QuerySet[Partner], str], QuerySet[Partner]]
-    # The cell's HTML from the row's annotations, escaped by the owner.
-    cell: Callable[[Partner], SafeString]
+    # The cell's HTML from the row's annotations (a partners.selectors.listing.PartnerRow), escaped by the owner.
+    cell: Callable[[PartnerRow], SafeString]
     # The same annotations as `annotate`, as SQL for the statement that reads a page's rows.
     sql: ColumnSQL
     numeric: bool = False

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from partners import list_columns
 from partners.models import Partner
+from partners.selectors.listing import PartnerRow
 from partners.signals import partner_detail_header, partner_timeline_entries
 from partners.timeline import TimelineEntry
 from prm.reads import Later
@@ -43,8 +44,8 @@ def tier_timeline(sender, *, partner: Partner, limit: int, **kwargs) -> Later[li
     ) for change in changes])
 
 
-def tier_cell(partner: Partner) -> SafeString:
-    """The partner list's tier cell, from selectors.with_tier's annotations."""
+def tier_cell(partner: PartnerRow) -> SafeString:
+    """The partner list's tier cell, from selectors.with_tier's annotations (TIER_ROW_SQL's, on the list's rows)."""
     name = getattr(partner, "tier_name", None)
     if name is None:
         return mark_safe('<span class="text-muted">—</span>')

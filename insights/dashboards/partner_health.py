@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from insights import charts
 from partners.models import Partner
+from partners.selectors.listing import PartnerRow
 from prm.reads import ModelRows, Read
 
 TREND_DAYS = 90
@@ -118,7 +119,7 @@ def health_headline(partner: Partner, *, today: date | None = None, score=UNREAD
                           previous_score=score.previous_score, window=figures.as_of(today or timezone.localdate()))
 
 
-def health_list_cell(partner: Partner, *, today: date | None = None) -> SafeString:
+def health_list_cell(partner: PartnerRow, *, today: date | None = None) -> SafeString:
     """The partner list's health cell: the score and band of insights.selectors.with_health's annotations, drawn
     as the partner page's header draws them."""
     from insights.health.models import HealthBand

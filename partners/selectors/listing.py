@@ -127,7 +127,7 @@ class PartnerPages:
     def count(self) -> int:
         return self.partners.count()
 
-    def __getitem__(self, page: slice) -> list[Partner]:
+    def __getitem__(self, page: slice) -> list[PartnerRow]:
         if self.filters.whole_list:
             keys, params = _whole_list_keys(self.filters.sort, page.start, page.stop)
             return _page_rows(keys, params)
@@ -155,7 +155,57 @@ ROW_FIELDS = [field for field in Partner._meta.concrete_fields
 OWNER_FIELDS = [field for field in User._meta.concrete_fields if field.attname in {"id", "email", "full_name"}]
 
 
-def _page_rows(keys: str, params: tuple) -> list[Partner]:
+class PartnerRef:
+    """A partner a row names (its parent): its key and name, all the row shows of it."""
+
+    __slots__ = ("pk", "name")
+
+    def __init__(self, pk: int, name: str):
+        self.pk, self.name = pk, name
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+_TYPE_LABELS = dict(Partner._meta.get_field("partner_type").flatchoices)
+_STAGE_LABELS = dict(Partner._meta.get_field("stage").flatchoices)
+
+
+class PartnerRow:
+    """One partner as a row of the list shows it (partners_tags.partner_rows and the registered columns' cells read
+    it): the row's fields under the model's names, its parent's name, its owner (a User), its contact counts and the
+    columns' annotations. A page builds fifty of these from one statement; building fifty Partner instances (and their
+    parents) took most of the page's Python outside the templates. Nothing saves it: it is what the page shows."""
+
+    id: int
+    name: str
+    name_kana: str
+    partner_type: str
+    parent_id: int | None
+    stage: str
+    owner_id: int | None
+    prefectures: list[str]
+    parent: PartnerRef | None
+    owner: User | None
+    contact_count: int
+    active_contacts: int
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def get_partner_type_display(self) -> str:
+        return str(_TYPE_LABELS.get(self.partner_type, self.partner_type))
+
+    def get_stage_display(self) -> str:
+        return str(_STAGE_LABELS.get(self.stage, self.stage))
+
+
+def _page_rows(keys: str, params: tuple) -> list[PartnerRow]:
     """The page's partners, in the order of `keys` (a statement giving their ids in order), with what a row shows:
     one fixed statement rather than the ORM's compilation of the list's query a second time with the owner, the
     parent and the columns' annotations (and a grouped query for the contact counts)."""
@@ -178,25 +228,22 @@ def _page_rows(keys: str, params: tuple) -> list[Partner]:
         rows = cursor.fetchall()
     partner_names = [field.attname for field in ROW_FIELDS]
     owner_names = [field.attname for field in OWNER_FIELDS]
-    parent_field, owner_field = Partner._meta.get_field("parent"), Partner._meta.get_field("owner")
     width, owner_width = len(ROW_FIELDS), len(OWNER_FIELDS)
-    partners: list[Partner] = []
+    partners: list[PartnerRow] = []
     owners: dict[int, User] = {}  # a few people own every partner: one instance each
     for row in rows:
-        partner = Partner.from_db(DEFAULT_DB_ALIAS, partner_names, row[:width])
+        values = dict(zip(partner_names, row[:width], strict=True))
         parent_name, at = row[width], width + 1
-        parent = Partner.from_db(DEFAULT_DB_ALIAS, ["id", "name"], (partner.parent_id, parent_name)) \
-            if partner.parent_id is not None else None
-        parent_field.set_cached_value(partner, parent)
+        values["parent"] = PartnerRef(values["parent_id"], parent_name) if values["parent_id"] is not None else None
         owner = None
-        if partner.owner_id is not None:
-            owner = owners.get(partner.owner_id)
+        if values["owner_id"] is not None:
+            owner = owners.get(values["owner_id"])
             if owner is None:
-                owner = owners[partner.owner_id] = User.from_db(DEFAULT_DB_ALIAS, owner_names, row[at:at + owner_width])
-        owner_field.set_cached_value(partner, owner)
-        for name, value in zip(names, row[at + owner_width:], strict=True):
-            setattr(partner, name, value)
-        partners.append(partner)
+                owner = owners[values["owner_id"]] = User.from_db(DEFAULT_DB_ALIAS, owner_names,
+                                                                  row[at:at + owner_width])
+        values["owner"] = owner
+        values.update(zip(names, row[at + owner_width:], strict=True))
+        partners.append(PartnerRow(values))
     return partners
 
 

@@ -53,6 +53,10 @@ def test_the_rows_are_the_markup_the_template_loop_wrote(people_a):
                     expected = TEMPLATE_LOOP.render(Context({"page": partners}))
                     assert "      " + partner_rows(partners) == expected, language
                     assert "&lt;script&gt;" in expected and "<script>" not in expected
+                    # The list's own rows (listing.PartnerRow, not model instances) write the same markup.
+                    rows = selectors.PartnerPages(selectors.PartnerFilters())[0:50]
+                    assert [row.pk for row in rows] == [partner.pk for partner in partners]
+                    assert "      " + partner_rows(rows) == expected, language
     finally:
         set_urlconf(None)
 
