@@ -90,6 +90,15 @@ def _blank(choices, label=_ALL):
     return [("", label), *choices]
 
 
+def filter_options_key() -> tuple:
+    """What an empty PartnerFilterForm's fields write that is not fixed by the code and the language: the staff the
+    owner box lists and each registered column's options (partners_tags.filter_fields keeps the markup by it). Read
+    without a form: the list without filters builds none unless that markup must be drawn."""
+    columns = tuple((column.key, tuple((value, str(label)) for value, label in _blank(column.options())))
+                    for column in list_columns.columns())
+    return tuple(staff_choices()), columns
+
+
 class PartnerFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False,
                         widget=forms.TextInput(attrs={"placeholder": _("Name, kana or corporate number"), "type": "search"}))
@@ -118,11 +127,7 @@ class PartnerFilterForm(forms.Form):
         return [self[column.key] for column in list_columns.columns()]
 
     def options_key(self) -> tuple:
-        """What an empty form's fields write that is not fixed by the code and the language: the staff the owner
-        box lists and each registered column's options (partners_tags.filter_fields keeps the markup by it)."""
-        columns = tuple((column.key, tuple((value, str(label)) for value, label in self.fields[column.key].choices))
-                        for column in list_columns.columns())
-        return tuple(staff_choices()), columns
+        return filter_options_key()
 
     def filters(self) -> PartnerFilters:
         data = {}

@@ -8,6 +8,7 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
 
 from partners import japan, list_columns
+from partners.forms import PartnerFilterForm, filter_options_key
 from prm.formatting import escape_html, format_date, format_datetime, format_number
 from prm.paths import path_of_each
 from prm.templatetags.kyoso_forms import field_block
@@ -25,22 +26,23 @@ _empty_filters_lock = threading.Lock()
 
 @register.simple_tag
 def filter_fields(form) -> SafeString:
-    """The partner list's filter fields (a PartnerFilterForm), each in its column of the row.
+    """The partner list's filter fields (a PartnerFilterForm; None for the list without filters, which builds no
+    form), each in its column of the row.
 
     The form is empty whenever the list opens without filters, and an empty form writes the same markup for the same
-    vendor, language, staff and column options (`options_key`): that markup is kept here, least recently used
+    vendor, language, staff and column options (`filter_options_key`): that markup is kept here, least recently used
     first out, rather than drawn again (seven fields and some eighty options, each escaped: `./kyoso bench web`
     measured the list's CPU a request at 7.4 ms before, 6.4 ms after). A staff member or a tier added or renamed
     changes the key, so the next list draws it afresh; a form with values is always drawn."""
-    if form.is_bound:
+    if form is not None and form.is_bound:
         return _filter_fields(form)
-    key = (connection.schema_name, get_language(), form.options_key())
+    key = (connection.schema_name, get_language(), filter_options_key())
     with _empty_filters_lock:
         html = _empty_filters.get(key)
         if html is not None:
             _empty_filters.move_to_end(key)
             return html
-    html = _filter_fields(form)
+    html = _filter_fields(form if form is not None else PartnerFilterForm())
     with _empty_filters_lock:
         _empty_filters[key] = html
         while len(_empty_filters) > EMPTY_FILTERS_KEPT:

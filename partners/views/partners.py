@@ -65,19 +65,21 @@ def _headings(request: HttpRequest, sort: str) -> list[Heading]:
 @console_view
 @require_GET
 def partner_list(request: HttpRequest) -> HttpResponse:
-    form = PartnerFilterForm(request.GET or None)
-    filters = form.filters()
+    # Without a query string there is nothing to check: the list builds no form (partners_tags.filter_fields draws
+    # the empty one's markup, kept, and the default filters are PartnerFilters()).
+    form = PartnerFilterForm(request.GET) if request.GET else None
+    filters = form.filters() if form is not None else selectors.PartnerFilters()
     # The whole list in any order reads by key and keeps generic plans; a filtered one is planned for its values.
     with prepared_statements(generic=filters.whole_list):
         return _partner_list(request, form, filters)
 
 
-def _partner_list(request: HttpRequest, form: PartnerFilterForm, filters: selectors.PartnerFilters) -> HttpResponse:
+def _partner_list(request: HttpRequest, form: PartnerFilterForm | None, filters: selectors.PartnerFilters) -> HttpResponse:
     partial = htmx_partial(request)
     stage_counts = None if partial else selectors.stage_counts()
     total = selectors.partner_total(filters, stage_counts) if stage_counts is not None else None
     page = paginate(request, selectors.PartnerPages(filters), count=total)
-    context = {"form": form, "page": page, "query": querystring_without_page(request),
+    context = {"form": form, "filters": filters, "page": page, "query": querystring_without_page(request),
                "export_query": request.GET.urlencode(), "sort": filters.sort,
                "headings": _headings(request, filters.sort), "partial": partial}
     if partial:

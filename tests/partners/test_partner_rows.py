@@ -71,6 +71,25 @@ def test_the_list_page_shows_the_rows_and_the_empty_state(people_a):
     assert "条件に一致するパートナーはありません。" in empty and "行のある会社" not in empty
 
 
+def test_the_list_without_a_query_string_draws_the_empty_filters_and_marks_the_chosen_stage_otherwise(people_a):
+    """Without a query string the list builds no filter form: the filter row is an empty form's, no stage button is
+    filled; a chosen stage fills its button and selects its option, and a stage the list does not know fills none."""
+    from partners.forms import PartnerFilterForm
+    from partners.templatetags.partners_tags import _filter_fields
+
+    client = people_a.console(people_a.channel_manager)
+    with tenant_context(people_a.tenant), translation.override("ja"):
+        empty_row = str(_filter_fields(PartnerFilterForm()))
+    plain = client.get("/partners/").content.decode()
+    assert empty_row in plain
+    assert "btn-sm btn-success" not in plain and 'href="?stage=retention"' in plain
+    chosen = client.get("/partners/?stage=retention").content.decode()
+    assert 'class="btn btn-sm btn-success" href="?stage=retention"' in chosen
+    assert '<option value="retention" selected>' in chosen and empty_row not in chosen
+    unknown = client.get("/partners/?stage=nonsense").content.decode()
+    assert "btn-sm btn-success" not in unknown and "btn-sm btn-outline-success" in unknown
+
+
 def test_the_detail_counts_contact_stages_from_the_contacts_it_shows(people_a):
     from partners.models import Contact, ContactStage
     from tests.partners.factories import ContactFactory
