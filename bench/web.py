@@ -237,8 +237,7 @@ def _vacuum_dead_rows(schema: str) -> None:
     with connection.cursor() as cursor:
         # Statistics reach pg_stat_user_tables when a backend goes idle, at most once a second (PostgreSQL 15+): this
         # one's deletion at once, the web servers' connections within the second waited here.
-        cursor.execute("SELECT current_setting('server_version_num')::int >= 150000")
-        if cursor.fetchone()[0]:
+        if connection.pg_version >= 150000:
             cursor.execute("SELECT pg_stat_force_next_flush()")
         time.sleep(1.1)
         cursor.execute("SELECT pg_stat_clear_snapshot()")

@@ -126,9 +126,6 @@ class PartnerFilterForm(forms.Form):
     def column_fields(self):
         return [self[column.key] for column in list_columns.columns()]
 
-    def options_key(self) -> tuple:
-        return filter_options_key()
-
     def filters(self) -> PartnerFilters:
         data = {}
         if self.is_bound:
