@@ -68,13 +68,17 @@ class AccountType(models.TextChoices):
     SAVINGS = "4", _("Savings (貯蓄)")
 
 
+# Partners past recruiting: the ones in business with the vendor.
+SIGNED_STAGES = (Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT)
+
+
 class PartnerQuerySet(models.QuerySet):
     def active(self) -> PartnerQuerySet:
         return self.exclude(stage=Stage.TERMINATED)
 
     def signed(self) -> PartnerQuerySet:
         """Partners past recruiting: the ones in business with the vendor."""
-        return self.filter(stage__in=[Stage.ONBOARDING, Stage.ACTIVATION, Stage.RETENTION, Stage.DORMANT])
+        return self.filter(stage__in=SIGNED_STAGES)
 
 
 SCORE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(5)]
@@ -160,7 +164,8 @@ class Partner(FastChoiceDisplay, models.Model):
             *search_indexes("partner"),
             models.Index(fields=["name_kana", "name", "id"], name="partner_list_order"),
             models.Index(fields=["stage", "name_kana"]),
-            # The stage strip's counts on every partner list: read from this narrow index alone.
+            # Narrower than the one above, for reads of the stage alone. (The stage strip counted from it; its
+            # counts are kept in StageCount now.)
             models.Index(fields=["stage"], name="partner_stage"),
             models.Index(fields=["partner_type", "name_kana"]),
             models.Index(fields=["owner", "name_kana"]),
@@ -183,6 +188,20 @@ class Partner(FastChoiceDisplay, models.Model):
 class AffinitySource(models.TextChoices):
     TYPED = "typed", _("Hand-typed score")
     COMPUTED = "computed", _("Computed from the customer list, when there is one")
+
+
+class StageCount(models.Model):
+    """How many partners each stage has, kept by the database (prm.migration_sql.kept_count): a row is a change to
+    a stage's count; the count is the sum of its stage's rows (partners.selectors.stage_counts). Never written
+    from Python."""
+
+    stage = models.CharField(_("lifecycle stage"), max_length=20, choices=Stage.choices)
+    n = models.BigIntegerField(_("change"))
+
+    class Meta:
+        verbose_name = _("partner count of a stage")
+        verbose_name_plural = _("partner counts by stage")
+        default_permissions = ()
 
 
 class PartnerSettings(models.Model):

@@ -32,6 +32,16 @@ def hold(scope: str, key: int) -> None:
                        [f"{connection.schema_name}/{scope}", int(key) & 0x7FFFFFFF])
 
 
+def try_hold(scope: str, key: int) -> bool:
+    """Take, without waiting, the lock `hold` would wait for; whether it was taken. Held until the transaction ends."""
+    if connection.get_autocommit():
+        raise RuntimeError("prm.locks.try_hold needs a transaction: it would be released at once")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s), %s)",
+                       [f"{connection.schema_name}/{scope}", int(key) & 0x7FFFFFFF])
+        return bool(cursor.fetchone()[0])
+
+
 @contextlib.contextmanager
 def try_hold_session(scope: str, key: int) -> Iterator[bool]:
     """Try, without waiting, to hold the lock on `key` of `scope` for the block; yields whether it was taken.

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from partners.models import (
+    SIGNED_STAGES,
     Activity,
     AffinitySource,
     Agreement,
@@ -75,6 +76,7 @@ from partners.selectors.rankings import FiguresSQL as FiguresSQL
 from partners.selectors.rankings import partner_count_in_stages as partner_count_in_stages
 from partners.selectors.rankings import partners_in_stages as partners_in_stages
 from partners.selectors.rankings import ranking as ranking
+from partners.selectors.rankings import stage_counts as stage_counts
 from partners.selectors.scope import PartnerScope as PartnerScope
 from partners.selectors.scope import scope_figures as scope_figures
 from partners.selectors.scope import scope_sql as scope_sql
@@ -255,7 +257,7 @@ def application_queue() -> QuerySet[PartnerApplication]:
 
 
 def signed_partner_count() -> int:
-    return Partner.objects.signed().count()
+    return partner_count_in_stages(SIGNED_STAGES)
 
 
 def pending_application_count() -> int:
@@ -287,12 +289,6 @@ def contact_stage_rows(partner: Partner | None = None, *, contacts: list[Contact
     else:
         counts = contact_stage_counts(partner)
     return [(stage, label, counts[stage]) for stage, label in ContactStage.choices]
-
-
-def stage_counts() -> dict[str, int]:
-    # count(*), not count(id): PostgreSQL then counts from the stage index without reading the table.
-    counts = dict(fetch_rows("SELECT stage, count(*) FROM partners_partner GROUP BY stage", {}))
-    return {stage: counts.get(stage, 0) for stage in Stage.values}
 
 
 def stage_rows() -> list[tuple[str, StrOrPromise, int]]:

@@ -9,8 +9,9 @@ from datetime import date
 
 from django.utils import timezone
 
-from partners.models import Partner
+from partners.models import Stage
 from partners.selectors.scope import start_day_sql
+from prm.kept_counts import kept_counts
 from prm.reads import fetch_rows
 
 
@@ -49,8 +50,15 @@ def ranking(figures: dict[int, int] | FiguresSQL, *, stages: Iterable[str], limi
     """, {**params, "stages": list(stages), "limit": limit, "viewer": viewer_partner_id or 0})
 
 
+def stage_counts() -> dict[str, int]:
+    """How many partners each stage has, as the database keeps it (StageCount): no count of the partners."""
+    counts = kept_counts("partners_stagecount", "stage")
+    return {stage: counts.get(stage, 0) for stage in Stage.values}
+
+
 def partner_count_in_stages(stages: Iterable[str]) -> int:
-    return Partner.objects.filter(stage__in=list(stages)).count()
+    counts = stage_counts()
+    return sum(counts[stage] for stage in set(stages))
 
 
 def partners_in_stages(partner_ids: Iterable[int], *, stages: Iterable[str],

@@ -8,6 +8,9 @@ The archive is a gzip'd tar with
 No pg_dump binary is needed: the tables are copied through the application's own connection,
 with an explicit column list so a restore never depends on column order.
 
+Counts the database keeps by triggers (prm.migration_sql.kept_count) are not archived: loading the
+counted table on restore fires the same triggers, which count it again.
+
 A restore creates the schema with this code's migrations, empties it, and loads the tables in
 one transaction (Django's foreign keys are deferred, so the order does not matter); it refuses
 an archive made at another migration state, since the columns would not match.
@@ -50,10 +53,22 @@ class Restored:
 
 
 def tables_of(schema: str) -> list[str]:
+    """The tables an archive holds: every table of the schema but the counts the database keeps itself."""
+    kept = kept_count_tables(schema)
     with connection.cursor() as cursor:
         cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
                        "AND table_type = 'BASE TABLE' ORDER BY table_name", [schema])
-        return [row[0] for row in cursor.fetchall()]
+        return [row[0] for row in cursor.fetchall() if row[0] not in kept]
+
+
+def kept_count_tables(schema: str) -> set[str]:
+    """The schema's tables of counts kept by triggers (prm.migration_sql.kept_count): the first argument of each
+    trigger calling kyoso_keep_count. They are left out of an archive: loading the counted table rebuilds them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT t.tgargs FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                       "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid "
+                       "WHERE n.nspname = %s AND p.proname = 'kyoso_keep_count'", [schema])
+        return {bytes(row[0]).split(b"\0")[0].decode() for row in cursor.fetchall()}
 
 
 def row_counts(schema: str) -> dict[str, int]:

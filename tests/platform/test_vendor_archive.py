@@ -12,7 +12,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 
-from partners.models import Contact, Partner
+from partners import selectors
+from partners.models import Contact, Partner, Stage
 from prm.tenancy.archive import ArchiveError, _media_names, import_vendor, row_counts
 from prm.tenancy.models import Domain, Vendor
 from prm.tenancy.services import vendor_create
@@ -32,7 +33,8 @@ def source(django_db_setup, django_db_blocker):
         vendor = vendor_create(slug="archsrc", name="アーカイブ元株式会社", admin_email="admin@archsrc.example",
                                admin_password="archive-password-1").vendor
         with tenant_context(vendor):
-            partners = [PartnerFactory(name=f"保存商事{n}") for n in range(3)]
+            partners = [PartnerFactory(name=f"保存商事{n}", stage=stage)
+                        for n, stage in enumerate(["prospect", "activation", "activation"])]
             for partner in partners:
                 ContactFactory(partner=partner)
             ContentItemFactory(title="標準提案書")  # with a PDF version
@@ -68,6 +70,8 @@ def test_a_vendor_survives_export_and_import_under_a_new_slug(source, tmp_path, 
                 "archdst.localhost", "partners.archdst.localhost"}
         before, after = row_counts("v_archsrc"), row_counts("v_archdst")
         assert before == after and before["partners_partner"] == 3 and before["accounts_user"] == 1
+        # The counts the database keeps are not archived: loading the partners counted them again, once.
+        assert "partners_stagecount" not in before
         with tenant_context(source):
             files = {name: default_storage.open(name).read() for name in _media_names()}
         with tenant_context(restored):
@@ -75,7 +79,9 @@ def test_a_vendor_survives_export_and_import_under_a_new_slug(source, tmp_path, 
             assert any(name.endswith(".mp4") for name in files) and any(name.endswith(".pdf") for name in files)
             assert sorted(Partner.objects.values_list("name", flat=True)) == ["保存商事0", "保存商事1", "保存商事2"]
             assert Contact.objects.count() == 3
+            assert selectors.stage_counts() == {**dict.fromkeys(Stage.values, 0), "prospect": 1, "activation": 2}
             newest = Partner.objects.create(name="復元後の新規", partner_type="resale", stage="prospect")
+            assert selectors.stage_counts()["prospect"] == 2
             assert newest.pk > max(Partner.objects.exclude(pk=newest.pk).values_list("pk", flat=True))
         connection.set_schema_to_public()
 
@@ -98,6 +104,8 @@ def test_a_vendor_survives_export_and_import_under_a_new_slug(source, tmp_path, 
         restored = import_vendor(archive, replace=True)
         assert restored.mismatched == [] and restored.vendor.slug == "archsrc"
         assert row_counts("v_archsrc") == before
+        with tenant_context(restored.vendor):
+            assert selectors.stage_counts() == {**dict.fromkeys(Stage.values, 0), "prospect": 1, "activation": 2}
         connection.set_schema_to_public()
 
 
