@@ -230,7 +230,13 @@ def _drop_posted_registrations(schema: str) -> None:
 
 def _vacuum_dead_rows(schema: str) -> None:
     """VACUUM (ANALYZE) of the vendor's tables that hold dead rows (pg_stat_user_tables): what the deletion above left,
-    and whatever a load before wrote over, so that no autovacuum of theirs runs during the next load."""
+    and whatever a load before wrote over, so that no autovacuum of theirs runs during the next load.
+
+    INDEX_CLEANUP ON: by default VACUUM leaves the indexes alone when under 2% of a table's pages hold dead rows, as
+    a deletion of some 2,000 deals among 1,000,000 does ("index scan bypassed"). Their index entries then stayed,
+    more after each load, and each server's registrations searched the customer-key indexes through all the posted
+    deals deleted before it: the second server's registration measured slower run after run (×1.09, ×0.89, ×0.82
+    and, same code both sides, ×0.78, with 2.6 against 1.8 ms of PostgreSQL CPU a request)."""
     from django.db import connection
 
     started = time.perf_counter()
@@ -245,7 +251,7 @@ def _vacuum_dead_rows(schema: str) -> None:
                        [schema])
         tables = [name for (name,) in cursor.fetchall()]
         for table in tables:
-            cursor.execute(f'VACUUM (ANALYZE) "{schema}"."{table}"')
+            cursor.execute(f'VACUUM (ANALYZE, INDEX_CLEANUP ON) "{schema}"."{table}"')
     if tables:
         print(f"web: vacuumed {len(tables)} tables with dead rows in {time.perf_counter() - started:.1f} s")
 
