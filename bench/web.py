@@ -228,6 +228,18 @@ def _drop_posted_registrations(schema: str) -> None:
         print(f"web: deleted the {count:,} registrations earlier POSTs added, in {time.perf_counter() - started:.1f} s")
 
 
+def current_table_statistics(cursor) -> None:
+    """Makes pg_stat_user_tables, as `cursor`'s connection reads it next, hold every write made so far. Statistics
+    reach it when a backend goes idle, at most once a second (PostgreSQL 15+): this connection's at once, other
+    connections' (the web servers') within the second waited here."""
+    from django.db import connection
+
+    if connection.pg_version >= 150000:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    time.sleep(1.1)
+    cursor.execute("SELECT pg_stat_clear_snapshot()")
+
+
 def _vacuum_dead_rows(schema: str) -> None:
     """VACUUM (ANALYZE) of the vendor's tables that hold dead rows (pg_stat_user_tables): what the deletion above left,
     and whatever a load before wrote over, so that no autovacuum of theirs runs during the next load.
@@ -241,12 +253,7 @@ def _vacuum_dead_rows(schema: str) -> None:
 
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        # Statistics reach pg_stat_user_tables when a backend goes idle, at most once a second (PostgreSQL 15+): this
-        # one's deletion at once, the web servers' connections within the second waited here.
-        if connection.pg_version >= 150000:
-            cursor.execute("SELECT pg_stat_force_next_flush()")
-        time.sleep(1.1)
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        current_table_statistics(cursor)
         cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE schemaname = %s AND n_dead_tup > 0 ORDER BY relname",
                        [schema])
         tables = [name for (name,) in cursor.fetchall()]

@@ -19,6 +19,11 @@ from collections.abc import Iterator
 from django.db import connection
 
 
+def _lock_key(scope: str, key: int) -> list:
+    """The two integers' arguments of `key` of `scope` in this schema: hashtext(name), and the key in 31 bits."""
+    return [f"{connection.schema_name}/{scope}", int(key) & 0x7FFFFFFF]
+
+
 def hold(scope: str, key: int) -> None:
     """Wait for and hold, until the transaction ends, the lock on `key` of `scope` in this schema.
 
@@ -28,8 +33,7 @@ def hold(scope: str, key: int) -> None:
     if connection.get_autocommit():
         raise RuntimeError("prm.locks.hold needs a transaction: it would be released at once")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)",
-                       [f"{connection.schema_name}/{scope}", int(key) & 0x7FFFFFFF])
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", _lock_key(scope, key))
 
 
 def try_hold(scope: str, key: int) -> bool:
@@ -37,8 +41,7 @@ def try_hold(scope: str, key: int) -> bool:
     if connection.get_autocommit():
         raise RuntimeError("prm.locks.try_hold needs a transaction: it would be released at once")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s), %s)",
-                       [f"{connection.schema_name}/{scope}", int(key) & 0x7FFFFFFF])
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s), %s)", _lock_key(scope, key))
         return bool(cursor.fetchone()[0])
 
 
@@ -49,7 +52,7 @@ def try_hold_session(scope: str, key: int) -> Iterator[bool]:
     A session lock, for work that commits as it goes (a webhook endpoint's deliveries, each saved as
     it is sent) and so cannot keep one transaction open. Released when the block ends.
     """
-    args = [f"{connection.schema_name}/{scope}", int(key) & 0x7FFFFFFF]
+    args = _lock_key(scope, key)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", args)
         taken = bool(cursor.fetchone()[0])

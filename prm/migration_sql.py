@@ -9,11 +9,12 @@ The function itself lives once in `public` (prm migration 0002): vendor schemas 
 Kept counts (`kept_count`): a page that shows how many rows each value of a column has (the partner list's stage
 strip: how many partners in each stage) would count the whole table on every visit. Instead the database keeps
 the counts in a table of its own, by statement triggers on the counted table (prm migration 0004's function):
-each INSERT, DELETE, UPDATE or COPY adds one row per value whose count it changed (an UPDATE that moves no row
-to another value adds none; PostgreSQL allows no column list on a trigger that reads the rows it changed), `(value, change)`, and
-TRUNCATE empties the counts. Nothing in Python writes them, so no path (an ORM save, a bulk update, raw SQL, an
-import) can leave them behind. A statement only ever inserts, so writers never wait for each other on a count row;
-a reader sums the rows of each value (prm.kept_counts), and folds them into one row a value when they pile up.
+each INSERT, DELETE, UPDATE or COPY adds one row `(value, change)` per value whose count it changed, and
+TRUNCATE empties the counts. (The UPDATE trigger fires on every UPDATE, as PostgreSQL allows no column list on a
+trigger that reads the rows changed; one that moves no row to another value adds no row.) Nothing in Python
+writes them, so no path (an ORM save, a bulk update, raw SQL, an import) can leave them behind. A statement only
+ever inserts, so writers never wait for each other on a count row; a reader sums the rows of each value
+(prm.kept_counts), and folds them into one row a value when they pile up.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ $$ LANGUAGE plpgsql;"""
 
 def kept_count(table: str, column: str, counts: str) -> migrations.RunSQL:
     """Triggers that keep `counts` (columns `column` and `n`) counting `table`'s rows by `column`, and its first
-    rows, counted now. Run it in the migration that creates `counts`: the triggers lock `table` against writes
-    until the migration commits, so no row is missed or counted twice."""
+    rows, counted now. Run it in the migration that creates `counts` (empty, then): the triggers lock `table`
+    against writes until the migration commits, so no row is missed or counted twice."""
     call = f"EXECUTE FUNCTION kyoso_keep_count('{counts}', '{column}')"
     names = [f"{table}_count_insert", f"{table}_count_delete", f"{table}_count_update", f"{table}_count_truncate"]
     return migrations.RunSQL(
@@ -74,7 +75,6 @@ def kept_count(table: str, column: str, counts: str) -> migrations.RunSQL:
             CREATE TRIGGER {names[2]} AFTER UPDATE ON {table}
                 REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT {call};
             CREATE TRIGGER {names[3]} AFTER TRUNCATE ON {table} FOR EACH STATEMENT {call};
-            DELETE FROM {counts};
             INSERT INTO {counts} ({column}, n) SELECT {column}, count(*) FROM {table} GROUP BY 1;""",
         "".join(f"DROP TRIGGER IF EXISTS {name} ON {table};" for name in names),
     )

@@ -10,7 +10,7 @@ import random
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.db.utils import OperationalError
 from django_tenants.utils import schema_context, tenant_context
@@ -18,6 +18,7 @@ from django_tenants.utils import schema_context, tenant_context
 from partners import selectors
 from partners.models import Partner, PartnerType, Stage, StageCount
 from prm import kept_counts
+from tests.api.parallel import all_at_once
 from tests.factories import PartnerFactory
 
 STAGES = list(Stage.values)
@@ -115,25 +116,19 @@ def committed_vendor(django_db_setup, django_db_blocker):
 
 
 def _in_threads(vendor, django_db_blocker, work, count: int) -> list[BaseException]:
-    barrier = threading.Barrier(count)
+    """work(index) for index in range(count), each on its own thread and connection in `vendor`, released together;
+    the errors they raised."""
     errors: list[BaseException] = []
 
     def run(index: int) -> None:
         try:
             with django_db_blocker.unblock():
                 connection.set_tenant(vendor)
-                barrier.wait(timeout=30)
                 work(index)
         except BaseException as error:  # reported by the caller
             errors.append(error)
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    all_at_once(run, range(count), timeout=120)
     return errors
 
 

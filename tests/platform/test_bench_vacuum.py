@@ -6,8 +6,6 @@ scratch schema of their own, dropped at the end.
 
 from __future__ import annotations
 
-import time
-
 from django.db import connection
 
 
@@ -16,7 +14,7 @@ def test_the_web_benchmark_vacuums_the_deleted_rows_out_of_the_indexes_too(djang
     the indexes alone when under 2% of the table's pages hold dead rows, and the deleted deals' index entries then
     piled up from load to load (the second server's registration measured ever slower). Committed rows in a scratch
     schema: VACUUM runs outside a transaction."""
-    from bench.web import _vacuum_dead_rows
+    from bench.web import _vacuum_dead_rows, current_table_statistics
 
     schema = "bench_vacuum_check"
     with django_db_blocker.unblock():
@@ -31,9 +29,7 @@ def test_the_web_benchmark_vacuums_the_deleted_rows_out_of_the_indexes_too(djang
         try:
             _vacuum_dead_rows(schema)
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_stat_force_next_flush()")
-                time.sleep(1.1)
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                current_table_statistics(cursor)
                 cursor.execute("SELECT n_dead_tup, vacuum_count FROM pg_stat_user_tables "
                                "WHERE schemaname = %s AND relname = 'deals'", [schema])
                 dead, vacuums = cursor.fetchone()
