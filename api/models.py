@@ -24,7 +24,7 @@ class ApiKey(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="+", verbose_name=_("partner"))
+                                related_name="+", verbose_name=_("partner"), db_index=False)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     secret_hash = models.CharField(max_length=64)
     # {resource: "read" | "write"}; a resource not named is out of the key's reach.
@@ -61,7 +61,7 @@ class ApiKey(models.Model):
 class IdempotentRequest(models.Model):
     """The answer given to one POST with an Idempotency-Key, replayed for every retry of it."""
 
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=255)
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=500)

@@ -447,7 +447,7 @@ class LeadOffer(models.Model):
         DECLINED = "declined", _("Declined")
         EXPIRED = "expired", _("Expired")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="offers")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="offers", db_index=False)
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="lead_offers")
     offered_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

@@ -93,7 +93,7 @@ class LearningPath(Audience):
 
 
 class PathCourse(models.Model):
-    path = models.ForeignKey(LearningPath, on_delete=models.CASCADE)
+    path = models.ForeignKey(LearningPath, on_delete=models.CASCADE, db_index=False)
     course = models.ForeignKey(Course, on_delete=models.CASCADE)
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -103,7 +103,7 @@ class PathCourse(models.Model):
 
 
 class ModuleProgress(models.Model):
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="module_progress")
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="module_progress", db_index=False)
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="progress")
     completed_at = models.DateTimeField(default=timezone.now)
 
@@ -112,7 +112,7 @@ class ModuleProgress(models.Model):
 
 
 class CourseCompletion(models.Model):
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="course_completions")
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="course_completions", db_index=False)
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="completions")
     completed_at = models.DateTimeField(default=timezone.now)
 
@@ -201,7 +201,7 @@ class QuizAttemptGrant(models.Model):
     after a failed attempt is waived until the rep's next attempt). Kept as the record of who allowed it, when,
     for whom, and how many attempts the rep was allowed with it; a pass starts a fresh allowance."""
 
-    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="grants")
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="grants", db_index=False)
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
     granted_by = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, related_name="+")
     granted_at = models.DateTimeField(default=timezone.now)
@@ -218,7 +218,7 @@ def new_verification_code() -> str:
 
 class CertificationAward(models.Model):
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="awards")
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="certifications")
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="certifications", db_index=False)
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="certifications")
     holder_name = models.CharField(max_length=150)
     issued_at = models.DateTimeField(default=timezone.now)
@@ -275,7 +275,7 @@ class ContentItem(Audience):
 
 
 class ContentVersion(models.Model):
-    item = models.ForeignKey(ContentItem, on_delete=models.CASCADE, related_name="versions")
+    item = models.ForeignKey(ContentItem, on_delete=models.CASCADE, related_name="versions", db_index=False)
     number = models.PositiveSmallIntegerField()
     file = models.FileField(upload_to="enablement/library/")
     notes = models.CharField(_("what changed"), max_length=300, blank=True)
@@ -292,11 +292,11 @@ class ContentAccess(models.Model):
         VIEW = "view", _("Viewed")
         DOWNLOAD = "download", _("Downloaded")
 
-    item = models.ForeignKey(ContentItem, on_delete=models.CASCADE, related_name="accesses")
+    item = models.ForeignKey(ContentItem, on_delete=models.CASCADE, related_name="accesses", db_index=False)
     version = models.ForeignKey(ContentVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
     contact = models.ForeignKey("partners.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="content_accesses")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="content_accesses", db_index=False)
     action = models.CharField(max_length=10, choices=Action.choices)
     at = models.DateTimeField(default=timezone.now)
 
@@ -349,7 +349,7 @@ class SessionSeat(models.Model):
         ATTENDED = "attended", _("Attended")
         ABSENT = "absent", _("Absent")
 
-    session = models.ForeignKey(StudySession, on_delete=models.CASCADE, related_name="seats")
+    session = models.ForeignKey(StudySession, on_delete=models.CASCADE, related_name="seats", db_index=False)
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="session_seats")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
     marked_at = models.DateTimeField(null=True, blank=True)
@@ -426,7 +426,7 @@ class Announcement(Audience):
 
 
 class AnnouncementRead(models.Model):
-    announcement = models.ForeignKey(Announcement, on_delete=models.CASCADE, related_name="reads")
+    announcement = models.ForeignKey(Announcement, on_delete=models.CASCADE, related_name="reads", db_index=False)
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
     read_at = models.DateTimeField(default=timezone.now)
 

@@ -86,7 +86,7 @@ class PlanVersion(models.Model):
         PUBLISHED = "published", _("Published")
         RETIRED = "retired", _("Retired")
 
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="versions")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="versions", db_index=False)
     number = models.PositiveIntegerField(_("version"))
     document = models.JSONField(_("plan document"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -157,8 +157,8 @@ class LedgerLine(models.Model):
     A line is never changed or removed, paid or not: when what the engine computes for a key changes,
     the next run adds an adjustment line with the difference."""
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="ledger_lines")
-    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="lines")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="ledger_lines", db_index=False)
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="lines", db_index=False)
     event_id = models.CharField(max_length=80)
     rule_id = models.CharField(max_length=80)
     occurrence = models.PositiveSmallIntegerField(default=0)
@@ -201,7 +201,7 @@ class Payout(models.Model):
         PAID = "paid", _("Paid")
         CARRIED = "carried", _("Carried forward (次回相殺)")
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="payouts")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="payouts", db_index=False)
     period = models.DateField(_("period"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REVIEW)
     commissions = models.BigIntegerField(_("commissions (¥)"), default=0)
@@ -288,7 +288,7 @@ class PayoutDispute(models.Model):
 
 
 class MdfAllocation(models.Model):
-    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="mdf_allocations")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="mdf_allocations", db_index=False)
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     amount = models.BigIntegerField(_("allocation (¥)"), validators=yen_validators)
     source = models.CharField(_("source"), max_length=20, default="tier")

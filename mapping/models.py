@@ -38,7 +38,7 @@ class CustomerList(models.Model):
     target accounts. Uploading again replaces the list; deleting it deletes every record."""
 
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="customer_lists", verbose_name=_("partner"))
+                                related_name="customer_lists", verbose_name=_("partner"), db_index=False)
     population = models.CharField(_("list"), max_length=10)
     filename = models.CharField(_("file"), max_length=255)
     row_count = models.PositiveIntegerField(_("records"), default=0)
@@ -123,7 +123,7 @@ class SharingSetting(models.Model):
     """What one side lets the other see of the overlap with one of its populations.
     partner empty: the vendor's choice for a vendor population."""
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False)
     population = models.CharField(max_length=10)
     level = models.CharField(_("sharing"), max_length=10, choices=Sharing.choices, default=Sharing.COUNTS)
 

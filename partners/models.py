@@ -107,6 +107,7 @@ class Partner(FastChoiceDisplay, models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_partners",
         verbose_name=_("owner"), limit_choices_to={"role__in": ["vendor_admin", "channel_manager"]},
+        db_index=False,
     )
     prefectures = ArrayField(models.CharField(max_length=2), default=list, blank=True, verbose_name=_("territory"))
     industries = ArrayField(models.CharField(max_length=20, choices=Industry.choices), default=list, blank=True,
@@ -163,10 +164,7 @@ class Partner(FastChoiceDisplay, models.Model):
         indexes = [
             *search_indexes("partner"),
             models.Index(fields=["name_kana", "name", "id"], name="partner_list_order"),
-            models.Index(fields=["stage", "name_kana"]),
-            # Narrower than the one above, for reads of the stage alone. (The stage strip counted from it; its
-            # counts are kept in StageCount now.)
-            models.Index(fields=["stage"], name="partner_stage"),
+            models.Index(fields=["stage", "name_kana"]),  # also serves reads of the stage alone
             models.Index(fields=["partner_type", "name_kana"]),
             models.Index(fields=["owner", "name_kana"]),
             models.Index(fields=["updated_at", "id"], name="partner_changed"),
@@ -277,7 +275,7 @@ class ContactStage(models.TextChoices):
 
 
 class Contact(models.Model):
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("partner"))
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("partner"), db_index=False)
     full_name = models.CharField(_("full name"), max_length=150)
     full_name_kana = models.CharField(_("name (kana)"), max_length=150, blank=True)
     email = models.EmailField(_("e-mail address"), blank=True)
@@ -331,8 +329,8 @@ class SignalKind(models.TextChoices):
 
 
 class ContactSignal(models.Model):
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="signals")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="signals")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="signals", db_index=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="signals", db_index=False)
     kind = models.CharField(max_length=30, choices=SignalKind.choices)
     occurred_at = models.DateTimeField(default=timezone.now)
     amount = models.BigIntegerField(null=True, blank=True, help_text="yen, for deal_won")
@@ -424,7 +422,7 @@ class AgreementKind(models.TextChoices):
 
 
 class Agreement(models.Model):
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="agreements", verbose_name=_("partner"))
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="agreements", verbose_name=_("partner"), db_index=False)
     kind = models.CharField(_("agreement"), max_length=20, choices=AgreementKind.choices)
     agreed_on = models.DateField(_("agreed on"), validators=[validate_business_date])
     partner_signatory = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
@@ -565,7 +563,7 @@ class EventKind(models.TextChoices):
 class PartnerEvent(models.Model):
     """One line of a partner's timeline: everything that happened with the partner."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="events")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=30, choices=EventKind.choices)
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -580,7 +578,7 @@ class PartnerEvent(models.Model):
 class BusinessPlan(models.Model):
     """A joint business plan (共同ビジネス計画) for one partner and one fiscal year."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="plans", verbose_name=_("partner"))
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="plans", verbose_name=_("partner"), db_index=False)
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), validators=fiscal_year_validators)
     starts_on = models.DateField(_("starts on"), validators=[validate_business_date])
     ends_on = models.DateField(_("ends on"), validators=[validate_business_date])

@@ -77,7 +77,7 @@ class Program(models.Model):
 
 
 class Tier(models.Model):
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="tiers", verbose_name=_("programme"))
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="tiers", verbose_name=_("programme"), db_index=False)
     code = models.SlugField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=50)
     rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("1 is the entry tier; higher is better."))
@@ -108,7 +108,7 @@ class Requirement(models.Model):
     """One threshold. Requirements in the same option all apply (AND); a tier is reached
     through any one of its options (OR)."""
 
-    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="requirements")
+    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="requirements", db_index=False)
     option = models.PositiveSmallIntegerField(_("option"), default=1)
     metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
     threshold = models.BigIntegerField(_("threshold"), validators=yen_validators)

@@ -29,7 +29,7 @@ class Award(models.Model):
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period to"))
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="awards",
-                                verbose_name=_("partner"))
+                                verbose_name=_("partner"), db_index=False)
     # The figures that decided it, as they were when it was published.
     revenue = models.BigIntegerField(_("won revenue (¥)"), default=0)
     won_deals = models.PositiveIntegerField(_("won deals"), default=0)

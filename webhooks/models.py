@@ -68,7 +68,7 @@ class Delivery(models.Model):
         SUCCEEDED = "succeeded", _("Delivered")
         FAILED = "failed", _("Given up")
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     event = models.ForeignKey("outbox.OutboxEvent", on_delete=models.CASCADE, related_name="+")
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     # Attempts in the current round (a manual resend starts a new round); the schedule reads it.

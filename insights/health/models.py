@@ -101,7 +101,7 @@ class HealthScore(models.Model):
 class HealthSnapshot(models.Model):
     """The score of each partner on each day it was computed: trends and biggest movers read these."""
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="health_history")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="health_history", db_index=False)
     day = models.DateField()
     score = models.PositiveSmallIntegerField(validators=PERCENT)
     band = models.CharField(max_length=10, choices=HealthBand.choices)

@@ -9,7 +9,7 @@ from prm import messages
 class Notification(models.Model):
     """An in-app notification; also e-mailed, on its own or in a digest, as its recipient chose."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False)
     kind = models.CharField(max_length=50)
     # As written in the recipient's language when it was made: the e-mail's text, and what is shown when
     # `message` is empty (free text such as an announcement) or names a message that no longer exists.
@@ -52,7 +52,7 @@ class NotificationPreference(models.Model):
         EMAIL = "email", _("E-mail, each time")
         DIGEST = "digest", _("One e-mail a day (summary)")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences", db_index=False)
     kind = models.CharField(max_length=50)
     channel = models.CharField(_("delivery"), max_length=10, choices=Channel.choices)
 

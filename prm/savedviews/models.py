@@ -12,7 +12,7 @@ class SavedView(models.Model):
     """A console list's filters kept under a name by one person (prm.savedviews); shared ones show to the team."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                             verbose_name=_("owner"))
+                             verbose_name=_("owner"), db_index=False)
     list_key = models.CharField(max_length=60)
     name = models.CharField(_("name"), max_length=MAX_NAME_LENGTH)
     query = models.CharField(max_length=MAX_QUERY_LENGTH, blank=True)
