@@ -20,17 +20,14 @@ from django.core.management import call_command
 from django.db import connection, models
 
 from prm.tenancy.models import Vendor
-from tests.platform.test_schema_layout import _execute, _rows
-
-# The packages whose models are ours (Django's and allauth's tables keep their own indexes).
-OUR_PACKAGES = ("prm", "partners", "deals", "programs", "enablement", "incentives", "insights", "mapping", "portal",
-                "api", "webhooks")
+from tests.platform.test_schema_layout import SCANNED_PACKAGES, _execute, _rows
 
 
 def our_tables() -> list[str]:
-    """The tables of our models; many-to-many tables Django creates (and indexes) itself are left out."""
+    """The tables of our models (SCANNED_PACKAGES': Django's and allauth's keep their own indexes); many-to-many
+    tables Django creates (and indexes) itself are left out."""
     return sorted(model._meta.db_table for model in apps.get_models()
-                  if model.__module__.split(".")[0] in OUR_PACKAGES and not model._meta.proxy
+                  if model.__module__.split(".")[0] in SCANNED_PACKAGES and not model._meta.proxy
                   and model._meta.managed)
 
 

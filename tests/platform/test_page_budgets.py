@@ -401,4 +401,3 @@ def test_the_web_benchmark_drops_only_its_own_posted_deals_in_its_own_vendor(peo
         assert list(DealRegistration.objects.values_list("customer_name", flat=True)) == ["株式会社残る"]
     with tenant_context(people_b.tenant):
         assert list(DealRegistration.objects.values_list("customer_name", flat=True)) == [f"{POSTED_PREFIX}b1"]
-
