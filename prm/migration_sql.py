@@ -78,3 +78,33 @@ def kept_count(table: str, column: str, counts: str) -> migrations.RunSQL:
             INSERT INTO {counts} ({column}, n) SELECT {column}, count(*) FROM {table} GROUP BY 1;""",
         "".join(f"DROP TRIGGER IF EXISTS {name} ON {table};" for name in names),
     )
+
+
+def pair_table_first_index_dropped(app_label: str, model_name: str, field_name: str) -> migrations.RunPython:
+    """Drops the index Django gives the first column of a many-to-many field's own table (`(dealregistration_id)` of
+    `deals_dealregistration_products`): the table's unique pair `(dealregistration_id, product_id)` begins with that
+    column, so PostgreSQL reads the pair for any search on it, and the single index only cost each insert and each
+    vacuum. The second column keeps its index (look-ups from the other side, and deletes of the rows it references).
+
+    Django creates these tables itself and never alters that index again (only a change of the field's model or
+    table would, and either rebuilds the table), so the migration finds it by its column, not by a name."""
+
+    def pair_table(apps):
+        field = apps.get_model(app_label, model_name)._meta.get_field(field_name)
+        through = field.remote_field.through
+        return through, through._meta.get_field(field.m2m_field_name())
+
+    def single_indexes(schema_editor, through, first) -> list[str]:
+        return schema_editor._constraint_names(through, [first.column], index=True, unique=False, primary_key=False)
+
+    def drop(apps, schema_editor) -> None:
+        through, first = pair_table(apps)
+        for name in single_indexes(schema_editor, through, first):
+            schema_editor.execute(schema_editor._delete_index_sql(through, name))
+
+    def create(apps, schema_editor) -> None:
+        through, first = pair_table(apps)
+        if not single_indexes(schema_editor, through, first):
+            schema_editor.execute(schema_editor._create_index_sql(through, fields=[first]))
+
+    return migrations.RunPython(drop, create, elidable=False)
