@@ -85,3 +85,42 @@ def test_the_page_queries_benchmark_prints_both_pages_counts(django_db_setup, dj
     for page in ("inbox", "partner 360"):
         assert f"queries: {page}: " in output and " SQL statements with 10 partners, " in output, output[-6000:]
     _nothing_left_behind(django_db_blocker)
+
+
+def test_the_web_benchmark_clears_what_its_registrations_left_before_the_next_load(people_a, capsys):
+    """Each registration POST leaves its deal and, beside it, two notifications, an outbox event and a contact
+    signal; `bench web` deletes them all before the next load, and nothing of another registration."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bench.web import POSTED_PREFIX, _drop_posted_registrations
+    from deals import services
+    from deals.models import DealRegistration
+    from partners.models import ContactSignal
+    from prm.notifications.models import Notification
+    from prm.outbox.models import OutboxEvent
+
+    def register(name: str) -> DealRegistration:
+        return services.deal_register(partner=people_a.partner, user=people_a.partner_rep, customer_name=name,
+                                      corporate_number="", web_domain="", amount=500_000,
+                                      expected_close=timezone.localdate() + timedelta(days=30))
+
+    def left() -> tuple[int, int, int, int]:
+        return (DealRegistration.objects.count(), Notification.objects.count(),
+                OutboxEvent.objects.filter(object_type="deal").count(),
+                ContactSignal.objects.filter(source__startswith="deals.DealRegistration:").count())
+
+    with schema_context(people_a.tenant.schema_name):
+        kept = register("株式会社残る顧客")
+        alone = left()
+        assert alone[0] == 1 and all(count > 0 for count in alone), alone
+        for n in range(3):
+            register(f"{POSTED_PREFIX}{n}")
+        assert left() == (4, alone[1] * 4, alone[2] * 4, alone[3] * 4)
+    _drop_posted_registrations(people_a.tenant.schema_name)
+    with schema_context(people_a.tenant.schema_name):
+        assert left() == alone
+        assert DealRegistration.objects.get() == kept
+        assert OutboxEvent.objects.get(object_type="deal").object_id == str(kept.pk)
+    assert "deleted the 3 registrations earlier POSTs added and the 12 notifications" in capsys.readouterr().out
