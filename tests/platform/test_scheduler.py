@@ -183,7 +183,7 @@ def _sent(log: Path) -> int:
     return log.read_text().count("Sending due task") if log.exists() else 0
 
 
-LOST, ACQUIRED = "beat: lost the scheduler lock", "beat: acquired the scheduler lock"  # prm.celery's log lines
+LOST = "beat: lost the scheduler lock"  # prm.celery's log line
 
 
 def _sent_since(log: Path, line: str) -> int:
@@ -276,6 +276,8 @@ def test_two_beats_and_a_killed_worker_run_each_vendors_job_once_in_its_slot(dja
         beats[active].wait(timeout=10)
         assert _sent(tmp_path / f"{active}.log") + _sent(tmp_path / f"{standby}.log") >= 1  # the job under way
         assert _sent_since(tmp_path / f"{standby}.log", LOST) == 0, "the standby beat scheduled while the other held the lock"
+        standby_log = tmp_path / f"{standby}.log"
+        before_takeover = len(standby_log.read_text())
 
         survivors = [process for process in processes if process.poll() is None]
         _wait(lambda: heartbeat(standby) == "active", 30, "the standby beat taking over", survivors)
@@ -287,7 +289,9 @@ def test_two_beats_and_a_killed_worker_run_each_vendors_job_once_in_its_slot(dja
 
         # Past the visibility timeout (8 s) and a restore sweep: the killed worker's messages came back too.
         _wait(all_done, 90, "every vendor's job done", survivors)
-        assert _sent_since(tmp_path / f"{standby}.log", ACQUIRED) >= 1  # it scheduled once it took over
+        # It scheduled once it took over: what its log says after the kill (the beat left alone may still stall past
+        # the lock on a busy machine, lose it and take it back, with nothing sent since the last time it took it).
+        assert standby_log.read_text()[before_takeover:].count("Sending due task") >= 1
         with django_db_blocker.unblock():
             marks = _marks(run)
             claims = {claim.schema_name: claim for claim in TenantJobRun.objects.filter(task="tests.scheduler.mark")}
