@@ -222,6 +222,7 @@ def _drop_posted_registrations(schema: str) -> None:
     from django_tenants.utils import schema_context
 
     from deals.models import DealRegistration
+    from deals.services import signal_source
     from partners.models import ContactSignal
     from prm.notifications.models import Notification
     from prm.outbox.models import OutboxEvent
@@ -229,14 +230,14 @@ def _drop_posted_registrations(schema: str) -> None:
     started = time.perf_counter()
     with schema_context(schema):
         posted = DealRegistration.objects.filter(customer_name__startswith=POSTED_PREFIX)
-        ids = [str(pk) for pk in posted.values_list("pk", flat=True)]
+        ids = list(posted.values_list("pk", flat=True))
         if not ids:
             return
         deleted = posted.delete()[1]
         left = (Notification.objects.filter(kind__in=["deal_registered", "deal_received"], title__contains=POSTED_PREFIX)
                 .delete()[0]
-                + OutboxEvent.objects.filter(object_type="deal", object_id__in=ids).delete()[0]
-                + ContactSignal.objects.filter(source__in=[f"deals.DealRegistration:{pk}" for pk in ids]).delete()[0])
+                + OutboxEvent.objects.filter(object_type="deal", object_id__in=[str(pk) for pk in ids]).delete()[0]
+                + ContactSignal.objects.filter(source__in=[signal_source(pk) for pk in ids]).delete()[0])
     count = deleted.get(DealRegistration._meta.label, 0)
     print(f"web: deleted the {count:,} registrations earlier POSTs added and the {left:,} notifications, outbox "
           f"events and contact signals they left, in {time.perf_counter() - started:.1f} s")

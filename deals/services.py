@@ -322,9 +322,14 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
     _event(deal, "registered", user, priority=deal.priority)
     contact = contact_of_user(user) if user else None
     signal_record(partner=partner, contact=contact, kind=SignalKind.DEAL_REGISTERED, occurred_at=deal.registered_at,
-                  source=f"deals.DealRegistration:{deal.pk}")
+                  source=signal_source(deal.pk))
     _notify_registered(deal)
     return deal
+
+
+def signal_source(deal_pk: int) -> str:
+    """What a deal's contact signals (registered, won) name as their source."""
+    return f"deals.DealRegistration:{deal_pk}"
 
 
 def deal_url(deal: DealRegistration, *, console: bool) -> str:
@@ -557,7 +562,7 @@ def deal_win_confirm(*, deal: DealRegistration, actor: User, won_amount: int | N
                                  limit=msg.number(credit_warning.limit))))
     contact = getattr(deal.registered_by, "contact", None) if deal.registered_by else None
     signal_record(partner=deal.partner, contact=contact, kind=SignalKind.DEAL_WON, amount=deal.won_amount,
-                  occurred_at=now, source=f"deals.DealRegistration:{deal.pk}")
+                  occurred_at=now, source=signal_source(deal.pk))
     notify(users=_partner_watchers(deal), kind="deal_win_confirmed", url=deal_url(deal, console=False),
            message=(msg.text("deal.win_confirmed", customer=deal.customer_name),
                     msg.text("deal.win_confirmed.body", date=msg.day(won_on), amount=msg.number(won_amount))))

@@ -631,7 +631,7 @@ def _sessions(managers: list[User], users: dict[str, User], now: datetime, rng: 
             deal.save()
             deal.products.set(products)
             signal_record(partner=deal.partner, contact=deal.contact, kind=SignalKind.DEAL_REGISTERED,
-                          occurred_at=deal.registered_at, source=f"deals.DealRegistration:{deal.pk}")
+                          occurred_at=deal.registered_at, source=deal_services.signal_source(deal.pk))
 
 
 # --------------------------------------------------------------------------- FAQ and questions

@@ -320,7 +320,7 @@ def _deal_history(joined: dict[int, datetime], now: datetime) -> None:
                                  for product in products[n % len(products): n % len(products) + 1 + n % 2]])
     events, signals = [], []
     for deal in deals:
-        source = f"deals.DealRegistration:{deal.pk}"
+        source = deal_services.signal_source(deal.pk)
         event = partial(DealEvent, deal=deal, partner_id=deal.partner_id)
         events.append(event(kind="registered", actor=deal.registered_by, occurred_at=deal.registered_at,
                             data={"priority": "holder"}))
