@@ -86,8 +86,9 @@ def pair_table_first_index_dropped(app_label: str, model_name: str, field_name: 
     column, so PostgreSQL reads the pair for any search on it, and the single index only cost each insert and each
     vacuum. The second column keeps its index (look-ups from the other side, and deletes of the rows it references).
 
-    Django creates these tables itself and never alters that index again (only a change of the field's model or
-    table would, and either rebuilds the table), so the migration finds it by its column, not by a name."""
+    Django creates these tables itself and never creates that index again: renaming the table, the model or the
+    column alters the table in place and leaves its indexes as they are. The migration finds it by its column, not
+    by a name."""
 
     def pair_table(apps):
         field = apps.get_model(app_label, model_name)._meta.get_field(field_name)
