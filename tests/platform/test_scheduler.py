@@ -179,8 +179,17 @@ def _wait(condition, seconds: float, what: str, processes=()):
     return value
 
 
-def _sent(log: Path) -> int:
-    return log.read_text().count("Sending due task") if log.exists() else 0
+SENT = "Sending due task"  # celery beat's log line for each message it sends
+
+
+def _text(path: Path) -> str:
+    """A log's or a heartbeat's text: empty until the process has written the file."""
+    return path.read_text() if path.exists() else ""
+
+
+def _sent(log: Path, *, after: int = 0) -> int:
+    """What a beat sent: all of it, or what its log says after its first `after` characters."""
+    return _text(log)[after:].count(SENT)
 
 
 LOST = "beat: lost the scheduler lock"  # prm.celery's log line
@@ -190,8 +199,7 @@ def _sent_since(log: Path, line: str) -> int:
     """What a beat sent since it last logged `line` (all it sent, when it never did). A beat that stalls past the
     lock's timeout (a machine busy with the rest of the suite) loses the lock to the other, which is right; what
     it must never do is schedule after that."""
-    text = log.read_text() if log.exists() else ""
-    return text.rpartition(line)[2].count("Sending due task")
+    return _text(log).rpartition(line)[2].count(SENT)
 
 
 @pytest.mark.worker
@@ -239,8 +247,7 @@ def test_two_beats_and_a_killed_worker_run_each_vendors_job_once_in_its_slot(dja
         return process
 
     def heartbeat(name: str) -> str:
-        path = tmp_path / name / "beat-heartbeat"
-        return path.read_text() if path.exists() else ""
+        return _text(tmp_path / name / "beat-heartbeat")
 
     def roles() -> tuple[str, str]:
         """(the active beat, the standby) once their heartbeats agree that exactly one is active. A beat that
@@ -274,10 +281,10 @@ def test_two_beats_and_a_killed_worker_run_each_vendors_job_once_in_its_slot(dja
         killed_at = time.monotonic()
         workers[killed].wait(timeout=10)
         beats[active].wait(timeout=10)
-        assert _sent(tmp_path / f"{active}.log") + _sent(tmp_path / f"{standby}.log") >= 1  # the job under way
-        assert _sent_since(tmp_path / f"{standby}.log", LOST) == 0, "the standby beat scheduled while the other held the lock"
         standby_log = tmp_path / f"{standby}.log"
-        before_takeover = len(standby_log.read_text())
+        assert _sent(tmp_path / f"{active}.log") + _sent(standby_log) >= 1  # the job under way
+        assert _sent_since(standby_log, LOST) == 0, "the standby beat scheduled while the other held the lock"
+        before_takeover = len(_text(standby_log))
 
         survivors = [process for process in processes if process.poll() is None]
         _wait(lambda: heartbeat(standby) == "active", 30, "the standby beat taking over", survivors)
@@ -291,7 +298,7 @@ def test_two_beats_and_a_killed_worker_run_each_vendors_job_once_in_its_slot(dja
         _wait(all_done, 90, "every vendor's job done", survivors)
         # It scheduled once it took over: what its log says after the kill (the beat left alone may still stall past
         # the lock on a busy machine, lose it and take it back, with nothing sent since the last time it took it).
-        assert standby_log.read_text()[before_takeover:].count("Sending due task") >= 1
+        assert _sent(standby_log, after=before_takeover) >= 1
         with django_db_blocker.unblock():
             marks = _marks(run)
             claims = {claim.schema_name: claim for claim in TenantJobRun.objects.filter(task="tests.scheduler.mark")}
