@@ -327,9 +327,12 @@ def deal_register(*, partner: Partner, user: User | None, products=(), lead=None
     return deal
 
 
+SIGNAL_SOURCE_PREFIX = "deals.DealRegistration:"  # a deal's signal source: this, then the deal's id
+
+
 def signal_source(deal_pk: int) -> str:
     """What a deal's contact signals (registered, won) name as their source."""
-    return f"deals.DealRegistration:{deal_pk}"
+    return f"{SIGNAL_SOURCE_PREFIX}{deal_pk}"
 
 
 def deal_url(deal: DealRegistration, *, console: bool) -> str:

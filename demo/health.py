@@ -567,8 +567,8 @@ def _spread_seeded_rows(now: datetime) -> None:
         cursor.execute("""
             UPDATE partners_contactsignal s SET occurred_at = d.registered_at
               FROM deals_dealregistration d
-             WHERE s.kind = 'deal_registered' AND s.source = 'deals.DealRegistration:' || d.id
-               AND s.occurred_at > %(seeded)s""", {"seeded": seeded})
+             WHERE s.kind = 'deal_registered' AND s.source = %(prefix)s || d.id
+               AND s.occurred_at > %(seeded)s""", {"seeded": seeded, "prefix": deal_services.SIGNAL_SOURCE_PREFIX})
 
 
 def _rewind(night: datetime, now: datetime) -> None:
