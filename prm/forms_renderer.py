@@ -1,10 +1,12 @@
-"""Django's form renderer, with <select> written in Python.
+"""Django's form renderer, with <select>, <input> and <textarea> written in Python.
 
 Django renders a select box as one template include per option, and each option includes the
 attribute template again: the prefecture filter alone (48 options) took a few milliseconds on every
-partner list. This renderer writes the same markup, byte for byte, in a loop (tests/platform/
+partner list. An input is three templates (its type's, which includes input.html, which includes
+attrs.html): a tier's requirement rows or a plan's rules are hundreds of them, a quarter of the time
+of those pages. This renderer writes the same markup, byte for byte, in a loop (tests/platform/
 test_page_budgets.py compares it with Django's templates); anything unusual (other option templates,
-non-text labels) still goes through the templates.
+non-text labels, a widget whose value is not text) still goes through the templates.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ if TYPE_CHECKING:
 
 SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"
+TEXTAREA = "django/forms/widgets/textarea.html"
+# Each of these is `{% include "django/forms/widgets/input.html" %}` and a newline in Django's templates.
+INPUTS = frozenset(f"django/forms/widgets/{kind}.html" for kind in (
+    "text", "number", "email", "url", "tel", "search", "password", "hidden", "date", "datetime", "time", "color",
+    "checkbox", "file"))
 
 
 def _text(value) -> str:
@@ -49,13 +56,37 @@ def _plain(option: dict) -> bool:
     return option["template_name"] == OPTION and isinstance(option["label"], (str, Promise))
 
 
-class FastSelectRenderer(DjangoTemplates):
+class FastWidgetRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None):
+        html = None
         if template_name == SELECT:
             html = _select(context["widget"])
-            if html is not None:
-                return html
+        elif template_name in INPUTS:
+            html = _input(context["widget"])
+        elif template_name == TEXTAREA:
+            html = _textarea(context["widget"])
+        if html is not None:
+            return html
         return super().render(template_name, context, request=request)
+
+
+def _input(widget: dict) -> str | None:
+    """django/forms/widgets/<type>.html: input.html with attrs.html (the renderer strips the newlines around it)."""
+    value = widget["value"]
+    if not (value is None or isinstance(value, str)):  # what Input.format_value gives; anything else to the template
+        return None
+    shown = "" if value is None else f' value="{_text(value)}"'
+    return (f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"{shown}'
+            f'{_attrs(widget["attrs"])}>')
+
+
+def _textarea(widget: dict) -> str | None:
+    """django/forms/widgets/textarea.html (with attrs.html)."""
+    value = widget["value"]
+    if not (value is None or isinstance(value, str)):  # the template would localise a number or a date
+        return None
+    return (f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n'
+            f'{conditional_escape(value) if value else ""}</textarea>')
 
 
 def _select(widget: dict) -> str | None:
@@ -84,7 +115,7 @@ def select_box(field: BoundField, css_class: str) -> SafeString | None:
     widget, form_field = field.field.widget, field.field
     if (type(widget) is not forms.Select or widget.attrs or form_field.required or form_field.disabled
             or form_field.localize or form_field.show_hidden_initial or field.help_text or field.errors
-            or type(field.form.renderer) is not FastSelectRenderer):
+            or type(field.form.renderer) is not FastWidgetRenderer):
         return None
     chosen = widget.format_value(field.value())
     attrs = {"class": css_class}

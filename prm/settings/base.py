@@ -143,7 +143,7 @@ TEMPLATES = [
 ]
 
 # Django's renderer, with select boxes written in Python instead of a template include per option.
-FORM_RENDERER = "prm.forms_renderer.FastSelectRenderer"
+FORM_RENDERER = "prm.forms_renderer.FastWidgetRenderer"
 
 WSGI_APPLICATION = "prm.wsgi.application"
 

@@ -4,7 +4,7 @@ cache exactly as the database has them, also right after a vendor or its domains
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -211,10 +211,10 @@ def _select_cases():
 def test_the_select_renderer_writes_what_django_templates_write():
     from django.forms.renderers import DjangoTemplates
 
-    from prm.forms_renderer import FastSelectRenderer, _select
+    from prm.forms_renderer import FastWidgetRenderer, _select
 
     Choices, datas = _select_cases()
-    fast, django = FastSelectRenderer(), DjangoTemplates()
+    fast, django = FastWidgetRenderer(), DjangoTemplates()
     compared = 0
     for data in datas:
         form = Choices(data or None)
@@ -229,6 +229,109 @@ def test_the_select_renderer_writes_what_django_templates_write():
     assert compared == 2 * 2 * 7  # all but "escaped" (a number as a label goes to the template) in Python
 
 
+def test_the_input_and_textarea_renderer_writes_what_django_templates_write():
+    """Every input type and the textarea, bound and not, with escaped, safe, lazy, empty and missing values and
+    attributes that are True, False, numbers and text, in both languages: byte for byte what Django's templates
+    write. A widget whose value is not text (the template would localise it) is left to the templates."""
+    from decimal import Decimal
+
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from prm.forms_renderer import INPUTS, TEXTAREA, FastWidgetRenderer, _input, _textarea
+
+    class NumberArea(forms.Textarea):
+        def format_value(self, value):
+            return None if value in (None, "") else int(value)  # a number reaches the template as it is
+
+    class Fields(forms.Form):
+        text = forms.CharField(max_length=5, widget=forms.TextInput(attrs={
+            "placeholder": gettext_lazy("Japanese"), "autofocus": True, "hidden": False, "data-x": 'a"<b>&'}))
+        number = forms.DecimalField(min_value=Decimal("-1.5"), max_value=10**12, decimal_places=2)
+        localised = forms.IntegerField(localize=True, required=False)
+        email = forms.EmailField(required=False)
+        url = forms.URLField(required=False, assume_scheme="https")
+        phone = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
+        search = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "search"}))
+        password = forms.CharField(required=False, widget=forms.PasswordInput(render_value=True))
+        secret = forms.CharField(required=False, widget=forms.PasswordInput)
+        hidden = forms.CharField(required=False, widget=forms.HiddenInput, initial=mark_safe("<b>safe</b>"))
+        day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), initial=date(2026, 4, 1))
+        moment = forms.DateTimeField(required=False, initial=datetime(2026, 4, 1, 9, 30))
+        clock = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time", "step": 60}))
+        colour = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "color"}))
+        tick = forms.BooleanField(required=False)
+        ticked = forms.BooleanField(required=False, initial=True)
+        upload = forms.FileField(required=False, widget=forms.FileInput)
+        note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+                               initial="一行目\n<二行目> & \"三\"")
+        empty_note = forms.CharField(required=False, widget=forms.Textarea)
+        zero_note = forms.IntegerField(required=False, widget=NumberArea, initial=1234567)
+
+    django, fast = DjangoTemplates(), FastWidgetRenderer()
+    written, left = set(), set()
+    datas = [None, {"text": "長すぎる<名前>", "number": "1234.5", "localised": "1234567", "email": "a&b@example.jp",
+                    "url": "example.jp/?a=1&b=2", "phone": "03-1234-5678", "password": "p\"w<", "secret": "x",
+                    "hidden": "<i>", "day": "2026-13-01", "moment": "2026-04-01 09:30", "clock": "09:30",
+                    "colour": "#ff0000", "tick": "on", "note": "", "zero_note": "0"}]
+    for data in datas:
+        for language in ("ja", "en"):
+            with translation.override(language):
+                form = Fields(data)
+                for field in form:
+                    widget = field.field.widget
+                    for attrs in (None, {"class": "form-control is-invalid"}):
+                        context = widget.get_context(field.html_name, field.value(),
+                                                     {**field.build_widget_attrs(attrs or {}), "id": field.auto_id})
+                        expected = django.render(widget.template_name, context)
+                        assert fast.render(widget.template_name, context) == expected, (field.name, data, language)
+                        python = _textarea if widget.template_name == TEXTAREA else _input
+                        assert widget.template_name in INPUTS | {TEXTAREA}, field.name
+                        (written if python(context["widget"]) is not None else left).add(field.name)
+                    assert field.as_widget() == Fields(data, renderer=DjangoTemplates())[field.name].as_widget()
+    assert left == {"zero_note"}
+    assert written == {field.name for field in Fields()} - left
+    assert INPUTS == {f"django/forms/widgets/{name}.html" for name in (
+        "text", "number", "email", "url", "tel", "search", "password", "hidden", "date", "datetime", "time", "color",
+        "checkbox", "file")}
+
+
+def test_a_tier_form_and_its_requirement_rows_are_written_as_django_templates_write_them(people_a):
+    """The page that made the inputs worth writing in Python (a tier's form and its requirement rows), whole and
+    with errors, against the same forms drawn by Django's templates."""
+    from django.forms.renderers import DjangoTemplates
+    from django.template.loader import render_to_string
+
+    from programs.forms import RequirementFormSet, TierForm
+    from programs.models import Program, Requirement, Tier
+
+    with tenant_context(people_a.tenant):
+        program = Program.objects.create(name="描画比較制度", partner_types=["resale"])
+        tier = Tier.objects.create(program=program, code="compare", name="比較<ゴールド>", rank=1,
+                                   description="説明 & \"注記\"", deal_capacity=5)
+        Requirement.objects.create(tier=tier, option=1, metric="won_revenue", threshold=10_000_000)
+        posts = [None, {"name": "", "description": "<script>", "deal_capacity": "-1", "lead_priority": "x",
+                        "mdf_allocation": "1e9", "requirements-TOTAL_FORMS": "3", "requirements-INITIAL_FORMS": "1",
+                        "requirements-0-id": str(tier.requirements.get().pk), "requirements-0-option": "1",
+                        "requirements-0-metric": "won_revenue", "requirements-0-threshold": "-5",
+                        "requirements-1-threshold": "１２３"}]
+        for data in posts:
+            pages = []
+            for renderer in (DjangoTemplates(), None):
+                form = TierForm(data, instance=tier, renderer=renderer)
+                formset = RequirementFormSet(data, instance=tier, form_kwargs={"renderer": renderer} if renderer else {})
+                if renderer:
+                    formset.renderer = renderer
+                form.is_valid(), formset.is_valid()
+                pages.append(render_to_string("programs/tier_form.html", {
+                    "tier": tier, "form": form, "formset": formset, "problems": []}))
+            assert pages[0] == pages[1]
+            assert '<input type="number" name="requirements-0-threshold"' in pages[1]
+        assert "errorlist" in pages[1] or "is-invalid" in pages[1]
+
+
 def test_a_plain_select_box_is_written_as_django_writes_it(people_a):
     """prm.forms_renderer.select_box (the filter forms' boxes) against Django's own widget rendering, with its
     templates: chosen values, none, one missing from the choices, lazy, escaped and numeric values, callable and
@@ -238,7 +341,7 @@ def test_a_plain_select_box_is_written_as_django_writes_it(people_a):
     from django.utils.translation import gettext_lazy
 
     from partners.forms import PartnerFilterForm
-    from prm.forms_renderer import FastSelectRenderer, select_box
+    from prm.forms_renderer import FastWidgetRenderer, select_box
 
     class Filters(forms.Form):
         plain = forms.ChoiceField(choices=[("", "すべて"), ("13", "東京都"), ("27", "大阪府")], required=False)
@@ -257,7 +360,7 @@ def test_a_plain_select_box_is_written_as_django_writes_it(people_a):
         default_renderer = DjangoTemplates
 
     class Fast(Filters):
-        default_renderer = FastSelectRenderer
+        default_renderer = FastWidgetRenderer
 
     written = set()
     datas = [{}, {"plain": "27", "escaped": 'a"<b>&', "lazy": "en", "numbers": "2", "called": "x", "repeated": "a",
