@@ -1,10 +1,12 @@
-"""Django's form renderer, with <select>, <input> and <textarea> written in Python.
+"""Django's form renderer, with <select>, <input>, <textarea> and lists of checkboxes or radio buttons
+written in Python.
 
 Django renders a select box as one template include per option, and each option includes the
 attribute template again: the prefecture filter alone (48 options) took a few milliseconds on every
 partner list. An input is three templates (its type's, which includes input.html, which includes
 attrs.html): a tier's requirement rows or a plan's rules are hundreds of them, a quarter of the time
-of those pages. This renderer writes the same markup, byte for byte, in a loop (tests/platform/
+of those pages; a partner's territory is 47 checkboxes, each an option template that includes both
+again. This renderer writes the same markup, byte for byte, in a loop (tests/platform/
 test_page_budgets.py compares it with Django's templates); anything unusual (other option templates,
 non-text labels, a widget whose value is not text) still goes through the templates.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django import forms
+from django.forms.models import ModelChoiceIteratorValue
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
@@ -30,6 +33,10 @@ TEXTAREA = "django/forms/widgets/textarea.html"
 INPUTS = frozenset(f"django/forms/widgets/{kind}.html" for kind in (
     "text", "number", "email", "url", "tel", "search", "password", "hidden", "date", "datetime", "time", "color",
     "checkbox", "file"))
+# Lists of checkboxes or radio buttons: multiple_input.html around one option template per choice, each of which is
+# `{% include "django/forms/widgets/input_option.html" %}` and a newline.
+LISTS = frozenset({"django/forms/widgets/checkbox_select.html", "django/forms/widgets/radio.html"})
+LIST_OPTIONS = frozenset({"django/forms/widgets/checkbox_option.html", "django/forms/widgets/radio_option.html"})
 
 
 def _text(value) -> str:
@@ -65,8 +72,12 @@ class FastWidgetRenderer(DjangoTemplates):
             html = _input(context["widget"])
         elif template_name == TEXTAREA:
             html = _textarea(context["widget"])
+        elif template_name in LISTS:
+            html = _list(context["widget"])
+        elif template_name in LIST_OPTIONS:  # one choice on its own (a template that places each itself)
+            html = _list_option(context["widget"])
         if html is not None:
-            return html
+            return html.strip()
         return super().render(template_name, context, request=request)
 
 
@@ -75,9 +86,56 @@ def _input(widget: dict) -> str | None:
     value = widget["value"]
     if not (value is None or isinstance(value, str)):  # what Input.format_value gives; anything else to the template
         return None
+    return _input_tag(widget)
+
+
+def _input_tag(widget: dict) -> str:
+    """django/forms/widgets/input.html with attrs.html, as an include writes it (its newline kept)."""
+    value = widget["value"]
     shown = "" if value is None else f' value="{_text(value)}"'
     return (f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"{shown}'
-            f'{_attrs(widget["attrs"])}>')
+            f'{_attrs(widget["attrs"])}>\n')
+
+
+def _list_option(option: dict) -> str | None:
+    """checkbox_option.html or radio_option.html: input_option.html and a newline; None for a label or value the
+    template would localise (a number, a date)."""
+    if not (isinstance(option["label"], (str, Promise)) and _textual(option["value"])):
+        return None
+    tag = _input_tag(option)
+    if option.get("wrap_label"):
+        target = option["attrs"].get("id")
+        target = f' for="{_text(target)}"' if target else ""
+        tag = f'<label{target}>{tag} {conditional_escape(option["label"])}</label>'
+    return f"{tag}\n\n"
+
+
+def _list(widget: dict) -> str | None:
+    """checkbox_select.html and radio.html: multiple_input.html with each choice's option template inlined."""
+    out, attrs = [], widget["attrs"]
+    ident, css = attrs.get("id"), attrs.get("class")
+    ident = f' id="{_text(ident)}"' if ident else ""
+    css = f' class="{_text(css)}"' if css else ""
+    out.append(f"<div{ident}{css}>")
+    for group, options, _index in widget["optgroups"]:
+        if group and not isinstance(group, (str, Promise)):
+            return None
+        if group:
+            out.append(f"\n  <div><label>{conditional_escape(group)}</label>")
+        for option in options:
+            html = _list_option(option) if option["template_name"] in LIST_OPTIONS else None
+            if html is None:
+                return None
+            out.append(f"<div>\n    {html}</div>")
+        if group:
+            out.append("\n  </div>")
+    out.append("\n</div>\n")
+    return "".join(out)
+
+
+def _textual(value) -> bool:
+    """Whether `{{ value|stringformat:'s' }}` and `value != None` in input.html mean what _text and `is not None` do."""
+    return value is None or isinstance(value, (str, int, Promise, ModelChoiceIteratorValue))
 
 
 def _textarea(widget: dict) -> str | None:

@@ -298,12 +298,64 @@ def test_the_input_and_textarea_renderer_writes_what_django_templates_write():
         "checkbox", "file")}
 
 
-def test_a_tier_form_and_its_requirement_rows_are_written_as_django_templates_write_them(people_a):
-    """The page that made the inputs worth writing in Python (a tier's form and its requirement rows), whole and
-    with errors, against the same forms drawn by Django's templates."""
+def test_the_lists_of_checkboxes_and_radio_buttons_are_written_as_django_templates_write_them():
+    """checkbox_select.html and radio.html (multiple_input.html around an option template per choice), and one
+    choice drawn on its own (`{{ radio.tag }}`, `{{ radio }}`): grouped and not, with and without an id or a class,
+    escaped, safe and lazy labels, numbers as values, chosen and not; a number as a label is left to the templates."""
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from prm.forms_renderer import LIST_OPTIONS, LISTS, FastWidgetRenderer, _list, _list_option
+
+    class Lists(forms.Form):
+        ticks = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, choices=[
+            ("13", "東京都"), ('a"<b>&', 'R&D <部門> "x"'), ("safe", mark_safe("<i>safe</i>")), (5, "五")])
+        grouped = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple(
+            attrs={"class": "kyoso-columns", "data-x": "1"}), choices=[
+            ("東日本", [("13", "東京都"), ("01", "北海道")]), (gettext_lazy("English"), [("27", "大阪府")]), ("x", "他")])
+        choice = forms.ChoiceField(widget=forms.RadioSelect, choices=[
+            ("ja", gettext_lazy("Japanese")), ("en", gettext_lazy("English")), ("", "—")])
+        numbered = forms.TypedChoiceField(coerce=int, required=False, widget=forms.RadioSelect,
+                                          choices=[(1, "一"), (2, "二")])
+        counted = forms.ChoiceField(required=False, widget=forms.RadioSelect, choices=[("1", 1), ("2", 2)])
+
+    django, fast = DjangoTemplates(), FastWidgetRenderer()
+    written, left = set(), set()
+    for data in (None, {"ticks": ["13", 'a"<b>&', "5"], "grouped": ["01", "27"], "choice": "en", "numbered": "2",
+                        "counted": "2"}, {"choice": "zz"}):
+        for language in ("ja", "en"):
+            with translation.override(language):
+                form, plain = Lists(data), Lists(data, renderer=DjangoTemplates())
+                for field in form:
+                    widget = field.field.widget
+                    for attrs, auto_id in ((None, True), ({"class": "form-check"}, False)):
+                        built = field.build_widget_attrs(attrs or {})
+                        if auto_id:
+                            built["id"] = field.auto_id
+                        context = widget.get_context(field.html_name, field.value(), built)
+                        expected = django.render(widget.template_name, context)
+                        assert fast.render(widget.template_name, context) == expected, (field.name, data, language)
+                        assert widget.template_name in LISTS
+                        (written if _list(context["widget"]) is not None else left).add(field.name)
+                    assert field.as_widget() == plain[field.name].as_widget(), (field.name, data)
+                    for mine, theirs in zip(field, plain[field.name], strict=True):
+                        assert mine.template_name in LIST_OPTIONS
+                        assert (mine.tag(), str(mine)) == (theirs.tag(), str(theirs)), (field.name, data)
+                        context = {"widget": {**mine.data, "wrap_label": False}}
+                        assert (_list_option(context["widget"]) is None) == (field.name == "counted")
+    assert left == {"counted"}
+    assert written == {"ticks", "grouped", "choice", "numbered"}
+
+
+def test_a_tier_form_and_a_partner_form_are_written_as_django_templates_write_them(people_a):
+    """The pages that made the inputs worth writing in Python (a tier's form and its requirement rows, a partner's
+    form with its 47 prefectures), whole and with errors, against the same forms drawn by Django's templates."""
     from django.forms.renderers import DjangoTemplates
     from django.template.loader import render_to_string
 
+    from partners.forms import PartnerForm
     from programs.forms import RequirementFormSet, TierForm
     from programs.models import Program, Requirement, Tier
 
@@ -329,7 +381,14 @@ def test_a_tier_form_and_its_requirement_rows_are_written_as_django_templates_wr
                     "tier": tier, "form": form, "formset": formset, "problems": []}))
             assert pages[0] == pages[1]
             assert '<input type="number" name="requirements-0-threshold"' in pages[1]
-        assert "errorlist" in pages[1] or "is-invalid" in pages[1]
+        assert "is-invalid" in pages[1]
+        for data in (None, {"name": "", "prefectures": ["13", "99"], "industries": ["it"], "website": "<x>",
+                            "co_creation_benefit": "共創 & <効果>", "partner_type": "resale"}):
+            forms = [PartnerForm(data, renderer=DjangoTemplates()), PartnerForm(data)]
+            pages = [render_to_string("partners/partner_form.html", {"form": form, "partner": None}) for form in forms]
+            assert pages[0] == pages[1]
+            assert 'name="prefectures" value="13"' in pages[1]
+        assert "is-invalid" in pages[1]
 
 
 def test_a_plain_select_box_is_written_as_django_writes_it(people_a):
