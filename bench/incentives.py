@@ -9,6 +9,7 @@ import time
 from operator import itemgetter
 from pathlib import Path
 
+from bench import common
 from bench.common import _tenant, size
 
 
@@ -293,7 +294,9 @@ def bench_commissions(runs: int) -> None:
     from partners.models import ContactSignal
 
     baseline = None
-    for target in COMMISSION_SIZES:
+    # --smoke: the smallest size once (each run is a process of its own that loads Django: 19 of them took a minute).
+    sizes, compared = (COMMISSION_SIZES[:1], 1) if common.SMOKE else (COMMISSION_SIZES, COMPARED_RUNS)
+    for target in sizes:
         # A vendor per size: a history only grows, and each size is measured on exactly its own.
         vendor = _tenant(f"benchmoney{target // 1000}k", "ベンチ報酬株式会社")
         with tenant_context(vendor):
@@ -330,16 +333,16 @@ def bench_commissions(runs: int) -> None:
         print(f"  October run again ({again['lines']} lines): {again['seconds']:.2f} s, peak RSS {again['rss_mb']:.0f} MB")
         # Both sides of the ratio are the best of COMPARED_RUNS runs (a fresh process each for the recompute): one run
         # of either alone varies by a tenth or more on this shared machine.
-        fulls = [_commission_subprocess(vendor.slug, "2026-10", "verify") for _n in range(COMPARED_RUNS)]
+        fulls = [_commission_subprocess(vendor.slug, "2026-10", "verify") for _n in range(compared)]
         full = min(fulls, key=itemgetter("seconds"))
         with tenant_context(vendor):
-            anchors = [_commission_anchor("2026-10-31") for _n in range(COMPARED_RUNS)]
+            anchors = [_commission_anchor("2026-10-31") for _n in range(compared)]
         anchor = min(anchors)
         each_full = " / ".join(f"{run['seconds']:.2f}" for run in fulls)
         each_anchor = " / ".join(f"{seconds:.2f}" for seconds in anchors)
         print(f"  full recompute of October (--verify, {full['lines']} differences): {full['seconds']:.1f} s, "
               f"peak RSS {full['rss_mb']:.0f} MB; SQL totals anchor {anchor:.2f} s; full / anchor "
-              f"{full['seconds'] / anchor:.1f}x (best of {COMPARED_RUNS} each: recompute {each_full} s, "
+              f"{full['seconds'] / anchor:.1f}x (best of {compared} each: recompute {each_full} s, "
               f"anchor {each_anchor} s)", flush=True)
         if any(run["lines"] for run in fulls):
             raise AssertionError("the incremental ledger differs from the full recomputation")
