@@ -83,10 +83,7 @@ class FastWidgetRenderer(DjangoTemplates):
 
 def _input(widget: dict) -> str | None:
     """django/forms/widgets/<type>.html: input.html with attrs.html (the renderer strips the newlines around it)."""
-    value = widget["value"]
-    if not (value is None or isinstance(value, str)):  # what Input.format_value gives; anything else to the template
-        return None
-    return _input_tag(widget)
+    return _input_tag(widget) if _plain_text(widget["value"]) else None
 
 
 def _input_tag(widget: dict) -> str:
@@ -118,9 +115,9 @@ def _list(widget: dict) -> str | None:
     css = f' class="{_text(css)}"' if css else ""
     out.append(f"<div{ident}{css}>")
     for group, options, _index in widget["optgroups"]:
-        if group and not isinstance(group, (str, Promise)):
-            return None
         if group:
+            if not isinstance(group, (str, Promise)):
+                return None
             out.append(f"\n  <div><label>{conditional_escape(group)}</label>")
         for option in options:
             html = _list_option(option) if option["template_name"] in LIST_OPTIONS else None
@@ -133,6 +130,12 @@ def _list(widget: dict) -> str | None:
     return "".join(out)
 
 
+def _plain_text(value) -> bool:
+    """Text or nothing, what Input.format_value and Textarea's give: anything else (a number, a date) the template
+    would localise, so it goes to the template."""
+    return value is None or isinstance(value, str)
+
+
 def _textual(value) -> bool:
     """Whether `{{ value|stringformat:'s' }}` and `value != None` in input.html mean what _text and `is not None` do."""
     return value is None or isinstance(value, (str, int, Promise, ModelChoiceIteratorValue))
@@ -141,7 +144,7 @@ def _textual(value) -> bool:
 def _textarea(widget: dict) -> str | None:
     """django/forms/widgets/textarea.html (with attrs.html)."""
     value = widget["value"]
-    if not (value is None or isinstance(value, str)):  # the template would localise a number or a date
+    if not _plain_text(value):
         return None
     return (f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n'
             f'{conditional_escape(value) if value else ""}</textarea>')

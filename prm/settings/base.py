@@ -142,7 +142,8 @@ TEMPLATES = [
     },
 ]
 
-# Django's renderer, with select boxes written in Python instead of a template include per option.
+# Django's renderer, with select boxes, inputs, textareas and lists of checkboxes or radio buttons written in
+# Python instead of a template include per widget and per option (prm/forms_renderer.py).
 FORM_RENDERER = "prm.forms_renderer.FastWidgetRenderer"
 
 WSGI_APPLICATION = "prm.wsgi.application"

@@ -373,10 +373,11 @@ def test_a_tier_form_and_a_partner_form_are_written_as_django_templates_write_th
             pages = []
             for renderer in (DjangoTemplates(), None):
                 form = TierForm(data, instance=tier, renderer=renderer)
-                formset = RequirementFormSet(data, instance=tier, form_kwargs={"renderer": renderer} if renderer else {})
+                formset = RequirementFormSet(data, instance=tier)
                 if renderer:
-                    formset.renderer = renderer
-                form.is_valid(), formset.is_valid()
+                    formset.renderer = renderer  # before its rows are built: they take the formset's renderer
+                form.is_valid()
+                formset.is_valid()
                 pages.append(render_to_string("programs/tier_form.html", {
                     "tier": tier, "form": form, "formset": formset, "problems": []}))
             assert pages[0] == pages[1]
